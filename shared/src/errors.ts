@@ -1,0 +1,285 @@
+/**
+ * The one error catalogue. Every error Turnpike raises on purpose is a TurnpikeError with a
+ * stable `code` (never reused) listed in ERROR_CATALOGUE with what it means and how to fix it.
+ *
+ * Errors are branded with Symbol.for so that `instanceof` holds across two copies of this
+ * module (a custom plugin bundling its own @turnpike/shared), as undici does.
+ */
+
+const kTurnpikeError = Symbol.for('turnpike.error');
+const kCode = Symbol.for('turnpike.error.code');
+
+export interface CatalogueEntry {
+  /** What happened, in one line. */
+  readonly meaning: string;
+  /** What the user can do about it. */
+  readonly fix: string;
+}
+
+export const ERROR_CATALOGUE = {
+  TP_CONFIG_INVALID: {
+    meaning: 'a configuration value is invalid; the message names the key, the value and where it came from',
+    fix: 'correct the value in turnpike.conf or the TURNPIKE_<KEY> environment variable named in the message',
+  },
+  TP_CONFIG_FILE: {
+    meaning: 'the configuration file could not be read or parsed',
+    fix: 'check the path given with -c and the line named in the message',
+  },
+  TP_CLI_USAGE: {
+    meaning: 'a command was called with wrong arguments',
+    fix: 'run the command with --help',
+  },
+  TP_NOT_RUNNING: {
+    meaning: 'no Turnpike process is running in the prefix (no pid file, or a stale one)',
+    fix: 'start Turnpike first, or pass the same -p/--prefix (or config) that it was started with',
+  },
+  TP_ALREADY_RUNNING: {
+    meaning: 'a Turnpike process already runs in this prefix',
+    fix: 'stop it first (turnpike stop), or use another prefix',
+  },
+  TP_DATABASE: {
+    meaning: 'the datastore failed or is unreachable',
+    fix: 'check the dsn / pg_* settings and that PostgreSQL is up',
+  },
+  TP_MIGRATIONS: {
+    meaning: 'the database schema is missing or out of date',
+    fix: 'run turnpike migrations bootstrap (new database) or turnpike migrations up',
+  },
+  TP_SCHEMA_VIOLATION: {
+    meaning: 'an entity failed validation against its schema (Kong code 2)',
+    fix: 'read the fields object: it names each invalid field and why',
+  },
+  TP_INVALID_PRIMARY_KEY: { meaning: 'an id is not a valid UUID (Kong code 1)', fix: 'pass a UUID or a name' },
+  TP_PRIMARY_KEY_VIOLATION: { meaning: 'an entity with this id exists (Kong code 3)', fix: 'use another id, or PUT' },
+  TP_FOREIGN_KEY_VIOLATION: {
+    meaning: 'a referenced entity does not exist, or others still reference it (Kong code 4)',
+    fix: 'create the referenced entity first, or delete the referencing ones',
+  },
+  TP_UNIQUE_VIOLATION: {
+    meaning: 'a unique field already holds this value (Kong code 5)',
+    fix: 'use another value, or update the existing entity',
+  },
+  TP_NOT_FOUND: { meaning: 'no such entity (Kong code 6)', fix: 'check the id or name' },
+  TP_INVALID_OFFSET: { meaning: 'a pagination offset is not valid (Kong code 7)', fix: 'use the next link as given' },
+  TP_INVALID_SIZE: { meaning: 'a page size is out of range (Kong code 9)', fix: 'use a size from 1 to 1000' },
+  TP_DECLARATIVE_CONFIG: {
+    meaning: 'a declarative configuration file is invalid (Kong code 14)',
+    fix: 'read the fields object: it names the entity path of each error',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export abstract class TurnpikeError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    Object.defineProperty(this, kTurnpikeError, { value: true });
+  }
+
+  /** Identity by brand, so instanceof survives a second copy of this module. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || !(kTurnpikeError in value)) return false;
+    if (this === TurnpikeError) return true;
+    const code = (this as unknown as { [kCode]?: string })[kCode];
+    return code !== undefined && (value as { code?: unknown }).code === code;
+  }
+}
+
+/** A key, the bad value (never a secret's), and where it came from: `turnpike.conf:12` or `TURNPIKE_PG_PORT`. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly source: string;
+  readonly message: string;
+}
+
+export class ConfigInvalidError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CONFIG_INVALID';
+  readonly code = 'TP_CONFIG_INVALID';
+  override readonly name = 'ConfigInvalidError';
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(problems.map((p) => `${p.key} (from ${p.source}): ${p.message}`).join('\n'));
+    this.problems = problems;
+  }
+}
+
+export class ConfigFileError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CONFIG_FILE';
+  readonly code = 'TP_CONFIG_FILE';
+  override readonly name = 'ConfigFileError';
+}
+
+export class UsageError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CLI_USAGE';
+  readonly code = 'TP_CLI_USAGE';
+  override readonly name = 'UsageError';
+}
+
+export class NotRunningError extends TurnpikeError {
+  static readonly [kCode] = 'TP_NOT_RUNNING';
+  readonly code = 'TP_NOT_RUNNING';
+  override readonly name = 'NotRunningError';
+}
+
+export class AlreadyRunningError extends TurnpikeError {
+  static readonly [kCode] = 'TP_ALREADY_RUNNING';
+  readonly code = 'TP_ALREADY_RUNNING';
+  override readonly name = 'AlreadyRunningError';
+}
+
+export class DatabaseError extends TurnpikeError {
+  static readonly [kCode] = 'TP_DATABASE';
+  readonly code = 'TP_DATABASE';
+  override readonly name = 'DatabaseError';
+}
+
+export class MigrationsError extends TurnpikeError {
+  static readonly [kCode] = 'TP_MIGRATIONS';
+  readonly code = 'TP_MIGRATIONS';
+  override readonly name = 'MigrationsError';
+}
+
+/** Per-field messages in Kong's shape: nested objects for records, arrays for array items. */
+export type FieldErrors = { [field: string]: string | FieldErrors | (string | FieldErrors | null)[] };
+
+/**
+ * Kong's database errors (kong/db/errors.lua): the Admin API renders them as
+ * `{ message, name, code, fields? }` with Kong's numeric code.
+ */
+export abstract class KongError extends TurnpikeError {
+  abstract readonly kongCode: number;
+  abstract readonly kongName: string;
+  abstract readonly status: number;
+  readonly fields: FieldErrors | undefined;
+
+  constructor(message: string, fields?: FieldErrors) {
+    super(message);
+    this.fields = fields;
+  }
+
+  /** The Admin API's JSON body, exactly as Kong sends it. */
+  toJSON(): { message: string; name: string; code: number; fields?: FieldErrors } {
+    const body: { message: string; name: string; code: number; fields?: FieldErrors } = {
+      message: this.message,
+      name: this.kongName,
+      code: this.kongCode,
+    };
+    if (this.fields !== undefined) body.fields = this.fields;
+    return body;
+  }
+}
+
+/** Kong renders field errors as `schema violation (a: msg; b.c: msg)`. */
+export function describeFields(fields: FieldErrors, prefix = ''): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (typeof value === 'string') parts.push(`${path}: ${value}`);
+    else if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        if (item === null) return;
+        if (typeof item === 'string') parts.push(`${path}.${i + 1}: ${item}`);
+        else parts.push(describeFields(item, `${path}.${i + 1}`));
+      });
+    } else parts.push(describeFields(value, path));
+  }
+  return parts.join('; ');
+}
+
+export class SchemaViolationError extends KongError {
+  static readonly [kCode] = 'TP_SCHEMA_VIOLATION';
+  readonly code = 'TP_SCHEMA_VIOLATION';
+  override readonly name = 'SchemaViolationError';
+  readonly kongCode = 2;
+  readonly kongName = 'schema violation';
+  readonly status = 400;
+
+  constructor(fields: FieldErrors, summary?: string) {
+    super(`schema violation (${summary ?? describeFields(fields)})`, fields);
+  }
+}
+
+export class InvalidPrimaryKeyError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_PRIMARY_KEY';
+  readonly code = 'TP_INVALID_PRIMARY_KEY';
+  override readonly name = 'InvalidPrimaryKeyError';
+  readonly kongCode = 1;
+  readonly kongName = 'invalid primary key';
+  readonly status = 400;
+}
+
+export class PrimaryKeyViolationError extends KongError {
+  static readonly [kCode] = 'TP_PRIMARY_KEY_VIOLATION';
+  readonly code = 'TP_PRIMARY_KEY_VIOLATION';
+  override readonly name = 'PrimaryKeyViolationError';
+  readonly kongCode = 3;
+  readonly kongName = 'primary key violation';
+  readonly status = 409;
+}
+
+export class ForeignKeyViolationError extends KongError {
+  static readonly [kCode] = 'TP_FOREIGN_KEY_VIOLATION';
+  readonly code = 'TP_FOREIGN_KEY_VIOLATION';
+  override readonly name = 'ForeignKeyViolationError';
+  readonly kongCode = 4;
+  readonly kongName = 'foreign key violation';
+  readonly status = 400;
+}
+
+export class UniqueViolationError extends KongError {
+  static readonly [kCode] = 'TP_UNIQUE_VIOLATION';
+  readonly code = 'TP_UNIQUE_VIOLATION';
+  override readonly name = 'UniqueViolationError';
+  readonly kongCode = 5;
+  readonly kongName = 'unique constraint violation';
+  readonly status = 409;
+}
+
+export class NotFoundError extends KongError {
+  static readonly [kCode] = 'TP_NOT_FOUND';
+  readonly code = 'TP_NOT_FOUND';
+  override readonly name = 'NotFoundError';
+  readonly kongCode = 6;
+  readonly kongName = 'not found';
+  readonly status = 404;
+}
+
+export class InvalidOffsetError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_OFFSET';
+  readonly code = 'TP_INVALID_OFFSET';
+  override readonly name = 'InvalidOffsetError';
+  readonly kongCode = 7;
+  readonly kongName = 'invalid offset';
+  readonly status = 400;
+}
+
+export class InvalidSizeError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_SIZE';
+  readonly code = 'TP_INVALID_SIZE';
+  override readonly name = 'InvalidSizeError';
+  readonly kongCode = 9;
+  readonly kongName = 'invalid size';
+  readonly status = 400;
+}
+
+export class DeclarativeConfigError extends KongError {
+  static readonly [kCode] = 'TP_DECLARATIVE_CONFIG';
+  readonly code = 'TP_DECLARATIVE_CONFIG';
+  override readonly name = 'DeclarativeConfigError';
+  readonly kongCode = 14;
+  readonly kongName = 'invalid declarative configuration';
+  readonly status = 400;
+
+  constructor(fields: FieldErrors) {
+    super(`declarative config is invalid: ${JSON.stringify(fields)}`, fields);
+  }
+}
+
+/** Normalises anything thrown into an Error with context, for logging at a boundary. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === 'string' ? thrown : `non-error thrown: ${String(thrown)}`);
+}

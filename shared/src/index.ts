@@ -1,0 +1,1 @@
+export const turnpikeVersion = "0.1.0";
