@@ -1,0 +1,30 @@
+/**
+ * @turnpike/proto: the sync protocol's messages and the grpc-js service definition, generated
+ * by ts-proto from turnpike/sync/v1/sync.proto (read that file for each message's contract).
+ * Regenerate with `pnpm --filter @turnpike/proto generate`; never edit src/gen by hand.
+ */
+
+export type { ConfigSyncServer, DeepPartial, MessageFns } from './gen/turnpike/sync/v1/sync.ts';
+export {
+  Ack,
+  Change,
+  ConfigSyncClient,
+  ConfigSyncService,
+  ControlPlaneHeartbeat,
+  ControlPlaneMessage,
+  DataPlaneHeartbeat,
+  DataPlaneMessage,
+  Delta,
+  Encoding,
+  encodingFromJSON,
+  encodingToJSON,
+  Hello,
+  Nack,
+  Op,
+  opFromJSON,
+  opToJSON,
+  PluginInfo,
+  protobufPackage,
+  Refusal,
+  Snapshot,
+} from './gen/turnpike/sync/v1/sync.ts';
