@@ -49,8 +49,14 @@ export const ERROR_CATALOGUE = {
     meaning: 'an entity failed validation against its schema (Kong code 2)',
     fix: 'read the fields object: it names each invalid field and why',
   },
-  TP_INVALID_PRIMARY_KEY: { meaning: 'an id is not a valid UUID (Kong code 1)', fix: 'pass a UUID or a name' },
-  TP_PRIMARY_KEY_VIOLATION: { meaning: 'an entity with this id exists (Kong code 3)', fix: 'use another id, or PUT' },
+  TP_INVALID_PRIMARY_KEY: {
+    meaning: 'an id is not a valid UUID (Kong code 1)',
+    fix: 'pass a UUID or a name',
+  },
+  TP_PRIMARY_KEY_VIOLATION: {
+    meaning: 'an entity with this id exists (Kong code 3)',
+    fix: 'use another id, or PUT',
+  },
   TP_FOREIGN_KEY_VIOLATION: {
     meaning: 'a referenced entity does not exist, or others still reference it (Kong code 4)',
     fix: 'create the referenced entity first, or delete the referencing ones',
@@ -60,7 +66,10 @@ export const ERROR_CATALOGUE = {
     fix: 'use another value, or update the existing entity',
   },
   TP_NOT_FOUND: { meaning: 'no such entity (Kong code 6)', fix: 'check the id or name' },
-  TP_INVALID_OFFSET: { meaning: 'a pagination offset is not valid (Kong code 7)', fix: 'use the next link as given' },
+  TP_INVALID_OFFSET: {
+    meaning: 'a pagination offset is not valid (Kong code 7)',
+    fix: 'use the next link as given',
+  },
   TP_INVALID_SIZE: { meaning: 'a page size is out of range (Kong code 9)', fix: 'use a size from 1 to 1000' },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
@@ -79,12 +88,19 @@ export abstract class TurnpikeError extends Error {
   }
 
   /** Identity by brand, so instanceof survives a second copy of this module. */
-  static [Symbol.hasInstance](value: unknown): boolean {
-    if (typeof value !== 'object' || value === null || !(kTurnpikeError in value)) return false;
-    if (this === TurnpikeError) return true;
-    const code = (this as unknown as { [kCode]?: string })[kCode];
-    return code !== undefined && (value as { code?: unknown }).code === code;
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about
+    return hasBrand(this, value);
   }
+}
+
+function hasBrand(cls: object, value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || !(kTurnpikeError in value)) return false;
+  if (Object.hasOwn(cls, kCode))
+    return (value as { code?: unknown }).code === (cls as { [kCode]: string })[kCode];
+  if (cls === TurnpikeError) return true;
+  if (cls === KongError) return typeof (value as { kongCode?: unknown }).kongCode === 'number';
+  return Function.prototype[Symbol.hasInstance].call(cls, value);
 }
 
 /** A key, the bad value (never a secret's), and where it came from: `turnpike.conf:12` or `TURNPIKE_PG_PORT`. */

@@ -1,0 +1,19 @@
+import { loadConfig } from '@turnpike/shared/config';
+import type { Command } from 'commander';
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .argument('[conf]', 'configuration file to check (default: as `start` finds it)')
+    .description(
+      'check the validity of a configuration file and the TURNPIKE_* environment, exactly as `start` does',
+    )
+    .action(async (conf: string | undefined) => {
+      const loaded = await loadConfig({
+        ...(conf === undefined ? {} : { file: conf }),
+        env: process.env,
+        cwd: process.cwd(),
+      });
+      process.stdout.write(`configuration at ${loaded.file ?? '(defaults and environment)'} is valid\n`);
+    });
+}

@@ -1,0 +1,116 @@
+import {
+  claimPrefix,
+  createLogger,
+  Lifecycle,
+  type Logger,
+  releasePrefix,
+  type StatusSource,
+  startStatusServer,
+  TURNPIKE_VERSION,
+  toError,
+} from '@turnpike/shared';
+import { type LoadedConfig, toPinoLevel } from '@turnpike/shared/config';
+import { writeReloadResult } from './reload.ts';
+
+/** How long a SIGQUIT drain may take before the node closes what is left. `turnpike quit --timeout` is usually shorter. */
+const DRAIN_LIMIT_MS = 5 * 60_000;
+
+export interface RunOptions {
+  loaded: LoadedConfig;
+  /** Re-reads the configuration the same way start did (file + environment), for SIGHUP. */
+  reloadConfig: () => Promise<LoadedConfig>;
+}
+
+/**
+ * One Turnpike node: the parts its role asks for, the status listener, and the signals Kong's
+ * CLI speaks — SIGTERM/SIGINT stop, SIGQUIT drains, SIGHUP reloads, SIGUSR2 marks not ready.
+ */
+export async function runNode(options: RunOptions): Promise<void> {
+  let { config } = options.loaded;
+  const log = createLogger({ level: toPinoLevel(config.log_level), name: 'turnpike' });
+  // Secrets in `config` are censored by the logger's redact paths (shared/src/log.ts).
+  log.debug({ config, sources: options.loaded.sources }, 'configuration');
+  const lifecycle = new Lifecycle(log);
+  const sources: StatusSource[] = [];
+  let draining = false;
+  sources.push({
+    name: 'node',
+    status: () => ({ role: config.role, draining }),
+    notReadyReason: () => (draining ? 'draining' : undefined),
+  });
+
+  await claimPrefix(config.prefix);
+  lifecycle.add({ name: 'pid file', stop: () => releasePrefix(config.prefix) });
+
+  const stop = (mode: 'now' | 'drain', signal: string) => {
+    log.info({ signal }, mode === 'drain' ? 'draining, then stopping' : 'stopping');
+    lifecycle.stop(mode, DRAIN_LIMIT_MS).then(
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err: toError(err) }, 'stop failed');
+        log.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('now', 'SIGTERM'));
+  process.on('SIGINT', () => stop('now', 'SIGINT'));
+  process.on('SIGQUIT', () => stop('drain', 'SIGQUIT'));
+  process.on('SIGUSR2', () => {
+    draining = true;
+    log.info('draining: readiness now answers 503');
+  });
+  process.on('SIGHUP', () => {
+    options.reloadConfig().then(
+      async (next) => {
+        config = applyReload(config, next.config, log);
+        await writeReloadResult(config.prefix, { at: Date.now(), ok: true, message: 'reloaded' });
+      },
+      async (err: unknown) => {
+        const error = toError(err);
+        log.error({ err: error }, 'reload refused: the running configuration is kept');
+        await writeReloadResult(config.prefix, { at: Date.now(), ok: false, message: error.message });
+      },
+    );
+  });
+
+  try {
+    const statusListen = config.status_listen[0];
+    if (statusListen !== undefined) {
+      const status = await startStatusServer({
+        host: statusListen.host,
+        port: statusListen.port,
+        log,
+        version: TURNPIKE_VERSION,
+        role: config.role,
+        sources: () => sources,
+      });
+      lifecycle.add(status);
+    }
+  } catch (err) {
+    log.error({ err: toError(err) }, 'start failed');
+    await lifecycle.stop('now', 5000);
+    throw err;
+  }
+  log.info({ role: config.role, prefix: config.prefix, version: TURNPIKE_VERSION }, 'Turnpike started');
+}
+
+/** Applies what can change without a restart; the rest is reported as needing one. */
+function applyReload(
+  current: LoadedConfig['config'],
+  next: LoadedConfig['config'],
+  log: Logger,
+): LoadedConfig['config'] {
+  log.level = toPinoLevel(next.log_level);
+  const needsRestart = (['role', 'prefix', 'status_listen'] as const).filter(
+    (key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]),
+  );
+  if (needsRestart.length > 0)
+    log.warn({ keys: needsRestart }, 'changed keys take effect at the next restart');
+  log.info('configuration reloaded');
+  return { ...next, role: current.role, prefix: current.prefix, status_listen: current.status_listen };
+}

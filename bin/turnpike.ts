@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { TURNPIKE_VERSION } from '@turnpike/shared';
+// The `turnpike` command: Kong's verbs, wired to both planes. This folder is the only place that
+// imports the control plane and the data plane together.
+import { Command } from 'commander';
+import { registerCheck } from './cli/check.ts';
+import { registerHealth } from './cli/health.ts';
+import { registerHybrid } from './cli/hybrid.ts';
+import { exitWithError } from './cli/output.ts';
+import { registerSignals } from './cli/signals.ts';
+import { registerStart } from './cli/start.ts';
+
+const program = new Command('turnpike')
+  .description('Turnpike: an API gateway with a control plane and data planes, compatible with Kong')
+  .version(TURNPIKE_VERSION, '--version', 'print the version')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(`Error: ${text.replace(/^error: /, '')}`) });
+
+program
+  .command('version')
+  .description('print the version')
+  .action(() => {
+    process.stdout.write(`${TURNPIKE_VERSION}\n`);
+  });
+
+registerStart(program);
+registerSignals(program);
+registerHealth(program);
+registerCheck(program);
+registerHybrid(program);
+
+program.parseAsync(process.argv).catch(exitWithError);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: type-check, lint (with the plane import boundaries), generated-code
+# freshness, then every node:test file. Run through scripts/toolchain.sh (as `npm test` does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== typecheck"
+pnpm exec tsc -p tsconfig.json
+echo "== lint"
+pnpm exec biome check .
+if [ -f proto/package.json ] && grep -q '"check"' proto/package.json; then
+  echo "== generated code is fresh"
+  pnpm --filter @turnpike/proto run check
+fi
+echo "== tests"
+exec node --test --test-concurrency="${TURNPIKE_TEST_CONCURRENCY:-2}" --test-timeout=300000 \
+  'shared/src/**/*.test.ts' 'control-plane/src/**/*.test.ts' 'data-plane/src/**/*.test.ts' \
+  'proto/src/**/*.test.ts' 'test/**/*.test.ts' "$@"

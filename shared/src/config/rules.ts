@@ -1,0 +1,80 @@
+import type { ConfigProblem } from '../errors.ts';
+import { formatListenAddress } from './listen.ts';
+import type { ConfigKey, ConfigSources, TurnpikeConfig } from './schema.ts';
+import { isLoopback } from './values.ts';
+
+/**
+ * Rules that involve more than one key (Kong's check_and_parse in kong/conf_loader/parse.lua,
+ * plus Turnpike's admin_token rule). The datastore rules live in datastore.ts.
+ */
+export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (key: ConfigKey, source: string, message: string) => problems.push({ key, source, message });
+  const role = `role = ${config.role} (from ${sources.role})`;
+
+  if (config.role !== 'traditional' && config.cluster_mtls !== 'off') {
+    for (const key of ['cluster_cert', 'cluster_cert_key'] as const) {
+      if (config[key] === undefined) {
+        add(
+          key,
+          sources.role,
+          `required when ${role}: hybrid mode needs the cluster certificate and key (turnpike hybrid gen_cert makes them), unless cluster_mtls = off`,
+        );
+      }
+    }
+    if (config.cluster_mtls === 'pki' && config.cluster_ca_cert === undefined) {
+      add('cluster_ca_cert', sources.cluster_mtls, 'required when cluster_mtls = pki');
+    }
+  }
+
+  if (config.role === 'control_plane') {
+    if (config.admin_listen.length === 0)
+      add('admin_listen', sources.admin_listen, `must not be off when ${role}`);
+    if (config.cluster_listen.length === 0) {
+      add('cluster_listen', sources.cluster_listen, `must not be off when ${role}`);
+    }
+    if (config.database === 'off') {
+      add('database', sources.database, `must not be off when ${role}: the control plane owns the datastore`);
+    }
+  }
+
+  if (config.role === 'data_plane' && config.proxy_listen.length === 0) {
+    add('proxy_listen', sources.proxy_listen, `must not be off when ${role}`);
+  }
+
+  if (config.admin_auth && config.admin_token === undefined) {
+    const exposed = config.admin_listen.find((entry) => !isLoopback(entry.host));
+    if (exposed !== undefined) {
+      add(
+        'admin_token',
+        sources.admin_listen,
+        `required because admin_listen binds ${formatListenAddress(exposed)}, which is not a loopback address: set admin_token, or set admin_auth = off to accept unauthenticated Admin API requests`,
+      );
+    }
+  }
+
+  checkCertPairs(config, sources, 'ssl_cert', 'ssl_cert_key', add);
+  checkCertPairs(config, sources, 'admin_ssl_cert', 'admin_ssl_cert_key', add);
+  return problems;
+}
+
+/** Kong pairs certificates with keys by position: both lists must have the same length. */
+function checkCertPairs(
+  config: TurnpikeConfig,
+  sources: ConfigSources,
+  certKey: 'ssl_cert' | 'admin_ssl_cert',
+  keyKey: 'ssl_cert_key' | 'admin_ssl_cert_key',
+  add: (key: ConfigKey, source: string, message: string) => void,
+): void {
+  const certs = config[certKey].length;
+  const keys = config[keyKey].length;
+  if (certs > 0 && keys === 0) add(keyKey, sources[certKey], `must be specified when ${certKey} is`);
+  else if (keys > 0 && certs === 0) add(certKey, sources[keyKey], `must be specified when ${keyKey} is`);
+  else if (certs !== keys) {
+    add(
+      keyKey,
+      sources[keyKey],
+      `${certKey} was specified ${certs} times while ${keyKey} was specified ${keys} times`,
+    );
+  }
+}

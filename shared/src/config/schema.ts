@@ -1,0 +1,440 @@
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  annotationsOf,
+  dsn,
+  flag,
+  hostPort,
+  integer,
+  list,
+  listen,
+  listOf,
+  oneOf,
+  path,
+  type Section,
+  size,
+  text,
+  uuid,
+  type ValueKind,
+  workers,
+} from './keys.ts';
+
+/** Kong's log levels (kong.conf `log_level`), most verbose first. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const;
+export type KongLogLevel = (typeof LOG_LEVELS)[number];
+
+/** Tokens Kong accepts in `headers` (kong/conf_loader/constants.lua HEADER_KEY_TO_NAME). */
+export const HEADER_TOKENS = [
+  'off',
+  'server_tokens',
+  'latency_tokens',
+  'Server',
+  'Via',
+  'X-Kong-Proxy-Latency',
+  'X-Kong-Response-Latency',
+  'X-Kong-Admin-Latency',
+  'X-Kong-Upstream-Latency',
+  'X-Kong-Upstream-Status',
+  'X-Kong-Request-Id',
+] as const;
+
+export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
+
+const opt = Type.Optional;
+
+/**
+ * Every turnpike.conf key: Kong's kong.conf names and defaults unless the description
+ * says otherwise. The order here is the order of turnpike.conf.default.
+ */
+export const TurnpikeConfigSchema = Type.Object({
+  // GENERAL
+  prefix: path({
+    section: 'general',
+    default: '.turnpike',
+    description:
+      'Working directory: pid file, logs, embedded database and cache files. A relative path is resolved against the current directory.',
+  }),
+  role: oneOf(['traditional', 'control_plane', 'data_plane'] as const, {
+    section: 'general',
+    default: 'traditional',
+    description:
+      'traditional runs the Admin API and the proxy in one process; control_plane owns the datastore and the Admin API and pushes configuration to data_plane nodes, which only proxy.',
+  }),
+  log_level: oneOf(LOG_LEVELS, {
+    section: 'general',
+    default: 'notice',
+    description: 'Log verbosity, one of: debug, info, notice, warn, error, crit, alert, emerg.',
+  }),
+  proxy_access_log: path({
+    section: 'general',
+    default: 'logs/access.log',
+    description: 'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
+  }),
+  proxy_error_log: path({ section: 'general', default: 'logs/error.log', description: 'Proxy error log.' }),
+  admin_access_log: path({
+    section: 'general',
+    default: 'logs/admin_access.log',
+    description:
+      'Admin API access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
+  }),
+  admin_error_log: path({
+    section: 'general',
+    default: 'logs/error.log',
+    description: 'Admin API error log.',
+  }),
+  status_access_log: path({ section: 'general', default: 'off', description: 'Status API access log.' }),
+  status_error_log: path({
+    section: 'general',
+    default: 'logs/status_error.log',
+    description: 'Status API error log.',
+  }),
+  plugins: list({
+    section: 'general',
+    default: 'bundled',
+    description: 'Plugins this node loads: `bundled` for every bundled plugin, plus custom plugin names.',
+  }),
+  plugin_paths: list({
+    section: 'general',
+    description:
+      'Turnpike addition: folders searched for custom plugins (after the bundled folder), in order.',
+  }),
+  node_id: opt(uuid({ section: 'general', description: 'This node’s id (a UUID); generated when unset.' })),
+  worker_processes: workers({
+    section: 'general',
+    default: 'auto',
+    description: 'Worker processes: `auto` (one per CPU) or a positive number.',
+  }),
+  headers: listOf(HEADER_TOKENS, {
+    section: 'general',
+    default: 'server_tokens, latency_tokens',
+    description:
+      'Headers added to responses: server_tokens, latency_tokens, Server, Via, X-Kong-Proxy-Latency, X-Kong-Response-Latency, X-Kong-Admin-Latency, X-Kong-Upstream-Latency, X-Kong-Upstream-Status, X-Kong-Request-Id, or off.',
+  }),
+  trusted_ips: list(
+    {
+      section: 'general',
+      description: 'IP addresses and CIDR blocks whose X-Forwarded-* and real IP headers are trusted.',
+    },
+    'ip-or-cidr',
+  ),
+  real_ip_header: text({
+    section: 'general',
+    default: 'X-Real-IP',
+    description: 'Header carrying the client address when the peer is trusted.',
+  }),
+  real_ip_recursive: flag({
+    section: 'general',
+    default: 'off',
+    description: 'Take the last untrusted address of real_ip_header instead of the last one.',
+  }),
+  error_default_type: oneOf(['text/plain', 'application/json', 'application/xml', 'text/html'] as const, {
+    section: 'general',
+    default: 'text/plain',
+    description: 'Content type of error responses when the request’s Accept header does not choose one.',
+  }),
+
+  // HYBRID MODE
+  cluster_mtls: oneOf(['shared', 'pki', 'off'] as const, {
+    section: 'hybrid',
+    default: 'shared',
+    description:
+      'How control and data planes authenticate each other: shared (one certificate, from turnpike hybrid gen_cert), pki (certificates signed by cluster_ca_cert), or off (plaintext; development only).',
+  }),
+  cluster_cert: opt(path({ section: 'hybrid', description: 'Cluster certificate (PEM file).' })),
+  cluster_cert_key: opt(
+    path({ section: 'hybrid', secret: true, description: 'Cluster certificate key (PEM file).' }),
+  ),
+  cluster_ca_cert: opt(
+    path({ section: 'hybrid', description: 'CA certificate for cluster_mtls = pki (PEM file).' }),
+  ),
+  cluster_server_name: opt(
+    text({
+      section: 'hybrid',
+      description: 'Server name (SNI) the data plane expects from the control plane.',
+    }),
+  ),
+  cluster_allowed_common_names: list({
+    section: 'hybrid',
+    description: 'With cluster_mtls = pki: the certificate common names allowed to connect.',
+  }),
+  cluster_listen: listen({
+    section: 'hybrid',
+    default: '0.0.0.0:8005',
+    description: 'Where the control plane listens for data planes.',
+  }),
+  cluster_control_plane: hostPort({
+    section: 'hybrid',
+    default: '127.0.0.1:8005',
+    description: 'The control plane a data plane connects to: host:port.',
+  }),
+  cluster_data_plane_purge_delay: integer({
+    section: 'hybrid',
+    default: '1209600',
+    minimum: 60,
+    description: 'Seconds before a silent data plane is removed from the cluster status (60 or more).',
+  }),
+  cluster_max_payload: integer({
+    section: 'hybrid',
+    default: '16777216',
+    minimum: 4194304,
+    description: 'Largest configuration snapshot, in bytes, sent to a data plane (4194304 or more).',
+  }),
+
+  // LISTENERS
+  proxy_listen: listen({
+    section: 'listeners',
+    default: '0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 http2 ssl reuseport backlog=16384',
+    description:
+      'Proxy listeners: <ip>:<port> [ssl] [http2] [proxy_protocol] [reuseport] [backlog=N], comma-separated, or off.',
+  }),
+  admin_listen: listen({
+    section: 'listeners',
+    default: '127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384',
+    description:
+      'Admin API listeners, or off. A non-loopback address requires admin_token (unless admin_auth = off).',
+  }),
+  status_listen: listen({
+    section: 'listeners',
+    default: '127.0.0.1:8100 reuseport backlog=16384',
+    description: 'Status API listeners (/status, /status/ready, /metrics), or off. Turnpike default: on.',
+  }),
+
+  // ADMIN API
+  admin_auth: flag({
+    section: 'admin',
+    default: 'on',
+    description: 'Turnpike addition: require admin_token (Kong-Admin-Token header) on Admin API requests.',
+  }),
+  admin_token: opt(
+    text({
+      section: 'admin',
+      secret: true,
+      description: 'Turnpike addition: the token Admin API clients send in the Kong-Admin-Token header.',
+    }),
+  ),
+
+  // TLS
+  ssl_cert: list({
+    section: 'tls',
+    description: 'Proxy TLS certificates (PEM files), one per key in ssl_cert_key.',
+  }),
+  ssl_cert_key: list({
+    section: 'tls',
+    secret: true,
+    description: 'Proxy TLS certificate keys (PEM files).',
+  }),
+  admin_ssl_cert: list({ section: 'tls', description: 'Admin API TLS certificates (PEM files).' }),
+  admin_ssl_cert_key: list({ section: 'tls', secret: true, description: 'Admin API TLS certificate keys.' }),
+
+  // PROXY AND CLIENT REQUESTS
+  client_max_body_size: size({
+    section: 'proxy',
+    default: '0',
+    description: 'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited.',
+  }),
+  client_body_buffer_size: size({
+    section: 'proxy',
+    default: '8k',
+    description: 'Request bodies larger than this are streamed rather than buffered.',
+  }),
+  client_header_max_size: size({
+    section: 'proxy',
+    default: '8k',
+    description: 'Turnpike key: largest request line plus headers accepted, in bytes (e.g. 8k).',
+  }),
+  client_header_max_count: integer({
+    section: 'proxy',
+    default: '100',
+    minimum: 1,
+    description: 'Turnpike key: most request headers accepted.',
+  }),
+  client_header_timeout: integer({
+    section: 'proxy',
+    default: '60000',
+    minimum: 0,
+    description: 'Turnpike key: milliseconds a client has to send the request headers.',
+  }),
+  keepalive_timeout: integer({
+    section: 'proxy',
+    default: '60000',
+    minimum: 0,
+    description: 'Turnpike key: milliseconds an idle client connection stays open.',
+  }),
+  declarative_config: opt(
+    path({
+      section: 'proxy',
+      description: 'With database = off: a declarative configuration file (_format_version "3.0") to load.',
+    }),
+  ),
+
+  // UPSTREAM CONNECTIONS
+  upstream_keepalive_pool_size: integer({
+    section: 'upstream',
+    default: '512',
+    minimum: 0,
+    description: 'Idle connections kept per upstream; 0 disables keep-alive.',
+  }),
+  upstream_keepalive_max_requests: integer({
+    section: 'upstream',
+    default: '1000',
+    minimum: 0,
+    description: 'Requests sent over one upstream connection before it is closed; 0 means unlimited.',
+  }),
+  upstream_keepalive_idle_timeout: integer({
+    section: 'upstream',
+    default: '60',
+    minimum: 0,
+    description: 'Seconds an idle upstream connection is kept; 0 means no limit.',
+  }),
+
+  // DATASTORE
+  database: oneOf(['embedded', 'postgres', 'off'] as const, {
+    section: 'datastore',
+    default: 'embedded',
+    description:
+      'Turnpike default: embedded (PGlite, in process). postgres uses dsn or the pg_* keys; off runs without a database (declarative_config).',
+  }),
+  dsn: opt(
+    dsn({
+      section: 'datastore',
+      secret: true,
+      description:
+        'Ory Kratos style: memory (embedded, not persisted), pglite:///abs/dir or pglite://./rel/dir (embedded, persisted), or a postgres:// URL. Wins over the pg_* keys.',
+    }),
+  ),
+  pg_host: text({ section: 'datastore', default: '127.0.0.1', description: 'PostgreSQL host.' }),
+  pg_port: integer({
+    section: 'datastore',
+    default: '5432',
+    minimum: 1,
+    maximum: 65535,
+    description: 'PostgreSQL port.',
+  }),
+  pg_user: text({ section: 'datastore', default: 'turnpike', description: 'PostgreSQL user.' }),
+  pg_password: opt(text({ section: 'datastore', secret: true, description: 'PostgreSQL password.' })),
+  pg_database: text({ section: 'datastore', default: 'turnpike', description: 'PostgreSQL database.' }),
+  pg_schema: opt(
+    text({ section: 'datastore', description: 'PostgreSQL schema; the server default when unset.' }),
+  ),
+  pg_timeout: integer({
+    section: 'datastore',
+    default: '5000',
+    minimum: 0,
+    description: 'Milliseconds to connect, read and write.',
+  }),
+  pg_ssl: flag({ section: 'datastore', default: 'off', description: 'Use TLS to PostgreSQL.' }),
+  pg_ssl_verify: flag({
+    section: 'datastore',
+    default: 'off',
+    description: 'Verify the PostgreSQL server certificate (with pg_ssl = on).',
+  }),
+  pg_max_concurrent_queries: integer({
+    section: 'datastore',
+    default: '0',
+    minimum: 0,
+    description: 'Most queries in flight at once; 0 means unlimited.',
+  }),
+  pg_pool_size: integer({
+    section: 'datastore',
+    default: '10',
+    minimum: 1,
+    description: 'Turnpike default: connections in the PostgreSQL pool.',
+  }),
+  run_migrations: flag({
+    section: 'datastore',
+    default: 'off',
+    description: 'Turnpike key: run pending migrations when the node starts.',
+  }),
+  db_update_frequency: integer({
+    section: 'datastore',
+    default: '5',
+    minimum: 1,
+    description: 'Seconds between checks for configuration changes made through another control plane.',
+  }),
+
+  // DNS RESOLVER
+  dns_resolver: list(
+    { section: 'dns', description: 'DNS servers (ip or ip:port); the system resolvers when unset.' },
+    'ip-with-port',
+  ),
+  dns_hostsfile: path({ section: 'dns', default: '/etc/hosts', description: 'Hosts file to read.' }),
+  dns_order: listOf(DNS_RECORD_TYPES, {
+    section: 'dns',
+    default: 'LAST,SRV,A,CNAME',
+    description: 'Record types tried, in order; LAST is the type that last succeeded.',
+  }),
+  dns_valid_ttl: opt(
+    integer({
+      section: 'dns',
+      minimum: 0,
+      description: 'Seconds every record is cached, overriding its TTL.',
+    }),
+  ),
+  dns_stale_ttl: integer({
+    section: 'dns',
+    default: '3600',
+    minimum: 0,
+    description: 'Seconds a stale record may be served while it is refreshed.',
+  }),
+  dns_not_found_ttl: integer({
+    section: 'dns',
+    default: '30',
+    minimum: 0,
+    description: 'Seconds an empty answer is cached.',
+  }),
+  dns_error_ttl: integer({
+    section: 'dns',
+    default: '1',
+    minimum: 0,
+    description: 'Seconds an error is cached.',
+  }),
+
+  // SECRETS
+  secrets_default: list(
+    {
+      section: 'secrets',
+      secret: true,
+      description:
+        'Ory Kratos style: keys (16 characters or more) that encrypt sensitive fields at rest; the first encrypts, all decrypt, so keys can rotate.',
+    },
+    'secret-key',
+  ),
+});
+
+export type TurnpikeConfig = Static<typeof TurnpikeConfigSchema>;
+export type ConfigKey = keyof TurnpikeConfig & string;
+export type ListenEntry = TurnpikeConfig['proxy_listen'][number];
+/** Where each key's value came from: `default`, `turnpike.conf:12`, `TURNPIKE_PG_PORT`… */
+export type ConfigSources = Record<ConfigKey, string>;
+
+/** One key's documentation, for turnpike.conf.default, `turnpike config` and docs. */
+export interface ConfigKeyInfo {
+  readonly name: ConfigKey;
+  readonly kind: ValueKind;
+  readonly section: Section;
+  /** The default as written in turnpike.conf; undefined = unset. */
+  readonly default: string | undefined;
+  readonly description: string;
+  readonly secret: boolean;
+}
+
+export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConfigSchema.properties).map(
+  ([name, schema]) => {
+    const a = annotationsOf(schema);
+    return {
+      name: name as ConfigKey,
+      kind: a['x-kind'],
+      section: a['x-section'],
+      default: a['x-default'],
+      description: a.description,
+      secret: a['x-secret'],
+    };
+  },
+);
+
+export const SECRET_CONFIG_KEYS: ReadonlySet<ConfigKey> = new Set(
+  CONFIG_KEYS.filter((k) => k.secret).map((k) => k.name),
+);
+
+export function isConfigKey(name: string): name is ConfigKey {
+  return Object.hasOwn(TurnpikeConfigSchema.properties, name);
+}

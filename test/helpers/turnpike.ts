@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const TURNPIKE_BIN = join(REPO_ROOT, 'bin/turnpike.ts');
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** process.env without TURNPIKE_* settings, so a developer's shell cannot change a test's outcome. */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (!k.startsWith('TURNPIKE_') || k === 'TURNPIKE_TEST_PG')) env[k] = v;
+  }
+  return env;
+}
+
+/** Runs `turnpike <args>` to completion, as a user would from a shell. */
+export async function runTurnpike(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO_ROOT,
+): Promise<CommandResult> {
+  const child = spawn(process.execPath, [TURNPIKE_BIN, ...args], {
+    cwd,
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export interface RunningTurnpike extends AsyncDisposable {
+  readonly child: ChildProcess;
+  readonly prefix: string;
+  /** The TURNPIKE_* environment it was started with: pass it to `runTurnpike` to address this node. */
+  readonly env: Record<string, string>;
+  readonly lines: LogLine[];
+  stderr(): string;
+  /** Resolves with the first log line (past or future) that matches. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  args?: string[];
+  /** The log message that means "started"; default Turnpike's own. */
+  readyMessage?: string;
+}
+
+/** Starts `turnpike start` as a real process with its own prefix; disposing stops it and removes the prefix. */
+export async function startTurnpike(options: StartOptions = {}): Promise<RunningTurnpike> {
+  const prefix = await mkdtemp(join(tmpdir(), 'turnpike-prefix-'));
+  const env = { TURNPIKE_PREFIX: prefix, TURNPIKE_LOG_LEVEL: 'info', ...options.env };
+  const child = spawn(process.execPath, [TURNPIKE_BIN, 'start', ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      line = { level: 30, msg: text };
+    }
+    lines.push(line);
+    for (const w of waiters) {
+      if (w.match(line)) {
+        waiters.delete(w);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> => {
+    const seen = lines.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolveLine, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(
+          new Error(`no matching log line within ${timeoutMs}ms\nstderr:\n${stderr}\nlogs:\n${dump(lines)}`),
+        );
+      }, timeoutMs);
+      const waiter = {
+        match,
+        resolve: (l: LogLine) => {
+          clearTimeout(timer);
+          resolveLine(l);
+        },
+      };
+      waiters.add(waiter);
+      exited.then((code) => {
+        if (!waiters.delete(waiter)) return;
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `turnpike exited with ${code} before the expected log line\nstderr:\n${stderr}\nlogs:\n${dump(lines)}`,
+          ),
+        );
+      });
+    });
+  };
+
+  const running: RunningTurnpike = {
+    child,
+    prefix,
+    env,
+    lines,
+    stderr: () => stderr,
+    waitForLog,
+    exited,
+    async [Symbol.asyncDispose]() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(prefix, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitForLog((l) => l.msg === (options.readyMessage ?? 'Turnpike started'));
+  } catch (err) {
+    await running[Symbol.asyncDispose]();
+    throw err;
+  }
+  return running;
+}
+
+function dump(lines: readonly LogLine[]): string {
+  return lines.map((l) => JSON.stringify(l)).join('\n');
+}
