@@ -1,0 +1,16 @@
+export type { Router } from './compile.ts';
+export { compileRouter, DEFAULT_CACHE_SIZE } from './compile.ts';
+export { match } from './match.ts';
+export { escapePath, normalizePath } from './normalize.ts';
+export type {
+  CompileOptions,
+  HeaderLookup,
+  HeaderValue,
+  Match,
+  RequestKey,
+  RouteConfig,
+  RouterProblem,
+  ServiceConfig,
+  UriCaptures,
+} from './types.ts';
+export { upstreamPath } from './upstream-path.ts';
