@@ -1,0 +1,30 @@
+/** Every entity definition, by table name. */
+import { acls } from './acls.ts';
+import { basicauthCredentials } from './basicauth-credentials.ts';
+import { caCertificates } from './ca-certificates.ts';
+import { certificates } from './certificates.ts';
+import { consumers } from './consumers.ts';
+import { jwtSecrets } from './jwt-secrets.ts';
+import { keyauthCredentials } from './keyauth-credentials.ts';
+import { plugins } from './plugins.ts';
+import { routes } from './routes.ts';
+import { services } from './services.ts';
+import { snis } from './snis.ts';
+import { targets } from './targets.ts';
+import { upstreams } from './upstreams.ts';
+
+export const ENTITIES = {
+  services,
+  routes,
+  consumers,
+  plugins,
+  upstreams,
+  targets,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
+  keyauth_credentials: keyauthCredentials,
+  basicauth_credentials: basicauthCredentials,
+  jwt_secrets: jwtSecrets,
+  acls,
+} as const;
