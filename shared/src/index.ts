@@ -1,4 +1,5 @@
 export * from './config/index.ts';
+export { hashPassword, needsRehash, verifyPassword } from './crypto/password.ts';
 export * from './errors.ts';
 export * from './log.ts';
 export { stoppableServer } from './process/http-server.ts';

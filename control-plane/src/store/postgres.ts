@@ -1,0 +1,184 @@
+import { DatabaseError, type Logger } from '@turnpike/shared';
+import pg from 'pg';
+import { redactDsn, toDatabaseError } from './errors.ts';
+import { PgListener } from './pg-listener.ts';
+import type { Datastore, DatastoreTarget, Queryable, QueryResult, Session } from './types.ts';
+
+type PostgresTarget = Extract<DatastoreTarget, { kind: 'postgres' }>;
+
+const MIN_SERVER_VERSION_NUM = 130000;
+const INT8_OID = 20;
+
+/**
+ * bigint comes back as a number, as PGlite returns it, so both stores give the same rows.
+ * Config versions and counts stay far below 2^53. Set per pool, not on pg's global registry.
+ */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+function sslOption(ssl: PostgresTarget['ssl']): pg.ClientConfig['ssl'] {
+  if (ssl === undefined || ssl === false) return undefined;
+  if (ssl === true) return { rejectUnauthorized: true };
+  return { rejectUnauthorized: ssl.rejectUnauthorized };
+}
+
+export function clientConfig(target: PostgresTarget): pg.ClientConfig {
+  const config: pg.ClientConfig = {
+    connectionString: target.connectionString,
+    application_name: 'turnpike',
+    types: typeParsers,
+  };
+  const ssl = sslOption(target.ssl);
+  if (ssl !== undefined) config.ssl = ssl;
+  if (target.timeoutMs !== undefined) config.connectionTimeoutMillis = target.timeoutMs;
+  if (target.schema !== undefined && target.schema !== '') {
+    config.options = `-c search_path=${target.schema.replaceAll(/[^\w$,]/g, '')}`;
+  }
+  return config;
+}
+
+/** Several statements without parameters (simple protocol) give one result each: keep the last. */
+function toResult<R>(raw: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
+  const result = Array.isArray(raw) ? raw.at(-1) : raw;
+  if (result === undefined) return { rows: [], rowCount: 0 };
+  return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+}
+
+/** A Queryable bound to one client, unusable once its transaction or session is over. */
+function boundQueryable(client: pg.PoolClient, what: string, fail: (err: unknown) => DatabaseError) {
+  let open = true;
+  const queryable: Queryable = {
+    async query<R>(sql: string, params?: unknown[]) {
+      if (!open) throw new DatabaseError(`${what} is already closed`);
+      try {
+        return toResult<R>(await client.query(sql, params));
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+  };
+  return { queryable, end: () => (open = false) };
+}
+
+async function inTransaction<T>(
+  client: pg.PoolClient,
+  fn: (tx: Queryable) => Promise<T>,
+  fail: (err: unknown) => DatabaseError,
+): Promise<{ value: T } | { error: unknown; broken: boolean }> {
+  const { queryable, end } = boundQueryable(client, 'transaction', fail);
+  try {
+    await client.query('BEGIN');
+    const value = await fn(queryable);
+    await client.query('COMMIT');
+    return { value };
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+      return { error, broken: false };
+    } catch {
+      return { error, broken: true };
+    }
+  } finally {
+    end();
+  }
+}
+
+/** Opens a pg Pool against PostgreSQL ≥ 13 and checks it answers before returning. */
+export async function openPostgres(target: PostgresTarget, log: Logger): Promise<Datastore> {
+  const where = redactDsn(target.connectionString);
+  const password = safePassword(target.connectionString);
+  const fail = (err: unknown, context?: string) => toDatabaseError(err, 'PostgreSQL', context, password);
+  const config = clientConfig(target);
+  const pool = new pg.Pool({ ...config, max: target.poolSize ?? 10 });
+  // An idle client losing its connection emits here; without a handler the process would crash.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
+  const listener = new PgListener(config, log);
+
+  try {
+    const { rows } = await pool.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const version = Number(rows[0]?.v);
+    if (version < MIN_SERVER_VERSION_NUM) {
+      throw new DatabaseError(
+        `[PostgreSQL error] PostgreSQL ${Math.floor(version / 10000)} at ${where} is too old: Turnpike needs 13 or newer`,
+      );
+    }
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw fail(err, `could not connect to ${where}`);
+  }
+
+  const connect = async () => {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw fail(err, `could not connect to ${where}`);
+    }
+  };
+
+  return {
+    kind: 'postgres',
+    async query<R>(sql: string, params?: unknown[]) {
+      try {
+        return toResult<R>(await pool.query(sql, params));
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await connect();
+      const outcome = await inTransaction(client, fn, fail);
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it, don't reuse it.
+      client.release('error' in outcome && outcome.broken ? new Error('rollback failed') : undefined);
+      if ('error' in outcome) throw failOrKeep(outcome.error, fail);
+      return outcome.value;
+    },
+    async session<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+      const client = await connect();
+      const { queryable, end } = boundQueryable(client, 'session', fail);
+      let failed = false;
+      try {
+        return await fn({
+          query: queryable.query,
+          async transaction<U>(inner: (tx: Queryable) => Promise<U>): Promise<U> {
+            const outcome = await inTransaction(client, inner, fail);
+            if ('error' in outcome) throw failOrKeep(outcome.error, fail);
+            return outcome.value;
+          },
+        });
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        end();
+        // After a failure the session may still hold advisory locks or an open transaction:
+        // destroying the connection releases them all.
+        client.release(failed ? new Error('session failed') : undefined);
+      }
+    },
+    listen: (channel, onPayload, options) => listener.listen(channel, onPayload, options),
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Errors thrown by the caller's own code pass through; driver errors become DatabaseError. */
+function failOrKeep(err: unknown, fail: (err: unknown) => DatabaseError): unknown {
+  if (err instanceof DatabaseError) return err;
+  const looksLikeDriver = typeof err === 'object' && err !== null && ('severity' in err || 'routine' in err);
+  return looksLikeDriver ? fail(err) : err;
+}
+
+function safePassword(dsn: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(dsn).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}

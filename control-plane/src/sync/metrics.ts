@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** What the sync server reports; every hook is a no-op without a prom-client Registry. */
+export interface SyncMetrics {
+  configVersion(version: number): void;
+  connected(count: number): void;
+  pushed(kind: 'snapshot' | 'delta'): void;
+  nacked(): void;
+  /** Seconds from sending a version to its Ack. */
+  pushDuration(seconds: number): void;
+}
+
+const noop = () => {};
+
+export const NO_METRICS: SyncMetrics = {
+  configVersion: noop,
+  connected: noop,
+  pushed: noop,
+  nacked: noop,
+  pushDuration: noop,
+};
+
+export function syncMetrics(registry: Registry | undefined): SyncMetrics {
+  if (registry === undefined) return NO_METRICS;
+  const registers = [registry];
+  const version = new Gauge({
+    name: 'turnpike_cluster_config_version',
+    help: 'The latest configuration version the control plane serves',
+    registers,
+  });
+  const connected = new Gauge({
+    name: 'turnpike_cluster_data_planes_connected',
+    help: 'Data planes with an open sync stream',
+    registers,
+  });
+  const pushes = new Counter({
+    name: 'turnpike_cluster_config_pushes_total',
+    help: 'Configurations sent to data planes, by kind',
+    labelNames: ['kind'],
+    registers,
+  });
+  const nacks = new Counter({
+    name: 'turnpike_cluster_config_nacks_total',
+    help: 'Configurations data planes refused (Nack)',
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'turnpike_cluster_config_push_duration_seconds',
+    help: 'Time from sending a configuration to its Ack',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  return {
+    configVersion: (v) => version.set(v),
+    connected: (n) => connected.set(n),
+    pushed: (kind) => pushes.inc({ kind }),
+    nacked: () => nacks.inc(),
+    pushDuration: (s) => duration.observe(s),
+  };
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryDataPlaneRegistry, parseLabels } from './registry.ts';
+import { peerIp } from './server.ts';
+
+describe('MemoryDataPlaneRegistry', () => {
+  it('creates a data plane as unknown and merges later fields', () => {
+    let now = 1_700_000_000_500;
+    const registry = new MemoryDataPlaneRegistry(() => now);
+    registry.upsert('dp1', { hostname: 'a', ip: '10.0.0.1', connected: true });
+    now += 5000;
+    const record = registry.upsert('dp1', {
+      config_version: 3,
+      sync_status: 'normal',
+      last_seen: 1_700_000_005,
+    });
+    assert.equal(record.hostname, 'a');
+    assert.equal(record.config_version, 3);
+    assert.equal(record.sync_status, 'normal');
+  });
+
+  it('lists items in the shape of Kong GET /clustering/data-planes', () => {
+    const registry = new MemoryDataPlaneRegistry(() => 1_700_000_000_000);
+    registry.upsert('dp1', {
+      hostname: 'a',
+      ip: '10.0.0.1',
+      version: '1.0.0',
+      config_hash: 'ab',
+      config_version: 2,
+      last_seen: 1_700_000_000,
+      sync_status: 'config_rejected',
+      last_error: 'bad route',
+      cert_details: { expiry_timestamp: 1_800_000_000 },
+      labels: { region: 'eu' },
+    });
+    assert.deepEqual(registry.list(), [
+      {
+        id: 'dp1',
+        hostname: 'a',
+        ip: '10.0.0.1',
+        version: '1.0.0',
+        sync_status: 'config_rejected',
+        config_hash: 'ab',
+        config_version: 2,
+        last_seen: 1_700_000_000,
+        updated_at: 1_700_000_000,
+        labels: { region: 'eu' },
+        cert_details: { expiry_timestamp: 1_800_000_000 },
+        last_error: 'bad route',
+      },
+    ]);
+  });
+
+  it('tells listeners of every change, and stops when unsubscribed', () => {
+    const registry = new MemoryDataPlaneRegistry();
+    const seen: string[] = [];
+    const off = registry.onChange((record) => seen.push(record.sync_status));
+    registry.upsert('dp1', { sync_status: 'normal' });
+    off();
+    registry.upsert('dp1', { sync_status: 'offline' });
+    assert.deepEqual(seen, ['normal']);
+  });
+
+  it('hands out copies, so a caller cannot change the registry behind its back', () => {
+    const registry = new MemoryDataPlaneRegistry();
+    const record = registry.upsert('dp1', { hostname: 'a' });
+    record.hostname = 'changed';
+    assert.equal(registry.get('dp1')?.hostname, 'a');
+  });
+});
+
+describe('parseLabels', () => {
+  it('splits key:value at the first colon', () => {
+    assert.deepEqual(parseLabels(['region:eu-west', 'url:http://x', 'bare']), {
+      region: 'eu-west',
+      url: 'http://x',
+      bare: '',
+    });
+  });
+});
+
+describe('peerIp', () => {
+  it('strips the port and the scheme from a grpc-js peer', () => {
+    assert.equal(peerIp('127.0.0.1:5000'), '127.0.0.1');
+    assert.equal(peerIp('ipv4:10.1.2.3:5000'), '10.1.2.3');
+    assert.equal(peerIp('[::1]:5000'), '::1');
+    assert.equal(peerIp('ipv6:[fe80::1]:443'), 'fe80::1');
+  });
+});

@@ -1,0 +1,129 @@
+/** Kong's sync_status values (kong/constants.lua CLUSTERING_SYNC_STATUS), plus Turnpike's own. */
+export type SyncStatus =
+  | 'normal'
+  | 'unknown'
+  | 'plugin_set_incompatible'
+  | 'turnpike_version_incompatible'
+  | 'config_rejected'
+  | 'offline';
+
+/** What the control plane knows of one data plane. */
+export interface DataPlaneRecord {
+  id: string;
+  hostname: string;
+  ip: string;
+  /** The data plane's Turnpike version. */
+  version: string;
+  config_version: number;
+  config_hash: string;
+  /** Seconds since the Unix epoch of the last message or heartbeat. */
+  last_seen: number;
+  sync_status: SyncStatus;
+  /** The last Nack's text (or refusal's message); empty when none. */
+  last_error: string;
+  cert_details: { expiry_timestamp: number } | undefined;
+  connected: boolean;
+  labels: Record<string, string>;
+}
+
+/** An item of Kong's `GET /clustering/data-planes`. */
+export interface DataPlaneListItem {
+  id: string;
+  hostname: string;
+  ip: string;
+  version: string;
+  sync_status: SyncStatus;
+  config_hash: string;
+  config_version: number;
+  last_seen: number;
+  updated_at: number;
+  labels: Record<string, string>;
+  cert_details?: { expiry_timestamp: number };
+  last_error?: string;
+}
+
+/**
+ * The data planes a control plane knows. Memory now; the control plane will back it with a
+ * PostgreSQL table (Kong's clustering_data_planes) so that every control plane sees every DP.
+ */
+export interface DataPlaneRegistry {
+  /** Inserts or updates one data plane by id, merging the given fields. */
+  upsert(id: string, fields: Partial<Omit<DataPlaneRecord, 'id'>>): DataPlaneRecord;
+  get(id: string): DataPlaneRecord | undefined;
+  list(): DataPlaneListItem[];
+  /** Calls the listener after every change; returns an unsubscribe function. */
+  onChange(listener: (record: DataPlaneRecord) => void): () => void;
+}
+
+export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
+  readonly #records = new Map<string, DataPlaneRecord & { updated_at: number }>();
+  readonly #listeners = new Set<(record: DataPlaneRecord) => void>();
+  readonly #now: () => number;
+
+  /** `now` returns milliseconds; injectable so that tests need no clock. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  upsert(id: string, fields: Partial<Omit<DataPlaneRecord, 'id'>>): DataPlaneRecord {
+    const seconds = Math.floor(this.#now() / 1000);
+    const record = this.#records.get(id) ?? {
+      id,
+      hostname: '',
+      ip: '',
+      version: '',
+      config_version: 0,
+      config_hash: '',
+      last_seen: seconds,
+      sync_status: 'unknown',
+      last_error: '',
+      cert_details: undefined,
+      connected: false,
+      labels: {},
+      updated_at: seconds,
+    };
+    Object.assign(record, fields, { updated_at: seconds });
+    this.#records.set(id, record);
+    const copy = { ...record };
+    for (const listener of this.#listeners) listener(copy);
+    return copy;
+  }
+
+  get(id: string): DataPlaneRecord | undefined {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  list(): DataPlaneListItem[] {
+    return [...this.#records.values()].map((r) => ({
+      id: r.id,
+      hostname: r.hostname,
+      ip: r.ip,
+      version: r.version,
+      sync_status: r.sync_status,
+      config_hash: r.config_hash,
+      config_version: r.config_version,
+      last_seen: r.last_seen,
+      updated_at: r.updated_at,
+      labels: r.labels,
+      ...(r.cert_details === undefined ? {} : { cert_details: r.cert_details }),
+      ...(r.last_error === '' ? {} : { last_error: r.last_error }),
+    }));
+  }
+
+  onChange(listener: (record: DataPlaneRecord) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+/** Kong's cluster_dp_labels are `key:value` strings; a label without a colon has an empty value. */
+export function parseLabels(labels: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const label of labels) {
+    const colon = label.indexOf(':');
+    if (colon === -1) out[label] = '';
+    else out[label.slice(0, colon)] = label.slice(colon + 1);
+  }
+  return out;
+}

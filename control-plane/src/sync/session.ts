@@ -1,0 +1,301 @@
+import type { ControlPlaneMessage, DataPlaneMessage, Hello } from '@turnpike/proto';
+import type { Logger } from '@turnpike/shared';
+import { changeToWire, type EncodedPayload } from '@turnpike/shared/sync';
+import { checkPlugins, checkVersion } from './compatibility.ts';
+import type { ConfigSource } from './config-source.ts';
+import type { SyncMetrics } from './metrics.ts';
+import type { DataPlaneRecord, DataPlaneRegistry } from './registry.ts';
+import { parseLabels } from './registry.ts';
+
+/** What a session needs from the server around it. */
+export interface SessionContext {
+  source: ConfigSource;
+  registry: DataPlaneRegistry;
+  log: Logger;
+  metrics: SyncMetrics;
+  turnpikeVersion: string;
+  maxPayload: number;
+  /** The latest snapshot, encoded once for every data plane. */
+  encodedSnapshot(): Promise<{ version: number; hash: string; encoded: EncodedPayload }>;
+  /** Called once the data plane said who it is, before anything is sent to it. */
+  identified(session: DataPlaneSession): void;
+}
+
+/** The stream, as the session sees it. */
+export interface SessionStream {
+  send(message: ControlPlaneMessage): void;
+  /** Ends the stream: OK without a code, else with that gRPC status. */
+  close(code?: number, details?: string): void;
+  peerIp: string;
+  certDetails: { expiry_timestamp: number } | undefined;
+}
+
+interface InFlight {
+  kind: 'snapshot' | 'delta';
+  version: number;
+  hash: string;
+  sentAt: number;
+}
+
+const INVALID_ARGUMENT = 3;
+
+/**
+ * One data plane's stream: the state machine of hello → (refusal | push → ack/nack)*.
+ * At most one version is in flight; whatever arrives meanwhile is coalesced into a single push
+ * from the data plane's acknowledged version to the newest (so a data plane is never sent a
+ * version older than the newest, nor two at once).
+ */
+export class DataPlaneSession {
+  readonly #ctx: SessionContext;
+  readonly #stream: SessionStream;
+  #nodeId: string | undefined;
+  /** What the data plane holds, by its hello and acks. */
+  #held = { version: 0, hash: '' };
+  #inFlight: InFlight | undefined;
+  /** A version the data plane refused: never sent again. */
+  #rejected: number | undefined;
+  /** After a refused delta, the next push is a whole snapshot. */
+  #needSnapshot = false;
+  #pumping = false;
+  #pumpAgain = false;
+  #closed = false;
+  #refused = false;
+  lastMessageAt = Date.now();
+
+  constructor(ctx: SessionContext, stream: SessionStream) {
+    this.#ctx = ctx;
+    this.#stream = stream;
+  }
+
+  get nodeId(): string | undefined {
+    return this.#nodeId;
+  }
+
+  get inFlightVersion(): number | undefined {
+    return this.#inFlight?.version;
+  }
+
+  receive(message: DataPlaneMessage): void {
+    this.lastMessageAt = Date.now();
+    const kind = message.kind;
+    if (this.#nodeId === undefined) {
+      if (kind?.$case !== 'hello') {
+        this.#stream.close(INVALID_ARGUMENT, 'the first message of a sync stream must be Hello');
+        return;
+      }
+      this.#hello(kind.value);
+      return;
+    }
+    const seen = Math.floor(this.lastMessageAt / 1000);
+    switch (kind?.$case) {
+      case 'ack':
+        this.#ack(kind.value.version, kind.value.hash, seen);
+        break;
+      case 'nack':
+        this.#nack(kind.value.version, [kind.value.error, ...kind.value.details].join('\n'), seen);
+        break;
+      case 'heartbeat':
+        this.#update({ last_seen: seen });
+        if (this.#inFlight === undefined) void this.pump();
+        break;
+      case 'hello':
+        this.#stream.close(INVALID_ARGUMENT, 'Hello may only be the first message of a sync stream');
+        break;
+      default:
+        // A newer data plane's message kind: ignored, as the proto's compatibility rules say.
+        break;
+    }
+  }
+
+  /** A newer stream from the same data plane replaces this one: close it, silently. */
+  supersede(): void {
+    this.#closed = true;
+    this.#stream.close(10, 'a newer stream from the same node_id replaced this one');
+  }
+
+  /** Ends a stream that went silent (or at shutdown); the data plane shows offline. */
+  expire(code = 4, details = 'no message from the data plane within the dead interval'): void {
+    this.#stream.close(code, details);
+    this.closed();
+  }
+
+  heartbeat(message: ControlPlaneMessage): void {
+    if (!this.#closed) this.#stream.send(message);
+  }
+
+  /** The stream is gone; the data plane shows offline unless it was refused. */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#nodeId === undefined) return;
+    const fields: Partial<DataPlaneRecord> = { connected: false };
+    if (!this.#refused) fields.sync_status = 'offline';
+    this.#update(fields);
+  }
+
+  /** Sends what the data plane is missing, unless something is in flight. Safe to call anytime. */
+  async pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        await this.#pushOnce();
+      } while (this.#pumpAgain);
+    } catch (error) {
+      this.#ctx.log.error({ err: error, node_id: this.#nodeId }, 'config push failed');
+      this.#stream.close(13, 'control plane could not build the configuration');
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #hello(hello: Hello): void {
+    if (hello.nodeId === '') {
+      this.#stream.close(INVALID_ARGUMENT, 'Hello.node_id is required');
+      return;
+    }
+    this.#nodeId = hello.nodeId;
+    this.#ctx.identified(this);
+    this.#held = { version: hello.configVersion, hash: hello.configHash };
+    this.#update({
+      hostname: hello.hostname,
+      ip: this.#stream.peerIp,
+      version: hello.turnpikeVersion,
+      config_version: hello.configVersion,
+      config_hash: hello.configHash,
+      last_seen: Math.floor(this.lastMessageAt / 1000),
+      sync_status: 'unknown',
+      last_error: '',
+      cert_details: this.#stream.certDetails,
+      connected: true,
+      labels: parseLabels(hello.labels),
+    });
+    const refusal =
+      checkVersion(this.#ctx.turnpikeVersion, hello.turnpikeVersion) ??
+      checkPlugins(this.#ctx.source.pluginsInUse(), hello.plugins);
+    if (refusal !== undefined) {
+      this.#refused = true;
+      this.#ctx.log.warn(
+        { node_id: hello.nodeId, hostname: hello.hostname, sync_status: refusal.syncStatus },
+        refusal.message,
+      );
+      this.#update({ sync_status: refusal.syncStatus, last_error: refusal.message });
+      this.#stream.send({ kind: { $case: 'refusal', value: refusal } });
+      this.#stream.close();
+      return;
+    }
+    this.#ctx.log.info(
+      { node_id: hello.nodeId, hostname: hello.hostname, config_version: hello.configVersion },
+      'data plane connected',
+    );
+    void this.pump();
+  }
+
+  #ack(version: number, hash: string, seen: number): void {
+    const sent = this.#inFlight;
+    if (sent === undefined || sent.version !== version) {
+      this.#ctx.log.warn({ node_id: this.#nodeId, version }, 'Ack for a version not in flight: ignored');
+      this.#update({ last_seen: seen });
+      return;
+    }
+    this.#inFlight = undefined;
+    this.#held = { version, hash };
+    this.#ctx.metrics.pushDuration((performance.now() - sent.sentAt) / 1000);
+    const drifted = hash !== sent.hash;
+    if (drifted) {
+      // The data plane computed another hash: resending this version would drift again, so
+      // the next version goes out as a whole snapshot.
+      this.#needSnapshot = true;
+      this.#rejected = version;
+      this.#ctx.log.warn({ node_id: this.#nodeId, version, hash, expected: sent.hash }, 'data plane drifted');
+    } else {
+      this.#needSnapshot = false;
+      this.#rejected = undefined;
+    }
+    this.#update({
+      last_seen: seen,
+      config_version: version,
+      config_hash: hash,
+      sync_status: drifted ? 'unknown' : 'normal',
+      last_error: drifted ? `hash ${hash} differs from the control plane's ${sent.hash}` : '',
+    });
+    void this.pump();
+  }
+
+  #nack(version: number, error: string, seen: number): void {
+    const sent = this.#inFlight;
+    if (sent === undefined || sent.version !== version) {
+      this.#ctx.log.warn({ node_id: this.#nodeId, version }, 'Nack for a version not in flight: ignored');
+      return;
+    }
+    this.#inFlight = undefined;
+    this.#rejected = version;
+    if (sent.kind === 'delta') this.#needSnapshot = true;
+    this.#ctx.metrics.nacked();
+    this.#ctx.log.error({ node_id: this.#nodeId, version, error }, 'data plane rejected the configuration');
+    this.#update({ last_seen: seen, sync_status: 'config_rejected', last_error: error });
+    void this.pump();
+  }
+
+  async #pushOnce(): Promise<void> {
+    if (this.#closed || this.#refused || this.#inFlight !== undefined || this.#nodeId === undefined) return;
+    const latest = this.#ctx.source.latest();
+    if (latest.version === this.#held.version && latest.hash === this.#held.hash) {
+      const status = this.#ctx.registry.get(this.#nodeId)?.sync_status;
+      if (this.#rejected === undefined && status !== 'normal') this.#update({ sync_status: 'normal' });
+      return;
+    }
+    // A refused version is never resent; the next version gets another chance.
+    if (latest.version === this.#rejected) return;
+
+    const held = this.#held;
+    if (!this.#needSnapshot && held.version > 0 && held.version < latest.version && held.hash !== '') {
+      const changeSet = await this.#ctx.source.changesSince(held.version);
+      const sameBase = changeSet?.fromHash === undefined || changeSet.fromHash === held.hash;
+      if (changeSet !== undefined && sameBase && changeSet.version > held.version && !this.#closed) {
+        const changes = changeSet.changes.map(changeToWire);
+        const size = changes.reduce((n, c) => n + c.value.length + c.entity.length + c.id.length + 8, 0);
+        // A delta larger than half the limit is better sent as a compressed snapshot.
+        if (size <= this.#ctx.maxPayload / 2) {
+          this.#send('delta', changeSet.version, changeSet.hash, {
+            kind: {
+              $case: 'delta',
+              value: { fromVersion: held.version, version: changeSet.version, hash: changeSet.hash, changes },
+            },
+          });
+          return;
+        }
+      }
+    }
+    const snapshot = await this.#ctx.encodedSnapshot();
+    if (this.#closed || this.#inFlight !== undefined) return;
+    if (snapshot.version === this.#rejected) return;
+    this.#send('snapshot', snapshot.version, snapshot.hash, {
+      kind: {
+        $case: 'snapshot',
+        value: {
+          version: snapshot.version,
+          hash: snapshot.hash,
+          encoding: snapshot.encoded.encoding,
+          payload: snapshot.encoded.payload,
+          uncompressedSize: snapshot.encoded.uncompressedSize,
+        },
+      },
+    });
+  }
+
+  #send(kind: 'snapshot' | 'delta', version: number, hash: string, message: ControlPlaneMessage): void {
+    this.#inFlight = { kind, version, hash, sentAt: performance.now() };
+    this.#ctx.metrics.pushed(kind);
+    this.#ctx.log.debug({ node_id: this.#nodeId, kind, version }, 'config pushed');
+    this.#stream.send(message);
+  }
+
+  #update(fields: Partial<Omit<DataPlaneRecord, 'id'>>): void {
+    if (this.#nodeId !== undefined) this.#ctx.registry.upsert(this.#nodeId, fields);
+  }
+}

@@ -1,0 +1,24 @@
+export { canonicalJson } from './canonical-json.ts';
+export { ConfigHash, hashConfig } from './config-hash.ts';
+export {
+  type ConfigChange,
+  type ConfigContent,
+  configFromEntities,
+  EMPTY_CONFIG,
+  entityCount,
+  entityId,
+  type VersionedConfig,
+} from './content.ts';
+export { type AppliedDelta, applyDelta } from './delta.ts';
+export {
+  COMPRESS_THRESHOLD,
+  DEFAULT_MAX_PAYLOAD,
+  type DecodeOptions,
+  decodeSnapshotPayload,
+  type EncodedPayload,
+  type EncodeOptions,
+  encodeSnapshotPayload,
+  PayloadEncoding,
+} from './payload.ts';
+export { SyncPayloadError } from './payload-error.ts';
+export { changeFromWire, changeToWire } from './wire.ts';
