@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerCheck } from './cli/check.ts';
 import { registerHealth } from './cli/health.ts';
 import { registerHybrid } from './cli/hybrid.ts';
+import { registerMigrations } from './cli/migrations.ts';
 import { exitWithError } from './cli/output.ts';
 import { registerSignals } from './cli/signals.ts';
 import { registerStart } from './cli/start.ts';
@@ -28,5 +29,6 @@ registerSignals(program);
 registerHealth(program);
 registerCheck(program);
 registerHybrid(program);
+registerMigrations(program);
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, requireRunningPid } from '@turnpike/shared';
+import { isAlive, readRunningPid, requireRunningPid } from '@turnpike/shared';
 import type { Command } from 'commander';
 import { RELOAD_RESULT_FILE, type ReloadResult } from '../node/reload.ts';
 import { type ConfigOptions, loadCliConfig, withConfigOptions } from './config.ts';
@@ -21,13 +21,17 @@ async function runningPid(options: ConfigOptions): Promise<{ pid: number; prefix
   return { pid: await requireRunningPid(config.prefix), prefix: config.prefix };
 }
 
-export async function stopRunning(options: ConfigOptions): Promise<void> {
-  const { pid } = await runningPid(options);
+/** Stops the node running in the prefix (SIGTERM, then SIGKILL after 10 s); false when none ran. */
+export async function stopRunning(options: ConfigOptions): Promise<boolean> {
+  const { config } = await loadCliConfig(options);
+  const pid = await readRunningPid(config.prefix);
+  if (pid === undefined) return false;
   process.kill(pid, 'SIGTERM');
   if (!(await waitForExit(pid, 10_000))) {
     process.kill(pid, 'SIGKILL');
     await waitForExit(pid, 2_000);
   }
+  return true;
 }
 
 export function registerSignals(program: Command): void {

@@ -43,7 +43,7 @@ export async function runNode(options: RunOptions): Promise<void> {
   lifecycle.add({ name: 'pid file', stop: () => releasePrefix(config.prefix) });
 
   const stop = (mode: 'now' | 'drain', signal: string) => {
-    log.info({ signal }, mode === 'drain' ? 'draining, then stopping' : 'stopping');
+    log.info({ signal, mode }, 'signal received');
     lifecycle.stop(mode, DRAIN_LIMIT_MS).then(
       () => {
         log.info('stopped');

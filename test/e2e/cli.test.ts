@@ -197,3 +197,15 @@ describe('turnpike hybrid gen_cert', () => {
     assert.notEqual(new X509Certificate(await readFile(cert)).fingerprint256, x509.fingerprint256);
   });
 });
+
+describe('turnpike restart', () => {
+  test('stops the running node and starts a new one in the same prefix', async () => {
+    const env = await statusEnv();
+    await using first = await startTurnpike({ env });
+    await using second = await startTurnpike({ env: { ...first.env }, args: [], command: 'restart' });
+    assert.equal(await first.exited, 0, 'the first node was stopped');
+    const pid = Number((await readFile(join(first.prefix, 'turnpike.pid'), 'utf8')).trim());
+    assert.equal(pid, second.child.pid);
+    assert.equal((await runTurnpike(['health'], first.env)).code, 0);
+  });
+});

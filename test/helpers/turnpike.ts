@@ -70,13 +70,15 @@ export interface StartOptions {
   args?: string[];
   /** The log message that means "started"; default Turnpike's own. */
   readyMessage?: string;
+  /** `start` (default) or `restart`. */
+  command?: 'start' | 'restart';
 }
 
 /** Starts `turnpike start` as a real process with its own prefix; disposing stops it and removes the prefix. */
 export async function startTurnpike(options: StartOptions = {}): Promise<RunningTurnpike> {
-  const prefix = await mkdtemp(join(tmpdir(), 'turnpike-prefix-'));
+  const prefix = options.env?.TURNPIKE_PREFIX ?? (await mkdtemp(join(tmpdir(), 'turnpike-prefix-')));
   const env = { TURNPIKE_PREFIX: prefix, TURNPIKE_LOG_LEVEL: 'info', ...options.env };
-  const child = spawn(process.execPath, [TURNPIKE_BIN, 'start', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
