@@ -1,0 +1,29 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Raised inside the request body stream when client_max_body_size is passed mid-stream. */
+export class BodyTooLargeError extends Error {
+  readonly code = 'TP_BODY_TOO_LARGE';
+  override readonly name = 'BodyTooLargeError';
+}
+
+/**
+ * Counts a chunked request body on its way upstream and fails it past the limit, so the upstream
+ * sees an unfinished chunked body (never a complete request) and the client gets 413. Only used
+ * for bodies without Content-Length: those are checked before anything is sent.
+ */
+export class BodyLimit extends Transform {
+  readonly #limit: number;
+  #seen = 0;
+
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.#limit)
+      callback(new BodyTooLargeError('request body exceeds client_max_body_size'));
+    else callback(null, chunk);
+  }
+}

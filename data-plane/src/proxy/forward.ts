@@ -1,0 +1,208 @@
+/**
+ * One proxied request: an undici dispatch handler that streams the client's request into the
+ * service's pool and the response back to the client, with backpressure both ways. One object
+ * per request holds all its state; the listeners it needs are module functions, not closures.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { ServiceDispatch } from '../runtime/index.ts';
+import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
+import { BodyTooLargeError } from './body-limit.ts';
+import { sendKongError, VIA_TOKEN } from './kong-responses.ts';
+import type { ResponseHeaderFlags } from './settings.ts';
+
+const kCall = Symbol('turnpike.forward');
+type ResponseWithCall = ServerResponse & { [kCall]?: ForwardCall };
+
+/** Response headers never passed to the client (hop-by-hop), by lowercase name. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+const INTERESTING_LENGTH = new Uint8Array(32);
+for (const name of [...HOP_BY_HOP, 'via']) INTERESTING_LENGTH[name.length] = 1;
+
+const CLIENT_GONE = new Error('client connection closed');
+
+function onClientClose(this: ResponseWithCall): void {
+  this[kCall]?.clientClosed();
+}
+
+function onClientDrain(this: ResponseWithCall): void {
+  this[kCall]?.controller?.resume();
+}
+
+/** Connection-named headers of the upstream's response, lowercase; undefined when none. */
+function namedInConnection(value: string): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive') continue;
+    named ??= new Set();
+    named.add(name);
+  }
+  return named;
+}
+
+/** The client-bound headers: the upstream's minus hop-by-hop, plus Via and latency headers. */
+function clientHeaders(raw: readonly (Buffer | string)[], flags: ResponseHeaderFlags): string[] {
+  const out: string[] = [];
+  let via: string | undefined;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const value = raw[i + 1]!.toString('latin1');
+    if (name.length < 32 && INTERESTING_LENGTH[name.length] === 1) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection') {
+        connection = value;
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === 'via' && flags.via) {
+        via = via === undefined ? value : `${via}, ${value}`;
+        continue;
+      }
+    }
+    out.push(name, value);
+  }
+  if (flags.via) out.push('Via', via === undefined ? VIA_TOKEN : `${via}, ${VIA_TOKEN}`);
+  if (connection === undefined) return out;
+  const named = namedInConnection(connection);
+  if (named === undefined) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    if (!named.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
+  }
+  return kept;
+}
+
+export interface ForwardRequest {
+  readonly path: string;
+  readonly method: string;
+  readonly headers: string[];
+  readonly body: Readable | null;
+}
+
+export class ForwardCall implements Dispatcher.DispatchHandler {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly #dispatch: ServiceDispatch;
+  readonly #options: Dispatcher.DispatchOptions;
+  readonly #flags: ResponseHeaderFlags;
+  readonly #startedAt: number;
+  #sentAt = 0;
+  #attempts = 0;
+  #bodySent = false;
+  #finished = false;
+  controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    dispatch: ServiceDispatch,
+    request: ForwardRequest,
+    flags: ResponseHeaderFlags,
+    startedAt: number,
+  ) {
+    this.req = req;
+    this.res = res;
+    this.#dispatch = dispatch;
+    this.#flags = flags;
+    this.#startedAt = startedAt;
+    this.#options = {
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers,
+      body: request.body,
+      headersTimeout: dispatch.readTimeout,
+      bodyTimeout: dispatch.readTimeout,
+    };
+    (res as ResponseWithCall)[kCall] = this;
+    res.once('close', onClientClose);
+  }
+
+  start(): void {
+    this.#attempts++;
+    this.#sentAt = performance.now();
+    try {
+      this.#dispatch.dispatcher.dispatch(this.#options, this);
+    } catch (err) {
+      this.onResponseError(undefined, err as Error);
+    }
+  }
+
+  clientClosed(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.controller?.abort(CLIENT_GONE);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.#finished) controller.abort(CLIENT_GONE);
+  }
+
+  onBodySent(): void {
+    this.#bodySent = true;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    const res = this.res;
+    if (this.#finished || res.headersSent) return;
+    const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    const headers = clientHeaders(raw, this.#flags);
+    const flags = this.#flags;
+    if (flags.upstreamLatency) {
+      headers.push('X-Kong-Upstream-Latency', String(Math.round(performance.now() - this.#sentAt)));
+    }
+    if (flags.proxyLatency) {
+      headers.push('X-Kong-Proxy-Latency', String(Math.round(this.#sentAt - this.#startedAt)));
+    }
+    res.writeHead(statusCode, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', onClientDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#finished = true;
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.#finished) return;
+    const res = this.res;
+    if (res.headersSent) {
+      // Part of the response is out: the client must see a broken response, not a short one.
+      this.#finished = true;
+      res.destroy();
+      return;
+    }
+    if (err instanceof BodyTooLargeError) {
+      this.#finished = true;
+      sendKongError(res, 413, this.#flags, this.#startedAt, true);
+      return;
+    }
+    if (!this.#bodySent && this.#attempts <= this.#dispatch.retries && isRetryable(err)) {
+      this.controller = undefined;
+      this.start();
+      return;
+    }
+    this.#finished = true;
+    const status = classifyUpstreamError(err) === 'timeout' ? 504 : 502;
+    // An unread request body would be taken for the next request: close instead.
+    sendKongError(res, status, this.#flags, this.#startedAt, !this.req.complete);
+  }
+}

@@ -1,0 +1,17 @@
+export * from '../runtime/index.ts';
+export * from '../upstream/index.ts';
+export { BodyTooLargeError } from './body-limit.ts';
+export { KONG_MESSAGES, NO_ROUTE_MESSAGE, SERVER_TOKEN, VIA_TOKEN } from './kong-responses.ts';
+export { type ListenerInfo, ProxyPipeline } from './pipeline.ts';
+export { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
+export { clientErrorStatus, type RunningProxy, type StartProxyOptions, startProxy } from './server.ts';
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_SETTINGS,
+  type ProxyLimits,
+  type ProxySettings,
+  proxySettingsFromConfig,
+  type ResponseHeaderFlags,
+  responseHeaderFlags,
+} from './settings.ts';
+export { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';

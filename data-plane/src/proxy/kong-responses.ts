@@ -1,0 +1,122 @@
+/**
+ * Responses the proxy makes itself, with Kong's exact bodies (kong/error_handlers.lua BODIES and
+ * kong/runloop/handler.lua). Bodies are encoded once, at import, never per request.
+ */
+
+import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { TURNPIKE_VERSION } from '@turnpike/shared';
+import type { ResponseHeaderFlags } from './settings.ts';
+
+export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
+export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
+
+/** Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead). */
+export const KONG_MESSAGES: Readonly<Record<number, string>> = {
+  400: 'Bad request',
+  404: 'Not found',
+  405: 'Method not allowed',
+  408: 'Request timeout',
+  411: 'Length required',
+  413: 'Payload too large',
+  414: 'URI too long',
+  426: 'Please use HTTPS protocol',
+  431: 'Request header or cookie too large',
+  500: 'An unexpected error occurred',
+  502: 'An invalid response was received from the upstream server',
+  503: 'The upstream server is currently unavailable',
+  504: 'The upstream server is timing out',
+};
+
+export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function encode(message: string): Buffer {
+  return Buffer.from(JSON.stringify({ message }));
+}
+
+const BODIES = new Map<number, Buffer>(
+  Object.entries(KONG_MESSAGES).map(([status, message]) => [Number(status), encode(message)]),
+);
+const NO_ROUTE_BODY = encode(NO_ROUTE_MESSAGE);
+
+export function kongBody(status: number): Buffer {
+  let body = BODIES.get(status);
+  if (body === undefined) {
+    body = encode(`The upstream server responded with ${status}`);
+    BODIES.set(status, body);
+  }
+  return body;
+}
+
+function latency(startedAt: number): string {
+  return String(Math.round(performance.now() - startedAt));
+}
+
+/** Headers every response Turnpike makes itself carries. */
+function ownHeaders(
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  length: number,
+  withBody: boolean,
+): string[] {
+  const headers = withBody
+    ? ['Content-Type', JSON_TYPE, 'Content-Length', String(length)]
+    : ['Content-Length', '0'];
+  if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
+  if (flags.server) headers.push('Server', SERVER_TOKEN);
+  return headers;
+}
+
+/** Kong's `{"message": …}` answer; `close` ends the connection after it (the request was not read). */
+export function sendKongError(
+  res: ServerResponse,
+  status: number,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  close = false,
+  body: Buffer = kongBody(status),
+): void {
+  const headers = ownHeaders(flags, startedAt, body.length, true);
+  if (close) headers.push('Connection', 'close');
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
+  sendKongError(res, 404, flags, startedAt, false, NO_ROUTE_BODY);
+}
+
+/** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to https. */
+export function sendHttpsRedirect(
+  res: ServerResponse,
+  status: number,
+  forwardedHost: string,
+  requestUri: string,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+): void {
+  if (status === 426) {
+    const body = kongBody(426);
+    const headers = ownHeaders(flags, startedAt, body.length, true);
+    headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
+    res.writeHead(426, headers);
+    res.end(body);
+    return;
+  }
+  const headers = ownHeaders(flags, startedAt, 0, false);
+  headers.push('Location', `https://${forwardedHost}${requestUri}`);
+  res.writeHead(status, headers);
+  res.end();
+}
+
+/**
+ * A whole response written straight to a socket, for requests node's parser refused or CONNECT:
+ * there is no ServerResponse then. The connection is always closed after it.
+ */
+export function rawKongError(status: number, flags: ResponseHeaderFlags): string {
+  const body = kongBody(status);
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\n`;
+  if (flags.server) head += `Server: ${SERVER_TOKEN}\r\n`;
+  return `${head}Connection: close\r\n\r\n${body.toString('latin1')}`;
+}

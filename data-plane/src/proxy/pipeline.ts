@@ -1,0 +1,192 @@
+/**
+ * The request pipeline, top to bottom: limits → router → https redirect → service → upstream
+ * headers → (plugin chain) → forward. Everything derivable from the config was compiled before;
+ * per request there is one header scan, one match and one ForwardCall.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BlockList } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { HeaderLookup, Match } from '../router/index.ts';
+import { match } from '../router/index.ts';
+import type { PluginChain, RuntimeHolder } from '../runtime/index.ts';
+import { EMPTY_PLUGIN_CHAIN } from '../runtime/index.ts';
+import { BodyLimit } from './body-limit.ts';
+import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
+import { ForwardCall } from './forward.ts';
+import { sendHttpsRedirect, sendKongError, sendNoRoute } from './kong-responses.ts';
+import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
+import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
+
+const NO_HEADERS: HeaderLookup = Object.freeze({});
+const SLASH = 47;
+
+/** What a listener adds to the request: its scheme and port (X-Forwarded-Proto / -Port). */
+export interface ListenerInfo {
+  readonly https: boolean;
+  readonly port: number;
+}
+
+/** nginx's $host: the Host header without its port, lowercase. */
+function hostName(host: string | undefined, fallback: string): string {
+  if (host === undefined || host === '') return fallback;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    return (end === -1 ? host : host.slice(0, end + 1)).toLowerCase();
+  }
+  const colon = host.indexOf(':');
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+export class ProxyPipeline {
+  readonly #holder: RuntimeHolder;
+  readonly #settings: ProxySettings;
+  readonly #listener: ListenerInfo;
+  readonly #scheme: 'http' | 'https';
+  readonly #port: string;
+  readonly #scanner: RequestHeaderScanner;
+  readonly #trusted: BlockList | undefined;
+
+  constructor(holder: RuntimeHolder, settings: ProxySettings, listener: ListenerInfo) {
+    this.#holder = holder;
+    this.#settings = settings;
+    this.#listener = listener;
+    this.#scheme = listener.https ? 'https' : 'http';
+    this.#port = String(listener.port);
+    this.#scanner = new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize);
+    this.#trusted = compileTrustedIps(settings.trustedIps);
+  }
+
+  /** node's 'request' listener. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const startedAt = performance.now();
+    // Read once: a swap during this request does not change what it sees.
+    const runtime = this.#holder.current;
+    const settings = this.#settings;
+    const flags = settings.headers;
+    const limits = settings.limits;
+    const url = req.url ?? '';
+    if (url.length > limits.maxUrlLength) {
+      sendKongError(res, 414, flags, startedAt, true);
+      return;
+    }
+    // Absolute-form and asterisk-form targets are refused: only origin-form is proxied.
+    if (url.charCodeAt(0) !== SLASH) {
+      sendKongError(res, 400, flags, startedAt, true);
+      return;
+    }
+    const raw = req.rawHeaders;
+    if (raw.length > limits.maxHeaderCount * 2) {
+      sendKongError(res, 431, flags, startedAt, true);
+      return;
+    }
+    const scanned = this.#scanner.scan(raw);
+    if (scanned.status !== 0) {
+      sendKongError(res, scanned.status, flags, startedAt, true);
+      return;
+    }
+    if (limits.maxBodySize > 0 && scanned.contentLength > limits.maxBodySize) {
+      sendKongError(res, 413, flags, startedAt, true);
+      return;
+    }
+
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const scheme = this.#scheme;
+    const found = match(runtime.router, {
+      method: req.method ?? 'GET',
+      scheme,
+      host: scanned.host,
+      path,
+      headers: runtime.matchesHeaders ? req.headersDistinct : NO_HEADERS,
+      sni: this.#listener.https ? (req.socket as TLSSocket).servername || undefined : undefined,
+    });
+    if (found === undefined) {
+      sendNoRoute(res, flags, startedAt);
+      return;
+    }
+
+    const peer = peerOf(req.socket, this.#trusted);
+    const trusted = peer.trusted;
+    const forwardedProto = (trusted ? scanned.forwardedProto : undefined) ?? scheme;
+    const forwardedHost =
+      (trusted ? scanned.forwardedHost : undefined) ?? hostName(scanned.host, req.socket.localAddress ?? '');
+    if (found.redirectStatus !== undefined && forwardedProto !== 'https') {
+      sendHttpsRedirect(res, found.redirectStatus, forwardedHost, url, flags, startedAt);
+      return;
+    }
+    const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
+    if (dispatch === undefined) {
+      sendKongError(res, 503, flags, startedAt, !req.complete);
+      return;
+    }
+
+    const headers = scanned.forward;
+    headers.push('Host', found.upstreamHost ?? found.service!.host);
+    const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
+    headers.push(
+      'X-Forwarded-For',
+      scanned.forwardedFor === undefined ? client : `${scanned.forwardedFor}, ${peer.address}`,
+      'X-Forwarded-Proto',
+      forwardedProto,
+      'X-Forwarded-Host',
+      forwardedHost,
+      'X-Forwarded-Port',
+      (trusted ? scanned.forwardedPort : undefined) ?? this.#port,
+      'X-Forwarded-Path',
+      (trusted ? scanned.forwardedPath : undefined) ?? path,
+    );
+    const prefix =
+      (trusted ? scanned.forwardedPrefix : undefined) ?? (found.prefix === '/' ? undefined : found.prefix);
+    if (prefix !== undefined) headers.push('X-Forwarded-Prefix', prefix);
+    headers.push('X-Real-IP', client);
+
+    const call = new ForwardCall(
+      req,
+      res,
+      dispatch,
+      {
+        path: query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query),
+        method: req.method ?? 'GET',
+        headers,
+        body: this.#body(req, scanned),
+      },
+      flags,
+      startedAt,
+    );
+    const chain = runtime.chains.get(found.route.id) ?? EMPTY_PLUGIN_CHAIN;
+    if (chain.empty) call.start();
+    else void runChain(chain, call, found, flags, startedAt);
+  };
+
+  #body(req: IncomingMessage, scanned: ScannedHeaders): Readable | null {
+    if (scanned.chunked) {
+      const limit = this.#settings.limits.maxBodySize;
+      return limit > 0 ? req.pipe(new BodyLimit(limit)) : req;
+    }
+    return scanned.contentLength > 0 ? req : null;
+  }
+}
+
+/** The slow path, taken only by routes with plugins: the phases before proxying may answer. */
+async function runChain(
+  chain: PluginChain,
+  call: ForwardCall,
+  found: Match,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+): Promise<void> {
+  const ctx = { req: call.req, res: call.res, match: found };
+  try {
+    await chain.rewrite(ctx);
+    if (call.res.writableEnded) return;
+    await chain.access(ctx);
+    if (call.res.writableEnded) return;
+    call.start();
+  } catch {
+    // The plugin runtime reports its own errors; here the client gets Kong's 500.
+    if (call.res.headersSent) call.res.destroy();
+    else sendKongError(call.res, 500, flags, startedAt, true);
+  }
+}

@@ -1,0 +1,103 @@
+/** The proxy's settings, derived once from turnpike.conf (Kong's key names). */
+
+import type { TurnpikeConfig } from '@turnpike/shared/config';
+
+export interface ProxyLimits {
+  /** client_max_body_size in bytes; 0 means unlimited. */
+  readonly maxBodySize: number;
+  /** client_header_max_size: bytes of header lines (name, value, separators), request line apart. */
+  readonly maxHeaderSize: number;
+  /** client_header_max_count. */
+  readonly maxHeaderCount: number;
+  /** Longest request-target accepted (414 beyond). Turnpike choice: the size of nginx's header buffer. */
+  readonly maxUrlLength: number;
+  /** client_header_timeout, ms. */
+  readonly headerTimeout: number;
+  /** keepalive_timeout, ms. */
+  readonly keepAliveTimeout: number;
+  /** Whole-request deadline, ms (0: none); node's requestTimeout. */
+  readonly requestTimeout: number;
+}
+
+/** Which of Kong's response headers are added (kong.conf `headers`). */
+export interface ResponseHeaderFlags {
+  readonly server: boolean;
+  readonly via: boolean;
+  readonly proxyLatency: boolean;
+  readonly upstreamLatency: boolean;
+  readonly responseLatency: boolean;
+}
+
+export interface ProxySettings {
+  readonly limits: ProxyLimits;
+  readonly headers: ResponseHeaderFlags;
+  /** trusted_ips entries: addresses or CIDR blocks. */
+  readonly trustedIps: readonly string[];
+  /** real_ip_header, lowercase. */
+  readonly realIpHeader: string;
+  readonly realIpRecursive: boolean;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxBodySize: 0,
+  maxHeaderSize: 8192,
+  maxHeaderCount: 100,
+  maxUrlLength: 8192,
+  headerTimeout: 60_000,
+  keepAliveTimeout: 60_000,
+  requestTimeout: 300_000,
+};
+
+/** Kong's HEADER_KEY_TO_NAME groups (kong/conf_loader/constants.lua). */
+export function responseHeaderFlags(tokens: readonly string[]): ResponseHeaderFlags {
+  const on = new Set(tokens.map((t) => t.toLowerCase()));
+  if (on.has('off')) {
+    return { server: false, via: false, proxyLatency: false, upstreamLatency: false, responseLatency: false };
+  }
+  const server = on.has('server_tokens');
+  const latency = on.has('latency_tokens');
+  return {
+    server: server || on.has('server'),
+    via: server || on.has('via'),
+    proxyLatency: latency || on.has('x-kong-proxy-latency'),
+    upstreamLatency: latency || on.has('x-kong-upstream-latency'),
+    responseLatency: latency || on.has('x-kong-response-latency'),
+  };
+}
+
+export const DEFAULT_SETTINGS: ProxySettings = {
+  limits: DEFAULT_LIMITS,
+  headers: responseHeaderFlags(['server_tokens', 'latency_tokens']),
+  trustedIps: [],
+  realIpHeader: 'x-real-ip',
+  realIpRecursive: false,
+};
+
+type ProxyConfigKeys =
+  | 'client_max_body_size'
+  | 'client_header_max_size'
+  | 'client_header_max_count'
+  | 'client_header_timeout'
+  | 'keepalive_timeout'
+  | 'headers'
+  | 'trusted_ips'
+  | 'real_ip_header'
+  | 'real_ip_recursive';
+
+export function proxySettingsFromConfig(config: Pick<TurnpikeConfig, ProxyConfigKeys>): ProxySettings {
+  return {
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxBodySize: config.client_max_body_size,
+      maxHeaderSize: config.client_header_max_size,
+      maxHeaderCount: config.client_header_max_count,
+      maxUrlLength: config.client_header_max_size,
+      headerTimeout: config.client_header_timeout,
+      keepAliveTimeout: config.keepalive_timeout,
+    },
+    headers: responseHeaderFlags(config.headers),
+    trustedIps: config.trusted_ips,
+    realIpHeader: config.real_ip_header.toLowerCase(),
+    realIpRecursive: config.real_ip_recursive,
+  };
+}

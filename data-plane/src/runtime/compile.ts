@@ -1,0 +1,76 @@
+/** Turns one config version into a Runtime: router, service dispatch settings, plugin chains. */
+
+import type { RouterProblem } from '../router/index.ts';
+import { compileRouter } from '../router/index.ts';
+import type { PluginChain } from './plugin-chain.ts';
+import type {
+  DispatcherSource,
+  ProxyServiceConfig,
+  Runtime,
+  RuntimeConfig,
+  ServiceDispatch,
+} from './types.ts';
+
+/** Kong's service defaults (kong/db/schema/entities/services.lua). */
+export const SERVICE_DEFAULTS = {
+  connect_timeout: 60_000,
+  write_timeout: 60_000,
+  read_timeout: 60_000,
+  retries: 5,
+} as const;
+
+const PROXIED_PROTOCOLS = new Set(['http', 'https']);
+
+export interface CompileRuntimeOptions {
+  readonly dispatchers: DispatcherSource;
+  /** Router match-cache size; see compileRouter. */
+  readonly cacheSize?: number;
+  /** Plugin chains by route id, built by the plugin runtime. */
+  readonly chains?: ReadonlyMap<string, PluginChain>;
+}
+
+function positive(value: number | null | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+function compileService(service: ProxyServiceConfig, dispatchers: DispatcherSource): ServiceDispatch {
+  const connectTimeout = positive(service.connect_timeout, SERVICE_DEFAULTS.connect_timeout);
+  return {
+    service,
+    dispatcher: dispatchers.dispatcherFor(service, connectTimeout),
+    connectTimeout,
+    writeTimeout: positive(service.write_timeout, SERVICE_DEFAULTS.write_timeout),
+    readTimeout: positive(service.read_timeout, SERVICE_DEFAULTS.read_timeout),
+    retries: positive(service.retries, SERVICE_DEFAULTS.retries),
+  };
+}
+
+/** Compiles a config version once; the result is immutable and safe to swap in whole. */
+export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
+  const problems: RouterProblem[] = [];
+  const services = new Map<string, ServiceDispatch>();
+  for (const service of config.services) {
+    if (!PROXIED_PROTOCOLS.has(service.protocol)) {
+      problems.push({
+        routeId: '',
+        message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https)`,
+      });
+      continue;
+    }
+    services.set(service.id, compileService(service, options.dispatchers));
+  }
+  const router = compileRouter(
+    config.routes,
+    config.services,
+    options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize },
+  );
+  problems.push(...router.problems);
+  return Object.freeze({
+    version: config.version,
+    router,
+    services,
+    chains: options.chains ?? new Map(),
+    matchesHeaders: router.index.headerNames.length > 0,
+    problems,
+  });
+}

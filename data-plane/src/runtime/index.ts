@@ -1,0 +1,10 @@
+export { type CompileRuntimeOptions, compileRuntime, SERVICE_DEFAULTS } from './compile.ts';
+export { RuntimeHolder } from './holder.ts';
+export { EMPTY_PLUGIN_CHAIN, type PhaseContext, type PluginChain } from './plugin-chain.ts';
+export type {
+  DispatcherSource,
+  ProxyServiceConfig,
+  Runtime,
+  RuntimeConfig,
+  ServiceDispatch,
+} from './types.ts';

@@ -1,0 +1,54 @@
+import type { Dispatcher } from 'undici';
+import type { RouteConfig, Router, RouterProblem, ServiceConfig } from '../router/index.ts';
+import type { PluginChain } from './plugin-chain.ts';
+
+/** A Service with the fields the proxy reads on top of the router's (Kong's names and defaults). */
+export interface ProxyServiceConfig extends ServiceConfig {
+  /** Milliseconds; Kong's default 60000. */
+  readonly connect_timeout?: number | null;
+  readonly write_timeout?: number | null;
+  readonly read_timeout?: number | null;
+  /** Attempts after a connection failure; Kong's default 5. */
+  readonly retries?: number | null;
+  /** Verify the upstream's TLS certificate (https services); default off, as Kong's proxy_ssl_verify. */
+  readonly tls_verify?: boolean | null;
+}
+
+/** What the data plane compiles: one version of the configuration. */
+export interface RuntimeConfig {
+  readonly version: string | number;
+  readonly services: readonly ProxyServiceConfig[];
+  readonly routes: readonly RouteConfig[];
+}
+
+/** How requests for one service reach it: compiled once per config version. */
+export interface ServiceDispatch {
+  readonly service: ProxyServiceConfig;
+  /**
+   * The seam for the balancer: today a keep-alive pool to host:port; later a dispatcher that
+   * picks a target of an Upstream entity.
+   */
+  readonly dispatcher: Dispatcher;
+  readonly connectTimeout: number;
+  readonly writeTimeout: number;
+  readonly readTimeout: number;
+  readonly retries: number;
+}
+
+/** Hands out the dispatcher for a service; pools outlive a Runtime, so this is injected. */
+export interface DispatcherSource {
+  dispatcherFor(service: ProxyServiceConfig, connectTimeout: number): Dispatcher;
+}
+
+/** Everything a request needs, derived from one config version. Swapped whole. */
+export interface Runtime {
+  readonly version: string | number;
+  readonly router: Router;
+  /** By service id. A service missing here (bad protocol) answers 503. */
+  readonly services: ReadonlyMap<string, ServiceDispatch>;
+  /** By route id; routes without plugins are absent (EMPTY_PLUGIN_CHAIN). */
+  readonly chains: ReadonlyMap<string, PluginChain>;
+  /** True when some route matches on headers: only then does the proxy build a header lookup. */
+  readonly matchesHeaders: boolean;
+  readonly problems: readonly RouterProblem[];
+}

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyUpstreamError, isRetryable } from './failure.ts';
+
+const err = (code: string) => Object.assign(new Error(code), { code });
+
+describe('upstream failures', () => {
+  it('are timeouts (504) for connect, headers and body timeouts', () => {
+    for (const code of ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']) {
+      assert.equal(classifyUpstreamError(err(code)), 'timeout');
+    }
+  });
+
+  it('are invalid responses (502) for resets and unknown errors', () => {
+    assert.equal(classifyUpstreamError(err('UND_ERR_SOCKET')), 'invalid');
+    assert.equal(classifyUpstreamError(new Error('x')), 'invalid');
+  });
+
+  it('may be retried only when the connection never opened', () => {
+    assert.equal(isRetryable(err('ECONNREFUSED')), true);
+    assert.equal(isRetryable(err('UND_ERR_CONNECT_TIMEOUT')), true);
+    assert.equal(isRetryable(err('UND_ERR_SOCKET')), false);
+    assert.equal(isRetryable(err('UND_ERR_HEADERS_TIMEOUT')), false);
+  });
+});
