@@ -81,12 +81,16 @@ export class MemoryConfigSource implements ConfigSource {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Publishes the changes as the next version and returns it. */
-  apply(changes: readonly ConfigChange[]): LatestVersion {
+  /**
+   * Publishes the changes as the next version and returns it. `version` (greater than the
+   * current one) is given by sources that follow another numbering, such as the datastore's.
+   */
+  apply(changes: readonly ConfigChange[], version = this.#version + 1): LatestVersion {
+    if (version <= this.#version) throw new RangeError(`version ${version} is not after ${this.#version}`);
     const next = applyDelta(this.#config, this.#hash, changes);
     this.#config = next.config;
     this.#hash = next.hash;
-    this.#version += 1;
+    this.#version = version;
     this.#log.push({ version: this.#version, hash: this.#hash, changes });
     this.#hashes.set(this.#version, this.#hash);
     while (this.#log.length > this.#maxLogVersions) {
@@ -101,11 +105,12 @@ export class MemoryConfigSource implements ConfigSource {
     return latest;
   }
 
-  /** Replaces the whole config as the next version; the change log restarts there. */
-  replace(config: ConfigContent): LatestVersion {
+  /** Replaces the whole config as the next version (or `version`); the change log restarts there. */
+  replace(config: ConfigContent, version = this.#version + 1): LatestVersion {
+    if (version <= this.#version) throw new RangeError(`version ${version} is not after ${this.#version}`);
     this.#config = config;
     this.#hash = hashConfig(config);
-    this.#version += 1;
+    this.#version = version;
     this.#log = [];
     this.#hashes.clear();
     this.#logStart = this.#version;

@@ -1,10 +1,11 @@
 import { migration as m000Base } from './000_base.ts';
+import { migration as m001Entities } from './001_entities.ts';
 import type { MigrationSet } from './types.ts';
 
 export type { Migration, MigrationSet } from './types.ts';
 
 /** Core migrations in the order they run. A new one is a new file appended here. */
-export const CORE_MIGRATIONS = [m000Base] as const;
+export const CORE_MIGRATIONS = [m000Base, m001Entities] as const;
 
 /** Every subsystem's migrations, core first. */
 export const MIGRATION_SETS: readonly MigrationSet[] = [{ subsystem: 'core', migrations: CORE_MIGRATIONS }];

@@ -1,0 +1,93 @@
+/**
+ * The Kong-compatible Admin API as one fastify instance, not listening: the caller wires the
+ * listeners (admin_listen). Entity routes are generated from the schemas (endpoints.ts);
+ * errors become Kong's JSON in errors.ts only.
+ */
+import swagger from '@fastify/swagger';
+import type { Logger, TurnpikeConfig } from '@turnpike/shared';
+import type { PluginSchemaLookup } from '@turnpike/shared/schema';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Dao } from '../dao/types.ts';
+import { adminTokenHook } from './auth.ts';
+import { DEFAULT_ADMIN_BODY_LIMIT, registerBodyParsers } from './body.ts';
+import type { AdminContext } from './context.ts';
+import { entityEndpoints } from './endpoints.ts';
+import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
+import { trackMethods } from './methods.ts';
+import { registerEntityRoutes } from './routes/entities.ts';
+import { registerForeignRoutes, registerNestedRoutes } from './routes/nested.ts';
+import { registerRootRoutes } from './routes/root.ts';
+import { registerSchemaRoutes } from './routes/schemas.ts';
+import { registerTagRoutes } from './routes/tags.ts';
+
+export interface AdminApiOptions {
+  readonly dao: Dao;
+  readonly log: Logger;
+  readonly config: TurnpikeConfig;
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly version: string;
+  /** Plugin names this node can run (`plugins` in turnpike.conf, expanded). */
+  readonly pluginsAvailable: readonly string[];
+  readonly pluginSchemas: PluginSchemaLookup;
+  readonly datastoreReachable: () => Promise<boolean>;
+  /** Largest request body in bytes; default 10 MiB (Kong's nginx_admin_client_max_body_size). */
+  readonly bodyLimit?: number;
+}
+
+/** Fastify paths (`/services/:id`) in Kong's notation (`/services/{services}`), for GET /endpoints. */
+function kongPaths(app: FastifyInstance): () => string[] {
+  const paths: string[] = [];
+  const kongByPath = new Map(entityEndpoints().map((e) => [e.path, e.kong]));
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide === true || route.url === '/openapi.json') return;
+    paths.push(kongByPath.get(route.url) ?? route.url.replace(/:([^/]+)/g, '{$1}'));
+  });
+  return () => paths;
+}
+
+export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.log,
+    bodyLimit: options.bodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Route schemas annotate bodies without constraining them (routes/schema-docs.ts).
+    ajv: { customOptions: { strict: false } },
+  }) as unknown as FastifyInstance;
+  const ctx: AdminContext = { dao: options.dao, pluginSchemas: options.pluginSchemas };
+
+  app.setErrorHandler(adminErrorHandler);
+  app.setNotFoundHandler(adminNotFoundHandler);
+  registerBodyParsers(app);
+  const { config } = options;
+  if (config.admin_auth !== false && config.admin_token !== undefined && config.admin_token !== '') {
+    app.addHook('onRequest', adminTokenHook(config.admin_token));
+  }
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Turnpike Admin API',
+        description: 'Kong Gateway 3.x compatible Admin API.',
+        version: options.version,
+      },
+    },
+  });
+  void app.register(async (api) => {
+    const methods = trackMethods(api);
+    const endpointPaths = kongPaths(api);
+    for (const endpoint of entityEndpoints()) {
+      if (endpoint.kind === 'collection' || endpoint.kind === 'entity')
+        registerEntityRoutes(api, ctx, endpoint);
+      else if (endpoint.kind === 'foreign-entity') registerForeignRoutes(api, ctx, endpoint);
+      else registerNestedRoutes(api, ctx, endpoint);
+    }
+    registerRootRoutes(api, ctx, { ...options, config }, endpointPaths);
+    registerSchemaRoutes(api, ctx);
+    registerTagRoutes(api, ctx);
+    api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    methods.complete();
+  });
+  return app;
+}
