@@ -10,7 +10,9 @@ import {
   toError,
 } from '@turnpike/shared';
 import { type LoadedConfig, toPinoLevel } from '@turnpike/shared/config';
+import { Registry } from 'prom-client';
 import { writeReloadResult } from './reload.ts';
+import { startRole } from './role.ts';
 
 /** How long a SIGQUIT drain may take before the node closes what is left. `turnpike quit --timeout` is usually shorter. */
 const DRAIN_LIMIT_MS = 5 * 60_000;
@@ -79,6 +81,7 @@ export async function runNode(options: RunOptions): Promise<void> {
   });
 
   try {
+    const metrics = new Registry();
     const statusListen = config.status_listen[0];
     if (statusListen !== undefined) {
       const status = await startStatusServer({
@@ -88,9 +91,12 @@ export async function runNode(options: RunOptions): Promise<void> {
         version: TURNPIKE_VERSION,
         role: config.role,
         sources: () => sources,
+        metrics,
       });
       lifecycle.add(status);
     }
+    const parts = await startRole({ config, sources: options.loaded.sources, log, lifecycle, metrics });
+    sources.push(...parts);
   } catch (err) {
     log.error({ err: toError(err) }, 'start failed');
     await lifecycle.stop('now', 5000);

@@ -14,6 +14,7 @@ import type { AdminContext } from './context.ts';
 import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
 import { trackMethods } from './methods.ts';
+import { type ClusteringView, registerClusteringRoutes } from './routes/clustering.ts';
 import { registerEntityRoutes } from './routes/entities.ts';
 import { registerForeignRoutes, registerNestedRoutes } from './routes/nested.ts';
 import { registerRootRoutes } from './routes/root.ts';
@@ -33,6 +34,8 @@ export interface AdminApiOptions {
   readonly datastoreReachable: () => Promise<boolean>;
   /** Largest request body in bytes; default 10 MiB (Kong's nginx_admin_client_max_body_size). */
   readonly bodyLimit?: number;
+  /** The data planes this control plane serves; absent on a node without a sync server. */
+  readonly clustering?: ClusteringView;
 }
 
 /** Fastify paths (`/services/:id`) in Kong's notation (`/services/{services}`), for GET /endpoints. */
@@ -86,6 +89,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerRootRoutes(api, ctx, { ...options, config }, endpointPaths);
     registerSchemaRoutes(api, ctx);
     registerTagRoutes(api, ctx);
+    registerClusteringRoutes(api, options.clustering);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     methods.complete();
   });

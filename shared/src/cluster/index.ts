@@ -19,3 +19,4 @@ export {
   serverCredentials,
   serverInterceptors,
 } from './credentials.ts';
+export { clusterTlsFromConfig } from './from-config.ts';

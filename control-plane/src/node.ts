@@ -1,0 +1,225 @@
+/**
+ * A control plane, wired: datastore → migrations → DAO → snapshot builder → gRPC sync server
+ * → Admin API listeners. Each part registers with the Lifecycle in start order, so a stop
+ * closes the listeners first and the datastore last.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import {
+  ConfigInvalidError,
+  type Lifecycle,
+  type Logger,
+  MigrationsError,
+  type StatusSource,
+  stoppableServer,
+  TURNPIKE_VERSION,
+} from '@turnpike/shared';
+import { type ClusterTlsOptions, generateClusterCertificate } from '@turnpike/shared/cluster';
+import {
+  type ConfigSources,
+  type ListenEntry,
+  resolveDatastore,
+  type TurnpikeConfig,
+} from '@turnpike/shared/config';
+import type { PluginSchemaLookup } from '@turnpike/shared/schema';
+import type { Registry } from 'prom-client';
+import { buildAdminApi } from './admin/server.ts';
+import { createDao } from './dao/index.ts';
+import { startDatastoreConfigSource } from './snapshot/index.ts';
+import { bootstrap, type Datastore, openDatastore, status, up } from './store/index.ts';
+import type { DataPlaneRegistry } from './sync/index.ts';
+import { startSyncServer } from './sync/index.ts';
+
+export interface ControlPlaneOptions {
+  readonly config: TurnpikeConfig;
+  readonly sources: ConfigSources;
+  readonly log: Logger;
+  readonly lifecycle: Lifecycle;
+  readonly nodeId: string;
+  readonly hostname: string;
+  readonly clusterTls: ClusterTlsOptions;
+  /** Where the sync server listens; default `cluster_listen`. Traditional mode uses a loopback port of its own. */
+  readonly clusterListen?: { readonly host: string; readonly port: number };
+  readonly pluginSchemas: PluginSchemaLookup;
+  readonly pluginsAvailable: readonly string[];
+  readonly metrics?: Registry;
+}
+
+export interface ControlPlane {
+  readonly status: StatusSource;
+  /** The sync server's port (useful when it was 0). */
+  readonly clusterPort: number;
+  readonly adminPorts: readonly number[];
+  readonly registry: DataPlaneRegistry;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { config, log, lifecycle } = options;
+  const target = resolveDatastore(config, options.sources);
+  if (target.kind === 'off') {
+    throw new ConfigInvalidError([
+      {
+        key: 'database',
+        source: options.sources.database,
+        message: 'a control plane needs a datastore (DB-less mode is not supported yet)',
+      },
+    ]);
+  }
+  const datastore = await openDatastore(target, { log });
+  lifecycle.add({ name: 'datastore', stop: () => datastore.close() });
+  await prepareSchema(datastore, target.kind === 'memory', config.run_migrations, log);
+
+  const secrets = secretsFor(config, target.kind === 'memory', log);
+  const dao = createDao(datastore, { pluginSchemas: options.pluginSchemas, secrets });
+  const source = await startDatastoreConfigSource({ datastore, reader: dao, log });
+  lifecycle.add(source);
+
+  const listen = options.clusterListen ?? config.cluster_listen[0];
+  if (listen === undefined) {
+    throw new ConfigInvalidError([
+      {
+        key: 'cluster_listen',
+        source: options.sources.cluster_listen,
+        message: 'a control plane needs a cluster listener',
+      },
+    ]);
+  }
+  const sync = await startSyncServer({
+    host: listen.host,
+    port: listen.port,
+    tls: options.clusterTls,
+    source,
+    log,
+    turnpikeVersion: TURNPIKE_VERSION,
+    maxPayload: config.cluster_max_payload,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
+  lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
+  log.info({ host: listen.host, port: sync.port, mtls: options.clusterTls.mode }, 'cluster listener started');
+
+  let reachable = true;
+  const datastoreReachable = async () => {
+    try {
+      await datastore.query('SELECT 1');
+      reachable = true;
+    } catch {
+      reachable = false;
+    }
+    return reachable;
+  };
+  const admin = buildAdminApi({
+    dao,
+    log,
+    config,
+    nodeId: options.nodeId,
+    hostname: options.hostname,
+    version: TURNPIKE_VERSION,
+    pluginsAvailable: options.pluginsAvailable,
+    pluginSchemas: options.pluginSchemas,
+    datastoreReachable,
+    clustering: sync.registry,
+  });
+  await admin.ready();
+  lifecycle.add({ name: 'admin api', stop: () => admin.close() });
+  const adminPorts: number[] = [];
+  for (const entry of config.admin_listen) {
+    const server = await listenAdmin(entry, config, (req, res) => admin.routing(req, res));
+    lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : entry.port;
+    adminPorts.push(port);
+    log.info({ host: entry.host, port, ssl: entry.ssl }, 'admin listener started');
+  }
+
+  return {
+    clusterPort: sync.port,
+    adminPorts,
+    registry: sync.registry,
+    status: {
+      name: 'control_plane',
+      status: () => ({
+        config_version: source.latest().version,
+        config_hash: source.latest().hash,
+        database: { reachable },
+        data_planes: sync.registry.list().length,
+      }),
+      notReadyReason: () => (reachable ? undefined : 'database unreachable'),
+    },
+  };
+}
+
+/**
+ * In memory the database is new at every start, so it is bootstrapped; elsewhere migrations
+ * run only when asked (`run_migrations`, `--run-migrations`), as Kratos's `serve` does, and a
+ * database that is behind stops the start with Kong's message.
+ */
+async function prepareSchema(
+  db: Datastore,
+  inMemory: boolean,
+  runMigrations: boolean,
+  log: Logger,
+): Promise<void> {
+  const state = await status(db);
+  if (state.needsBootstrap) {
+    if (inMemory || runMigrations) {
+      await bootstrap(db, log);
+      return;
+    }
+    throw new MigrationsError(
+      'Database needs bootstrapping or is older than Turnpike 0.1: run `turnpike migrations bootstrap`, or start with --run-migrations',
+    );
+  }
+  if (state.upToDate) return;
+  if (runMigrations) {
+    await up(db, log);
+    return;
+  }
+  throw new MigrationsError(
+    'Database has new migrations available: run `turnpike migrations up`, or start with --run-migrations',
+  );
+}
+
+/** `secrets_default`; an in-memory database gets a random one, since nothing it encrypts outlives the process. */
+function secretsFor(config: TurnpikeConfig, inMemory: boolean, log: Logger): readonly string[] {
+  if (config.secrets_default.length > 0) return config.secrets_default;
+  if (inMemory) return [randomBytes(32).toString('base64url')];
+  log.warn(
+    'secrets_default is not set: certificate keys and other encrypted fields cannot be stored until it is',
+  );
+  return [];
+}
+
+async function listenAdmin(
+  entry: ListenEntry,
+  config: TurnpikeConfig,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
+  let server: Server;
+  if (entry.ssl) {
+    const pair =
+      config.admin_ssl_cert.length > 0 && config.admin_ssl_cert_key.length > 0
+        ? {
+            certPem: await readFile(config.admin_ssl_cert[0]!, 'utf8'),
+            keyPem: await readFile(config.admin_ssl_cert_key[0]!, 'utf8'),
+          }
+        : await generateClusterCertificate({ commonName: 'localhost', days: 365 });
+    server = createHttpsServer({ cert: pair.certPem, key: pair.keyPem }, handler) as unknown as Server;
+  } else {
+    server = createHttpServer(handler);
+  }
+  server.listen({
+    host: entry.host,
+    port: entry.port,
+    ...(entry.backlog === undefined ? {} : { backlog: entry.backlog }),
+  });
+  await once(server, 'listening');
+  return server;
+}

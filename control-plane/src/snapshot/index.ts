@@ -1,0 +1,5 @@
+export {
+  type DatastoreConfigSource,
+  type DatastoreConfigSourceOptions,
+  startDatastoreConfigSource,
+} from './datastore-source.ts';
