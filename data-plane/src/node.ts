@@ -79,10 +79,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     const runtime = compileRuntime(runtimeConfigOf(next), { dispatchers: pools });
     for (const problem of runtime.problems) log.warn({ version: next.version, ...problem }, 'route skipped');
     holder.swap(runtime);
-    log.info(
-      { version: next.version, hash: next.hash, ms: Math.round(performance.now() - started) },
-      'configuration applied',
-    );
+    log.debug({ version: next.version, compile_ms: Math.round(performance.now() - started) }, 'runtime compiled');
   };
   const sync = await startSyncClient({
     address: options.controlPlane ?? config.cluster_control_plane,

@@ -76,6 +76,8 @@ export interface StartOptions {
 
 /** Starts `turnpike start` as a real process with its own prefix; disposing stops it and removes the prefix. */
 export async function startTurnpike(options: StartOptions = {}): Promise<RunningTurnpike> {
+  // A prefix the caller gives outlives this process (a restart test reuses it); ours is removed.
+  const ownPrefix = options.env?.TURNPIKE_PREFIX === undefined;
   const prefix = options.env?.TURNPIKE_PREFIX ?? (await mkdtemp(join(tmpdir(), 'turnpike-prefix-')));
   const env = { TURNPIKE_PREFIX: prefix, TURNPIKE_LOG_LEVEL: 'info', ...options.env };
   const child = spawn(process.execPath, [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])], {
@@ -151,7 +153,7 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
         await exited;
         clearTimeout(timer);
       }
-      await rm(prefix, { recursive: true, force: true });
+      if (ownPrefix) await rm(prefix, { recursive: true, force: true });
     },
   };
   try {

@@ -7,7 +7,7 @@
  */
 import type { Logger, Stoppable } from '@turnpike/shared';
 import { type ConfigChange, type ConfigContent, configFromEntities } from '@turnpike/shared/sync';
-import type { SnapshotReader } from '../dao/index.ts';
+import type { ChangedEntity, SnapshotReader } from '../dao/index.ts';
 import {
   CONFIG_CHANNEL,
   changesSince,
@@ -39,6 +39,14 @@ function consistentRead<T>(datastore: Datastore, fn: (tx: Queryable) => Promise<
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     return fn(tx);
   });
+}
+
+function toChanges(rows: readonly ChangedEntity[]): ConfigChange[] {
+  return rows.map((r) =>
+    r.row === undefined
+      ? { entity: r.entity, id: r.id, op: 'delete' }
+      : { entity: r.entity, id: r.id, op: 'upsert', value: r.row },
+  );
 }
 
 async function loadAll(
@@ -77,12 +85,7 @@ export async function startDatastoreConfigSource(
         return { kind: 'full' as const, version, config: configFromEntities(await reader.exportAll(tx)) };
       }
       if (since.version === from) return undefined;
-      const rows = await reader.readChanged(tx, since.changes);
-      const changes: ConfigChange[] = rows.map((r) =>
-        r.row === undefined
-          ? { entity: r.entity, id: r.id, op: 'delete' }
-          : { entity: r.entity, id: r.id, op: 'upsert', value: r.row },
-      );
+      const changes = toChanges(await reader.readChanged(tx, since.changes));
       return { kind: 'delta' as const, version: since.version, changes };
     });
     if (next === undefined) return memory.latest();
@@ -121,6 +124,22 @@ export async function startDatastoreConfigSource(
     return running;
   };
 
+  /**
+   * For a data plane older than the history kept in memory (this control plane started after
+   * it last synced): the database's change log, when it still reaches back that far, gives a
+   * delta instead of a full snapshot. The data plane checks the resulting hash.
+   */
+  const changesFromLog = async (version: number): Promise<ChangeSet | undefined> => {
+    const latest = memory.latest();
+    if (version >= latest.version) return undefined;
+    const changes = await consistentRead(datastore, async (tx) => {
+      const since = await changesSince(tx, version);
+      if (since === undefined || since.version !== latest.version) return undefined;
+      return toChanges(await reader.readChanged(tx, since.changes));
+    });
+    return changes === undefined ? undefined : { version: latest.version, hash: latest.hash, changes };
+  };
+
   const follow = () => {
     refresh().catch((err: unknown) => log.error({ err }, 'reading the new configuration version failed'));
   };
@@ -133,7 +152,8 @@ export async function startDatastoreConfigSource(
   return {
     latest: () => memory.latest(),
     snapshot: () => memory.snapshot(),
-    changesSince: (version: number): Promise<ChangeSet | undefined> => memory.changesSince(version),
+    changesSince: async (version: number): Promise<ChangeSet | undefined> =>
+      (await memory.changesSince(version)) ?? changesFromLog(version),
     pluginsInUse: () => memory.pluginsInUse(),
     onVersion: (listener) => memory.onVersion(listener),
     refresh,

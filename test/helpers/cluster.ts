@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+import { type RunningTurnpike, runTurnpike, type StartOptions, startTurnpike } from './turnpike.ts';
+
+/** Cluster certificates made by `turnpike hybrid gen_cert`, in a temporary folder. */
+export interface ClusterCerts extends AsyncDisposable {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export async function genClusterCert(): Promise<ClusterCerts> {
+  const dir = await mkdtemp(join(tmpdir(), 'turnpike-certs-'));
+  const cert = join(dir, 'cluster.crt');
+  const key = join(dir, 'cluster.key');
+  const result = await runTurnpike(['hybrid', 'gen_cert', cert, key]);
+  if (result.code !== 0) throw new Error(`gen_cert failed: ${result.stderr}`);
+  return {
+    cert,
+    key,
+    async [Symbol.asyncDispose]() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ControlPlaneNode extends RunningTurnpike {
+  readonly adminUrl: string;
+  readonly clusterPort: number;
+  readonly statusUrl: string;
+}
+
+export interface DataPlaneNode extends RunningTurnpike {
+  readonly proxyUrl: string;
+  readonly statusUrl: string;
+}
+
+/** A control plane process on PostgreSQL (`dsn`), migrations run at start. */
+export async function startControlPlaneNode(
+  dsn: string,
+  certs: Pick<ClusterCerts, 'cert' | 'key'>,
+  options: { clusterPort?: number; env?: Record<string, string> } = {},
+): Promise<ControlPlaneNode> {
+  const [admin, cluster, status] = [
+    await freePort(),
+    options.clusterPort ?? (await freePort()),
+    await freePort(),
+  ];
+  const node = await startTurnpike({
+    args: ['--run-migrations'],
+    env: {
+      TURNPIKE_ROLE: 'control_plane',
+      TURNPIKE_DSN: dsn,
+      TURNPIKE_CLUSTER_CERT: certs.cert,
+      TURNPIKE_CLUSTER_CERT_KEY: certs.key,
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_CLUSTER_LISTEN: `127.0.0.1:${cluster}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      ...options.env,
+    },
+  });
+  return Object.assign(node, {
+    adminUrl: `http://127.0.0.1:${admin}`,
+    clusterPort: cluster,
+    statusUrl: `http://127.0.0.1:${status}`,
+  });
+}
+
+/** A data plane process following the control plane on `clusterPort`. */
+export async function startDataPlaneNode(
+  clusterPort: number,
+  certs: Pick<ClusterCerts, 'cert' | 'key'>,
+  options: Pick<StartOptions, 'env'> & { prefix?: string } = {},
+): Promise<DataPlaneNode> {
+  const [proxy, status] = [await freePort(), await freePort()];
+  const node = await startTurnpike({
+    env: {
+      TURNPIKE_ROLE: 'data_plane',
+      TURNPIKE_CLUSTER_CONTROL_PLANE: `127.0.0.1:${clusterPort}`,
+      TURNPIKE_CLUSTER_CERT: certs.cert,
+      TURNPIKE_CLUSTER_CERT_KEY: certs.key,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      ...(options.prefix === undefined ? {} : { TURNPIKE_PREFIX: options.prefix }),
+      ...options.env,
+    },
+  });
+  return Object.assign(node, {
+    proxyUrl: `http://127.0.0.1:${proxy}`,
+    statusUrl: `http://127.0.0.1:${status}`,
+  });
+}
