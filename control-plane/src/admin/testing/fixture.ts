@@ -45,20 +45,24 @@ export interface TestAdmin extends AsyncDisposable {
 }
 
 /**
- * An Admin API over the real DAO on in-memory PGlite (a real PostgreSQL in WebAssembly: seconds
- * to start, so a test file opens one and shares it). Pass `dao` to build another Admin API
- * (other settings) over the same database.
+ * An Admin API over the real DAO: on in-memory PGlite (a real PostgreSQL in WebAssembly:
+ * seconds to start, so a suite opens one and shares it), or on PostgreSQL at `dsn`. Pass `dao`
+ * to build another Admin API (other settings) over the same database.
  */
+export type OpenTestAdmin = (overrides?: Partial<TurnpikeConfig>) => Promise<TestAdmin>;
+
 export async function openTestAdmin(
   overrides: Partial<TurnpikeConfig> = {},
-  options: { readonly dao?: Dao } = {},
+  options: { readonly dao?: Dao; readonly dsn?: string } = {},
 ): Promise<TestAdmin> {
   const base = buildConfig({ env: {}, cwd: '/tmp' }).config;
   const config = { ...base, ...overrides } as TurnpikeConfig;
   let datastore: Datastore | undefined;
   let dao = options.dao;
   if (dao === undefined) {
-    datastore = await openDatastore({ kind: 'memory' });
+    datastore = await openDatastore(
+      options.dsn === undefined ? { kind: 'memory' } : { kind: 'postgres', connectionString: options.dsn },
+    );
     await bootstrap(datastore, createLogger({ level: 'silent' }));
     dao = createDao(datastore, { pluginSchemas, secrets: ['test-secret-0123456789abcdef'] });
   }

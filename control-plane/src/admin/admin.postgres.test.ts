@@ -1,0 +1,13 @@
+// The Admin API suites on a real PostgreSQL: a fresh database for each suite.
+import { after } from 'node:test';
+import { startPostgres, type TestPostgres } from '../../../test/helpers/postgres.ts';
+import { entityCases } from './entities.cases.ts';
+import { serverCases } from './server.cases.ts';
+import { openTestAdmin } from './testing/fixture.ts';
+
+let pg: Promise<TestPostgres> | undefined;
+const database = async () => (await (pg ??= startPostgres())).newDatabase();
+after(async () => (await pg)?.[Symbol.asyncDispose]());
+
+entityCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
+serverCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
