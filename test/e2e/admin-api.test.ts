@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  type ClusterCerts,
+  type ControlPlaneNode,
+  genClusterCert,
+  startControlPlaneNode,
+} from '../helpers/cluster.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { http } from '../helpers/http.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { runTurnpike } from '../helpers/turnpike.ts';
+
+let pg: TestPostgres;
+let certs: ClusterCerts;
+let cp: ControlPlaneNode;
+before(async () => {
+  pg = await startPostgres();
+  certs = await genClusterCert();
+  cp = await startControlPlaneNode(await pg.newDatabase(), certs);
+});
+after(async () => {
+  await cp[Symbol.asyncDispose]();
+  await certs[Symbol.asyncDispose]();
+  await pg[Symbol.asyncDispose]();
+});
+
+async function configVersion(): Promise<number> {
+  const status = await http('GET', `${cp.adminUrl}/status`);
+  return (status.body as { config_version: number }).config_version;
+}
+
+describe('the Admin API of a control plane process on PostgreSQL', () => {
+  test('concurrent creates of one name: exactly one 201 and the others 409 naming the field', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        http('POST', `${cp.adminUrl}/services`, { name: 'race', url: 'http://race.test' }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+    const conflict = results.find((r) => r.status === 409)?.body as {
+      code: number;
+      name: string;
+      fields: Record<string, string>;
+    };
+    assert.equal(conflict.code, 5);
+    assert.equal(conflict.name, 'unique constraint violation');
+    // Kong's shape: the message names the key, `fields` holds the clashing value.
+    assert.equal((conflict as unknown as { message: string }).message, `UNIQUE violation detected on '{name="race"}'`);
+    assert.deepEqual(conflict.fields, { name: 'race' });
+  });
+
+  test('the config version bumps once per successful write and never on a failed one', async () => {
+    const start = await configVersion();
+    assert.equal(
+      (await http('POST', `${cp.adminUrl}/services`, { name: 'v1', url: 'http://v.test' })).status,
+      201,
+    );
+    assert.equal(await configVersion(), start + 1);
+    const bad = await http('POST', `${cp.adminUrl}/services`, { name: 'v2', url: 'ftp://v.test' });
+    assert.equal(bad.status, 400);
+    assert.equal((bad.body as { code: number }).code, 2);
+    assert.equal(
+      (await http('POST', `${cp.adminUrl}/services`, { name: 'v1', url: 'http://v.test' })).status,
+      409,
+    );
+    assert.equal(await configVersion(), start + 1, 'failures change nothing');
+  });
+
+  test('a write that fails half-way leaves nothing behind', async () => {
+    const before = await configVersion();
+    // A certificate with its SNIs is one write: an invalid SNI refuses the certificate too.
+    const { generateClusterCertificate } = await import('@turnpike/shared/cluster');
+    const pair = await generateClusterCertificate({ commonName: 'half.test', days: 1 });
+    const res = await http('POST', `${cp.adminUrl}/certificates`, {
+      cert: pair.certPem,
+      key: pair.keyPem,
+      snis: ['ok.half.test', 'not a host name'],
+    });
+    assert.equal(res.status, 400, res.text);
+    const certificates = (await http('GET', `${cp.adminUrl}/certificates`)).body as { data: unknown[] };
+    const snis = (await http('GET', `${cp.adminUrl}/snis`)).body as { data: unknown[] };
+    assert.equal(certificates.data.length, 0);
+    assert.equal(snis.data.length, 0);
+    assert.equal(await configVersion(), before);
+  });
+
+  test('deleting a service that routes use is refused; deleting a consumer removes its credentials', async () => {
+    await http('POST', `${cp.adminUrl}/services`, { name: 'parent', url: 'http://p.test' });
+    await http('POST', `${cp.adminUrl}/services/parent/routes`, { name: 'child', paths: ['/child'] });
+    const refused = await http('DELETE', `${cp.adminUrl}/services/parent`);
+    assert.equal(refused.status, 400);
+    assert.equal((refused.body as { code: number }).code, 4);
+    assert.equal((await http('GET', `${cp.adminUrl}/routes/child`)).status, 200);
+
+    await http('POST', `${cp.adminUrl}/consumers`, { username: 'alice' });
+    const key = await http('POST', `${cp.adminUrl}/consumers/alice/key-auth`, { key: 'alice-key' });
+    assert.equal(key.status, 201, key.text);
+    assert.equal((await http('DELETE', `${cp.adminUrl}/consumers/alice`)).status, 204);
+    const keys = (await http('GET', `${cp.adminUrl}/key-auths`)).body as { data: unknown[] };
+    assert.equal(keys.data.length, 0);
+  });
+});
+
+describe('the Admin API off loopback', () => {
+  test('start refuses a non-loopback admin listener without a token, naming the keys', async () => {
+    const result = await runTurnpike(['start'], {
+      TURNPIKE_ADMIN_LISTEN: `0.0.0.0:${await freePort()}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /admin_listen/);
+    assert.match(result.stderr, /admin_token/);
+  });
+
+  test('with a token, every request needs it (Kong-Admin-Token or Authorization: Bearer)', async () => {
+    await using guarded = await startControlPlaneNode(await pg.newDatabase(), certs, {
+      env: { TURNPIKE_ADMIN_TOKEN: 'an-admin-token-1234' },
+    });
+    assert.equal((await http('GET', `${guarded.adminUrl}/services`)).status, 401);
+    assert.equal(
+      (await http('GET', `${guarded.adminUrl}/services`, undefined, { 'kong-admin-token': 'nope' })).status,
+      401,
+    );
+    const ok = await http('GET', `${guarded.adminUrl}/services`, undefined, {
+      'kong-admin-token': 'an-admin-token-1234',
+    });
+    assert.equal(ok.status, 200);
+    const bearer = await http('GET', `${guarded.adminUrl}/`, undefined, {
+      authorization: 'Bearer an-admin-token-1234',
+    });
+    assert.equal(bearer.status, 200);
+    assert.doesNotMatch(bearer.text, /an-admin-token-1234/, 'GET / never shows the token');
+  });
+});
