@@ -7,6 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { BalancedRequest } from '../balancer/service-balancer.ts';
+import { NO_PEER_BODY } from '../balancer/service-balancer.ts';
 import type { ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { BodyTooLargeError } from './body-limit.ts';
@@ -52,7 +54,7 @@ function namedInConnection(value: string): Set<string> | undefined {
 }
 
 /** The client-bound headers: the upstream's minus hop-by-hop, plus Via and latency headers. */
-function clientHeaders(raw: readonly (Buffer | string)[], flags: ResponseHeaderFlags): string[] {
+export function clientHeaders(raw: readonly (Buffer | string)[], flags: ResponseHeaderFlags): string[] {
   const out: string[] = [];
   let via: string | undefined;
   let connection: string | undefined;
@@ -89,6 +91,8 @@ export interface ForwardRequest {
   readonly method: string;
   readonly headers: string[];
   readonly body: Readable | null;
+  /** Set for a service on an Upstream: picks the peer of each attempt, reports its outcome. */
+  readonly balance?: BalancedRequest | undefined;
 }
 
 export class ForwardCall implements Dispatcher.DispatchHandler {
@@ -98,6 +102,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   readonly #options: Dispatcher.DispatchOptions;
   readonly #flags: ResponseHeaderFlags;
   readonly #startedAt: number;
+  readonly #balance: BalancedRequest | undefined;
   #sentAt = 0;
   #attempts = 0;
   #bodySent = false;
@@ -117,6 +122,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     this.#dispatch = dispatch;
     this.#flags = flags;
     this.#startedAt = startedAt;
+    this.#balance = request.balance;
     this.#options = {
       path: request.path,
       method: request.method as Dispatcher.HttpMethod,
@@ -132,8 +138,14 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   start(): void {
     this.#attempts++;
     this.#sentAt = performance.now();
+    const dispatcher = this.#balance === undefined ? this.#dispatch.dispatcher : this.#balance.next();
+    if (dispatcher === undefined) {
+      this.#finished = true;
+      sendKongError(this.res, 503, this.#flags, this.#startedAt, !this.req.complete, NO_PEER_BODY);
+      return;
+    }
     try {
-      this.#dispatch.dispatcher.dispatch(this.#options, this);
+      dispatcher.dispatch(this.#options, this);
     } catch (err) {
       this.onResponseError(undefined, err as Error);
     }
@@ -159,6 +171,11 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     if (this.#finished || res.headersSent) return;
     const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
     const headers = clientHeaders(raw, this.#flags);
+    const balance = this.#balance;
+    if (balance !== undefined) {
+      balance.responded(statusCode, performance.now() - this.#sentAt);
+      if (balance.setCookie !== undefined) headers.push('Set-Cookie', balance.setCookie);
+    }
     const flags = this.#flags;
     if (flags.upstreamLatency) {
       headers.push('X-Kong-Upstream-Latency', String(Math.round(performance.now() - this.#sentAt)));
@@ -178,23 +195,31 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#finished = true;
+    this.#balance?.done();
     this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    if (this.#finished) return;
+    if (this.#finished) {
+      this.#balance?.done();
+      return;
+    }
     const res = this.res;
     if (res.headersSent) {
       // Part of the response is out: the client must see a broken response, not a short one.
+      this.#balance?.done();
       this.#finished = true;
       res.destroy();
       return;
     }
     if (err instanceof BodyTooLargeError) {
+      this.#balance?.done();
       this.#finished = true;
       sendKongError(res, 413, this.#flags, this.#startedAt, true);
       return;
     }
+    // The upstream failed this attempt: a passive health check counts it, a retry goes elsewhere.
+    this.#balance?.failed(err);
     if (!this.#bodySent && this.#attempts <= this.#dispatch.retries && isRetryable(err)) {
       this.controller = undefined;
       this.start();

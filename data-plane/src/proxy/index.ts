@@ -1,10 +1,22 @@
 export * from '../runtime/index.ts';
 export * from '../upstream/index.ts';
 export { BodyTooLargeError } from './body-limit.ts';
-export { KONG_MESSAGES, NO_ROUTE_MESSAGE, SERVER_TOKEN, VIA_TOKEN } from './kong-responses.ts';
+export {
+  KONG_MESSAGES,
+  NO_ROUTE_MESSAGE,
+  SERVER_TOKEN,
+  VIA_TOKEN,
+  WEBSOCKET_ONLY_MESSAGE,
+} from './kong-responses.ts';
 export { type ListenerInfo, ProxyPipeline } from './pipeline.ts';
 export { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
-export { clientErrorStatus, type RunningProxy, type StartProxyOptions, startProxy } from './server.ts';
+export {
+  clientErrorStatus,
+  type ProxyListenEntry,
+  type RunningProxy,
+  type StartProxyOptions,
+  startProxy,
+} from './server.ts';
 export {
   DEFAULT_LIMITS,
   DEFAULT_SETTINGS,
@@ -14,4 +26,12 @@ export {
   type ResponseHeaderFlags,
   responseHeaderFlags,
 } from './settings.ts';
-export { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';
+export { type SniCallback, sniCallback } from './sni.ts';
+export { defaultProxyCertificate, type ProxyTlsOptions, proxyTlsFromConfig } from './tls.ts';
+export { WebSocketProxy } from './websocket.ts';
+export {
+  handshakeStatus,
+  isWebSocketOnly,
+  isWebSocketUpgrade,
+  upgradeAcceptance,
+} from './websocket-handshake.ts';

@@ -29,6 +29,8 @@ export const KONG_MESSAGES: Readonly<Record<number, string>> = {
 };
 
 export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
+/** Turnpike's words for a plain request to a route whose protocols are only ws / wss. */
+export const WEBSOCKET_ONLY_MESSAGE = 'Please use WebSocket protocol';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 function encode(message: string): Buffer {
@@ -39,6 +41,12 @@ const BODIES = new Map<number, Buffer>(
   Object.entries(KONG_MESSAGES).map(([status, message]) => [Number(status), encode(message)]),
 );
 const NO_ROUTE_BODY = encode(NO_ROUTE_MESSAGE);
+const WEBSOCKET_ONLY_BODY = encode(WEBSOCKET_ONLY_MESSAGE);
+
+/** HTTP/2 forbids connection-specific headers (RFC 9113 8.2.2): node would drop them with a warning. */
+function isHttp2(res: ServerResponse): boolean {
+  return res.req?.httpVersionMajor === 2;
+}
 
 export function kongBody(status: number): Buffer {
   let body = BODIES.get(status);
@@ -78,7 +86,7 @@ export function sendKongError(
   body: Buffer = kongBody(status),
 ): void {
   const headers = ownHeaders(flags, startedAt, body.length, true);
-  if (close) headers.push('Connection', 'close');
+  if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -99,7 +107,7 @@ export function sendHttpsRedirect(
   if (status === 426) {
     const body = kongBody(426);
     const headers = ownHeaders(flags, startedAt, body.length, true);
-    headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
+    if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
     res.writeHead(426, headers);
     res.end(body);
     return;
@@ -110,13 +118,29 @@ export function sendHttpsRedirect(
   res.end();
 }
 
+/** 426 for a plain HTTP request to a route that only takes WebSocket (ws / wss). */
+export function sendWebSocketOnly(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
+  const headers = ownHeaders(flags, startedAt, WEBSOCKET_ONLY_BODY.length, true);
+  if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
+  res.writeHead(426, headers);
+  res.end(WEBSOCKET_ONLY_BODY);
+}
+
 /**
  * A whole response written straight to a socket, for requests node's parser refused or CONNECT:
  * there is no ServerResponse then. The connection is always closed after it.
  */
-export function rawKongError(status: number, flags: ResponseHeaderFlags): string {
-  const body = kongBody(status);
+export function rawKongError(
+  status: number,
+  flags: ResponseHeaderFlags,
+  body: Buffer = kongBody(status),
+): string {
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\n`;
   if (flags.server) head += `Server: ${SERVER_TOKEN}\r\n`;
   return `${head}Connection: close\r\n\r\n${body.toString('latin1')}`;
+}
+
+/** rawKongError's 404 with Kong's no-route body, for upgrade requests no route takes. */
+export function rawNoRoute(flags: ResponseHeaderFlags): string {
+  return rawKongError(404, flags, NO_ROUTE_BODY);
 }

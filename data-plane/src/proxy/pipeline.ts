@@ -15,9 +15,10 @@ import { EMPTY_PLUGIN_CHAIN } from '../runtime/index.ts';
 import { BodyLimit } from './body-limit.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
-import { sendHttpsRedirect, sendKongError, sendNoRoute } from './kong-responses.ts';
+import { sendHttpsRedirect, sendKongError, sendNoRoute, sendWebSocketOnly } from './kong-responses.ts';
 import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
+import { isWebSocketOnly } from './websocket-handshake.ts';
 
 const NO_HEADERS: HeaderLookup = Object.freeze({});
 const SLASH = 47;
@@ -99,11 +100,17 @@ export class ProxyPipeline {
       scheme,
       host: scanned.host,
       path,
-      headers: runtime.matchesHeaders ? req.headersDistinct : NO_HEADERS,
+      // HTTP/2's compat request has no headersDistinct; its `headers` serve the same lookup.
+      headers: runtime.matchesHeaders ? (req.headersDistinct ?? req.headers) : NO_HEADERS,
       sni: this.#listener.https ? (req.socket as TLSSocket).servername || undefined : undefined,
     });
     if (found === undefined) {
       sendNoRoute(res, flags, startedAt);
+      return;
+    }
+    // WebSocket handshakes never reach here (server.ts sends them to websocket.ts).
+    if (isWebSocketOnly(found.route.protocols)) {
+      sendWebSocketOnly(res, flags, startedAt);
       return;
     }
 
@@ -123,6 +130,7 @@ export class ProxyPipeline {
     }
 
     const headers = scanned.forward;
+    const hostIndex = headers.length + 1;
     headers.push('Host', found.upstreamHost ?? found.service!.host);
     const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
     headers.push(
@@ -151,6 +159,17 @@ export class ProxyPipeline {
         method: req.method ?? 'GET',
         headers,
         body: this.#body(req, scanned),
+        // A service on an Upstream: the peer (and Host) is picked per attempt, in ForwardCall.
+        balance: dispatch.balancer?.request(
+          req,
+          client,
+          found.path,
+          query === -1 ? '' : url.slice(query + 1),
+          found.uriCaptures,
+          headers,
+          hostIndex,
+          found.route.preserve_host === true,
+        ),
       },
       flags,
       startedAt,
@@ -164,6 +183,12 @@ export class ProxyPipeline {
     if (scanned.chunked) {
       const limit = this.#settings.limits.maxBodySize;
       return limit > 0 ? req.pipe(new BodyLimit(limit)) : req;
+    }
+    if (req.httpVersionMajor === 2) {
+      // HTTP/2 frames the body itself: no Content-Length or chunked needed, END_STREAM says none.
+      if ((req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders) return null;
+      const limit = this.#settings.limits.maxBodySize;
+      return limit > 0 && scanned.contentLength < 0 ? req.pipe(new BodyLimit(limit)) : req;
     }
     return scanned.contentLength > 0 ? req : null;
   }

@@ -22,6 +22,24 @@ describe('RequestHeaderScanner', () => {
     assert.equal(s.status, 0);
   });
 
+  it('takes HTTP/2 :authority as the Host, ignores a Host beside it, and forwards no pseudo-header', () => {
+    const s = scanner.scan([
+      ':method',
+      'GET',
+      ':path',
+      '/',
+      ':authority',
+      'a.test:8443',
+      'host',
+      'b.test',
+      'x-a',
+      '1',
+    ]);
+    assert.equal(s.host, 'a.test:8443');
+    assert.equal(s.status, 0);
+    assert.deepEqual(s.forward, ['x-a', '1']);
+  });
+
   it('joins repeated X-Forwarded-For values with a comma', () => {
     const s = scanner.scan(['X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2']);
     assert.equal(s.forwardedFor, '1.1.1.1, 2.2.2.2');

@@ -93,10 +93,20 @@ export class RequestHeaderScanner {
     const interesting = this.#interesting;
     let bytes = 0;
     let connection: string | undefined;
+    let authority = false;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
       bytes += name.length + value.length + 4;
+      if (name.charCodeAt(0) === 58 /* : */) {
+        // HTTP/2 pseudo-headers (an HTTP/1 parser never yields them): :authority is the Host
+        // (RFC 9113 8.3.1), the others are the request line node already parsed.
+        if (name === ':authority') {
+          out.host = value;
+          authority = true;
+        }
+        continue;
+      }
       if (name.length >= 64 || interesting[name.length] === 0) {
         forward.push(name, value);
         continue;
@@ -105,6 +115,8 @@ export class RequestHeaderScanner {
       if (lower === this.#realIpHeader) out.realIp = join(out.realIp, value);
       switch (lower) {
         case 'host':
+          // With :authority, Host is ignored (RFC 9113 8.3.1).
+          if (authority) continue;
           // Two Host headers are ambiguous (RFC 9112 3.2): refuse, as nginx does.
           if (out.host !== undefined) out.status = 400;
           out.host = value;

@@ -3,14 +3,21 @@
  * parser, Turnpike's limits, and Kong-shaped answers to requests the parser refuses.
  */
 
-import { createServer as createHttpServer, type Server, type ServerOptions } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+} from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type Logger, type StopMode, type Stoppable, stoppableServer } from '@turnpike/shared';
+import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { ListenEntry } from '@turnpike/shared/config';
 import type { RuntimeHolder } from '../runtime/index.ts';
 import { rawKongError } from './kong-responses.ts';
+import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
 import {
   DEFAULT_SETTINGS,
@@ -18,14 +25,23 @@ import {
   type ProxySettings,
   type ResponseHeaderFlags,
 } from './settings.ts';
+import { sniCallback } from './sni.ts';
 import { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';
+import { WebSocketProxy } from './websocket.ts';
+import { isWebSocketUpgrade } from './websocket-handshake.ts';
+
+/** A proxy_listen entry; `http2` (with `ssl`) offers HTTP/2 by ALPN beside HTTP/1.1. */
+export type ProxyListenEntry = Pick<ListenEntry, 'host' | 'port' | 'ssl'> & { readonly http2?: boolean };
 
 export interface StartProxyOptions {
-  readonly listen: readonly Pick<ListenEntry, 'host' | 'port' | 'ssl'>[];
+  readonly listen: readonly ProxyListenEntry[];
   readonly holder: RuntimeHolder;
   readonly log: Logger;
   readonly settings?: ProxySettings;
-  /** For ssl listeners; a self-signed certificate is generated when absent. */
+  /**
+   * The ssl listeners' default certificate (see proxyTlsFromConfig); a self-signed one is generated
+   * when absent. Certificate entities of the current Runtime are chosen by SNI over it.
+   */
   readonly tls?: ProxyTlsOptions;
 }
 
@@ -58,7 +74,38 @@ function serverOptions(limits: ProxyLimits): ServerOptions {
     headersTimeout: limits.headerTimeout,
     requestTimeout: limits.requestTimeout,
     keepAliveTimeout: limits.keepAliveTimeout,
+    // Other upgrades (h2c…) are plain requests whose Upgrade header is dropped, as Kong does.
+    shouldUpgradeCallback: isWebSocketUpgrade,
   };
+}
+
+/**
+ * HTTP/2 and HTTP/1.1 on one TLS port, chosen by ALPN. node's http2 server hands HTTP/1.1
+ * connections to node:http's connection handler, which reads its parser options from the
+ * server object: they are set there, as node:http's own constructor does.
+ */
+function createH2Server(limits: ProxyLimits, tls: ProxyTlsOptions): Http2SecureServer {
+  const server = createSecureServer({
+    allowHTTP1: true,
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.SNICallback === undefined ? {} : { SNICallback: tls.SNICallback }),
+    // Pseudo-headers count as pairs too; the header count limit proper is checked in the pipeline.
+    maxHeaderListPairs: limits.maxHeaderCount + 8,
+    settings: { maxHeaderListSize: limits.maxHeaderSize + limits.maxUrlLength + 64 },
+  });
+  Object.assign(server, serverOptions(limits));
+  return server;
+}
+
+function createListener(
+  entry: ProxyListenEntry,
+  limits: ProxyLimits,
+  tls: ProxyTlsOptions | undefined,
+): ProxyServer {
+  if (!entry.ssl || tls === undefined) return createHttpServer(serverOptions(limits));
+  if (entry.http2 === true) return createH2Server(limits, tls);
+  return createHttpsServer({ ...serverOptions(limits), ...tls });
 }
 
 function answerAndClose(socket: Duplex, status: number, flags: ResponseHeaderFlags): void {
@@ -69,9 +116,16 @@ function answerAndClose(socket: Duplex, status: number, flags: ResponseHeaderFla
   socket.end(rawKongError(status, flags));
 }
 
-function configure(server: Server, pipeline: ProxyPipeline, settings: ProxySettings, log: Logger): void {
+function configure(
+  server: ProxyServer,
+  pipeline: ProxyPipeline,
+  websocket: WebSocketProxy,
+  settings: ProxySettings,
+  log: Logger,
+): void {
   // One more than the limit, so that an excess is seen (node drops headers past maxHeadersCount).
-  server.maxHeadersCount = settings.limits.maxHeaderCount + 1;
+  (server as Server).maxHeadersCount = settings.limits.maxHeaderCount + 1;
+  // HTTP/2 requests come as node's compat objects, which the pipeline reads like IncomingMessage.
   server.on('request', pipeline.handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET') {
@@ -82,11 +136,13 @@ function configure(server: Server, pipeline: ProxyPipeline, settings: ProxySetti
     answerAndClose(socket, clientErrorStatus(err.code), settings.headers);
   });
   // CONNECT asks for a tunnel, which a reverse proxy does not offer.
-  server.on('connect', (_req, socket: Duplex) => answerAndClose(socket, 405, settings.headers));
-  server.on('upgrade', (_req, socket: Duplex) => answerAndClose(socket, 400, settings.headers));
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerAndClose(socket, 405, settings.headers),
+  );
+  server.on('upgrade', websocket.handle);
 }
 
-async function listen(server: Server, host: string, port: number): Promise<number> {
+async function listen(server: ProxyServer, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
@@ -102,23 +158,20 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
   const settings = options.settings ?? DEFAULT_SETTINGS;
   const needsTls = options.listen.some((entry) => entry.ssl);
-  const tls = needsTls ? (options.tls ?? (await defaultProxyCertificate())) : undefined;
+  const tls: ProxyTlsOptions | undefined = needsTls
+    ? { SNICallback: sniCallback(options.holder), ...(options.tls ?? (await defaultProxyCertificate())) }
+    : undefined;
   const servers: Stoppable[] = [];
   const ports: number[] = [];
   try {
     for (const entry of options.listen) {
-      const server = entry.ssl
-        ? createHttpsServer({ ...serverOptions(settings.limits), ...tls })
-        : createHttpServer(serverOptions(settings.limits));
+      const server = createListener(entry, settings.limits, tls);
       server.on('connection', (socket: Socket) => socket.setNoDelay(true));
       const port = await listen(server, entry.host, entry.port);
-      configure(
-        server,
-        new ProxyPipeline(options.holder, settings, { https: entry.ssl, port }),
-        settings,
-        options.log,
-      );
-      servers.push(stoppableServer(`proxy ${entry.host}:${port}`, server));
+      const info = { https: entry.ssl, port };
+      const websocket = new WebSocketProxy(options.holder, settings, info);
+      configure(server, new ProxyPipeline(options.holder, settings, info), websocket, settings, options.log);
+      servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));
       ports.push(port);
     }
   } catch (err) {

@@ -1,7 +1,11 @@
 /** Turns one config version into a Runtime: router, service dispatch settings, plugin chains. */
 
+import type { BalancerSource } from '../balancer/registry.ts';
+import { ServiceBalancer } from '../balancer/service-balancer.ts';
+import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
+import { compileCertificateIndex } from './certificates.ts';
 import type { PluginChain } from './plugin-chain.ts';
 import type {
   DispatcherSource,
@@ -27,17 +31,30 @@ export interface CompileRuntimeOptions {
   readonly cacheSize?: number;
   /** Plugin chains by route id, built by the plugin runtime. */
   readonly chains?: ReadonlyMap<string, PluginChain>;
+  /**
+   * The balancer registry: it keeps health across versions, so it is injected like the pools.
+   * Without it, upstreams are not balanced (reported in `problems`).
+   */
+  readonly balancers?: BalancerSource;
 }
 
 function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
-function compileService(service: ProxyServiceConfig, dispatchers: DispatcherSource): ServiceDispatch {
+function compileService(
+  service: ProxyServiceConfig,
+  dispatchers: DispatcherSource,
+  upstream: UpstreamBalancer | undefined,
+): ServiceDispatch {
   const connectTimeout = positive(service.connect_timeout, SERVICE_DEFAULTS.connect_timeout);
   return {
     service,
     dispatcher: dispatchers.dispatcherFor(service, connectTimeout),
+    balancer:
+      upstream === undefined
+        ? undefined
+        : new ServiceBalancer(upstream, service, connectTimeout, dispatchers),
     connectTimeout,
     writeTimeout: positive(service.write_timeout, SERVICE_DEFAULTS.write_timeout),
     readTimeout: positive(service.read_timeout, SERVICE_DEFAULTS.read_timeout),
@@ -45,10 +62,31 @@ function compileService(service: ProxyServiceConfig, dispatchers: DispatcherSour
   };
 }
 
+const NO_UPSTREAMS: ReadonlyMap<string, UpstreamBalancer> = new Map();
+
+/** The version's balancers; the registry carries health and DNS over from the previous version. */
+function compileUpstreams(
+  config: RuntimeConfig,
+  balancers: BalancerSource | undefined,
+  problems: RouterProblem[],
+): ReadonlyMap<string, UpstreamBalancer> {
+  const upstreams = config.upstreams ?? [];
+  if (balancers === undefined) {
+    if (upstreams.length > 0) {
+      problems.push({ routeId: '', message: 'upstreams are configured but no balancer registry was given' });
+    }
+    return NO_UPSTREAMS;
+  }
+  return balancers.update(upstreams, config.targets ?? []);
+}
+
 /** Compiles a config version once; the result is immutable and safe to swap in whole. */
 export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
   const problems: RouterProblem[] = [];
   const services = new Map<string, ServiceDispatch>();
+  const upstreams = compileUpstreams(config, options.balancers, problems);
+  const byName = new Map<string, UpstreamBalancer>();
+  for (const balancer of upstreams.values()) byName.set(balancer.spec.name, balancer);
   for (const service of config.services) {
     if (!PROXIED_PROTOCOLS.has(service.protocol)) {
       problems.push({
@@ -57,7 +95,7 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
       });
       continue;
     }
-    services.set(service.id, compileService(service, options.dispatchers));
+    services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host)));
   }
   const router = compileRouter(
     config.routes,
@@ -65,12 +103,15 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
     options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize },
   );
   problems.push(...router.problems);
+  const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
   return Object.freeze({
     version: config.version,
     router,
     services,
     chains: options.chains ?? new Map(),
+    upstreams,
     matchesHeaders: router.index.headerNames.length > 0,
+    certificates,
     problems,
   });
 }

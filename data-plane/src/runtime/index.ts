@@ -1,3 +1,12 @@
+export {
+  type CertificateConfig,
+  type CertificateIndex,
+  compileCertificateIndex,
+  EMPTY_CERTIFICATE_INDEX,
+  findCertificate,
+  type SniConfig,
+  wildcardNames,
+} from './certificates.ts';
 export { type CompileRuntimeOptions, compileRuntime, SERVICE_DEFAULTS } from './compile.ts';
 export { RuntimeHolder } from './holder.ts';
 export { EMPTY_PLUGIN_CHAIN, type PhaseContext, type PluginChain } from './plugin-chain.ts';

@@ -1,5 +1,9 @@
 import type { Dispatcher } from 'undici';
+import type { ServiceBalancer } from '../balancer/service-balancer.ts';
+import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
+import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
 import type { RouteConfig, Router, RouterProblem, ServiceConfig } from '../router/index.ts';
+import type { CertificateConfig, CertificateIndex, SniConfig } from './certificates.ts';
 import type { PluginChain } from './plugin-chain.ts';
 
 /** A Service with the fields the proxy reads on top of the router's (Kong's names and defaults). */
@@ -19,16 +23,23 @@ export interface RuntimeConfig {
   readonly version: string | number;
   readonly services: readonly ProxyServiceConfig[];
   readonly routes: readonly RouteConfig[];
+  /** Certificate and SNI entities (Kong's JSON); served on TLS listeners by server name. */
+  readonly certificates?: readonly CertificateConfig[];
+  readonly snis?: readonly SniConfig[];
+  /** Upstream entities: a service whose host is an upstream's name balances over its targets. */
+  readonly upstreams?: readonly UpstreamConfig[];
+  readonly targets?: readonly TargetConfig[];
 }
 
 /** How requests for one service reach it: compiled once per config version. */
 export interface ServiceDispatch {
   readonly service: ProxyServiceConfig;
   /**
-   * The seam for the balancer: today a keep-alive pool to host:port; later a dispatcher that
-   * picks a target of an Upstream entity.
+   * A keep-alive pool to the service's host:port.
    */
   readonly dispatcher: Dispatcher;
+  /** Set when the service host names an Upstream: picks a target per attempt (then `dispatcher` is unused). */
+  readonly balancer: ServiceBalancer | undefined;
   readonly connectTimeout: number;
   readonly writeTimeout: number;
   readonly readTimeout: number;
@@ -48,7 +59,11 @@ export interface Runtime {
   readonly services: ReadonlyMap<string, ServiceDispatch>;
   /** By route id; routes without plugins are absent (EMPTY_PLUGIN_CHAIN). */
   readonly chains: ReadonlyMap<string, PluginChain>;
+  /** Balancers by upstream id (health reports: balancerHealth). */
+  readonly upstreams: ReadonlyMap<string, UpstreamBalancer>;
   /** True when some route matches on headers: only then does the proxy build a header lookup. */
   readonly matchesHeaders: boolean;
+  /** TLS contexts by server name; read by the listeners' SNICallback on each handshake. */
+  readonly certificates: CertificateIndex;
   readonly problems: readonly RouterProblem[];
 }

@@ -1,0 +1,41 @@
+export {
+  ActiveChecker,
+  networkProbe,
+  type Probe,
+  type ProbeOutcome,
+  type ProbeTarget,
+} from './active-checks.ts';
+export { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
+export {
+  DEFAULT_DNS_SETTINGS,
+  type DnsRecord,
+  type DnsSettings,
+  DnsWatch,
+  type Resolve,
+  systemResolver,
+} from './dns.ts';
+export { cookieValue, type HashDecision, type HashRequest, hashCookie, hashValue } from './hash-value.ts';
+export {
+  type AddressHealth,
+  type BalancerHealth,
+  balancerHealth,
+  type HasUpstreams,
+  type HealthValue,
+  type TargetHealth,
+  type TargetStatus,
+  type UpstreamHealth,
+  upstreamBalancerHealth,
+  upstreamHealth,
+} from './health-report.ts';
+export { type FailureKind, isAvailable, type Peer, PeerState, peerKey } from './peer.ts';
+export { BalancerRegistry, type BalancerRegistryOptions, type BalancerSource } from './registry.ts';
+export { buildRing, type HashRing, pickFromRing, ringIndex } from './ring.ts';
+export { BalancedRequest, NO_PEER_BODY, NO_PEER_MESSAGE, ServiceBalancer } from './service-balancer.ts';
+export { compileUpstreamSpec, statusTable } from './spec.ts';
+export type * from './types.ts';
+export {
+  parseTarget,
+  type TargetEntry,
+  UpstreamBalancer,
+  type UpstreamBalancerOptions,
+} from './upstream-balancer.ts';

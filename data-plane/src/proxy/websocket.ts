@@ -1,0 +1,353 @@
+/**
+ * WebSocket proxying: node's 'upgrade' event. The handshake passes the same limits and checks as
+ * any request, is routed as any request, then goes to the service through its undici dispatcher
+ * with `upgrade: 'websocket'` (so the balancer's target choice, connect timeout, TLS and retries
+ * apply as for plain requests). A 101 is relayed and the two sockets are piped both ways; any
+ * other answer is relayed and the connection closed; failures get Kong's 502/504 body raw.
+ */
+
+import type { IncomingMessage } from 'node:http';
+import type { BlockList, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Dispatcher } from 'undici';
+import { type BalancedRequest, NO_PEER_BODY } from '../balancer/service-balancer.ts';
+import { match } from '../router/index.ts';
+import type { RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
+import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
+import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
+import { clientHeaders } from './forward.ts';
+import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
+import type { ListenerInfo } from './pipeline.ts';
+import { RequestHeaderScanner } from './request-headers.ts';
+import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
+import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
+
+const SLASH = 47;
+const NO_HEADERS = Object.freeze({});
+const CLIENT_GONE = new Error('client connection closed');
+
+function answerAndClose(socket: Duplex, response: string): void {
+  if (socket.writable) socket.end(response);
+  else socket.destroy();
+}
+
+function hostName(host: string | undefined, fallback: string): string {
+  if (host === undefined || host === '') return fallback;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    return (end === -1 ? host : host.slice(0, end + 1)).toLowerCase();
+  }
+  const colon = host.indexOf(':');
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+/** The head of a response written on the raw socket: status line and `name: value` lines. */
+function rawHead(status: number, reason: string, headers: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** The 101's headers as the upstream sent them, with Kong's Via and latency headers added. */
+function switchingHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  flags: ResponseHeaderFlags,
+  upstreamLatency: number,
+  proxyLatency: number,
+): string[] {
+  const out: string[] = [];
+  let via: string | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (name === 'via' && flags.via) {
+      via = Array.isArray(value) ? value.join(', ') : value;
+      continue;
+    }
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value);
+  }
+  if (flags.via) out.push('Via', via === undefined ? VIA_TOKEN : `${via}, ${VIA_TOKEN}`);
+  if (flags.upstreamLatency) out.push('X-Kong-Upstream-Latency', String(upstreamLatency));
+  if (flags.proxyLatency) out.push('X-Kong-Proxy-Latency', String(proxyLatency));
+  return out;
+}
+
+/** Answers node's 'upgrade' events of one listener. */
+export class WebSocketProxy {
+  readonly #holder: RuntimeHolder;
+  readonly #settings: ProxySettings;
+  readonly #https: boolean;
+  readonly #scheme: 'http' | 'https';
+  readonly #port: string;
+  readonly #scanner: RequestHeaderScanner;
+  readonly #trusted: BlockList | undefined;
+  /** Open tunnels (client sockets), so that a stop can close them: node no longer tracks them. */
+  readonly tunnels = new Set<Duplex>();
+
+  constructor(holder: RuntimeHolder, settings: ProxySettings, listener: ListenerInfo) {
+    this.#holder = holder;
+    this.#settings = settings;
+    this.#https = listener.https;
+    this.#scheme = listener.https ? 'https' : 'http';
+    this.#port = String(listener.port);
+    this.#scanner = new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize);
+    this.#trusted = compileTrustedIps(settings.trustedIps);
+  }
+
+  readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', destroySelf);
+    const outcome = this.#prepare(req, socket, head);
+    if (typeof outcome === 'string') answerAndClose(socket, outcome);
+    else outcome.start();
+  };
+
+  /** The call to make, or the raw response refusing the handshake. */
+  #prepare(req: IncomingMessage, socket: Duplex, head: Buffer): WebSocketCall | string {
+    const startedAt = performance.now();
+    const runtime = this.#holder.current;
+    const settings = this.#settings;
+    const flags = settings.headers;
+    const limits = settings.limits;
+    const url = req.url ?? '';
+    if (url.length > limits.maxUrlLength) return rawKongError(414, flags);
+    if (url.charCodeAt(0) !== SLASH) return rawKongError(400, flags);
+    const raw = req.rawHeaders;
+    if (raw.length > limits.maxHeaderCount * 2) return rawKongError(431, flags);
+    const scanned = this.#scanner.scan(raw);
+    if (scanned.status !== 0) return rawKongError(scanned.status, flags);
+    const bad = handshakeStatus(req, scanned.contentLength, scanned.chunked);
+    if (bad !== 0) return rawKongError(bad, flags);
+
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const found = match(runtime.router, {
+      method: 'GET',
+      scheme: this.#scheme,
+      host: scanned.host,
+      path,
+      headers: runtime.matchesHeaders ? req.headersDistinct : NO_HEADERS,
+      sni: this.#https ? (req.socket as TLSSocket).servername || undefined : undefined,
+    });
+    if (found === undefined) return rawNoRoute(flags);
+
+    const peer = peerOf(req.socket, this.#trusted);
+    const trusted = peer.trusted;
+    const forwardedProto = (trusted ? scanned.forwardedProto : undefined) ?? this.#scheme;
+    const acceptance = upgradeAcceptance(found.route.protocols, forwardedProto === 'https');
+    if (acceptance === 'https') return rawKongError(426, flags);
+    if (acceptance === 'no') return rawNoRoute(flags);
+    const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
+    if (dispatch === undefined) return rawKongError(503, flags);
+
+    const headers = scanned.forward;
+    const hostIndex = headers.length + 1;
+    headers.push('Host', found.upstreamHost ?? found.service!.host);
+    const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
+    headers.push(
+      'X-Forwarded-For',
+      scanned.forwardedFor === undefined ? client : `${scanned.forwardedFor}, ${peer.address}`,
+      'X-Forwarded-Proto',
+      forwardedProto,
+      'X-Forwarded-Host',
+      (trusted ? scanned.forwardedHost : undefined) ?? hostName(scanned.host, req.socket.localAddress ?? ''),
+      'X-Forwarded-Port',
+      (trusted ? scanned.forwardedPort : undefined) ?? this.#port,
+      'X-Forwarded-Path',
+      (trusted ? scanned.forwardedPath : undefined) ?? path,
+    );
+    const prefix =
+      (trusted ? scanned.forwardedPrefix : undefined) ?? (found.prefix === '/' ? undefined : found.prefix);
+    if (prefix !== undefined) headers.push('X-Forwarded-Prefix', prefix);
+    headers.push('X-Real-IP', client);
+
+    const target = query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query);
+    // A service on an Upstream: the target (and Host) is picked per attempt, as for plain requests.
+    const balance = dispatch.balancer?.request(
+      req,
+      client,
+      found.path,
+      query === -1 ? '' : url.slice(query + 1),
+      found.uriCaptures,
+      headers,
+      hostIndex,
+      found.route.preserve_host === true,
+    );
+    const request = { path: target, headers, balance };
+    return new WebSocketCall(socket, head, dispatch, request, flags, startedAt, this.tunnels);
+  }
+}
+
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
+/** One handshake through the service's dispatcher, then the tunnel. */
+interface UpgradeRequest {
+  readonly path: string;
+  readonly headers: string[];
+  readonly balance: BalancedRequest | undefined;
+}
+
+class WebSocketCall implements Dispatcher.DispatchHandler {
+  readonly #client: Duplex;
+  readonly #balance: BalancedRequest | undefined;
+  readonly #head: Buffer;
+  readonly #dispatch: ServiceDispatch;
+  readonly #options: Dispatcher.DispatchOptions;
+  readonly #flags: ResponseHeaderFlags;
+  readonly #startedAt: number;
+  readonly #tunnels: Set<Duplex>;
+  #sentAt = 0;
+  #attempts = 0;
+  #answered = false;
+  #finished = false;
+  #controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    client: Duplex,
+    head: Buffer,
+    dispatch: ServiceDispatch,
+    request: UpgradeRequest,
+    flags: ResponseHeaderFlags,
+    startedAt: number,
+    tunnels: Set<Duplex>,
+  ) {
+    this.#client = client;
+    this.#head = head;
+    this.#dispatch = dispatch;
+    this.#flags = flags;
+    this.#startedAt = startedAt;
+    this.#tunnels = tunnels;
+    this.#balance = request.balance;
+    this.#options = {
+      path: request.path,
+      method: 'GET',
+      headers: request.headers,
+      upgrade: 'websocket',
+      headersTimeout: dispatch.readTimeout,
+      bodyTimeout: dispatch.readTimeout,
+    };
+    client.once('close', () => {
+      if (this.#finished) return;
+      this.#finished = true;
+      this.#controller?.abort(CLIENT_GONE);
+    });
+  }
+
+  start(): void {
+    this.#attempts++;
+    this.#sentAt = performance.now();
+    const dispatcher = this.#balance === undefined ? this.#dispatch.dispatcher : this.#balance.next();
+    if (dispatcher === undefined) {
+      this.#finished = true;
+      answerAndClose(this.#client, rawKongError(503, this.#flags, NO_PEER_BODY));
+      return;
+    }
+    try {
+      dispatcher.dispatch(this.#options, this);
+    } catch (err) {
+      this.onResponseError(undefined, err as Error);
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#finished) controller.abort(CLIENT_GONE);
+  }
+
+  onRequestUpgrade(
+    _controller: Dispatcher.DispatchController,
+    _statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    upstream: Duplex,
+  ): void {
+    const client = this.#client;
+    if (this.#finished) {
+      upstream.destroy();
+      return;
+    }
+    this.#answered = true;
+    this.#finished = true;
+    const now = performance.now();
+    this.#balance?.responded(101, now - this.#sentAt);
+    const out = switchingHeaders(
+      headers,
+      this.#flags,
+      Math.round(now - this.#sentAt),
+      Math.round(this.#sentAt - this.#startedAt),
+    );
+    client.write(rawHead(101, 'Switching Protocols', out));
+    if (this.#head.length > 0) upstream.write(this.#head);
+    this.#tunnel(client, upstream);
+  }
+
+  #tunnel(client: Duplex, upstream: Duplex): void {
+    const tunnels = this.#tunnels;
+    tunnels.add(client);
+    const balance = this.#balance;
+    const close = (): void => {
+      // The tunnel held the target's connection until now (least-connections counts it).
+      balance?.done();
+      tunnels.delete(client);
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', close);
+    upstream.on('close', close);
+    client.on('close', close);
+    // nginx's proxy_read_timeout holds for WebSocket too: an idle upstream closes the tunnel.
+    const idle = this.#dispatch.readTimeout;
+    // undici hands over the net / tls socket it opened.
+    if (idle > 0) (upstream as Socket).setTimeout(idle, close);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    _headers: unknown,
+    statusMessage?: string,
+  ): void {
+    if (this.#finished) return;
+    this.#answered = true;
+    this.#balance?.responded(statusCode, performance.now() - this.#sentAt);
+    const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    const headers = clientHeaders(raw, this.#flags);
+    headers.push('Connection', 'close');
+    this.#client.write(rawHead(statusCode, statusMessage || 'Unknown', headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#client.write(chunk)) {
+      controller.pause();
+      this.#client.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#finished = true;
+    this.#balance?.done();
+    this.#client.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.#finished || this.#answered) {
+      this.#balance?.done();
+      this.#finished = true;
+      this.#client.destroy();
+      return;
+    }
+    this.#balance?.failed(err);
+    if (this.#attempts <= this.#dispatch.retries && isRetryable(err)) {
+      this.#controller = undefined;
+      this.start();
+      return;
+    }
+    this.#finished = true;
+    this.#balance?.done();
+    const status = classifyUpstreamError(err) === 'timeout' ? 504 : 502;
+    answerAndClose(this.#client, rawKongError(status, this.#flags));
+  }
+}
