@@ -47,7 +47,10 @@ describe('the Admin API of a control plane process on PostgreSQL', () => {
     assert.equal(conflict.code, 5);
     assert.equal(conflict.name, 'unique constraint violation');
     // Kong's shape: the message names the key, `fields` holds the clashing value.
-    assert.equal((conflict as unknown as { message: string }).message, `UNIQUE violation detected on '{name="race"}'`);
+    assert.equal(
+      (conflict as unknown as { message: string }).message,
+      `UNIQUE violation detected on '{name="race"}'`,
+    );
     assert.deepEqual(conflict.fields, { name: 'race' });
   });
 

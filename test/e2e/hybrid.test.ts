@@ -172,7 +172,10 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
       // Its control plane goes away; a write lands through the other one meanwhile.
       cpA.child.kill('SIGKILL');
       await cpA.exited;
-      assert.equal((await http('POST', `${cpB.adminUrl}/services/delta/routes`, { paths: ['/two'] })).status, 201);
+      assert.equal(
+        (await http('POST', `${cpB.adminUrl}/services/delta/routes`, { paths: ['/two'] })).status,
+        201,
+      );
       cpA = await startControlPlaneNode(dsn, certs, { clusterPort });
       await eventually(() => http('GET', `${dp.proxyUrl}/two`), served);
       const applied = dp.lines.filter((l) => l.msg === 'configuration applied');

@@ -6,7 +6,10 @@ import { serverCases } from './server.cases.ts';
 import { openTestAdmin } from './testing/fixture.ts';
 
 let pg: Promise<TestPostgres> | undefined;
-const database = async () => (await (pg ??= startPostgres())).newDatabase();
+const database = async () => {
+  pg ??= startPostgres();
+  return (await pg).newDatabase();
+};
 after(async () => (await pg)?.[Symbol.asyncDispose]());
 
 entityCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type OpenTestAdmin, openTestAdmin, type TestAdmin } from './testing/fixture.ts';
+import type { OpenTestAdmin, TestAdmin } from './testing/fixture.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
 type Json = Record<string, any>;
