@@ -4,6 +4,7 @@ import { TURNPIKE_VERSION } from '@turnpike/shared';
 // imports the control plane and the data plane together.
 import { Command } from 'commander';
 import { registerCheck } from './cli/check.ts';
+import { registerDeclarative } from './cli/declarative.ts';
 import { registerHealth } from './cli/health.ts';
 import { registerHybrid } from './cli/hybrid.ts';
 import { registerMigrations } from './cli/migrations.ts';
@@ -30,5 +31,6 @@ registerHealth(program);
 registerCheck(program);
 registerHybrid(program);
 registerMigrations(program);
+registerDeclarative(program);
 
 program.parseAsync(process.argv).catch(exitWithError);

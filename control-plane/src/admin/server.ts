@@ -15,6 +15,7 @@ import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
 import { trackMethods } from './methods.ts';
 import { type ClusteringView, registerClusteringRoutes } from './routes/clustering.ts';
+import { registerConfigRoutes } from './routes/config.ts';
 import { registerEntityRoutes } from './routes/entities.ts';
 import { registerForeignRoutes, registerNestedRoutes } from './routes/nested.ts';
 import { registerRootRoutes } from './routes/root.ts';
@@ -89,6 +90,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerRootRoutes(api, ctx, { ...options, config }, endpointPaths);
     registerSchemaRoutes(api, ctx);
     registerTagRoutes(api, ctx);
+    registerConfigRoutes(api, ctx);
     registerClusteringRoutes(api, options.clustering);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     methods.complete();

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openTestAdmin, type TestAdmin } from '../testing/fixture.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
+type Json = Record<string, any>;
+let t: TestAdmin;
+before(async () => {
+  t = await openTestAdmin();
+});
+after(() => t[Symbol.asyncDispose]());
+
+async function post(url: string, payload: Json | string, contentType?: string) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    payload,
+    ...(contentType === undefined ? {} : { headers: { 'content-type': contentType } }),
+  });
+  return { status: res.statusCode, body: (res.body === '' ? undefined : res.json()) as Json };
+}
+
+async function get(url: string) {
+  const res = await t.app.inject({ method: 'GET', url });
+  return { status: res.statusCode, body: res.json() as Json };
+}
+
+const FIRST = `_format_version: "3.0"
+services:
+- name: keep-svc
+  url: http://keep.test
+  routes:
+  - name: keep-route
+    paths: [/keep]
+- name: gone-svc
+  url: http://gone.test
+consumers:
+- username: gone-user
+  keyauth_credentials:
+  - key: gone-key
+`;
+
+describe('POST /config', () => {
+  test('loads a YAML file given as `config` and answers 201 with the entities by id', async () => {
+    const res = await post('/config', { config: FIRST });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const services = Object.values(res.body.services as Json) as Json[];
+    assert.deepEqual(services.map((s) => s.name).sort(), ['gone-svc', 'keep-svc']);
+    const [routeId, route] = Object.entries(res.body.routes as Json)[0] as [string, Json];
+    assert.equal(route.id, routeId);
+    assert.equal((await get('/services/gone-svc')).status, 200);
+    assert.equal((await get('/consumers/gone-user/key-auth')).body.data.length, 1);
+  });
+
+  test('replaces the configuration: what the new file does not name is gone', async () => {
+    const keep = (await get('/services/keep-svc')).body;
+    const version = await t.dao.configVersion();
+    const res = await post('/config', {
+      _format_version: '3.0',
+      services: [
+        { name: 'keep-svc', url: 'http://keep.test', routes: [{ name: 'keep-route', paths: ['/keep'] }] },
+      ],
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(await t.dao.configVersion(), version + 1, 'one transaction, one version');
+    assert.equal((await get('/services/gone-svc')).status, 404);
+    assert.equal((await get('/consumers/gone-user')).status, 404);
+    assert.equal((await get('/services/keep-svc')).body.id, keep.id, 'unchanged entities keep their id');
+    assert.equal((await get('/routes/keep-route')).status, 200);
+  });
+
+  test('a raw YAML body is accepted', async () => {
+    const res = await post(
+      '/config',
+      '_format_version: "3.0"\nconsumers:\n- username: raw-user\n',
+      'application/yaml',
+    );
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal((await get('/consumers/raw-user')).status, 200);
+  });
+
+  test('an invalid file is Kong’s code 14 with nested fields, and nothing changes', async () => {
+    const version = await t.dao.configVersion();
+    const res = await post('/config', { config: '_format_version: "3.0"\nservices:\n- port: -12\n' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 14);
+    assert.equal(res.body.name, 'invalid declarative configuration');
+    assert.deepEqual(res.body.fields, {
+      services: [{ host: 'required field missing', port: 'value should be between 0 and 65535' }],
+    });
+    assert.match(res.body.message, /^declarative config is invalid: /);
+    assert.equal(res.body.flattened_errors, undefined);
+    assert.equal(await t.dao.configVersion(), version);
+    assert.equal((await get('/consumers/raw-user')).status, 200);
+  });
+
+  test('flatten_errors=1 adds Kong’s flattened_errors', async () => {
+    const res = await post('/config?flatten_errors=1', {
+      _format_version: '3.0',
+      services: [{ name: 'bad', host: 'bad.test', routes: [{ name: 'bad-route', paths: ['nope'] }] }],
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 14);
+    assert.deepEqual(res.body.fields, {});
+    assert.equal(res.body.flattened_errors.length, 1);
+    const [entry] = res.body.flattened_errors as Json[];
+    assert.equal(entry?.entity_type, 'route');
+    assert.equal(entry?.entity_name, 'bad-route');
+    assert.equal(entry?.errors[0].field, 'paths.1');
+  });
+
+  test('no configuration at all is Kong’s 400', async () => {
+    const res = await post('/config', {});
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { message: 'expected a declarative configuration' });
+  });
+});
+
+describe('GET /config', () => {
+  test('answers the current configuration as a declarative YAML file', async () => {
+    const res = await get('/config');
+    assert.equal(res.status, 200);
+    assert.match(res.body.config, /^_format_version: "3\.0"\n/);
+    assert.match(res.body.config, /username: raw-user/);
+  });
+});

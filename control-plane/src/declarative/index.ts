@@ -1,0 +1,20 @@
+/** Kong's declarative configuration (`_format_version: "3.0"`): parse, import, export. */
+export {
+  declarativeDocument,
+  type ExportFormat,
+  type ExportOptions,
+  exportDeclarative,
+  renderDeclarative,
+} from './export.ts';
+export { type FlattenOptions, type FlattenResult, flattenDeclarative } from './flatten.ts';
+export { type ImportMode, type ImportOptions, type ImportSummary, importDeclarative } from './import.ts';
+export { EXAMPLE_CONFIG } from './init-template.ts';
+export {
+  DeclarativeParseError,
+  type ParseOptions,
+  parseDeclarative,
+  parseDeclarativeObject,
+} from './parse.ts';
+export type { DeclarativeProblem, FlattenedError, FlattenedFieldError } from './problems.ts';
+export { type DeclarativeConfig, FORMAT_VERSION } from './types.ts';
+export { declarativeId, uuidV5 } from './uuid.ts';

@@ -1,0 +1,82 @@
+/**
+ * Declarative text → a plain document, and a way back from a path in that document to the
+ * line it was written on. YAML is parsed with the `yaml` package's Document API (it keeps
+ * source ranges); JSON is tried first for `.json` files and unnamed input, as Kong does.
+ */
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Segment } from './problems.ts';
+
+export type LineLocator = (segments: readonly Segment[]) => number | undefined;
+
+export type DecodeResult =
+  | { readonly ok: true; readonly value: unknown; readonly locate: LineLocator }
+  | { readonly ok: false; readonly message: string; readonly line?: number };
+
+const NO_LINES: LineLocator = () => undefined;
+
+/** The line of the deepest node of `segments` that exists in the document (a missing field → its entry). */
+function locator(doc: Document, lines: LineCounter): LineLocator {
+  return (segments) => {
+    let node: unknown = doc.contents;
+    let offset = (doc.contents as { range?: [number] } | null)?.range?.[0];
+    for (const segment of segments) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        if (pair === undefined) break;
+        offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        const item = node.items[segment] as { range?: [number] } | undefined;
+        if (item === undefined) break;
+        offset = item.range?.[0] ?? offset;
+        node = item;
+      } else break;
+    }
+    return offset === undefined ? undefined : lines.linePos(offset).line;
+  };
+}
+
+function yamlDocument(text: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  return { doc, lines };
+}
+
+function fromYaml(text: string): DecodeResult {
+  const { doc, lines } = yamlDocument(text);
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    const line = error.pos === undefined ? undefined : lines.linePos(error.pos[0]).line;
+    return {
+      ok: false,
+      message: error.message.split('\n')[0] ?? error.message,
+      ...(line === undefined ? {} : { line }),
+    };
+  }
+  return { ok: true, value: doc.toJS({ maxAliasCount: 1000 }), locate: locator(doc, lines) };
+}
+
+function fromJson(text: string): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+  // JSON is YAML too: its Document gives the lines.
+  const { doc, lines } = yamlDocument(text);
+  return { ok: true, value, locate: doc.errors.length === 0 ? locator(doc, lines) : NO_LINES };
+}
+
+/** Decodes by file name (`.json`, `.yml`, `.yaml`), or JSON then YAML when there is none. */
+export function decodeDeclarative(text: string, filename?: string): DecodeResult {
+  const isJson = filename === undefined || /json$/i.test(filename);
+  const isYaml = filename === undefined || /ya?ml$/i.test(filename);
+  if (!isJson && !isYaml)
+    return { ok: false, message: `unknown file type: ${filename}. (Accepted types: json, yaml)` };
+  if (isJson) {
+    const json = fromJson(text);
+    if (json.ok || !isYaml) return json;
+  }
+  return fromYaml(text);
+}
