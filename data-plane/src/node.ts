@@ -79,7 +79,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     const runtime = compileRuntime(runtimeConfigOf(next), { dispatchers: pools });
     for (const problem of runtime.problems) log.warn({ version: next.version, ...problem }, 'route skipped');
     holder.swap(runtime);
-    log.debug({ version: next.version, compile_ms: Math.round(performance.now() - started) }, 'runtime compiled');
+    log.debug(
+      { version: next.version, compile_ms: Math.round(performance.now() - started) },
+      'runtime compiled',
+    );
   };
   const sync = await startSyncClient({
     address: options.controlPlane ?? config.cluster_control_plane,
