@@ -7,8 +7,13 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 
 const SELF = new URL(import.meta.url).pathname;
@@ -90,6 +95,62 @@ async function spawnRole(args: string[]): Promise<{ child: ChildProcess; port: n
   throw new Error(`${args[0]} exited before listening`);
 }
 
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+
+/**
+ * nginx with one worker, `proxy_pass` and upstream keep-alive (BENCH-BASELINE.md's reference),
+ * when Debian's nginx is installed (`apt-get install nginx`); undefined otherwise.
+ */
+async function startNginx(
+  upstreamPort: number,
+  port: number,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  if (NGINX === undefined) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'turnpike-bench-nginx-'));
+  const conf = join(dir, 'nginx.conf');
+  await writeFile(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir};
+  proxy_temp_path ${dir};
+  fastcgi_temp_path ${dir};
+  uwsgi_temp_path ${dir};
+  scgi_temp_path ${dir};
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: 'ignore' });
+  await sleep(300);
+  return {
+    async stop() {
+      child.kill('SIGQUIT');
+      await once(child, 'exit');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freeLocalPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
 interface Figures {
   rps: number;
   p50: number;
@@ -121,6 +182,16 @@ async function main(): Promise<void> {
   try {
     const direct = await load(upstream.port, seconds);
     console.log(row('direct to the upstream', direct));
+    const nginxPort = await freeLocalPort();
+    const nginx = await startNginx(upstream.port, nginxPort);
+    if (nginx === undefined) console.log('nginx: not installed (apt-get install nginx) — skipped');
+    else {
+      try {
+        console.log(row('nginx, 1 worker', await load(nginxPort, seconds), direct));
+      } finally {
+        await nginx.stop();
+      }
+    }
     const bare = await spawnRole(['--bare', String(upstream.port)]);
     children.push(bare.child);
     const bareFigures = await load(bare.port, seconds);
