@@ -1,23 +1,20 @@
 /**
- * A data plane, wired: runtime holder → proxy listeners → sync client. The data plane never
- * touches a database: its configuration arrives over the sync stream (or from its cache file
- * when the control plane is away), is compiled into a Runtime and swapped in whole.
+ * A data plane, wired: the main process holds the one sync stream and the cache file, and forks
+ * `worker_processes` proxy workers (node:cluster) that share the listeners. Every configuration
+ * is sent to every worker; it is Acked when all of them swapped, Nacked (all kept on the previous
+ * version) when one refused. The data plane never touches a database.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Lifecycle, type Logger, type StatusSource, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
-import type { TurnpikeConfig } from '@turnpike/shared/config';
-import type { ConfigContent, VersionedConfig } from '@turnpike/shared/sync';
-import { proxySettingsFromConfig, startProxy } from './proxy/index.ts';
-import type { RouteConfig } from './router/index.ts';
-import {
-  compileRuntime,
-  type ProxyServiceConfig,
-  type RuntimeConfig,
-  RuntimeHolder,
-} from './runtime/index.ts';
-import { startSyncClient } from './sync/index.ts';
-import { UpstreamPools } from './upstream/index.ts';
+import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
+import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
+import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
+
+export { runtimeConfigOf } from './workers/index.ts';
 
 /** The file in the prefix where the last applied configuration is kept. */
 export const CONFIG_CACHE_FILE = 'config.cache';
@@ -38,52 +35,60 @@ export interface DataPlane {
   readonly proxyPorts: readonly number[];
 }
 
-function entitiesOf<T>(content: ConfigContent, type: string): T[] {
-  const byId = content.get(type);
-  return byId === undefined ? [] : ([...byId.values()] as T[]);
+/**
+ * How long a start waits for the control plane's first answer when no cache file gave a
+ * configuration: the workers need an IPC round trip to swap it in, and "started" should mean
+ * "serving what the control plane holds" whenever the control plane answers at once.
+ */
+const FIRST_CONFIG_WAIT_MS = 5_000;
+
+/** Resolves on the sync client's first outcome: a configuration applied or rejected, or no stream. */
+function firstOutcome(): { onEvent: (event: SyncClientEvent) => void; settled: Promise<void> } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const onEvent = (event: SyncClientEvent): void => {
+    const settles =
+      event.type === 'applied' ||
+      event.type === 'rejected' ||
+      event.type === 'refused' ||
+      event.type === 'disconnected';
+    if (settles) resolve();
+  };
+  return { onEvent, settled: promise };
 }
 
-/** The entities the runtime compiles, from one synced configuration. */
-export function runtimeConfigOf(versioned: Pick<VersionedConfig, 'version' | 'config'>): RuntimeConfig {
+/** What every worker is started with, decided here once so that all of them serve alike. */
+async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
+  const needsTls = config.proxy_listen.some((entry) => entry.ssl);
+  // One default certificate for the node, not one per worker.
+  const tls = needsTls
+    ? ((await proxyTlsFromConfig(config)) ?? (await defaultProxyCertificate()))
+    : undefined;
   return {
-    version: versioned.version,
-    services: entitiesOf<ProxyServiceConfig>(versioned.config, 'services'),
-    routes: entitiesOf<RouteConfig>(versioned.config, 'routes'),
+    logLevel: toPinoLevel(config.log_level),
+    listen: config.proxy_listen,
+    proxy: proxySettingsFromConfig(config),
+    tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+    pools: {
+      keepalivePoolSize: config.upstream_keepalive_pool_size,
+      keepaliveMaxRequests: config.upstream_keepalive_max_requests,
+      keepaliveIdleTimeout: config.upstream_keepalive_idle_timeout,
+    },
   };
 }
 
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const { config, log, lifecycle } = options;
-  const pools = new UpstreamPools({
-    keepalivePoolSize: config.upstream_keepalive_pool_size,
-    keepaliveMaxRequests: config.upstream_keepalive_max_requests,
-    keepaliveIdleTimeout: config.upstream_keepalive_idle_timeout,
-  });
-  lifecycle.add({ name: 'upstream pools', stop: () => pools.close() });
-  const holder = new RuntimeHolder(
-    compileRuntime({ version: 0, services: [], routes: [] }, { dispatchers: pools }),
-  );
-
-  const proxy = await startProxy({
-    listen: config.proxy_listen,
-    holder,
+  const pool = new WorkerPool({
+    count: workerCount(config.worker_processes, availableParallelism()),
+    spawn: clusterSpawner(),
+    settings: await workerSettings(config),
     log,
-    settings: proxySettingsFromConfig(config),
   });
-  lifecycle.add(proxy);
-  log.info({ ports: proxy.ports }, 'proxy listeners started');
+  lifecycle.add(pool);
+  await pool.start();
+  log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 
-  // Compile, then swap in one assignment; a compile that throws becomes the sync client's NACK.
-  const apply = (next: VersionedConfig): void => {
-    const started = performance.now();
-    const runtime = compileRuntime(runtimeConfigOf(next), { dispatchers: pools });
-    for (const problem of runtime.problems) log.warn({ version: next.version, ...problem }, 'route skipped');
-    holder.swap(runtime);
-    log.debug(
-      { version: next.version, compile_ms: Math.round(performance.now() - started) },
-      'runtime compiled',
-    );
-  };
+  const first = firstOutcome();
   const sync = await startSyncClient({
     address: options.controlPlane ?? config.cluster_control_plane,
     tls: options.clusterTls,
@@ -93,20 +98,35 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     plugins: [],
     cacheFile: join(config.prefix, CONFIG_CACHE_FILE),
     log,
-    apply,
+    // Resolves when every worker swapped; a throw (one refused) becomes the Nack.
+    apply: (next) => pool.apply(next),
     maxPayload: config.cluster_max_payload,
+    onEvent: first.onEvent,
   });
   lifecycle.add({ name: 'sync client', stop: async () => sync.stop() });
+  if (!sync.state().hasConfig) {
+    const waited = new AbortController();
+    await Promise.race([
+      first.settled,
+      sleep(FIRST_CONFIG_WAIT_MS, undefined, { signal: waited.signal }).catch(() => {}),
+    ]);
+    waited.abort();
+  }
 
   return {
-    proxyPorts: proxy.ports,
+    proxyPorts: pool.ports,
     status: {
       name: 'data_plane',
       status: () => {
         const state = sync.state();
-        return { config_version: state.version, config_hash: state.hash, connected: state.connected };
+        return {
+          config_version: state.version,
+          config_hash: state.hash,
+          connected: state.connected,
+          workers: pool.workers(),
+        };
       },
-      notReadyReason: () => (sync.state().hasConfig ? undefined : 'no configuration yet'),
+      notReadyReason: () => (sync.state().hasConfig ? pool.notReadyReason() : 'no configuration yet'),
     },
   };
 }

@@ -45,6 +45,19 @@ export const ERROR_CATALOGUE = {
     meaning: 'the database schema is missing or out of date',
     fix: 'run turnpike migrations bootstrap (new database) or turnpike migrations up',
   },
+  TP_SYNC_PAYLOAD: {
+    meaning: 'a sync snapshot payload could not be encoded within cluster_max_payload, or decoded',
+    fix: 'raise cluster_max_payload on both planes, or check that both run the same Turnpike version',
+  },
+  TP_CONFIG_CACHE: {
+    meaning:
+      "a data plane's config cache file is unreadable or corrupt; it starts empty and waits for the control plane",
+    fix: 'nothing to do if the control plane is reachable; otherwise restore the file or remove it',
+  },
+  TP_WORKER: {
+    meaning: 'a proxy worker failed to start, refused a configuration, or died while applying one',
+    fix: "read the worker's log lines (field worker) for the cause",
+  },
   TP_SCHEMA_VIOLATION: {
     meaning: 'an entity failed validation against its schema (Kong code 2)',
     fix: 'read the fields object: it names each invalid field and why',
@@ -156,6 +169,30 @@ export class MigrationsError extends TurnpikeError {
   static readonly [kCode] = 'TP_MIGRATIONS';
   readonly code = 'TP_MIGRATIONS';
   override readonly name = 'MigrationsError';
+}
+
+export class SyncPayloadError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_PAYLOAD';
+  readonly code = 'TP_SYNC_PAYLOAD';
+  override readonly name = 'SyncPayloadError';
+}
+
+export class ConfigCacheError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CONFIG_CACHE';
+  readonly code = 'TP_CONFIG_CACHE';
+  override readonly name = 'ConfigCacheError';
+  readonly path: string;
+
+  constructor(path: string, reason: string) {
+    super(`config cache file ${path} is unusable: ${reason}`);
+    this.path = path;
+  }
+}
+
+export class WorkerError extends TurnpikeError {
+  static readonly [kCode] = 'TP_WORKER';
+  readonly code = 'TP_WORKER';
+  override readonly name = 'WorkerError';
 }
 
 /** Per-field messages in Kong's shape: nested objects for records, arrays for array items. */

@@ -15,8 +15,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A node that starts in a moment: a data plane with no control plane to reach (so no
+ * datastore to open), on free ports. The process model and the signals are the same for
+ * every role; traditional.test.ts starts the default role.
+ */
 async function statusEnv(): Promise<Record<string, string>> {
-  return { TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}` };
+  return {
+    TURNPIKE_ROLE: 'data_plane',
+    TURNPIKE_CLUSTER_MTLS: 'off',
+    TURNPIKE_CLUSTER_CONTROL_PLANE: '127.0.0.1:1',
+    TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+    TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+  };
 }
 
 async function get(url: string): Promise<number> {
@@ -114,10 +125,14 @@ describe('turnpike start, health, drain, reload, quit and stop', () => {
   test('drain makes readiness 503 while liveness stays 200', async () => {
     const env = await statusEnv();
     await using node = await startTurnpike({ env });
-    assert.equal(await get(`http://${env.TURNPIKE_STATUS_LISTEN}/status/ready`), 200);
+    // With no configuration yet, a data plane is alive but not ready.
+    assert.equal(await get(`http://${env.TURNPIKE_STATUS_LISTEN}/status/ready`), 503);
+    const reason = await (await fetch(`http://${env.TURNPIKE_STATUS_LISTEN}/status/ready`)).json();
+    assert.deepEqual(reason, { message: 'no configuration yet' });
     const drain = await runTurnpike(['drain'], node.env);
     assert.equal(drain.code, 0, drain.stderr);
-    assert.equal(await get(`http://${env.TURNPIKE_STATUS_LISTEN}/status/ready`), 503);
+    const drained = await (await fetch(`http://${env.TURNPIKE_STATUS_LISTEN}/status/ready`)).json();
+    assert.deepEqual(drained, { message: 'draining' });
     assert.equal(await get(`http://${env.TURNPIKE_STATUS_LISTEN}/status`), 200);
     assert.equal((await runTurnpike(['health', '--ready'], node.env)).code, 1);
   });
@@ -125,21 +140,21 @@ describe('turnpike start, health, drain, reload, quit and stop', () => {
   test('reload applies a good file and refuses a bad one, keeping the running configuration', async () => {
     const file = join(dir, 'reload.conf');
     // log_level comes from the environment in these tests (which wins over the file), so the
-    // file changes other keys.
-    await writeFile(file, 'pg_timeout = 5000\n');
+    // file changes another key.
+    await writeFile(file, 'upstream_keepalive_pool_size = 100\n');
     const env = await statusEnv();
     await using node = await startTurnpike({ env, args: ['-c', file] });
     const args = ['-c', file];
 
-    await writeFile(file, 'pg_timeout = 6000\n');
+    await writeFile(file, 'upstream_keepalive_pool_size = 200\n');
     const good = await runTurnpike(['reload', ...args], node.env);
     assert.equal(good.code, 0, good.stderr);
     await node.waitForLog((l) => l.msg === 'configuration reloaded');
 
-    await writeFile(file, 'pg_timeout = soon\n');
+    await writeFile(file, 'upstream_keepalive_pool_size = lots\n');
     const bad = await runTurnpike(['reload', ...args], node.env);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /pg_timeout \(from reload\.conf:1\)/);
+    assert.match(bad.stderr, /upstream_keepalive_pool_size \(from reload\.conf:1\)/);
     assert.equal((await runTurnpike(['health'], node.env)).code, 0, 'still running');
   });
 
@@ -164,7 +179,6 @@ describe('turnpike start, health, drain, reload, quit and stop', () => {
       ...(await statusEnv()),
       TURNPIKE_LOG_LEVEL: 'debug',
       TURNPIKE_ADMIN_TOKEN: 'tok-do-not-log-1234',
-      TURNPIKE_PG_PASSWORD: 'pw-do-not-log-5678',
       TURNPIKE_SECRETS_DEFAULT: 'sec-do-not-log-9999',
     };
     await using node = await startTurnpike({ env });

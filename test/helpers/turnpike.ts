@@ -79,7 +79,8 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
   // A prefix the caller gives outlives this process (a restart test reuses it); ours is removed.
   const ownPrefix = options.env?.TURNPIKE_PREFIX === undefined;
   const prefix = options.env?.TURNPIKE_PREFIX ?? (await mkdtemp(join(tmpdir(), 'turnpike-prefix-')));
-  const env = { TURNPIKE_PREFIX: prefix, TURNPIKE_LOG_LEVEL: 'info', ...options.env };
+  // One proxy worker unless a test asks for more: every node forks its workers, and the machine has two cores.
+  const env = { TURNPIKE_PREFIX: prefix, TURNPIKE_LOG_LEVEL: 'info', TURNPIKE_WORKER_PROCESSES: '1', ...options.env };
   const child = spawn(process.execPath, [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },
@@ -108,7 +109,7 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
-  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> => {
+  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> => {
     const seen = lines.find(match);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolveLine, reject) => {
@@ -157,7 +158,8 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
     },
   };
   try {
-    await waitForLog((l) => l.msg === (options.readyMessage ?? 'Turnpike started'));
+    // Generous: the embedded datastore (PostgreSQL in WebAssembly) takes seconds to open on a busy machine.
+    await waitForLog((l) => l.msg === (options.readyMessage ?? 'Turnpike started'), 90_000);
   } catch (err) {
     await running[Symbol.asyncDispose]();
     throw err;

@@ -1,5 +1,6 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ConfigCacheError as CacheFileError } from '@turnpike/shared';
 import {
   decodeSnapshotPayload,
   encodeSnapshotPayload,
@@ -19,15 +20,8 @@ interface CacheHeader {
 }
 
 /** A cache file that exists but cannot be trusted; the message says why. */
-export class CacheFileError extends Error {
-  override readonly name = 'CacheFileError';
-  readonly path: string;
-
-  constructor(path: string, reason: string) {
-    super(`config cache file ${path} is unusable: ${reason}`);
-    this.path = path;
-  }
-}
+// biome-ignore lint/style/useExportType: a class, thrown and matched with instanceof
+export { CacheFileError };
 
 /**
  * The last applied config, so that a data plane restarted while its control plane is down

@@ -1,0 +1,1 @@
+export { WorkerError } from '@turnpike/shared';

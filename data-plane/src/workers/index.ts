@@ -1,0 +1,23 @@
+export { clusterSpawner, WORKER_ENTRY } from './cluster-spawn.ts';
+export { workerCount } from './count.ts';
+export { WorkerError } from './errors.ts';
+export {
+  defaultRestartDelay,
+  type SpawnWorker,
+  type WorkerChannel,
+  type WorkerEvents,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerState,
+  type WorkerStatus,
+} from './pool.ts';
+export {
+  isPrimaryMessage,
+  isWorkerMessage,
+  NO_CONFIG_VERSION,
+  type PrimaryMessage,
+  type WorkerMessage,
+  type WorkerSettings,
+} from './protocol.ts';
+export { runtimeConfigOf } from './runtime-config.ts';
+export { type CompileFor, compilerFor, runWorker } from './worker.ts';

@@ -1,0 +1,398 @@
+/**
+ * The main process's side of the proxy workers: it forks `count` workers, hands every one the
+ * same configuration, and keeps them on one version. `apply` resolves when every running worker
+ * swapped; when one refuses (or dies, or stays silent), the ones that swapped are sent the
+ * previous configuration back and `apply` throws that worker's message, which the sync client
+ * turns into a Nack. A worker that dies is restarted with the current configuration.
+ *
+ * How a worker is reached is injected (`SpawnWorker`): node:cluster in production, plain
+ * objects in the unit tests.
+ */
+
+import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
+import type { VersionedConfig } from '@turnpike/shared/sync';
+import type { RouterProblem } from '../router/index.ts';
+import { WorkerError } from './errors.ts';
+import {
+  NO_CONFIG_VERSION,
+  type PrimaryMessage,
+  type WorkerMessage,
+  type WorkerSettings,
+} from './protocol.ts';
+
+/** One forked worker as the pool sees it. */
+export interface WorkerChannel {
+  readonly pid: number | undefined;
+  send(message: PrimaryMessage): void;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface WorkerEvents {
+  message(message: WorkerMessage): void;
+  exit(code: number | null, signal: string | null): void;
+}
+
+/** Forks the worker for `slot`; the returned channel's events arrive through `events`. */
+export type SpawnWorker = (slot: number, events: WorkerEvents) => WorkerChannel;
+
+export type WorkerState = 'starting' | 'running' | 'exited';
+
+/** One worker in `/status`. */
+export interface WorkerStatus {
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly state: WorkerState;
+  /** The configuration version it serves; undefined until it has started. */
+  readonly config_version: number | undefined;
+  readonly restarts: number;
+}
+
+export interface WorkerPoolOptions {
+  readonly count: number;
+  readonly spawn: SpawnWorker;
+  readonly settings: WorkerSettings;
+  readonly log: Logger;
+  /** How long a worker may take to compile and swap one configuration. */
+  readonly applyTimeoutMs?: number;
+  /** How long a worker may take to start listening. */
+  readonly startTimeoutMs?: number;
+  /** Grace after a stop's deadline before a worker is killed. */
+  readonly killGraceMs?: number;
+  /** The wait before restarting a worker that died `crashes` times in a row, each soon after starting. */
+  readonly restartDelay?: (crashes: number) => number;
+}
+
+/** A worker that lived this long before dying is restarted at once: it was not crash-looping. */
+const STABLE_AFTER_MS = 10_000;
+
+/** 0 ms for a first crash, then 100 ms doubling up to 10 s. */
+export function defaultRestartDelay(crashes: number): number {
+  return crashes <= 1 ? 0 : Math.min(100 * 2 ** (crashes - 2), 10_000);
+}
+
+type Answer =
+  | { readonly ok: true; readonly problems: readonly RouterProblem[] }
+  | { readonly ok: false; readonly error: string };
+
+interface Slot {
+  readonly index: number;
+  channel: WorkerChannel | undefined;
+  state: WorkerState;
+  version: number | undefined;
+  ports: readonly number[];
+  restarts: number;
+  crashes: number;
+  startedAt: number;
+  readonly pending: Map<number, (answer: Answer) => void>;
+  restartTimer: NodeJS.Timeout | undefined;
+  exited: Promise<void>;
+  markExited: () => void;
+}
+
+interface Startup {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function versionOf(config: VersionedConfig | undefined): number {
+  return config?.version ?? NO_CONFIG_VERSION;
+}
+
+export class WorkerPool implements Stoppable {
+  readonly name = 'proxy workers';
+  readonly #options: WorkerPoolOptions;
+  readonly #log: Logger;
+  readonly #slots: Slot[] = [];
+  #current: VersionedConfig | undefined;
+  #seq = 0;
+  #applying = false;
+  #stopping = false;
+  #startup: Startup | undefined;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.count) || options.count < 1) {
+      throw new RangeError(`a worker pool needs at least one worker, got ${options.count}`);
+    }
+    this.#options = options;
+    this.#log = options.log;
+  }
+
+  /** Forks every worker and resolves once all listen; the first one that fails fails the start. */
+  async start(): Promise<void> {
+    const started = new Promise<void>((resolve, reject) => {
+      this.#startup = { resolve, reject };
+    });
+    const timeoutMs = this.#options.startTimeoutMs ?? 30_000;
+    const timer = setTimeout(
+      () => this.#failStart(new WorkerError(`the proxy workers did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    for (let index = 1; index <= this.#options.count; index++) {
+      const slot = this.#newSlot(index);
+      this.#slots.push(slot);
+      this.#spawn(slot);
+    }
+    try {
+      await started;
+    } catch (error) {
+      await this.stop('now', Date.now());
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.#startup = undefined;
+    }
+  }
+
+  /** The bound port of each listen entry, as the workers report them (they share the sockets). */
+  get ports(): readonly number[] {
+    return this.#slots.find((slot) => slot.state === 'running')?.ports ?? [];
+  }
+
+  /** The version every worker should run. */
+  get version(): number {
+    return versionOf(this.#current);
+  }
+
+  /**
+   * Swaps `next` in on every running worker. Throws (the sync client's Nack) when one did not
+   * swap, after sending the previous configuration back to those that did.
+   */
+  async apply(next: VersionedConfig): Promise<void> {
+    const previous = this.#current;
+    const participants = this.#slots.filter((slot) => slot.state === 'running');
+    this.#applying = true;
+    try {
+      const answers = await Promise.all(participants.map((slot) => this.#request(slot, next)));
+      const failedAt = answers.findIndex((answer) => !answer.ok);
+      if (failedAt === -1) {
+        this.#current = next;
+        const first = answers[0];
+        if (first?.ok === true) {
+          for (const problem of first.problems)
+            this.#log.warn({ version: next.version, ...problem }, 'route skipped');
+        }
+        return;
+      }
+      const failed = participants[failedAt]!;
+      const answer = answers[failedAt] as Extract<Answer, { ok: false }>;
+      const swapped = participants.filter((_, i) => answers[i]?.ok === true);
+      this.#log.error(
+        {
+          version: next.version,
+          worker: failed.index,
+          worker_pid: failed.channel?.pid,
+          error: answer.error,
+          reverting: swapped.length,
+        },
+        'a worker refused the configuration; every worker goes back to the previous one',
+      );
+      await Promise.all(swapped.map((slot) => this.#bringTo(slot, previous)));
+      throw new WorkerError(`worker ${failed.index}: ${answer.error}`);
+    } finally {
+      this.#applying = false;
+      this.#catchUp();
+    }
+  }
+
+  /** Why the workers are not all serving the current version, or undefined when they are. */
+  notReadyReason(): string | undefined {
+    const version = this.version;
+    for (const slot of this.#slots) {
+      if (slot.state !== 'running') return `worker ${slot.index} is not running`;
+      if (slot.version !== version) {
+        return `worker ${slot.index} runs configuration version ${slot.version}, not ${version}`;
+      }
+    }
+    return undefined;
+  }
+
+  workers(): WorkerStatus[] {
+    return this.#slots.map((slot) => ({
+      slot: slot.index,
+      pid: slot.channel?.pid,
+      state: slot.state,
+      config_version: slot.version,
+      restarts: slot.restarts,
+    }));
+  }
+
+  /** Asks every worker to stop (`now`) or drain; kills those still alive after the deadline. */
+  async stop(mode: StopMode, deadline: number): Promise<void> {
+    this.#stopping = true;
+    for (const slot of this.#slots) {
+      clearTimeout(slot.restartTimer);
+      slot.channel?.send({ type: 'stop', mode, deadline });
+    }
+    const grace = this.#options.killGraceMs ?? 2_000;
+    const killer = setTimeout(
+      () => {
+        for (const slot of this.#slots) {
+          if (slot.channel === undefined) continue;
+          this.#log.warn(
+            { worker: slot.index, worker_pid: slot.channel.pid },
+            'worker did not stop in time: killing it',
+          );
+          slot.channel.kill('SIGKILL');
+        }
+      },
+      Math.max(0, deadline - Date.now()) + grace,
+    );
+    try {
+      await Promise.all(this.#slots.map((slot) => slot.exited));
+    } finally {
+      clearTimeout(killer);
+    }
+  }
+
+  #newSlot(index: number): Slot {
+    const slot: Slot = {
+      index,
+      channel: undefined,
+      state: 'starting',
+      version: undefined,
+      ports: [],
+      restarts: 0,
+      crashes: 0,
+      startedAt: 0,
+      pending: new Map(),
+      restartTimer: undefined,
+      exited: Promise.resolve(),
+      markExited: () => {},
+    };
+    return slot;
+  }
+
+  #spawn(slot: Slot): void {
+    slot.restartTimer = undefined;
+    if (this.#stopping) return;
+    slot.state = 'starting';
+    slot.version = undefined;
+    slot.startedAt = Date.now();
+    slot.exited = new Promise<void>((resolve) => {
+      slot.markExited = resolve;
+    });
+    const channel: WorkerChannel = this.#options.spawn(slot.index, {
+      message: (message) => {
+        if (slot.channel === channel) this.#onMessage(slot, message);
+      },
+      exit: (code, signal) => {
+        if (slot.channel === channel) this.#onExit(slot, code, signal);
+      },
+    });
+    slot.channel = channel;
+    channel.send({
+      type: 'start',
+      slot: slot.index,
+      settings: this.#options.settings,
+      config: this.#current ?? null,
+    });
+  }
+
+  #onMessage(slot: Slot, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        slot.state = 'running';
+        slot.version = message.version;
+        slot.ports = message.ports;
+        this.#log.info(
+          { worker: slot.index, worker_pid: slot.channel?.pid, version: message.version },
+          'worker started',
+        );
+        if (this.#startup !== undefined && this.#slots.every((s) => s.state === 'running'))
+          this.#startup.resolve();
+        if (!this.#applying) this.#catchUp();
+        return;
+      case 'start-failed':
+        this.#log.error(
+          { worker: slot.index, worker_pid: slot.channel?.pid, error: message.error },
+          'worker failed to start',
+        );
+        this.#failStart(new WorkerError(`worker ${slot.index} failed to start: ${message.error}`));
+        return;
+      case 'applied':
+        slot.version = message.version;
+        slot.pending.get(message.seq)?.({ ok: true, problems: message.problems });
+        slot.pending.delete(message.seq);
+        return;
+      case 'apply-failed':
+        slot.pending.get(message.seq)?.({ ok: false, error: message.error });
+        slot.pending.delete(message.seq);
+        return;
+    }
+  }
+
+  #onExit(slot: Slot, code: number | null, signal: string | null): void {
+    const pid = slot.channel?.pid;
+    slot.channel = undefined;
+    slot.state = 'exited';
+    slot.version = undefined;
+    const reason = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
+    for (const resolve of slot.pending.values()) resolve({ ok: false, error: `the worker ${reason}` });
+    slot.pending.clear();
+    slot.markExited();
+    if (this.#stopping) return;
+    if (this.#startup !== undefined) {
+      this.#failStart(new WorkerError(`worker ${slot.index} (pid ${pid}) ${reason} while starting`));
+      return;
+    }
+    slot.crashes = Date.now() - slot.startedAt < STABLE_AFTER_MS ? slot.crashes + 1 : 1;
+    const delay = (this.#options.restartDelay ?? defaultRestartDelay)(slot.crashes);
+    this.#log.error(
+      { worker: slot.index, worker_pid: pid, code, signal, restart_in_ms: delay },
+      `worker process ${reason}; restarting it`,
+    );
+    slot.restarts += 1;
+    slot.restartTimer = setTimeout(() => this.#spawn(slot), delay);
+    slot.restartTimer.unref();
+  }
+
+  #failStart(error: Error): void {
+    const startup = this.#startup;
+    this.#startup = undefined;
+    startup?.reject(error);
+  }
+
+  /** Sends one configuration and waits for the answer; a silent worker is killed (and restarted). */
+  #request(slot: Slot, config: VersionedConfig | undefined): Promise<Answer> {
+    const channel = slot.channel;
+    if (channel === undefined) return Promise.resolve({ ok: false, error: 'the worker is not running' });
+    const seq = ++this.#seq;
+    const timeoutMs = this.#options.applyTimeoutMs ?? 60_000;
+    return new Promise<Answer>((resolve) => {
+      const timer = setTimeout(() => {
+        if (!slot.pending.delete(seq)) return;
+        resolve({ ok: false, error: `the worker did not answer within ${timeoutMs} ms` });
+        channel.kill('SIGKILL');
+      }, timeoutMs);
+      timer.unref();
+      slot.pending.set(seq, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      channel.send({ type: 'apply', seq, config: config ?? null });
+    });
+  }
+
+  /** Puts a worker back on `previous`; one that cannot go back is restarted, which starts it there. */
+  async #bringTo(slot: Slot, previous: VersionedConfig | undefined): Promise<void> {
+    const answer = await this.#request(slot, previous);
+    if (answer.ok) return;
+    this.#log.error(
+      { worker: slot.index, version: versionOf(previous), error: answer.error },
+      'worker could not go back to the previous configuration: restarting it',
+    );
+    slot.channel?.kill('SIGTERM');
+  }
+
+  /** Brings running workers that missed a version (started during an apply) to the current one. */
+  #catchUp(): void {
+    if (this.#stopping) return;
+    const version = this.version;
+    for (const slot of this.#slots) {
+      if (slot.state !== 'running' || slot.version === version || slot.pending.size > 0) continue;
+      this.#bringTo(slot, this.#current).catch((error: unknown) => {
+        this.#log.error({ err: error, worker: slot.index }, 'worker catch-up failed');
+      });
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The messages between the main process and its proxy workers, sent over the cluster IPC channel
+ * with `serialization: 'advanced'` (structured clone): a config's Maps travel as Maps, no JSON.
+ */
+
+import type { toPinoLevel } from '@turnpike/shared/config';
+import type { VersionedConfig } from '@turnpike/shared/sync';
+import type { ProxyListenEntry, ProxySettings } from '../proxy/index.ts';
+import type { RouterProblem } from '../router/index.ts';
+
+/** Everything a worker needs to serve, decided once by the main process (so workers agree). */
+export interface WorkerSettings {
+  readonly logLevel: ReturnType<typeof toPinoLevel>;
+  readonly listen: readonly ProxyListenEntry[];
+  readonly proxy: ProxySettings;
+  /** The ssl listeners' default certificate, made or read once in the main process. */
+  readonly tls: { readonly cert: TlsMaterial; readonly key: TlsMaterial } | undefined;
+  readonly pools: {
+    readonly keepalivePoolSize: number;
+    readonly keepaliveMaxRequests: number;
+    readonly keepaliveIdleTimeout: number;
+  };
+}
+
+type TlsMaterial = string | Buffer | (string | Buffer)[];
+
+/** The version a worker runs when no configuration has arrived yet (an empty Runtime). */
+export const NO_CONFIG_VERSION = 0;
+
+export type PrimaryMessage =
+  | {
+      readonly type: 'start';
+      /** The worker's slot, 1..worker_processes; a restarted worker keeps its slot. */
+      readonly slot: number;
+      readonly settings: WorkerSettings;
+      /** The configuration every worker runs now; null before the first one. */
+      readonly config: VersionedConfig | null;
+    }
+  /** Compile and swap in `config` (null: the empty configuration); answered by applied / apply-failed. */
+  | { readonly type: 'apply'; readonly seq: number; readonly config: VersionedConfig | null }
+  /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
+  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number };
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
+  | { readonly type: 'start-failed'; readonly error: string }
+  | {
+      readonly type: 'applied';
+      readonly seq: number;
+      readonly version: number;
+      readonly problems: readonly RouterProblem[];
+    }
+  | { readonly type: 'apply-failed'; readonly seq: number; readonly error: string };
+
+/** Tells a worker message from anything else on the IPC channel (cluster's own messages included). */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'ready' || type === 'start-failed' || type === 'applied' || type === 'apply-failed';
+}
+
+export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'start' || type === 'apply' || type === 'stop';
+}
