@@ -80,7 +80,12 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
   const ownPrefix = options.env?.TURNPIKE_PREFIX === undefined;
   const prefix = options.env?.TURNPIKE_PREFIX ?? (await mkdtemp(join(tmpdir(), 'turnpike-prefix-')));
   // One proxy worker unless a test asks for more: every node forks its workers, and the machine has two cores.
-  const env = { TURNPIKE_PREFIX: prefix, TURNPIKE_LOG_LEVEL: 'info', TURNPIKE_WORKER_PROCESSES: '1', ...options.env };
+  const env = {
+    TURNPIKE_PREFIX: prefix,
+    TURNPIKE_LOG_LEVEL: 'info',
+    TURNPIKE_WORKER_PROCESSES: '1',
+    ...options.env,
+  };
   const child = spawn(process.execPath, [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },

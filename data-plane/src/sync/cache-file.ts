@@ -20,7 +20,6 @@ interface CacheHeader {
 }
 
 /** A cache file that exists but cannot be trusted; the message says why. */
-// biome-ignore lint/style/useExportType: a class, thrown and matched with instanceof
 export { CacheFileError };
 
 /**
