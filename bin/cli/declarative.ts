@@ -10,17 +10,29 @@ import {
   parseDeclarative,
 } from '@turnpike/control-plane/declarative';
 import { openDatastore } from '@turnpike/control-plane/store';
+import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
 import { ConfigFileError, createLogger, UsageError } from '@turnpike/shared';
 import { resolveDatastore } from '@turnpike/shared/config';
+import { loadPlugins } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Command } from 'commander';
 import { type ConfigOptions, loadCliConfig, withConfigOptions } from './config.ts';
 
 const DEFAULT_FILE = './kong.yml';
 
-// TODO(lead): the plugin loader (shared/plugins) is not there yet; until it is, plugins entities
-// in a file are refused as "not enabled". Wire it here as `start` will.
-const pluginSchemas: PluginSchemaLookup = () => undefined;
+/** The schemas of the plugins the configuration enables (`plugins`, `plugin_paths`), as `start` loads them. */
+async function pluginSchemasFor(options: ConfigOptions): Promise<PluginSchemaLookup> {
+  const { config, sources } = await loadCliConfig(options);
+  const loaded = await loadPlugins({
+    enabled: config.plugins,
+    pluginPaths: config.plugin_paths,
+    bundledDir: BUNDLED_PLUGINS_DIR,
+    bundled: BUNDLED_PLUGINS,
+    want: 'schema',
+    source: sources.plugins,
+  });
+  return loaded.schemas;
+}
 
 /** `turnpike config init|parse|db_import|db_export`, Kong's `kong config` with its messages. */
 export function registerDeclarative(program: Command): void {
@@ -41,8 +53,8 @@ export function registerDeclarative(program: Command): void {
   withConfigOptions(config.command('parse'))
     .argument('<file>', 'the declarative configuration file')
     .description('parse a declarative config file (check its syntax) but do not load it')
-    .action(async (file: string) => {
-      await parseFile(file);
+    .action(async (file: string, options: ConfigOptions) => {
+      await parseFile(file, await pluginSchemasFor(options));
       process.stdout.write('parse successful\n');
     });
 
@@ -52,8 +64,8 @@ export function registerDeclarative(program: Command): void {
       'import a declarative config file into the database (upserts; keeps what the file does not name)',
     )
     .action((file: string, options: ConfigOptions) =>
-      withDao(options, 'db_import', async (dao) => {
-        const parsed = await parseFile(file);
+      withDao(options, 'db_import', async (dao, pluginSchemas) => {
+        const parsed = await parseFile(file, pluginSchemas);
         process.stdout.write('parse successful, beginning import\n');
         await importDeclarative(dao, parsed);
         process.stdout.write('import successful\n');
@@ -75,7 +87,7 @@ export function registerDeclarative(program: Command): void {
     );
 }
 
-async function parseFile(file: string) {
+async function parseFile(file: string, pluginSchemas: PluginSchemaLookup) {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -95,7 +107,7 @@ async function parseFile(file: string) {
 async function withDao(
   options: ConfigOptions,
   command: string,
-  run: (dao: ReturnType<typeof createDao>) => Promise<void>,
+  run: (dao: ReturnType<typeof createDao>, pluginSchemas: PluginSchemaLookup) => Promise<void>,
 ): Promise<void> {
   const loaded = await loadCliConfig(options);
   const target = resolveDatastore(loaded.config, loaded.sources);
@@ -105,7 +117,8 @@ async function withDao(
   const log = createLogger({ level: 'warn', name: 'config', destination: process.stderr });
   const db = await openDatastore(target, { log });
   try {
-    await run(createDao(db, { pluginSchemas, secrets: loaded.config.secrets_default }));
+    const pluginSchemas = await pluginSchemasFor(options);
+    await run(createDao(db, { pluginSchemas, secrets: loaded.config.secrets_default }), pluginSchemas);
   } finally {
     await db.close();
   }

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
-import { startControlPlane } from '@turnpike/control-plane/node';
-import { startDataPlane } from '@turnpike/data-plane/node';
 import { type Lifecycle, type Logger, loadNodeId, type StatusSource } from '@turnpike/shared';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
+import { loadPlugins } from '@turnpike/shared/plugins';
 import type { Registry } from 'prom-client';
 
 export interface RoleOptions {
@@ -18,14 +17,36 @@ export interface RoleOptions {
  * Starts what `role` asks for. `traditional` is a control plane and a data plane in one
  * process, joined by the same gRPC sync stream as in hybrid mode, on a loopback port with a
  * certificate made for this run: the data plane still never touches the database.
+ *
+ * Each plane is imported only when the role runs it, so a data plane never loads (nor pays the
+ * memory for) the control plane's modules.
  */
 export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const { config, sources, log, lifecycle, metrics } = options;
   const nodeId = config.node_id ?? (await loadNodeId(config.prefix));
-  const host = hostname();
-  const common = { config, log, lifecycle, nodeId, hostname: host };
-  const plugins = { pluginSchemas: () => undefined, pluginsAvailable: [] as string[] };
+  const common = { config, log, lifecycle, nodeId, hostname: hostname() };
+  const { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } = await import('@turnpike/data-plane/plugins/bundled');
+  // One loader for both planes: the CP needs the schemas, the DP the handlers too.
+  const loaded = await loadPlugins({
+    enabled: config.plugins,
+    pluginPaths: config.plugin_paths,
+    bundledDir: BUNDLED_PLUGINS_DIR,
+    bundled: BUNDLED_PLUGINS,
+    want: config.role === 'control_plane' ? 'schema' : 'handler+schema',
+    source: sources.plugins,
+  });
+  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.names };
 
+  if (config.role === 'data_plane') {
+    const { startDataPlane } = await import('@turnpike/data-plane/node');
+    const dp = await startDataPlane({
+      ...common,
+      clusterTls: await clusterTlsFromConfig(config),
+      plugins: loaded.versions,
+    });
+    return [dp.status];
+  }
+  const { startControlPlane } = await import('@turnpike/control-plane/node');
   if (config.role === 'control_plane') {
     const cp = await startControlPlane({
       ...common,
@@ -35,10 +56,6 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...plugins,
     });
     return [cp.status];
-  }
-  if (config.role === 'data_plane') {
-    const dp = await startDataPlane({ ...common, clusterTls: await clusterTlsFromConfig(config) });
-    return [dp.status];
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
@@ -50,10 +67,12 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     clusterListen: { host: '127.0.0.1', port: 0 },
     ...plugins,
   });
+  const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dp = await startDataPlane({
     ...common,
     clusterTls: internal,
     controlPlane: `127.0.0.1:${cp.clusterPort}`,
+    plugins: loaded.versions,
   });
   return [cp.status, dp.status];
 }

@@ -35,10 +35,12 @@ export async function runNode(options: RunOptions): Promise<void> {
   const lifecycle = new Lifecycle(log);
   const sources: StatusSource[] = [];
   let draining = false;
+  // The status listener answers from the first moment; ready only once the role's parts run.
+  let started = false;
   sources.push({
     name: 'node',
     status: () => ({ role: config.role, draining }),
-    notReadyReason: () => (draining ? 'draining' : undefined),
+    notReadyReason: () => (draining ? 'draining' : started ? undefined : 'starting'),
   });
 
   await claimPrefix(config.prefix);
@@ -97,6 +99,7 @@ export async function runNode(options: RunOptions): Promise<void> {
     }
     const parts = await startRole({ config, sources: options.loaded.sources, log, lifecycle, metrics });
     sources.push(...parts);
+    started = true;
   } catch (err) {
     log.error({ err: toError(err) }, 'start failed');
     await lifecycle.stop('now', 5000);

@@ -28,6 +28,8 @@ export interface DataPlaneOptions {
   readonly clusterTls: ClusterChannelOptions;
   /** The control plane's host:port; default `cluster_control_plane`. */
   readonly controlPlane?: string;
+  /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
+  readonly plugins?: readonly { readonly name: string; readonly version: string }[];
 }
 
 export interface DataPlane {
@@ -73,6 +75,8 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
       keepaliveMaxRequests: config.upstream_keepalive_max_requests,
       keepaliveIdleTimeout: config.upstream_keepalive_idle_timeout,
     },
+    plugins: { enabled: config.plugins, pluginPaths: config.plugin_paths },
+    dns: { staleTtl: config.dns_stale_ttl, errorTtl: config.dns_error_ttl },
   };
 }
 
@@ -95,7 +99,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     nodeId: options.nodeId,
     hostname: options.hostname,
     turnpikeVersion: TURNPIKE_VERSION,
-    plugins: [],
+    plugins: [...(options.plugins ?? [])],
     cacheFile: join(config.prefix, CONFIG_CACHE_FILE),
     log,
     // Resolves when every worker swapped; a throw (one refused) becomes the Nack.

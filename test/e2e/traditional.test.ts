@@ -58,3 +58,54 @@ test('one `turnpike start` with no configuration proxies what the Admin API conf
   );
   assert.ok(node.lines.some((l) => l.msg === 'configuration applied'));
 });
+
+test('a key-auth plugin configured through the Admin API is enforced by the proxy workers', async () => {
+  await using upstream = await startEchoUpstream('guarded');
+  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
+  await using _node = await startTurnpike({
+    env: {
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      TURNPIKE_WORKER_PROCESSES: '2',
+    },
+  });
+  const adminUrl = `http://127.0.0.1:${admin}`;
+  const proxyUrl = `http://127.0.0.1:${proxy}`;
+  assert.equal(
+    (await http('POST', `${adminUrl}/services`, { name: 'guarded', url: upstream.url })).status,
+    201,
+  );
+  assert.equal(
+    (await http('POST', `${adminUrl}/services/guarded/routes`, { paths: ['/guarded'] })).status,
+    201,
+  );
+  const plugin = await http('POST', `${adminUrl}/services/guarded/plugins`, { name: 'key-auth' });
+  assert.equal(plugin.status, 201, plugin.text);
+  assert.equal((await http('POST', `${adminUrl}/consumers`, { username: 'ann' })).status, 201);
+  assert.equal(
+    (await http('POST', `${adminUrl}/consumers/ann/key-auth`, { key: 'ann-secret-key' })).status,
+    201,
+  );
+
+  const refused = await eventually(
+    () => http('GET', `${proxyUrl}/guarded/x`),
+    (r) => r.status === 401,
+  );
+  assert.deepEqual(refused.body, { message: 'No API key found in request' });
+  const wrong = await http('GET', `${proxyUrl}/guarded/x`, undefined, { apikey: 'not-it' });
+  assert.equal(wrong.status, 401);
+  const before = upstream.received.length;
+  const allowed = await eventually(
+    () => http('GET', `${proxyUrl}/guarded/x`, undefined, { apikey: 'ann-secret-key' }),
+    (r) => r.status === 200,
+  );
+  assert.deepEqual(allowed.body, { upstream: 'guarded', method: 'GET', url: '/x' });
+  const seen = upstream.received.at(-1);
+  assert.equal(seen?.headers['x-consumer-username'], 'ann');
+  assert.equal(upstream.received.length, before + 1, 'refused requests never reached the upstream');
+
+  const unknown = await http('POST', `${adminUrl}/plugins`, { name: 'no-such-plugin' });
+  assert.equal(unknown.status, 400);
+  assert.match(JSON.stringify(unknown.body), /plugin 'no-such-plugin' not enabled/);
+});

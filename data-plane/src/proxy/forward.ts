@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { BalancedRequest } from '../balancer/service-balancer.ts';
 import { NO_PEER_BODY } from '../balancer/service-balancer.ts';
-import type { ServiceDispatch } from '../runtime/index.ts';
+import type { PluginRun, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { BodyTooLargeError } from './body-limit.ts';
 import { sendKongError, VIA_TOKEN } from './kong-responses.ts';
@@ -90,10 +90,15 @@ export interface ForwardRequest {
   readonly path: string;
   readonly method: string;
   readonly headers: string[];
-  readonly body: Readable | null;
+  /** A Buffer when a plugin read or replaced the body. */
+  readonly body: Readable | Buffer | null;
   /** Set for a service on an Upstream: picks the peer of each attempt, reports its outcome. */
   readonly balance?: BalancedRequest | undefined;
+  /** Set on routes with plugins: their header and body phases see the response. */
+  readonly plugins?: PluginRun | undefined;
 }
+
+const NO_BYTES = Buffer.alloc(0);
 
 export class ForwardCall implements Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
@@ -103,6 +108,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   readonly #flags: ResponseHeaderFlags;
   readonly #startedAt: number;
   readonly #balance: BalancedRequest | undefined;
+  readonly #plugins: PluginRun | undefined;
   #sentAt = 0;
   #attempts = 0;
   #bodySent = false;
@@ -123,6 +129,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     this.#flags = flags;
     this.#startedAt = startedAt;
     this.#balance = request.balance;
+    this.#plugins = request.plugins;
     this.#options = {
       path: request.path,
       method: request.method as Dispatcher.HttpMethod,
@@ -183,10 +190,13 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     if (flags.proxyLatency) {
       headers.push('X-Kong-Proxy-Latency', String(Math.round(this.#sentAt - this.#startedAt)));
     }
+    this.#plugins?.header(statusCode, headers);
     res.writeHead(statusCode, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const plugins = this.#plugins;
+    if (plugins?.transformsBody === true) chunk = plugins.body(chunk, false);
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', onClientDrain);
@@ -196,6 +206,11 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.#finished = true;
     this.#balance?.done();
+    const plugins = this.#plugins;
+    if (plugins?.transformsBody === true) {
+      const tail = plugins.body(NO_BYTES, true);
+      if (tail.length > 0) this.res.write(tail);
+    }
     this.res.end();
   }
 

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { TURNPIKE_VERSION } from '@turnpike/shared';
+import type { ChainExit, PluginRun } from '../runtime/index.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
 export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
@@ -88,6 +89,29 @@ export function sendKongError(
   const headers = ownHeaders(flags, startedAt, body.length, true);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(status, headers);
+  res.end(body);
+}
+
+/**
+ * A response a plugin made (`ctx.response.exit`, or the 500 of one that threw): the plugins'
+ * header phase sees it first, then Turnpike's own headers are added.
+ */
+export function sendPluginExit(
+  res: ServerResponse,
+  exit: ChainExit,
+  run: PluginRun,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  close: boolean,
+): void {
+  const headers = [...exit.headers];
+  run.header(exit.status, headers);
+  const body = exit.body;
+  headers.push('Content-Length', String(body?.length ?? 0));
+  if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
+  if (flags.server) headers.push('Server', SERVER_TOKEN);
+  if (close && !isHttp2(res)) headers.push('Connection', 'close');
+  res.writeHead(exit.status, headers);
   res.end(body);
 }
 

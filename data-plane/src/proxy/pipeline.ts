@@ -10,12 +10,17 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HeaderLookup, Match } from '../router/index.ts';
 import { match } from '../router/index.ts';
-import type { PluginChain, RuntimeHolder } from '../runtime/index.ts';
-import { EMPTY_PLUGIN_CHAIN } from '../runtime/index.ts';
+import type { PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
 import { BodyLimit } from './body-limit.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
-import { sendHttpsRedirect, sendKongError, sendNoRoute, sendWebSocketOnly } from './kong-responses.ts';
+import {
+  sendHttpsRedirect,
+  sendKongError,
+  sendNoRoute,
+  sendPluginExit,
+  sendWebSocketOnly,
+} from './kong-responses.ts';
 import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { isWebSocketOnly } from './websocket-handshake.ts';
@@ -150,33 +155,37 @@ export class ProxyPipeline {
     if (prefix !== undefined) headers.push('X-Forwarded-Prefix', prefix);
     headers.push('X-Real-IP', client);
 
-    const call = new ForwardCall(
+    const body = this.#body(req, scanned);
+    const chain = runtime.chains.get(found.route.id);
+    if (chain === undefined || chain.empty) {
+      forwardCall(
+        req,
+        res,
+        dispatch,
+        found,
+        headers,
+        hostIndex,
+        url,
+        query,
+        body,
+        client,
+        flags,
+        startedAt,
+      ).start();
+      return;
+    }
+    const run = chain.open({
       req,
       res,
-      dispatch,
-      {
-        path: query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query),
-        method: req.method ?? 'GET',
-        headers,
-        body: this.#body(req, scanned),
-        // A service on an Upstream: the peer (and Host) is picked per attempt, in ForwardCall.
-        balance: dispatch.balancer?.request(
-          req,
-          client,
-          found.path,
-          query === -1 ? '' : url.slice(query + 1),
-          found.uriCaptures,
-          headers,
-          hostIndex,
-          found.route.preserve_host === true,
-        ),
-      },
-      flags,
-      startedAt,
-    );
-    const chain = runtime.chains.get(found.route.id) ?? EMPTY_PLUGIN_CHAIN;
-    if (chain.empty) call.start();
-    else void runChain(chain, call, found, flags, startedAt);
+      match: found,
+      scheme,
+      clientIp: client,
+      path,
+      query: query === -1 ? '' : url.slice(query + 1),
+      upstreamHeaders: headers,
+      body,
+    });
+    void runChain(run, req, res, dispatch, found, headers, body, client, flags, startedAt);
   };
 
   #body(req: IncomingMessage, scanned: ScannedHeaders): Readable | null {
@@ -194,24 +203,99 @@ export class ProxyPipeline {
   }
 }
 
-/** The slow path, taken only by routes with plugins: the phases before proxying may answer. */
-async function runChain(
-  chain: PluginChain,
-  call: ForwardCall,
+/** The ForwardCall of a request: its upstream target, headers and body, and the balancer's pick. */
+function forwardCall(
+  req: IncomingMessage,
+  res: ServerResponse,
+  dispatch: ServiceDispatch,
   found: Match,
+  headers: string[],
+  hostIndex: number,
+  url: string,
+  query: number,
+  body: Readable | Buffer | null,
+  client: string,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  plugins?: PluginRun,
+): ForwardCall {
+  return new ForwardCall(
+    req,
+    res,
+    dispatch,
+    {
+      path: query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query),
+      method: req.method ?? 'GET',
+      headers,
+      body,
+      // A service on an Upstream: the peer (and Host) is picked per attempt, in ForwardCall.
+      balance: dispatch.balancer?.request(
+        req,
+        client,
+        found.path,
+        query === -1 ? '' : url.slice(query + 1),
+        found.uriCaptures,
+        headers,
+        hostIndex,
+        found.route.preserve_host === true,
+      ),
+      plugins,
+    },
+    flags,
+    startedAt,
+  );
+}
+
+/** Where the Host header is after plugins edited the list (name at i, value at i + 1): i + 1. */
+function hostValueIndex(headers: readonly string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * The slow path, taken only by routes with plugins: rewrite and access may answer the request
+ * themselves; otherwise it is forwarded with what they changed (headers, query, body).
+ */
+async function runChain(
+  run: PluginRun,
+  req: IncomingMessage,
+  res: ServerResponse,
+  dispatch: ServiceDispatch,
+  found: Match,
+  headers: string[],
+  body: Readable | null,
+  client: string,
   flags: ResponseHeaderFlags,
   startedAt: number,
 ): Promise<void> {
-  const ctx = { req: call.req, res: call.res, match: found };
-  try {
-    await chain.rewrite(ctx);
-    if (call.res.writableEnded) return;
-    await chain.access(ctx);
-    if (call.res.writableEnded) return;
-    call.start();
-  } catch {
-    // The plugin runtime reports its own errors; here the client gets Kong's 500.
-    if (call.res.headersSent) call.res.destroy();
-    else sendKongError(call.res, 500, flags, startedAt, true);
+  // The run never throws: a plugin that fails becomes a 500 exit.
+  await run.beforeProxy();
+  if (res.writableEnded || res.destroyed) return;
+  const exit = run.exit;
+  if (exit !== undefined) {
+    sendPluginExit(res, exit, run, flags, startedAt, !req.complete);
+    return;
   }
+  if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
+  const query = run.upstreamQuery;
+  // The same shape forwardCall takes: a target with '?' at `query.length` when there is a query.
+  const url = query === '' ? '' : `?${query}`;
+  forwardCall(
+    req,
+    res,
+    dispatch,
+    found,
+    headers,
+    hostValueIndex(headers),
+    url,
+    query === '' ? -1 : 0,
+    run.upstreamBody ?? body,
+    client,
+    flags,
+    startedAt,
+    run,
+  ).start();
 }

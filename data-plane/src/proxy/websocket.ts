@@ -23,6 +23,10 @@ import { RequestHeaderScanner } from './request-headers.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
 
+/** Turnpike's words for a WebSocket handshake on a route with plugins (not run on upgrades yet). */
+const PLUGINS_ON_UPGRADE_BODY = Buffer.from(
+  JSON.stringify({ message: 'WebSocket upgrades are not proxied on routes with plugins yet' }),
+);
 const SLASH = 47;
 const NO_HEADERS = Object.freeze({});
 const CLIENT_GONE = new Error('client connection closed');
@@ -139,6 +143,8 @@ export class WebSocketProxy {
     if (acceptance === 'no') return rawNoRoute(flags);
     const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
     if (dispatch === undefined) return rawKongError(503, flags);
+    // The plugin chain does not run on upgrades yet: refuse rather than let a handshake skip auth.
+    if (runtime.chains.has(found.route.id)) return rawKongError(501, flags, PLUGINS_ON_UPGRADE_BODY);
 
     const headers = scanned.forward;
     const hostIndex = headers.length + 1;

@@ -3,6 +3,7 @@
 import type { BalancerSource } from '../balancer/registry.ts';
 import { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
+import { compilePluginChains, type PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
 import { compileCertificateIndex } from './certificates.ts';
@@ -29,8 +30,14 @@ export interface CompileRuntimeOptions {
   readonly dispatchers: DispatcherSource;
   /** Router match-cache size; see compileRouter. */
   readonly cacheSize?: number;
-  /** Plugin chains by route id, built by the plugin runtime. */
+  /** Plugin chains by route id, already built (tests); default: compiled from `config.entities`. */
   readonly chains?: ReadonlyMap<string, PluginChain>;
+  /**
+   * The plugin handlers this node loaded and the log they write to. Without it, a configuration
+   * with an enabled plugin is refused ("… plugin is in use but not enabled"): skipping an
+   * authentication plugin would open its routes.
+   */
+  readonly plugins?: PluginRuntimeOptions;
   /**
    * The balancer registry: it keeps health across versions, so it is injected like the pools.
    * Without it, upstreams are not balanced (reported in `problems`).
@@ -83,6 +90,8 @@ function compileUpstreams(
 /** Compiles a config version once; the result is immutable and safe to swap in whole. */
 export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
   const problems: RouterProblem[] = [];
+  // First: a configuration this node cannot serve is refused before anything else is built.
+  const chains = options.chains ?? compilePluginChains(config.routes, config.entities, options.plugins);
   const services = new Map<string, ServiceDispatch>();
   const upstreams = compileUpstreams(config, options.balancers, problems);
   const byName = new Map<string, UpstreamBalancer>();
@@ -108,7 +117,7 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
     version: config.version,
     router,
     services,
-    chains: options.chains ?? new Map(),
+    chains,
     upstreams,
     matchesHeaders: router.index.headerNames.length > 0,
     certificates,

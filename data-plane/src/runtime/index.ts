@@ -1,3 +1,4 @@
+export type { PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
 export {
   type CertificateConfig,
   type CertificateIndex,
@@ -9,7 +10,13 @@ export {
 } from './certificates.ts';
 export { type CompileRuntimeOptions, compileRuntime, SERVICE_DEFAULTS } from './compile.ts';
 export { RuntimeHolder } from './holder.ts';
-export { EMPTY_PLUGIN_CHAIN, type PhaseContext, type PluginChain } from './plugin-chain.ts';
+export {
+  type ChainExit,
+  type ChainRequest,
+  EMPTY_PLUGIN_CHAIN,
+  type PluginChain,
+  type PluginRun,
+} from './plugin-chain.ts';
 export type {
   DispatcherSource,
   ProxyServiceConfig,

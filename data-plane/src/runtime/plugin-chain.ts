@@ -1,43 +1,64 @@
 /**
- * The seam for the plugin runtime (another helper fills it): one chain per route, compiled with
- * the Runtime. The proxy calls a phase only when the chain is not empty, so a route without
- * plugins costs one boolean test per request.
+ * The seam between the proxy and the plugin runtime (../plugins/runtime): one chain per route,
+ * compiled with the Runtime. The proxy opens a run only when the route has a chain, so a route
+ * without plugins costs one map lookup per request.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Match } from '../router/index.ts';
 
-/** What a phase sees of the request in flight. Grows with the plugin SDK. */
-export interface PhaseContext {
+/** What the proxy hands a chain for one request. */
+export interface ChainRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly match: Match;
+  readonly scheme: 'http' | 'https';
+  readonly clientIp: string;
+  /** The request path as received, without the query string. */
+  readonly path: string;
+  /** The query string as received, without '?'. */
+  readonly query: string;
+  /** The headers for the service, flat `[name, value, …]`: plugins edit them in place. */
+  readonly upstreamHeaders: string[];
+  /** The request body stream the proxy would forward (null: none). */
+  readonly body: Readable | null;
+}
+
+/** A response a plugin made (`ctx.response.exit`), or the 500 of a plugin that threw. */
+export interface ChainExit {
+  readonly status: number;
+  readonly body: Buffer | undefined;
+  /** Flat `[name, value, …]`, Content-Type included when there is a body. */
+  readonly headers: string[];
 }
 
 /**
- * Kong's phases. `rewrite` and `access` may answer the request themselves (by ending `res`), in
- * which case nothing is proxied; `log` runs after the response, never throws into the proxy.
+ * One request's pass through a chain. The proxy calls `beforeProxy` (rewrite, access), then either
+ * sends `exit` or forwards with `upstreamQuery` / `upstreamBody`; `header` and `body` as the
+ * response passes. The log phase runs by itself when the response closes; nothing here throws.
  */
+export interface PluginRun {
+  beforeProxy(): Promise<void>;
+  readonly exit: ChainExit | undefined;
+  /** The query string to forward (without '?'), after plugins changed it. */
+  readonly upstreamQuery: string;
+  /** Set when a plugin read (or replaced) the body: forward these bytes instead of the stream. */
+  readonly upstreamBody: Buffer | undefined;
+  /** Header phase: edits the flat response headers in place before they are written. */
+  header(status: number, headers: string[]): void;
+  /** True when some plugin has a body phase: only then does the proxy call `body`. */
+  readonly transformsBody: boolean;
+  body(chunk: Buffer, eof: boolean): Buffer;
+}
+
 export interface PluginChain {
   readonly empty: boolean;
-  rewrite(ctx: PhaseContext): void | Promise<void>;
-  access(ctx: PhaseContext): void | Promise<void>;
-  header(ctx: PhaseContext): void;
-  body(ctx: PhaseContext, chunk: Buffer): Buffer;
-  log(ctx: PhaseContext): void;
+  open(request: ChainRequest): PluginRun;
 }
 
-function noop(): void {}
-
-function passBody(_ctx: PhaseContext, chunk: Buffer): Buffer {
-  return chunk;
+function emptyOpen(): PluginRun {
+  throw new Error('the empty plugin chain is never opened');
 }
 
-export const EMPTY_PLUGIN_CHAIN: PluginChain = Object.freeze({
-  empty: true,
-  rewrite: noop,
-  access: noop,
-  header: noop,
-  body: passBody,
-  log: noop,
-});
+export const EMPTY_PLUGIN_CHAIN: PluginChain = Object.freeze({ empty: true, open: emptyOpen });

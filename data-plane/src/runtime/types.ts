@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
+import type { EntityContent } from '../plugins/runtime/entity-lookup.ts';
 import type { RouteConfig, Router, RouterProblem, ServiceConfig } from '../router/index.ts';
 import type { CertificateConfig, CertificateIndex, SniConfig } from './certificates.ts';
 import type { PluginChain } from './plugin-chain.ts';
@@ -29,6 +30,11 @@ export interface RuntimeConfig {
   /** Upstream entities: a service whose host is an upstream's name balances over its targets. */
   readonly upstreams?: readonly UpstreamConfig[];
   readonly targets?: readonly TargetConfig[];
+  /**
+   * The version's synced entities (type → id → entity): plugins, consumers and credentials are
+   * read from here to compile the plugin chains and the plugins' lookups.
+   */
+  readonly entities?: EntityContent;
 }
 
 /** How requests for one service reach it: compiled once per config version. */

@@ -21,6 +21,8 @@ const SETTINGS: WorkerSettings = {
   proxy: DEFAULT_SETTINGS,
   tls: undefined,
   pools: { keepalivePoolSize: 60, keepaliveMaxRequests: 1000, keepaliveIdleTimeout: 60 },
+  plugins: { enabled: ['bundled'], pluginPaths: [] },
+  dns: { staleTtl: 3600, errorTtl: 1 },
 };
 
 function config(version: number): VersionedConfig {

@@ -20,6 +20,10 @@ export interface WorkerSettings {
     readonly keepaliveMaxRequests: number;
     readonly keepaliveIdleTimeout: number;
   };
+  /** `plugins` and `plugin_paths`: each worker loads the same handlers. */
+  readonly plugins: { readonly enabled: readonly string[]; readonly pluginPaths: readonly string[] };
+  /** `dns_stale_ttl` and `dns_error_ttl`, for the balancers' DNS. */
+  readonly dns: { readonly staleTtl: number; readonly errorTtl: number };
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];

@@ -8,8 +8,10 @@
 import cluster from 'node:cluster';
 import { createLogger, Lifecycle, type Logger, toError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
+import { BalancerRegistry } from '../balancer/index.ts';
+import { loadPluginRuntime } from '../plugins/runtime/index.ts';
 import { startProxy } from '../proxy/index.ts';
-import { compileRuntime, type Runtime, RuntimeHolder } from '../runtime/index.ts';
+import { compileRuntime, type PluginRuntimeOptions, type Runtime, RuntimeHolder } from '../runtime/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import {
   isPrimaryMessage,
@@ -23,11 +25,19 @@ import { runtimeConfigOf } from './runtime-config.ts';
 /** Compiles one configuration (null: the empty one) for this worker's pools. */
 export type CompileFor = (config: VersionedConfig | null) => Runtime;
 
-export function compilerFor(pools: UpstreamPools): CompileFor {
+/** Everything a compile needs besides the configuration; built once per worker. */
+export interface CompileInputs {
+  readonly pools: UpstreamPools;
+  readonly balancers: BalancerRegistry;
+  readonly plugins: PluginRuntimeOptions;
+}
+
+export function compilerFor(inputs: CompileInputs): CompileFor {
+  const options = { dispatchers: inputs.pools, balancers: inputs.balancers, plugins: inputs.plugins };
   return (config) =>
     compileRuntime(
       config === null ? { version: NO_CONFIG_VERSION, services: [], routes: [] } : runtimeConfigOf(config),
-      { dispatchers: pools },
+      options,
     );
 }
 
@@ -56,7 +66,10 @@ async function start(
   const lifecycle = new Lifecycle(log);
   const pools = new UpstreamPools(settings.pools);
   lifecycle.add({ name: 'upstream pools', stop: () => pools.close() });
-  const compile = compilerFor(pools);
+  const balancers = new BalancerRegistry({ log, dns: settings.dns });
+  lifecycle.add(balancers);
+  const plugins = await loadPluginRuntime(settings.plugins, log);
+  const compile = compilerFor({ pools, balancers, plugins });
   const holder = new RuntimeHolder(compile(config));
   const proxy = await startProxy({
     listen: settings.listen,

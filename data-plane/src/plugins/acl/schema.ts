@@ -1,0 +1,27 @@
+/** acl's configuration (Kong 3.x kong/plugins/acl/schema.lua). */
+import {
+  configRecord,
+  definePluginSchema,
+  noConsumer,
+  type PluginConfigOf,
+  typedefs,
+} from '@turnpike/shared/plugin-sdk';
+
+export const schema = definePluginSchema({
+  name: 'acl',
+  fields: {
+    consumer: noConsumer,
+    protocols: typedefs.protocolsHttp(),
+    config: configRecord(
+      {
+        allow: { type: 'array', elements: { type: 'string' } },
+        deny: { type: 'array', elements: { type: 'string' } },
+        hide_groups_header: { type: 'boolean', required: true, default: false },
+        always_use_authenticated_groups: { type: 'boolean', required: true, default: false },
+      },
+      [{ only_one_of: ['allow', 'deny'] }, { at_least_one_of: ['allow', 'deny'] }],
+    ),
+  },
+});
+
+export type AclConfig = PluginConfigOf<typeof schema>;

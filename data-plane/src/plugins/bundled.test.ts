@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadPlugins } from '@turnpike/shared/plugins';
+import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from './bundled.ts';
+
+describe('bundled plugins', () => {
+  it("load through the same loader as custom ones, with Kong's priorities", async () => {
+    const loaded = await loadPlugins({
+      enabled: ['bundled'],
+      pluginPaths: [],
+      bundledDir: BUNDLED_PLUGINS_DIR,
+      bundled: BUNDLED_PLUGINS,
+      want: 'handler+schema',
+    });
+    const priorities = Object.fromEntries([...loaded.plugins].map(([n, p]) => [n, p.handler?.priority]));
+    assert.deepEqual(priorities, { jwt: 1450, 'key-auth': 1250, 'basic-auth': 1100, acl: 950 });
+  });
+});

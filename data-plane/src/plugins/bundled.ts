@@ -1,0 +1,10 @@
+/**
+ * The bundled plugins: their folder and names, for the plugin loader (`plugins = bundled`).
+ * Only constants, so a control plane can name the folder without loading any plugin code.
+ */
+import { fileURLToPath } from 'node:url';
+
+export const BUNDLED_PLUGINS = ['jwt', 'key-auth', 'basic-auth', 'acl'] as const;
+
+/** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */
+export const BUNDLED_PLUGINS_DIR = fileURLToPath(new URL('.', import.meta.url));

@@ -1,0 +1,104 @@
+/**
+ * jwt (Kong 3.x kong/plugins/jwt/handler.lua): a token from the query string, a cookie or a
+ * header; its `iss` (key_claim_name) names a jwt_secrets credential, whose algorithm and secret
+ * (or public key) must verify the signature; then the registered claims are checked.
+ */
+import {
+  authenticateConsumer,
+  definePluginHandler,
+  failAuthentication,
+  type PluginContext,
+} from '@turnpike/shared/plugin-sdk';
+import type { JwtConfig } from './schema.ts';
+import { checkClaims, decodeToken, exceedsMaximumExpiration, verifySignature } from './token.ts';
+
+const BEARER = /\s*[Bb]earer\s+(.+)/;
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The token, `multiple` when a query parameter repeats, undefined when none. */
+function retrieveToken(ctx: PluginContext, conf: JwtConfig): string | { multiple: true } | undefined {
+  const query = ctx.request.query;
+  for (const name of conf.uri_param_names ?? []) {
+    const values = query.getAll(name);
+    if (values.length > 1) return { multiple: true };
+    if (values.length === 1) return values[0];
+  }
+  for (const name of conf.cookie_names ?? []) {
+    const value = cookie(ctx.request.header('cookie'), name);
+    if (value !== undefined && value !== '') return value;
+  }
+  for (const name of conf.header_names ?? []) {
+    const value = ctx.request.headers[name.toLowerCase()];
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first === undefined) continue;
+    const match = BEARER.exec(first);
+    if (match !== null) return match[1];
+  }
+  return undefined;
+}
+
+type Failure = { status: number; body: unknown };
+
+function authenticate(ctx: PluginContext, conf: JwtConfig, nowSeconds: number): Failure | undefined {
+  const token = retrieveToken(ctx, conf);
+  if (token === undefined) return { status: 401, body: { message: 'Unauthorized' } };
+  if (typeof token !== 'string') return { status: 401, body: { message: 'Multiple tokens provided' } };
+  const decoded = decodeToken(token);
+  if ('error' in decoded) return { status: 401, body: { message: `Bad token; ${decoded.error}` } };
+
+  const claimName = conf.key_claim_name ?? 'iss';
+  const key = decoded.claims[claimName] ?? decoded.header[claimName];
+  if (key === undefined || key === null) {
+    return { status: 401, body: { message: `No mandatory '${claimName}' in claims` } };
+  }
+  if (key === '' || typeof key !== 'string') {
+    return { status: 401, body: { message: `Invalid '${claimName}' in claims` } };
+  }
+  const secret = ctx.db.findBy('jwt_secrets', 'key', key);
+  if (secret === undefined) {
+    return { status: 401, body: { message: `No credentials found for given '${claimName}'` } };
+  }
+  const algorithm = secret.algorithm ?? 'HS256';
+  if (decoded.header.alg !== algorithm) return { status: 401, body: { message: 'Invalid algorithm' } };
+  const raw = algorithm.startsWith('HS') ? secret.secret : secret.rsa_public_key;
+  if (typeof raw !== 'string' || raw === '') return { status: 401, body: { message: 'Invalid key/secret' } };
+  const keyMaterial = conf.secret_is_base64 ? Buffer.from(raw, 'base64') : raw;
+  if (!verifySignature(decoded, algorithm, keyMaterial)) {
+    return { status: 401, body: { message: 'Invalid signature' } };
+  }
+  const errors = checkClaims(decoded.claims, conf.claims_to_verify ?? [], nowSeconds);
+  if (errors !== undefined) return { status: 401, body: errors };
+  const maximum = conf.maximum_expiration ?? 0;
+  if (maximum > 0 && exceedsMaximumExpiration(decoded.claims, maximum, nowSeconds)) {
+    return { status: 401, body: { exp: 'exceeds maximum allowed expiration' } };
+  }
+  const consumer = secret.consumer == null ? undefined : ctx.db.get('consumers', secret.consumer.id);
+  if (consumer === undefined) {
+    return { status: 401, body: { message: `Could not find consumer for '${claimName}=${key}'` } };
+  }
+  authenticateConsumer(ctx, consumer, secret, secret.key ?? undefined);
+  ctx.shared.set('authenticated_jwt_token', token);
+  return undefined;
+}
+
+export const handler = definePluginHandler<JwtConfig>({
+  name: 'jwt',
+  version: '3.9.0',
+  priority: 1450,
+  sdkVersion: '1.0.0',
+
+  access(ctx, conf) {
+    if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;
+    if (conf.anonymous != null && ctx.credential !== undefined) return;
+    const failure = authenticate(ctx, conf, Date.now() / 1000);
+    if (failure !== undefined) failAuthentication(ctx, conf.anonymous, failure.status, failure.body);
+  },
+});

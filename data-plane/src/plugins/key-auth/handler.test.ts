@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configOf } from '../runtime/schema-support.ts';
+import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { handler } from './handler.ts';
+import { schema } from './schema.ts';
+
+const alice = { id: id('c'), username: 'alice', custom_id: 'a-1' };
+const anon = { id: id('c'), username: 'anonymous' };
+const credential = { id: id('k'), key: 'secret-key', consumer: { id: alice.id } };
+
+function entities(config: Record<string, unknown> = {}) {
+  return {
+    consumers: [alice, anon],
+    keyauth_credentials: [credential],
+    plugins: [pluginEntity('key-auth', configOf(schema, config))],
+  };
+}
+
+describe('key-auth', () => {
+  it('answers 401 with a challenge when no key is given', async () => {
+    const r = await runRequest([handler], entities());
+    assert.equal(r?.exit?.status, 401);
+    assert.deepEqual(r?.json, { message: 'No API key found in request' });
+    assert.ok(r?.exit?.headers.includes('Key realm="turnpike"'));
+  });
+
+  it('answers 401 for a key no credential has', async () => {
+    const r = await runRequest([handler], entities(), { headers: [['apikey', 'wrong']] });
+    assert.equal(r?.exit?.status, 401);
+    assert.deepEqual(r?.json, { message: 'Invalid authentication credentials' });
+  });
+
+  it('authenticates a key from the header and tells the service who the consumer is', async () => {
+    const r = await runRequest([handler], entities(), { headers: [['apikey', 'secret-key']] });
+    assert.equal(r?.exit, undefined);
+    assert.equal(r?.upstream['x-consumer-id'], alice.id);
+    assert.equal(r?.upstream['x-consumer-username'], 'alice');
+    assert.equal(r?.upstream['x-consumer-custom-id'], 'a-1');
+    assert.equal(r?.upstream['x-credential-identifier'], credential.id);
+    assert.equal(r?.upstream['x-anonymous-consumer'], undefined);
+    assert.equal(r?.upstream.apikey, 'secret-key');
+  });
+
+  it('takes the key from the query string, and hides it from the service when asked', async () => {
+    const r = await runRequest([handler], entities({ hide_credentials: true }), {
+      query: 'apikey=secret-key&x=1',
+    });
+    assert.equal(r?.exit, undefined);
+    assert.equal(r?.upstreamQuery, 'x=1');
+    const h = await runRequest([handler], entities({ hide_credentials: true }), {
+      headers: [['ApiKey', 'secret-key']],
+    });
+    assert.equal(h?.upstream.apikey, undefined);
+  });
+
+  it('ignores the places it was told not to look', async () => {
+    const r = await runRequest([handler], entities({ key_in_query: false }), { query: 'apikey=secret-key' });
+    assert.deepEqual(r?.json, { message: 'No API key found in request' });
+  });
+
+  it('reads the key from a form body when key_in_body is set', async () => {
+    const r = await runRequest([handler], entities({ key_in_body: true, hide_credentials: true }), {
+      method: 'POST',
+      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+      body: 'apikey=secret-key&keep=1',
+    });
+    assert.equal(r?.exit, undefined);
+    assert.equal(r?.run.upstreamBody?.toString(), 'keep=1');
+    assert.equal(r?.upstream['content-length'], '6');
+  });
+
+  it('refuses a key given twice', async () => {
+    const r = await runRequest([handler], entities(), {
+      headers: [
+        ['apikey', 'a'],
+        ['apikey', 'b'],
+      ],
+    });
+    assert.deepEqual(r?.json, { message: 'Duplicate API key found' });
+  });
+
+  it('lets the request through as the anonymous consumer when one is configured', async () => {
+    const r = await runRequest([handler], entities({ anonymous: anon.id }));
+    assert.equal(r?.exit, undefined);
+    assert.equal(r?.upstream['x-consumer-id'], anon.id);
+    assert.equal(r?.upstream['x-anonymous-consumer'], 'true');
+  });
+
+  it('does not authenticate OPTIONS requests when run_on_preflight is off', async () => {
+    const r = await runRequest([handler], entities({ run_on_preflight: false }), { method: 'OPTIONS' });
+    assert.equal(r?.exit, undefined);
+    assert.equal(r?.upstream['x-consumer-id'], undefined);
+  });
+});

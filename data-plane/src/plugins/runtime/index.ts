@@ -1,0 +1,15 @@
+export { type ChainEntry, CompiledChain, type CompiledInstance } from './chain.ts';
+export {
+  type ChainRoute,
+  compilePluginChains,
+  type PluginRuntimeOptions,
+  pluginInstancesOf,
+} from './compile.ts';
+export { compileEntityLookup, type EntityContent } from './entity-lookup.ts';
+export { loadPluginRuntime, type PluginSelection } from './load.ts';
+export {
+  type PluginInstance,
+  precedenceRank,
+  type ResolvedPlugin,
+  resolveRoutePlugins,
+} from './precedence.ts';

@@ -1,0 +1,16 @@
+/** Test support: a plugin's config as the control plane would store it (schema defaults filled). */
+import type { PluginSchema } from '@turnpike/shared/plugin-sdk';
+import { validateEntity } from '@turnpike/shared/schema';
+
+export function configOf(
+  schema: PluginSchema,
+  config: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const result = validateEntity(
+    'plugins',
+    { name: schema.name, config },
+    { operation: 'insert', pluginSchemas: (n) => (n === schema.name ? schema : undefined) },
+  );
+  if (!result.ok) throw new Error(`invalid ${schema.name} config: ${JSON.stringify(result.fields)}`);
+  return result.value.config;
+}

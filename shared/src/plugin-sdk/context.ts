@@ -1,0 +1,125 @@
+/**
+ * What a phase function sees of one request: the request, the route and service it matched, the
+ * authenticated consumer, the entities of the configuration version, and the ways to change the
+ * upstream request and the client response. One context per request, shared by every plugin of
+ * the chain (as Kong's `kong.*` PDK is), created only on routes that have plugins.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '../log.ts';
+import type { EntityName, EntityTypes } from '../schema/index.ts';
+
+/** A consumer as synced (Kong's consumers entity). */
+export interface PluginConsumer {
+  readonly id: string;
+  readonly username?: string | null;
+  readonly custom_id?: string | null;
+  readonly [field: string]: unknown;
+}
+
+/** A credential: any entity with an id and a consumer reference (keyauth_credentials, jwt_secrets…). */
+export interface PluginCredential {
+  readonly id: string;
+  readonly consumer?: { readonly id: string } | null;
+  readonly [field: string]: unknown;
+}
+
+/** The route and service as synced; only the fields every plugin may rely on are typed. */
+export interface PluginRoute {
+  readonly id: string;
+  readonly name?: string | null;
+  readonly [field: string]: unknown;
+}
+export type PluginService = PluginRoute;
+
+/**
+ * Lookups over the entities of the running configuration version, compiled once per version
+ * (Kong's `kong.db.<entity>:select*` answered from memory): no request scans a list.
+ */
+export interface EntityLookup {
+  /** By primary key. */
+  get<N extends EntityName>(entity: N, id: string): EntityTypes[N] | undefined;
+  /** By a unique field (consumers.username, keyauth_credentials.key, jwt_secrets.key…). */
+  findBy<N extends EntityName>(
+    entity: N,
+    field: keyof EntityTypes[N] & string,
+    value: string,
+  ): EntityTypes[N] | undefined;
+  /** Every entity whose foreign field references `id` (acls by consumer…). */
+  listBy<N extends EntityName>(
+    entity: N,
+    field: keyof EntityTypes[N] & string,
+    id: string,
+  ): readonly EntityTypes[N][];
+}
+
+/** The client's request, read-only. Header names are lowercase, as node gives them. */
+export interface PluginRequest {
+  readonly method: string;
+  /** The path as received, without the query string. */
+  readonly path: string;
+  readonly scheme: 'http' | 'https';
+  readonly headers: IncomingHttpHeaders;
+  /** The query string as received, parsed on first use. */
+  readonly query: URLSearchParams;
+  /** The client address (after trusted_ips / real_ip_header, as X-Real-IP). */
+  readonly clientIp: string;
+  /** One header's value; a repeated header gives its values joined by ", " (set-cookie excepted). */
+  header(name: string): string | undefined;
+  /** How many times a header came (key-auth refuses a duplicated key). */
+  headerCount(name: string): number;
+  /**
+   * Reads the whole request body (within the proxy's body size limit), once; the service then
+   * gets these bytes (or what `setUpstreamBody` put instead). Access phase only.
+   */
+  readBody(): Promise<Buffer>;
+}
+
+/** The response, as the header, body and log phases see it. */
+export interface PluginResponse {
+  /** 0 before the response status is known (rewrite, access). */
+  readonly status: number;
+  /**
+   * Ends the request the Kong way (`kong.response.exit`): an object body is sent as JSON, a
+   * string or Buffer as is. Return right after calling it: the remaining rewrite/access phases
+   * are skipped, the service is not called; header and log phases still run.
+   */
+  exit(status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void;
+  /** True once a plugin called exit. */
+  readonly exited: boolean;
+  /** A response header's value (header phase: the upstream's or the exit's; before: what plugins set). */
+  header(name: string): string | undefined;
+}
+
+export interface PluginContext {
+  readonly request: PluginRequest;
+  readonly response: PluginResponse;
+  readonly route: PluginRoute;
+  /** Undefined for a route without a service. */
+  readonly service: PluginService | undefined;
+  /** The configuration version's entities. */
+  readonly db: EntityLookup;
+  /** This plugin's private store for the configuration version: emptied when a new version is applied. */
+  readonly cache: Map<string, unknown>;
+  /** A per-request store shared by every plugin (Kong's `kong.ctx.shared`). */
+  readonly shared: Map<string, unknown>;
+  /** Logs with the plugin's name. */
+  readonly log: Logger;
+  /** The authenticated consumer (Kong's kong.client.get_consumer). */
+  readonly consumer: PluginConsumer | undefined;
+  /** The credential the consumer authenticated with; undefined for an anonymous consumer. */
+  readonly credential: PluginCredential | undefined;
+  /** Kong's kong.client.authenticate: later plugins resolve consumer-scoped configuration with it. */
+  authenticate(consumer: PluginConsumer | undefined, credential: PluginCredential | undefined): void;
+  /** Sets (replaces) a header of the request sent to the service. */
+  setUpstreamHeader(name: string, value: string): void;
+  /** Removes a header from the request sent to the service. */
+  clearUpstreamHeader(name: string): void;
+  /** Replaces the body sent to the service (after readBody); Content-Length follows. */
+  setUpstreamBody(body: Buffer | string): void;
+  /** Replaces the query string sent to the service. */
+  setUpstreamQuery(query: URLSearchParams | string): void;
+  /** Sets (replaces) a header of the response sent to the client, whether proxied or from exit. */
+  setResponseHeader(name: string, value: string): void;
+  /** Removes a header from the response sent to the client (header phase). */
+  clearResponseHeader(name: string): void;
+}

@@ -1,0 +1,39 @@
+/**
+ * The plugin SDK: everything a plugin author imports — bundled plugins included, which take the
+ * same road as custom ones. Import from `@turnpike/shared/plugin-sdk`.
+ */
+
+export { verifyPassword } from '../crypto/password.ts';
+export type { Logger } from '../log.ts';
+export {
+  configRecord,
+  definePluginSchema,
+  noConsumer,
+  noRoute,
+  noService,
+  type PluginConfigOf,
+  type PluginSchema,
+  typedefs,
+} from '../schema/index.ts';
+export { authenticateConsumer, CONSUMER_HEADERS, failAuthentication, findConsumer } from './auth.ts';
+export { bodyWithout, parseBodyFields } from './body.ts';
+export type {
+  EntityLookup,
+  PluginConsumer,
+  PluginContext,
+  PluginCredential,
+  PluginRequest,
+  PluginResponse,
+  PluginRoute,
+  PluginService,
+} from './context.ts';
+export {
+  type BodyPhaseFunction,
+  definePluginHandler,
+  type PhaseFunction,
+  type PluginConfig,
+  type PluginHandler,
+  type PluginHandlerModule,
+  type SyncPhaseFunction,
+} from './handler.ts';
+export { SDK_VERSION, sdkMajor } from './version.ts';

@@ -1,0 +1,9 @@
+export {
+  enabledPluginNames,
+  findPluginDir,
+  type LoadedPlugin,
+  type LoadedPlugins,
+  type LoadPluginsOptions,
+  loadPlugins,
+  pluginsNotEnabled,
+} from './load.ts';

@@ -1,0 +1,276 @@
+/**
+ * The authentication plugins end to end: a proxy in this process with a Runtime compiled from
+ * entities as the control plane stores them (validated with the loaded plugin schemas), real
+ * sockets to a recording upstream; and the Admin API of one `turnpike start` accepting them.
+ */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
+import {
+  compileRuntime,
+  DEFAULT_SETTINGS,
+  type RunningProxy,
+  RuntimeHolder,
+  startProxy,
+  UpstreamPools,
+} from '@turnpike/data-plane/proxy';
+import { createLogger, hashPassword } from '@turnpike/shared';
+import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
+import { type EntityName, validateEntity } from '@turnpike/shared/schema';
+import { freePort } from '../helpers/free-port.ts';
+import { http } from '../helpers/http.ts';
+import { startTurnpike } from '../helpers/turnpike.ts';
+import { type RecordingUpstream, rawRequest, recordingUpstream, send, statuses } from './proxy-fixtures.ts';
+
+const ids = {
+  service: '00000000-0000-4000-8000-000000000001',
+  open: '00000000-0000-4000-8000-0000000000a0',
+  key: '00000000-0000-4000-8000-0000000000a1',
+  hidden: '00000000-0000-4000-8000-0000000000a2',
+  basic: '00000000-0000-4000-8000-0000000000a3',
+  admins: '00000000-0000-4000-8000-0000000000a4',
+  ops: '00000000-0000-4000-8000-0000000000a5',
+  jwt: '00000000-0000-4000-8000-0000000000a6',
+  alice: '00000000-0000-4000-8000-0000000000c1',
+};
+
+type Entities = Partial<Record<EntityName, Record<string, unknown>[]>>;
+
+/** Validates as the control plane would (defaults filled, plugin configs by their schema). */
+function stored(plugins: LoadedPlugins, entities: Entities): Map<string, Map<string, unknown>> {
+  const content = new Map<string, Map<string, unknown>>();
+  for (const [type, list] of Object.entries(entities) as [EntityName, Record<string, unknown>[]][]) {
+    const byId = new Map<string, unknown>();
+    for (const input of list) {
+      const result = validateEntity(type, input, { operation: 'insert', pluginSchemas: plugins.schemas });
+      assert.ok(result.ok, `${type}: ${JSON.stringify(result.ok ? '' : result.fields)}`);
+      byId.set(input.id as string, {
+        ...(result.value as Record<string, unknown>),
+        ...input,
+        ...pluginConfig(result.value),
+      });
+    }
+    content.set(type, byId);
+  }
+  return content;
+}
+
+function pluginConfig(value: unknown): Record<string, unknown> {
+  const config = (value as { config?: unknown }).config;
+  return config === undefined ? {} : { config };
+}
+
+function route(id: string, path: string) {
+  return { id, paths: [path], service: { id: ids.service } };
+}
+
+function plugin(name: string, routeId: string, config: Record<string, unknown> = {}) {
+  return { id: crypto.randomUUID(), name, route: { id: routeId }, config };
+}
+
+function hs256(claims: Record<string, unknown>, secret: string): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ typ: 'JWT', alg: 'HS256' })}.${b64(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+describe('authentication plugins through the proxy', () => {
+  let upstream: RecordingUpstream;
+  let proxy: RunningProxy;
+  let pools: UpstreamPools;
+  let port: number;
+
+  before(async () => {
+    const plugins = await loadPlugins({
+      enabled: ['bundled'],
+      pluginPaths: [],
+      bundledDir: BUNDLED_PLUGINS_DIR,
+      bundled: BUNDLED_PLUGINS,
+      want: 'handler+schema',
+    });
+    upstream = await recordingUpstream();
+    const entities = stored(plugins, {
+      services: [{ id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port }],
+      routes: [
+        route(ids.open, '/open'),
+        route(ids.key, '/key'),
+        route(ids.hidden, '/hidden'),
+        route(ids.basic, '/basic'),
+        route(ids.admins, '/admins'),
+        route(ids.ops, '/ops'),
+        route(ids.jwt, '/jwt'),
+      ],
+      consumers: [{ id: ids.alice, username: 'alice', custom_id: 'alice-1' }],
+      keyauth_credentials: [{ id: crypto.randomUUID(), key: 'alice-key', consumer: { id: ids.alice } }],
+      basicauth_credentials: [
+        { id: crypto.randomUUID(), username: 'alice', password: 'unused', consumer: { id: ids.alice } },
+      ],
+      jwt_secrets: [
+        { id: crypto.randomUUID(), key: 'alice-iss', secret: 'alice-secret', consumer: { id: ids.alice } },
+      ],
+      acls: [{ id: crypto.randomUUID(), group: 'admin', consumer: { id: ids.alice } }],
+      plugins: [
+        plugin('key-auth', ids.key),
+        plugin('key-auth', ids.hidden, { hide_credentials: true }),
+        plugin('basic-auth', ids.basic),
+        plugin('key-auth', ids.admins),
+        plugin('acl', ids.admins, { allow: ['admin'] }),
+        plugin('key-auth', ids.ops),
+        plugin('acl', ids.ops, { deny: ['admin'] }),
+        plugin('jwt', ids.jwt, { claims_to_verify: ['exp'] }),
+      ],
+    });
+    // The store keeps scrypt hashes of basic-auth passwords.
+    const basic = [...entities.get('basicauth_credentials')!.values()][0] as Record<string, unknown>;
+    basic.password = await hashPassword('open-sesame');
+    pools = new UpstreamPools();
+    const handlers = new Map<string, PluginHandler>();
+    for (const [name, loaded] of plugins.plugins) handlers.set(name, loaded.handler!);
+    const runtime = compileRuntime(
+      {
+        version: 1,
+        services: [...entities.get('services')!.values()] as never,
+        routes: [...entities.get('routes')!.values()] as never,
+        entities,
+      },
+      { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
+    );
+    assert.deepEqual(runtime.problems, []);
+    assert.equal(runtime.chains.has(ids.open), false);
+    proxy = await startProxy({
+      listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
+      holder: new RuntimeHolder(runtime),
+      settings: DEFAULT_SETTINGS,
+      log: createLogger({ level: 'silent' }),
+    });
+    port = proxy.ports[0]!;
+  });
+
+  after(async () => {
+    await proxy?.stop('now', Date.now());
+    await pools?.close();
+    await upstream?.[Symbol.asyncDispose]();
+  });
+
+  it('leaves a route without plugins unaffected', async () => {
+    const r = await send(port, '/open/x');
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).headers['x-consumer-id'], undefined);
+  });
+
+  it('answers 401 without a key and with a wrong key, without calling the service', async () => {
+    const before = upstream.received.length;
+    const none = await send(port, '/key');
+    assert.equal(none.status, 401);
+    assert.deepEqual(JSON.parse(none.body), { message: 'No API key found in request' });
+    assert.equal(none.headers['www-authenticate'], 'Key realm="turnpike"');
+    assert.match(none.headers['content-type'] ?? '', /application\/json/);
+    const wrong = await send(port, '/key', { apikey: 'nope' });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(JSON.parse(wrong.body), { message: 'Invalid authentication credentials' });
+    assert.equal(upstream.received.length, before);
+  });
+
+  it('proxies a request with a valid key and names the consumer to the service', async () => {
+    const r = await send(port, '/key/x?apikey=alice-key');
+    assert.equal(r.status, 200);
+    const seen = upstream.received.at(-1)!;
+    assert.equal(seen.headers['x-consumer-id'], ids.alice);
+    assert.equal(seen.headers['x-consumer-username'], 'alice');
+    assert.equal(seen.headers['x-consumer-custom-id'], 'alice-1');
+    assert.ok(seen.headers['x-credential-identifier']);
+    assert.equal(seen.url, '/x?apikey=alice-key');
+  });
+
+  it('hides the key from the service with hide_credentials', async () => {
+    const query = await send(port, '/hidden/x?apikey=alice-key&keep=1');
+    assert.equal(query.status, 200);
+    assert.equal(upstream.received.at(-1)!.url, '/x?keep=1');
+    const header = await send(port, '/hidden/x', { apikey: 'alice-key' });
+    assert.equal(header.status, 200);
+    assert.equal(upstream.received.at(-1)!.headers.apikey, undefined);
+  });
+
+  it('authenticates basic-auth against the stored hash', async () => {
+    const basic = (p: string) => ({ authorization: `Basic ${Buffer.from(`alice:${p}`).toString('base64')}` });
+    const none = await send(port, '/basic');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Basic realm="service"');
+    assert.equal((await send(port, '/basic', basic('wrong'))).status, 401);
+    const ok = await send(port, '/basic', basic('open-sesame'));
+    assert.equal(ok.status, 200);
+    assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'alice');
+  });
+
+  it('lets acl allow and deny by group after key-auth', async () => {
+    const allowed = await send(port, '/admins', { apikey: 'alice-key' });
+    assert.equal(allowed.status, 200);
+    assert.equal(upstream.received.at(-1)!.headers['x-consumer-groups'], 'admin');
+    const denied = await send(port, '/ops', { apikey: 'alice-key' });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(JSON.parse(denied.body), { message: 'You cannot consume this service' });
+  });
+
+  it('refuses a WebSocket handshake on a route with plugins rather than skip authentication', async () => {
+    const before = upstream.received.length;
+    const answer = await rawRequest(
+      port,
+      'GET /key HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    assert.deepEqual(statuses(answer), [501]);
+    assert.equal(upstream.received.length, before);
+  });
+
+  it('accepts a valid HS256 jwt and refuses an expired one or a bad signature', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    const valid = await send(
+      port,
+      '/jwt',
+      bearer(hs256({ iss: 'alice-iss', exp: now + 60 }, 'alice-secret')),
+    );
+    assert.equal(valid.status, 200);
+    assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'alice');
+    const expired = await send(
+      port,
+      '/jwt',
+      bearer(hs256({ iss: 'alice-iss', exp: now - 60 }, 'alice-secret')),
+    );
+    assert.deepEqual([expired.status, JSON.parse(expired.body)], [401, { exp: 'token expired' }]);
+    const forged = await send(port, '/jwt', bearer(hs256({ iss: 'alice-iss', exp: now + 60 }, 'guess')));
+    assert.deepEqual([forged.status, JSON.parse(forged.body)], [401, { message: 'Invalid signature' }]);
+  });
+});
+
+describe('plugins on the Admin API of turnpike start', () => {
+  it('accepts key-auth on a service and refuses an unknown plugin with Kong message', async () => {
+    const [admin, proxyPort, status] = [await freePort(), await freePort(), await freePort()];
+    await using _node = await startTurnpike({
+      env: {
+        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      },
+    });
+    const adminUrl = `http://127.0.0.1:${admin}`;
+    const root = await http('GET', `${adminUrl}/`);
+    const available = (root.body as { plugins: { available_on_server: Record<string, unknown> } }).plugins
+      .available_on_server;
+    assert.ok('key-auth' in available && 'jwt' in available, JSON.stringify(available));
+    assert.equal(
+      (await http('POST', `${adminUrl}/services`, { name: 's', url: 'http://127.0.0.1:9' })).status,
+      201,
+    );
+    const created = await http('POST', `${adminUrl}/services/s/plugins`, { name: 'key-auth' });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual((created.body as { config: { key_names: string[] } }).config.key_names, ['apikey']);
+    const unknown = await http('POST', `${adminUrl}/services/s/plugins`, { name: 'no-such-plugin' });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual((unknown.body as { fields: unknown }).fields, {
+      name: "plugin 'no-such-plugin' not enabled; add it to the 'plugins' configuration property",
+    });
+  });
+});
