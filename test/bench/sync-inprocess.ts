@@ -1,0 +1,356 @@
+/**
+ * The in-process figures of the config sync benchmark: bytes on the wire (figure 2) and the
+ * data plane's apply path (figure 3), on configurations built from real stored rows.
+ * Each measured step is the one the data plane runs: decodeSnapshotPayload + hashConfig +
+ * compileRuntime + swap for a snapshot (sync/client.ts onSnapshot, node.ts apply), and
+ * changeFromWire + applyDelta + compileRuntime + swap for a delta.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deserialize, serialize } from 'node:v8';
+import { runtimeConfigOf } from '@turnpike/data-plane/node';
+import { compileRuntime, RuntimeHolder, startProxy, UpstreamPools } from '@turnpike/data-plane/proxy';
+import { writeCacheFile } from '@turnpike/data-plane/sync';
+import { ControlPlaneMessage } from '@turnpike/proto';
+import { createLogger } from '@turnpike/shared';
+import {
+  applyDelta,
+  type ConfigChange,
+  type ConfigContent,
+  changeFromWire,
+  changeToWire,
+  decodeSnapshotPayload,
+  encodeSnapshotPayload,
+  hashConfig,
+} from '@turnpike/shared/sync';
+import { Client } from 'undici';
+import { startEchoUpstream } from '../helpers/upstream.ts';
+import { type Budget, bytes, describe, distribution, median, ms, type Report } from './sync-report.ts';
+
+/** One service and one route as the control plane stores and syncs them. */
+export interface EntityTemplates {
+  readonly service: Record<string, unknown>;
+  readonly route: Record<string, unknown>;
+}
+
+/** gRPC frames each message with 1 byte of compression flag and 4 of length. */
+const GRPC_MESSAGE_PREFIX = 5;
+
+export function templateRoute(t: EntityTemplates, i: number): Record<string, unknown> {
+  return { ...t.route, id: randomUUID(), name: `r-${i}`, paths: [`/bg/${i}`] };
+}
+
+/** One service and `routes` routes shaped like the stored ones, each with its own id, name and path. */
+export function syntheticConfig(t: EntityTemplates, routes: number): ConfigContent {
+  const byId = new Map<string, unknown>();
+  for (let i = 0; i < routes; i++) {
+    const route = templateRoute(t, i);
+    byId.set(route.id as string, route);
+  }
+  return new Map([
+    ['services', new Map([[t.service.id as string, t.service]])],
+    ['routes', byId],
+  ]);
+}
+
+/** The Delta message the control plane sends for one change, as bytes on the stream. */
+export function deltaMessageSize(change: ConfigChange, fromVersion: number, hash: string): number {
+  const message = ControlPlaneMessage.encode({
+    kind: {
+      $case: 'delta',
+      value: { fromVersion, version: fromVersion + 1, hash, changes: [changeToWire(change)] },
+    },
+  }).finish();
+  return message.length + GRPC_MESSAGE_PREFIX;
+}
+
+/** Figure 2: one-route change on the wire, and snapshot sizes by route count. */
+export function wireFigures(
+  report: Report,
+  t: EntityTemplates,
+  sizes: readonly number[],
+  realDelta: { change: ConfigChange; version: number; hash: string },
+): void {
+  const delta = deltaMessageSize(realDelta.change, realDelta.version - 1, realDelta.hash);
+  report.add(
+    'one-route change on the wire (Delta, 10k routes)',
+    bytes(delta),
+    '≤ 2 KB, whatever the total size',
+    delta <= 2048,
+  );
+  for (const n of sizes) {
+    const config = syntheticConfig(t, n);
+    const encoded = encodeSnapshotPayload(config, { maxPayload: Number.MAX_SAFE_INTEGER });
+    const perEntity = encoded.payload.length / (n + 1);
+    report.add(
+      `snapshot, ${n.toLocaleString('en')} routes (zstd)`,
+      `${bytes(encoded.payload.length)} (${perEntity.toFixed(0)} B/entity; JSON ${bytes(encoded.uncompressedSize)})`,
+      '≤ 150 B per entity compressed',
+      perEntity <= 150,
+    );
+  }
+}
+
+const SNAPSHOT_TARGET_MS: Readonly<Record<number, number>> = { 10000: 300, 50000: 1_500 };
+
+/** Figure 3a: a whole snapshot decoded, hashed, compiled and swapped in, by route count. */
+export async function snapshotApplyFigures(
+  report: Report,
+  t: EntityTemplates,
+  sizes: readonly number[],
+  runs: number,
+): Promise<void> {
+  const pools = new UpstreamPools();
+  const holder = new RuntimeHolder(
+    compileRuntime({ version: 0, services: [], routes: [] }, { dispatchers: pools }),
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'turnpike-sync-bench-'));
+  try {
+    for (const n of sizes) {
+      const encoded = encodeSnapshotPayload(syntheticConfig(t, n), { maxPayload: Number.MAX_SAFE_INTEGER });
+      const steps = {
+        decode: [] as number[],
+        hash: [] as number[],
+        compile: [] as number[],
+        total: [] as number[],
+      };
+      const cacheWrites: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const t0 = performance.now();
+        const config = decodeSnapshotPayload(encoded, { maxPayload: Number.MAX_SAFE_INTEGER });
+        const t1 = performance.now();
+        const hash = hashConfig(config);
+        const t2 = performance.now();
+        holder.swap(compileRuntime(runtimeConfigOf({ version: run + 1, config }), { dispatchers: pools }));
+        const t3 = performance.now();
+        steps.decode.push(t1 - t0);
+        steps.hash.push(t2 - t1);
+        steps.compile.push(t3 - t2);
+        steps.total.push(t3 - t0);
+        // On the Ack path too: the data plane persists before it acknowledges.
+        const w0 = performance.now();
+        await writeCacheFile(join(dir, 'config.cache'), { version: run + 1, hash, config });
+        cacheWrites.push(performance.now() - w0);
+      }
+      const target = SNAPSHOT_TARGET_MS[n];
+      const total = median(steps.total);
+      report.add(
+        `snapshot apply, ${n.toLocaleString('en')} routes (median of ${runs})`,
+        `${ms(total)} = decode ${ms(median(steps.decode))} + hash ${ms(median(steps.hash))} + compile ${ms(median(steps.compile))}`,
+        target === undefined ? '' : `≤ ${ms(target)}`,
+        target === undefined ? undefined : total <= target,
+      );
+      report.add(
+        `  then cache file write before the Ack, ${n.toLocaleString('en')} routes`,
+        ms(median(cacheWrites)),
+        '',
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await pools.close();
+  }
+}
+
+interface DeltaRun {
+  total: number;
+  delta: number;
+  compile: number;
+}
+
+/** One route added the way the data plane does it; returns the new state and the step times. */
+function applyOneRoute(
+  state: { config: ConfigContent; hash: string; version: number },
+  t: EntityTemplates,
+  i: number,
+  pools: UpstreamPools,
+  holder: RuntimeHolder,
+): DeltaRun {
+  const route = templateRoute(t, i);
+  const wire = changeToWire({ entity: 'routes', id: route.id as string, op: 'upsert', value: route });
+  const t0 = performance.now();
+  const next = applyDelta(state.config, state.hash, [changeFromWire(wire)]);
+  const t1 = performance.now();
+  state.version += 1;
+  holder.swap(
+    compileRuntime(runtimeConfigOf({ version: state.version, config: next.config }), { dispatchers: pools }),
+  );
+  const t2 = performance.now();
+  state.config = next.config;
+  state.hash = next.hash;
+  return { total: t2 - t0, delta: t1 - t0, compile: t2 - t1 };
+}
+
+/**
+ * What a data plane with proxy workers adds to every apply, delta or not: the main process sends
+ * each worker the whole config over the IPC channel (serialization 'advanced', i.e. v8's
+ * structured clone), which the worker then compiles.
+ */
+function structuredCloneMs(config: ConfigContent): number {
+  const runs: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    deserialize(serialize({ type: 'apply', seq: run, config: { version: 1, hash: '', config } }));
+    runs.push(performance.now() - t0);
+  }
+  return median(runs);
+}
+
+/** Figure 3b: one-route delta apply (applyDelta + compile + swap) on a config of each size. */
+export async function deltaApplyFigures(
+  report: Report,
+  t: EntityTemplates,
+  sizes: readonly number[],
+  runs: number,
+  budget: Budget,
+): Promise<void> {
+  const pools = new UpstreamPools();
+  const holder = new RuntimeHolder(
+    compileRuntime({ version: 0, services: [], routes: [] }, { dispatchers: pools }),
+  );
+  try {
+    for (const n of sizes) {
+      const config = syntheticConfig(t, n);
+      const state = { config, hash: hashConfig(config), version: 1 };
+      holder.swap(compileRuntime(runtimeConfigOf(state), { dispatchers: pools }));
+      const samples: DeltaRun[] = [];
+      for (let run = 0; run < runs && !budget.exhausted(); run++) {
+        samples.push(applyOneRoute(state, t, n + run, pools, holder));
+      }
+      const total = distribution(samples.map((s) => s.total));
+      const clone = structuredCloneMs(state.config);
+      report.add(
+        `one-route delta apply, ${n.toLocaleString('en')} routes`,
+        `${describe(total)}; median applyDelta ${ms(median(samples.map((s) => s.delta)))} + compile ${ms(median(samples.map((s) => s.compile)))}`,
+        n === 50_000 ? 'p99 ≤ 5 ms' : '',
+        n === 50_000 ? total.p99 <= 5 : undefined,
+      );
+      report.add(
+        `  plus, per proxy worker: the whole config over IPC, ${n.toLocaleString('en')} routes`,
+        `${ms(clone)} (structured clone: serialize + deserialize, median of 3)`,
+        '',
+      );
+    }
+  } finally {
+    await pools.close();
+  }
+}
+
+/**
+ * The longest gap between the ticks of a 1 ms interval timer, minus the interval: how long the
+ * event loop could not run anything (a request included). A timer of our own rather than
+ * monitorEventLoopDelay, whose reset() drops the first sample after it — the one that holds a
+ * stall right after the reset.
+ */
+class StallMeter {
+  #last = performance.now();
+  #max = 0;
+  readonly #timer = setInterval(() => {
+    const now = performance.now();
+    this.#max = Math.max(this.#max, now - this.#last - 1);
+    this.#last = now;
+  }, 1);
+
+  /** The longest stall since the previous call. */
+  take(): number {
+    const max = Math.max(this.#max, performance.now() - this.#last - 1);
+    this.#max = 0;
+    return max;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/**
+ * Figure 3c: the longest event-loop stall while a proxy in this process serves a steady stream
+ * of requests and one-route deltas are applied, next to the same window without a delta.
+ */
+export async function stallFigure(
+  report: Report,
+  t: EntityTemplates,
+  routes: number,
+  deltas: number,
+): Promise<void> {
+  await using upstream = await startEchoUpstream('stall');
+  const service: Record<string, unknown> = {
+    ...t.service,
+    protocol: 'http',
+    host: '127.0.0.1',
+    port: upstream.port,
+    path: null,
+  };
+  const templates = { service, route: { ...t.route, service: { id: service.id } } };
+  const config = syntheticConfig(templates, routes);
+  const state = { config, hash: hashConfig(config), version: 1 };
+  const pools = new UpstreamPools();
+  const holder = new RuntimeHolder(compileRuntime(runtimeConfigOf(state), { dispatchers: pools }));
+  const proxy = await startProxy({
+    listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
+    holder,
+    log: createLogger({ level: 'silent' }),
+  });
+  const paths = [...(config.get('routes')?.values() ?? [])]
+    .slice(0, 100)
+    .map((r) => (r as { paths: string[] }).paths[0]);
+  let serving = true;
+  let served = 0;
+  /** The slowest request since the last read, as the clients saw it. */
+  let slowest = 0;
+  const takeSlowest = () => {
+    const value = slowest;
+    slowest = 0;
+    return value;
+  };
+  const clients = Array.from({ length: 4 }, () => new Client(`http://127.0.0.1:${proxy.ports[0]}`));
+  const loops = clients.map(async (client, k) => {
+    for (let i = k; serving; i++) {
+      const t0 = performance.now();
+      const { body } = await client.request({ method: 'GET', path: `${paths[i % paths.length]}/x` });
+      await body.dump();
+      slowest = Math.max(slowest, performance.now() - t0);
+      served++;
+    }
+  });
+  const meter = new StallMeter();
+  try {
+    await sleep(300); // warm the connections and the router's match cache
+    const windowMs = 200;
+    meter.take();
+    takeSlowest();
+    await sleep(windowMs);
+    const baseline = meter.take();
+    const baselineSlowest = takeSlowest();
+    const stalls: number[] = [];
+    const slowestDuring: number[] = [];
+    const applies: number[] = [];
+    for (let d = 0; d < deltas; d++) {
+      meter.take();
+      takeSlowest();
+      applies.push(applyOneRoute(state, templates, routes + d, pools, holder).total);
+      await sleep(windowMs);
+      stalls.push(meter.take());
+      slowestDuring.push(takeSlowest());
+    }
+    const worst = Math.max(...stalls);
+    report.add(
+      `event-loop stall during a one-route delta, ${routes.toLocaleString('en')} routes`,
+      `max ${ms(worst)} over ${deltas} deltas (apply median ${ms(median(applies))}), slowest request ${ms(Math.max(...slowestDuring))}; ` +
+        `windows without a delta: stall ${ms(baseline)}, slowest request ${ms(baselineSlowest)}; ${served} requests`,
+      'no request stalled > 1 ms',
+      worst <= 1,
+    );
+  } finally {
+    meter.stop();
+    serving = false;
+    await Promise.allSettled(loops);
+    await Promise.all(clients.map((c) => c.close()));
+    await proxy.stop('now', Date.now());
+    await pools.close();
+  }
+}
