@@ -159,13 +159,12 @@ describe('docker-compose.yml', () => {
   test('the migrations run after PostgreSQL is healthy and finish before the control plane starts', () => {
     const order = startOrder(compose);
     const at = (name: string) => order.indexOf(name);
-    assert.ok(at('postgres') < at('migrations-bootstrap'));
-    assert.ok(at('migrations-bootstrap') < at('migrations'));
+    assert.ok(at('postgres') < at('migrations'));
     assert.ok(at('migrations') < at('control-plane'));
     assert.ok(at('control-plane') < at('data-plane'));
     assert.equal(order.includes('gen-cert'), false, 'a setup step, not started by up');
     const deps = (name: string) => dependenciesOf(compose.services[name] ?? {});
-    assert.equal(deps('migrations-bootstrap').get('postgres'), 'service_healthy');
+    assert.equal(deps('migrations').get('postgres'), 'service_healthy');
     assert.equal(deps('control-plane').get('migrations'), 'service_completed_successfully');
     assert.deepEqual(commandOf('migrations', compose.services.migrations ?? {}), ['migrations', 'up', '-y']);
     assert.ok(compose.services.postgres?.healthcheck?.test?.includes('pg_isready'));

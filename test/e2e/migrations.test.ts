@@ -46,6 +46,16 @@ describe('turnpike migrations against PostgreSQL', () => {
     assert.equal((await runTurnpike(['migrations', 'list'], env)).code, 3);
   });
 
+  test('up -e -y on a new database bootstraps it, so one job serves installs and upgrades', async () => {
+    const env = { TURNPIKE_DSN: await pg.newDatabase() };
+    const first = await runTurnpike(['migrations', 'up', '-e', '-y'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Bootstrapping database/);
+    const second = await runTurnpike(['migrations', 'up', '-e', '-y'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /Database is already up-to-date/);
+  });
+
   test('-e insists on the DSN coming from the environment', async () => {
     const result = await runTurnpike(['migrations', 'list', '-e']);
     assert.equal(result.code, 1);

@@ -205,7 +205,11 @@ export async function bootstrap(
   });
 }
 
-/** `migrations up`: run the new migrations' up steps; refuses while teardowns are pending. */
+/**
+ * `migrations up`: run the new migrations' up steps; refuses while teardowns are pending. On a
+ * database never bootstrapped it bootstraps, as Ory Kratos's `migrate sql` does (Kong refuses
+ * instead), so one `migrations up -e -y` job serves a new install and an upgrade alike.
+ */
 export async function up(
   db: Datastore,
   log: Logger,
@@ -214,7 +218,7 @@ export async function up(
   const sets = options.sets ?? MIGRATION_SETS;
   const { messages, say } = reporter(log, 'up');
   const before = await loadSchemaState(db, sets);
-  if (before.needsBootstrap) throw new MigrationsError(`Cannot run migrations: ${NEEDS_BOOTSTRAP_MSG}`);
+  if (before.needsBootstrap) return bootstrap(db, log, options);
   return withMigrationsLock(db, options, async (session) => {
     const state = await loadSchemaState(session, sets);
     if (state.pendingMigrations.length > 0) {
