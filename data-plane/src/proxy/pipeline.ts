@@ -14,6 +14,7 @@ import type { PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index
 import { BodyLimit } from './body-limit.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
+import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
 import {
   sendHttpsRedirect,
   sendKongError,
@@ -32,17 +33,6 @@ const SLASH = 47;
 export interface ListenerInfo {
   readonly https: boolean;
   readonly port: number;
-}
-
-/** nginx's $host: the Host header without its port, lowercase. */
-function hostName(host: string | undefined, fallback: string): string {
-  if (host === undefined || host === '') return fallback;
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const end = host.indexOf(']');
-    return (end === -1 ? host : host.slice(0, end + 1)).toLowerCase();
-  }
-  const colon = host.indexOf(':');
-  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
 export class ProxyPipeline {
@@ -134,26 +124,16 @@ export class ProxyPipeline {
       return;
     }
 
-    const headers = scanned.forward;
-    const hostIndex = headers.length + 1;
-    headers.push('Host', found.upstreamHost ?? found.service!.host);
     const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
-    headers.push(
-      'X-Forwarded-For',
-      scanned.forwardedFor === undefined ? client : `${scanned.forwardedFor}, ${peer.address}`,
-      'X-Forwarded-Proto',
-      forwardedProto,
-      'X-Forwarded-Host',
-      forwardedHost,
-      'X-Forwarded-Port',
-      (trusted ? scanned.forwardedPort : undefined) ?? this.#port,
-      'X-Forwarded-Path',
-      (trusted ? scanned.forwardedPath : undefined) ?? path,
-    );
-    const prefix =
-      (trusted ? scanned.forwardedPrefix : undefined) ?? (found.prefix === '/' ? undefined : found.prefix);
-    if (prefix !== undefined) headers.push('X-Forwarded-Prefix', prefix);
-    headers.push('X-Real-IP', client);
+    const hostIndex = appendForwardedHeaders(scanned, found, {
+      peer,
+      client,
+      proto: forwardedProto,
+      host: forwardedHost,
+      port: this.#port,
+      path,
+    });
+    const headers = scanned.forward;
 
     const body = this.#body(req, scanned);
     const chain = runtime.chains.get(found.route.id);

@@ -17,6 +17,7 @@ import type { RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { clientHeaders } from './forward.ts';
+import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
 import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
 import type { ListenerInfo } from './pipeline.ts';
 import { RequestHeaderScanner } from './request-headers.ts';
@@ -34,16 +35,6 @@ const CLIENT_GONE = new Error('client connection closed');
 function answerAndClose(socket: Duplex, response: string): void {
   if (socket.writable) socket.end(response);
   else socket.destroy();
-}
-
-function hostName(host: string | undefined, fallback: string): string {
-  if (host === undefined || host === '') return fallback;
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const end = host.indexOf(']');
-    return (end === -1 ? host : host.slice(0, end + 1)).toLowerCase();
-  }
-  const colon = host.indexOf(':');
-  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
 /** The head of a response written on the raw socket: status line and `name: value` lines. */
@@ -146,26 +137,18 @@ export class WebSocketProxy {
     // The plugin chain does not run on upgrades yet: refuse rather than let a handshake skip auth.
     if (runtime.chains.has(found.route.id)) return rawKongError(501, flags, PLUGINS_ON_UPGRADE_BODY);
 
-    const headers = scanned.forward;
-    const hostIndex = headers.length + 1;
-    headers.push('Host', found.upstreamHost ?? found.service!.host);
     const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
-    headers.push(
-      'X-Forwarded-For',
-      scanned.forwardedFor === undefined ? client : `${scanned.forwardedFor}, ${peer.address}`,
-      'X-Forwarded-Proto',
-      forwardedProto,
-      'X-Forwarded-Host',
-      (trusted ? scanned.forwardedHost : undefined) ?? hostName(scanned.host, req.socket.localAddress ?? ''),
-      'X-Forwarded-Port',
-      (trusted ? scanned.forwardedPort : undefined) ?? this.#port,
-      'X-Forwarded-Path',
-      (trusted ? scanned.forwardedPath : undefined) ?? path,
-    );
-    const prefix =
-      (trusted ? scanned.forwardedPrefix : undefined) ?? (found.prefix === '/' ? undefined : found.prefix);
-    if (prefix !== undefined) headers.push('X-Forwarded-Prefix', prefix);
-    headers.push('X-Real-IP', client);
+    const hostIndex = appendForwardedHeaders(scanned, found, {
+      peer,
+      client,
+      proto: forwardedProto,
+      host:
+        (trusted ? scanned.forwardedHost : undefined) ??
+        hostName(scanned.host, req.socket.localAddress ?? ''),
+      port: this.#port,
+      path,
+    });
+    const headers = scanned.forward;
 
     const target = query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query);
     // A service on an Upstream: the target (and Host) is picked per attempt, as for plain requests.
