@@ -106,6 +106,39 @@ describe('the Admin API of a control plane process on PostgreSQL', () => {
   });
 });
 
+describe('the Admin API over TLS', () => {
+  test('an ssl entry in admin_listen serves the Admin API over HTTPS with a generated certificate', async () => {
+    const [plain, secure] = [await freePort(), await freePort()];
+    await using node = await startControlPlaneNode(await pg.newDatabase(), certs, {
+      env: { TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${plain}, 127.0.0.1:${secure} ssl` },
+    });
+    const { request } = await import('node:https');
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: secure, path: '/', rejectUnauthorized: false },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal((JSON.parse(body) as { tagline: string }).tagline, 'Welcome to turnpike');
+    assert.equal(
+      (await http('GET', `http://127.0.0.1:${plain}/status`)).status,
+      200,
+      'the plain listener too',
+    );
+    assert.equal(node.child.exitCode, null);
+  });
+});
+
 describe('the Admin API off loopback', () => {
   test('start refuses a non-loopback admin listener without a token, naming the keys', async () => {
     const result = await runTurnpike(['start'], {

@@ -63,6 +63,16 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
         (list) => list.length === 2 && list.every((d) => d.sync_status === 'normal' && d.config_version > 0),
       );
       assert.equal(new Set(listed.map((d) => d.config_hash)).size, 1, 'both hold the same configuration');
+      const metrics = (await http('GET', `${cp.statusUrl}/metrics`)).text;
+      assert.match(metrics, /^turnpike_cluster_data_planes_connected 2$/m);
+      assert.match(metrics, /^turnpike_cluster_config_nacks_total 0$/m);
+      for (const dp of listed) {
+        assert.match(
+          metrics,
+          new RegExp(`^turnpike_cluster_data_plane_lag_versions\\{node_id="${dp.id}"\\} 0$`, 'm'),
+        );
+      }
+      assert.match(metrics, /^turnpike_cluster_config_apply_duration_seconds_count [1-9]/m);
 
       // The control plane dies: the data planes keep serving their last configuration.
       cp.child.kill('SIGKILL');

@@ -8,6 +8,12 @@ export interface SyncMetrics {
   nacked(): void;
   /** Seconds from sending a version to its Ack. */
   pushDuration(seconds: number): void;
+  /** What a data plane reported for compiling and swapping a version (its Ack's apply_ms). */
+  applyDuration(seconds: number): void;
+  /** How many versions a data plane is behind the latest, after its Ack. */
+  lag(nodeId: string, versions: number): void;
+  /** A data plane is gone: its lag series ends. */
+  forget(nodeId: string): void;
 }
 
 const noop = () => {};
@@ -18,6 +24,9 @@ export const NO_METRICS: SyncMetrics = {
   pushed: noop,
   nacked: noop,
   pushDuration: noop,
+  applyDuration: noop,
+  lag: noop,
+  forget: noop,
 };
 
 export function syncMetrics(registry: Registry | undefined): SyncMetrics {
@@ -50,8 +59,23 @@ export function syncMetrics(registry: Registry | undefined): SyncMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
+  const apply = new Histogram({
+    name: 'turnpike_cluster_config_apply_duration_seconds',
+    help: 'Time data planes took to compile and swap in a configuration, as they report it',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const lag = new Gauge({
+    name: 'turnpike_cluster_data_plane_lag_versions',
+    help: 'Configuration versions a data plane is behind the latest',
+    labelNames: ['node_id'],
+    registers,
+  });
   return {
     configVersion: (v) => version.set(v),
+    applyDuration: (s) => apply.observe(s),
+    lag: (nodeId, versions) => lag.set({ node_id: nodeId }, versions),
+    forget: (nodeId) => lag.remove({ node_id: nodeId }),
     connected: (n) => connected.set(n),
     pushed: (kind) => pushes.inc({ kind }),
     nacked: () => nacks.inc(),

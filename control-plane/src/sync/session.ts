@@ -90,6 +90,7 @@ export class DataPlaneSession {
     switch (kind?.$case) {
       case 'ack':
         this.#ack(kind.value.version, kind.value.hash, seen);
+        this.#ctx.metrics.applyDuration(kind.value.applyMs / 1000);
         break;
       case 'nack':
         this.#nack(kind.value.version, [kind.value.error, ...kind.value.details].join('\n'), seen);
@@ -128,6 +129,7 @@ export class DataPlaneSession {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#nodeId === undefined) return;
+    this.#ctx.metrics.forget(this.#nodeId);
     const fields: Partial<DataPlaneRecord> = { connected: false };
     if (!this.#refused) fields.sync_status = 'offline';
     this.#update(fields);
@@ -205,6 +207,9 @@ export class DataPlaneSession {
     this.#inFlight = undefined;
     this.#held = { version, hash };
     this.#ctx.metrics.pushDuration((performance.now() - sent.sentAt) / 1000);
+    if (this.#nodeId !== undefined) {
+      this.#ctx.metrics.lag(this.#nodeId, Math.max(0, this.#ctx.source.latest().version - version));
+    }
     const drifted = hash !== sent.hash;
     if (drifted) {
       // The data plane computed another hash: resending this version would drift again, so
