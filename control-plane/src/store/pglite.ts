@@ -4,6 +4,7 @@ import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { DatabaseError } from '@turnpike/shared';
 import { toDatabaseError } from './errors.ts';
 import { Mutex } from './mutex.ts';
+import { createMemoryPglite } from './pglite-template.ts';
 import type { Datastore, Queryable, QueryResult, Session } from './types.ts';
 
 /** Without parameters, several statements may run at once, as pg's simple query protocol allows. */
@@ -53,7 +54,7 @@ export async function openPglite(dir: string | undefined): Promise<Datastore> {
   }
   let db: PGlite;
   try {
-    db = folder === undefined ? await PGlite.create() : await PGlite.create(folder);
+    db = folder === undefined ? await createMemoryPglite() : await PGlite.create(folder);
   } catch (err) {
     if (folder !== undefined) openDirs.delete(folder);
     throw fail(err, `could not open the embedded database${folder === undefined ? '' : ` in ${folder}`}`);
