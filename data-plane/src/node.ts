@@ -1,7 +1,8 @@
 /**
  * A data plane, wired: the main process holds the one sync stream and the cache file, and forks
  * `worker_processes` proxy workers (node:cluster) that share the listeners. Every configuration
- * is sent to every worker; it is Acked when all of them swapped, Nacked (all kept on the previous
+ * (as a delta when the worker holds the version it builds on) is sent to every worker; it is
+ * Acked when all of them swapped, Nacked (all kept on the previous
  * version) when one refused. The data plane never touches a database.
  */
 import { availableParallelism } from 'node:os';
@@ -102,8 +103,9 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     plugins: [...(options.plugins ?? [])],
     cacheFile: join(config.prefix, CONFIG_CACHE_FILE),
     log,
-    // Resolves when every worker swapped; a throw (one refused) becomes the Nack.
-    apply: (next) => pool.apply(next),
+    // Resolves when every worker swapped; a throw (one refused) becomes the Nack. Workers on the
+    // previous version get the delta only; the others the whole configuration.
+    apply: (next, delta) => pool.apply(next, delta),
     maxPayload: config.cluster_max_payload,
     onEvent: first.onEvent,
   });

@@ -24,7 +24,7 @@ export const SERVICE_DEFAULTS = {
   retries: 5,
 } as const;
 
-const PROXIED_PROTOCOLS = new Set(['http', 'https']);
+export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https']);
 
 export interface CompileRuntimeOptions {
   readonly dispatchers: DispatcherSource;
@@ -49,7 +49,7 @@ function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
-function compileService(
+export function compileService(
   service: ProxyServiceConfig,
   dispatchers: DispatcherSource,
   upstream: UpstreamBalancer | undefined,
@@ -72,7 +72,7 @@ function compileService(
 const NO_UPSTREAMS: ReadonlyMap<string, UpstreamBalancer> = new Map();
 
 /** The version's balancers; the registry carries health and DNS over from the previous version. */
-function compileUpstreams(
+export function compileUpstreams(
   config: RuntimeConfig,
   balancers: BalancerSource | undefined,
   problems: RouterProblem[],

@@ -10,6 +10,7 @@ export {
 } from './certificates.ts';
 export { type CompileRuntimeOptions, compileRuntime, SERVICE_DEFAULTS } from './compile.ts';
 export { RuntimeHolder } from './holder.ts';
+export { type EntityChange, patchRuntime, type RuntimeUpdate } from './patch.ts';
 export {
   type ChainExit,
   type ChainRequest,

@@ -3,8 +3,14 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { configFromEntities, hashConfig } from '@turnpike/shared/sync';
-import { CacheFileError, readCacheFile, writeCacheFile } from './cache-file.ts';
+import { zstdDecompressSync } from 'node:zlib';
+import {
+  configFromEntities,
+  encodeSnapshotPayload,
+  hashConfig,
+  PayloadEncoding,
+} from '@turnpike/shared/sync';
+import { CacheFileError, encodeCachePayload, readCacheFile, writeCacheFile } from './cache-file.ts';
 
 let dir: string;
 before(async () => {
@@ -66,5 +72,21 @@ describe('config cache file', () => {
     await assert.rejects(readCacheFile(path), CacheFileError);
     await writeFile(path, 'hello\nworld');
     await assert.rejects(readCacheFile(path), /header line is not JSON/);
+  });
+
+  it('encodes the same JSON as the wire payload, whatever the number of slices', async () => {
+    for (const routes of [0, 1, 499, 500, 501, 1000, 1203]) {
+      const content = configFromEntities({
+        services: [{ id: 's1', host: 'a' }],
+        routes: Array.from({ length: routes }, (_, i) => ({ id: `r${i}`, paths: [`/p${i}`] })),
+        ...(routes === 0 ? { plugins: [] } : {}),
+      });
+      const wire = encodeSnapshotPayload(content, { maxPayload: Number.MAX_SAFE_INTEGER });
+      const cached = await encodeCachePayload(content);
+      const text = (e: typeof wire) =>
+        (e.encoding === PayloadEncoding.zstd ? zstdDecompressSync(e.payload) : e.payload).toString();
+      assert.equal(cached.encoding, wire.encoding, `${routes} routes`);
+      assert.equal(text(cached), text(wire), `${routes} routes`);
+    }
   });
 });

@@ -10,6 +10,7 @@ import type { Logger } from '@turnpike/shared';
 import { type ClusterChannelOptions, channelCredentials, channelOptions } from '@turnpike/shared/cluster';
 import {
   applyDelta,
+  type ConfigDelta,
   changeFromWire,
   DEFAULT_MAX_PAYLOAD,
   decodeSnapshotPayload,
@@ -17,7 +18,8 @@ import {
   type VersionedConfig,
 } from '@turnpike/shared/sync';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
-import { readCacheFile, writeCacheFile } from './cache-file.ts';
+import { readCacheFile } from './cache-file.ts';
+import { CacheWriter } from './cache-writer.ts';
 
 export interface SyncClientOptions {
   /** `cluster_control_plane`: host:port. */
@@ -29,11 +31,17 @@ export interface SyncClientOptions {
   plugins: { name: string; version: string }[];
   /** `cluster_dp_labels`, as `key:value`. */
   labels?: string[];
-  /** Where the last applied config is kept; loaded at start. */
+  /** Where the last applied config is kept; loaded at start, written after the Ack. */
   cacheFile: string;
+  /** The shortest time between two cache file writes (a burst of versions is written once); default 1 s. */
+  cacheWriteIntervalMs?: number;
   log: Logger;
-  /** Validates, compiles and swaps in a config; a throw is sent to the control plane as a Nack. */
-  apply: (next: VersionedConfig) => void | Promise<void>;
+  /**
+   * Validates, compiles and swaps in a config; a throw is sent to the control plane as a Nack.
+   * `delta` is set when `next` was built from the config last applied by a Delta: what changed,
+   * so that the work can be proportional to the change.
+   */
+  apply: (next: VersionedConfig, delta?: ConfigDelta) => void | Promise<void>;
   backoff?: Partial<BackoffOptions>;
   heartbeatIntervalMs?: number;
   /** `cluster_max_payload`. */
@@ -48,6 +56,7 @@ export type SyncClientEvent =
   | { type: 'cache-loaded'; version: number; hash: string }
   | { type: 'received'; kind: 'snapshot' | 'delta'; version: number; fromVersion?: number }
   | { type: 'applied'; kind: 'snapshot' | 'delta' | 'cache'; version: number; hash: string }
+  | { type: 'cache-written'; version: number }
   | { type: 'rejected'; kind: 'snapshot' | 'delta'; version: number; error: string }
   | { type: 'refused'; syncStatus: string; message: string };
 
@@ -83,6 +92,12 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
   let stream: SyncStream | undefined;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  const cache = new CacheWriter({
+    path: options.cacheFile,
+    log,
+    ...(options.cacheWriteIntervalMs === undefined ? {} : { intervalMs: options.cacheWriteIntervalMs }),
+    onWritten: (version) => emit({ type: 'cache-written', version }),
+  });
 
   try {
     const cached = await readCacheFile(options.cacheFile);
@@ -246,10 +261,18 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
     kind: { $case: 'nack', value: { version, error, details: [] } },
   });
 
-  /** Swaps in `next`, persists it, and answers with Ack — or Nack when apply throws. */
-  const commit = async (next: VersionedConfig, kind: 'snapshot' | 'delta', startedAt: number) => {
+  /**
+   * Swaps in `next` and answers with Ack — or Nack when apply throws. The cache file is written
+   * afterwards, off the Ack's path (CacheWriter says what a crash in between costs).
+   */
+  const commit = async (
+    next: VersionedConfig,
+    kind: 'snapshot' | 'delta',
+    startedAt: number,
+    delta?: ConfigDelta,
+  ) => {
     try {
-      await options.apply(next);
+      await (delta === undefined ? options.apply(next) : options.apply(next, delta));
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       log.error({ version: next.version, kind, error: text }, 'configuration rejected; keeping the old one');
@@ -257,12 +280,7 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       return nack(next.version, text);
     }
     current = next;
-    try {
-      await writeCacheFile(options.cacheFile, next);
-    } catch (error) {
-      // Serving the new config matters more than caching it: Ack anyway, and say so.
-      log.error({ err: error, path: options.cacheFile }, 'could not write the config cache file');
-    }
+    cache.schedule(next);
     const applyMs = Math.round(performance.now() - startedAt);
     log.info({ version: next.version, kind, apply_ms: applyMs }, 'configuration applied');
     emit({ type: 'applied', kind, version: next.version, hash: next.hash });
@@ -306,8 +324,10 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       );
     }
     let next: ReturnType<typeof applyDelta>;
+    let changes: ConfigDelta['changes'];
     try {
-      next = applyDelta(current.config, current.hash, delta.changes.map(changeFromWire));
+      changes = delta.changes.map(changeFromWire);
+      next = applyDelta(current.config, current.hash, changes);
     } catch (error) {
       return fail((error as Error).message);
     }
@@ -319,6 +339,7 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
         { version: delta.version, hash: next.hash, config: next.config },
         'delta',
         startedAt,
+        { fromVersion: delta.fromVersion, changes },
       ),
       resync: false,
     };
@@ -339,6 +360,8 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       clearInterval(heartbeatTimer);
       stream?.cancel();
       client.close();
+      // A stopped data plane restarts from the version it served last.
+      await cache.flush();
     },
   };
 }

@@ -20,4 +20,4 @@ export {
   type WorkerSettings,
 } from './protocol.ts';
 export { runtimeConfigOf } from './runtime-config.ts';
-export { type CompileFor, compilerFor, runWorker } from './worker.ts';
+export { type CompileFor, compilerFor, type PatchFor, patcherFor, runWorker } from './worker.ts';

@@ -38,6 +38,9 @@ const obliging: Behaviour = (message) => {
   if (message.type === 'apply') {
     return { type: 'applied', seq: message.seq, version: message.config?.version ?? 0, problems: [] };
   }
+  if (message.type === 'apply-delta') {
+    return { type: 'applied', seq: message.seq, version: message.version, problems: [] };
+  }
   return undefined;
 };
 
@@ -163,6 +166,48 @@ describe('WorkerPool', () => {
       pool.workers().map((w) => w.config_version),
       [7, 7],
     );
+    await pool.stop('now', Date.now());
+  });
+
+  test('a worker on the previous version is sent only the changes; one behind is sent everything', async () => {
+    const fleet = new FakeFleet();
+    const { pool } = poolOf(fleet);
+    await pool.start();
+    await pool.apply(config(1));
+    const changes = [{ entity: 'routes', id: 'r1', op: 'delete' as const }];
+    await pool.apply(config(2), { fromVersion: 1, changes });
+    for (const worker of fleet.workers) {
+      const last = worker.received.at(-1);
+      assert.equal(last?.type, 'apply-delta');
+      assert.deepEqual(last?.type === 'apply-delta' && [last.fromVersion, last.version, last.changes], [
+        1,
+        2,
+        changes,
+      ]);
+    }
+    // A delta that does not build on the pool's version is not used.
+    await pool.apply(config(4), { fromVersion: 3, changes });
+    for (const worker of fleet.workers) assert.deepEqual(worker.applied().at(-1), config(4));
+    assert.deepEqual(
+      pool.workers().map((w) => w.config_version),
+      [4, 4],
+    );
+    await pool.stop('now', Date.now());
+  });
+
+  test('a worker that answers a delta with stale is sent the whole configuration', async () => {
+    const fleet = new FakeFleet();
+    const { pool } = poolOf(fleet);
+    await pool.start();
+    await pool.apply(config(1));
+    fleet.behaviour = (message, worker) =>
+      message.type === 'apply-delta' && worker.slot === 2
+        ? { type: 'apply-failed', seq: message.seq, error: 'holds none', stale: true }
+        : obliging(message, worker);
+    await pool.apply(config(2), { fromVersion: 1, changes: [] });
+    assert.deepEqual(fleet.workers[0]!.applied(), [config(1)]);
+    assert.deepEqual(fleet.workers[1]!.applied(), [config(1), config(2)]);
+    assert.equal(pool.version, 2);
     await pool.stop('now', Date.now());
   });
 

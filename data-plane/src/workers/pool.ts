@@ -10,7 +10,7 @@
  */
 
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
-import type { VersionedConfig } from '@turnpike/shared/sync';
+import { type ConfigDelta, plainConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import type { RouterProblem } from '../router/index.ts';
 import { WorkerError } from './errors.ts';
 import {
@@ -72,7 +72,7 @@ export function defaultRestartDelay(crashes: number): number {
 
 type Answer =
   | { readonly ok: true; readonly problems: readonly RouterProblem[] }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; readonly stale?: boolean };
 
 interface Slot {
   readonly index: number;
@@ -92,6 +92,11 @@ interface Slot {
 interface Startup {
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/** A whole config as the IPC channel can carry it (structured clone drops a LayeredMap's state). */
+function cloneable(config: VersionedConfig | undefined): VersionedConfig | null {
+  return config === undefined ? null : { ...config, config: plainConfig(config.config) };
 }
 
 function versionOf(config: VersionedConfig | undefined): number {
@@ -155,14 +160,23 @@ export class WorkerPool implements Stoppable {
 
   /**
    * Swaps `next` in on every running worker. Throws (the sync client's Nack) when one did not
-   * swap, after sending the previous configuration back to those that did.
+   * swap, after sending the previous configuration back to those that did. With `delta` (what
+   * turned the current version into `next`), a worker that holds the current version is sent
+   * only the changes; any other worker gets `next` whole.
    */
-  async apply(next: VersionedConfig): Promise<void> {
+  async apply(next: VersionedConfig, delta?: ConfigDelta): Promise<void> {
     const previous = this.#current;
     const participants = this.#slots.filter((slot) => slot.state === 'running');
+    const usable = delta !== undefined && previous !== undefined && previous.version === delta.fromVersion;
     this.#applying = true;
     try {
-      const answers = await Promise.all(participants.map((slot) => this.#request(slot, next)));
+      const answers = await Promise.all(
+        participants.map((slot) =>
+          usable && slot.version === delta.fromVersion
+            ? this.#requestDelta(slot, next, delta)
+            : this.#request(slot, next),
+        ),
+      );
       const failedAt = answers.findIndex((answer) => !answer.ok);
       if (failedAt === -1) {
         this.#current = next;
@@ -284,7 +298,7 @@ export class WorkerPool implements Stoppable {
       type: 'start',
       slot: slot.index,
       settings: this.#options.settings,
-      config: this.#current ?? null,
+      config: cloneable(this.#current),
     });
   }
 
@@ -315,7 +329,11 @@ export class WorkerPool implements Stoppable {
         slot.pending.delete(message.seq);
         return;
       case 'apply-failed':
-        slot.pending.get(message.seq)?.({ ok: false, error: message.error });
+        slot.pending.get(message.seq)?.({
+          ok: false,
+          error: message.error,
+          ...(message.stale === true ? { stale: true } : {}),
+        });
         slot.pending.delete(message.seq);
         return;
     }
@@ -354,6 +372,28 @@ export class WorkerPool implements Stoppable {
 
   /** Sends one configuration and waits for the answer; a silent worker is killed (and restarted). */
   #request(slot: Slot, config: VersionedConfig | undefined): Promise<Answer> {
+    return this.#exchange(slot, (seq) => ({ type: 'apply', seq, config: cloneable(config) }));
+  }
+
+  /** Sends the changes only; a worker that turns out not to hold `fromVersion` gets `next` whole. */
+  async #requestDelta(slot: Slot, next: VersionedConfig, delta: ConfigDelta): Promise<Answer> {
+    const answer = await this.#exchange(slot, (seq) => ({
+      type: 'apply-delta',
+      seq,
+      fromVersion: delta.fromVersion,
+      version: next.version,
+      hash: next.hash,
+      changes: delta.changes,
+    }));
+    if (answer.ok || answer.stale !== true) return answer;
+    this.#log.warn(
+      { worker: slot.index, error: answer.error },
+      'worker could not take a delta: sending it all',
+    );
+    return this.#request(slot, next);
+  }
+
+  #exchange(slot: Slot, message: (seq: number) => PrimaryMessage): Promise<Answer> {
     const channel = slot.channel;
     if (channel === undefined) return Promise.resolve({ ok: false, error: 'the worker is not running' });
     const seq = ++this.#seq;
@@ -369,7 +409,7 @@ export class WorkerPool implements Stoppable {
         clearTimeout(timer);
         resolve(answer);
       });
-      channel.send({ type: 'apply', seq, config: config ?? null });
+      channel.send(message(seq));
     });
   }
 

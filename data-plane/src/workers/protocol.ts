@@ -4,7 +4,7 @@
  */
 
 import type { toPinoLevel } from '@turnpike/shared/config';
-import type { VersionedConfig } from '@turnpike/shared/sync';
+import type { ConfigChange, VersionedConfig } from '@turnpike/shared/sync';
 import type { ProxyListenEntry, ProxySettings } from '../proxy/index.ts';
 import type { RouterProblem } from '../router/index.ts';
 
@@ -42,6 +42,19 @@ export type PrimaryMessage =
     }
   /** Compile and swap in `config` (null: the empty configuration); answered by applied / apply-failed. */
   | { readonly type: 'apply'; readonly seq: number; readonly config: VersionedConfig | null }
+  /**
+   * Apply `changes` to the configuration the worker holds, which must be `fromVersion`, check the
+   * result hashes to `hash`, recompile what they touch and swap; answered by applied /
+   * apply-failed (`stale` when the worker does not hold `fromVersion`: send it the whole config).
+   */
+  | {
+      readonly type: 'apply-delta';
+      readonly seq: number;
+      readonly fromVersion: number;
+      readonly version: number;
+      readonly hash: string;
+      readonly changes: readonly ConfigChange[];
+    }
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
   | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number };
 
@@ -54,7 +67,13 @@ export type WorkerMessage =
       readonly version: number;
       readonly problems: readonly RouterProblem[];
     }
-  | { readonly type: 'apply-failed'; readonly seq: number; readonly error: string };
+  | {
+      readonly type: 'apply-failed';
+      readonly seq: number;
+      readonly error: string;
+      /** Set when a delta did not build on what the worker holds: nothing was compiled. */
+      readonly stale?: boolean;
+    };
 
 /** Tells a worker message from anything else on the IPC channel (cluster's own messages included). */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
@@ -66,5 +85,5 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'start' || type === 'apply' || type === 'stop';
+  return type === 'start' || type === 'apply' || type === 'apply-delta' || type === 'stop';
 }

@@ -7,11 +7,17 @@
 
 import cluster from 'node:cluster';
 import { createLogger, Lifecycle, type Logger, toError } from '@turnpike/shared';
-import type { VersionedConfig } from '@turnpike/shared/sync';
+import { applyDelta, type VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry } from '../balancer/index.ts';
 import { loadPluginRuntime } from '../plugins/runtime/index.ts';
 import { startProxy } from '../proxy/index.ts';
-import { compileRuntime, type PluginRuntimeOptions, type Runtime, RuntimeHolder } from '../runtime/index.ts';
+import {
+  compileRuntime,
+  type PluginRuntimeOptions,
+  patchRuntime,
+  type Runtime,
+  RuntimeHolder,
+} from '../runtime/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import {
   isPrimaryMessage,
@@ -25,6 +31,13 @@ import { runtimeConfigOf } from './runtime-config.ts';
 /** Compiles one configuration (null: the empty one) for this worker's pools. */
 export type CompileFor = (config: VersionedConfig | null) => Runtime;
 
+/** Builds the Runtime of `next` from `previous` and the changes between them. */
+export type PatchFor = (
+  previous: Runtime,
+  next: VersionedConfig,
+  changes: Extract<PrimaryMessage, { type: 'apply-delta' }>['changes'],
+) => Runtime;
+
 /** Everything a compile needs besides the configuration; built once per worker. */
 export interface CompileInputs {
   readonly pools: UpstreamPools;
@@ -33,7 +46,7 @@ export interface CompileInputs {
 }
 
 export function compilerFor(inputs: CompileInputs): CompileFor {
-  const options = { dispatchers: inputs.pools, balancers: inputs.balancers, plugins: inputs.plugins };
+  const options = compileOptions(inputs);
   return (config) =>
     compileRuntime(
       config === null ? { version: NO_CONFIG_VERSION, services: [], routes: [] } : runtimeConfigOf(config),
@@ -41,9 +54,22 @@ export function compilerFor(inputs: CompileInputs): CompileFor {
     );
 }
 
+export function patcherFor(inputs: CompileInputs): PatchFor {
+  const options = compileOptions(inputs);
+  return (previous, next, changes) =>
+    patchRuntime(previous, { version: next.version, entities: next.config, changes }, options);
+}
+
+function compileOptions(inputs: CompileInputs) {
+  return { dispatchers: inputs.pools, balancers: inputs.balancers, plugins: inputs.plugins };
+}
+
 interface Running {
   readonly holder: RuntimeHolder;
   readonly compile: CompileFor;
+  readonly patch: PatchFor;
+  /** The configuration the current Runtime was built from: what a delta applies to. */
+  content: VersionedConfig | null;
   readonly lifecycle: Lifecycle;
   readonly log: Logger;
 }
@@ -70,6 +96,7 @@ async function start(
   lifecycle.add(balancers);
   const plugins = await loadPluginRuntime(settings.plugins, log);
   const compile = compilerFor({ pools, balancers, plugins });
+  const patch = patcherFor({ pools, balancers, plugins });
   const holder = new RuntimeHolder(compile(config));
   const proxy = await startProxy({
     listen: settings.listen,
@@ -80,7 +107,7 @@ async function start(
   });
   lifecycle.add(proxy);
   send({ type: 'ready', version: versionOf(holder.current), ports: proxy.ports });
-  return { holder, compile, lifecycle, log };
+  return { holder, compile, patch, content: config, lifecycle, log };
 }
 
 /** Compile, then swap in one assignment; a throw is the answer the main process turns into a Nack. */
@@ -93,6 +120,43 @@ function apply(running: Running, seq: number, config: VersionedConfig | null): v
     return;
   }
   running.holder.swap(runtime);
+  running.content = config;
+  send({ type: 'applied', seq, version: versionOf(runtime), problems: runtime.problems });
+}
+
+/**
+ * Applies a delta to the configuration this worker holds, patches the Runtime, swaps. The
+ * worker's content and Runtime change only on success: a refusal leaves both as they were.
+ */
+function applyChanges(running: Running, message: Extract<PrimaryMessage, { type: 'apply-delta' }>): void {
+  const { seq } = message;
+  const held = running.content;
+  if (held === null || held.version !== message.fromVersion) {
+    const error = `a delta from version ${message.fromVersion}, but this worker holds ${held?.version ?? 'none'}`;
+    send({ type: 'apply-failed', seq, error, stale: true });
+    return;
+  }
+  let next: VersionedConfig;
+  let runtime: Runtime;
+  try {
+    const applied = applyDelta(held.config, held.hash, message.changes);
+    if (applied.hash !== message.hash) {
+      send({
+        type: 'apply-failed',
+        seq,
+        error: `version ${message.version} hashes to ${applied.hash} here, not ${message.hash}`,
+        stale: true,
+      });
+      return;
+    }
+    next = { version: message.version, hash: applied.hash, config: applied.config };
+    runtime = running.patch(running.holder.current, next, message.changes);
+  } catch (error) {
+    send({ type: 'apply-failed', seq, error: toError(error).message });
+    return;
+  }
+  running.holder.swap(runtime);
+  running.content = next;
   send({ type: 'applied', seq, version: versionOf(runtime), problems: runtime.problems });
 }
 
@@ -152,6 +216,12 @@ export function runWorker(): void {
         // Messages arrive in order and 'apply' is only sent after 'ready': `running` is settled.
         running?.then(
           (r) => apply(r, message.seq, message.config),
+          () => {},
+        );
+        return;
+      case 'apply-delta':
+        running?.then(
+          (r) => applyChanges(r, message),
           () => {},
         );
         return;

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import type { ConfigContent } from './content.ts';
-
-const MODULUS = 1n << 256n;
 
 /**
  * The hash of a whole configuration, maintained incrementally: the sum modulo 2^256 of
@@ -19,12 +17,12 @@ export class ConfigHash {
   }
 
   add(type: string, id: string, value: unknown): this {
-    this.#sum = (this.#sum + entityDigest(type, id, value)) % MODULUS;
+    this.#sum = BigInt.asUintN(256, this.#sum + entityDigest(type, id, value));
     return this;
   }
 
   remove(type: string, id: string, value: unknown): this {
-    this.#sum = (this.#sum - entityDigest(type, id, value) + MODULUS) % MODULUS;
+    this.#sum = BigInt.asUintN(256, this.#sum - entityDigest(type, id, value));
     return this;
   }
 
@@ -47,10 +45,8 @@ export function hashConfig(config: ConfigContent): string {
 }
 
 function entityDigest(type: string, id: string, value: unknown): bigint {
-  const digest = createHash('sha256')
-    .update(`${type}\0${id}\0${canonicalJson(value)}`)
-    .digest('hex');
-  return BigInt(`0x${digest}`);
+  // One-shot crypto.hash: no Hash object per entity.
+  return BigInt(`0x${digest('sha256', `${type}\0${id}\0${canonicalJson(value)}`, 'hex')}`);
 }
 
 function parseHex(hex: string): bigint {

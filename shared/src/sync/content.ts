@@ -14,6 +14,12 @@ export interface ConfigChange {
   value?: unknown;
 }
 
+/** What turned version `fromVersion` into the version it is attached to, change by change. */
+export interface ConfigDelta {
+  fromVersion: number;
+  changes: readonly ConfigChange[];
+}
+
 /** A configuration at one version, with the hash of its whole content. */
 export interface VersionedConfig {
   version: number;
@@ -48,4 +54,14 @@ export function entityCount(config: ConfigContent): number {
   let n = 0;
   for (const byId of config.values()) n += byId.size;
   return n;
+}
+
+/**
+ * The config with every inner map a plain Map: what structured clone (the workers' IPC) can
+ * carry. applyDelta's inner maps are LayeredMaps, whose state a clone would lose. O(entities).
+ */
+export function plainConfig(config: ConfigContent): Map<string, Map<string, unknown>> {
+  const plain = new Map<string, Map<string, unknown>>();
+  for (const [type, byId] of config) plain.set(type, byId instanceof Map ? byId : new Map(byId));
+  return plain;
 }

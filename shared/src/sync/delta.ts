@@ -1,5 +1,6 @@
 import { ConfigHash } from './config-hash.ts';
 import type { ConfigChange, ConfigContent } from './content.ts';
+import { LayeredMap } from './layered-map.ts';
 
 export interface AppliedDelta {
   config: ConfigContent;
@@ -8,42 +9,45 @@ export interface AppliedDelta {
 
 /**
  * Applies changes in order and returns a new config with its hash, updated entity by entity.
- * Copy-on-write per entity type: only the types a change touches get a new inner map, so the
- * old config stays intact for whoever still uses it (in-flight requests, a Nack's fallback).
- * Deleting an entity that is not there is a no-op (the result's hash then tells whether the
- * two planes agree).
+ * Copy-on-write: only the types a change touches get a new inner map, and that map is a
+ * LayeredMap sharing every untouched entity with the old one, so a one-entity change costs
+ * O(1) however many entities the type holds. The old config stays intact for whoever still
+ * uses it (in-flight requests, a Nack's fallback). Deleting an entity that is not there is a
+ * no-op (the result's hash then tells whether the two planes agree).
  */
 export function applyDelta(
   config: ConfigContent,
   hash: string,
   changes: readonly ConfigChange[],
 ): AppliedDelta {
-  const next = new Map(config);
-  const copied = new Set<string>();
   const sum = new ConfigHash(hash);
+  /** Per type touched: id → its new value (undefined: deleted), in the order of the changes. */
+  const edits = new Map<string, Map<string, unknown>>();
   for (const change of changes) {
-    let byId = next.get(change.entity) as Map<string, unknown> | undefined;
-    if (byId === undefined) {
-      if (change.op === 'delete') continue;
-      byId = new Map();
-      next.set(change.entity, byId);
-      copied.add(change.entity);
-    } else if (!copied.has(change.entity)) {
-      byId = new Map(byId);
-      next.set(change.entity, byId);
-      copied.add(change.entity);
+    let edit = edits.get(change.entity);
+    if (edit === undefined) {
+      edit = new Map();
+      edits.set(change.entity, edit);
     }
-    if (byId.has(change.id)) sum.remove(change.entity, change.id, byId.get(change.id));
+    const old = edit.has(change.id) ? edit.get(change.id) : config.get(change.entity)?.get(change.id);
+    if (old !== undefined) sum.remove(change.entity, change.id, old);
     if (change.op === 'upsert') {
       if (change.value === undefined) {
         throw new TypeError(`upsert of ${change.entity} ${change.id} carries no value`);
       }
-      byId.set(change.id, change.value);
+      edit.set(change.id, change.value);
       sum.add(change.entity, change.id, change.value);
     } else {
-      byId.delete(change.id);
-      if (byId.size === 0) next.delete(change.entity);
+      edit.set(change.id, undefined);
     }
+  }
+  const next = new Map(config);
+  for (const [type, edit] of edits) {
+    const byId = config.get(type);
+    const layered = byId instanceof LayeredMap ? byId : LayeredMap.of(byId ?? new Map());
+    const updated = layered.with(edit);
+    if (updated.size === 0) next.delete(type);
+    else next.set(type, updated);
   }
   return { config: next, hash: sum.hex() };
 }

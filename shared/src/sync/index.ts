@@ -3,13 +3,16 @@ export { ConfigHash, hashConfig } from './config-hash.ts';
 export {
   type ConfigChange,
   type ConfigContent,
+  type ConfigDelta,
   configFromEntities,
   EMPTY_CONFIG,
   entityCount,
   entityId,
+  plainConfig,
   type VersionedConfig,
 } from './content.ts';
 export { type AppliedDelta, applyDelta } from './delta.ts';
+export { LayeredMap } from './layered-map.ts';
 export {
   COMPRESS_THRESHOLD,
   DEFAULT_MAX_PAYLOAD,

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Router } from './compile.ts';
+import { compileRouter } from './compile.ts';
+import { match } from './match.ts';
+import { patchRouter } from './patch.ts';
+import { request } from './test-support.ts';
+import type { RequestKey, RouteConfig, ServiceConfig } from './types.ts';
+
+/** mulberry32, so a failure can be replayed from its seed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(next: () => number, items: readonly T[]): T {
+  return items[Math.floor(next() * items.length)]!;
+}
+
+const HOSTS = [undefined, ['a.test'], ['*.test'], ['a.test:8000'], ['b.test', 'a.*'], ['b.test']];
+const PATHS = [
+  undefined,
+  ['/a'],
+  ['/a/b'],
+  ['~/a/\\d+'],
+  ['~/a|/b'],
+  ['/b', '~/c+'],
+  ['/'],
+  ['/a', '/a/b', '/ccc'],
+];
+const METHODS = [undefined, ['GET'], ['POST']];
+const HEADERS: RouteConfig['headers'][] = [
+  undefined,
+  { 'x-v': ['1'] },
+  { 'x-v': ['~*^[12]$'], 'x-w': ['y'] },
+];
+const SERVICE_IDS = ['s1', 's2', 's3'];
+const ROUTE_IDS = Array.from({ length: 30 }, (_, i) => `r${i}`);
+
+function randomRoute(next: () => number, id: string): RouteConfig {
+  return {
+    id,
+    created_at: Math.floor(next() * 3),
+    hosts: pick(next, HOSTS),
+    paths: pick(next, PATHS) ?? ['/fallback'],
+    methods: pick(next, METHODS),
+    headers: pick(next, HEADERS),
+    regex_priority: Math.floor(next() * 3),
+    strip_path: next() < 0.5,
+    service: next() < 0.1 ? null : { id: pick(next, SERVICE_IDS) },
+  };
+}
+
+function randomService(next: () => number, id: string): ServiceConfig {
+  return {
+    id,
+    protocol: 'http',
+    host: pick(next, ['up1.test', 'up2.test']),
+    port: 80,
+    path: pick(next, [null, '/x']),
+  };
+}
+
+function randomRequest(next: () => number): RequestKey {
+  return request(pick(next, ['/', '/a', '/a/b', '/a/12', '/b/c', '/x/b', '/ccc', '/a/b/c', '/fallback/1']), {
+    method: pick(next, ['GET', 'POST']),
+    host: pick(next, ['a.test', 'a.test:8000', 'b.test', 'z.test', 'a.org']),
+    headers: pick(next, [{}, { 'x-v': '1' }, { 'x-v': '2', 'x-w': 'Y' }]),
+  });
+}
+
+function outcome(router: Router, req: RequestKey) {
+  const found = match(router, req);
+  return found === undefined
+    ? undefined
+    : {
+        route: found.route.id,
+        service: found.service?.id,
+        path: found.upstreamPath,
+        host: found.upstreamHost,
+      };
+}
+
+describe('patchRouter', () => {
+  it('routes like a full compile over random sequences of route and service upserts and deletes', () => {
+    const next = random(1_234_567);
+    for (let sequence = 0; sequence < 20; sequence++) {
+      const routes = new Map<string, RouteConfig>();
+      const services = new Map<string, ServiceConfig>();
+      for (const id of SERVICE_IDS.slice(0, 2)) services.set(id, randomService(next, id));
+      for (const id of ROUTE_IDS.slice(0, 12)) routes.set(id, randomRoute(next, id));
+      let router = compileRouter([...routes.values()], services);
+      for (let step = 0; step < 25; step++) {
+        const changedRoutes = new Map<string, RouteConfig | undefined>();
+        const changedServices = new Set<string>();
+        const count = 1 + Math.floor(next() * 3);
+        for (let c = 0; c < count; c++) {
+          if (next() < 0.2) {
+            const id = pick(next, SERVICE_IDS);
+            changedServices.add(id);
+            if (next() < 0.3) services.delete(id);
+            else services.set(id, randomService(next, id));
+          } else {
+            const id = pick(next, ROUTE_IDS);
+            const value = next() < 0.3 ? undefined : randomRoute(next, id);
+            changedRoutes.set(id, value);
+            if (value === undefined) routes.delete(id);
+            else routes.set(id, value);
+          }
+        }
+        router = patchRouter(router, {
+          routes: changedRoutes,
+          services: changedServices,
+          serviceMap: services,
+          allRoutes: () => routes.values(),
+        });
+        const full = compileRouter([...routes.values()], services);
+        const context = `sequence ${sequence}, step ${step}`;
+        assert.equal(router.size, full.size, context);
+        assert.deepEqual(
+          router.state.order.map((c) => `${c.route.id}#${c.group}`),
+          full.state.order.map((c) => `${c.route.id}#${c.group}`),
+          context,
+        );
+        assert.deepEqual(router.index.headerNames, full.index.headerNames, context);
+        for (let r = 0; r < 20; r++) {
+          const req = randomRequest(next);
+          assert.deepEqual(outcome(router, req), outcome(full, req), `${context}: ${JSON.stringify(req)}`);
+        }
+      }
+    }
+  });
+
+  it('leaves the previous router as it was', () => {
+    const service: ServiceConfig = { id: 's1', protocol: 'http', host: 'up.test', port: 80 };
+    const services = new Map([['s1', service]]);
+    const a: RouteConfig = { id: 'a', paths: ['/a'], service: { id: 's1' } };
+    const b: RouteConfig = { id: 'b', paths: ['/a'], hosts: ['h.test'], service: { id: 's1' } };
+    const before = compileRouter([a], services);
+    const after = patchRouter(before, {
+      routes: new Map([
+        ['b', b],
+        ['a', undefined],
+      ]),
+      services: new Set(),
+      serviceMap: services,
+      allRoutes: () => [b],
+    });
+    const req = request('/a', { host: 'h.test' });
+    assert.equal(match(before, req)?.route.id, 'a');
+    assert.equal(match(after, req)?.route.id, 'b');
+    assert.equal(match(after, request('/a'))?.route.id, undefined);
+    assert.equal(match(before, request('/a'))?.route.id, 'a');
+  });
+
+  it('compiles a route whose missing service arrives, and reports only the routes it touched', () => {
+    const route: RouteConfig = { id: 'r', paths: ['/r'], service: { id: 'late' } };
+    const other: RouteConfig = { id: 'o', paths: ['/o'], service: { id: 'never' } };
+    const before = compileRouter([route, other], []);
+    assert.equal(before.problems.length, 2);
+    const services = new Map([['late', { id: 'late', protocol: 'http', host: 'up.test', port: 80 }]]);
+    const after = patchRouter(before, {
+      routes: new Map(),
+      services: new Set(['late']),
+      serviceMap: services,
+      allRoutes: () => [route, other],
+    });
+    assert.equal(match(after, request('/r'))?.route.id, 'r');
+    assert.deepEqual(after.problems, []);
+  });
+
+  it('still routes right after many inserts at the same place in the order', () => {
+    const services = new Map<string, ServiceConfig>();
+    const routes = new Map<string, RouteConfig>([
+      ['first', { id: 'first', paths: ['/p'], created_at: 0 }],
+      ['last', { id: 'last', paths: ['/p'], created_at: 2 }],
+    ]);
+    let router = compileRouter([...routes.values()], services);
+    // Each new route sorts just after `first` (same priority, created_at 1, ids descending).
+    for (let i = 0; i < 200; i++) {
+      const id = `m${String(999 - i).padStart(3, '0')}`;
+      const route: RouteConfig = { id, paths: ['/p'], created_at: 1 };
+      routes.set(id, route);
+      router = patchRouter(router, {
+        routes: new Map([[id, route]]),
+        services: new Set(),
+        serviceMap: services,
+        allRoutes: () => routes.values(),
+      });
+    }
+    const full = compileRouter([...routes.values()], services);
+    assert.deepEqual(
+      router.state.order.map((c) => c.route.id),
+      full.state.order.map((c) => c.route.id),
+    );
+    assert.equal(match(router, request('/p'))?.route.id, 'first');
+  });
+});
