@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -88,6 +88,70 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
       for (const dp of [dp1, dp2]) await eventually(() => http('GET', `${dp.proxyUrl}/again`), served);
     } finally {
       await cp[Symbol.asyncDispose]();
+    }
+  });
+
+  test('a data plane that cannot apply a version NACKs it, shows why in the Admin API, and keeps serving', async () => {
+    await using upstream = await startEchoUpstream('skew');
+    // One custom plugin in two versions: the control plane's accepts any greeting, the data
+    // plane's only short ones (a plugin upgraded on one side only).
+    const plugins = await mkdtemp(join(tmpdir(), 'turnpike-plugins-'));
+    try {
+      for (const [side, rule] of [
+        ['cp', ''],
+        ['dp', ', len_max: 5'],
+      ] as const) {
+        const dir = join(plugins, side, 'greeting');
+        await mkdir(dir, { recursive: true });
+        await writeFile(
+          join(dir, 'schema.mjs'),
+          `export const schema = { name: 'greeting', fields: { config: { type: 'record', required: true, fields: { greeting: { type: 'string', required: true${rule} } } } } };\n`,
+        );
+        await writeFile(
+          join(dir, 'handler.mjs'),
+          "export const handler = { name: 'greeting', version: '1.0.0', priority: 10, access() {} };\n",
+        );
+      }
+      const enabled = { TURNPIKE_PLUGINS: 'bundled,greeting' };
+      await using cp = await startControlPlaneNode(await pg.newDatabase(), certs, {
+        env: { ...enabled, TURNPIKE_PLUGIN_PATHS: join(plugins, 'cp') },
+      });
+      await using dp = await startDataPlaneNode(cp.clusterPort, certs, {
+        env: { ...enabled, TURNPIKE_PLUGIN_PATHS: join(plugins, 'dp') },
+      });
+      await http('POST', `${cp.adminUrl}/services`, { name: 'skew', url: upstream.url });
+      await http('POST', `${cp.adminUrl}/services/skew/routes`, { paths: ['/skew'] });
+      await eventually(() => http('GET', `${dp.proxyUrl}/skew`), served);
+
+      const plugin = await http('POST', `${cp.adminUrl}/services/skew/plugins`, {
+        name: 'greeting',
+        config: { greeting: 'hello, world' },
+      });
+      assert.equal(plugin.status, 201, plugin.text);
+      const [rejected] = await eventually(
+        () => dataPlanes(cp),
+        (list) => list[0]?.sync_status === 'config_rejected',
+      );
+      const lastError = (rejected as DataPlaneItem & { last_error?: string }).last_error ?? '';
+      assert.match(lastError, /greeting/);
+      assert.equal(
+        (await http('GET', `${dp.proxyUrl}/skew`)).status,
+        200,
+        'the last good configuration still serves',
+      );
+
+      // A value both sides accept: the data plane catches up and is normal again.
+      const id = (plugin.body as { id: string }).id;
+      assert.equal(
+        (await http('PATCH', `${cp.adminUrl}/plugins/${id}`, { config: { greeting: 'hi' } })).status,
+        200,
+      );
+      await eventually(
+        () => dataPlanes(cp),
+        (list) => list[0]?.sync_status === 'normal',
+      );
+    } finally {
+      await rm(plugins, { recursive: true, force: true });
     }
   });
 

@@ -3,8 +3,9 @@
  * (Kong's precedence), ordered by priority (higher first). Routes that no plugin applies to get
  * no chain at all, so the proxy keeps its fast path for them.
  */
-import { ConfigInvalidError, type Logger } from '@turnpike/shared';
+import { ConfigInvalidError, describeFields, type Logger, SchemaViolationError } from '@turnpike/shared';
 import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
 import type { PluginChain } from '../../runtime/plugin-chain.ts';
 import { type ChainEntry, CompiledChain, type CompiledInstance } from './chain.ts';
 import { compileEntityLookup, type EntityContent } from './entity-lookup.ts';
@@ -13,6 +14,11 @@ import { type PluginInstance, type ResolvedPlugin, resolveRoutePlugins } from '.
 /** What the data plane loaded: handlers by plugin name (the loader's answer). */
 export interface PluginRuntimeOptions {
   readonly handlers: ReadonlyMap<string, PluginHandler>;
+  /**
+   * This node's plugin schemas: a plugin's config is validated again here, since the data plane
+   * may run another version of a (custom) plugin than the control plane that accepted it.
+   */
+  readonly schemas?: PluginSchemaLookup;
   readonly log: Logger;
 }
 
@@ -34,15 +40,33 @@ function compileInstance(instance: PluginInstance): CompiledInstance {
   });
 }
 
-/** The plugin entities of a version, refusing any enabled one this node has no handler for. */
+/**
+ * The plugin entities of a version, refusing any enabled one this node has no handler for, or
+ * whose config this node's schema of that plugin rejects.
+ */
 export function pluginInstancesOf(
   content: EntityContent | undefined,
   handlers: ReadonlyMap<string, PluginHandler> | undefined,
+  schemas?: PluginSchemaLookup,
 ): PluginInstance[] {
   const instances = [...(content?.get('plugins')?.values() ?? [])] as PluginInstance[];
   const missing = new Set<string>();
   for (const instance of instances) {
     if (instance.enabled !== false && handlers?.has(instance.name) !== true) missing.add(instance.name);
+  }
+  if (schemas !== undefined && missing.size === 0) {
+    for (const instance of instances) {
+      const result = validateEntity('plugins', instance as unknown as Record<string, unknown>, {
+        operation: 'upsert',
+        pluginSchemas: schemas,
+      });
+      if (!result.ok) {
+        throw new SchemaViolationError(
+          result.fields,
+          `plugin '${instance.name}' (${instance.id}): ${describeFields(result.fields)}`,
+        );
+      }
+    }
   }
   if (missing.size > 0) {
     throw new ConfigInvalidError(
@@ -93,7 +117,7 @@ export function compilePluginChains(
   options: PluginRuntimeOptions | undefined,
 ): Map<string, PluginChain> {
   const chains = new Map<string, PluginChain>();
-  const instances = pluginInstancesOf(content, options?.handlers);
+  const instances = pluginInstancesOf(content, options?.handlers, options?.schemas);
   if (instances.length === 0 || options === undefined) return chains;
   const db = compileEntityLookup(content);
   const compiled = new Map<string, CompiledInstance>();

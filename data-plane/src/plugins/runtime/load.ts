@@ -30,5 +30,5 @@ export async function loadPluginRuntime(
   const handlers = new Map<string, PluginHandler>();
   for (const [name, plugin] of loaded.plugins)
     if (plugin.handler !== undefined) handlers.set(name, plugin.handler);
-  return { handlers, log };
+  return { handlers, schemas: loaded.schemas, log };
 }
