@@ -91,7 +91,7 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
     }
   });
 
-  test('a data plane that cannot apply a version NACKs it, shows why in the Admin API, and keeps serving', async () => {
+  test('a data plane that cannot apply a version NACKs it and keeps serving; one lacking a plugin is refused', async () => {
     await using upstream = await startEchoUpstream('skew');
     // One custom plugin in two versions: the control plane's accepts any greeting, the data
     // plane's only short ones (a plugin upgraded on one side only).
@@ -150,6 +150,15 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
         () => dataPlanes(cp),
         (list) => list[0]?.sync_status === 'normal',
       );
+
+      // A data plane without the plugin at all is refused, as Kong says it.
+      await using lacking = await startDataPlaneNode(cp.clusterPort, certs);
+      const listed = await eventually(
+        () => dataPlanes(cp),
+        (list) => list.some((d) => d.sync_status === 'plugin_set_incompatible'),
+      );
+      assert.equal(listed.filter((d) => d.sync_status === 'normal').length, 1, 'the other one is unaffected');
+      assert.equal((await http('GET', `${lacking.statusUrl}/status/ready`)).status, 503);
     } finally {
       await rm(plugins, { recursive: true, force: true });
     }
