@@ -252,6 +252,61 @@ describe('upstream failures', () => {
     assert.deepEqual(await res.json(), { message: 'The upstream server is timing out' });
   });
 
+  it('answers 504 when the upstream stops reading the request body for longer than write_timeout', {
+    timeout: 20_000,
+  }, async () => {
+    const { createServer, request } = await import('node:http');
+    const { once } = await import('node:events');
+    // An upstream that takes the request and then never reads its body.
+    const stalled = createServer((req) => {
+      req.pause();
+      req.socket.pause();
+    });
+    stalled.listen(0, '127.0.0.1');
+    await once(stalled, 'listening');
+    const port = (stalled.address() as { port: number }).port;
+    try {
+      await using proxy = await testProxy(
+        [service(port, { write_timeout: 300, read_timeout: 60_000 })],
+        [route()],
+      );
+      const started = Date.now();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({
+          host: '127.0.0.1',
+          port: proxy.port,
+          path: '/upload',
+          method: 'POST',
+          agent: false,
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        let sent = 0;
+        const pump = () => {
+          // Up to 256 MiB: far more than the socket buffers between here and the upstream hold.
+          while (sent < 4096) {
+            sent++;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        pump();
+      });
+      assert.equal(status, 504);
+      assert.ok(Date.now() - started < 30_000, 'answered long before read_timeout');
+    } finally {
+      stalled.closeAllConnections();
+      stalled.close();
+    }
+  });
+
   it('answers 503 for a route without a service', async () => {
     await using proxy = await testProxy([], [{ id: 'r', paths: ['/'] }]);
     const res = await fetch(proxy.url('/'));

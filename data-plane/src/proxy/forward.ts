@@ -14,6 +14,7 @@ import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { BodyTooLargeError } from './body-limit.ts';
 import { sendKongError, VIA_TOKEN } from './kong-responses.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
+import { UpstreamWriteTimeoutError, withWriteTimeout } from './write-timeout.ts';
 
 const kCall = Symbol('turnpike.forward');
 type ResponseWithCall = ServerResponse & { [kCall]?: ForwardCall };
@@ -134,7 +135,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
       path: request.path,
       method: request.method as Dispatcher.HttpMethod,
       headers: request.headers,
-      body: request.body,
+      body: withWriteTimeout(request.body, dispatch.writeTimeout),
       headersTimeout: dispatch.readTimeout,
       bodyTimeout: dispatch.readTimeout,
     };
@@ -241,7 +242,8 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
       return;
     }
     this.#finished = true;
-    const status = classifyUpstreamError(err) === 'timeout' ? 504 : 502;
+    const status =
+      err instanceof UpstreamWriteTimeoutError || classifyUpstreamError(err) === 'timeout' ? 504 : 502;
     // An unread request body would be taken for the next request: close instead.
     sendKongError(res, status, this.#flags, this.#startedAt, !this.req.complete);
   }
