@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -256,7 +257,6 @@ describe('upstream failures', () => {
     timeout: 20_000,
   }, async () => {
     const { createServer, request } = await import('node:http');
-    const { once } = await import('node:events');
     // An upstream that takes the request and then never reads its body.
     const stalled = createServer((req) => {
       req.pause();

@@ -15,6 +15,7 @@ import type {
   RuntimeConfig,
   ServiceDispatch,
 } from './types.ts';
+import { compileUpstreamTls, type UpstreamTlsProfile, upstreamTlsEntities } from './upstream-tls.ts';
 
 /** Kong's service defaults (kong/db/schema/entities/services.lua). */
 export const SERVICE_DEFAULTS = {
@@ -49,23 +50,33 @@ function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
+/** Hands the balancer this service's TLS profile with every peer's pool. */
+function withTls(dispatchers: DispatcherSource, tls: UpstreamTlsProfile | undefined): DispatcherSource {
+  if (tls === undefined) return dispatchers;
+  return {
+    dispatcherFor: (service, connectTimeout) => dispatchers.dispatcherFor(service, connectTimeout, tls),
+  };
+}
+
 export function compileService(
   service: ProxyServiceConfig,
   dispatchers: DispatcherSource,
   upstream: UpstreamBalancer | undefined,
+  tls: UpstreamTlsProfile | undefined = undefined,
 ): ServiceDispatch {
   const connectTimeout = positive(service.connect_timeout, SERVICE_DEFAULTS.connect_timeout);
   return {
     service,
-    dispatcher: dispatchers.dispatcherFor(service, connectTimeout),
+    dispatcher: dispatchers.dispatcherFor(service, connectTimeout, tls),
     balancer:
       upstream === undefined
         ? undefined
-        : new ServiceBalancer(upstream, service, connectTimeout, dispatchers),
+        : new ServiceBalancer(upstream, service, connectTimeout, withTls(dispatchers, tls)),
     connectTimeout,
     writeTimeout: positive(service.write_timeout, SERVICE_DEFAULTS.write_timeout),
     readTimeout: positive(service.read_timeout, SERVICE_DEFAULTS.read_timeout),
     retries: positive(service.retries, SERVICE_DEFAULTS.retries),
+    tls,
   };
 }
 
@@ -96,6 +107,10 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   const upstreams = compileUpstreams(config, options.balancers, problems);
   const byName = new Map<string, UpstreamBalancer>();
   for (const balancer of upstreams.values()) byName.set(balancer.spec.name, balancer);
+  const tlsEntities = upstreamTlsEntities(
+    config.caCertificates ?? config.entities?.get('ca_certificates'),
+    config.certificates ?? config.entities?.get('certificates'),
+  );
   for (const service of config.services) {
     if (!PROXIED_PROTOCOLS.has(service.protocol)) {
       problems.push({
@@ -104,7 +119,8 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
       });
       continue;
     }
-    services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host)));
+    const tls = compileUpstreamTls(service, tlsEntities, problems);
+    services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host), tls));
   }
   const router = compileRouter(
     config.routes,

@@ -25,3 +25,13 @@ export type {
   RuntimeConfig,
   ServiceDispatch,
 } from './types.ts';
+export {
+  type CaCertificateConfig,
+  compileUpstreamTls,
+  DEFAULT_UPSTREAM_TLS,
+  DEFAULT_VERIFY_DEPTH,
+  UPSTREAM_TLS_PROTOCOLS,
+  type UpstreamTlsEntities,
+  type UpstreamTlsProfile,
+  upstreamTlsEntities,
+} from './upstream-tls.ts';

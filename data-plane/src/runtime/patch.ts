@@ -1,6 +1,7 @@
 /**
  * The next version's Runtime from the previous one and the entities a delta changed: the router
- * is patched (../router/patch.ts), services are recompiled by id, and balancers, certificates and
+ * is patched (../router/patch.ts), services are recompiled by id (and those whose upstream TLS
+ * reads a changed CA certificate or certificate), and balancers, certificates and
  * plugin chains are rebuilt only when their own entities changed. Unchanged parts are shared
  * with the previous Runtime, which stays intact; the result is swapped in one assignment as a
  * full compile's is, and serves the same (patch.test.ts compares them).
@@ -19,6 +20,12 @@ import {
   PROXIED_PROTOCOLS,
 } from './compile.ts';
 import type { ProxyServiceConfig, Runtime, RuntimeConfig, ServiceDispatch } from './types.ts';
+import {
+  compileUpstreamTls,
+  referencesTlsEntity,
+  type UpstreamTlsEntities,
+  upstreamTlsEntities,
+} from './upstream-tls.ts';
 
 /** One entity changed by a delta (`@turnpike/shared/sync`'s ConfigChange, structurally). */
 export interface EntityChange {
@@ -36,7 +43,15 @@ export interface RuntimeUpdate {
 }
 
 /** The types the router, services, balancers and certificates read; any other type feeds plugins. */
-const RUNTIME_TYPES = new Set(['routes', 'services', 'upstreams', 'targets', 'certificates', 'snis']);
+const RUNTIME_TYPES = new Set([
+  'routes',
+  'services',
+  'upstreams',
+  'targets',
+  'certificates',
+  'snis',
+  'ca_certificates',
+]);
 
 const NONE: ReadonlyMap<string, unknown> = new Map();
 
@@ -54,6 +69,7 @@ function compileServiceInto(
   services: Map<string, ServiceDispatch>,
   service: ProxyServiceConfig,
   byName: ReadonlyMap<string, UpstreamBalancer>,
+  tlsEntities: UpstreamTlsEntities,
   options: CompileRuntimeOptions,
   problems: RouterProblem[],
 ): void {
@@ -65,7 +81,23 @@ function compileServiceInto(
     });
     return;
   }
-  services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host)));
+  const tls = compileUpstreamTls(service, tlsEntities, problems);
+  services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host), tls));
+}
+
+/** Services whose TLS profile reads a CA certificate or certificate the delta changed. */
+function servicesUsingTls(
+  serviceMap: ReadonlyMap<string, ProxyServiceConfig>,
+  changes: readonly EntityChange[],
+): Set<string> {
+  const ids = new Set<string>();
+  const caIds = idsOf(changes, 'ca_certificates');
+  const certificateIds = idsOf(changes, 'certificates');
+  if (caIds.size === 0 && certificateIds.size === 0) return ids;
+  for (const [id, service] of serviceMap) {
+    if (referencesTlsEntity(service, caIds, certificateIds)) ids.add(id);
+  }
+  return ids;
 }
 
 /** Applies a delta's changes to `previous`; `problems` holds those of what the delta touched. */
@@ -107,15 +139,17 @@ export function patchRuntime(
 
   const serviceMap = (entities.get('services') ?? NONE) as ReadonlyMap<string, ProxyServiceConfig>;
   const changedServices = idsOf(changes, 'services');
+  const tlsServices = servicesUsingTls(serviceMap, changes);
   let services = previous.services;
-  if (balancersChanged || changedServices.size > 0) {
+  if (balancersChanged || changedServices.size > 0 || tlsServices.size > 0) {
     const next = new Map(previous.services);
+    const tlsEntities = upstreamTlsEntities(entities.get('ca_certificates'), entities.get('certificates'));
     // A service's balancer is found by its host: after an upstream change, every service is redone.
-    const redo = balancersChanged ? serviceMap.keys() : changedServices;
+    const redo = balancersChanged ? serviceMap.keys() : new Set([...changedServices, ...tlsServices]);
     for (const id of redo) {
       const service = serviceMap.get(id);
       if (service === undefined) next.delete(id);
-      else compileServiceInto(next, service, byName, options, problems);
+      else compileServiceInto(next, service, byName, tlsEntities, options, problems);
     }
     services = next;
   }

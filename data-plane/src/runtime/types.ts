@@ -6,6 +6,7 @@ import type { EntityContent } from '../plugins/runtime/entity-lookup.ts';
 import type { RouteConfig, Router, RouterProblem, ServiceConfig } from '../router/index.ts';
 import type { CertificateConfig, CertificateIndex, SniConfig } from './certificates.ts';
 import type { PluginChain } from './plugin-chain.ts';
+import type { CaCertificateConfig, UpstreamTlsProfile } from './upstream-tls.ts';
 
 /** A Service with the fields the proxy reads on top of the router's (Kong's names and defaults). */
 export interface ProxyServiceConfig extends ServiceConfig {
@@ -17,6 +18,12 @@ export interface ProxyServiceConfig extends ServiceConfig {
   readonly retries?: number | null;
   /** Verify the upstream's TLS certificate (https services); default off, as Kong's proxy_ssl_verify. */
   readonly tls_verify?: boolean | null;
+  /** Most intermediate CAs allowed in the upstream's chain; null means nginx's default, 1. */
+  readonly tls_verify_depth?: number | null;
+  /** Ids of CA Certificate entities trusted for the upstream; empty means the default store. */
+  readonly ca_certificates?: readonly string[] | null;
+  /** A Certificate entity presented to the upstream (mutual TLS). */
+  readonly client_certificate?: { readonly id: string } | null;
 }
 
 /** What the data plane compiles: one version of the configuration. */
@@ -27,6 +34,8 @@ export interface RuntimeConfig {
   /** Certificate and SNI entities (Kong's JSON); served on TLS listeners by server name. */
   readonly certificates?: readonly CertificateConfig[];
   readonly snis?: readonly SniConfig[];
+  /** CA Certificate entities; default: `entities.get('ca_certificates')`. */
+  readonly caCertificates?: readonly CaCertificateConfig[];
   /** Upstream entities: a service whose host is an upstream's name balances over its targets. */
   readonly upstreams?: readonly UpstreamConfig[];
   readonly targets?: readonly TargetConfig[];
@@ -50,11 +59,14 @@ export interface ServiceDispatch {
   readonly writeTimeout: number;
   readonly readTimeout: number;
   readonly retries: number;
+  /** How the connection to the upstream is secured; undefined for plain-text protocols. */
+  readonly tls: UpstreamTlsProfile | undefined;
 }
 
 /** Hands out the dispatcher for a service; pools outlive a Runtime, so this is injected. */
 export interface DispatcherSource {
-  dispatcherFor(service: ProxyServiceConfig, connectTimeout: number): Dispatcher;
+  /** `tls` is the service's compiled profile: connections with different profiles never mix. */
+  dispatcherFor(service: ProxyServiceConfig, connectTimeout: number, tls?: UpstreamTlsProfile): Dispatcher;
 }
 
 /** Everything a request needs, derived from one config version. Swapped whole. */

@@ -1,2 +1,3 @@
 export { classifyUpstreamError, isRetryable, type UpstreamFailure } from './failure.ts';
 export { DEFAULT_POOL_OPTIONS, type UpstreamPoolOptions, UpstreamPools } from './pools.ts';
+export { ChainTooLongError, intermediateCount, tlsConnectOptions } from './tls.ts';

@@ -1,11 +1,14 @@
 /**
- * Keep-alive undici pools, one per upstream origin and connect timeout. Pools outlive a Runtime:
- * a new config version reuses the warm connections of the previous one.
+ * Keep-alive undici pools, one per upstream origin, connect timeout and TLS profile. Pools outlive
+ * a Runtime: a new config version reuses the warm connections of the previous one, unless the
+ * service's TLS profile changed (its digest is part of the key).
  */
 
+import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
-import type { DispatcherSource, ProxyServiceConfig } from '../runtime/index.ts';
+import type { DispatcherSource, ProxyServiceConfig, UpstreamTlsProfile } from '../runtime/index.ts';
+import { tlsConnectOptions } from './tls.ts';
 
 export interface UpstreamPoolOptions {
   /** Kong's upstream_keepalive_pool_size; 0 disables keep-alive. */
@@ -25,31 +28,58 @@ export const DEFAULT_POOL_OPTIONS: UpstreamPoolOptions = {
 /** undici wants a finite keep-alive; "no limit" becomes a day. */
 const NO_IDLE_LIMIT_MS = 86_400_000;
 
+const UNVERIFIED: UpstreamTlsProfile = Object.freeze({
+  verify: false,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
+  depth: 1,
+  digest: 'unverified',
+});
+const VERIFIED: UpstreamTlsProfile = Object.freeze({ ...UNVERIFIED, verify: true, digest: 'verified' });
+
+/** For callers that pass no profile: the service's own `tls_verify` with the default trust store. */
+function profileFromService(service: ProxyServiceConfig): UpstreamTlsProfile {
+  return service.tls_verify === true ? VERIFIED : UNVERIFIED;
+}
+
+function codeOf(err: Error): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 export class UpstreamPools implements DispatcherSource {
   readonly #pools = new Map<string, Pool>();
   readonly #options: UpstreamPoolOptions;
+  readonly #log: Logger | undefined;
 
-  constructor(options: UpstreamPoolOptions = DEFAULT_POOL_OPTIONS) {
+  /** `log` receives connection failures (refused, TLS verification…), as nginx's error log. */
+  constructor(options: UpstreamPoolOptions = DEFAULT_POOL_OPTIONS, log?: Logger) {
     this.#options = options;
+    this.#log = log;
   }
 
-  dispatcherFor(service: ProxyServiceConfig, connectTimeout: number): Dispatcher {
-    const https = service.protocol === 'https';
-    const verify = service.tls_verify === true;
+  /**
+   * `tls` is the service's compiled profile; an https service without one (a caller that does not
+   * compile profiles) is served as Kong's default: no verification, no client certificate.
+   */
+  dispatcherFor(service: ProxyServiceConfig, connectTimeout: number, tls?: UpstreamTlsProfile): Dispatcher {
+    const https = service.protocol === 'https' || service.protocol === 'wss' || service.protocol === 'grpcs';
     const origin = `${https ? 'https' : 'http'}://${service.host.includes(':') ? `[${service.host}]` : service.host}:${service.port}`;
-    const key = `${origin}|${connectTimeout}|${verify}`;
+    const profile = https ? (tls ?? profileFromService(service)) : undefined;
+    const key = `${origin}|${connectTimeout}|${profile?.digest ?? ''}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = this.#createPool(origin, https, verify, connectTimeout);
+      pool = this.#createPool(origin, profile, connectTimeout);
       this.#pools.set(key, pool);
     }
     return pool;
   }
 
-  #createPool(origin: string, https: boolean, verify: boolean, connectTimeout: number): Pool {
+  #createPool(origin: string, tls: UpstreamTlsProfile | undefined, connectTimeout: number): Pool {
     const o = this.#options;
     const idleMs = o.keepaliveIdleTimeout === 0 ? NO_IDLE_LIMIT_MS : o.keepaliveIdleTimeout * 1000;
-    return new Pool(origin, {
+    const pool = new Pool(origin, {
       pipelining: o.keepalivePoolSize === 0 ? 0 : 1,
       keepAliveTimeout: idleMs,
       keepAliveMaxTimeout: idleMs,
@@ -57,12 +87,19 @@ export class UpstreamPools implements DispatcherSource {
       allowH2: false,
       connect: {
         timeout: connectTimeout,
-        ...(https ? { rejectUnauthorized: verify } : {}),
+        ...(tls === undefined ? {} : tlsConnectOptions(tls)),
       },
     });
+    const log = this.#log;
+    if (log !== undefined) {
+      pool.on('connectionError', (_origin, _clients, err) => {
+        log.error({ upstream: origin, code: codeOf(err), err: err.message }, 'upstream connection failed');
+      });
+    }
+    return pool;
   }
 
-  /** Number of pools open: one per distinct origin and connect timeout. */
+  /** Number of pools open: one per distinct origin, connect timeout and TLS profile. */
   get size(): number {
     return this.#pools.size;
   }

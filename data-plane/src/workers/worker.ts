@@ -90,7 +90,7 @@ async function start(
 ): Promise<Running> {
   const log = createLogger({ level: settings.logLevel, name: 'turnpike' }).child({ worker: slot });
   const lifecycle = new Lifecycle(log);
-  const pools = new UpstreamPools(settings.pools);
+  const pools = new UpstreamPools(settings.pools, log);
   lifecycle.add({ name: 'upstream pools', stop: () => pools.close() });
   const balancers = new BalancerRegistry({ log, dns: settings.dns });
   lifecycle.add(balancers);
