@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
 import {
@@ -16,13 +18,14 @@ import {
   UpstreamPools,
 } from '@turnpike/data-plane/proxy';
 import { createLogger, hashPassword } from '@turnpike/shared';
-import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
 import { type EntityName, validateEntity } from '@turnpike/shared/schema';
+import { WebSocket, WebSocketServer } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
-import { type RecordingUpstream, rawRequest, recordingUpstream, send, statuses } from './proxy-fixtures.ts';
+import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
   service: '00000000-0000-4000-8000-000000000001',
@@ -34,6 +37,10 @@ const ids = {
   ops: '00000000-0000-4000-8000-0000000000a5',
   jwt: '00000000-0000-4000-8000-0000000000a6',
   alice: '00000000-0000-4000-8000-0000000000c1',
+  wsService: '00000000-0000-4000-8000-000000000002',
+  wsKey: '00000000-0000-4000-8000-0000000000b1',
+  wsOps: '00000000-0000-4000-8000-0000000000b2',
+  wsHidden: '00000000-0000-4000-8000-0000000000b3',
 };
 
 type Entities = Partial<Record<EntityName, Record<string, unknown>[]>>;
@@ -62,8 +69,8 @@ function pluginConfig(value: unknown): Record<string, unknown> {
   return config === undefined ? {} : { config };
 }
 
-function route(id: string, path: string) {
-  return { id, paths: [path], service: { id: ids.service } };
+function route(id: string, path: string, service = ids.service) {
+  return { id, paths: [path], service: { id: service } };
 }
 
 function plugin(name: string, routeId: string, config: Record<string, unknown> = {}) {
@@ -76,8 +83,88 @@ function hs256(claims: Record<string, unknown>, secret: string): string {
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
+interface EchoUpstream extends AsyncDisposable {
+  readonly port: number;
+  /** The handshakes the upstream accepted: path and headers. */
+  readonly handshakes: { url: string; headers: IncomingHttpHeaders }[];
+}
+
+/** A WebSocket echo server that records each handshake it accepts. */
+async function echoUpstream(): Promise<EchoUpstream> {
+  const handshakes: { url: string; headers: IncomingHttpHeaders }[] = [];
+  const server = createServer((_req, res) => res.end('plain'));
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket, req) => {
+    handshakes.push({ url: req.url ?? '', headers: req.headers });
+    socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as { port: number }).port,
+    handshakes,
+    async [Symbol.asyncDispose]() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+async function openWebSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, { headers });
+  await once(ws, 'open');
+  return ws;
+}
+
+async function echoed(ws: WebSocket, data: string | Buffer): Promise<{ data: Buffer; binary: boolean }> {
+  const answer = once(ws, 'message') as Promise<[Buffer, boolean]>;
+  ws.send(data, { binary: typeof data !== 'string' });
+  const [received, binary] = await answer;
+  return { data: received, binary };
+}
+
+/** The answer to a handshake the proxy does not switch: status, headers and body. */
+async function refusedHandshake(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const ws = new WebSocket(url, { headers });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    ws.once('unexpected-response', (_req, response) => resolve(response));
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error(`the handshake to ${url} was switched`));
+    });
+  });
+  let body = '';
+  res.setEncoding('utf8');
+  for await (const chunk of res) body += chunk;
+  // Aborting a handshake that never opened makes ws emit an error: that is the expected end here.
+  ws.on('error', () => {});
+  ws.terminate();
+  return { status: res.statusCode ?? 0, headers: res.headers, body };
+}
+
+/** A plugin whose log phase reports the status each request was answered with. */
+function statusLogger(logged: (status: number) => void): PluginHandler {
+  return definePluginHandler({
+    name: 'status-logger',
+    version: '1.0.0',
+    priority: 1,
+    log(ctx) {
+      logged(ctx.response.status);
+    },
+  });
+}
+
 describe('authentication plugins through the proxy', () => {
   let upstream: RecordingUpstream;
+  let wsUpstream: EchoUpstream;
+  /** Statuses the status-logger plugin logged on the /ws-key route, and who waits for the next. */
+  const logged: number[] = [];
+  let onLogged: (() => void) | undefined;
   let proxy: RunningProxy;
   let pools: UpstreamPools;
   let port: number;
@@ -91,8 +178,12 @@ describe('authentication plugins through the proxy', () => {
       want: 'handler+schema',
     });
     upstream = await recordingUpstream();
+    wsUpstream = await echoUpstream();
     const entities = stored(plugins, {
-      services: [{ id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port }],
+      services: [
+        { id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port },
+        { id: ids.wsService, protocol: 'http', host: '127.0.0.1', port: wsUpstream.port },
+      ],
       routes: [
         route(ids.open, '/open'),
         route(ids.key, '/key'),
@@ -101,6 +192,9 @@ describe('authentication plugins through the proxy', () => {
         route(ids.admins, '/admins'),
         route(ids.ops, '/ops'),
         route(ids.jwt, '/jwt'),
+        route(ids.wsKey, '/ws-key', ids.wsService),
+        route(ids.wsOps, '/ws-ops', ids.wsService),
+        route(ids.wsHidden, '/ws-hidden', ids.wsService),
       ],
       consumers: [{ id: ids.alice, username: 'alice', custom_id: 'alice-1' }],
       keyauth_credentials: [{ id: crypto.randomUUID(), key: 'alice-key', consumer: { id: ids.alice } }],
@@ -120,7 +214,22 @@ describe('authentication plugins through the proxy', () => {
         plugin('key-auth', ids.ops),
         plugin('acl', ids.ops, { deny: ['admin'] }),
         plugin('jwt', ids.jwt, { claims_to_verify: ['exp'] }),
+        plugin('key-auth', ids.wsKey),
+        plugin('key-auth', ids.wsOps),
+        plugin('acl', ids.wsOps, { deny: ['admin'] }),
+        plugin('key-auth', ids.wsHidden, { hide_credentials: true }),
       ],
+    });
+    // A test plugin without a schema: stored as the control plane would have filled it.
+    entities.get('plugins')!.set('status-logger', {
+      id: crypto.randomUUID(),
+      name: 'status-logger',
+      config: {},
+      enabled: true,
+      protocols: ['grpc', 'grpcs', 'http', 'https'],
+      route: { id: ids.wsKey },
+      service: null,
+      consumer: null,
     });
     // The store keeps scrypt hashes of basic-auth passwords.
     const basic = [...entities.get('basicauth_credentials')!.values()][0] as Record<string, unknown>;
@@ -128,6 +237,13 @@ describe('authentication plugins through the proxy', () => {
     pools = new UpstreamPools();
     const handlers = new Map<string, PluginHandler>();
     for (const [name, loaded] of plugins.plugins) handlers.set(name, loaded.handler!);
+    handlers.set(
+      'status-logger',
+      statusLogger((status) => {
+        logged.push(status);
+        onLogged?.();
+      }),
+    );
     const runtime = compileRuntime(
       {
         version: 1,
@@ -152,7 +268,14 @@ describe('authentication plugins through the proxy', () => {
     await proxy?.stop('now', Date.now());
     await pools?.close();
     await upstream?.[Symbol.asyncDispose]();
+    await wsUpstream?.[Symbol.asyncDispose]();
   });
+
+  /** Resolves once the status-logger plugin logged `count` requests in all. */
+  async function loggedCount(count: number): Promise<number[]> {
+    while (logged.length < count) await new Promise<void>((resolve) => (onLogged = resolve));
+    return logged.slice(0, count);
+  }
 
   it('leaves a route without plugins unaffected', async () => {
     const r = await send(port, '/open/x');
@@ -213,15 +336,62 @@ describe('authentication plugins through the proxy', () => {
     assert.deepEqual(JSON.parse(denied.body), { message: 'You cannot consume this service' });
   });
 
-  it('refuses a WebSocket handshake on a route with plugins rather than skip authentication', async () => {
-    const before = upstream.received.length;
-    const answer = await rawRequest(
-      port,
-      'GET /key HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
-    assert.deepEqual(statuses(answer), [501]);
-    assert.equal(upstream.received.length, before);
+  it('answers a WebSocket handshake without a key with 401 and never lets it reach the service', async () => {
+    const before = wsUpstream.handshakes.length;
+    const none = await refusedHandshake(`ws://127.0.0.1:${port}/ws-key`);
+    assert.equal(none.status, 401);
+    assert.deepEqual(JSON.parse(none.body), { message: 'No API key found in request' });
+    assert.equal(none.headers['www-authenticate'], 'Key realm="turnpike"');
+    assert.match(none.headers['content-type'] ?? '', /application\/json/);
+    assert.equal(none.headers.connection, 'close');
+    const wrong = await refusedHandshake(`ws://127.0.0.1:${port}/ws-key`, { apikey: 'nope' });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(JSON.parse(wrong.body), { message: 'Invalid authentication credentials' });
+    assert.equal(wsUpstream.handshakes.length, before);
+  });
+
+  it('proxies a WebSocket handshake with a valid key both ways and names the consumer upstream', async () => {
+    const ws = await openWebSocket(`ws://127.0.0.1:${port}/ws-key/room?apikey=alice-key`);
+    assert.deepEqual(await echoed(ws, 'hello'), { data: Buffer.from('hello'), binary: false });
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    assert.deepEqual(await echoed(ws, bytes), { data: bytes, binary: true });
+    ws.close();
+    const seen = wsUpstream.handshakes.at(-1)!;
+    assert.equal(seen.url, '/room?apikey=alice-key');
+    assert.equal(seen.headers['x-consumer-username'], 'alice');
+    assert.equal(seen.headers['x-consumer-id'], ids.alice);
+    assert.equal(seen.headers.upgrade, 'websocket');
+  });
+
+  it('hides the key of a WebSocket handshake from the service with hide_credentials', async () => {
+    const query = await openWebSocket(`ws://127.0.0.1:${port}/ws-hidden/x?apikey=alice-key&keep=1`);
+    query.close();
+    assert.equal(wsUpstream.handshakes.at(-1)!.url, '/x?keep=1');
+    const header = await openWebSocket(`ws://127.0.0.1:${port}/ws-hidden/x`, { apikey: 'alice-key' });
+    header.close();
+    const seen = wsUpstream.handshakes.at(-1)!;
+    assert.equal(seen.headers.apikey, undefined);
+    assert.equal(seen.headers['x-consumer-username'], 'alice');
+  });
+
+  it('answers 403 to a WebSocket handshake of a consumer the acl denies', async () => {
+    const before = wsUpstream.handshakes.length;
+    const denied = await refusedHandshake(`ws://127.0.0.1:${port}/ws-ops`, { apikey: 'alice-key' });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(JSON.parse(denied.body), { message: 'You cannot consume this service' });
+    assert.equal(wsUpstream.handshakes.length, before);
+  });
+
+  it('runs the log phase of a WebSocket handshake once its refusal or its tunnel closed', async () => {
+    const start = logged.length;
+    await refusedHandshake(`ws://127.0.0.1:${port}/ws-key`);
+    assert.deepEqual((await loggedCount(start + 1)).slice(start), [401]);
+    const ws = await openWebSocket(`ws://127.0.0.1:${port}/ws-key`, { apikey: 'alice-key' });
+    assert.equal((await echoed(ws, 'still open')).data.toString(), 'still open');
+    // The tunnel is open and has carried messages: nothing logged for it yet.
+    assert.equal(logged.length, start + 1);
+    ws.close();
+    assert.deepEqual((await loggedCount(start + 2)).slice(start), [401, 101]);
   });
 
   it('accepts a valid HS256 jwt and refuses an expired one or a bad signature', async () => {

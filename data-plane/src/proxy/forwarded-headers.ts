@@ -57,3 +57,12 @@ export function appendForwardedHeaders(scanned: ScannedHeaders, found: Match, v:
   headers.push('X-Real-IP', v.client);
   return hostIndex;
 }
+
+/** Where the Host value sits in a flat header list after plugins changed it; -1 when gone. */
+export function hostValueIndex(headers: readonly string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') return i + 1;
+  }
+  return -1;
+}

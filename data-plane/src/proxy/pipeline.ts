@@ -14,7 +14,7 @@ import type { PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index
 import { BodyLimit } from './body-limit.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
-import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
+import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
 import {
   sendHttpsRedirect,
   sendKongError,
@@ -227,13 +227,6 @@ function forwardCall(
 }
 
 /** Where the Host header is after plugins edited the list (name at i, value at i + 1): i + 1. */
-function hostValueIndex(headers: readonly string[]): number {
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') return i + 1;
-  }
-  return -1;
-}
 
 /**
  * The slow path, taken only by routes with plugins: rewrite and access may answer the request

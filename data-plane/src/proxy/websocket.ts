@@ -4,6 +4,7 @@
  * with `upgrade: 'websocket'` (so the balancer's target choice, connect timeout, TLS and retries
  * apply as for plain requests). A 101 is relayed and the two sockets are piped both ways; any
  * other answer is relayed and the connection closed; failures get Kong's 502/504 body raw.
+ * On a route with plugins, rewrite and access run first (websocket-plugins.ts).
  */
 
 import type { IncomingMessage } from 'node:http';
@@ -12,27 +13,24 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type BalancedRequest, NO_PEER_BODY } from '../balancer/service-balancer.ts';
-import { match } from '../router/index.ts';
-import type { RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
+import { type Match, match } from '../router/index.ts';
+import type { PluginChain, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { clientHeaders } from './forward.ts';
-import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
+import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
 import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
 import type { ListenerInfo } from './pipeline.ts';
 import { RequestHeaderScanner } from './request-headers.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
+import { openUpgradeRun, rawPluginExit, type UpgradeRun } from './websocket-plugins.ts';
 
-/** Turnpike's words for a WebSocket handshake on a route with plugins (not run on upgrades yet). */
-const PLUGINS_ON_UPGRADE_BODY = Buffer.from(
-  JSON.stringify({ message: 'WebSocket upgrades are not proxied on routes with plugins yet' }),
-);
 const SLASH = 47;
 const NO_HEADERS = Object.freeze({});
 const CLIENT_GONE = new Error('client connection closed');
 
-function answerAndClose(socket: Duplex, response: string): void {
+function answerAndClose(socket: Duplex, response: string | Buffer): void {
   if (socket.writable) socket.end(response);
   else socket.destroy();
 }
@@ -92,13 +90,97 @@ export class WebSocketProxy {
 
   readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroySelf);
-    const outcome = this.#prepare(req, socket, head);
-    if (typeof outcome === 'string') answerAndClose(socket, outcome);
-    else outcome.start();
+    const outcome = this.#prepare(req);
+    if (typeof outcome === 'string') {
+      answerAndClose(socket, outcome);
+      return;
+    }
+    const chain = outcome.chain;
+    if (chain === undefined || chain.empty) {
+      this.#call(outcome, req, socket, head, undefined).start();
+      return;
+    }
+    void this.#withPlugins(chain, outcome, req, socket, head);
   };
 
-  /** The call to make, or the raw response refusing the handshake. */
-  #prepare(req: IncomingMessage, socket: Duplex, head: Buffer): WebSocketCall | string {
+  /**
+   * The slow path, taken only by routes with plugins: rewrite and access may answer the handshake
+   * themselves; otherwise it goes upstream with what they changed (headers, query).
+   */
+  async #withPlugins(
+    chain: PluginChain,
+    handshake: Handshake,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
+    const found = handshake.found;
+    const headers = handshake.headers;
+    const plugins = openUpgradeRun(chain, socket, {
+      req,
+      match: found,
+      scheme: this.#scheme,
+      clientIp: handshake.client,
+      path: handshake.path,
+      query: handshake.query,
+      upstreamHeaders: headers,
+    });
+    const run = plugins.run;
+    // The run never throws: a plugin that fails becomes a 500 exit.
+    await run.beforeProxy();
+    // The client left while plugins ran: its close already ran the log phase.
+    if (socket.destroyed) return;
+    const exit = run.exit;
+    if (exit !== undefined) {
+      plugins.answered(exit.status);
+      answerAndClose(socket, rawPluginExit(exit, run, this.#settings.headers, handshake.startedAt));
+      return;
+    }
+    if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
+    const query = run.upstreamQuery;
+    // An unchanged query keeps its '?' as received, even an empty one (Kong's is_args).
+    const search = query === handshake.query ? handshake.search : query === '' ? '' : `?${query}`;
+    const edited = { ...handshake, query, search, hostIndex: hostValueIndex(headers) };
+    this.#call(edited, req, socket, head, plugins).start();
+  }
+
+  /** The handshake's call through the service's dispatcher (and balancer). */
+  #call(
+    handshake: Handshake,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    plugins: UpgradeRun | undefined,
+  ): WebSocketCall {
+    const { found, dispatch, headers, query } = handshake;
+    const target = found.upstreamPath + handshake.search;
+    // A service on an Upstream: the target (and Host) is picked per attempt, as for plain requests.
+    const balance = dispatch.balancer?.request(
+      req,
+      handshake.client,
+      found.path,
+      query,
+      found.uriCaptures,
+      headers,
+      handshake.hostIndex,
+      found.route.preserve_host === true,
+    );
+    const request = { path: target, headers, balance };
+    const flags = this.#settings.headers;
+    return new WebSocketCall(
+      socket,
+      head,
+      dispatch,
+      request,
+      flags,
+      handshake.startedAt,
+      this.tunnels,
+      plugins,
+    );
+  }
+
+  /** The routed handshake, or the raw response refusing it. */
+  #prepare(req: IncomingMessage): Handshake | string {
     const startedAt = performance.now();
     const runtime = this.#holder.current;
     const settings = this.#settings;
@@ -134,8 +216,6 @@ export class WebSocketProxy {
     if (acceptance === 'no') return rawNoRoute(flags);
     const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
     if (dispatch === undefined) return rawKongError(503, flags);
-    // The plugin chain does not run on upgrades yet: refuse rather than let a handshake skip auth.
-    if (runtime.chains.has(found.route.id)) return rawKongError(501, flags, PLUGINS_ON_UPGRADE_BODY);
 
     const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
     const hostIndex = appendForwardedHeaders(scanned, found, {
@@ -148,23 +228,38 @@ export class WebSocketProxy {
       port: this.#port,
       path,
     });
-    const headers = scanned.forward;
-
-    const target = query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query);
-    // A service on an Upstream: the target (and Host) is picked per attempt, as for plain requests.
-    const balance = dispatch.balancer?.request(
-      req,
-      client,
-      found.path,
-      query === -1 ? '' : url.slice(query + 1),
-      found.uriCaptures,
-      headers,
+    return {
+      found,
+      dispatch,
+      chain: runtime.chains.get(found.route.id),
+      headers: scanned.forward,
       hostIndex,
-      found.route.preserve_host === true,
-    );
-    const request = { path: target, headers, balance };
-    return new WebSocketCall(socket, head, dispatch, request, flags, startedAt, this.tunnels);
+      path,
+      query: query === -1 ? '' : url.slice(query + 1),
+      search: query === -1 ? '' : url.slice(query),
+      client,
+      startedAt,
+    };
   }
+}
+
+/** A handshake routed to a service: what the plugins and the upstream call work from. */
+interface Handshake {
+  readonly found: Match;
+  readonly dispatch: ServiceDispatch;
+  readonly chain: PluginChain | undefined;
+  /** The headers for the service, flat `[name, value, …]` (plugins edit them in place). */
+  readonly headers: string[];
+  /** Where the Host value is in `headers`. */
+  readonly hostIndex: number;
+  /** The request path as received, without the query string. */
+  readonly path: string;
+  /** The query string to forward, without '?'. */
+  readonly query: string;
+  /** What follows the path upstream: '' or '?' and the query. */
+  readonly search: string;
+  readonly client: string;
+  readonly startedAt: number;
 }
 
 function destroySelf(this: Duplex): void {
@@ -187,6 +282,7 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
   readonly #flags: ResponseHeaderFlags;
   readonly #startedAt: number;
   readonly #tunnels: Set<Duplex>;
+  readonly #plugins: UpgradeRun | undefined;
   #sentAt = 0;
   #attempts = 0;
   #answered = false;
@@ -201,8 +297,10 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     flags: ResponseHeaderFlags,
     startedAt: number,
     tunnels: Set<Duplex>,
+    plugins: UpgradeRun | undefined,
   ) {
     this.#client = client;
+    this.#plugins = plugins;
     this.#head = head;
     this.#dispatch = dispatch;
     this.#flags = flags;
@@ -230,6 +328,7 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     const dispatcher = this.#balance === undefined ? this.#dispatch.dispatcher : this.#balance.next();
     if (dispatcher === undefined) {
       this.#finished = true;
+      this.#plugins?.answered(503);
       answerAndClose(this.#client, rawKongError(503, this.#flags, NO_PEER_BODY));
       return;
     }
@@ -260,6 +359,7 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     this.#finished = true;
     const now = performance.now();
     this.#balance?.responded(101, now - this.#sentAt);
+    this.#plugins?.answered(101);
     const out = switchingHeaders(
       headers,
       this.#flags,
@@ -302,6 +402,7 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     if (this.#finished) return;
     this.#answered = true;
     this.#balance?.responded(statusCode, performance.now() - this.#sentAt);
+    this.#plugins?.answered(statusCode);
     const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
     const headers = clientHeaders(raw, this.#flags);
     headers.push('Connection', 'close');
@@ -337,6 +438,7 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     this.#finished = true;
     this.#balance?.done();
     const status = classifyUpstreamError(err) === 'timeout' ? 504 : 502;
+    this.#plugins?.answered(status);
     answerAndClose(this.#client, rawKongError(status, this.#flags));
   }
 }
