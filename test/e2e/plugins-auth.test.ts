@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
 import {
@@ -21,10 +21,11 @@ import { createLogger, hashPassword } from '@turnpike/shared';
 import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
 import { type EntityName, validateEntity } from '@turnpike/shared/schema';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
+import { startWebSocketEchoUpstream, type WebSocketEchoUpstream } from '../helpers/upstream.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -83,34 +84,7 @@ function hs256(claims: Record<string, unknown>, secret: string): string {
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
-interface EchoUpstream extends AsyncDisposable {
-  readonly port: number;
-  /** The handshakes the upstream accepted: path and headers. */
-  readonly handshakes: { url: string; headers: IncomingHttpHeaders }[];
-}
-
-/** A WebSocket echo server that records each handshake it accepts. */
-async function echoUpstream(): Promise<EchoUpstream> {
-  const handshakes: { url: string; headers: IncomingHttpHeaders }[] = [];
-  const server = createServer((_req, res) => res.end('plain'));
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (socket, req) => {
-    handshakes.push({ url: req.url ?? '', headers: req.headers });
-    socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as { port: number }).port,
-    handshakes,
-    async [Symbol.asyncDispose]() {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
+const echoUpstream = startWebSocketEchoUpstream;
 
 async function openWebSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   const ws = new WebSocket(url, { headers });
@@ -161,7 +135,7 @@ function statusLogger(logged: (status: number) => void): PluginHandler {
 
 describe('authentication plugins through the proxy', () => {
   let upstream: RecordingUpstream;
-  let wsUpstream: EchoUpstream;
+  let wsUpstream: WebSocketEchoUpstream;
   /** Statuses the status-logger plugin logged on the /ws-key route, and who waits for the next. */
   const logged: number[] = [];
   let onLogged: (() => void) | undefined;

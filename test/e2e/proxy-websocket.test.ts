@@ -1,39 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
+import { startWebSocketEchoUpstream } from '../helpers/upstream.ts';
 import { closedPort, rawRequest, route, send, service, statuses } from './proxy-fixtures.ts';
 import { tlsTestProxy } from './proxy-tls-fixtures.ts';
 
-interface EchoUpstream extends AsyncDisposable {
-  readonly port: number;
-  /** The handshakes the upstream received: path and headers. */
-  readonly handshakes: { url: string; headers: IncomingHttpHeaders }[];
-}
-
-/** A WebSocket echo server that records each handshake; plain requests get 200 "plain". */
-async function echoUpstream(): Promise<EchoUpstream> {
-  const handshakes: { url: string; headers: IncomingHttpHeaders }[] = [];
-  const server = createServer((_req, res) => res.end('plain'));
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (socket, req) => {
-    handshakes.push({ url: req.url ?? '', headers: req.headers });
-    socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as { port: number }).port,
-    handshakes,
-    async [Symbol.asyncDispose]() {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close();
-    },
-  };
-}
+const echoUpstream = startWebSocketEchoUpstream;
 
 async function open(url: string): Promise<WebSocket> {
   const ws = new WebSocket(url, { rejectUnauthorized: false });

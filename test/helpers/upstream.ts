@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 
 export interface EchoUpstream extends AsyncDisposable {
   readonly port: number;
@@ -33,6 +34,35 @@ export async function startEchoUpstream(name = 'upstream'): Promise<EchoUpstream
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
+    },
+  };
+}
+
+export interface WebSocketEchoUpstream extends AsyncDisposable {
+  readonly port: number;
+  /** The handshakes the upstream accepted: path and headers. */
+  readonly handshakes: { url: string; headers: IncomingHttpHeaders }[];
+}
+
+/** A WebSocket echo server on 127.0.0.1 that records each handshake; plain requests get 200 "plain". */
+export async function startWebSocketEchoUpstream(): Promise<WebSocketEchoUpstream> {
+  const handshakes: { url: string; headers: IncomingHttpHeaders }[] = [];
+  const server = createServer((_req, res) => res.end('plain'));
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket, req) => {
+    handshakes.push({ url: req.url ?? '', headers: req.headers });
+    socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    handshakes,
+    async [Symbol.asyncDispose]() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close();
     },
   };
 }
