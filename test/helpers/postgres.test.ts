@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import pg from 'pg';
 import { isProcessAlive, startPostgres } from './postgres.ts';
@@ -46,10 +47,22 @@ test('startPostgres gives a database that answers queries and makes more on dema
   }
 });
 
-test('a throwaway cluster listens on 127.0.0.1 only', {
-  skip: process.env.TURNPIKE_TEST_PG !== undefined,
-}, async () => {
-  await using server = await startPostgres();
-  const row = await queryOne(server.dsn, "SELECT current_setting('listen_addresses') AS listen");
-  assert.equal(row.listen, '127.0.0.1');
+test('a throwaway cluster listens on 127.0.0.1 only, runs as a non-root user, and leaves nothing behind', async () => {
+  const server = await startPostgres({ throwaway: true });
+  const cluster = server.cluster;
+  try {
+    assert.ok(cluster !== undefined, 'initdb + pg_ctl, even where TURNPIKE_TEST_PG is set');
+    const row = await queryOne(server.dsn, "SELECT current_setting('listen_addresses') AS listen");
+    assert.equal(row.listen, '127.0.0.1');
+    assert.ok(isProcessAlive(cluster.pid));
+    if (process.platform === 'linux') {
+      // PostgreSQL refuses to run as root: the helper starts it as another user.
+      const status = await readFile(`/proc/${cluster.pid}/status`, 'utf8');
+      assert.notEqual(/^Uid:\s+(\d+)/m.exec(status)?.[1], '0');
+    }
+  } finally {
+    await server[Symbol.asyncDispose]();
+  }
+  assert.equal(isProcessAlive(cluster.pid), false, 'the postmaster is gone after dispose');
+  assert.equal(existsSync(cluster.dataDir), false, 'the data dir is removed after dispose');
 });

@@ -29,9 +29,11 @@ export interface TestPostgres extends AsyncDisposable {
  * databases in that server; otherwise it runs initdb + pg_ctl into a temp dir on a free
  * 127.0.0.1 port, and dispose stops it and removes the dir.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: { readonly throwaway?: boolean } = {}): Promise<TestPostgres> {
   const external = process.env.TURNPIKE_TEST_PG;
-  if (external !== undefined && external !== '') return useExternalServer(external);
+  // `throwaway` ignores TURNPIKE_TEST_PG, so CI (which sets it) still tests the initdb path.
+  if (options.throwaway !== true && external !== undefined && external !== '')
+    return useExternalServer(external);
   return startCluster();
 }
 
