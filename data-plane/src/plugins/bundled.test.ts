@@ -13,6 +13,12 @@ describe('bundled plugins', () => {
       want: 'handler+schema',
     });
     const priorities = Object.fromEntries([...loaded.plugins].map(([n, p]) => [n, p.handler?.priority]));
-    assert.deepEqual(priorities, { jwt: 1450, 'key-auth': 1250, 'basic-auth': 1100, acl: 950 });
+    assert.deepEqual(priorities, {
+      jwt: 1450,
+      'key-auth': 1250,
+      'basic-auth': 1100,
+      acl: 950,
+      'rate-limiting': 910,
+    });
   });
 });

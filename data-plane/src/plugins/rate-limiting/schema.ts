@@ -1,0 +1,105 @@
+/**
+ * rate-limiting's configuration (Kong 3.x kong/plugins/rate-limiting/schema.lua), as Kong's
+ * hybrid-mode schema has it: `cluster` is not among the policies (there is no database on a data
+ * plane), and `redis`, which Kong accepts, is refused here because only `local` is implemented —
+ * refusing at config time beats silently counting per node when the operator asked for shared
+ * counters.
+ */
+import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/shared/plugin-sdk';
+
+/** Shortest first: Kong checks each limit is not lower than the limit of a shorter period. */
+export const ORDERED_PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
+export type Period = (typeof ORDERED_PERIODS)[number];
+
+/** Kong's SYNC_RATE_REALTIME: the only value meaningful without the redis policy. */
+export const SYNC_RATE_REALTIME = -1;
+
+export const REDIS_UNSUPPORTED = "the redis policy is not supported by this gateway: use 'local'";
+
+/** Kong's %.1f: 10 → "10.0", 2.25 → "2.3" (Lua's string.format rounds the same way). */
+function oneDecimal(n: number): string {
+  return n.toFixed(1);
+}
+
+/** Kong's validate_periods_order, the record's custom validator. */
+export function validatePeriodsOrder(config: Record<string, unknown>): string | undefined {
+  for (let i = 0; i < ORDERED_PERIODS.length; i++) {
+    const lower = ORDERED_PERIODS[i]!;
+    const v1 = config[lower];
+    if (typeof v1 !== 'number') continue;
+    for (let j = i + 1; j < ORDERED_PERIODS.length; j++) {
+      const upper = ORDERED_PERIODS[j]!;
+      const v2 = config[upper];
+      if (typeof v2 === 'number' && v2 < v1) {
+        return `The limit for ${upper}(${oneDecimal(v2)}) cannot be lower than the limit for ${lower}(${oneDecimal(v1)})`;
+      }
+    }
+  }
+  const syncRate = config.sync_rate ?? SYNC_RATE_REALTIME;
+  if (config.policy !== 'redis' && syncRate !== SYNC_RATE_REALTIME) {
+    return 'sync_rate can only be used with the redis policy';
+  }
+  return undefined;
+}
+
+const limit = (description: string) => ({ type: 'number', gt: 0, description }) as const;
+
+export const schema = definePluginSchema({
+  name: 'rate-limiting',
+  fields: {
+    protocols: typedefs.protocolsHttp(),
+    config: {
+      ...configRecord(
+        {
+          second: limit('The number of HTTP requests that can be made per second.'),
+          minute: limit('The number of HTTP requests that can be made per minute.'),
+          hour: limit('The number of HTTP requests that can be made per hour.'),
+          day: limit('The number of HTTP requests that can be made per day.'),
+          month: limit('The number of HTTP requests that can be made per month.'),
+          year: limit('The number of HTTP requests that can be made per year.'),
+          limit_by: {
+            type: 'string',
+            default: 'consumer',
+            one_of: ['consumer', 'credential', 'ip', 'service', 'header', 'path'],
+          },
+          header_name: typedefs.headerName(),
+          path: typedefs.path(),
+          policy: {
+            type: 'string',
+            default: 'local',
+            len_min: 0,
+            one_of: ['local', 'redis'],
+            custom_validator: (policy: string) => (policy === 'redis' ? REDIS_UNSUPPORTED : undefined),
+          },
+          fault_tolerant: { type: 'boolean', required: true, default: true },
+          hide_client_headers: { type: 'boolean', required: true, default: false },
+          error_code: { type: 'number', default: 429, gt: 0 },
+          error_message: { type: 'string', default: 'API rate limit exceeded' },
+          sync_rate: { type: 'number', required: true, default: SYNC_RATE_REALTIME },
+        },
+        [
+          { at_least_one_of: ['second', 'minute', 'hour', 'day', 'month', 'year'] },
+          {
+            conditional: {
+              if_field: 'limit_by',
+              if_match: { eq: 'header' },
+              then_field: 'header_name',
+              then_match: { required: true },
+            },
+          },
+          {
+            conditional: {
+              if_field: 'limit_by',
+              if_match: { eq: 'path' },
+              then_field: 'path',
+              then_match: { required: true },
+            },
+          },
+        ],
+      ),
+      custom_validator: (config: Record<string, unknown>) => validatePeriodsOrder(config),
+    },
+  },
+});
+
+export type RateLimitingConfig = PluginConfigOf<typeof schema>;

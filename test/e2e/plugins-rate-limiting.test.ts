@@ -1,0 +1,196 @@
+/**
+ * The rate-limiting plugin end to end: a proxy in this process with a Runtime compiled from
+ * entities as the control plane stores them (validated with the loaded plugin schemas), real
+ * sockets to a recording upstream.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingHttpHeaders } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
+import {
+  compileRuntime,
+  DEFAULT_SETTINGS,
+  type RunningProxy,
+  RuntimeHolder,
+  startProxy,
+  UpstreamPools,
+} from '@turnpike/data-plane/proxy';
+import { createLogger } from '@turnpike/shared';
+import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
+import { type EntityName, validateEntity } from '@turnpike/shared/schema';
+import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
+
+const ids = {
+  service: '00000000-0000-4000-8000-000000000001',
+  limited: '00000000-0000-4000-8000-0000000000d0',
+  byConsumer: '00000000-0000-4000-8000-0000000000d1',
+  byIp: '00000000-0000-4000-8000-0000000000d2',
+  hidden: '00000000-0000-4000-8000-0000000000d3',
+  alice: '00000000-0000-4000-8000-0000000000c1',
+  bob: '00000000-0000-4000-8000-0000000000c2',
+};
+
+type Entities = Partial<Record<EntityName, Record<string, unknown>[]>>;
+
+/** Validates as the control plane would (defaults filled, plugin configs by their schema). */
+function stored(plugins: LoadedPlugins, entities: Entities): Map<string, Map<string, unknown>> {
+  const content = new Map<string, Map<string, unknown>>();
+  for (const [type, list] of Object.entries(entities) as [EntityName, Record<string, unknown>[]][]) {
+    const byId = new Map<string, unknown>();
+    for (const input of list) {
+      const result = validateEntity(type, input, { operation: 'insert', pluginSchemas: plugins.schemas });
+      assert.ok(result.ok, `${type}: ${JSON.stringify(result.ok ? '' : result.fields)}`);
+      const value = result.value as Record<string, unknown>;
+      byId.set(input.id as string, {
+        ...value,
+        ...input,
+        ...(value.config === undefined ? {} : { config: value.config }),
+      });
+    }
+    content.set(type, byId);
+  }
+  return content;
+}
+
+function route(id: string, path: string) {
+  return { id, paths: [path], service: { id: ids.service } };
+}
+
+function plugin(name: string, routeId: string, config: Record<string, unknown> = {}) {
+  return { id: crypto.randomUUID(), name, route: { id: routeId }, config };
+}
+
+const RATE_HEADERS = /^(x-)?ratelimit-|^retry-after$/;
+
+function rateHeaders(headers: IncomingHttpHeaders): string[] {
+  return Object.keys(headers).filter((n) => RATE_HEADERS.test(n));
+}
+
+/**
+ * Fixed windows start on the UTC minute: a burst that straddles one would be counted in two
+ * windows. No event announces the next minute, so close to its end the test waits for it.
+ */
+async function awayFromMinuteEnd(): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 57_000) await delay(60_000 - intoMinute + 50);
+}
+
+describe('rate-limiting through the proxy', () => {
+  let upstream: RecordingUpstream;
+  let proxy: RunningProxy;
+  let pools: UpstreamPools;
+  let port: number;
+
+  before(async () => {
+    const plugins = await loadPlugins({
+      enabled: ['bundled'],
+      pluginPaths: [],
+      bundledDir: BUNDLED_PLUGINS_DIR,
+      bundled: BUNDLED_PLUGINS,
+      want: 'handler+schema',
+    });
+    upstream = await recordingUpstream();
+    const entities = stored(plugins, {
+      services: [{ id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port }],
+      routes: [
+        route(ids.limited, '/limited'),
+        route(ids.byConsumer, '/by-consumer'),
+        route(ids.byIp, '/by-ip'),
+        route(ids.hidden, '/hidden'),
+      ],
+      consumers: [
+        { id: ids.alice, username: 'alice' },
+        { id: ids.bob, username: 'bob' },
+      ],
+      keyauth_credentials: [
+        { id: crypto.randomUUID(), key: 'alice-key', consumer: { id: ids.alice } },
+        { id: crypto.randomUUID(), key: 'bob-key', consumer: { id: ids.bob } },
+      ],
+      plugins: [
+        plugin('rate-limiting', ids.limited, { minute: 3 }),
+        plugin('key-auth', ids.byConsumer),
+        plugin('rate-limiting', ids.byConsumer, { minute: 1 }),
+        plugin('key-auth', ids.byIp),
+        plugin('rate-limiting', ids.byIp, { minute: 1, limit_by: 'ip' }),
+        plugin('rate-limiting', ids.hidden, { minute: 1, hide_client_headers: true }),
+      ],
+    });
+    pools = new UpstreamPools();
+    const handlers = new Map<string, PluginHandler>();
+    for (const [name, loaded] of plugins.plugins) handlers.set(name, loaded.handler!);
+    const runtime = compileRuntime(
+      {
+        version: 1,
+        services: [...entities.get('services')!.values()] as never,
+        routes: [...entities.get('routes')!.values()] as never,
+        entities,
+      },
+      { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
+    );
+    assert.deepEqual(runtime.problems, []);
+    proxy = await startProxy({
+      listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
+      holder: new RuntimeHolder(runtime),
+      settings: DEFAULT_SETTINGS,
+      log: createLogger({ level: 'silent' }),
+    });
+    port = proxy.ports[0]!;
+  });
+
+  after(async () => {
+    await proxy?.stop('now', Date.now());
+    await pools?.close();
+    await upstream?.[Symbol.asyncDispose]();
+  });
+
+  it("lets 3 requests a minute through, then answers 429 with Kong's body and headers", async () => {
+    await awayFromMinuteEnd();
+    const before = upstream.received.length;
+    for (const remaining of ['2', '1', '0']) {
+      const r = await send(port, '/limited/x');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-ratelimit-limit-minute'], '3');
+      assert.equal(r.headers['x-ratelimit-remaining-minute'], remaining);
+      assert.equal(r.headers['ratelimit-limit'], '3');
+      assert.equal(r.headers['ratelimit-remaining'], remaining);
+      const reset = Number(r.headers['ratelimit-reset']);
+      assert.ok(reset >= 1 && reset <= 60, `RateLimit-Reset ${reset}`);
+    }
+    const refused = await send(port, '/limited/x');
+    assert.equal(refused.status, 429);
+    assert.deepEqual(JSON.parse(refused.body), { message: 'API rate limit exceeded' });
+    assert.match(String(refused.headers['content-type']), /^application\/json/);
+    assert.equal(refused.headers['x-ratelimit-remaining-minute'], '0');
+    assert.equal(refused.headers['ratelimit-remaining'], '0');
+    assert.equal(refused.headers['retry-after'], refused.headers['ratelimit-reset']);
+    const retryAfter = Number(refused.headers['retry-after']);
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    assert.equal(upstream.received.length - before, 3, 'the refused request never reached the service');
+  });
+
+  it('counts each consumer apart when limiting by consumer', async () => {
+    await awayFromMinuteEnd();
+    assert.equal((await send(port, '/by-consumer', { apikey: 'alice-key' })).status, 200);
+    assert.equal((await send(port, '/by-consumer', { apikey: 'alice-key' })).status, 429);
+    assert.equal((await send(port, '/by-consumer', { apikey: 'bob-key' })).status, 200);
+  });
+
+  it('counts every consumer from one address together when limiting by ip', async () => {
+    await awayFromMinuteEnd();
+    assert.equal((await send(port, '/by-ip', { apikey: 'alice-key' })).status, 200);
+    assert.equal((await send(port, '/by-ip', { apikey: 'bob-key' })).status, 429);
+  });
+
+  it('sends no rate-limit header, Retry-After included, with hide_client_headers', async () => {
+    await awayFromMinuteEnd();
+    const ok = await send(port, '/hidden');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(rateHeaders(ok.headers), []);
+    const refused = await send(port, '/hidden');
+    assert.equal(refused.status, 429);
+    assert.deepEqual(JSON.parse(refused.body), { message: 'API rate limit exceeded' });
+    assert.deepEqual(rateHeaders(refused.headers), []);
+  });
+});
