@@ -19,13 +19,13 @@ import {
 } from '@turnpike/data-plane/proxy';
 import { createLogger, hashPassword } from '@turnpike/shared';
 import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
-import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
-import { type EntityName, validateEntity } from '@turnpike/shared/schema';
+import { loadPlugins } from '@turnpike/shared/plugins';
 import { WebSocket } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
 import { startWebSocketEchoUpstream, type WebSocketEchoUpstream } from '../helpers/upstream.ts';
+import { plugin, stored } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -44,38 +44,8 @@ const ids = {
   wsHidden: '00000000-0000-4000-8000-0000000000b3',
 };
 
-type Entities = Partial<Record<EntityName, Record<string, unknown>[]>>;
-
-/** Validates as the control plane would (defaults filled, plugin configs by their schema). */
-function stored(plugins: LoadedPlugins, entities: Entities): Map<string, Map<string, unknown>> {
-  const content = new Map<string, Map<string, unknown>>();
-  for (const [type, list] of Object.entries(entities) as [EntityName, Record<string, unknown>[]][]) {
-    const byId = new Map<string, unknown>();
-    for (const input of list) {
-      const result = validateEntity(type, input, { operation: 'insert', pluginSchemas: plugins.schemas });
-      assert.ok(result.ok, `${type}: ${JSON.stringify(result.ok ? '' : result.fields)}`);
-      byId.set(input.id as string, {
-        ...(result.value as Record<string, unknown>),
-        ...input,
-        ...pluginConfig(result.value),
-      });
-    }
-    content.set(type, byId);
-  }
-  return content;
-}
-
-function pluginConfig(value: unknown): Record<string, unknown> {
-  const config = (value as { config?: unknown }).config;
-  return config === undefined ? {} : { config };
-}
-
 function route(id: string, path: string, service = ids.service) {
   return { id, paths: [path], service: { id: service } };
-}
-
-function plugin(name: string, routeId: string, config: Record<string, unknown> = {}) {
-  return { id: crypto.randomUUID(), name, route: { id: routeId }, config };
 }
 
 function hs256(claims: Record<string, unknown>, secret: string): string {

@@ -18,8 +18,8 @@ import {
 } from '@turnpike/data-plane/proxy';
 import { createLogger } from '@turnpike/shared';
 import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
-import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
-import { type EntityName, validateEntity } from '@turnpike/shared/schema';
+import { loadPlugins } from '@turnpike/shared/plugins';
+import { plugin, stored } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -32,34 +32,8 @@ const ids = {
   bob: '00000000-0000-4000-8000-0000000000c2',
 };
 
-type Entities = Partial<Record<EntityName, Record<string, unknown>[]>>;
-
-/** Validates as the control plane would (defaults filled, plugin configs by their schema). */
-function stored(plugins: LoadedPlugins, entities: Entities): Map<string, Map<string, unknown>> {
-  const content = new Map<string, Map<string, unknown>>();
-  for (const [type, list] of Object.entries(entities) as [EntityName, Record<string, unknown>[]][]) {
-    const byId = new Map<string, unknown>();
-    for (const input of list) {
-      const result = validateEntity(type, input, { operation: 'insert', pluginSchemas: plugins.schemas });
-      assert.ok(result.ok, `${type}: ${JSON.stringify(result.ok ? '' : result.fields)}`);
-      const value = result.value as Record<string, unknown>;
-      byId.set(input.id as string, {
-        ...value,
-        ...input,
-        ...(value.config === undefined ? {} : { config: value.config }),
-      });
-    }
-    content.set(type, byId);
-  }
-  return content;
-}
-
 function route(id: string, path: string) {
   return { id, paths: [path], service: { id: ids.service } };
-}
-
-function plugin(name: string, routeId: string, config: Record<string, unknown> = {}) {
-  return { id: crypto.randomUUID(), name, route: { id: routeId }, config };
 }
 
 const RATE_HEADERS = /^(x-)?ratelimit-|^retry-after$/;
