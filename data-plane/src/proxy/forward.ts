@@ -13,22 +13,13 @@ import type { PluginRun, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { BodyTooLargeError } from './body-limit.ts';
 import { sendKongError, VIA_TOKEN } from './kong-responses.ts';
+import { HOP_BY_HOP } from './request-headers.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 import { UpstreamWriteTimeoutError, withWriteTimeout } from './write-timeout.ts';
 
 const kCall = Symbol('turnpike.forward');
 type ResponseWithCall = ServerResponse & { [kCall]?: ForwardCall };
 
-/** Response headers never passed to the client (hop-by-hop), by lowercase name. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 const INTERESTING_LENGTH = new Uint8Array(32);
 for (const name of [...HOP_BY_HOP, 'via']) INTERESTING_LENGTH[name.length] = 1;
 

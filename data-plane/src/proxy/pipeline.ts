@@ -22,12 +22,11 @@ import {
   sendPluginExit,
   sendWebSocketOnly,
 } from './kong-responses.ts';
-import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
+import { RequestHeaderScanner, requestLineStatus, type ScannedHeaders } from './request-headers.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { isWebSocketOnly } from './websocket-handshake.ts';
 
 const NO_HEADERS: HeaderLookup = Object.freeze({});
-const SLASH = 47;
 
 /** What a listener adds to the request: its scheme and port (X-Forwarded-Proto / -Port). */
 export interface ListenerInfo {
@@ -63,18 +62,10 @@ export class ProxyPipeline {
     const flags = settings.headers;
     const limits = settings.limits;
     const url = req.url ?? '';
-    if (url.length > limits.maxUrlLength) {
-      sendKongError(res, 414, flags, startedAt, true);
-      return;
-    }
-    // Absolute-form and asterisk-form targets are refused: only origin-form is proxied.
-    if (url.charCodeAt(0) !== SLASH) {
-      sendKongError(res, 400, flags, startedAt, true);
-      return;
-    }
     const raw = req.rawHeaders;
-    if (raw.length > limits.maxHeaderCount * 2) {
-      sendKongError(res, 431, flags, startedAt, true);
+    const refused = requestLineStatus(url, raw, limits);
+    if (refused !== 0) {
+      sendKongError(res, refused, flags, startedAt, true);
       return;
     }
     const scanned = this.#scanner.scan(raw);

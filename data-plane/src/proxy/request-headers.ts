@@ -5,6 +5,8 @@
  * one of those, so most headers cost a length test.
  */
 
+import type { ProxyLimits } from './settings.ts';
+
 export interface ScannedHeaders {
   /** 0 when the headers are acceptable, else the status to answer (400, 431). */
   status: number;
@@ -24,8 +26,8 @@ export interface ScannedHeaders {
   chunked: boolean;
 }
 
-/** Never forwarded: hop-by-hop (RFC 9110 7.6.1), httpoxy's `Proxy`, and `Expect` (node answered it). */
-const DROPPED = new Set([
+/** Hop-by-hop headers (RFC 9110 7.6.1), by lowercase name: never passed on, either way. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -33,9 +35,10 @@ const DROPPED = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
-  'proxy',
-  'expect',
 ]);
+
+/** Never forwarded upstream: hop-by-hop, httpoxy's `Proxy`, and `Expect` (node answered it). */
+const DROPPED = new Set([...HOP_BY_HOP, 'proxy', 'expect']);
 
 /** Replaced by the proxy's own values. */
 const REPLACED = new Set([
@@ -171,4 +174,18 @@ export function dropConnectionNamed(forward: string[], connection: string): stri
     if (!named.has(forward[i]!.toLowerCase())) kept.push(forward[i]!, forward[i + 1]!);
   }
   return kept;
+}
+
+const SLASH = 47;
+
+/**
+ * The request-target and header-count checks every request passes before its headers are read:
+ * 414 for a target over the limit, 400 for anything but origin-form (absolute-form and `*` are
+ * refused), 431 for too many headers; 0 when it may go on.
+ */
+export function requestLineStatus(url: string, rawHeaders: readonly string[], limits: ProxyLimits): number {
+  if (url.length > limits.maxUrlLength) return 414;
+  if (url.charCodeAt(0) !== SLASH) return 400;
+  if (rawHeaders.length > limits.maxHeaderCount * 2) return 431;
+  return 0;
 }

@@ -21,12 +21,11 @@ import { clientHeaders } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
 import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
 import type { ListenerInfo } from './pipeline.ts';
-import { RequestHeaderScanner } from './request-headers.ts';
+import { RequestHeaderScanner, requestLineStatus } from './request-headers.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
 import { openUpgradeRun, rawPluginExit, type UpgradeRun } from './websocket-plugins.ts';
 
-const SLASH = 47;
 const NO_HEADERS = Object.freeze({});
 const CLIENT_GONE = new Error('client connection closed');
 
@@ -187,10 +186,9 @@ export class WebSocketProxy {
     const flags = settings.headers;
     const limits = settings.limits;
     const url = req.url ?? '';
-    if (url.length > limits.maxUrlLength) return rawKongError(414, flags);
-    if (url.charCodeAt(0) !== SLASH) return rawKongError(400, flags);
     const raw = req.rawHeaders;
-    if (raw.length > limits.maxHeaderCount * 2) return rawKongError(431, flags);
+    const refused = requestLineStatus(url, raw, limits);
+    if (refused !== 0) return rawKongError(refused, flags);
     const scanned = this.#scanner.scan(raw);
     if (scanned.status !== 0) return rawKongError(scanned.status, flags);
     const bad = handshakeStatus(req, scanned.contentLength, scanned.chunked);

@@ -15,7 +15,12 @@ import type {
   RuntimeConfig,
   ServiceDispatch,
 } from './types.ts';
-import { compileUpstreamTls, type UpstreamTlsProfile, upstreamTlsEntities } from './upstream-tls.ts';
+import {
+  compileUpstreamTls,
+  type UpstreamTlsEntities,
+  type UpstreamTlsProfile,
+  upstreamTlsEntities,
+} from './upstream-tls.ts';
 
 /** Kong's service defaults (kong/db/schema/entities/services.lua). */
 export const SERVICE_DEFAULTS = {
@@ -98,6 +103,27 @@ export function compileUpstreams(
   return balancers.update(upstreams, config.targets ?? []);
 }
 
+/** Compiles one service into `services` (or removes it, with a problem, when its protocol is not proxied). */
+export function compileServiceInto(
+  services: Map<string, ServiceDispatch>,
+  service: ProxyServiceConfig,
+  byName: ReadonlyMap<string, UpstreamBalancer>,
+  tlsEntities: UpstreamTlsEntities,
+  options: CompileRuntimeOptions,
+  problems: RouterProblem[],
+): void {
+  if (!PROXIED_PROTOCOLS.has(service.protocol)) {
+    services.delete(service.id);
+    problems.push({
+      routeId: '',
+      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https)`,
+    });
+    return;
+  }
+  const tls = compileUpstreamTls(service, tlsEntities, problems);
+  services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host), tls));
+}
+
 /** Compiles a config version once; the result is immutable and safe to swap in whole. */
 export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
   const problems: RouterProblem[] = [];
@@ -112,15 +138,7 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
     config.certificates ?? config.entities?.get('certificates'),
   );
   for (const service of config.services) {
-    if (!PROXIED_PROTOCOLS.has(service.protocol)) {
-      problems.push({
-        routeId: '',
-        message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https)`,
-      });
-      continue;
-    }
-    const tls = compileUpstreamTls(service, tlsEntities, problems);
-    services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host), tls));
+    compileServiceInto(services, service, byName, tlsEntities, options, problems);
   }
   const router = compileRouter(
     config.routes,

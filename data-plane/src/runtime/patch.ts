@@ -13,19 +13,9 @@ import type { EntityContent } from '../plugins/runtime/entity-lookup.ts';
 import type { RouteConfig, RouterProblem, ServiceConfig } from '../router/index.ts';
 import { patchRouter } from '../router/index.ts';
 import { compileCertificateIndex } from './certificates.ts';
-import {
-  type CompileRuntimeOptions,
-  compileService,
-  compileUpstreams,
-  PROXIED_PROTOCOLS,
-} from './compile.ts';
-import type { ProxyServiceConfig, Runtime, RuntimeConfig, ServiceDispatch } from './types.ts';
-import {
-  compileUpstreamTls,
-  referencesTlsEntity,
-  type UpstreamTlsEntities,
-  upstreamTlsEntities,
-} from './upstream-tls.ts';
+import { type CompileRuntimeOptions, compileServiceInto, compileUpstreams } from './compile.ts';
+import type { ProxyServiceConfig, Runtime, RuntimeConfig } from './types.ts';
+import { referencesTlsEntity, upstreamTlsEntities } from './upstream-tls.ts';
 
 /** One entity changed by a delta (`@turnpike/shared/sync`'s ConfigChange, structurally). */
 export interface EntityChange {
@@ -63,26 +53,6 @@ function idsOf(changes: readonly EntityChange[], type: string): Set<string> {
   const ids = new Set<string>();
   for (const change of changes) if (change.entity === type) ids.add(change.id);
   return ids;
-}
-
-function compileServiceInto(
-  services: Map<string, ServiceDispatch>,
-  service: ProxyServiceConfig,
-  byName: ReadonlyMap<string, UpstreamBalancer>,
-  tlsEntities: UpstreamTlsEntities,
-  options: CompileRuntimeOptions,
-  problems: RouterProblem[],
-): void {
-  if (!PROXIED_PROTOCOLS.has(service.protocol)) {
-    services.delete(service.id);
-    problems.push({
-      routeId: '',
-      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https)`,
-    });
-    return;
-  }
-  const tls = compileUpstreamTls(service, tlsEntities, problems);
-  services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host), tls));
 }
 
 /** Services whose TLS profile reads a CA certificate or certificate the delta changed. */
