@@ -22,7 +22,6 @@ const typeParsers = {
 
 function sslOption(ssl: PostgresTarget['ssl']): pg.ClientConfig['ssl'] {
   if (ssl === undefined || ssl === false) return undefined;
-  if (ssl === true) return { rejectUnauthorized: true };
   return { rejectUnauthorized: ssl.rejectUnauthorized };
 }
 

@@ -1,3 +1,5 @@
+import type { DatastoreTarget as ConfiguredDatastore } from '@turnpike/shared/config';
+
 /** What one statement returns, the same for PostgreSQL and PGlite. */
 export interface QueryResult<R> {
   rows: R[];
@@ -38,22 +40,14 @@ export interface Datastore {
   close(): Promise<void>;
 }
 
+type ConfiguredTarget = Exclude<ConfiguredDatastore, { readonly kind: 'off' }>;
+type ConfiguredPostgres = Extract<ConfiguredTarget, { readonly kind: 'postgres' }>;
+
 /**
- * Where the data lives. Mirrors shared/src/config/datastore.ts (less `off`), so the config
- * loader's target can be passed as is; the lead unifies the two definitions.
+ * Where the data lives: the configuration's target (shared/src/config/datastore.ts) as is, or a
+ * PostgreSQL target built by hand (tests) with only the connection string; the rest defaults.
  */
 export type DatastoreTarget =
-  | { readonly kind: 'memory' }
-  | { readonly kind: 'pglite'; readonly dir: string }
-  | {
-      readonly kind: 'postgres';
-      /** Holds the password: never log it (redactDsn). */
-      readonly connectionString: string;
-      /** true: TLS with certificate verification; an object chooses. */
-      readonly ssl?: boolean | { readonly rejectUnauthorized: boolean };
-      readonly poolSize?: number;
-      /** search_path for every connection (Kong's pg_schema). */
-      readonly schema?: string | undefined;
-      /** Connect timeout (Kong's pg_timeout). Queries themselves are not cut short. */
-      readonly timeoutMs?: number;
-    };
+  | Exclude<ConfiguredTarget, ConfiguredPostgres>
+  | (Pick<ConfiguredPostgres, 'kind' | 'connectionString'> &
+      Partial<Omit<ConfiguredPostgres, 'kind' | 'connectionString'>>);
