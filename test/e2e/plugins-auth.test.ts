@@ -8,24 +8,14 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
-import {
-  compileRuntime,
-  DEFAULT_SETTINGS,
-  type RunningProxy,
-  RuntimeHolder,
-  startProxy,
-  UpstreamPools,
-} from '@turnpike/data-plane/proxy';
-import { createLogger, hashPassword } from '@turnpike/shared';
+import { hashPassword } from '@turnpike/shared';
 import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
-import { loadPlugins } from '@turnpike/shared/plugins';
 import { WebSocket } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
 import { startWebSocketEchoUpstream, type WebSocketEchoUpstream } from '../helpers/upstream.ts';
-import { plugin, stored } from './plugin-fixtures.ts';
+import { bundledPlugins, type PluginProxy, plugin, pluginProxy, stored } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -109,18 +99,11 @@ describe('authentication plugins through the proxy', () => {
   /** Statuses the status-logger plugin logged on the /ws-key route, and who waits for the next. */
   const logged: number[] = [];
   let onLogged: (() => void) | undefined;
-  let proxy: RunningProxy;
-  let pools: UpstreamPools;
+  let proxy: PluginProxy;
   let port: number;
 
   before(async () => {
-    const plugins = await loadPlugins({
-      enabled: ['bundled'],
-      pluginPaths: [],
-      bundledDir: BUNDLED_PLUGINS_DIR,
-      bundled: BUNDLED_PLUGINS,
-      want: 'handler+schema',
-    });
+    const plugins = await bundledPlugins();
     upstream = await recordingUpstream();
     wsUpstream = await echoUpstream();
     const entities = stored(plugins, {
@@ -178,39 +161,22 @@ describe('authentication plugins through the proxy', () => {
     // The store keeps scrypt hashes of basic-auth passwords.
     const basic = [...entities.get('basicauth_credentials')!.values()][0] as Record<string, unknown>;
     basic.password = await hashPassword('open-sesame');
-    pools = new UpstreamPools();
-    const handlers = new Map<string, PluginHandler>();
-    for (const [name, loaded] of plugins.plugins) handlers.set(name, loaded.handler!);
-    handlers.set(
-      'status-logger',
-      statusLogger((status) => {
-        logged.push(status);
-        onLogged?.();
-      }),
-    );
-    const runtime = compileRuntime(
-      {
-        version: 1,
-        services: [...entities.get('services')!.values()] as never,
-        routes: [...entities.get('routes')!.values()] as never,
-        entities,
-      },
-      { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
-    );
-    assert.deepEqual(runtime.problems, []);
-    assert.equal(runtime.chains.has(ids.open), false);
-    proxy = await startProxy({
-      listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
-      holder: new RuntimeHolder(runtime),
-      settings: DEFAULT_SETTINGS,
-      log: createLogger({ level: 'silent' }),
-    });
-    port = proxy.ports[0]!;
+    const extra = new Map([
+      [
+        'status-logger',
+        statusLogger((status) => {
+          logged.push(status);
+          onLogged?.();
+        }),
+      ],
+    ]);
+    proxy = await pluginProxy(plugins, entities, extra);
+    assert.equal(proxy.runtime.chains.has(ids.open), false);
+    port = proxy.port;
   });
 
   after(async () => {
-    await proxy?.stop('now', Date.now());
-    await pools?.close();
+    await proxy?.[Symbol.asyncDispose]();
     await upstream?.[Symbol.asyncDispose]();
     await wsUpstream?.[Symbol.asyncDispose]();
   });

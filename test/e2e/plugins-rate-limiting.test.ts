@@ -7,19 +7,7 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
-import {
-  compileRuntime,
-  DEFAULT_SETTINGS,
-  type RunningProxy,
-  RuntimeHolder,
-  startProxy,
-  UpstreamPools,
-} from '@turnpike/data-plane/proxy';
-import { createLogger } from '@turnpike/shared';
-import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
-import { loadPlugins } from '@turnpike/shared/plugins';
-import { plugin, stored } from './plugin-fixtures.ts';
+import { bundledPlugins, type PluginProxy, plugin, pluginProxy, stored } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -53,18 +41,11 @@ async function awayFromMinuteEnd(): Promise<void> {
 
 describe('rate-limiting through the proxy', () => {
   let upstream: RecordingUpstream;
-  let proxy: RunningProxy;
-  let pools: UpstreamPools;
+  let proxy: PluginProxy;
   let port: number;
 
   before(async () => {
-    const plugins = await loadPlugins({
-      enabled: ['bundled'],
-      pluginPaths: [],
-      bundledDir: BUNDLED_PLUGINS_DIR,
-      bundled: BUNDLED_PLUGINS,
-      want: 'handler+schema',
-    });
+    const plugins = await bundledPlugins();
     upstream = await recordingUpstream();
     const entities = stored(plugins, {
       services: [{ id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port }],
@@ -91,31 +72,12 @@ describe('rate-limiting through the proxy', () => {
         plugin('rate-limiting', ids.hidden, { minute: 1, hide_client_headers: true }),
       ],
     });
-    pools = new UpstreamPools();
-    const handlers = new Map<string, PluginHandler>();
-    for (const [name, loaded] of plugins.plugins) handlers.set(name, loaded.handler!);
-    const runtime = compileRuntime(
-      {
-        version: 1,
-        services: [...entities.get('services')!.values()] as never,
-        routes: [...entities.get('routes')!.values()] as never,
-        entities,
-      },
-      { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
-    );
-    assert.deepEqual(runtime.problems, []);
-    proxy = await startProxy({
-      listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
-      holder: new RuntimeHolder(runtime),
-      settings: DEFAULT_SETTINGS,
-      log: createLogger({ level: 'silent' }),
-    });
-    port = proxy.ports[0]!;
+    proxy = await pluginProxy(plugins, entities);
+    port = proxy.port;
   });
 
   after(async () => {
-    await proxy?.stop('now', Date.now());
-    await pools?.close();
+    await proxy?.[Symbol.asyncDispose]();
     await upstream?.[Symbol.asyncDispose]();
   });
 
