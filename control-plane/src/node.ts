@@ -115,6 +115,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
     return reachable;
   };
+  // Readiness reads `reachable` synchronously: keep it current even when nobody asks the Admin API.
+  const probe = setInterval(() => void datastoreReachable(), 5_000);
+  probe.unref();
+  lifecycle.add({ name: 'datastore probe', stop: async () => clearInterval(probe) });
   const admin = buildAdminApi({
     dao,
     log,
