@@ -7,7 +7,7 @@ import {
   startControlPlaneNode,
 } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { eventually, http } from '../helpers/http.ts';
+import { http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { runTurnpike } from '../helpers/turnpike.ts';
 
@@ -168,20 +168,5 @@ describe('the Admin API off loopback', () => {
     });
     assert.equal(bearer.status, 200);
     assert.doesNotMatch(bearer.text, /an-admin-token-1234/, 'GET / never shows the token');
-  });
-});
-
-describe('readiness of a control plane', () => {
-  test('/status/ready answers 503 once its PostgreSQL is gone, while /status stays 200', async () => {
-    const own = await startPostgres({ throwaway: true });
-    await using cp = await startControlPlaneNode(own.dsn, certs);
-    assert.equal((await http('GET', `${cp.statusUrl}/status/ready`)).status, 200);
-    await own[Symbol.asyncDispose]();
-    const ready = await eventually(
-      () => http('GET', `${cp.statusUrl}/status/ready`),
-      (r) => r.status === 503,
-    );
-    assert.deepEqual(ready.body, { message: 'database unreachable' });
-    assert.equal((await http('GET', `${cp.statusUrl}/status`)).status, 200);
   });
 });
