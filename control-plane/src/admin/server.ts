@@ -11,9 +11,11 @@ import type { Dao } from '../dao/types.ts';
 import { adminTokenHook } from './auth.ts';
 import { DEFAULT_ADMIN_BODY_LIMIT, registerBodyParsers } from './body.ts';
 import type { AdminContext } from './context.ts';
+import { registerAdminCors } from './cors.ts';
 import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
 import { trackMethods } from './methods.ts';
+import { type ClusterEventsView, registerClusterEventRoutes } from './routes/cluster-events.ts';
 import { type ClusteringView, registerClusteringRoutes } from './routes/clustering.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerEntityRoutes } from './routes/entities.ts';
@@ -37,6 +39,10 @@ export interface AdminApiOptions {
   readonly bodyLimit?: number;
   /** The data planes this control plane serves; absent on a node without a sync server. */
   readonly clustering?: ClusteringView;
+  /** The live cluster feed behind `/clustering/events` and `/clustering/timeline`. */
+  readonly clusterEvents?: ClusterEventsView;
+  /** Browser origins allowed to call the API cross-origin: the Admin GUI's (admin_gui_url). */
+  readonly corsOrigins?: () => readonly string[];
 }
 
 /** Fastify paths (`/services/:id`) in Kong's notation (`/services/{services}`), for GET /endpoints. */
@@ -64,8 +70,12 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
   app.setNotFoundHandler(adminNotFoundHandler);
   registerBodyParsers(app);
   const { config } = options;
-  if (config.admin_auth !== false && config.admin_token !== undefined && config.admin_token !== '') {
-    app.addHook('onRequest', adminTokenHook(config.admin_token));
+  if (options.corsOrigins !== undefined) registerAdminCors(app, options.corsOrigins);
+  const token = config.admin_auth !== false ? config.admin_token : undefined;
+  if (token !== undefined && token !== '') {
+    // Added after the CORS plugin (fastify adds hooks once the plugins before them load), so
+    // that CORS answers preflights, which carry no token, before this check runs.
+    app.addHook('onRequest', adminTokenHook(token));
   }
 
   void app.register(swagger, {
@@ -92,6 +102,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerTagRoutes(api, ctx);
     registerConfigRoutes(api, ctx);
     registerClusteringRoutes(api, options.clustering);
+    registerClusterEventRoutes(api, options.clusterEvents);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     methods.complete();
   });
