@@ -5,7 +5,7 @@
  */
 import swagger from '@fastify/swagger';
 import type { Logger, TurnpikeConfig } from '@turnpike/shared';
-import type { PluginSchemaLookup } from '@turnpike/shared/schema';
+import { ENTITIES, entityJsonSchema, type PluginSchemaLookup } from '@turnpike/shared/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Dao } from '../dao/types.ts';
 import { adminTokenHook } from './auth.ts';
@@ -56,6 +56,15 @@ function kongPaths(app: FastifyInstance): () => string[] {
   return () => paths;
 }
 
+function entityComponents(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const def of Object.values(ENTITIES)) {
+    const { $id: _id, ...schema } = entityJsonSchema(def, 'response');
+    out[def.name] = schema;
+  }
+  return out;
+}
+
 export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.log,
@@ -86,6 +95,8 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
         description: 'Kong Gateway 3.x compatible Admin API.',
         version: options.version,
       },
+      // The stored shape of every entity, for clients that generate types (the Admin GUI does).
+      components: { schemas: entityComponents() },
     },
   });
   void app.register(async (api) => {
