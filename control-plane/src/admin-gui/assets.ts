@@ -49,6 +49,8 @@ export interface AssetSet {
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
+    // Dotfiles (the build stamp) are not part of the app.
+    if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walk(path)));
     else if (entry.isFile()) out.push(path);
