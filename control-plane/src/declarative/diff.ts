@@ -14,7 +14,7 @@ import type { DeclarativeConfig } from './types.ts';
 export interface DeclarativeDiffItem {
   readonly entity: EntityName;
   readonly id: string;
-  /** The endpoint key's value (name, username, key…) when the entity has one. */
+  /** The endpoint key's value (name, username, key…), else a `name` field's (a plugin's). */
   readonly name?: string;
   /** For a change: the top-level fields that differ. */
   readonly fields?: readonly string[];
@@ -59,7 +59,9 @@ function differingFields(current: EntityRow, next: EntityRow): string[] {
 
 function item(entity: EntityName, row: EntityRow, fields?: string[]): DeclarativeDiffItem {
   const key = definitionOf(entity).endpoint_key;
-  const name = key === undefined ? undefined : row[key];
+  const keyed = key === undefined ? undefined : row[key];
+  // A plugin without an instance_name is known by its plugin name.
+  const name = typeof keyed === 'string' ? keyed : row.name;
   return {
     entity,
     id: row.id,

@@ -38,7 +38,7 @@ export function ChildSection({ parentPath, child }: { parentPath: string; child:
       )}
       {adding ? (
         <EntityForm
-          schemaPath={`/schemas/${child.schema}`}
+          schemaPaths={[`/schemas/${child.schema}`]}
           collectionPath={path}
           hidden={new Set([child.parentField])}
           submitLabel={`Add to ${child.title.toLowerCase()}`}

@@ -8,13 +8,19 @@ import { type FieldErrors, formLevelErrors } from '../api/errors.ts';
 import type { Row } from '../api/types.ts';
 import { useSession } from '../context.ts';
 import { rowLabel } from '../entities.ts';
-import { type FieldSpec, fieldsOf, isEditable, type KongSchema } from '../schema/kong-schema.ts';
+import {
+  type FieldSpec,
+  fieldsOf,
+  isEditable,
+  type KongSchema,
+  mergeSchemas,
+} from '../schema/kong-schema.ts';
 import { initialValues, toBody, type Values } from '../schema/values.ts';
 import { type ForeignOption, formShows, SchemaForm } from './SchemaForm.tsx';
 
 export interface EntityFormProps {
-  /** `/schemas/services`, `/schemas/plugins/key-auth`… */
-  readonly schemaPath: string;
+  /** `/schemas/services`…; several are merged, the later over the earlier (a plugin's over the plugins entity's). */
+  readonly schemaPaths: readonly string[];
   /** Where a new entity is POSTed. */
   readonly collectionPath: string;
   /** The entity being edited (PATCHed at `collectionPath/id`). */
@@ -40,8 +46,8 @@ export function EntityForm(props: EntityFormProps) {
   useEffect(() => {
     let live = true;
     setSpecs(undefined);
-    client
-      .get<KongSchema>(props.schemaPath)
+    Promise.all(props.schemaPaths.map((path) => client.get<KongSchema>(path)))
+      .then((schemas) => schemas.reduce(mergeSchemas))
       .then(async (schema) => {
         const fields = fieldsOf(schema.fields);
         if (!live) return;
@@ -65,7 +71,7 @@ export function EntityForm(props: EntityFormProps) {
     return () => {
       live = false;
     };
-  }, [props.schemaPath, props.entity?.id]);
+  }, [props.schemaPaths.join(' '), props.entity?.id]);
 
   if (specs === undefined)
     return message === undefined ? (
@@ -82,8 +88,10 @@ export function EntityForm(props: EntityFormProps) {
     setBusy(true);
     setErrors(undefined);
     setMessage(undefined);
-    const body = { ...toBody(specs, values, props.entity === undefined ? 'create' : 'edit'), ...props.fixed };
+    const body = toBody(specs, values, props.entity === undefined ? 'create' : 'edit');
+    // Hidden fields are the nested path's to set (a credential's consumer), or fixed (a plugin's name).
     for (const name of hidden) delete body[name];
+    Object.assign(body, props.fixed);
     try {
       const saved =
         props.entity === undefined

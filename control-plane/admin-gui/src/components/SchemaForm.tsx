@@ -4,7 +4,7 @@
  */
 import type { FieldErrors } from '../api/errors.ts';
 import { errorAt } from '../api/errors.ts';
-import { type FieldSpec, fieldsOf, isEditable, isLongText, type KongField } from '../schema/kong-schema.ts';
+import { type FieldSpec, fieldsOf, isEditable, isLongText } from '../schema/kong-schema.ts';
 import { listText, mapText, parseList, parseMap, parseNumber, setAt, type Values } from '../schema/values.ts';
 
 export interface ForeignOption {
@@ -38,11 +38,16 @@ function label(name: string): string {
   return name.replaceAll('_', ' ');
 }
 
-function hint(field: KongField): string | undefined {
+function hint(spec: FieldSpec): string | undefined {
+  const { field } = spec;
+  if (field.type === 'boolean') return undefined;
   const parts: string[] = [];
   if (field.between !== undefined) parts.push(`${field.between[0]}–${field.between[1]}`);
-  if (field.type === 'array' || field.type === 'set')
-    parts.push(field.elements?.type === 'string' ? 'one per line' : 'JSON');
+  if ((field.type === 'array' || field.type === 'set') && field.elements?.one_of === undefined) {
+    parts.push(
+      field.elements?.type !== 'string' ? 'JSON' : spec.name === 'tags' ? 'comma-separated' : 'one per line',
+    );
+  }
   if (field.type === 'map') parts.push('one "name: value" per line');
   if (field.default !== undefined && field.default !== null && typeof field.default !== 'object')
     parts.push(`default ${String(field.default)}`);
@@ -275,7 +280,7 @@ function Field(props: FieldProps) {
       </fieldset>
     );
   }
-  const help = hint(spec.field);
+  const help = hint(spec);
   const describedBy = [
     error === undefined ? undefined : `${id}-error`,
     help === undefined ? undefined : `${id}-hint`,

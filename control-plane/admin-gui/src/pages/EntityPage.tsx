@@ -53,11 +53,12 @@ export function EntityPage({ kind, id }: { kind: EntityKind; id: string | undefi
     if (id === undefined) navigate(`/${kind.key}/${row.id}`);
   };
   const plugin = kind.key === 'plugins';
-  const schemaPath = plugin
+  // A plugin's form is the plugins entity's fields with the plugin's own schema over them.
+  const schemaPaths = plugin
     ? pluginName === undefined
       ? undefined
-      : `/schemas/plugins/${pluginName}`
-    : `/schemas/${kind.schema}`;
+      : ['/schemas/plugins', `/schemas/plugins/${pluginName}`]
+    : [`/schemas/${kind.schema}`];
 
   return (
     <section aria-labelledby="entity-title">
@@ -92,10 +93,10 @@ export function EntityPage({ kind, id }: { kind: EntityKind; id: string | undefi
           </select>
         </div>
       ) : null}
-      {schemaPath !== undefined && (id === undefined || entity !== undefined) ? (
+      {schemaPaths !== undefined && (id === undefined || entity !== undefined) ? (
         <EntityForm
-          key={`${schemaPath}:${entity?.id ?? 'new'}`}
-          schemaPath={schemaPath}
+          key={`${schemaPaths.join(' ')}:${entity?.id ?? 'new'}`}
+          schemaPaths={schemaPaths}
           collectionPath={kind.path}
           {...(entity === undefined ? {} : { entity })}
           hidden={plugin ? new Set(['name']) : new Set()}

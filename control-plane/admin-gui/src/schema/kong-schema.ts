@@ -55,3 +55,18 @@ export function isLongText(spec: FieldSpec): boolean {
     spec.field.type === 'string' && /^(cert|key|cert_alt|key_alt|rsa_public_key|secret)$/.test(spec.name)
   );
 }
+
+/**
+ * A plugin's form, as Kong Manager draws it: the plugins entity's fields (service, route,
+ * consumer, enabled, tags…) with the plugin's own schema over them — its `config`, its
+ * protocols, and the scopes it pins to null (`consumer: { eq: null }` for key-auth).
+ */
+export function mergeSchemas(base: KongSchema, override: KongSchema): KongSchema {
+  const own = new Map(fieldsOf(override.fields).map((s) => [s.name, s.field]));
+  const fields: Record<string, KongField>[] = fieldsOf(base.fields).map((s) => ({
+    [s.name]: own.get(s.name) ?? s.field,
+  }));
+  const present = new Set(fieldsOf(base.fields).map((s) => s.name));
+  for (const [name, field] of own) if (!present.has(name)) fields.push({ [name]: field });
+  return { fields };
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { errorAt, formLevelErrors } from '../api/errors.ts';
 import { adminApiBase } from '../api/settings.ts';
-import { fieldsOf, isEditable, type KongFieldList } from './kong-schema.ts';
+import { fieldsOf, isEditable, type KongFieldList, mergeSchemas } from './kong-schema.ts';
 import { initialValues, parseList, parseMap, parseNumber, setAt, toBody } from './values.ts';
 
 const SERVICE: KongFieldList = [
@@ -61,6 +61,34 @@ describe('form values', () => {
       'x-b': [],
     });
     assert.deepEqual(setAt({ config: { a: 1 } }, ['config', 'b'], 2), { config: { a: 1, b: 2 } });
+  });
+
+  it('draws a plugin’s form from the plugins entity with the plugin’s own fields over it', () => {
+    const merged = mergeSchemas(
+      {
+        fields: [
+          { name: { type: 'string' } },
+          { consumer: { type: 'foreign' } },
+          { config: { type: 'record', abstract: true } },
+        ],
+      },
+      {
+        fields: [
+          { consumer: { type: 'foreign', eq: null } },
+          { config: { type: 'record', fields: [] } },
+          { extra: { type: 'string' } },
+        ],
+      },
+    );
+    assert.deepEqual(
+      fieldsOf(merged.fields).map((s) => [s.name, isEditable(s)]),
+      [
+        ['name', true],
+        ['consumer', false],
+        ['config', true],
+        ['extra', true],
+      ],
+    );
   });
 
   it('does not offer fields the schema pins to null', () => {
