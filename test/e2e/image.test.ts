@@ -20,7 +20,7 @@ describe('deploy/Dockerfile', () => {
   test('builds two variants from one build stage: Node 24 on Alpine, and distroless nonroot', () => {
     assert.deepEqual(
       stages.map((s) => s.name),
-      ['gui', 'build', 'alpine', 'distroless'],
+      ['manifests', 'gui', 'build', 'alpine', 'distroless'],
     );
     // The base images as written, with the NODE_VERSION build argument (24) unexpanded.
     assert.match(stageNamed(stages, 'alpine').from, /^node:\$\{NODE_VERSION\}-alpine$/);
@@ -49,6 +49,8 @@ describe('deploy/Dockerfile', () => {
 
   test('the Admin GUI is built in a stage of its own and only its built files reach the images, where the control plane looks for them', () => {
     const gui = stageNamed(stages, 'gui');
+    assert.equal(gui.from, 'manifests');
+    assert.equal(stageNamed(stages, 'build').from, 'manifests');
     assert.ok(gui.runs.some((r) => /pnpm --filter "?@turnpike\/admin-gui"? build/.test(r)));
     for (const copy of gui.copies) {
       for (const source of copy.sources) assert.ok(existsSync(join(REPO_ROOT, source)), `${source} exists`);

@@ -1,8 +1,8 @@
 /** A collection: filtered by tags on the server (Kong's `?tags=`) and by name here. */
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { ApiError } from '../api/client.ts';
 import type { Row } from '../api/types.ts';
+import { confirmDelete, EntityTable } from '../components/EntityTable.tsx';
 import { useSession } from '../context.ts';
 import { cellText, type EntityKind } from '../entities.ts';
 
@@ -38,17 +38,6 @@ export function EntityList({ kind }: { kind: EntityKind }) {
         .includes(needle) || row.id.startsWith(needle)
     );
   });
-
-  const remove = async (row: Row) => {
-    if (!window.confirm(`Delete ${kind.singular} ${cellText(row, kind.nameField ?? 'id') || row.id}?`))
-      return;
-    try {
-      await client.delete(`${kind.path}/${row.id}`);
-      setReload((n) => n + 1);
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
-    }
-  };
 
   return (
     <section aria-labelledby="list-title">
@@ -89,57 +78,21 @@ export function EntityList({ kind }: { kind: EntityKind }) {
       )}
       {rows === undefined && error === undefined ? <p class="muted">Loading…</p> : null}
       {rows !== undefined ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">{kind.title}</caption>
-            <thead>
-              <tr>
-                {kind.columns.map((c) => (
-                  <th key={c.field} scope="col">
-                    {c.title}
-                  </th>
-                ))}
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.length === 0 ? (
-                <tr>
-                  <td colSpan={kind.columns.length + 1} class="muted">
-                    No {kind.title.toLowerCase()}.
-                  </td>
-                </tr>
-              ) : null}
-              {shown.map((row) => (
-                <tr key={row.id}>
-                  {kind.columns.map((c, i) => (
-                    <td key={c.field}>
-                      {i === 0 ? (
-                        <Link href={`/${kind.key}/${row.id}`}>
-                          {cellText(row, c.field) || row.id.slice(0, 8)}
-                        </Link>
-                      ) : (
-                        cellText(row, c.field)
-                      )}
-                    </td>
-                  ))}
-                  <td class="actions">
-                    <button
-                      type="button"
-                      class="danger small"
-                      onClick={() => remove(row)}
-                      aria-label={`Delete ${cellText(row, kind.columns[0]?.field ?? 'id') || row.id}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <EntityTable
+          rows={shown}
+          columns={kind.columns}
+          href={(row) => `/${kind.key}/${row.id}`}
+          empty={`No ${kind.title.toLowerCase()}.`}
+          caption={kind.title}
+          onDelete={(row) =>
+            confirmDelete(
+              () => client.delete(`${kind.path}/${row.id}`),
+              `${kind.singular} ${cellText(row, kind.nameField ?? 'id') || row.id}`,
+              () => setReload((n) => n + 1),
+              setError,
+            )
+          }
+        />
       ) : null}
     </section>
   );
