@@ -1,14 +1,10 @@
 /** Shared by the plugin e2e tests: entities stored as the control plane would store them. */
 import assert from 'node:assert/strict';
+import { ConfigApplier, decodeContent, runtimeConfigOf } from '@turnpike/data-plane/config';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
-import {
-  compileRuntime,
-  DEFAULT_SETTINGS,
-  type Runtime,
-  RuntimeHolder,
-  startProxy,
-  UpstreamPools,
-} from '@turnpike/data-plane/proxy';
+import { DEFAULT_SETTINGS, startProxy } from '@turnpike/data-plane/proxy';
+import type { Runtime } from '@turnpike/data-plane/runtime';
+import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
 import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
@@ -70,19 +66,15 @@ export async function pluginProxy(
   const handlers = new Map<string, PluginHandler>(extra);
   for (const [name, loaded] of plugins.plugins)
     if (loaded.handler !== undefined) handlers.set(name, loaded.handler);
-  const runtime = compileRuntime(
-    {
-      version: 1,
-      services: [...(entities.get('services')?.values() ?? [])] as never,
-      routes: [...(entities.get('routes')?.values() ?? [])] as never,
-      entities,
-    },
-    { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
-  );
+  const applier = new ConfigApplier({
+    dispatchers: pools,
+    plugins: { handlers, log: createLogger({ level: 'silent' }) },
+  });
+  const runtime = applier.install(runtimeConfigOf(1, decodeContent(entities)));
   assert.deepEqual(runtime.problems, []);
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
-    holder: new RuntimeHolder(runtime),
+    holder: applier.runtime,
     settings: DEFAULT_SETTINGS,
     log: createLogger({ level: 'silent' }),
   });

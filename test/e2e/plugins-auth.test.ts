@@ -148,8 +148,9 @@ describe('authentication plugins through the proxy', () => {
       ],
     });
     // A test plugin without a schema: stored as the control plane would have filled it.
-    entities.get('plugins')!.set('status-logger', {
-      id: crypto.randomUUID(),
+    const statusLoggerId = crypto.randomUUID();
+    entities.get('plugins')!.set(statusLoggerId, {
+      id: statusLoggerId,
       name: 'status-logger',
       config: {},
       enabled: true,
