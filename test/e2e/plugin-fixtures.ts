@@ -6,7 +6,7 @@
  * compiled by the data plane's config apply path.
  */
 import assert from 'node:assert/strict';
-import { createDao } from '@turnpike/control-plane/dao';
+import { createDao, type Dao } from '@turnpike/control-plane/dao';
 import { bootstrap, openDatastore, readConfigVersion } from '@turnpike/control-plane/store';
 import { ConfigApplier } from '@turnpike/data-plane/config';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
@@ -65,30 +65,47 @@ function emptySchema(name: string): PluginSchema {
   return definePluginSchema({ name, fields: { config: configRecord({}) } });
 }
 
-/**
- * The configuration a control plane would sync for `entities`: each written through the DAO
- * (ids as given), then exported, snapshot-encoded and decoded again.
- */
+/** A control plane's store (PGlite in memory) and what it would sync. */
+export interface SyncedStore extends AsyncDisposable {
+  readonly dao: Dao;
+  /** Writes each entity through the DAO (ids as given), referenced ones first. */
+  write(entities: Entities): Promise<void>;
+  /** The configuration as synced now: exported, snapshot-encoded and decoded again. */
+  snapshot(): Promise<VersionedConfig>;
+}
+
+export async function syncedStore(schemas: PluginSchemaLookup): Promise<SyncedStore> {
+  const datastore = await openDatastore({ kind: 'memory' });
+  await bootstrap(datastore, createLogger({ level: 'silent' }));
+  const dao = createDao(datastore, { pluginSchemas: schemas, secrets: ['plugin-e2e-secret'] });
+  return {
+    dao,
+    async write(entities) {
+      for (const type of WRITE_ORDER) {
+        for (const input of entities[type] ?? []) await dao.entity(type).insert(input);
+      }
+    },
+    async snapshot() {
+      const version = await readConfigVersion(datastore);
+      const wire = encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
+        maxPayload: Number.MAX_SAFE_INTEGER,
+      });
+      const config = decodeSnapshotPayload(wire, { maxPayload: Number.MAX_SAFE_INTEGER });
+      return { version, hash: hashConfig(config), config };
+    },
+    [Symbol.asyncDispose]: () => datastore.close(),
+  };
+}
+
+/** The configuration a control plane would sync for `entities` (see SyncedStore). */
 export async function syncedConfig(
   entities: Entities,
   schemas: PluginSchemaLookup,
 ): Promise<VersionedConfig> {
-  const datastore = await openDatastore({ kind: 'memory' });
-  try {
-    await bootstrap(datastore, createLogger({ level: 'silent' }));
-    const dao = createDao(datastore, { pluginSchemas: schemas, secrets: ['plugin-e2e-secret'] });
-    for (const type of WRITE_ORDER) {
-      for (const input of entities[type] ?? []) await dao.entity(type).insert(input);
-    }
-    const version = await readConfigVersion(datastore);
-    const wire = encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
-      maxPayload: Number.MAX_SAFE_INTEGER,
-    });
-    const config = decodeSnapshotPayload(wire, { maxPayload: Number.MAX_SAFE_INTEGER });
-    return { version, hash: hashConfig(config), config };
-  } finally {
-    await datastore.close();
-  }
+  await using store = await syncedStore(schemas);
+  await store.write(entities);
+  // Awaited here: the store closes when this function returns.
+  return await store.snapshot();
 }
 
 export interface PluginProxy extends AsyncDisposable {

@@ -1,43 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Probe } from './active-checks.ts';
 import type { Resolve } from './dns.ts';
 import { balancerHealth } from './health-report.ts';
-import { BalancerRegistry, type Balancers } from './registry.ts';
-import type { TargetConfig, UpstreamConfig } from './types.ts';
+import { BalancerRegistry } from './registry.ts';
+import { recordingProbe, serving, target, up } from './test-support.ts';
 
 const PASSIVE = { passive: { unhealthy: { tcp_failures: 1 } } };
-const up = (extra: Partial<UpstreamConfig> = {}): UpstreamConfig => ({ id: 'u1', name: 'backend', ...extra });
-const target = (t: string, weight = 100, id = t): TargetConfig => ({
-  id,
-  target: t,
-  weight,
-  upstream: { id: 'u1' },
-});
-
-/** Installs each version's balancers as the config apply path does: planned, then activated. */
-function serving(registry: BalancerRegistry) {
-  let current: Balancers = new Map();
-  return (upstreams: readonly UpstreamConfig[], targets: readonly TargetConfig[]): Balancers => {
-    const next = registry.plan(upstreams, targets);
-    registry.activate(next);
-    registry.retire(current);
-    current = next;
-    return next;
-  };
-}
-
-/** A probe that records which peers it was asked about and answers `status`. */
-function recordingProbe(status: () => number) {
-  const asked: string[] = [];
-  let notify: (() => void) | undefined;
-  const probe: Probe = async (peer) => {
-    asked.push(peer.key);
-    notify?.();
-    return status();
-  };
-  return { probe, asked, nextProbe: () => new Promise<void>((resolve) => (notify = resolve)) };
-}
 
 describe('BalancerRegistry', () => {
   it('keeps a peer marked unhealthy across config versions', () => {

@@ -67,7 +67,7 @@ export class ConfigApplier {
       return runtime;
     }
     const synced = decodeContent(config.config);
-    const runtime = this.install(runtimeConfigOf(config.version, synced));
+    const runtime = this.#swap(compileRuntime(runtimeConfigOf(config.version, synced), this.#options));
     // Set only now: a refused version (a throw above) leaves what the applier held.
     this.#held = { config, decoded: { content: config.config, synced } };
     return runtime;
@@ -90,22 +90,24 @@ export class ConfigApplier {
       return { stale: `version ${delta.version} hashes to ${applied.hash} here, not ${delta.hash}` };
     }
     const decoded = decodeChanges(held.decoded, applied.config, delta.changes);
-    const runtime = this.patch({ version: delta.version, entities: decoded.synced, changes: delta.changes });
+    const update = { version: delta.version, entities: decoded.synced, changes: delta.changes };
+    const runtime = this.#swap(patchRuntime(this.#holder.current, update, this.#options));
     this.#held = { config: { version: delta.version, hash: applied.hash, config: applied.config }, decoded };
     return runtime;
   }
 
   /** An already typed configuration (tests, benchmarks): compiled, swapped in, activated. */
   install(config: RuntimeConfig): Runtime {
+    const runtime = this.#swap(compileRuntime(config, this.#options));
     this.#held = null;
-    return this.#swap(compileRuntime(config, this.#options));
+    return runtime;
   }
 
   /** The next version as a patch of the current Runtime: compiled, swapped in, activated. */
   patch(update: RuntimeUpdate): Runtime {
-    const next = patchRuntime(this.#holder.current, update, this.#options);
+    const runtime = this.#swap(patchRuntime(this.#holder.current, update, this.#options));
     this.#held = null;
-    return this.#swap(next);
+    return runtime;
   }
 
   #empty(): Runtime {
