@@ -138,14 +138,10 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   );
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
-  return Object.freeze({
-    version: config.version,
-    router,
-    services,
-    chains,
-    upstreams,
-    matchesHeaders: router.index.headerNames.length > 0,
-    certificates,
-    problems,
-  });
+  return runtimeOf({ version: config.version, router, services, chains, upstreams, certificates, problems });
+}
+
+/** The Runtime of compiled parts, frozen: what a full compile and a patch both end with. */
+export function runtimeOf(parts: Omit<Runtime, 'matchesHeaders'>): Runtime {
+  return Object.freeze({ ...parts, matchesHeaders: parts.router.index.headerNames.length > 0 });
 }

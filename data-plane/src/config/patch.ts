@@ -14,7 +14,7 @@ import type { RouteConfig, RouterProblem } from '../router/index.ts';
 import { patchRouter } from '../router/index.ts';
 import type { ProxyServiceConfig, Runtime } from '../runtime/index.ts';
 import { compileCertificateIndex } from './certificates.ts';
-import { compileServiceInto, compileUpstreams } from './compile.ts';
+import { compileServiceInto, compileUpstreams, runtimeOf } from './compile.ts';
 import type { SyncedContent } from './decode.ts';
 import type { CompileRuntimeOptions, EntityChange, RuntimeUpdate } from './types.ts';
 import { referencesTlsEntity, upstreamTlsEntities } from './upstream-tls.ts';
@@ -127,14 +127,5 @@ export function patchRuntime(
       ? compileCertificateIndex(listOf(entities, 'certificates'), listOf(entities, 'snis'), problems)
       : previous.certificates;
 
-  return Object.freeze({
-    version: update.version,
-    router,
-    services,
-    chains,
-    upstreams,
-    matchesHeaders: router.index.headerNames.length > 0,
-    certificates,
-    problems,
-  });
+  return runtimeOf({ version: update.version, router, services, chains, upstreams, certificates, problems });
 }
