@@ -31,6 +31,7 @@ import {
 } from '@turnpike/shared/config';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
+import { answerClientError } from './admin/client-error.ts';
 import { buildAdminApi } from './admin/server.ts';
 import { createDao } from './dao/index.ts';
 import { startDatastoreConfigSource } from './snapshot/index.ts';
@@ -219,6 +220,7 @@ async function listenAdmin(
   } else {
     server = createHttpServer(handler);
   }
+  server.on('clientError', answerClientError);
   server.listen({
     host: entry.host,
     port: entry.port,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   type ClusterCerts,
@@ -103,6 +104,53 @@ describe('the Admin API of a control plane process on PostgreSQL', () => {
     assert.equal((await http('DELETE', `${cp.adminUrl}/consumers/alice`)).status, 204);
     const keys = (await http('GET', `${cp.adminUrl}/key-auths`)).body as { data: unknown[] };
     assert.equal(keys.data.length, 0);
+  });
+});
+
+/** Sends raw bytes to the Admin API and returns everything it answers before closing. */
+function rawRequest(bytes: Buffer): Promise<string> {
+  const { port } = new URL(cp.adminUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1').on('data', (d: string) => {
+      answer += d;
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer')));
+    socket.end(bytes);
+  });
+}
+
+describe('hostile requests to the Admin API process', () => {
+  test('bytes the HTTP parser refuses get a JSON 400 in Kong words; percent-encoded ones a Kong-shaped 400', async () => {
+    const line = (target: number[]) =>
+      Buffer.concat([Buffer.from('GET '), Buffer.from(target), Buffer.from(' HTTP/1.1\r\nHost: a\r\n\r\n')]);
+    for (const target of [
+      [0x2f, 0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x73, 0x2f, 0xff], // /services/\xff
+      [0x2f, 0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x73, 0x2f, 0x00], // /services/\0
+    ]) {
+      const answer = await rawRequest(line(target));
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.ok(answer.endsWith('{"message":"Bad request"}'), answer);
+    }
+    const huge = await rawRequest(
+      Buffer.from(`GET /services HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`),
+    );
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    assert.ok(huge.endsWith('{"message":"Request header or cookie too large"}'), huge);
+
+    const nul = await http('GET', `${cp.adminUrl}/services/a%00?tags=x`);
+    assert.equal(nul.status, 400);
+    assert.equal((nul.body as { name: string }).name, 'invalid unique name');
+    const tags = await http('GET', `${cp.adminUrl}/services?tags=%FF`);
+    assert.equal((tags.body as { code: number }).code, 11);
+    const body = await http('POST', `${cp.adminUrl}/services`, { name: 'nul\u0000', url: 'http://n.test' });
+    assert.equal(body.status, 400);
+    assert.deepEqual((body.body as { fields: unknown }).fields, {
+      name: 'invalid NUL character detected at position 4',
+    });
   });
 });
 

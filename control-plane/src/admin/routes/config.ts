@@ -5,6 +5,7 @@
  * a bad file is Kong's code 14 body, with `flattened_errors` when `?flatten_errors=1`.
  * GET answers `{ config: "<yaml>" }`, the export of the current configuration.
  */
+import { SchemaViolationError } from '@turnpike/shared';
 import type { FastifyInstance } from 'fastify';
 import {
   DeclarativeParseError,
@@ -16,6 +17,7 @@ import {
 import type { DeclarativeConfig } from '../../declarative/types.ts';
 import { FormBody } from '../body.ts';
 import type { AdminContext } from '../context.ts';
+import { decodeUtf8 } from '../url-text.ts';
 
 /** Kong's `truthy` for `flatten_errors`. */
 function truthy(value: unknown): boolean {
@@ -52,8 +54,13 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: AdminContext): v
   void app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, body),
+      { parseAs: 'buffer' },
+      (_req, body, done) => {
+        // Read strictly: a lossy decode would store U+FFFD where the file had other bytes.
+        const text = decodeUtf8(body as Buffer);
+        if (text.ok) done(null, text.value);
+        else done(new SchemaViolationError({ '@entity': [text.message] }), undefined);
+      },
     );
 
     scope.get(
