@@ -106,20 +106,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
   log.info({ host: listen.host, port: sync.port, mtls: options.clusterTls.mode }, 'cluster listener started');
 
-  let reachable = true;
+  // Readiness reads the datastore's health, which connection errors update at once.
+  const { health } = datastore;
   const datastoreReachable = async () => {
+    if (!health.reachable) return false;
     try {
       await datastore.query('SELECT 1');
-      reachable = true;
+      return true;
     } catch {
-      reachable = false;
+      return false;
     }
-    return reachable;
   };
-  // Readiness reads `reachable` synchronously: keep it current even when nobody asks the Admin API.
-  const probe = setInterval(() => void datastoreReachable(), 5_000);
-  probe.unref();
-  lifecycle.add({ name: 'datastore probe', stop: async () => clearInterval(probe) });
   const admin = buildAdminApi({
     dao,
     log,
@@ -153,10 +150,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       status: () => ({
         config_version: source.latest().version,
         config_hash: source.latest().hash,
-        database: { reachable },
+        database: { reachable: health.reachable },
         data_planes: sync.registry.list().length,
       }),
-      notReadyReason: () => (reachable ? undefined : 'database unreachable'),
+      // Kong's words (kong/status/ready.lua).
+      notReadyReason: () => (health.reachable ? undefined : 'failed to connect to database'),
     },
   };
 }
