@@ -8,7 +8,7 @@ import {
   startControlPlaneNode,
 } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { http } from '../helpers/http.ts';
+import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { runTurnpike } from '../helpers/turnpike.ts';
 
@@ -216,5 +216,26 @@ describe('the Admin API off loopback', () => {
     });
     assert.equal(bearer.status, 200);
     assert.doesNotMatch(bearer.text, /an-admin-token-1234/, 'GET / never shows the token');
+  });
+});
+
+describe('readiness of a control plane', () => {
+  test('/status/ready answers 503 once its PostgreSQL is gone, while /status stays 200', async () => {
+    const own = await startPostgres({ throwaway: true });
+    await using node = await startControlPlaneNode(own.dsn, certs);
+    assert.equal((await http('GET', `${node.statusUrl}/status/ready`)).status, 200);
+    await own[Symbol.asyncDispose]();
+    // If the process died (it did, when a pooled connection lost mid-transaction had no 'error'
+    // listener), its stderr says why.
+    const why = () => `exit code ${node.child.exitCode}, stderr:\n${node.stderr()}`;
+    const ready = await eventually(
+      () => http('GET', `${node.statusUrl}/status/ready`),
+      (r) => r.status === 503,
+    ).catch((err: unknown) => assert.fail(`${(err as Error).message}\n${why()}`));
+    // Kong's words (kong/status/ready.lua).
+    assert.deepEqual(ready.body, { message: 'failed to connect to database' });
+    assert.equal((await http('GET', `${node.statusUrl}/status`)).status, 200, why());
+    assert.equal(node.child.exitCode, null, why());
+    assert.equal(node.stderr(), '', why());
   });
 });
