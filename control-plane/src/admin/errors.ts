@@ -1,26 +1,10 @@
-import { DatabaseUnavailableError, KongError, toError } from '@turnpike/shared';
+import { DatabaseUnavailableError, KONG_STATUS_MESSAGES, KongError, toError } from '@turnpike/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Seconds a client is asked to wait (`Retry-After`) while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-/**
- * Kong's own words for errors nginx answers before its Admin API code runs
- * (kong/error_handlers.lua), as `{ "message" }` bodies.
- */
-const KONG_STATUS_MESSAGES: Readonly<Record<number, string>> = {
-  400: 'Bad request',
-  404: 'Not found',
-  405: 'Method not allowed',
-  408: 'Request timeout',
-  411: 'Length required',
-  413: 'Payload too large',
-  414: 'URI too long',
-  417: 'Expectation failed',
-  431: 'Request header or cookie too large',
-};
-
-/** The body Kong sends for an HTTP-level error of this status. */
+/** The body Kong sends for an HTTP-level client error of this status (kong/error_handlers.lua). */
 export function statusMessage(status: number): { message: string } {
   return { message: KONG_STATUS_MESSAGES[status] ?? KONG_STATUS_MESSAGES[400]! };
 }
