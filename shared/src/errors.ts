@@ -8,6 +8,8 @@
 
 const kTurnpikeError = Symbol.for('turnpike.error');
 const kCode = Symbol.for('turnpike.error.code');
+/** On each instance: the codes of its class and every catalogued class above it. */
+const kLineage = Symbol.for('turnpike.error.lineage');
 
 export interface CatalogueEntry {
   /** What happened, in one line. */
@@ -40,6 +42,11 @@ export const ERROR_CATALOGUE = {
   TP_DATABASE: {
     meaning: 'the datastore failed or is unreachable',
     fix: 'check the dsn / pg_* settings and that PostgreSQL is up',
+  },
+  TP_DATABASE_UNAVAILABLE: {
+    meaning:
+      'the database cannot be reached right now (connection refused, lost or timed out, server shutting down); the control plane keeps running and answers 503 until it is back',
+    fix: 'start PostgreSQL or restore the network path to it; nothing to do on Turnpike: it reconnects by itself',
   },
   TP_MIGRATIONS: {
     meaning: 'the database schema is missing or out of date',
@@ -89,6 +96,15 @@ export const ERROR_CATALOGUE = {
     fix: 'use the next link as given',
   },
   TP_INVALID_SIZE: { meaning: 'a page size is out of range (Kong code 9)', fix: 'use a size from 1 to 1000' },
+  TP_INVALID_UNIQUE: {
+    meaning:
+      'a path segment naming an entity by a unique field (name, username, tag) is not a value that field can hold (Kong code 10)',
+    fix: 'pass a valid UTF-8 value without NUL bytes, or the UUID',
+  },
+  TP_INVALID_OPTIONS: {
+    meaning: 'a query parameter (tags, offset, size…) is malformed (Kong code 11)',
+    fix: 'read the options object: it names each parameter and why',
+  },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
@@ -103,6 +119,11 @@ export abstract class TurnpikeError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     Object.defineProperty(this, kTurnpikeError, { value: true });
+    const lineage: string[] = [];
+    for (let c: object | null = new.target; c !== null && c !== TurnpikeError; c = Object.getPrototypeOf(c)) {
+      if (Object.hasOwn(c, kCode)) lineage.push((c as { [kCode]: string })[kCode]);
+    }
+    Object.defineProperty(this, kLineage, { value: lineage });
   }
 
   /** Identity by brand, so instanceof survives a second copy of this module. */
@@ -114,8 +135,13 @@ export abstract class TurnpikeError extends Error {
 
 function hasBrand(cls: object, value: unknown): boolean {
   if (typeof value !== 'object' || value === null || !(kTurnpikeError in value)) return false;
-  if (Object.hasOwn(cls, kCode))
-    return (value as { code?: unknown }).code === (cls as { [kCode]: string })[kCode];
+  if (Object.hasOwn(cls, kCode)) {
+    const code = (cls as { [kCode]: string })[kCode];
+    // A subclass (DatabaseUnavailableError of DatabaseError) carries its parents' codes too.
+    const lineage = (value as { [kLineage]?: unknown })[kLineage];
+    if (Array.isArray(lineage)) return lineage.includes(code);
+    return (value as { code?: unknown }).code === code;
+  }
   if (cls === TurnpikeError) return true;
   if (cls === KongError) return typeof (value as { kongCode?: unknown }).kongCode === 'number';
   return Function.prototype[Symbol.hasInstance].call(cls, value);
@@ -165,9 +191,19 @@ export class AlreadyRunningError extends TurnpikeError {
 }
 
 export class DatabaseError extends TurnpikeError {
-  static readonly [kCode] = 'TP_DATABASE';
-  readonly code = 'TP_DATABASE';
-  override readonly name = 'DatabaseError';
+  static readonly [kCode]: ErrorCode = 'TP_DATABASE';
+  readonly code: 'TP_DATABASE' | 'TP_DATABASE_UNAVAILABLE' = 'TP_DATABASE';
+  override readonly name: string = 'DatabaseError';
+}
+
+/**
+ * The database is out of reach (not: it refused a statement). Still a DatabaseError; the Admin
+ * API answers it with 503 and Retry-After instead of Kong's opaque 500.
+ */
+export class DatabaseUnavailableError extends DatabaseError {
+  static override readonly [kCode] = 'TP_DATABASE_UNAVAILABLE';
+  override readonly code = 'TP_DATABASE_UNAVAILABLE';
+  override readonly name = 'DatabaseUnavailableError';
 }
 
 export class MigrationsError extends TurnpikeError {
@@ -339,6 +375,54 @@ export class InvalidSizeError extends KongError {
   readonly kongCode = 9;
   readonly kongName = 'invalid size';
   readonly status = 400;
+}
+
+/**
+ * Kong's `invalid unique <field>` (code 10): the DAO was asked for an entity by a unique field
+ * whose value that field can never hold. The message is the field's validation error alone.
+ */
+export class InvalidUniqueError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_UNIQUE';
+  readonly code = 'TP_INVALID_UNIQUE';
+  override readonly name = 'InvalidUniqueError';
+  readonly kongCode = 10;
+  readonly kongName: string;
+  readonly status = 400;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.kongName = `invalid unique ${field}`;
+  }
+}
+
+/**
+ * Kong's `invalid options` (code 11): `invalid option (tags: …)`, or `N option violations (…)`;
+ * Kong puts the per-option messages under `options`, not `fields`.
+ */
+export class InvalidOptionsError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_OPTIONS';
+  readonly code = 'TP_INVALID_OPTIONS';
+  override readonly name = 'InvalidOptionsError';
+  readonly kongCode = 11;
+  readonly kongName = 'invalid options';
+  readonly status = 400;
+  readonly options: Readonly<Record<string, string>>;
+
+  constructor(options: Readonly<Record<string, string>>) {
+    const parts = Object.keys(options)
+      .sort()
+      .map((key) => `${key}: ${options[key]}`);
+    super(
+      parts.length === 1
+        ? `invalid option (${parts[0]})`
+        : `${parts.length} option violations (${parts.join('; ')})`,
+    );
+    this.options = options;
+  }
+
+  override toJSON(): { message: string; name: string; code: number; options: Record<string, string> } {
+    return { message: this.message, name: this.kongName, code: this.kongCode, options: { ...this.options } };
+  }
 }
 
 export class DeclarativeConfigError extends KongError {

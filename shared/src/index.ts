@@ -1,6 +1,7 @@
 export * from './config/index.ts';
 export { hashPassword, needsRehash, verifyPassword } from './crypto/password.ts';
 export * from './errors.ts';
+export { KONG_STATUS_MESSAGES } from './kong-messages.ts';
 export * from './log.ts';
 export { stoppableServer } from './process/http-server.ts';
 export * from './process/lifecycle.ts';

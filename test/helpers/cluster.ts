@@ -36,11 +36,33 @@ export interface DataPlaneNode extends RunningTurnpike {
   readonly statusUrl: string;
 }
 
+/**
+ * Starts a node on ports from freePort(), again on new ports when one was taken meanwhile: the
+ * kernel also hands ports of that range to outgoing connections (any process on the machine).
+ */
+async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
 /** A control plane process on PostgreSQL (`dsn`), migrations run at start. */
-export async function startControlPlaneNode(
+export function startControlPlaneNode(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
   options: { clusterPort?: number; env?: Record<string, string> } = {},
+): Promise<ControlPlaneNode> {
+  return withFreshPorts(() => startControlPlaneOnce(dsn, certs, options));
+}
+
+async function startControlPlaneOnce(
+  dsn: string,
+  certs: Pick<ClusterCerts, 'cert' | 'key'>,
+  options: { clusterPort?: number; env?: Record<string, string> },
 ): Promise<ControlPlaneNode> {
   const [admin, cluster, status] = [
     await freePort(),
@@ -68,10 +90,18 @@ export async function startControlPlaneNode(
 }
 
 /** A data plane process following the control plane on `clusterPort`. */
-export async function startDataPlaneNode(
+export function startDataPlaneNode(
   clusterPort: number,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
   options: Pick<StartOptions, 'env'> & { prefix?: string } = {},
+): Promise<DataPlaneNode> {
+  return withFreshPorts(() => startDataPlaneOnce(clusterPort, certs, options));
+}
+
+async function startDataPlaneOnce(
+  clusterPort: number,
+  certs: Pick<ClusterCerts, 'cert' | 'key'>,
+  options: Pick<StartOptions, 'env'> & { prefix?: string },
 ): Promise<DataPlaneNode> {
   const [proxy, status] = [await freePort(), await freePort()];
   const node = await startTurnpike({

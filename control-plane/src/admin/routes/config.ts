@@ -7,6 +7,7 @@
  * `POST /config/diff` (a Turnpike addition, for the Admin GUI's import preview) takes the same
  * bodies as POST /config and answers what it would create, change and delete, writing nothing.
  */
+import { SchemaViolationError } from '@turnpike/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   DeclarativeParseError,
@@ -20,6 +21,7 @@ import {
 import type { DeclarativeConfig } from '../../declarative/types.ts';
 import { FormBody } from '../body.ts';
 import type { AdminContext } from '../context.ts';
+import { decodeUtf8 } from '../url-text.ts';
 
 /** Kong's `truthy` for `flatten_errors`. */
 function truthy(value: unknown): boolean {
@@ -56,8 +58,13 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: AdminContext): v
   void app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, body),
+      { parseAs: 'buffer' },
+      (_req, body, done) => {
+        // Read strictly: a lossy decode would store U+FFFD where the file had other bytes.
+        const text = decodeUtf8(body as Buffer);
+        if (text.ok) done(null, text.value);
+        else done(new SchemaViolationError({ '@entity': [text.message] }), undefined);
+      },
     );
 
     scope.get(
