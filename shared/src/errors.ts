@@ -5,6 +5,7 @@
  * Errors are branded with Symbol.for so that `instanceof` holds across two copies of this
  * module (a custom plugin bundling its own @turnpike/shared), as undici does.
  */
+import { luaPretty } from './lua-pretty.ts';
 
 const kTurnpikeError = Symbol.for('turnpike.error');
 const kCode = Symbol.for('turnpike.error.code');
@@ -86,6 +87,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'a referenced entity does not exist, or others still reference it (Kong code 4)',
     fix: 'create the referenced entity first, or delete the referencing ones',
   },
+  TP_FOREIGN_KEYS_UNRESOLVED: {
+    meaning:
+      'a foreign key given by a unique field (`service: {name: …}`, `consumer: {username: …}`) names no entity (Kong code 13)',
+    fix: 'create the referenced entity first, or name it by its id or another unique field that exists',
+  },
   TP_UNIQUE_VIOLATION: {
     meaning: 'a unique field already holds this value (Kong code 5)',
     fix: 'use another value, or update the existing entity',
@@ -104,6 +110,11 @@ export const ERROR_CATALOGUE = {
   TP_INVALID_OPTIONS: {
     meaning: 'a query parameter (tags, offset, size…) is malformed (Kong code 11)',
     fix: 'read the options object: it names each parameter and why',
+  },
+  TP_ADMIN_REQUEST: {
+    meaning:
+      'the Admin API refuses a request parameter outside any entity schema, with Kong\'s bare `{"message"}` body (`custom_id must be an unempty string`)',
+    fix: 'correct the parameter the message names',
   },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
@@ -284,7 +295,10 @@ export abstract class KongError extends TurnpikeError {
   }
 }
 
-/** Kong renders field errors as `schema violation (a: msg; b.c: msg)`. */
+/**
+ * Every field error on one line, its path dotted (`healthchecks.active.timeout: msg`,
+ * `paths.2: msg`): for logs and NACK reasons. Kong's own message is schemaViolationMessage's.
+ */
 export function describeFields(fields: FieldErrors, prefix = ''): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
@@ -301,6 +315,48 @@ export function describeFields(fields: FieldErrors, prefix = ''): string {
   return parts.join('; ');
 }
 
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A table's keys as Kong's sorted_keys gives them: an array's 1-based indices, an object's names. */
+function sortedEntries(value: FieldErrors | (string | FieldErrors | null)[]): [string, unknown][] {
+  if (Array.isArray(value))
+    return value.flatMap((item, i) => (item === null || item === undefined ? [] : [[String(i + 1), item]]));
+  return Object.keys(value)
+    .sort(byteOrder)
+    .map((key) => [key, value[key]]);
+}
+
+/**
+ * Kong's errors:schema_violation message (kong/db/errors.lua), word for word: the `@entity`
+ * messages first, as they are; then each field in sorted order, `field: msg`, or for a nested
+ * table one entry per key, `field.key: msg`, deeper tables pretty-printed by penlight. One entry
+ * reads `schema violation (…)`, several `N schema violations (…; …)`.
+ */
+export function schemaViolationMessage(fields: FieldErrors): string {
+  const parts: string[] = [];
+  const entity = fields['@entity'];
+  if (entity !== undefined) {
+    for (const message of Array.isArray(entity) ? entity : [entity]) {
+      if (message !== null) parts.push(typeof message === 'string' ? message : luaPretty(message, '  '));
+    }
+  }
+  for (const [key, value] of sortedEntries(fields)) {
+    if (key === '@entity') continue;
+    if (typeof value !== 'object' || value === null) {
+      parts.push(`${key}: ${String(value)}`);
+      continue;
+    }
+    for (const [sub, item] of sortedEntries(value as FieldErrors)) {
+      parts.push(
+        `${key}.${sub}: ${typeof item === 'object' && item !== null ? luaPretty(item, '  ') : String(item)}`,
+      );
+    }
+  }
+  return parts.length === 1
+    ? `schema violation (${parts[0]})`
+    : `${parts.length} schema violations (${parts.join('; ')})`;
+}
+
 export class SchemaViolationError extends KongError {
   static readonly [kCode] = 'TP_SCHEMA_VIOLATION';
   readonly code = 'TP_SCHEMA_VIOLATION';
@@ -309,8 +365,9 @@ export class SchemaViolationError extends KongError {
   readonly kongName = 'schema violation';
   readonly status = 400;
 
+  /** `summary` replaces Kong's list of the fields in the message (a data plane's NACK reason). */
   constructor(fields: FieldErrors, summary?: string) {
-    super(`schema violation (${summary ?? describeFields(fields)})`, fields);
+    super(summary === undefined ? schemaViolationMessage(fields) : `schema violation (${summary})`, fields);
   }
 }
 
@@ -339,6 +396,47 @@ export class ForeignKeyViolationError extends KongError {
   readonly kongCode = 4;
   readonly kongName = 'foreign key violation';
   readonly status = 400;
+}
+
+/** One foreign key that could not be resolved: the unique field tried, its value and the parent entity. */
+export interface UnresolvedKey {
+  readonly value: unknown;
+  readonly parent: string;
+}
+
+/**
+ * Kong's foreign_keys_unresolved (code 13): a foreign key given by a unique field rather than
+ * the primary key, and no entity has that value. `fields` holds Kong's sentence per key.
+ */
+export class ForeignKeysUnresolvedError extends KongError {
+  static readonly [kCode] = 'TP_FOREIGN_KEYS_UNRESOLVED';
+  readonly code = 'TP_FOREIGN_KEYS_UNRESOLVED';
+  override readonly name = 'ForeignKeysUnresolvedError';
+  readonly kongCode = 13;
+  readonly kongName = 'foreign keys unresolved';
+  readonly status = 400;
+
+  /** `unresolved`: per foreign field, per unique field tried (`{ service: { name: {…} } }`). */
+  constructor(unresolved: Readonly<Record<string, Readonly<Record<string, UnresolvedKey>>>>) {
+    const fields: Record<string, Record<string, string>> = {};
+    const parts: string[] = [];
+    for (const field of Object.keys(unresolved).sort(byteOrder)) {
+      const keys = unresolved[field]!;
+      fields[field] = {};
+      for (const key of Object.keys(keys).sort(byteOrder)) {
+        const { value, parent } = keys[key]!;
+        const sentence = `the foreign key cannot be resolved with '${luaPretty({ [key]: value })}' for an existing '${parent}' entity`;
+        fields[field][key] = sentence;
+        parts.push(`${field}.${key}: ${sentence}`);
+      }
+    }
+    super(
+      parts.length === 1
+        ? `foreign key unresolved (${parts[0]})`
+        : `${parts.length} foreign keys unresolved (${parts.join('; ')})`,
+      fields,
+    );
+  }
 }
 
 export class UniqueViolationError extends KongError {
@@ -422,6 +520,22 @@ export class InvalidOptionsError extends KongError {
 
   override toJSON(): { message: string; name: string; code: number; options: Record<string, string> } {
     return { message: this.message, name: this.kongName, code: this.kongCode, options: { ...this.options } };
+  }
+}
+
+/**
+ * A request the Admin API refuses where Kong answers a bare `{ "message" }` (no name or code),
+ * such as an empty `?custom_id=`. The Admin API's error handler renders it.
+ */
+export class AdminRequestError extends TurnpikeError {
+  static readonly [kCode] = 'TP_ADMIN_REQUEST';
+  readonly code = 'TP_ADMIN_REQUEST';
+  override readonly name = 'AdminRequestError';
+  readonly status: number;
+
+  constructor(message: string, status = 400) {
+    super(message);
+    this.status = status;
   }
 }
 
