@@ -36,6 +36,11 @@ const PLUGINS = new Map<string, PluginSchema>([
   [rateLimiting.name, rateLimiting],
   [keyAuth.name, keyAuth],
 ]);
+/** What `GET /` lists: the priorities of Kong's handlers, a version of the test's own. */
+const AVAILABLE = [
+  { name: rateLimiting.name, version: '1.0.0', priority: 910 },
+  { name: keyAuth.name, version: '1.0.0', priority: 1250 },
+];
 export const pluginSchemas: PluginSchemaLookup = (name) => PLUGINS.get(name);
 
 export interface TestAdmin extends AsyncDisposable {
@@ -73,7 +78,7 @@ export async function openTestAdmin(
     nodeId: '6f1c2b0e-8d4b-4d0a-9a57-3f1f4c1f0e11',
     hostname: 'test-node',
     version: TURNPIKE_VERSION,
-    pluginsAvailable: [...PLUGINS.keys()],
+    pluginsAvailable: AVAILABLE,
     pluginSchemas,
     datastoreReachable: async () => true,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
