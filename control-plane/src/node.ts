@@ -103,7 +103,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
-  log.info({ host: listen.host, port: sync.port, mtls: options.clusterTls.mode }, 'cluster listener started');
 
   let reachable = true;
   const datastoreReachable = async () => {

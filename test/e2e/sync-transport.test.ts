@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MemoryConfigSource } from '@turnpike/control-plane/snapshot';
 import {
   type DataPlaneRecord,
   type DataPlaneRegistry,
-  MemoryConfigSource,
   type SyncServer,
   startSyncServer,
 } from '@turnpike/control-plane/sync';

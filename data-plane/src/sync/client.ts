@@ -258,7 +258,7 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
   };
 
   const nack = (version: number, error: string): DataPlaneMessage => ({
-    kind: { $case: 'nack', value: { version, error, details: [] } },
+    kind: { $case: 'nack', value: { version, error, details: [], code: '' } },
   });
 
   /**
