@@ -36,16 +36,24 @@ export interface DataPlaneNode extends RunningTurnpike {
   readonly statusUrl: string;
 }
 
-/** A control plane process on PostgreSQL (`dsn`), migrations run at start. */
+/**
+ * A control plane process on PostgreSQL (`dsn`), migrations run at start. Give the ports of a
+ * previous one to restart it in its place.
+ */
 export async function startControlPlaneNode(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
-  options: { clusterPort?: number; env?: Record<string, string> } = {},
+  options: {
+    clusterPort?: number;
+    adminPort?: number;
+    statusPort?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ControlPlaneNode> {
   const [admin, cluster, status] = [
-    await freePort(),
+    options.adminPort ?? (await freePort()),
     options.clusterPort ?? (await freePort()),
-    await freePort(),
+    options.statusPort ?? (await freePort()),
   ];
   const node = await startTurnpike({
     args: ['--run-migrations'],
