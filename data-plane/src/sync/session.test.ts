@@ -145,7 +145,7 @@ describe('SyncSession (data plane)', () => {
     assert.match(step.error.text, /^delta to version 2 hashes to [0-9a-f]+, not bad$/);
   });
 
-  it('Nacks a delta whose upsert carries no value, with the code TP_SYNC_PAYLOAD', () => {
+  it('Nacks a delta whose change is not JSON, with the code TP_SYNC_PAYLOAD', () => {
     const { store } = memoryStore();
     const v1 = held(1);
     store.commit(v1);
