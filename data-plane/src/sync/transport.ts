@@ -151,6 +151,8 @@ export class SyncTransport {
       if (!ended) this.#events.message(message, stream);
     });
     call.on('error', (error: ServiceError) => {
+      // Ours: a cancel after the stream was already ended here (resync, dead stream, stop).
+      if (ended) return;
       if (error.code === status.CANCELLED && this.#stopped) return end('stopped');
       const deniedAccess = error.code === status.UNAUTHENTICATED || error.code === status.PERMISSION_DENIED;
       // The control plane refused our certificate: no use knocking again soon.

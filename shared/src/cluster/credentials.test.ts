@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import {
   type ChannelCredentials,
   type ChannelOptions,
@@ -80,6 +81,13 @@ async function echo(
     });
   } finally {
     client.close();
+  }
+}
+
+/** Resolves once a refusal was reported (the server's side of a close can trail the client's). */
+async function reported(refusals: readonly unknown[]): Promise<void> {
+  for (let turn = 0; refusals.length === 0 && turn < 2000; turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 
@@ -237,12 +245,37 @@ describe('refusals are reported to the control plane', async () => {
     const probe = connect(server.port, '127.0.0.1');
     await once(probe, 'connect');
     probe.destroy();
-    while (refusals.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await reported(refusals);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // time for a wrong second report
     assert.equal(refusals.length, 1, JSON.stringify(refusals));
     assert.equal(refusals[0]?.reason, 'certificate');
     assert.equal(refusals[0]?.ip, '127.0.0.1');
     assert.match(refusals[0]?.message ?? '', /abandoned the TLS handshake .* does not trust it/);
+  });
+
+  it('a refused connection that makes no call is closed after a grace, and reported then', async () => {
+    const refusals: PeerRefusal[] = [];
+    const gate = clusterGate(shared, { onRefused: (r) => refusals.push(r), refusedConnectionGraceMs: 100 });
+    await using server = await startEchoServer(gate);
+    const stranger = await generateClusterCertificate({ days: 1 });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: server.port,
+      ca: cluster.certPem,
+      cert: stranger.certPem,
+      key: stranger.keyPem,
+      servername: 'turnpike_clustering',
+      ALPNProtocols: ['h2'],
+      checkServerIdentity: () => undefined,
+    });
+    socket.on('error', () => {});
+    socket.resume(); // read what the server sends (its HTTP/2 settings), so that its close is seen
+    await once(socket, 'secureConnect');
+    await once(socket, 'close');
+    await reported(refusals); // the control plane's side of the close may come a moment after ours
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]?.nodeId, undefined);
+    assert.equal(refusals[0]?.reason, 'certificate');
   });
 
   it('pki without cluster_allowed_common_names: a CN outside the control plane’s parent domain is refused', async () => {

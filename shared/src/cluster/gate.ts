@@ -33,6 +33,8 @@ export interface ClusterGateHooks {
   onRefused?: (refusal: PeerRefusal) => void;
   /** A TLS handshake that failed for another reason than a certificate (garbage, a scanner). */
   onHandshakeError?: (error: Error, ip: string) => void;
+  /** How long a refused connection may stay open after its handshake; default 10 s. */
+  refusedConnectionGraceMs?: number;
 }
 
 export interface ClusterListener {
@@ -57,6 +59,11 @@ interface PeerView {
 }
 
 type Verdict = (peer: PeerView) => Pick<PeerRefusal, 'reason' | 'message'> | undefined;
+
+/** A refused connection is closed this long after its handshake, whatever it does meanwhile. */
+const REFUSED_CONNECTION_GRACE_MS = 10_000;
+/** node:tls waits 120 s by default; a data plane on a working link needs a fraction of a second. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * The cluster listener and its certificate checks. The listener is a TLS server of our own (in
@@ -122,7 +129,7 @@ export function clusterGate(options: ClusterTlsOptions, hooks: ClusterGateHooks 
     });
 
   /** A connection through the handshake: a refused one waits for its report. */
-  const examine = (socket: TLSSocket): void => {
+  const examine = (socket: TLSSocket, drop: () => void): void => {
     const cert = presented(socket);
     const refusal = verdict?.({ authorized: socket.authorized, cert });
     if (refusal === undefined) return;
@@ -135,6 +142,9 @@ export function clusterGate(options: ClusterTlsOptions, hooks: ClusterGateHooks 
       fingerprint: cert === undefined ? undefined : certificateFingerprint(cert.raw),
     });
     socket.once('close', () => report(key, undefined));
+    // Long enough for its first call to be told why; then an unauthenticated peer holds nothing.
+    const grace = hooks.refusedConnectionGraceMs ?? REFUSED_CONNECTION_GRACE_MS;
+    setTimeout(drop, grace).unref();
   };
 
   const handshakeFailed = (error: Error, socket: TLSSocket, ip: string): void => {
@@ -164,11 +174,13 @@ async function listen(
   host: string,
   port: number,
   tls: ResolvedTls | undefined,
-  examine: (socket: TLSSocket) => void,
+  /** `drop` closes the connection, TCP and all (the TLS socket alone, once http2 has it, does not). */
+  examine: (socket: TLSSocket, drop: () => void) => void,
   handshakeFailed: (error: Error, socket: TLSSocket, ip: string) => void,
 ): Promise<ClusterListener> {
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const sockets = new Set<Socket>();
+  /** The TCP connections, by `remoteAddress|remotePort`. */
+  const sockets = new Map<string, Socket>();
   let listener: NetServer;
   if (tls === undefined) {
     listener = createTcpServer((socket) => injector.injectConnection(socket));
@@ -182,9 +194,14 @@ async function listen(
         requestCert: true,
         rejectUnauthorized: false,
         ALPNProtocols: ['h2'],
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       },
       (socket) => {
-        examine(socket);
+        const key = `${socket.remoteAddress}|${socket.remotePort}`;
+        examine(socket, () => {
+          socket.destroy();
+          sockets.get(key)?.destroy();
+        });
         injector.injectConnection(socket);
       },
     );
@@ -200,8 +217,9 @@ async function listen(
     );
   }
   listener.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    sockets.set(key, socket);
+    socket.once('close', () => sockets.delete(key));
   });
   listener.listen({ host, port });
   await once(listener, 'listening');
@@ -210,7 +228,7 @@ async function listen(
     port: typeof address === 'object' && address !== null ? address.port : port,
     close() {
       listener.close();
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.values()) socket.destroy();
       injector.destroy();
     },
   };
