@@ -77,6 +77,8 @@ describe('hybrid mode: a control plane restarted in place', () => {
 
       cp = await startControlPlaneNode(dsn, certs, ports);
       const listening = await cp.waitForLog((l) => l.msg === 'cluster listener started');
+      await cp.waitForLog((l) => l.msg === 'Turnpike started');
+      assert.equal(cp.lines.filter((l) => l.msg === 'cluster listener started').length, 1, 'logged once');
       const applied = await dp.waitForLog(
         (l) => l.msg === 'configuration applied' && Number(l.version) >= latest,
         30_000,
