@@ -1,6 +1,7 @@
 export { checkPlugins, checkVersion, type Incompatibility } from './compatibility.ts';
 export { NO_METRICS, type RefusalReason, type SyncMetrics, syncMetrics } from './metrics.ts';
 export {
+  type DataPlaneChange,
   type DataPlaneListItem,
   type DataPlaneRecord,
   type DataPlaneRegistry,
