@@ -1,3 +1,4 @@
+import { checkClusterTls, clusterTlsFromConfig } from '@turnpike/shared/cluster';
 import { loadConfig } from '@turnpike/shared/config';
 import type { Command } from 'commander';
 
@@ -14,6 +15,10 @@ export function registerCheck(program: Command): void {
         env: process.env,
         cwd: process.cwd(),
       });
+      // The cluster certificate files, read and matched as start does (traditional makes its own).
+      if (loaded.config.role !== 'traditional') {
+        checkClusterTls(await clusterTlsFromConfig(loaded.config, loaded.sources));
+      }
       process.stdout.write(`configuration at ${loaded.file ?? '(defaults and environment)'} is valid\n`);
     });
 }

@@ -94,7 +94,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
-  log.info({ host: listen.host, port: sync.port, mtls: options.clusterTls.mode }, 'cluster listener started');
 
   // Readiness reads the datastore's health, which connection errors update at once.
   const { health } = datastore;

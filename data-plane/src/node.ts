@@ -105,6 +105,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     // previous version get the delta only; the others the whole configuration.
     apply: (next, delta) => pool.apply(next, delta),
     maxPayload: config.cluster_max_payload,
+    backoff: { maxMs: config.cluster_max_reconnect_delay * 1000 },
     onEvent: first.onEvent,
   });
   lifecycle.add({ name: 'sync client', stop: async () => sync.stop() });

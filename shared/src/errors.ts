@@ -56,6 +56,23 @@ export const ERROR_CATALOGUE = {
     meaning: 'a sync snapshot payload could not be encoded within cluster_max_payload, or decoded',
     fix: 'raise cluster_max_payload on both planes, or check that both run the same Turnpike version',
   },
+  TP_SYNC_HASH_MISMATCH: {
+    meaning:
+      'a configuration a data plane received, or applied, does not hash to what the control plane announced',
+    fix: 'nothing: the control plane sends a whole snapshot next; if it persists, run the same Turnpike version on both planes',
+  },
+  TP_SYNC_DELTA_BASE: {
+    meaning: 'a delta does not build on the configuration version the data plane holds',
+    fix: 'nothing: the data plane reconnects and asks for a whole snapshot',
+  },
+  TP_SYNC_ACK_TIMEOUT: {
+    meaning: 'a data plane answered a configuration with neither Ack nor Nack in time',
+    fix: 'nothing at first: the control plane closes the stream and the data plane reconnects; if it repeats, read the data plane log',
+  },
+  TP_CONFIG_REJECTED: {
+    meaning: 'a data plane could not apply a configuration, for a reason without a code of its own',
+    fix: 'read the message (shown as last_error in /clustering/data-planes) and the data plane log',
+  },
   TP_CONFIG_CACHE: {
     meaning:
       "a data plane's config cache file is unreadable or corrupt; it starts empty and waits for the control plane",
@@ -216,6 +233,30 @@ export class SyncPayloadError extends TurnpikeError {
   static readonly [kCode] = 'TP_SYNC_PAYLOAD';
   readonly code = 'TP_SYNC_PAYLOAD';
   override readonly name = 'SyncPayloadError';
+}
+
+export class SyncHashMismatchError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_HASH_MISMATCH';
+  readonly code = 'TP_SYNC_HASH_MISMATCH';
+  override readonly name = 'SyncHashMismatchError';
+}
+
+export class SyncDeltaBaseError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_DELTA_BASE';
+  readonly code = 'TP_SYNC_DELTA_BASE';
+  override readonly name = 'SyncDeltaBaseError';
+}
+
+export class SyncAckTimeoutError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_ACK_TIMEOUT';
+  readonly code = 'TP_SYNC_ACK_TIMEOUT';
+  override readonly name = 'SyncAckTimeoutError';
+}
+
+export class ConfigRejectedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CONFIG_REJECTED';
+  readonly code = 'TP_CONFIG_REJECTED';
+  override readonly name = 'ConfigRejectedError';
 }
 
 export class ConfigCacheError extends TurnpikeError {

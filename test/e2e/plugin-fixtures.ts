@@ -87,7 +87,7 @@ export async function syncedStore(schemas: PluginSchemaLookup): Promise<SyncedSt
     },
     async snapshot() {
       const version = await readConfigVersion(datastore);
-      const wire = encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
+      const wire = await encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
         maxPayload: Number.MAX_SAFE_INTEGER,
       });
       const config = decodeSnapshotPayload(wire, { maxPayload: Number.MAX_SAFE_INTEGER });

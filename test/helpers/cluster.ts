@@ -50,11 +50,19 @@ async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A control plane process on PostgreSQL (`dsn`), migrations run at start. */
+/**
+ * A control plane process on PostgreSQL (`dsn`), migrations run at start. Give the ports of a
+ * previous one to restart it in its place.
+ */
 export function startControlPlaneNode(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
-  options: { clusterPort?: number; env?: Record<string, string> } = {},
+  options: {
+    clusterPort?: number;
+    adminPort?: number;
+    statusPort?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ControlPlaneNode> {
   return withFreshPorts(() => startControlPlaneOnce(dsn, certs, options));
 }
@@ -62,12 +70,12 @@ export function startControlPlaneNode(
 async function startControlPlaneOnce(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
-  options: { clusterPort?: number; env?: Record<string, string> },
+  options: { clusterPort?: number; adminPort?: number; statusPort?: number; env?: Record<string, string> },
 ): Promise<ControlPlaneNode> {
   const [admin, cluster, status] = [
-    await freePort(),
+    options.adminPort ?? (await freePort()),
     options.clusterPort ?? (await freePort()),
-    await freePort(),
+    options.statusPort ?? (await freePort()),
   ];
   const node = await startTurnpike({
     args: ['--run-migrations'],

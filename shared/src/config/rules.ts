@@ -27,6 +27,23 @@ export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources)
     }
   }
 
+  if (config.cluster_allowed_common_names.length > 0) {
+    // Only a control plane checks data plane certificates, and only pki mode by their CN.
+    if (config.role !== 'control_plane') {
+      add(
+        'cluster_allowed_common_names',
+        sources.cluster_allowed_common_names,
+        `only used when role = control_plane (${role}): a control plane admits data planes by their certificate's CN`,
+      );
+    } else if (config.cluster_mtls !== 'pki') {
+      add(
+        'cluster_allowed_common_names',
+        sources.cluster_allowed_common_names,
+        `only used when cluster_mtls = pki (cluster_mtls = ${config.cluster_mtls}, from ${sources.cluster_mtls})`,
+      );
+    }
+  }
+
   if (config.role === 'control_plane') {
     if (config.admin_listen.length === 0)
       add('admin_listen', sources.admin_listen, `must not be off when ${role}`);

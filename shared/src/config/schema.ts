@@ -155,7 +155,8 @@ export const TurnpikeConfigSchema = Type.Object({
   ),
   cluster_allowed_common_names: list({
     section: 'hybrid',
-    description: 'With cluster_mtls = pki: the certificate common names allowed to connect.',
+    description:
+      'Control plane with cluster_mtls = pki: the data plane certificate common names allowed to connect. Unset, those sharing the parent domain of the control plane certificate’s CN (as Kong’s pki_check_cn).',
   }),
   cluster_listen: listen({
     section: 'hybrid',
@@ -172,6 +173,14 @@ export const TurnpikeConfigSchema = Type.Object({
     default: '1209600',
     minimum: 60,
     description: 'Seconds before a silent data plane is removed from the cluster status (60 or more).',
+  }),
+  cluster_max_reconnect_delay: integer({
+    section: 'hybrid',
+    default: '30',
+    minimum: 1,
+    maximum: 3600,
+    description:
+      'Turnpike addition: the longest a data plane waits, in seconds, between two attempts to reach its control plane (exponential backoff with full jitter up to this cap; a control plane coming back is noticed within a second whatever the wait). A refused data plane waits all of it.',
   }),
   cluster_max_payload: integer({
     section: 'hybrid',
