@@ -1,4 +1,4 @@
-import { loadConfig } from '@turnpike/shared/config';
+import { formatWarning, loadConfig } from '@turnpike/shared/config';
 import type { Command } from 'commander';
 
 export function registerCheck(program: Command): void {
@@ -15,5 +15,6 @@ export function registerCheck(program: Command): void {
         cwd: process.cwd(),
       });
       process.stdout.write(`configuration at ${loaded.file ?? '(defaults and environment)'} is valid\n`);
+      for (const warning of loaded.warnings) process.stderr.write(formatWarning(warning));
     });
 }

@@ -41,6 +41,9 @@ export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
 
 const opt = Type.Optional;
 
+/** Why the *_access_log and *_error_log keys have no effect yet. */
+const NO_LOG_FILES = 'Turnpike writes no access or error log files yet: its log is pino JSON on stdout';
+
 /**
  * Every turnpike.conf key: Kong's kong.conf names and defaults unless the description
  * says otherwise. The order here is the order of turnpike.conf.default.
@@ -66,24 +69,38 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   proxy_access_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/access.log',
     description: 'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
   }),
-  proxy_error_log: path({ section: 'general', default: 'logs/error.log', description: 'Proxy error log.' }),
+  proxy_error_log: path({
+    section: 'general',
+    notImplemented: NO_LOG_FILES,
+    default: 'logs/error.log',
+    description: 'Proxy error log.',
+  }),
   admin_access_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/admin_access.log',
     description:
       'Admin API access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
   }),
   admin_error_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
     description: 'Admin API error log.',
   }),
-  status_access_log: path({ section: 'general', default: 'off', description: 'Status API access log.' }),
+  status_access_log: path({
+    section: 'general',
+    notImplemented: NO_LOG_FILES,
+    default: 'off',
+    description: 'Status API access log.',
+  }),
   status_error_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/status_error.log',
     description: 'Status API error log.',
   }),
@@ -101,7 +118,8 @@ export const TurnpikeConfigSchema = Type.Object({
   worker_processes: workers({
     section: 'general',
     default: 'auto',
-    description: 'Worker processes: `auto` (one per CPU) or a positive number.',
+    description:
+      'Worker processes: `auto` (one per CPU) or a positive number. Kong calls it nginx_worker_processes (an alias here).',
   }),
   headers: listOf(HEADER_TOKENS, {
     section: 'general',
@@ -154,7 +172,8 @@ export const TurnpikeConfigSchema = Type.Object({
   ),
   cluster_allowed_common_names: list({
     section: 'hybrid',
-    description: 'With cluster_mtls = pki: the certificate common names allowed to connect.',
+    description:
+      'With cluster_mtls = pki: the certificate common names allowed to connect (a Kong Enterprise key).',
   }),
   cluster_listen: listen({
     section: 'hybrid',
@@ -229,7 +248,8 @@ export const TurnpikeConfigSchema = Type.Object({
   client_max_body_size: size({
     section: 'proxy',
     default: '0',
-    description: 'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited.',
+    description:
+      'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited. Kong calls it nginx_http_client_max_body_size (an alias here).',
   }),
   client_body_buffer_size: size({
     section: 'proxy',
@@ -359,7 +379,7 @@ export const TurnpikeConfigSchema = Type.Object({
   dns_hostsfile: path({ section: 'dns', default: '/etc/hosts', description: 'Hosts file to read.' }),
   dns_order: listOf(DNS_RECORD_TYPES, {
     section: 'dns',
-    default: 'LAST,SRV,A,CNAME',
+    default: 'LAST,A,CNAME',
     description: 'Record types tried, in order; LAST is the type that last succeeded.',
   }),
   dns_valid_ttl: opt(
@@ -415,6 +435,8 @@ export interface ConfigKeyInfo {
   readonly default: string | undefined;
   readonly description: string;
   readonly secret: boolean;
+  /** Accepted for kong.conf compatibility but without effect yet: why (keys.ts `notImplemented`). */
+  readonly notImplemented: string | undefined;
 }
 
 export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConfigSchema.properties).map(
@@ -427,6 +449,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConf
       default: a['x-default'],
       description: a.description,
       secret: a['x-secret'],
+      notImplemented: a['x-not-implemented'],
     };
   },
 );
