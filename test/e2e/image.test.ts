@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { TURNPIKE_ENV_NAMES } from '../helpers/compose.ts';
 import { type DockerStage, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
-import { REPO_ROOT, runTurnpike } from '../helpers/turnpike.ts';
+import { machineNode, REPO_ROOT, runProgram, runTurnpike } from '../helpers/turnpike.ts';
 
 let stages: DockerStage[];
 before(async () => {
@@ -42,9 +42,31 @@ describe('deploy/Dockerfile', () => {
       assert.equal(entrypoint[1], '/app/bin/turnpike.ts');
       assert.ok(existsSync(join(REPO_ROOT, 'bin/turnpike.ts')));
       assert.deepEqual(stage.cmd, ['start']);
-      assert.deepEqual(stage.healthcheck?.cmd, [...entrypoint, 'health'], 'exec form, no shell');
+      // The light probe, with the image's node, in exec form (no shell): not the whole CLI.
+      assert.deepEqual(stage.healthcheck?.cmd, [entrypoint[0], '/app/bin/health.cjs']);
+      assert.ok(existsSync(join(REPO_ROOT, 'bin/health.cjs')));
     });
   }
+
+  test('the HEALTHCHECK entry loads nothing but node:http and node:fs, whatever Node runs it', async () => {
+    const probe = join(REPO_ROOT, 'bin/health.cjs');
+    const script = `require(${JSON.stringify(probe)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
+    for (const node of new Set([process.execPath, machineNode()])) {
+      const result = await runProgram(node, ['-e', script]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(
+        JSON.parse(result.stdout),
+        [probe],
+        `${node}: only health.cjs itself is a loaded module`,
+      );
+    }
+  });
+
+  test('runs every image with two workers, not one per CPU of the host', () => {
+    for (const variant of VARIANTS) {
+      assert.equal(stageNamed(stages, variant).env.TURNPIKE_WORKER_PROCESSES, '2', variant);
+    }
+  });
 
   test('both variants carry the same settings, every one a key Turnpike reads', () => {
     const [alpine, distroless] = VARIANTS.map((v) => stageNamed(stages, v).env);
@@ -59,12 +81,13 @@ describe('deploy/Dockerfile', () => {
     );
   });
 
-  test("the image's settings pass `turnpike check` as they are", async () => {
+  test("the image's settings pass `turnpike check` as they are, with nothing to warn about", async () => {
     const prefix = await mkdtemp(join(tmpdir(), 'turnpike-image-'));
     try {
       const env = { ...stageNamed(stages, 'alpine').env, TURNPIKE_PREFIX: prefix };
       const result = await runTurnpike(['check'], env);
       assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, '', 'no key the image sets is ignored');
     } finally {
       await rm(prefix, { recursive: true, force: true });
     }
