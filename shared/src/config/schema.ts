@@ -147,7 +147,8 @@ export const TurnpikeConfigSchema = Type.Object({
   error_default_type: oneOf(['text/plain', 'application/json', 'application/xml', 'text/html'] as const, {
     section: 'general',
     default: 'text/plain',
-    description: 'Content type of error responses when the request’s Accept header does not choose one.',
+    description:
+      'Format of the errors the proxy makes as nginx does in Kong (limits, 502, 504) when the request has neither Accept nor Content-Type; errors like no route answer JSON then, as in Kong.',
   }),
 
   // HYBRID MODE
