@@ -374,20 +374,29 @@ export const TurnpikeConfigSchema = Type.Object({
 
   // DNS RESOLVER
   dns_resolver: list(
-    { section: 'dns', description: 'DNS servers (ip or ip:port); the system resolvers when unset.' },
+    {
+      section: 'dns',
+      description:
+        "DNS servers (ip, ip:port or [ipv6]:port) asked for every upstream name, services' hosts and targets alike; the system's (resolv.conf) when unset.",
+    },
     'ip-with-port',
   ),
-  dns_hostsfile: path({ section: 'dns', default: '/etc/hosts', description: 'Hosts file to read.' }),
+  dns_hostsfile: path({
+    section: 'dns',
+    default: '/etc/hosts',
+    description: 'Hosts file, read at start (it must exist); its names are answered before DNS is asked.',
+  }),
   dns_order: listOf(DNS_RECORD_TYPES, {
     section: 'dns',
     default: 'LAST,A,CNAME',
-    description: 'Record types tried, in order; LAST is the type that last succeeded.',
+    description:
+      'Record types tried, in order: LAST (the type that last answered the name), A, AAAA, CNAME. Turnpike default without SRV: SRV records are not supported yet (refused).',
   }),
   dns_valid_ttl: opt(
     integer({
       section: 'dns',
       minimum: 0,
-      description: 'Seconds every record is cached, overriding its TTL.',
+      description: 'Seconds every DNS answer is kept, overriding its TTL (hosts file entries do not expire).',
     }),
   ),
   dns_stale_ttl: integer({
@@ -400,13 +409,13 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'dns',
     default: '30',
     minimum: 0,
-    description: 'Seconds an empty answer is cached.',
+    description: 'Seconds before a name that does not exist or has no address is asked again.',
   }),
   dns_error_ttl: integer({
     section: 'dns',
     default: '1',
     minimum: 0,
-    description: 'Seconds an error is cached.',
+    description: 'Seconds before a name whose resolution failed (DNS server error, timeout) is asked again.',
   }),
 
   // SECRETS
