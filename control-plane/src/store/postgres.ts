@@ -87,12 +87,23 @@ async function inTransaction<T>(
 }
 
 /** Opens a pg Pool against PostgreSQL ≥ 13 and checks it answers before returning. */
+/**
+ * Connections in the pool: pg_pool_size, capped by pg_max_concurrent_queries when set (Kong's
+ * per-node limit on queries in flight: a query waits for a free connection, as for Kong's
+ * semaphore, up to pg_timeout). LISTEN holds a connection of its own, outside the pool.
+ */
+function poolMax(target: PostgresTarget): number {
+  const size = target.poolSize ?? 10;
+  const limit = target.maxConcurrentQueries ?? 0;
+  return limit > 0 ? Math.min(size, limit) : size;
+}
+
 export async function openPostgres(target: PostgresTarget, log: Logger): Promise<Datastore> {
   const where = redactDsn(target.connectionString);
   const password = safePassword(target.connectionString);
   const fail = (err: unknown, context?: string) => toDatabaseError(err, 'PostgreSQL', context, password);
   const config = clientConfig(target);
-  const pool = new pg.Pool({ ...config, max: target.poolSize ?? 10 });
+  const pool = new pg.Pool({ ...config, max: poolMax(target) });
   // An idle client losing its connection emits here; without a handler the process would crash.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
   const listener = new PgListener(config, log);

@@ -340,7 +340,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'datastore',
     default: '5000',
     minimum: 0,
-    description: 'Milliseconds to connect, read and write.',
+    description:
+      'Milliseconds to wait for a PostgreSQL connection, or for a free one in the pool. Kong applies it to reads and writes too; Turnpike does not yet.',
   }),
   pg_ssl: flag({ section: 'datastore', default: 'off', description: 'Use TLS to PostgreSQL.' }),
   pg_ssl_verify: flag({
@@ -352,7 +353,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'datastore',
     default: '0',
     minimum: 0,
-    description: 'Most queries in flight at once; 0 means unlimited.',
+    description:
+      'Most queries in flight at once on this node (the connection pool is no larger); 0 means pg_pool_size alone limits them.',
   }),
   pg_pool_size: integer({
     section: 'datastore',

@@ -24,6 +24,55 @@ async function versionOf(statusUrl: string): Promise<number> {
   return body.control_plane.config_version;
 }
 
+/** Connections the node named `application_name = turnpike` holds on `dsn`'s database. */
+async function connections(dsn: string): Promise<number> {
+  const client = new pg.Client({ connectionString: dsn });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'turnpike'",
+    );
+    return rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('pg_max_concurrent_queries', () => {
+  test('caps the connections a node uses, however many requests come at once', async () => {
+    const burst = async (adminUrl: string) => {
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          fetch(`${adminUrl}/services?size=${i + 1}`).then((r) => r.status),
+        ),
+      );
+      assert.deepEqual(new Set(answers), new Set([200]));
+    };
+    const capped = await db.newDatabase();
+    {
+      await using cp = await startControlPlaneNode(capped, certs, {
+        env: { TURNPIKE_PG_MAX_CONCURRENT_QUERIES: '1' },
+      });
+      const created = await fetch(`${cp.adminUrl}/services`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'one', url: 'http://127.0.0.1:1' }),
+      });
+      assert.equal(created.status, 201);
+      await burst(cp.adminUrl);
+      // The pool's one connection, and the one LISTEN holds.
+      assert.ok((await connections(capped)) <= 2, `${await connections(capped)} connections`);
+    }
+    const uncapped = await db.newDatabase();
+    await using cp = await startControlPlaneNode(uncapped, certs);
+    await burst(cp.adminUrl);
+    assert.ok(
+      (await connections(uncapped)) > 2,
+      'without the cap the same burst opens more: the check can fail',
+    );
+  });
+});
+
 describe('db_update_frequency', () => {
   test('is how often a control plane checks for a change another writer made without NOTIFY', async () => {
     const dsn = await db.newDatabase();
