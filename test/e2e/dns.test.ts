@@ -12,10 +12,9 @@ import {
   type ResolverSettings,
   systemResolver,
 } from '@turnpike/data-plane/balancer';
+import { startTraditionalNode } from '../helpers/cluster.ts';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
-import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { startTurnpike } from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 
 let dns: TestDnsServer;
@@ -120,17 +119,10 @@ describe('a node configured with dns_resolver and dns_hostsfile', () => {
     await using upstream = await startEchoUpstream('backend');
     const hostsFile = join(dir, 'hosts');
     await writeFile(hostsFile, '127.0.0.1 from-hosts.test\n');
-    const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
-    await using _node = await startTurnpike({
-      env: {
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
-        TURNPIKE_DNS_RESOLVER: dns.address,
-        TURNPIKE_DNS_HOSTSFILE: hostsFile,
-      },
+    await using node = await startTraditionalNode({
+      env: { TURNPIKE_DNS_RESOLVER: dns.address, TURNPIKE_DNS_HOSTSFILE: hostsFile },
     });
-    const adminUrl = `http://127.0.0.1:${admin}`;
+    const { adminUrl } = node;
     const created = [
       await http('POST', `${adminUrl}/services`, {
         name: 'by-dns',
@@ -152,7 +144,7 @@ describe('a node configured with dns_resolver and dns_hostsfile', () => {
     for (const res of created) assert.equal(res.status, 201, res.text);
     for (const path of ['/by-dns', '/by-hosts', '/by-target']) {
       const res = await eventually(
-        () => http('GET', `http://127.0.0.1:${proxy}${path}/x`),
+        () => http('GET', `${node.proxyUrl}${path}/x`),
         (r) => r.status === 200,
       );
       assert.deepEqual(res.body, { upstream: 'backend', method: 'GET', url: '/x' }, path);
