@@ -6,13 +6,17 @@ cd "$(dirname "$0")/.."
 
 echo "== typecheck"
 pnpm exec tsc -p tsconfig.json
+pnpm exec tsc -p control-plane/admin-gui/tsconfig.json
 echo "== lint"
 pnpm exec biome check .
 if [ -f proto/package.json ] && grep -q '"check"' proto/package.json; then
   echo "== generated code is fresh"
   pnpm --filter @turnpike/proto run check
 fi
+echo "== admin GUI: OpenAPI types are fresh, assets built"
+node scripts/admin-openapi.ts --check
+node scripts/admin-gui-build.ts
 echo "== tests"
 exec node --test --test-concurrency="${TURNPIKE_TEST_CONCURRENCY:-2}" --test-timeout=300000 \
-  'shared/src/**/*.test.ts' 'control-plane/src/**/*.test.ts' 'data-plane/src/**/*.test.ts' \
+  'shared/src/**/*.test.ts' 'control-plane/src/**/*.test.ts' 'control-plane/admin-gui/src/**/*.test.ts' 'data-plane/src/**/*.test.ts' \
   'proto/src/**/*.test.ts' 'test/**/*.test.ts' "$@"

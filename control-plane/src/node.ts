@@ -4,15 +4,6 @@
  * closes the listeners first and the datastore last.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import {
   ConfigInvalidError,
   type Lifecycle,
@@ -22,19 +13,18 @@ import {
   stoppableServer,
   TURNPIKE_VERSION,
 } from '@turnpike/shared';
-import { type ClusterTlsOptions, generateClusterCertificate } from '@turnpike/shared/cluster';
-import {
-  type ConfigSources,
-  type ListenEntry,
-  resolveDatastore,
-  type TurnpikeConfig,
-} from '@turnpike/shared/config';
+import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
+import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
 import { buildAdminApi } from './admin/server.ts';
+import { adminGuiOrigins } from './admin-gui/origins.ts';
+import { startAdminGui } from './admin-gui/server.ts';
+import { startClusterFeed } from './cluster-view/feed.ts';
 import { createDao } from './dao/index.ts';
+import { boundPort, listenHttp } from './http-listener.ts';
 import { startDatastoreConfigSource } from './snapshot/index.ts';
-import { bootstrap, type Datastore, openDatastore, status, up } from './store/index.ts';
+import { bootstrap, type Datastore, openDatastore, recentConfigChanges, status, up } from './store/index.ts';
 import type { DataPlaneRegistry } from './sync/index.ts';
 import { startSyncServer } from './sync/index.ts';
 
@@ -121,6 +111,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const probe = setInterval(() => void datastoreReachable(), 5_000);
   probe.unref();
   lifecycle.add({ name: 'datastore probe', stop: async () => clearInterval(probe) });
+  const clusterEvents = startClusterFeed({
+    registry: sync.registry,
+    source,
+    recentChanges: (versions, perVersion) => recentConfigChanges(datastore, versions, perVersion),
+    log,
+  });
+  let guiOrigins: readonly string[] = [];
   const admin = buildAdminApi({
     dao,
     log,
@@ -132,18 +129,32 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     pluginSchemas: options.pluginSchemas,
     datastoreReachable,
     clustering: sync.registry,
+    clusterEvents,
+    corsOrigins: () => guiOrigins,
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });
   const adminPorts: number[] = [];
+  const adminTls = { certs: config.admin_ssl_cert, keys: config.admin_ssl_cert_key };
+  const firstPort = { http: undefined as number | undefined, https: undefined as number | undefined };
   for (const entry of config.admin_listen) {
-    const server = await listenAdmin(entry, config, (req, res) => admin.routing(req, res));
+    const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res));
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : entry.port;
+    const port = boundPort(server, entry);
     adminPorts.push(port);
+    firstPort[entry.ssl ? 'https' : 'http'] ??= port;
     log.info({ host: entry.host, port, ssl: entry.ssl }, 'admin listener started');
   }
+  // Stopped before the admin listeners: it ends the event streams that would hold a drain open.
+  lifecycle.add(clusterEvents);
+  const gui = await startAdminGui({
+    config,
+    log,
+    lifecycle,
+    version: TURNPIKE_VERSION,
+    adminPorts: firstPort,
+  });
+  guiOrigins = adminGuiOrigins(config, gui.listeners);
 
   return {
     clusterPort: sync.port,
@@ -201,31 +212,4 @@ function secretsFor(config: TurnpikeConfig, inMemory: boolean, log: Logger): rea
     'secrets_default is not set: certificate keys and other encrypted fields cannot be stored until it is',
   );
   return [];
-}
-
-async function listenAdmin(
-  entry: ListenEntry,
-  config: TurnpikeConfig,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<Server> {
-  let server: Server;
-  if (entry.ssl) {
-    const pair =
-      config.admin_ssl_cert.length > 0 && config.admin_ssl_cert_key.length > 0
-        ? {
-            certPem: await readFile(config.admin_ssl_cert[0]!, 'utf8'),
-            keyPem: await readFile(config.admin_ssl_cert_key[0]!, 'utf8'),
-          }
-        : await generateClusterCertificate({ commonName: 'localhost', days: 365 });
-    server = createHttpsServer({ cert: pair.certPem, key: pair.keyPem }, handler) as unknown as Server;
-  } else {
-    server = createHttpServer(handler);
-  }
-  server.listen({
-    host: entry.host,
-    port: entry.port,
-    ...(entry.backlog === undefined ? {} : { backlog: entry.backlog }),
-  });
-  await once(server, 'listening');
-  return server;
 }

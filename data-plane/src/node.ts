@@ -16,8 +16,6 @@ import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } 
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
 import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
 
-export { runtimeConfigOf } from './workers/index.ts';
-
 /** The file in the prefix where the last applied configuration is kept. */
 export const CONFIG_CACHE_FILE = 'config.cache';
 

@@ -54,6 +54,11 @@ export const ERROR_CATALOGUE = {
       "a data plane's config cache file is unreadable or corrupt; it starts empty and waits for the control plane",
     fix: 'nothing to do if the control plane is reachable; otherwise restore the file or remove it',
   },
+  TP_SYNCED_ENTITY: {
+    meaning:
+      'a data plane refused a configuration version: one of its entities is not shaped as this data plane reads it (planes of different versions, or corruption)',
+    fix: 'run the same Turnpike version on the control plane and its data planes; the message names the entity type, id and field',
+  },
   TP_WORKER: {
     meaning: 'a proxy worker failed to start, refused a configuration, or died while applying one',
     fix: "read the worker's log lines (field worker) for the cause",
@@ -186,6 +191,24 @@ export class ConfigCacheError extends TurnpikeError {
   constructor(path: string, reason: string) {
     super(`config cache file ${path} is unusable: ${reason}`);
     this.path = path;
+  }
+}
+
+/** A synced entity failed the data plane's shape check; the version is Nacked and the previous one kept. */
+export class SyncedEntityError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNCED_ENTITY';
+  readonly code = 'TP_SYNCED_ENTITY';
+  override readonly name = 'SyncedEntityError';
+  readonly entity: string;
+  readonly id: string | undefined;
+  /** The field path (`paths[0]`, `healthchecks.active.timeout`); empty for the entity itself. */
+  readonly field: string;
+
+  constructor(entity: string, id: string | undefined, field: string, reason: string) {
+    super(`${entity}${id === undefined ? '' : ` ${id}`}${field === '' ? '' : ` field ${field}`}: ${reason}`);
+    this.entity = entity;
+    this.id = id;
+    this.field = field;
   }
 }
 

@@ -11,6 +11,7 @@ export const SECRET_KEYS = [
   'cluster_cert_key',
   'ssl_cert_key',
   'admin_ssl_cert_key',
+  'admin_gui_ssl_cert_key',
   'password',
   'dsn',
   'authorization',

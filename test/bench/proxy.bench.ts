@@ -44,22 +44,20 @@ async function serveUpstream(): Promise<void> {
 }
 
 async function serveProxy(upstreamPort: number, routeCount: number): Promise<void> {
-  const { compileRuntime, RuntimeHolder, startProxy, UpstreamPools, DEFAULT_SETTINGS } = await import(
-    '@turnpike/data-plane/proxy'
-  );
+  const { startProxy, DEFAULT_SETTINGS } = await import('@turnpike/data-plane/proxy');
+  const { ConfigApplier } = await import('@turnpike/data-plane/config');
+  const { UpstreamPools } = await import('@turnpike/data-plane/upstream');
   const { createLogger } = await import('@turnpike/shared');
   const pools = new UpstreamPools();
-  const runtime = compileRuntime(
-    {
-      version: 1,
-      services: [{ id: 's', protocol: 'http', host: '127.0.0.1', port: upstreamPort }],
-      routes: makeRoutes(routeCount),
-    },
-    { dispatchers: pools },
-  );
+  const config = new ConfigApplier({ dispatchers: pools });
+  config.install({
+    version: 1,
+    services: [{ id: 's', protocol: 'http', host: '127.0.0.1', port: upstreamPort }],
+    routes: makeRoutes(routeCount),
+  });
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
-    holder: new RuntimeHolder(runtime),
+    holder: config.runtime,
     settings: DEFAULT_SETTINGS,
     log: createLogger({ level: 'silent' }),
   });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { DEFAULT_ASSETS_DIR } from '../../control-plane/src/admin-gui/assets.ts';
 import { TURNPIKE_ENV_NAMES } from '../helpers/compose.ts';
 import { type DockerStage, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
 import { machineNode, REPO_ROOT, runProgram, runTurnpike } from '../helpers/turnpike.ts';
@@ -19,7 +20,7 @@ describe('deploy/Dockerfile', () => {
   test('builds two variants from one build stage: Node 24 on Alpine, and distroless nonroot', () => {
     assert.deepEqual(
       stages.map((s) => s.name),
-      ['build', 'alpine', 'distroless'],
+      ['manifests', 'gui', 'build', 'alpine', 'distroless'],
     );
     // The base images as written, with the NODE_VERSION build argument (24) unexpanded.
     assert.match(stageNamed(stages, 'alpine').from, /^node:\$\{NODE_VERSION\}-alpine$/);
@@ -34,7 +35,7 @@ describe('deploy/Dockerfile', () => {
       const stage = stageNamed(stages, variant);
       assert.equal(stage.user, '65532:65532');
       assert.equal(stage.workdir, '/app');
-      assert.deepEqual(stage.expose, ['8000', '8443', '8001', '8444', '8005', '8100']);
+      assert.deepEqual(stage.expose, ['8000', '8443', '8001', '8444', '8002', '8005', '8100']);
       assert.equal(stage.stopSignal, 'SIGQUIT');
       const entrypoint = stage.entrypoint ?? [];
       assert.match(entrypoint[0] ?? '', /^(node|\/nodejs\/bin\/node)$/);
@@ -58,6 +59,32 @@ describe('deploy/Dockerfile', () => {
         JSON.parse(result.stdout),
         [probe],
         `${node}: only health.cjs itself is a loaded module`,
+      );
+    }
+  });
+
+  test('the Admin GUI is built in a stage of its own and only its built files reach the images, where the control plane looks for them', () => {
+    const gui = stageNamed(stages, 'gui');
+    assert.equal(gui.from, 'manifests');
+    assert.equal(stageNamed(stages, 'build').from, 'manifests');
+    assert.ok(gui.runs.some((r) => /pnpm --filter "?@turnpike\/admin-gui"? build/.test(r)));
+    for (const copy of gui.copies) {
+      for (const source of copy.sources) assert.ok(existsSync(join(REPO_ROOT, source)), `${source} exists`);
+    }
+    const build = stageNamed(stages, 'build');
+    const assets = build.copies.find((c) => c.from === 'gui');
+    assert.deepEqual(assets, {
+      from: 'gui',
+      sources: ['/app/control-plane/admin-gui/dist'],
+      dest: 'control-plane/admin-gui/dist',
+    });
+    // /app is the repository root in the image: the folder the GUI listener reads is that one.
+    assert.equal(relative(REPO_ROOT, DEFAULT_ASSETS_DIR), 'control-plane/admin-gui/dist');
+    for (const variant of VARIANTS) {
+      assert.deepEqual(
+        stageNamed(stages, variant).copies.map((c) => c.from),
+        ['build', 'build'],
+        `${variant} copies from the build stage only, not the GUI's build tools`,
       );
     }
   });

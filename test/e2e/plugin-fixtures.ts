@@ -1,40 +1,48 @@
-/** Shared by the plugin e2e tests: entities stored as the control plane would store them. */
+/**
+ * Shared by the plugin e2e tests: a proxy in this process serving entities that took the real
+ * road — written through the control plane's DAO (validation, defaults, password hashing,
+ * secrets at rest) on an embedded PostgreSQL (PGlite, in memory), exported as the snapshot
+ * builder exports them, encoded and decoded as the sync stream carries them, then decoded and
+ * compiled by the data plane's config apply path.
+ */
 import assert from 'node:assert/strict';
+import { createDao, type Dao } from '@turnpike/control-plane/dao';
+import { bootstrap, openDatastore, readConfigVersion } from '@turnpike/control-plane/store';
+import { ConfigApplier } from '@turnpike/data-plane/config';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
-import {
-  compileRuntime,
-  DEFAULT_SETTINGS,
-  type Runtime,
-  RuntimeHolder,
-  startProxy,
-  UpstreamPools,
-} from '@turnpike/data-plane/proxy';
+import { DEFAULT_SETTINGS, startProxy } from '@turnpike/data-plane/proxy';
+import type { Runtime } from '@turnpike/data-plane/runtime';
+import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
-import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { configRecord, definePluginSchema, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
-import { type EntityName, validateEntity } from '@turnpike/shared/schema';
+import type { EntityName, PluginSchema, PluginSchemaLookup } from '@turnpike/shared/schema';
+import {
+  configFromEntities,
+  decodeSnapshotPayload,
+  encodeSnapshotPayload,
+  hashConfig,
+  type VersionedConfig,
+} from '@turnpike/shared/sync';
 
 export type Entities = Partial<Record<EntityName, Record<string, unknown>[]>>;
 
-/** Validates as the control plane would (defaults filled, plugin configs by their schema). */
-export function stored(plugins: LoadedPlugins, entities: Entities): Map<string, Map<string, unknown>> {
-  const content = new Map<string, Map<string, unknown>>();
-  for (const [type, list] of Object.entries(entities) as [EntityName, Record<string, unknown>[]][]) {
-    const byId = new Map<string, unknown>();
-    for (const input of list) {
-      const result = validateEntity(type, input, { operation: 'insert', pluginSchemas: plugins.schemas });
-      assert.ok(result.ok, `${type}: ${JSON.stringify(result.ok ? '' : result.fields)}`);
-      const value = result.value as Record<string, unknown>;
-      byId.set(input.id as string, {
-        ...value,
-        ...input,
-        ...(value.config === undefined ? {} : { config: value.config }),
-      });
-    }
-    content.set(type, byId);
-  }
-  return content;
-}
+/** The order the DAO is written in: every entity after those it references. */
+const WRITE_ORDER: readonly EntityName[] = [
+  'services',
+  'routes',
+  'consumers',
+  'upstreams',
+  'targets',
+  'certificates',
+  'snis',
+  'ca_certificates',
+  'plugins',
+  'keyauth_credentials',
+  'basicauth_credentials',
+  'jwt_secrets',
+  'acls',
+];
 
 /** A plugin instance on one route. */
 export function plugin(name: string, routeId: string, config: Record<string, unknown> = {}) {
@@ -52,39 +60,87 @@ export function bundledPlugins(): Promise<LoadedPlugins> {
   });
 }
 
+/** A test plugin's schema: it takes no configuration. */
+function emptySchema(name: string): PluginSchema {
+  return definePluginSchema({ name, fields: { config: configRecord({}) } });
+}
+
+/** A control plane's store (PGlite in memory) and what it would sync. */
+export interface SyncedStore extends AsyncDisposable {
+  readonly dao: Dao;
+  /** Writes each entity through the DAO (ids as given), referenced ones first. */
+  write(entities: Entities): Promise<void>;
+  /** The configuration as synced now: exported, snapshot-encoded and decoded again. */
+  snapshot(): Promise<VersionedConfig>;
+}
+
+export async function syncedStore(schemas: PluginSchemaLookup): Promise<SyncedStore> {
+  const datastore = await openDatastore({ kind: 'memory' });
+  await bootstrap(datastore, createLogger({ level: 'silent' }));
+  const dao = createDao(datastore, { pluginSchemas: schemas, secrets: ['plugin-e2e-secret'] });
+  return {
+    dao,
+    async write(entities) {
+      for (const type of WRITE_ORDER) {
+        for (const input of entities[type] ?? []) await dao.entity(type).insert(input);
+      }
+    },
+    async snapshot() {
+      const version = await readConfigVersion(datastore);
+      const wire = encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
+        maxPayload: Number.MAX_SAFE_INTEGER,
+      });
+      const config = decodeSnapshotPayload(wire, { maxPayload: Number.MAX_SAFE_INTEGER });
+      return { version, hash: hashConfig(config), config };
+    },
+    [Symbol.asyncDispose]: () => datastore.close(),
+  };
+}
+
+/** The configuration a control plane would sync for `entities` (see SyncedStore). */
+export async function syncedConfig(
+  entities: Entities,
+  schemas: PluginSchemaLookup,
+): Promise<VersionedConfig> {
+  await using store = await syncedStore(schemas);
+  await store.write(entities);
+  // Awaited here: the store closes when this function returns.
+  return await store.snapshot();
+}
+
 export interface PluginProxy extends AsyncDisposable {
   readonly port: number;
   readonly runtime: Runtime;
 }
 
 /**
- * A proxy in this process whose Runtime is compiled from `entities` with the loaded plugins'
- * handlers (plus `extra` test-only handlers), as a proxy worker compiles a synced configuration.
+ * A proxy in this process serving `entities` (see the file comment) with the loaded plugins'
+ * handlers, and `extra` test handlers in place of or beside them: a test plugin without a
+ * schema of its own gets one that takes no configuration.
  */
 export async function pluginProxy(
   plugins: LoadedPlugins,
-  entities: Map<string, Map<string, unknown>>,
+  entities: Entities,
   extra: ReadonlyMap<string, PluginHandler> = new Map(),
 ): Promise<PluginProxy> {
-  const pools = new UpstreamPools();
-  const handlers = new Map<string, PluginHandler>(extra);
+  const handlers = new Map<string, PluginHandler>();
   for (const [name, loaded] of plugins.plugins)
     if (loaded.handler !== undefined) handlers.set(name, loaded.handler);
-  const runtime = compileRuntime(
-    {
-      version: 1,
-      services: [...(entities.get('services')?.values() ?? [])] as never,
-      routes: [...(entities.get('routes')?.values() ?? [])] as never,
-      entities,
-    },
-    { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
-  );
+  for (const [name, handler] of extra) handlers.set(name, handler);
+  const schemas: PluginSchemaLookup = (name) =>
+    plugins.schemas(name) ?? (extra.has(name) ? emptySchema(name) : undefined);
+  const config = await syncedConfig(entities, schemas);
+
+  const pools = new UpstreamPools();
+  const log = createLogger({ level: 'silent' });
+  const applier = new ConfigApplier({ dispatchers: pools, plugins: { handlers, schemas, log } });
+  const runtime = applier.apply(config);
   assert.deepEqual(runtime.problems, []);
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
-    holder: new RuntimeHolder(runtime),
+    holder: applier.runtime,
     settings: DEFAULT_SETTINGS,
-    log: createLogger({ level: 'silent' }),
+    log,
   });
   return {
     port: proxy.ports[0]!,

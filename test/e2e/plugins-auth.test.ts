@@ -1,21 +1,20 @@
 /**
- * The authentication plugins end to end: a proxy in this process with a Runtime compiled from
- * entities as the control plane stores them (validated with the loaded plugin schemas), real
- * sockets to a recording upstream; and the Admin API of one `turnpike start` accepting them.
+ * The authentication plugins end to end: a proxy in this process serving entities written
+ * through the control plane's DAO and synced as a snapshot (plugin-fixtures.ts), real sockets to
+ * a recording upstream; and the Admin API of one `turnpike start` accepting them.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { hashPassword } from '@turnpike/shared';
 import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { WebSocket } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
 import { startWebSocketEchoUpstream, type WebSocketEchoUpstream } from '../helpers/upstream.ts';
-import { bundledPlugins, type PluginProxy, plugin, pluginProxy, stored } from './plugin-fixtures.ts';
+import { bundledPlugins, type PluginProxy, plugin, pluginProxy } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -106,7 +105,7 @@ describe('authentication plugins through the proxy', () => {
     const plugins = await bundledPlugins();
     upstream = await recordingUpstream();
     wsUpstream = await echoUpstream();
-    const entities = stored(plugins, {
+    const entities = {
       services: [
         { id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port },
         { id: ids.wsService, protocol: 'http', host: '127.0.0.1', port: wsUpstream.port },
@@ -125,8 +124,9 @@ describe('authentication plugins through the proxy', () => {
       ],
       consumers: [{ id: ids.alice, username: 'alice', custom_id: 'alice-1' }],
       keyauth_credentials: [{ id: crypto.randomUUID(), key: 'alice-key', consumer: { id: ids.alice } }],
+      // The DAO keeps an scrypt hash of the password, as Kong does.
       basicauth_credentials: [
-        { id: crypto.randomUUID(), username: 'alice', password: 'unused', consumer: { id: ids.alice } },
+        { id: crypto.randomUUID(), username: 'alice', password: 'open-sesame', consumer: { id: ids.alice } },
       ],
       jwt_secrets: [
         { id: crypto.randomUUID(), key: 'alice-iss', secret: 'alice-secret', consumer: { id: ids.alice } },
@@ -145,22 +145,10 @@ describe('authentication plugins through the proxy', () => {
         plugin('key-auth', ids.wsOps),
         plugin('acl', ids.wsOps, { deny: ['admin'] }),
         plugin('key-auth', ids.wsHidden, { hide_credentials: true }),
+        // A test plugin: the fixture gives it a schema that takes no configuration.
+        plugin('status-logger', ids.wsKey),
       ],
-    });
-    // A test plugin without a schema: stored as the control plane would have filled it.
-    entities.get('plugins')!.set('status-logger', {
-      id: crypto.randomUUID(),
-      name: 'status-logger',
-      config: {},
-      enabled: true,
-      protocols: ['grpc', 'grpcs', 'http', 'https'],
-      route: { id: ids.wsKey },
-      service: null,
-      consumer: null,
-    });
-    // The store keeps scrypt hashes of basic-auth passwords.
-    const basic = [...entities.get('basicauth_credentials')!.values()][0] as Record<string, unknown>;
-    basic.password = await hashPassword('open-sesame');
+    };
     const extra = new Map([
       [
         'status-logger',

@@ -1,13 +1,13 @@
 /**
- * The rate-limiting plugin end to end: a proxy in this process with a Runtime compiled from
- * entities as the control plane stores them (validated with the loaded plugin schemas), real
- * sockets to a recording upstream.
+ * The rate-limiting plugin end to end: a proxy in this process serving entities written through
+ * the control plane's DAO and synced as a snapshot (plugin-fixtures.ts), real sockets to a
+ * recording upstream. The handler runs on a clock the test holds, so no window ends mid-test.
  */
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
-import { bundledPlugins, type PluginProxy, plugin, pluginProxy, stored } from './plugin-fixtures.ts';
+import { createRateLimitingHandler } from '@turnpike/data-plane/plugins/rate-limiting';
+import { bundledPlugins, type PluginProxy, plugin, pluginProxy } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
 const ids = {
@@ -30,14 +30,8 @@ function rateHeaders(headers: IncomingHttpHeaders): string[] {
   return Object.keys(headers).filter((n) => RATE_HEADERS.test(n));
 }
 
-/**
- * Fixed windows start on the UTC minute: a burst that straddles one would be counted in two
- * windows. No event announces the next minute, so close to its end the test waits for it.
- */
-async function awayFromMinuteEnd(): Promise<void> {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 57_000) await delay(60_000 - intoMinute + 50);
-}
+/** Ten seconds into a UTC minute: every request of the file falls in this one fixed window. */
+const NOW = Date.parse('2024-05-01T12:00:10.000Z');
 
 describe('rate-limiting through the proxy', () => {
   let upstream: RecordingUpstream;
@@ -47,7 +41,7 @@ describe('rate-limiting through the proxy', () => {
   before(async () => {
     const plugins = await bundledPlugins();
     upstream = await recordingUpstream();
-    const entities = stored(plugins, {
+    const entities = {
       services: [{ id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port }],
       routes: [
         route(ids.limited, '/limited'),
@@ -71,8 +65,9 @@ describe('rate-limiting through the proxy', () => {
         plugin('rate-limiting', ids.byIp, { minute: 1, limit_by: 'ip' }),
         plugin('rate-limiting', ids.hidden, { minute: 1, hide_client_headers: true }),
       ],
-    });
-    proxy = await pluginProxy(plugins, entities);
+    };
+    const limiter = createRateLimitingHandler({ now: () => NOW });
+    proxy = await pluginProxy(plugins, entities, new Map([['rate-limiting', limiter]]));
     port = proxy.port;
   });
 
@@ -82,7 +77,6 @@ describe('rate-limiting through the proxy', () => {
   });
 
   it("lets 3 requests a minute through, then answers 429 with Kong's body and headers", async () => {
-    await awayFromMinuteEnd();
     const before = upstream.received.length;
     for (const remaining of ['2', '1', '0']) {
       const r = await send(port, '/limited/x');
@@ -107,20 +101,17 @@ describe('rate-limiting through the proxy', () => {
   });
 
   it('counts each consumer apart when limiting by consumer', async () => {
-    await awayFromMinuteEnd();
     assert.equal((await send(port, '/by-consumer', { apikey: 'alice-key' })).status, 200);
     assert.equal((await send(port, '/by-consumer', { apikey: 'alice-key' })).status, 429);
     assert.equal((await send(port, '/by-consumer', { apikey: 'bob-key' })).status, 200);
   });
 
   it('counts every consumer from one address together when limiting by ip', async () => {
-    await awayFromMinuteEnd();
     assert.equal((await send(port, '/by-ip', { apikey: 'alice-key' })).status, 200);
     assert.equal((await send(port, '/by-ip', { apikey: 'bob-key' })).status, 429);
   });
 
   it('sends no rate-limit header, Retry-After included, with hide_client_headers', async () => {
-    await awayFromMinuteEnd();
     const ok = await send(port, '/hidden');
     assert.equal(ok.status, 200);
     assert.deepEqual(rateHeaders(ok.headers), []);

@@ -15,14 +15,10 @@ import {
   type TargetConfig,
   type UpstreamConfig,
 } from '@turnpike/data-plane/balancer';
-import {
-  compileRuntime,
-  DEFAULT_SETTINGS,
-  type ProxyServiceConfig,
-  RuntimeHolder,
-  startProxy,
-  UpstreamPools,
-} from '@turnpike/data-plane/proxy';
+import { ConfigApplier } from '@turnpike/data-plane/config';
+import { DEFAULT_SETTINGS, startProxy } from '@turnpike/data-plane/proxy';
+import type { ProxyServiceConfig, RuntimeSource } from '@turnpike/data-plane/runtime';
+import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
 import { closedPort, type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
@@ -44,7 +40,8 @@ function targetsOn(ports: readonly (number | string)[], weight = 100): TargetCon
 interface BalancedProxy extends AsyncDisposable {
   readonly port: number;
   readonly registry: BalancerRegistry;
-  readonly holder: RuntimeHolder;
+  readonly holder: RuntimeSource;
+  readonly config: ConfigApplier;
 }
 
 async function balancedProxy(
@@ -58,12 +55,9 @@ async function balancedProxy(
     { id: 'svc', protocol: 'http', host: 'backend.internal', port: 80, ...options.service },
   ];
   const routes = [{ id: 'route', paths: ['/'], service: { id: 'svc' } }];
-  const holder = new RuntimeHolder(
-    compileRuntime(
-      { version: 1, services, routes, upstreams, targets },
-      { dispatchers: pools, balancers: registry },
-    ),
-  );
+  const config = new ConfigApplier({ dispatchers: pools, balancers: registry });
+  config.install({ version: 1, services, routes, upstreams, targets });
+  const holder = config.runtime;
   await registry.settled();
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
@@ -75,6 +69,7 @@ async function balancedProxy(
     port: proxy.ports[0]!,
     registry,
     holder,
+    config,
     async [Symbol.asyncDispose]() {
       await proxy.stop('now', Date.now());
       await registry.stop();
@@ -229,27 +224,18 @@ describe('proxy load balancing', () => {
     await using a = await recordingUpstream();
     const dead = await closedPort();
     const healthchecks = { passive: { unhealthy: { tcp_failures: 1 } } };
-    const pools = new UpstreamPools();
     await using proxy = await balancedProxy([upstream({ healthchecks })], targetsOn([dead, a.port]));
     await spread(proxy.port, [a], 4);
-    const next = compileRuntime(
-      {
-        version: 2,
-        services: [{ id: 'svc', protocol: 'http', host: 'backend.internal', port: 80 }],
-        routes: [{ id: 'route', paths: ['/'], service: { id: 'svc' } }],
-        upstreams: [upstream({ healthchecks, algorithm: 'least-connections' })],
-        targets: targetsOn([dead, a.port]),
-      },
-      { dispatchers: pools, balancers: proxy.registry },
-    );
-    proxy.holder.swap(next);
+    const next = proxy.config.install({
+      version: 2,
+      services: [{ id: 'svc', protocol: 'http', host: 'backend.internal', port: 80 }],
+      routes: [{ id: 'route', paths: ['/'], service: { id: 'svc' } }],
+      upstreams: [upstream({ healthchecks, algorithm: 'least-connections' })],
+      targets: targetsOn([dead, a.port]),
+    });
     assert.equal(balancerHealth(next, UPSTREAM_ID)!.data[0]!.health, 'UNHEALTHY');
-    const empty = compileRuntime(
-      { version: 3, services: [], routes: [], upstreams: [], targets: [] },
-      { dispatchers: pools, balancers: proxy.registry },
-    );
+    const empty = proxy.config.install({ version: 3, services: [], routes: [], upstreams: [], targets: [] });
     assert.equal(proxy.registry.size, 0);
     assert.equal(balancerHealth(empty, UPSTREAM_ID), undefined);
-    await pools.close();
   });
 });

@@ -6,17 +6,16 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { ConfigApplier } from '@turnpike/data-plane/config';
 import {
-  compileRuntime,
   DEFAULT_SETTINGS,
-  type ProxyServiceConfig,
   type ProxySettings,
   type RunningProxy,
-  RuntimeHolder,
   startProxy,
-  UpstreamPools,
 } from '@turnpike/data-plane/proxy';
 import type { RouteConfig } from '@turnpike/data-plane/router';
+import type { ProxyServiceConfig, RuntimeSource } from '@turnpike/data-plane/runtime';
+import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
 
 export interface Recorded {
@@ -101,7 +100,7 @@ export function route(extra: Partial<RouteConfig> = {}): RouteConfig {
 
 export interface TestProxy extends AsyncDisposable {
   readonly proxy: RunningProxy;
-  readonly holder: RuntimeHolder;
+  readonly holder: RuntimeSource;
   readonly pools: UpstreamPools;
   readonly port: number;
   /** The https listener's port, when started with https. */
@@ -117,7 +116,9 @@ export async function testProxy(
   options: { settings?: Partial<ProxySettings>; https?: boolean } = {},
 ): Promise<TestProxy> {
   const pools = new UpstreamPools();
-  const holder = new RuntimeHolder(compileRuntime({ version: 1, services, routes }, { dispatchers: pools }));
+  const config = new ConfigApplier({ dispatchers: pools });
+  config.install({ version: 1, services, routes });
+  const holder = config.runtime;
   const settings: ProxySettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const listen = [{ host: '127.0.0.1', port: 0, ssl: false }];
   if (options.https === true) listen.push({ host: '127.0.0.1', port: 0, ssl: true });
@@ -131,9 +132,7 @@ export async function testProxy(
     httpsPort: proxy.ports[1],
     url: (path) => `http://127.0.0.1:${port}${path}`,
     apply(nextServices, nextRoutes, version = 2) {
-      holder.swap(
-        compileRuntime({ version, services: nextServices, routes: nextRoutes }, { dispatchers: pools }),
-      );
+      config.install({ version, services: nextServices, routes: nextRoutes });
     },
     async [Symbol.asyncDispose]() {
       await proxy.stop('now', Date.now());

@@ -9,16 +9,18 @@ import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import { BalancerRegistry } from '@turnpike/data-plane/balancer';
 import {
   type CertificateConfig,
-  compileRuntime,
+  ConfigApplier,
+  type RuntimeConfig,
+  type SniConfig,
+} from '@turnpike/data-plane/config';
+import {
   DEFAULT_SETTINGS,
   type ProxyTlsOptions,
   type RunningProxy,
-  type RuntimeConfig,
-  RuntimeHolder,
-  type SniConfig,
   startProxy,
-  UpstreamPools,
 } from '@turnpike/data-plane/proxy';
+import type { RuntimeSource } from '@turnpike/data-plane/runtime';
+import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
 import { generateClusterCertificate } from '@turnpike/shared/cluster';
 
@@ -37,7 +39,7 @@ export type Entities = Omit<RuntimeConfig, 'version'>;
 
 export interface TlsTestProxy extends AsyncDisposable {
   readonly proxy: RunningProxy;
-  readonly holder: RuntimeHolder;
+  readonly holder: RuntimeSource;
   /** The plain HTTP listener. */
   readonly port: number;
   /** The TLS listener. */
@@ -51,9 +53,9 @@ export async function tlsTestProxy(
 ): Promise<TlsTestProxy> {
   const pools = new UpstreamPools();
   const balancers = new BalancerRegistry();
-  const compile = (e: Entities, version: number) =>
-    compileRuntime({ version, ...e }, { dispatchers: pools, balancers });
-  const holder = new RuntimeHolder(compile(entities, 1));
+  const config = new ConfigApplier({ dispatchers: pools, balancers });
+  config.install({ version: 1, ...entities });
+  const holder = config.runtime;
   // Targets named by IP resolve at once; awaited so that the first request finds them.
   await balancers.settled();
   const proxy = await startProxy({
@@ -72,7 +74,7 @@ export async function tlsTestProxy(
     port: proxy.ports[0]!,
     tlsPort: proxy.ports[1]!,
     apply(next, version) {
-      holder.swap(compile(next, version));
+      config.install({ version, ...next });
     },
     async [Symbol.asyncDispose]() {
       await proxy.stop('now', Date.now());

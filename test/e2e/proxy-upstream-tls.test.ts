@@ -13,16 +13,13 @@ import { BalancerRegistry } from '@turnpike/data-plane/balancer';
 import {
   type CaCertificateConfig,
   type CertificateConfig,
-  type CompileRuntimeOptions,
-  compileRuntime,
-  DEFAULT_SETTINGS,
-  type ProxyServiceConfig,
-  patchRuntime,
+  ConfigApplier,
+  decodeContent,
   type RuntimeConfig,
-  RuntimeHolder,
-  startProxy,
-  UpstreamPools,
-} from '@turnpike/data-plane/proxy';
+} from '@turnpike/data-plane/config';
+import { DEFAULT_SETTINGS, startProxy } from '@turnpike/data-plane/proxy';
+import type { ProxyServiceConfig, RuntimeSource } from '@turnpike/data-plane/runtime';
+import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
 import {
   CA_A_CERT,
@@ -114,9 +111,9 @@ type Entities = Omit<RuntimeConfig, 'version' | 'routes'>;
 
 interface TlsProxy extends AsyncDisposable {
   readonly port: number;
-  readonly holder: RuntimeHolder;
+  readonly holder: RuntimeSource;
   readonly pools: UpstreamPools;
-  readonly options: CompileRuntimeOptions;
+  readonly config: ConfigApplier;
   /** Connection failures the pools logged. */
   readonly logged: { code?: string; msg: string }[];
 }
@@ -131,8 +128,9 @@ async function tlsProxy(entities: Entities): Promise<TlsProxy> {
   });
   const pools = new UpstreamPools(undefined, log);
   const balancers = new BalancerRegistry();
-  const options: CompileRuntimeOptions = { dispatchers: pools, balancers };
-  const holder = new RuntimeHolder(compileRuntime({ version: 1, routes: ROUTES, ...entities }, options));
+  const config = new ConfigApplier({ dispatchers: pools, balancers });
+  config.install({ version: 1, routes: ROUTES, ...entities });
+  const holder = config.runtime;
   await balancers.settled();
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
@@ -144,7 +142,7 @@ async function tlsProxy(entities: Entities): Promise<TlsProxy> {
     port: proxy.ports[0]!,
     holder,
     pools,
-    options,
+    config,
     logged,
     async [Symbol.asyncDispose]() {
       await proxy.stop('now', Date.now());
@@ -278,13 +276,11 @@ describe('upstream TLS for https services', () => {
       ['ca_certificates', new Map([[swapped.id, swapped]])],
     ]);
     const previous = proxy.holder.current;
-    proxy.holder.swap(
-      patchRuntime(
-        previous,
-        { version: 2, entities, changes: [{ entity: 'ca_certificates', id: swapped.id, op: 'upsert' }] },
-        proxy.options,
-      ),
-    );
+    proxy.config.patch({
+      version: 2,
+      entities: decodeContent(entities),
+      changes: [{ entity: 'ca_certificates', id: swapped.id, op: 'upsert' }],
+    });
     assert.notEqual(
       proxy.holder.current.services.get('svc')?.dispatcher,
       previous.services.get('svc')?.dispatcher,
@@ -292,9 +288,7 @@ describe('upstream TLS for https services', () => {
     assert.deepEqual(await get(proxy.port), { status: 200, body: 'ok' });
 
     // Back to CA B by a full compile: the pool of the first version is found again, still refusing.
-    proxy.holder.swap(
-      compileRuntime({ version: 3, routes: ROUTES, services: [svc], caCertificates: [CA_B] }, proxy.options),
-    );
+    proxy.config.install({ version: 3, routes: ROUTES, services: [svc], caCertificates: [CA_B] });
     assert.equal(
       proxy.holder.current.services.get('svc')?.dispatcher,
       previous.services.get('svc')?.dispatcher,
@@ -310,9 +304,7 @@ describe('upstream TLS for https services', () => {
     };
     await using proxy = await tlsProxy(config);
     const first = proxy.holder.current.services.get('svc')?.dispatcher;
-    proxy.holder.swap(
-      compileRuntime({ version: 2, routes: ROUTES, ...config, caCertificates: [{ ...CA_A }] }, proxy.options),
-    );
+    proxy.config.install({ version: 2, routes: ROUTES, ...config, caCertificates: [{ ...CA_A }] });
     assert.equal(proxy.holder.current.services.get('svc')?.dispatcher, first);
     assert.equal(proxy.pools.size, 1);
   });

@@ -84,7 +84,7 @@ describe('mapping a container environment onto this machine', () => {
       TURNPIKE_PG_PORT: '5432',
     });
     assert.ok(env.TURNPIKE_PROXY_LISTEN?.includes(':8000'), 'defaults made explicit');
-    const ports = new Map([8000, 8443, 8001, 8444, 8005, 8100].map((p) => [p, p + 30000]));
+    const ports = new Map([8000, 8443, 8001, 8444, 8002, 8005, 8100].map((p) => [p, p + 30000]));
     const local = localiseEnvironment(env, {
       mounts: new Map([
         ['/run/secrets/cluster_cert', '/tmp/s/cluster.crt'],

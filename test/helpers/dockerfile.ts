@@ -1,6 +1,6 @@
 /**
  * Just enough of the Dockerfile syntax to read what an image runs: its stages and, per stage,
- * ENV, USER, EXPOSE, STOPSIGNAL, WORKDIR, and the exec forms of ENTRYPOINT, CMD and HEALTHCHECK.
+ * ENV, USER, EXPOSE, STOPSIGNAL, WORKDIR, COPY, RUN, and the exec forms of ENTRYPOINT, CMD and HEALTHCHECK.
  */
 
 export interface DockerStage {
@@ -8,6 +8,10 @@ export interface DockerStage {
   readonly from: string;
   readonly env: Record<string, string>;
   readonly expose: string[];
+  /** COPY instructions: `--from` stage, sources, destination. */
+  readonly copies: { from?: string; sources: string[]; dest: string }[];
+  /** RUN instructions as written. */
+  readonly runs: string[];
   user?: string;
   workdir?: string;
   stopSignal?: string;
@@ -70,6 +74,8 @@ export function parseDockerfile(text: string): DockerStage[] {
         from: match?.[1] ?? rest,
         env: {},
         expose: [],
+        copies: [],
+        runs: [],
       });
       continue;
     }
@@ -84,6 +90,21 @@ export function parseDockerfile(text: string): DockerStage[] {
         break;
       case 'WORKDIR':
         stage.workdir = rest.trim();
+        break;
+      case 'COPY': {
+        const words = rest.trim().split(/\s+/);
+        const flags = words.filter((w) => w.startsWith('--'));
+        const paths = words.filter((w) => !w.startsWith('--'));
+        const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
+        stage.copies.push({
+          ...(from === undefined ? {} : { from }),
+          sources: paths.slice(0, -1),
+          dest: paths.at(-1) ?? '',
+        });
+        break;
+      }
+      case 'RUN':
+        stage.runs.push(rest.trim());
         break;
       case 'EXPOSE':
         stage.expose.push(...rest.trim().split(/\s+/));

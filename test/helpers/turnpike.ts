@@ -118,6 +118,8 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
     TURNPIKE_PREFIX: prefix,
     TURNPIKE_LOG_LEVEL: 'info',
     TURNPIKE_WORKER_PROCESSES: '1',
+    // Port 8002 is one per machine: a test that wants the Admin GUI gives it a free port.
+    TURNPIKE_ADMIN_GUI_LISTEN: 'off',
     ...options.env,
   };
   const child = spawn(process.execPath, [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])], {

@@ -5,15 +5,17 @@
  */
 import swagger from '@fastify/swagger';
 import type { Logger, TurnpikeConfig } from '@turnpike/shared';
-import type { PluginSchemaLookup } from '@turnpike/shared/schema';
+import { ENTITIES, entityJsonSchema, type PluginSchemaLookup } from '@turnpike/shared/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Dao } from '../dao/types.ts';
 import { adminTokenHook } from './auth.ts';
 import { DEFAULT_ADMIN_BODY_LIMIT, registerBodyParsers } from './body.ts';
 import type { AdminContext } from './context.ts';
+import { registerAdminCors } from './cors.ts';
 import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
 import { trackMethods } from './methods.ts';
+import { type ClusterEventsView, registerClusterEventRoutes } from './routes/cluster-events.ts';
 import { type ClusteringView, registerClusteringRoutes } from './routes/clustering.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerEntityRoutes } from './routes/entities.ts';
@@ -37,6 +39,10 @@ export interface AdminApiOptions {
   readonly bodyLimit?: number;
   /** The data planes this control plane serves; absent on a node without a sync server. */
   readonly clustering?: ClusteringView;
+  /** The live cluster feed behind `/clustering/events` and `/clustering/timeline`. */
+  readonly clusterEvents?: ClusterEventsView;
+  /** Browser origins allowed to call the API cross-origin: the Admin GUI's (admin_gui_url). */
+  readonly corsOrigins?: () => readonly string[];
 }
 
 /** Fastify paths (`/services/:id`) in Kong's notation (`/services/{services}`), for GET /endpoints. */
@@ -48,6 +54,15 @@ function kongPaths(app: FastifyInstance): () => string[] {
     paths.push(kongByPath.get(route.url) ?? route.url.replace(/:([^/]+)/g, '{$1}'));
   });
   return () => paths;
+}
+
+function entityComponents(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const def of Object.values(ENTITIES)) {
+    const { $id: _id, ...schema } = entityJsonSchema(def, 'response');
+    out[def.name] = schema;
+  }
+  return out;
 }
 
 export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
@@ -64,8 +79,12 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
   app.setNotFoundHandler(adminNotFoundHandler);
   registerBodyParsers(app);
   const { config } = options;
-  if (config.admin_auth !== false && config.admin_token !== undefined && config.admin_token !== '') {
-    app.addHook('onRequest', adminTokenHook(config.admin_token));
+  if (options.corsOrigins !== undefined) registerAdminCors(app, options.corsOrigins);
+  const token = config.admin_auth !== false ? config.admin_token : undefined;
+  if (token !== undefined && token !== '') {
+    // Added after the CORS plugin (fastify adds hooks once the plugins before them load), so
+    // that CORS answers preflights, which carry no token, before this check runs.
+    app.addHook('onRequest', adminTokenHook(token));
   }
 
   void app.register(swagger, {
@@ -76,6 +95,8 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
         description: 'Kong Gateway 3.x compatible Admin API.',
         version: options.version,
       },
+      // The stored shape of every entity, for clients that generate types (the Admin GUI does).
+      components: { schemas: entityComponents() },
     },
   });
   void app.register(async (api) => {
@@ -92,6 +113,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerTagRoutes(api, ctx);
     registerConfigRoutes(api, ctx);
     registerClusteringRoutes(api, options.clustering);
+    registerClusterEventRoutes(api, options.clusterEvents);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     methods.complete();
   });

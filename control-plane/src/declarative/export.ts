@@ -94,10 +94,15 @@ async function readAll(dao: Dao): Promise<EntitySet> {
   return set;
 }
 
+/** Every entity a declarative file holds, read in one snapshot when the source can. */
+export async function readEntities(source: SnapshotReader | Dao): Promise<EntitySet> {
+  return 'exportAll' in source ? source.exportAll() : readAll(source);
+}
+
 export async function exportDeclarative(
   source: SnapshotReader | Dao,
   options: ExportOptions = {},
 ): Promise<string> {
-  const set = 'exportAll' in source ? await source.exportAll() : await readAll(source);
+  const set = await readEntities(source);
   return renderDeclarative(declarativeDocument(set), options.format ?? 'yaml');
 }

@@ -1,9 +1,12 @@
 /** Kong's declarative configuration (`_format_version: "3.0"`): parse, import, export. */
+
+export { type DeclarativeDiff, type DeclarativeDiffItem, diffDeclarative } from './diff.ts';
 export {
   declarativeDocument,
   type ExportFormat,
   type ExportOptions,
   exportDeclarative,
+  readEntities,
   renderDeclarative,
 } from './export.ts';
 export { type FlattenOptions, type FlattenResult, flattenDeclarative } from './flatten.ts';

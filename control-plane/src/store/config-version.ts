@@ -118,3 +118,37 @@ export async function trimConfigChanges(
     return removed.rowCount;
   });
 }
+
+export interface RecentConfigChange extends ConfigChange {
+  readonly version: number;
+  /** When the writing transaction began, in milliseconds since the epoch. */
+  readonly at: number;
+  /** How many changes the version holds in all (at most `perVersion` of them are listed). */
+  readonly total: number;
+}
+
+/**
+ * The change log of the last `versions` config versions, newest version first, at most
+ * `perVersion` changes of each (a declarative import may change thousands): what the Admin
+ * GUI's timeline shows. Versions that changed nothing, or whose log was trimmed, are absent.
+ */
+export async function recentConfigChanges(
+  db: Queryable,
+  versions: number,
+  perVersion: number,
+): Promise<RecentConfigChange[]> {
+  const { rows } = await db.query<RecentConfigChange>(
+    `SELECT version, entity, id, op, at, total FROM (
+       SELECT c.version, c.entity, c.id::text AS id, c.op, c.position,
+              (extract(epoch FROM c.at) * 1000)::float8 AS at,
+              count(*) OVER (PARTITION BY c.version)::int AS total,
+              row_number() OVER (PARTITION BY c.version ORDER BY c.position) AS n
+       FROM config_changes c, config_state s
+       WHERE s.id AND c.version > s.config_version - $1
+     ) listed
+     WHERE n <= $2
+     ORDER BY version DESC, position`,
+    [versions, perVersion],
+  );
+  return rows;
+}

@@ -5,7 +5,9 @@ export {
   type ConfigChangeOp,
   type ConfigChangesSince,
   changesSince,
+  type RecentConfigChange,
   readConfigVersion,
+  recentConfigChanges,
   trimConfigChanges,
 } from './config-version.ts';
 export { type PgErrorInfo, pgErrorInfo, redactDsn, sqlStateOf } from './errors.ts';

@@ -11,6 +11,7 @@ import {
   CONFIG_CHANNEL,
   changesSince,
   readConfigVersion,
+  recentConfigChanges,
   trimConfigChanges,
 } from './config-version.ts';
 import { sqlStateOf } from './errors.ts';
@@ -357,6 +358,34 @@ export function storeSuite(fixture: StoreFixture): void {
     assert.equal(await changesSince(db, 0), undefined);
     assert.deepEqual((await changesSince(db, 2))?.changes.length, 2);
     assert.equal(await trimConfigChanges(db, 2), 0, 'trimming again removes nothing');
+  });
+
+  test('recentConfigChanges lists the last versions newest first, capping the changes listed per version', async (t) => {
+    const db = await open(t);
+    await bootstrap(db, silent);
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await db.transaction((tx) => bumpConfigVersion(tx, [{ entity: 'services', id: ids[0]!, op: 'upsert' }]));
+    await db.transaction((tx) =>
+      bumpConfigVersion(
+        tx,
+        ids.map((id) => ({ entity: 'routes', id, op: 'upsert' as const })),
+      ),
+    );
+    await db.transaction((tx) => bumpConfigVersion(tx, [{ entity: 'routes', id: ids[1]!, op: 'delete' }]));
+
+    const recent = await recentConfigChanges(db, 2, 2);
+    assert.deepEqual(
+      recent.map(({ version, entity, id, op, total }) => ({ version, entity, id, op, total })),
+      [
+        { version: 3, entity: 'routes', id: ids[1], op: 'delete', total: 1 },
+        { version: 2, entity: 'routes', id: ids[0], op: 'upsert', total: 3 },
+        { version: 2, entity: 'routes', id: ids[1], op: 'upsert', total: 3 },
+      ],
+    );
+    for (const change of recent) {
+      assert.equal(typeof change.at, 'number');
+      assert.ok(Math.abs(change.at - Date.now()) < 60_000, 'a time in milliseconds, near now');
+    }
   });
 
   test('LISTEN hears the version when the bumping transaction commits, and nothing from a rollback', async (t) => {

@@ -3,6 +3,7 @@ export type { ChangeSet, ConfigSource, LatestVersion } from './config-source.ts'
 export { MemoryConfigSource, type MemoryConfigSourceOptions } from './memory-config-source.ts';
 export { NO_METRICS, type SyncMetrics, syncMetrics } from './metrics.ts';
 export {
+  type DataPlaneChange,
   type DataPlaneListItem,
   type DataPlaneRecord,
   type DataPlaneRegistry,

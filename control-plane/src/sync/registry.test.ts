@@ -61,6 +61,20 @@ describe('MemoryDataPlaneRegistry', () => {
     assert.deepEqual(seen, ['normal']);
   });
 
+  it('gives listeners the fields each change set, so a heartbeat tells apart from a second Nack', () => {
+    const registry = new MemoryDataPlaneRegistry();
+    const changes: object[] = [];
+    registry.onChange((_record, change) => changes.push(change));
+    registry.upsert('dp1', { sync_status: 'config_rejected', last_error: 'bad' });
+    registry.upsert('dp1', { last_seen: 5 });
+    registry.upsert('dp1', { sync_status: 'config_rejected', last_error: 'bad' });
+    assert.deepEqual(changes, [
+      { sync_status: 'config_rejected', last_error: 'bad' },
+      { last_seen: 5 },
+      { sync_status: 'config_rejected', last_error: 'bad' },
+    ]);
+  });
+
   it('hands out copies, so a caller cannot change the registry behind its back', () => {
     const registry = new MemoryDataPlaneRegistry();
     const record = registry.upsert('dp1', { hostname: 'a' });

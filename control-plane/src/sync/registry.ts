@@ -42,6 +42,9 @@ export interface DataPlaneListItem {
   last_error?: string;
 }
 
+/** The fields one `upsert` set: what happened (a hello, an Ack, a Nack, a heartbeat, the stream's end). */
+export type DataPlaneChange = Partial<Omit<DataPlaneRecord, 'id'>>;
+
 /**
  * The data planes a control plane knows. Memory now; the control plane will back it with a
  * PostgreSQL table (Kong's clustering_data_planes) so that every control plane sees every DP.
@@ -51,13 +54,13 @@ export interface DataPlaneRegistry {
   upsert(id: string, fields: Partial<Omit<DataPlaneRecord, 'id'>>): DataPlaneRecord;
   get(id: string): DataPlaneRecord | undefined;
   list(): DataPlaneListItem[];
-  /** Calls the listener after every change; returns an unsubscribe function. */
-  onChange(listener: (record: DataPlaneRecord) => void): () => void;
+  /** Calls the listener after every change, with the record and the fields that changed; returns an unsubscribe function. */
+  onChange(listener: (record: DataPlaneRecord, change: DataPlaneChange) => void): () => void;
 }
 
 export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
   readonly #records = new Map<string, DataPlaneRecord & { updated_at: number }>();
-  readonly #listeners = new Set<(record: DataPlaneRecord) => void>();
+  readonly #listeners = new Set<(record: DataPlaneRecord, change: DataPlaneChange) => void>();
   readonly #now: () => number;
 
   /** `now` returns milliseconds; injectable so that tests need no clock. */
@@ -85,7 +88,7 @@ export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
     Object.assign(record, fields, { updated_at: seconds });
     this.#records.set(id, record);
     const copy = { ...record };
-    for (const listener of this.#listeners) listener(copy);
+    for (const listener of this.#listeners) listener(copy, fields);
     return copy;
   }
 
@@ -111,7 +114,7 @@ export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
     }));
   }
 
-  onChange(listener: (record: DataPlaneRecord) => void): () => void {
+  onChange(listener: (record: DataPlaneRecord, change: DataPlaneChange) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

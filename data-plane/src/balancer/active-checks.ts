@@ -78,7 +78,7 @@ export const networkProbe: Probe = (peer, checks, host) =>
   });
 
 export class ActiveChecker {
-  readonly #target: ProbeTarget;
+  #target: ProbeTarget;
   readonly #probe: Probe;
   readonly #timers: (NodeJS.Timeout | undefined)[] = [undefined, undefined];
   #stopped = false;
@@ -86,6 +86,11 @@ export class ActiveChecker {
   constructor(target: ProbeTarget, probe: Probe = networkProbe) {
     this.#target = target;
     this.#probe = probe;
+  }
+
+  /** The balancer of the version now serving: the next round probes its peers. */
+  retarget(target: ProbeTarget): void {
+    this.#target = target;
   }
 
   start(): void {

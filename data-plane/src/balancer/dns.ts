@@ -153,7 +153,12 @@ export function systemResolver(settings: ResolverSettings = DEFAULT_RESOLVER_SET
   return (hostname) => resolveName(hostname, 0);
 }
 
-/** The addresses of one host name, kept fresh until stopped. */
+/**
+ * The addresses of one host name, kept fresh between `start` and `stop`. Constructing one does
+ * nothing: a config version that is planned but never activated resolves no name. A stopped
+ * watch keeps its last answer and may be started again (a reverted version takes its watches
+ * back); answers to a resolution begun before a stop are dropped.
+ */
 export class DnsWatch {
   readonly hostname: string;
   /** Sorted, unique; undefined while never resolved or after the stale answer ran out. */
@@ -165,24 +170,42 @@ export class DnsWatch {
   readonly #resolve: Resolve;
   readonly #settings: DnsSettings;
   readonly #onChange: () => void;
+  readonly #resolved: () => void;
   #expiresAt = 0;
   #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
+  /** Bumped by every start and stop: a refresh of an older run does nothing. */
+  #run = 0;
+  #running = false;
 
   constructor(hostname: string, resolve: Resolve, settings: DnsSettings, onChange: () => void) {
     this.hostname = hostname;
     this.#resolve = resolve;
     this.#settings = settings;
     this.#onChange = onChange;
-    this.ready = this.#refresh();
+    const { promise, resolve: resolved } = Promise.withResolvers<void>();
+    this.ready = promise;
+    this.#resolved = resolved;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Resolves now, then as the TTL says; does nothing when already running. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#refresh(++this.#run);
   }
 
   stop(): void {
-    this.#stopped = true;
+    this.#running = false;
+    this.#run++;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  async #refresh(): Promise<void> {
+  async #refresh(run: number): Promise<void> {
     let records: readonly DnsRecord[] = [];
     let error: string | undefined;
     try {
@@ -191,7 +214,7 @@ export class DnsWatch {
     } catch (err) {
       error = (err as { code?: string }).code ?? (err as Error).message;
     }
-    if (this.#stopped) return;
+    if (run !== this.#run) return;
     const now = Date.now();
     let next: number;
     const before = this.addresses;
@@ -211,13 +234,15 @@ export class DnsWatch {
       const retry = NOT_FOUND_ERRORS.has(error) ? this.#settings.notFoundTtl : this.#settings.errorTtl;
       next = Math.max(retry, 0.05) * 1000;
     }
-    this.#timer = setTimeout(() => void this.#refresh(), Math.min(next, MAX_REFRESH_MS));
+    this.#timer = setTimeout(() => void this.#refresh(run), Math.min(next, MAX_REFRESH_MS));
     this.#timer.unref();
+    this.#resolved();
     if (!sameList(before, this.addresses)) this.#onChange();
   }
 }
 
-function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+/** Two DNS answers (sorted) hold the same addresses. */
+export function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

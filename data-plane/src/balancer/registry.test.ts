@@ -1,48 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Probe } from './active-checks.ts';
 import type { Resolve } from './dns.ts';
 import { balancerHealth } from './health-report.ts';
 import { BalancerRegistry } from './registry.ts';
-import type { TargetConfig, UpstreamConfig } from './types.ts';
+import { recordingProbe, serving, target, up } from './test-support.ts';
 
 const PASSIVE = { passive: { unhealthy: { tcp_failures: 1 } } };
-const up = (extra: Partial<UpstreamConfig> = {}): UpstreamConfig => ({ id: 'u1', name: 'backend', ...extra });
-const target = (t: string, weight = 100, id = t): TargetConfig => ({
-  id,
-  target: t,
-  weight,
-  upstream: { id: 'u1' },
-});
-
-/** A probe that records which peers it was asked about and answers `status`. */
-function recordingProbe(status: () => number) {
-  const asked: string[] = [];
-  let notify: (() => void) | undefined;
-  const probe: Probe = async (peer) => {
-    asked.push(peer.key);
-    notify?.();
-    return status();
-  };
-  return { probe, asked, nextProbe: () => new Promise<void>((resolve) => (notify = resolve)) };
-}
 
 describe('BalancerRegistry', () => {
   it('keeps a peer marked unhealthy across config versions', () => {
     const registry = new BalancerRegistry();
-    const first = registry.update(
-      [up({ healthchecks: PASSIVE })],
-      [target('10.0.0.1:80'), target('10.0.0.2:80')],
-    );
+    const update = serving(registry);
+    const first = update([up({ healthchecks: PASSIVE })], [target('10.0.0.1:80'), target('10.0.0.2:80')]);
     const balancer = first.get('u1')!;
     balancer.reportFailure(balancer.peers()[0]!, 'tcp');
     assert.equal(balancer.peers()[0]!.state.healthy, false);
-    const second = registry.update(
+    const second = update(
       [up({ healthchecks: PASSIVE, algorithm: 'least-connections' })],
       [target('10.0.0.1:80'), target('10.0.0.2:80'), target('10.0.0.3:80')],
     );
     const again = second.get('u1')!;
-    assert.equal(again, balancer);
+    // A changed upstream gets a new balancer; its peers keep their health by address.
+    assert.notEqual(again, balancer);
+    assert.equal(again.peers()[0]!.state, balancer.peers()[0]!.state);
     assert.deepEqual(
       again.peers().map((p) => [p.key, p.state.healthy]),
       [
@@ -56,13 +36,14 @@ describe('BalancerRegistry', () => {
   it('keeps probing across versions (new targets included) and stops when the upstream leaves the config', async () => {
     const { probe, asked, nextProbe } = recordingProbe(() => 200);
     const registry = new BalancerRegistry({ probe });
+    const update = serving(registry);
     const active = { active: { healthy: { interval: 0.01, successes: 1 } } };
-    const first = registry.update([up({ healthchecks: active })], [target('10.0.0.1:80')]);
+    const first = update([up({ healthchecks: active })], [target('10.0.0.1:80')]);
     await nextProbe();
-    registry.update([up({ healthchecks: active })], [target('10.0.0.1:80'), target('10.0.0.2:80')]);
+    update([up({ healthchecks: active })], [target('10.0.0.1:80'), target('10.0.0.2:80')]);
     assert.equal(registry.size, 1);
     while (!asked.includes('10.0.0.2:80')) await nextProbe();
-    registry.update([], []);
+    update([], []);
     assert.equal(registry.size, 0);
     const count = asked.length;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -77,7 +58,8 @@ describe('BalancerRegistry', () => {
       { address: '10.0.0.9', ttl: 60 },
     ];
     const registry = new BalancerRegistry({ resolve });
-    const balancers = registry.update([up()], [target('api.internal:8080', 25)]);
+    const update = serving(registry);
+    const balancers = update([up()], [target('api.internal:8080', 25)]);
     await registry.settled();
     const peers = balancers.get('u1')!.peers();
     assert.deepEqual(
@@ -102,7 +84,8 @@ describe('BalancerRegistry', () => {
       return [{ address: '10.0.0.8', ttl: 0 }];
     };
     const registry = new BalancerRegistry({ resolve, dns: { minTtl: 0.01, errorTtl: 0.01, staleTtl: 60 } });
-    const balancer = registry.update([up()], [target('api.internal:80')]).get('u1')!;
+    const update = serving(registry);
+    const balancer = update([up()], [target('api.internal:80')]).get('u1')!;
     await registry.settled();
     fail = true;
     const before = calls;
@@ -119,7 +102,8 @@ describe('BalancerRegistry', () => {
 
   it("reports health in the shape of Kong's /upstreams/{u}/health", () => {
     const registry = new BalancerRegistry({ resolve: async () => [] });
-    const balancers = registry.update(
+    const update = serving(registry);
+    const balancers = update(
       [up({ healthchecks: PASSIVE })],
       [
         target('10.0.0.1:80', 100, 't1'),

@@ -1,85 +1,45 @@
 /**
- * Kong's upstreams and targets as the data plane receives them (entity JSON, Kong's field names),
- * and the compiled settings a balancer works from.
+ * Kong's upstreams and targets as the data plane receives them (the shared schema's entity
+ * types, `@turnpike/shared/schema`, narrowed to what the balancer reads), and the compiled
+ * settings a balancer works from.
  */
 
-export type Algorithm = 'round-robin' | 'consistent-hashing' | 'least-connections' | 'latency';
-export type HashOn = 'none' | 'consumer' | 'ip' | 'header' | 'cookie' | 'path' | 'query_arg' | 'uri_capture';
+import type { Lenient, OptionalFields, SyncedEntity, Upstream } from '@turnpike/shared/schema';
 
-export interface ActiveHealthcheckConfig {
-  readonly type?: string | null;
-  /** Seconds. */
-  readonly timeout?: number | null;
-  readonly concurrency?: number | null;
-  readonly http_path?: string | null;
-  readonly https_sni?: string | null;
-  readonly https_verify_certificate?: boolean | null;
-  readonly headers?: Readonly<Record<string, readonly string[]>> | null;
-  readonly healthy?: {
-    readonly interval?: number | null;
-    readonly http_statuses?: readonly number[] | null;
-    readonly successes?: number | null;
-  } | null;
-  readonly unhealthy?: {
-    readonly interval?: number | null;
-    readonly http_statuses?: readonly number[] | null;
-    readonly tcp_failures?: number | null;
-    readonly timeouts?: number | null;
-    readonly http_failures?: number | null;
-  } | null;
-}
+type SyncedUpstream = SyncedEntity<'upstreams'>;
+type SyncedTarget = SyncedEntity<'targets'>;
 
-export interface PassiveHealthcheckConfig {
-  readonly type?: string | null;
-  readonly healthy?: {
-    readonly http_statuses?: readonly number[] | null;
-    readonly successes?: number | null;
-  } | null;
-  readonly unhealthy?: {
-    readonly http_statuses?: readonly number[] | null;
-    readonly tcp_failures?: number | null;
-    readonly timeouts?: number | null;
-    readonly http_failures?: number | null;
-  } | null;
-}
+export type Algorithm = NonNullable<Upstream['algorithm']>;
+export type HashOn = NonNullable<Upstream['hash_on']>;
 
-export interface HealthchecksConfig {
-  readonly active?: ActiveHealthcheckConfig | null;
-  readonly passive?: PassiveHealthcheckConfig | null;
-  /** Percentage of weight that must be available for the upstream to be used at all. */
-  readonly threshold?: number | null;
-}
+/** An upstream's `healthchecks`: any part may be left out, the schema's defaults apply. */
+export type HealthchecksConfig = Lenient<Upstream['healthchecks']>;
+export type ActiveHealthcheckConfig = NonNullable<HealthchecksConfig['active']>;
+export type PassiveHealthcheckConfig = NonNullable<HealthchecksConfig['passive']>;
 
-/** An Upstream entity; fields not listed (tags, client_certificate…) are ignored by the balancer. */
-export interface UpstreamConfig {
-  readonly id: string;
-  readonly name: string;
-  readonly algorithm?: Algorithm | null;
-  readonly hash_on?: HashOn | null;
-  readonly hash_fallback?: HashOn | null;
-  readonly hash_on_header?: string | null;
-  readonly hash_fallback_header?: string | null;
-  readonly hash_on_cookie?: string | null;
-  readonly hash_on_cookie_path?: string | null;
-  readonly hash_on_query_arg?: string | null;
-  readonly hash_fallback_query_arg?: string | null;
-  readonly hash_on_uri_capture?: string | null;
-  readonly hash_fallback_uri_capture?: string | null;
-  readonly slots?: number | null;
-  readonly healthchecks?: HealthchecksConfig | null;
-  readonly host_header?: string | null;
-}
+/** An Upstream entity; fields not listed (tags, client_certificate…) are not read by the balancer. */
+export type UpstreamConfig = Pick<SyncedUpstream, 'id' | 'name'> &
+  OptionalFields<
+    SyncedUpstream,
+    | 'algorithm'
+    | 'hash_on'
+    | 'hash_fallback'
+    | 'hash_on_header'
+    | 'hash_fallback_header'
+    | 'hash_on_cookie'
+    | 'hash_on_cookie_path'
+    | 'hash_on_query_arg'
+    | 'hash_fallback_query_arg'
+    | 'hash_on_uri_capture'
+    | 'hash_fallback_uri_capture'
+    | 'slots'
+    | 'healthchecks'
+    | 'host_header'
+  >;
 
 /** A Target entity: `host:port` (Kong's DAO always stores the port) with a weight. */
-export interface TargetConfig {
-  readonly id: string;
-  readonly target: string;
-  readonly weight?: number | null;
-  readonly upstream: { readonly id: string };
-  readonly created_at?: number | null;
-  readonly updated_at?: number | null;
-  readonly tags?: readonly string[] | null;
-}
+export type TargetConfig = Pick<SyncedTarget, 'id' | 'target' | 'upstream'> &
+  OptionalFields<SyncedTarget, 'weight' | 'created_at' | 'updated_at' | 'tags'>;
 
 /** What one health checker (active or passive) counts; a limit of 0 turns that counter off. */
 export interface HealthLimits {

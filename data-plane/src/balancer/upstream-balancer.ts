@@ -1,14 +1,16 @@
 /**
- * One Upstream entity's balancer: its targets resolved into peers, the algorithm's structures
- * (rebuilt when the config or DNS changes, never per request), health reports and active probes.
- * Lives across config versions (the registry reuses it by upstream id) so health survives a swap.
+ * One Upstream entity's balancer in one config version: its targets resolved into peers, the
+ * algorithm's structures (rebuilt when DNS answers change, never per request) and health
+ * reports. Building one changes nothing else: the peers' health (PeerState) and the targets' DNS
+ * watches are taken, by key, from the balancer the running version serves with, which is left as
+ * it was. DNS refreshes and probes are the registry's to start when it activates the balancer.
  */
 
 import { isIP } from 'node:net';
 import type { Logger } from '@turnpike/shared';
-import { ActiveChecker, type Probe, type ProbeOutcome, type ProbeTarget } from './active-checks.ts';
+import type { ProbeOutcome, ProbeTarget } from './active-checks.ts';
 import { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
-import { type DnsSettings, DnsWatch, type Resolve } from './dns.ts';
+import { type DnsWatch, sameList } from './dns.ts';
 import { type FailureKind, isAvailable, type Peer, PeerState, peerKey } from './peer.ts';
 import { buildRing, type HashRing, pickFromRing } from './ring.ts';
 import type { ActiveChecks, TargetConfig, UpstreamSpec } from './types.ts';
@@ -24,6 +26,8 @@ export interface TargetEntry {
   /** Undefined for an IP target. */
   readonly dns: DnsWatch | undefined;
   peers: readonly Peer[];
+  /** The DNS answer `peers` was built from. */
+  resolved: readonly string[] | undefined;
 }
 
 /** `host:port` / `[v6]:port` / `host` → host and port (Kong's DAO adds port 8000 when absent). */
@@ -41,30 +45,58 @@ export function parseTarget(target: string): { host: string; port: number } {
 type Picker = { pick(peers: readonly Peer[], avoid: Peer | undefined): Peer | undefined };
 
 export interface UpstreamBalancerOptions {
-  readonly resolve: Resolve;
-  readonly dns: DnsSettings;
-  readonly probe: Probe | undefined;
+  /** A watch for a target name the previous balancer did not have; it is started on activation. */
+  readonly watch: (hostname: string) => DnsWatch;
+  /** Called when a report flips a peer's health: the balancer serving now rechecks its threshold. */
+  readonly healthChanged: () => void;
   readonly log: Logger | undefined;
 }
 
+const NO_STATES: ReadonlyMap<string, PeerState> = new Map();
+
 export class UpstreamBalancer implements ProbeTarget {
-  spec: UpstreamSpec;
+  readonly spec: UpstreamSpec;
+  /** What it was built from (entity and targets): an upstream left unchanged keeps its balancer. */
+  readonly source: string;
   readonly #options: UpstreamBalancerOptions;
   /** By `host:port` as configured. */
-  #targets = new Map<string, TargetEntry>();
-  /** Health and load by `target|ip:port`: kept while the peer stays in the balancer. */
-  #states = new Map<string, PeerState>();
+  readonly #targets: ReadonlyMap<string, TargetEntry>;
+  /** Health and load by `target|ip:port`. */
+  #states: ReadonlyMap<string, PeerState> = NO_STATES;
   #peers: readonly Peer[] = [];
   #picker: Picker = new RoundRobin(0);
   #ring: HashRing | undefined;
   #healthy = true;
-  #checker: ActiveChecker | undefined;
-  #stopped = false;
 
-  constructor(spec: UpstreamSpec, targets: readonly TargetConfig[], options: UpstreamBalancerOptions) {
+  /** `previous`: the balancer of this upstream in the running version, read and never changed. */
+  constructor(
+    spec: UpstreamSpec,
+    targets: readonly TargetConfig[],
+    previous: UpstreamBalancer | undefined,
+    source: string,
+    options: UpstreamBalancerOptions,
+  ) {
     this.spec = spec;
+    this.source = source;
     this.#options = options;
-    this.update(spec, targets);
+    const entries = new Map<string, TargetEntry>();
+    const before = previous === undefined ? undefined : previous.#targets;
+    for (const config of targets) {
+      const { host, port } = parseTarget(config.target);
+      const key = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+      const dns = isIP(host) !== 0 ? undefined : (before?.get(key)?.dns ?? options.watch(host));
+      entries.set(key, {
+        config,
+        host,
+        port,
+        weight: config.weight ?? 100,
+        dns,
+        peers: [],
+        resolved: undefined,
+      });
+    }
+    this.#targets = entries;
+    this.#build(previous === undefined ? NO_STATES : previous.#states);
   }
 
   get checks(): ActiveChecks {
@@ -80,62 +112,42 @@ export class UpstreamBalancer implements ProbeTarget {
     return this.#targets.values();
   }
 
-  /** Settles when every target's first DNS resolution has. */
+  /** The DNS watches of its named targets. */
+  *watches(): Generator<DnsWatch> {
+    for (const entry of this.#targets.values()) if (entry.dns !== undefined) yield entry.dns;
+  }
+
+  /** Settles when every target's first DNS resolution has (once its watch runs). */
   async settled(): Promise<void> {
-    await Promise.all([...this.#targets.values()].map((t) => t.dns?.ready));
+    await Promise.all([...this.watches()].map((dns) => dns.ready));
   }
 
-  /** Installs a new version's settings and targets; health and DNS of kept targets carry over. */
-  update(spec: UpstreamSpec, targets: readonly TargetConfig[]): void {
-    const previous = this.spec;
-    this.spec = spec;
-    const next = new Map<string, TargetEntry>();
-    for (const config of targets) {
-      const { host, port } = parseTarget(config.target);
-      const weight = config.weight ?? 100;
-      const key = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-      const old = this.#targets.get(key);
-      if (old !== undefined && old.weight === weight) {
-        next.set(key, { ...old, config });
-        continue;
-      }
-      const dns =
-        old?.dns ??
-        (isIP(host) === 0
-          ? new DnsWatch(host, this.#options.resolve, this.#options.dns, () => this.#rebuild())
-          : undefined);
-      next.set(key, { config, host, port, weight, dns, peers: [] });
-    }
-    for (const [key, old] of this.#targets) if (!next.has(key)) old.dns?.stop();
-    this.#targets = next;
-    this.#rebuild();
-    if (this.#checker === undefined || previous.active.fingerprint !== spec.active.fingerprint) {
-      this.#restartChecks();
-    }
+  /** The targets' DNS answers changed: peers and the algorithm's structures are rebuilt from them. */
+  rebuild(): void {
+    this.#build(this.#states);
   }
 
-  #restartChecks(): void {
-    this.#checker?.stop();
-    this.#checker = undefined;
-    if (this.#stopped) return;
-    const checks = this.spec.active;
-    if (checks.healthyInterval === 0 && checks.unhealthyInterval === 0) return;
-    this.#checker = new ActiveChecker(this, this.#options.probe);
-    this.#checker.start();
+  /** True when a target's DNS answer is not the one its peers were built from. */
+  outdated(): boolean {
+    for (const entry of this.#targets.values()) {
+      if (entry.dns !== undefined && !sameList(entry.dns.addresses, entry.resolved)) return true;
+    }
+    return false;
   }
 
   /** Peers from the targets' addresses, then the algorithm's structures. */
-  #rebuild(): void {
+  #build(known: ReadonlyMap<string, PeerState>): void {
     const peers: Peer[] = [];
     const states = new Map<string, PeerState>();
     const entries = [...this.#targets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [target, entry] of entries) {
-      const addresses = entry.dns === undefined ? [entry.host] : (entry.dns.addresses ?? []);
+      entry.resolved = entry.dns?.addresses;
+      const addresses = entry.dns === undefined ? [entry.host] : (entry.resolved ?? []);
       const targetPeers: Peer[] = [];
       for (const ip of addresses) {
         const key = peerKey(ip, entry.port);
         const stateKey = `${target}|${key}`;
-        const state = this.#states.get(stateKey) ?? new PeerState();
+        const state = known.get(stateKey) ?? new PeerState();
         states.set(stateKey, state);
         targetPeers.push({
           ip,
@@ -160,11 +172,15 @@ export class UpstreamBalancer implements ProbeTarget {
         : algorithm === 'latency'
           ? new LeastLatency()
           : new RoundRobin(peers.length);
-    this.#checkThreshold();
+    this.refreshHealth();
   }
 
-  /** Kong's healthchecks.threshold: below this share of weight available, nothing is balanced. */
-  #checkThreshold(): void {
+  /**
+   * Kong's healthchecks.threshold: below this share of weight available, nothing is balanced.
+   * Peer health is shared with the other versions' balancers of this upstream, so the one
+   * serving is told when a report through another flipped a peer.
+   */
+  refreshHealth(): void {
     const threshold = this.spec.threshold;
     if (threshold === 0) {
       this.#healthy = true;
@@ -225,14 +241,7 @@ export class UpstreamBalancer implements ProbeTarget {
       { upstream: this.spec.name, target: peer.target, address: peer.key, by },
       peer.state.healthy ? 'target healthy' : 'target unhealthy',
     );
-    this.#checkThreshold();
-  }
-
-  /** Stops DNS refreshes and probes: the upstream left the config, or the proxy stops. */
-  stop(): void {
-    this.#stopped = true;
-    this.#checker?.stop();
-    this.#checker = undefined;
-    for (const entry of this.#targets.values()) entry.dns?.stop();
+    this.refreshHealth();
+    this.#options.healthChanged();
   }
 }

@@ -1,5 +1,3 @@
-export * from '../runtime/index.ts';
-export * from '../upstream/index.ts';
 export { BodyTooLargeError } from './body-limit.ts';
 export {
   KONG_MESSAGES,

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HeaderLookup, Match } from '../router/index.ts';
 import { match } from '../router/index.ts';
-import type { PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
+import type { PluginRun, RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
 import { BodyLimit } from './body-limit.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
@@ -35,7 +35,7 @@ export interface ListenerInfo {
 }
 
 export class ProxyPipeline {
-  readonly #holder: RuntimeHolder;
+  readonly #holder: RuntimeSource;
   readonly #settings: ProxySettings;
   readonly #listener: ListenerInfo;
   readonly #scheme: 'http' | 'https';
@@ -43,7 +43,7 @@ export class ProxyPipeline {
   readonly #scanner: RequestHeaderScanner;
   readonly #trusted: BlockList | undefined;
 
-  constructor(holder: RuntimeHolder, settings: ProxySettings, listener: ListenerInfo) {
+  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo) {
     this.#holder = holder;
     this.#settings = settings;
     this.#listener = listener;

@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { ListenEntry } from '@turnpike/shared/config';
-import type { RuntimeHolder } from '../runtime/index.ts';
+import type { RuntimeSource } from '../runtime/index.ts';
 import { rawKongError } from './kong-responses.ts';
 import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
@@ -35,7 +35,7 @@ export type ProxyListenEntry = Pick<ListenEntry, 'host' | 'port' | 'ssl'> & { re
 
 export interface StartProxyOptions {
   readonly listen: readonly ProxyListenEntry[];
-  readonly holder: RuntimeHolder;
+  readonly holder: RuntimeSource;
   readonly log: Logger;
   readonly settings?: ProxySettings;
   /**

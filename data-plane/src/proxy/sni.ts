@@ -5,12 +5,12 @@
  */
 
 import type { SecureContext } from 'node:tls';
-import type { RuntimeHolder } from '../runtime/index.ts';
+import type { RuntimeSource } from '../runtime/index.ts';
 import { findCertificate } from '../runtime/index.ts';
 
 export type SniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
 
-export function sniCallback(holder: RuntimeHolder): SniCallback {
+export function sniCallback(holder: RuntimeSource): SniCallback {
   return (servername, cb) => {
     cb(null, findCertificate(holder.current.certificates, servername));
   };

@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type BalancedRequest, NO_PEER_BODY } from '../balancer/service-balancer.ts';
 import { type Match, match } from '../router/index.ts';
-import type { PluginChain, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
+import type { PluginChain, RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { clientHeaders } from './forward.ts';
@@ -67,7 +67,7 @@ function switchingHeaders(
 
 /** Answers node's 'upgrade' events of one listener. */
 export class WebSocketProxy {
-  readonly #holder: RuntimeHolder;
+  readonly #holder: RuntimeSource;
   readonly #settings: ProxySettings;
   readonly #https: boolean;
   readonly #scheme: 'http' | 'https';
@@ -77,7 +77,7 @@ export class WebSocketProxy {
   /** Open tunnels (client sockets), so that a stop can close them: node no longer tracks them. */
   readonly tunnels = new Set<Duplex>();
 
-  constructor(holder: RuntimeHolder, settings: ProxySettings, listener: ListenerInfo) {
+  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo) {
     this.#holder = holder;
     this.#settings = settings;
     this.#https = listener.https;

@@ -163,7 +163,9 @@ describe('patchRouter', () => {
     const other: RouteConfig = { id: 'o', paths: ['/o'], service: { id: 'never' } };
     const before = compileRouter([route, other], []);
     assert.equal(before.problems.length, 2);
-    const services = new Map([['late', { id: 'late', protocol: 'http', host: 'up.test', port: 80 }]]);
+    const services = new Map<string, ServiceConfig>([
+      ['late', { id: 'late', protocol: 'http', host: 'up.test', port: 80 }],
+    ]);
     const after = patchRouter(before, {
       routes: new Map(),
       services: new Set(['late']),

@@ -1,47 +1,45 @@
 /**
- * The router's inputs and outputs. Field names are Kong's (kong/db/schema/entities/routes.lua and
- * services.lua) so the lead can swap in the shared entity types without renaming anything.
+ * The router's inputs and outputs. Routes and services are the shared schema's entity types
+ * (`@turnpike/shared/schema`), narrowed to the fields the router reads.
  */
 
-/** A Route as Kong stores it; only the fields the router reads. Empty arrays mean "not set". */
-export interface RouteConfig {
-  readonly id: string;
-  readonly name?: string | null;
-  /** Default ['http', 'https']. Routes with only stream protocols are ignored by this HTTP router. */
-  readonly protocols?: readonly string[] | null;
-  readonly methods?: readonly string[] | null;
-  readonly hosts?: readonly string[] | null;
-  readonly paths?: readonly string[] | null;
-  /** Header name → accepted values; a value starting with `~*` is a case-insensitive regex. */
-  readonly headers?: Readonly<Record<string, readonly string[]>> | null;
-  readonly snis?: readonly string[] | null;
-  /** Stream-only in this router: accepted so a Kong route passes through, never matched on. */
-  readonly sources?: readonly unknown[] | null;
-  readonly destinations?: readonly unknown[] | null;
-  /** Default 0. Orders regex routes that are otherwise equal. */
-  readonly regex_priority?: number | null;
-  /** Default true. */
-  readonly strip_path?: boolean | null;
-  /** Default false. */
-  readonly preserve_host?: boolean | null;
-  /** Default 'v0'. */
-  readonly path_handling?: 'v0' | 'v1' | null;
-  /** Default 426. */
-  readonly https_redirect_status_code?: 426 | 301 | 302 | 307 | 308 | null;
-  readonly service?: { readonly id: string } | null;
-  /** Unix seconds; breaks priority ties (older first). */
-  readonly created_at?: number | null;
-}
+import type { OptionalFields, SyncedEntity } from '@turnpike/shared/schema';
 
-/** A Service as Kong stores it; only the fields the router reads. */
-export interface ServiceConfig {
-  readonly id: string;
-  readonly name?: string | null;
-  readonly protocol: string;
-  readonly host: string;
-  readonly port: number;
-  readonly path?: string | null;
-}
+type SyncedRoute = SyncedEntity<'routes'>;
+type SyncedService = SyncedEntity<'services'>;
+
+/**
+ * A Route as the router reads it. Every field but `id` may be absent or null: the router
+ * applies Kong's defaults (protocols `['http', 'https']`, strip_path on, preserve_host off,
+ * regex_priority 0, path_handling `v0`, https_redirect_status_code 426). Empty arrays mean
+ * "not set"; routes with only stream protocols are ignored by this HTTP router; `sources` and
+ * `destinations` are accepted but never matched on; `created_at` (Unix seconds) breaks
+ * priority ties, older first; a header value starting with `~*` is a case-insensitive regex.
+ */
+export type RouteConfig = Pick<SyncedRoute, 'id'> &
+  OptionalFields<
+    SyncedRoute,
+    | 'name'
+    | 'protocols'
+    | 'methods'
+    | 'hosts'
+    | 'paths'
+    | 'headers'
+    | 'snis'
+    | 'sources'
+    | 'destinations'
+    | 'regex_priority'
+    | 'strip_path'
+    | 'preserve_host'
+    | 'path_handling'
+    | 'https_redirect_status_code'
+    | 'service'
+    | 'created_at'
+  >;
+
+/** A Service as the router reads it. */
+export type ServiceConfig = Pick<SyncedService, 'id' | 'protocol' | 'host' | 'port'> &
+  OptionalFields<SyncedService, 'name' | 'path'>;
 
 /** Request header values by lowercase name, as node's `IncomingMessage.headers` holds them. */
 export type HeaderValue = string | readonly string[] | undefined;

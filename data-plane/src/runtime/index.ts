@@ -1,16 +1,4 @@
-export type { PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
-export {
-  type CertificateConfig,
-  type CertificateIndex,
-  compileCertificateIndex,
-  EMPTY_CERTIFICATE_INDEX,
-  findCertificate,
-  type SniConfig,
-  wildcardNames,
-} from './certificates.ts';
-export { type CompileRuntimeOptions, compileRuntime, SERVICE_DEFAULTS } from './compile.ts';
-export { RuntimeHolder } from './holder.ts';
-export { type EntityChange, patchRuntime, type RuntimeUpdate } from './patch.ts';
+export { EMPTY_CERTIFICATE_INDEX, findCertificate, wildcardNames } from './certificates.ts';
 export {
   type ChainExit,
   type ChainRequest,
@@ -19,19 +7,11 @@ export {
   type PluginRun,
 } from './plugin-chain.ts';
 export type {
+  CertificateIndex,
   DispatcherSource,
   ProxyServiceConfig,
   Runtime,
-  RuntimeConfig,
+  RuntimeSource,
   ServiceDispatch,
+  UpstreamTlsProfile,
 } from './types.ts';
-export {
-  type CaCertificateConfig,
-  compileUpstreamTls,
-  DEFAULT_UPSTREAM_TLS,
-  DEFAULT_VERIFY_DEPTH,
-  UPSTREAM_TLS_PROTOCOLS,
-  type UpstreamTlsEntities,
-  type UpstreamTlsProfile,
-  upstreamTlsEntities,
-} from './upstream-tls.ts';

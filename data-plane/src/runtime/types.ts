@@ -1,49 +1,42 @@
+import type { SecureContext } from 'node:tls';
+import type { OptionalFields, SyncedEntity } from '@turnpike/shared/schema';
 import type { Dispatcher } from 'undici';
 import type { ServiceBalancer } from '../balancer/service-balancer.ts';
-import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import type { EntityContent } from '../plugins/runtime/entity-lookup.ts';
-import type { RouteConfig, Router, RouterProblem, ServiceConfig } from '../router/index.ts';
-import type { CertificateConfig, CertificateIndex, SniConfig } from './certificates.ts';
+import type { Router, RouterProblem, ServiceConfig } from '../router/index.ts';
 import type { PluginChain } from './plugin-chain.ts';
-import type { CaCertificateConfig, UpstreamTlsProfile } from './upstream-tls.ts';
 
-/** A Service with the fields the proxy reads on top of the router's (Kong's names and defaults). */
-export interface ProxyServiceConfig extends ServiceConfig {
-  /** Milliseconds; Kong's default 60000. */
-  readonly connect_timeout?: number | null;
-  readonly write_timeout?: number | null;
-  readonly read_timeout?: number | null;
-  /** Attempts after a connection failure; Kong's default 5. */
-  readonly retries?: number | null;
-  /** Verify the upstream's TLS certificate (https services); default off, as Kong's proxy_ssl_verify. */
-  readonly tls_verify?: boolean | null;
-  /** Most intermediate CAs allowed in the upstream's chain; null means nginx's default, 1. */
-  readonly tls_verify_depth?: number | null;
-  /** Ids of CA Certificate entities trusted for the upstream; empty means the default store. */
-  readonly ca_certificates?: readonly string[] | null;
-  /** A Certificate entity presented to the upstream (mutual TLS). */
-  readonly client_certificate?: { readonly id: string } | null;
-}
+/**
+ * A Service with the fields the proxy reads on top of the router's (the shared schema's type;
+ * an absent or null field takes Kong's default: timeouts 60000 ms, retries 5, tls_verify off,
+ * tls_verify_depth nginx's 1, no CA certificates meaning the default trust store).
+ */
+export type ProxyServiceConfig = ServiceConfig &
+  OptionalFields<
+    SyncedEntity<'services'>,
+    | 'connect_timeout'
+    | 'write_timeout'
+    | 'read_timeout'
+    | 'retries'
+    | 'tls_verify'
+    | 'tls_verify_depth'
+    | 'ca_certificates'
+    | 'client_certificate'
+  >;
 
-/** What the data plane compiles: one version of the configuration. */
-export interface RuntimeConfig {
-  readonly version: string | number;
-  readonly services: readonly ProxyServiceConfig[];
-  readonly routes: readonly RouteConfig[];
-  /** Certificate and SNI entities (Kong's JSON); served on TLS listeners by server name. */
-  readonly certificates?: readonly CertificateConfig[];
-  readonly snis?: readonly SniConfig[];
-  /** CA Certificate entities; default: `entities.get('ca_certificates')`. */
-  readonly caCertificates?: readonly CaCertificateConfig[];
-  /** Upstream entities: a service whose host is an upstream's name balances over its targets. */
-  readonly upstreams?: readonly UpstreamConfig[];
-  readonly targets?: readonly TargetConfig[];
-  /**
-   * The version's synced entities (type → id → entity): plugins, consumers and credentials are
-   * read from here to compile the plugin chains and the plugins' lookups.
-   */
-  readonly entities?: EntityContent;
+/** How connections to one service's upstream are secured. */
+export interface UpstreamTlsProfile {
+  /** Reject a certificate that does not verify (Kong's `tls_verify`; null means off). */
+  readonly verify: boolean;
+  /** Trusted CA certificates (PEM); undefined means the default trust store. */
+  readonly ca: readonly string[] | undefined;
+  /** The client certificate and key presented for mutual TLS (`client_certificate`). */
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  /** Most intermediate CAs allowed between the certificate and its trust anchor (OpenSSL's depth). */
+  readonly depth: number;
+  /** SHA-256 over everything above: equal digests mean interchangeable connections. */
+  readonly digest: string;
 }
 
 /** How requests for one service reach it: compiled once per config version. */
@@ -69,6 +62,11 @@ export interface DispatcherSource {
   dispatcherFor(service: ProxyServiceConfig, connectTimeout: number, tls?: UpstreamTlsProfile): Dispatcher;
 }
 
+/** Lowercase SNI name → the context of its certificate. */
+export interface CertificateIndex {
+  readonly byName: ReadonlyMap<string, SecureContext>;
+}
+
 /** Everything a request needs, derived from one config version. Swapped whole. */
 export interface Runtime {
   readonly version: string | number;
@@ -84,4 +82,12 @@ export interface Runtime {
   /** TLS contexts by server name; read by the listeners' SNICallback on each handshake. */
   readonly certificates: CertificateIndex;
   readonly problems: readonly RouterProblem[];
+}
+
+/**
+ * Where the proxy reads the Runtime a request starts with: read `current` once and keep that
+ * Runtime to the request's end. Only `../config` swaps it (see its README).
+ */
+export interface RuntimeSource {
+  readonly current: Runtime;
 }

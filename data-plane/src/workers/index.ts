@@ -19,5 +19,4 @@ export {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
-export { runtimeConfigOf } from './runtime-config.ts';
-export { type CompileFor, compilerFor, type PatchFor, patcherFor, runWorker } from './worker.ts';
+export { ProxyWorker, runWorker, type SendToPrimary } from './worker.ts';

@@ -243,6 +243,36 @@ describe('buildConfig: environment', () => {
   });
 });
 
+describe('buildConfig: Admin GUI keys', () => {
+  it('defaults admin_gui_listen to loopback port 8002 and leaves both URLs unset', () => {
+    const { config } = buildConfig({ env: {}, cwd: '/tmp' });
+    assert.deepEqual(
+      config.admin_gui_listen.map((l) => `${l.host}:${l.port}`),
+      ['127.0.0.1:8002'],
+    );
+    assert.deepEqual(config.admin_gui_url, []);
+    assert.equal(config.admin_gui_api_url, undefined);
+  });
+
+  it('reads admin_gui_url as a list of URLs and refuses an entry that is not one, naming the key', () => {
+    const env = {
+      TURNPIKE_ADMIN_GUI_URL: 'http://127.0.0.1:8003, https://example.test/manager',
+      TURNPIKE_ADMIN_GUI_API_URL: '127.0.0.1:8001',
+      TURNPIKE_ADMIN_GUI_LISTEN: 'off',
+    };
+    const { config } = buildConfig({ env, cwd: '/tmp' });
+    assert.deepEqual(config.admin_gui_url, ['http://127.0.0.1:8003', 'https://example.test/manager']);
+    assert.equal(config.admin_gui_api_url, '127.0.0.1:8001');
+    assert.deepEqual(config.admin_gui_listen, []);
+    assert.throws(
+      () => buildConfig({ env: { TURNPIKE_ADMIN_GUI_URL: 'example.test' }, cwd: '/tmp' }),
+      (err: ConfigInvalidError) =>
+        err.problems[0]?.key === 'admin_gui_url' &&
+        /invalid entry 'example.test'/.test(err.problems[0].message),
+    );
+  });
+});
+
 describe('buildConfig: secrets', () => {
   const secret = 'hunter2-very-secret';
 

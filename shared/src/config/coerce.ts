@@ -9,6 +9,7 @@ import {
   parseBoolean,
   parseChoice,
   parseHostPort,
+  parseHttpUrl,
   parseInteger,
   parseList,
   parseSize,
@@ -30,6 +31,7 @@ const EXPECTED: Record<ValueKind | ListItemKind, string> = {
   workers: 'auto or a positive integer',
   uuid: 'a UUID',
   hostport: '<host>:<port>',
+  url: 'http(s)://host[:port][/path]',
   'ip-or-cidr': 'IP addresses or CIDR blocks',
   'ip-with-port': 'IP addresses, each with an optional :port',
   'secret-key': 'keys of 16 characters or more',
@@ -91,6 +93,8 @@ function coerceVisible(schema: TSchema, text: string): Parsed<unknown> {
       if (hp === undefined) return { ok: false, reason: `invalid value '${text}': expected <host>:<port>` };
       return { ok: true, value: text };
     }
+    case 'url':
+      return parseHttpUrl(text, { schemeOptional: true });
   }
 }
 
@@ -125,6 +129,10 @@ const ITEM_CHECKS: Record<ListItemKind | 'none', (item: string) => string | unde
     return hp !== undefined && isIP(hp.host) !== 0
       ? undefined
       : `invalid entry '${item}': expected an IP address, optionally with :port`;
+  },
+  url: (item) => {
+    const parsed = parseHttpUrl(item);
+    return parsed.ok ? undefined : parsed.reason.replace('invalid value', 'invalid entry');
   },
   'secret-key': (item) =>
     item.length >= MIN_SECRET_KEY_LENGTH

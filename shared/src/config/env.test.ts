@@ -49,6 +49,7 @@ describe('KONG_* variables', () => {
     assert.equal(config.pg_host, 'kong-database');
     assert.equal(sources.pg_host, 'KONG_PG_HOST');
     assert.equal(config.pg_password, 'kongpass');
+    assert.deepEqual(config.admin_gui_url, ['http://localhost:8002'], 'Turnpike serves an Admin GUI too');
     assert.deepEqual(
       config.admin_listen.map((l) => `${l.host}:${l.port}${l.ssl ? ' ssl' : ''}`),
       ['0.0.0.0:8001', '0.0.0.0:8444 ssl'],
@@ -60,7 +61,6 @@ describe('KONG_* variables', () => {
       [
         'admin_access_log (from KONG_ADMIN_ACCESS_LOG)',
         'admin_error_log (from KONG_ADMIN_ERROR_LOG)',
-        'admin_gui_url (from KONG_ADMIN_GUI_URL)',
         'proxy_access_log (from KONG_PROXY_ACCESS_LOG)',
         'proxy_error_log (from KONG_PROXY_ERROR_LOG)',
       ],

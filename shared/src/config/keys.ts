@@ -20,10 +20,11 @@ export type ValueKind =
   | 'dsn'
   | 'workers'
   | 'uuid'
-  | 'hostport';
+  | 'hostport'
+  | 'url';
 
 /** Extra checks for each entry of a list key. */
-export type ListItemKind = 'ip-or-cidr' | 'ip-with-port' | 'secret-key';
+export type ListItemKind = 'ip-or-cidr' | 'ip-with-port' | 'secret-key' | 'url';
 
 export const SECTIONS = {
   general: 'GENERAL',
@@ -36,6 +37,7 @@ export const SECTIONS = {
   datastore: 'DATASTORE',
   dns: 'DNS RESOLVER',
   secrets: 'SECRETS',
+  gui: 'ADMIN GUI',
 } as const;
 
 export type Section = keyof typeof SECTIONS;
@@ -143,6 +145,9 @@ export const uuid = (meta: KeyMeta) =>
 
 /** `<host>:<port>`, e.g. `cp.example.com:8005` or `[::1]:8005`. */
 export const hostPort = (meta: KeyMeta) => Type.String(annotate('hostport', meta));
+
+/** An http(s) URL, the scheme optional (`host:port` is accepted, as Kong does for admin_gui_api_url). */
+export const url = (meta: KeyMeta) => Type.String(annotate('url', meta));
 
 /** The allowed values of a oneOf schema, or of the entries of a listOf schema. */
 export function choicesOf(schema: TSchema): string[] | undefined {

@@ -48,7 +48,6 @@ describe("Kong's own kong.conf", () => {
   it('with every setting uncommented, refuses only what Turnpike does not do, naming each line', () => {
     const found = problems(EVERYTHING_SET).map((p) => `${p.key} (from ${p.source}): ${p.message}`);
     assert.deepEqual(found.sort(), [
-      `admin_gui_listen (from kong.conf:${lineOf(EVERYTHING_SET, 'admin_gui_listen')}): not supported yet: the Admin GUI (Kong Manager)`,
       // Turnpike has a default for these two, where Kong's file leaves them empty (unset).
       `cluster_control_plane (from kong.conf:${lineOf(EVERYTHING_SET, 'cluster_control_plane')}): must not be empty (default: 127.0.0.1:8005)`,
       `headers_upstream (from kong.conf:${lineOf(EVERYTHING_SET, 'headers_upstream')}): not supported yet: X-Kong-Request-Id sent to upstreams`,
@@ -58,7 +57,6 @@ describe("Kong's own kong.conf", () => {
 
   it('once those are set as the messages say, refuses SRV in dns_order, then accepts the file with one warning', () => {
     let text = EVERYTHING_SET;
-    text = edit(text, 'admin_gui_listen', 'off');
     text = edit(text, 'headers_upstream', 'off');
     text = edit(text, 'cluster_control_plane', '127.0.0.1:8005');
     text = edit(text, 'pg_pool_size', '10');
@@ -95,7 +93,7 @@ describe("Kong's own kong.conf", () => {
       'pg_ro_host',
       'db_cache_ttl',
       'proxy_access_log',
-      'admin_gui_url',
+      'admin_gui_access_log',
     ]) {
       assert.equal(ignored.get(key)?.source, `kong.conf:${lineOf(text, key)}`, key);
       assert.ok((ignored.get(key)?.detail.length ?? 0) > 10, `${key} says why`);

@@ -35,7 +35,6 @@ const DEPRECATED = ['privileged_worker', 'router_consistency', 'opentelemetry_tr
 
 /** Refused keys whose Kong default asks for what Turnpike does not do: Kong serves these by default. */
 const DEFAULTS_TURNPIKE_LACKS = new Map([
-  ['admin_gui_listen', 'Kong serves Kong Manager on 8002 by default'],
   ['headers_upstream', 'Kong sends X-Kong-Request-Id upstream by default'],
 ]);
 

@@ -24,7 +24,6 @@ export type KongKeyRule =
 const NGINX = 'an nginx setting: Turnpike is not nginx';
 const LUA = 'a Lua / OpenResty setting: Turnpike runs no Lua';
 const CACHE = "Kong's database entity cache: Turnpike's data planes hold the whole configuration in memory";
-const GUI = 'configures the Admin GUI (Kong Manager), which Turnpike does not serve yet';
 const NEW_DNS = 'read by Kong only with new_dns_client = on; Turnpike resolves with the dns_* keys';
 const PG_RO = 'a read-only PostgreSQL replica: Turnpike sends every query to the primary (pg_host / dsn)';
 const PG_POOL = "connection pool tuning of Kong's Lua driver: Turnpike's pool is sized by pg_pool_size";
@@ -78,7 +77,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
 
   // LISTENERS
   stream_listen: refused('TCP / TLS stream proxying', 'off'),
-  admin_gui_listen: refused('the Admin GUI (Kong Manager)', 'off'),
 
   // NGINX
   nginx_user: ignored('the user is the one Turnpike runs as (the images run as 65532)'),
@@ -146,8 +144,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   status_ssl_cert_key: refused('TLS on the status listener', EMPTY),
   debug_ssl_cert: ignored("certificates of Kong's debug listener, which Turnpike does not have"),
   debug_ssl_cert_key: ignored("certificates of Kong's debug listener, which Turnpike does not have"),
-  admin_gui_ssl_cert: ignored(GUI),
-  admin_gui_ssl_cert_key: ignored(GUI),
 
   // PROXY
   headers_upstream: refused('X-Kong-Request-Id sent to upstreams', 'off'),
@@ -224,12 +220,14 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   openresty_path: ignored(LUA),
 
   // KONG MANAGER
-  admin_gui_url: ignored(GUI),
-  admin_gui_path: ignored(GUI),
-  admin_gui_api_url: ignored(GUI),
-  admin_gui_csp_header: ignored(GUI),
-  admin_gui_access_log: ignored(GUI),
-  admin_gui_error_log: ignored(GUI),
+  admin_gui_path: refused('serving the Admin GUI under a path other than /', '/'),
+  admin_gui_csp_header: refused("Kong Manager's Content-Security-Policy header", 'off'),
+  admin_gui_access_log: ignored(
+    'Turnpike writes no access or error log files yet: its log is pino JSON on stdout',
+  ),
+  admin_gui_error_log: ignored(
+    'Turnpike writes no access or error log files yet: its log is pino JSON on stdout',
+  ),
 
   // WASM
   wasm: refused(WASM, 'off'),

@@ -56,6 +56,7 @@ export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources)
 
   checkCertPairs(config, sources, 'ssl_cert', 'ssl_cert_key', add);
   checkCertPairs(config, sources, 'admin_ssl_cert', 'admin_ssl_cert_key', add);
+  checkCertPairs(config, sources, 'admin_gui_ssl_cert', 'admin_gui_ssl_cert_key', add);
   problems.push(...unsupportedValueProblems(config, sources));
   return problems;
 }
@@ -87,8 +88,8 @@ function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources
 function checkCertPairs(
   config: TurnpikeConfig,
   sources: ConfigSources,
-  certKey: 'ssl_cert' | 'admin_ssl_cert',
-  keyKey: 'ssl_cert_key' | 'admin_ssl_cert_key',
+  certKey: 'ssl_cert' | 'admin_ssl_cert' | 'admin_gui_ssl_cert',
+  keyKey: 'ssl_cert_key' | 'admin_ssl_cert_key' | 'admin_gui_ssl_cert_key',
   add: (key: ConfigKey, source: string, message: string) => void,
 ): void {
   const certs = config[certKey].length;

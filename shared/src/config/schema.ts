@@ -13,6 +13,7 @@ import {
   type Section,
   size,
   text,
+  url,
   uuid,
   type ValueKind,
   workers,
@@ -216,6 +217,35 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'listeners',
     default: '127.0.0.1:8100 reuseport backlog=16384',
     description: 'Status API listeners (/status, /status/ready, /metrics), or off. Turnpike default: on.',
+  }),
+
+  // ADMIN GUI
+  admin_gui_listen: listen({
+    section: 'gui',
+    default: '127.0.0.1:8002',
+    description:
+      'Admin GUI listeners (a control plane or traditional node serves it), or off. Turnpike default: loopback only (Kong: 0.0.0.0:8002, 0.0.0.0:8445 ssl); an ssl listener uses admin_gui_ssl_cert.',
+  }),
+  admin_gui_url: list(
+    {
+      section: 'gui',
+      description:
+        'The URLs browsers open the Admin GUI at: http(s)://host[:port][/path], comma-separated. Their origins are the only ones the Admin API answers cross-origin requests from; unset, the origins of admin_gui_listen (loopback names for a loopback or wildcard bind).',
+    },
+    'url',
+  ),
+  admin_gui_api_url: opt(
+    url({
+      section: 'gui',
+      description:
+        'Where the Admin GUI finds the Admin API: [http(s)://]host[:port][/path]. Unset, the host the GUI was loaded from with the first admin_listen port.',
+    }),
+  ),
+  admin_gui_ssl_cert: list({ section: 'gui', description: 'Admin GUI TLS certificates (PEM files).' }),
+  admin_gui_ssl_cert_key: list({
+    section: 'gui',
+    secret: true,
+    description: 'Admin GUI TLS certificate keys.',
   }),
 
   // ADMIN API

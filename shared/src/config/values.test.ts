@@ -5,6 +5,7 @@ import {
   isLoopback,
   parseBoolean,
   parseHostPort,
+  parseHttpUrl,
   parseInteger,
   parseList,
   parseSize,
@@ -111,5 +112,15 @@ describe('addresses', () => {
     }
     for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com'])
       assert.equal(isLoopback(host), false, host);
+  });
+
+  it('accepts http(s) URLs with host, port and path, and a scheme-less host:port only when asked', () => {
+    for (const text of ['http://127.0.0.1:8002', 'https://kong-admin.test', 'http://localhost:8002/manager'])
+      assert.equal(value(parseHttpUrl(text)), text);
+    assert.equal(value(parseHttpUrl('0.0.0.0:8001', { schemeOptional: true })), '0.0.0.0:8001');
+    assert.match(reason(parseHttpUrl('0.0.0.0:8001')), /expected http\(s\):\/\/host/);
+    assert.match(reason(parseHttpUrl('ftp://a.test')), /scheme must be http or https/);
+    assert.match(reason(parseHttpUrl('http://a.test/?x=1')), /invalid value/);
+    assert.match(reason(parseHttpUrl('http://user:pw@a.test')), /invalid value/);
   });
 });

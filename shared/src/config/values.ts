@@ -129,6 +129,36 @@ function isHostName(text: string): boolean {
   );
 }
 
+/**
+ * An http(s) URL as kong.conf's admin_gui_url and admin_gui_api_url take it:
+ * `<scheme>://<host>[:<port>][<path>]`; with `schemeOptional` the scheme may be left out
+ * (`127.0.0.1:8001`, as Kong accepts in admin_gui_api_url). No query, fragment or credentials.
+ */
+export function parseHttpUrl(text: string, options: { schemeOptional?: boolean } = {}): Parsed<string> {
+  const expected =
+    options.schemeOptional === true ? '[http(s)://]host[:port][/path]' : 'http(s)://host[:port][/path]';
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  if (!hasScheme && options.schemeOptional !== true)
+    return fail(`invalid value '${text}': expected ${expected}`);
+  let url: URL;
+  try {
+    url = new URL(hasScheme ? text : `http://${text}`);
+  } catch {
+    return fail(`invalid value '${text}': expected ${expected}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return fail(`invalid value '${text}': the scheme must be http or https`);
+  if (
+    url.hostname === '' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  )
+    return fail(`invalid value '${text}': expected ${expected}`);
+  return ok(text);
+}
+
 /** Loopback addresses: 127.0.0.0/8, ::1, localhost. */
 export function isLoopback(host: string): boolean {
   const lower = host.toLowerCase();

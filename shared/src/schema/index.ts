@@ -5,7 +5,7 @@
 import type { FieldErrors } from '../errors.ts';
 import { SchemaViolationError } from '../errors.ts';
 import { ENTITIES } from './entities/index.ts';
-import type { EntityDefinition, EntityName, EntityOf } from './types.ts';
+import type { EntityDefinition, EntityName, EntityOf, Lenient } from './types.ts';
 import { type ValidateEntityOptions, type ValidationResult, validateEntity as validate } from './validate.ts';
 
 export { certDigest } from './entities/ca-certificates.ts';
@@ -66,6 +66,26 @@ export interface EntityTypes {
   jwt_secrets: JwtSecret;
   acls: Acl;
 }
+
+type FieldsOf<N extends EntityName> = Entities[N]['fields'];
+
+/** `id` and the fields the schema requires: a synced entity always carries them. */
+type KeptKeys<N extends EntityName> =
+  | 'id'
+  | {
+      [K in keyof FieldsOf<N>]: FieldsOf<N>[K] extends { readonly required: true } ? K : never;
+    }[keyof FieldsOf<N>];
+
+/**
+ * An entity as another process reads it (the data plane, from the sync stream or its cache
+ * file): `id` and the required fields are present; any other field may be absent or null, and
+ * records may lack fields at any depth — the reader applies the schema's defaults.
+ */
+export type SyncedEntity<N extends EntityName> = {
+  readonly [K in keyof EntityTypes[N] & KeptKeys<N>]: Lenient<EntityTypes[N][K]>;
+} & {
+  readonly [K in Exclude<keyof EntityTypes[N], KeptKeys<N>>]?: Lenient<EntityTypes[N][K]> | null;
+};
 
 export function isEntityName(name: string): name is EntityName {
   return Object.hasOwn(ENTITIES, name);

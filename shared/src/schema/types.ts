@@ -250,3 +250,30 @@ export type RecordOf<R> = { -readonly [K in keyof R]: Mutable<FieldValue<R[K]>> 
 export type EntityOf<D extends { readonly fields: FieldMap }> = RecordOf<{
   readonly [K in keyof D['fields'] as D['fields'][K] extends { virtual: true } ? never : K]: D['fields'][K];
 }>;
+
+// ---- How another process reads entities -------------------------------------------------
+
+/** A value no reader changes: every property and array element readonly, at any depth. */
+export type Immutable<T> = T extends readonly (infer U)[]
+  ? readonly Immutable<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Immutable<T[K]> }
+    : T;
+
+/**
+ * A field value as a reader outside the DAO must take it: a record may lack any of its fields
+ * (or hold null) at any depth, since the reader applies the schema's defaults itself; a
+ * foreign key is `{ id }`; a map keeps its values.
+ */
+export type Lenient<T> = T extends readonly (infer U)[]
+  ? readonly Lenient<U>[]
+  : T extends { readonly id: string }
+    ? Immutable<T>
+    : T extends object
+      ? string extends keyof T
+        ? { readonly [key: string]: Lenient<T[string]> }
+        : { readonly [K in keyof T]?: Lenient<T[K]> | null }
+      : T;
+
+/** The fields `K` of `T`, each of which may be absent or null (the reader applies its default). */
+export type OptionalFields<T, K extends keyof T> = { readonly [P in K]?: T[P] | null };

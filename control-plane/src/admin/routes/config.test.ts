@@ -124,3 +124,49 @@ describe('GET /config', () => {
     assert.match(res.body.config, /username: raw-user/);
   });
 });
+
+describe('POST /config/diff', () => {
+  test('previews what POST /config would create, change and delete, and writes nothing', async () => {
+    assert.equal((await post('/config', { config: FIRST })).status, 201);
+    const exported = (await get('/config')).body.config as string;
+    const version = await t.dao.configVersion();
+    const same = await post('/config/diff', { config: exported });
+    assert.equal(same.status, 200, JSON.stringify(same.body));
+    assert.deepEqual([same.body.created, same.body.changed, same.body.deleted], [[], [], []]);
+    assert.ok(same.body.unchanged > 0, 'its own export changes nothing');
+
+    const res = await post('/config/diff', {
+      _format_version: '3.0',
+      services: [
+        {
+          name: 'keep-svc',
+          url: 'http://keep.test:8080',
+          routes: [{ name: 'keep-route', paths: ['/keep'] }],
+        },
+        { name: 'new-svc', url: 'http://new.test' },
+      ],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(
+      (res.body.created as Json[]).map((i) => `${i.entity}:${i.name}`),
+      ['services:new-svc'],
+    );
+    assert.deepEqual(
+      (res.body.changed as Json[]).map((i) => [`${i.entity}:${i.name}`, i.fields]),
+      [['services:keep-svc', ['port']]],
+    );
+    assert.deepEqual((res.body.deleted as Json[]).map((i) => `${i.entity}:${i.name ?? i.id}`).sort(), [
+      'consumers:gone-user',
+      'keyauth_credentials:gone-key',
+      'services:gone-svc',
+    ]);
+    assert.equal(await t.dao.configVersion(), version, 'nothing written');
+    assert.equal((await get('/services/new-svc')).status, 404);
+  });
+
+  test('an invalid file is the same code 14 as POST /config', async () => {
+    const res = await post('/config/diff', { config: '_format_version: "3.0"\nservices:\n- port: -12\n' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 14);
+  });
+});

@@ -4,14 +4,18 @@
  * file does not name is deleted) and answers 201 with the flattened entities by id, as Kong;
  * a bad file is Kong's code 14 body, with `flattened_errors` when `?flatten_errors=1`.
  * GET answers `{ config: "<yaml>" }`, the export of the current configuration.
+ * `POST /config/diff` (a Turnpike addition, for the Admin GUI's import preview) takes the same
+ * bodies as POST /config and answers what it would create, change and delete, writing nothing.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   DeclarativeParseError,
+  diffDeclarative,
   exportDeclarative,
   importDeclarative,
   parseDeclarative,
   parseDeclarativeObject,
+  readEntities,
 } from '../../declarative/index.ts';
 import type { DeclarativeConfig } from '../../declarative/types.ts';
 import { FormBody } from '../body.ts';
@@ -64,28 +68,47 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: AdminContext): v
       }),
     );
 
-    scope.post<{ Querystring: { flatten_errors?: string } }>(
+    type ConfigRequest = { Querystring: { flatten_errors?: string } };
+    /** The request's declarative file, parsed and validated; undefined when the body holds none. */
+    const parsed = (request: FastifyRequest<ConfigRequest>): DeclarativeConfig | undefined => {
+      const source = sourceOf(request.body);
+      if (source === undefined) return undefined;
+      try {
+        const options = { pluginSchemas: ctx.pluginSchemas };
+        return source.kind === 'object'
+          ? parseDeclarativeObject(source.value, options)
+          : parseDeclarative(source.value, options);
+      } catch (err) {
+        if (err instanceof DeclarativeParseError && truthy(request.query.flatten_errors))
+          throw err.withFlattenedErrors();
+        throw err;
+      }
+    };
+    const NO_CONFIG = { message: 'expected a declarative configuration' };
+
+    scope.post<ConfigRequest>(
       '/config',
       { schema: { tags: ['config'], summary: 'Replace the whole configuration with a declarative file' } },
       async (request, reply) => {
-        const source = sourceOf(request.body);
-        if (source === undefined) {
-          return reply.code(400).send({ message: 'expected a declarative configuration' });
-        }
-        let config: DeclarativeConfig;
-        try {
-          const options = { pluginSchemas: ctx.pluginSchemas };
-          config =
-            source.kind === 'object'
-              ? parseDeclarativeObject(source.value, options)
-              : parseDeclarative(source.value, options);
-        } catch (err) {
-          if (err instanceof DeclarativeParseError && truthy(request.query.flatten_errors))
-            throw err.withFlattenedErrors();
-          throw err;
-        }
+        const config = parsed(request);
+        if (config === undefined) return reply.code(400).send(NO_CONFIG);
         await importDeclarative(ctx.dao, config, { mode: 'replace' });
         return reply.code(201).send(byId(config));
+      },
+    );
+
+    scope.post<ConfigRequest>(
+      '/config/diff',
+      {
+        schema: {
+          tags: ['config'],
+          summary: 'What POST /config would create, change and delete, without writing anything',
+        },
+      },
+      async (request, reply) => {
+        const config = parsed(request);
+        if (config === undefined) return reply.code(400).send(NO_CONFIG);
+        return diffDeclarative(await readEntities(ctx.dao), config);
       },
     );
   });

@@ -7,30 +7,17 @@
  * full compile's is, and serves the same (patch.test.ts compares them).
  */
 
+import type { EntityName, SyncedEntity } from '@turnpike/shared/schema';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
 import { compilePluginChains } from '../plugins/runtime/compile.ts';
-import type { EntityContent } from '../plugins/runtime/entity-lookup.ts';
-import type { RouteConfig, RouterProblem, ServiceConfig } from '../router/index.ts';
+import type { RouteConfig, RouterProblem } from '../router/index.ts';
 import { patchRouter } from '../router/index.ts';
+import type { ProxyServiceConfig, Runtime } from '../runtime/index.ts';
 import { compileCertificateIndex } from './certificates.ts';
-import { type CompileRuntimeOptions, compileServiceInto, compileUpstreams } from './compile.ts';
-import type { ProxyServiceConfig, Runtime, RuntimeConfig } from './types.ts';
+import { compileServiceInto, compileUpstreams, runtimeOf } from './compile.ts';
+import type { SyncedContent } from './decode.ts';
+import type { CompileRuntimeOptions, EntityChange, RuntimeUpdate } from './types.ts';
 import { referencesTlsEntity, upstreamTlsEntities } from './upstream-tls.ts';
-
-/** One entity changed by a delta (`@turnpike/shared/sync`'s ConfigChange, structurally). */
-export interface EntityChange {
-  readonly entity: string;
-  readonly id: string;
-  readonly op: 'upsert' | 'delete';
-}
-
-export interface RuntimeUpdate {
-  readonly version: string | number;
-  /** Every entity of the new version (type → id → entity). */
-  readonly entities: EntityContent;
-  /** What turned the previous version into this one. */
-  readonly changes: readonly EntityChange[];
-}
 
 /** The types the router, services, balancers and certificates read; any other type feeds plugins. */
 const RUNTIME_TYPES = new Set([
@@ -43,11 +30,13 @@ const RUNTIME_TYPES = new Set([
   'ca_certificates',
 ]);
 
-const NONE: ReadonlyMap<string, unknown> = new Map();
-
-function listOf<T>(entities: EntityContent, type: string): T[] {
-  return [...(entities.get(type) ?? NONE).values()] as T[];
+function listOf<N extends EntityName>(entities: SyncedContent, type: N): SyncedEntity<N>[] {
+  const byId = entities.get(type);
+  return byId === undefined ? [] : [...byId.values()];
 }
+
+const NO_SERVICES: ReadonlyMap<string, ProxyServiceConfig> = new Map();
+const NO_ROUTES: ReadonlyMap<string, RouteConfig> = new Map();
 
 function idsOf(changes: readonly EntityChange[], type: string): Set<string> {
   const ids = new Set<string>();
@@ -79,7 +68,7 @@ export function patchRuntime(
   const { entities, changes } = update;
   const types = new Set(changes.map((c) => c.entity));
   const problems: RouterProblem[] = [];
-  const routes = () => listOf<RouteConfig>(entities, 'routes');
+  const routes = () => listOf(entities, 'routes');
 
   // First, as in a full compile: a configuration this node cannot serve is refused up front.
   const pluginsChanged = [...types].some((type) => !RUNTIME_TYPES.has(type));
@@ -93,13 +82,8 @@ export function patchRuntime(
   const balancersChanged = types.has('upstreams') || types.has('targets');
   const upstreams = balancersChanged
     ? compileUpstreams(
-        {
-          version: update.version,
-          services: [],
-          routes: [],
-          upstreams: listOf(entities, 'upstreams'),
-          targets: listOf(entities, 'targets'),
-        } satisfies RuntimeConfig,
+        listOf(entities, 'upstreams'),
+        listOf(entities, 'targets'),
         options.balancers,
         problems,
       )
@@ -107,7 +91,7 @@ export function patchRuntime(
   const byName = new Map<string, UpstreamBalancer>();
   for (const balancer of upstreams.values()) byName.set(balancer.spec.name, balancer);
 
-  const serviceMap = (entities.get('services') ?? NONE) as ReadonlyMap<string, ProxyServiceConfig>;
+  const serviceMap: ReadonlyMap<string, ProxyServiceConfig> = entities.get('services') ?? NO_SERVICES;
   const changedServices = idsOf(changes, 'services');
   const tlsServices = servicesUsingTls(serviceMap, changes);
   let services = previous.services;
@@ -124,7 +108,7 @@ export function patchRuntime(
     services = next;
   }
 
-  const routeById = (entities.get('routes') ?? NONE) as ReadonlyMap<string, RouteConfig>;
+  const routeById: ReadonlyMap<string, RouteConfig> = entities.get('routes') ?? NO_ROUTES;
   const changedRoutes = new Map<string, RouteConfig | undefined>();
   for (const id of idsOf(changes, 'routes')) changedRoutes.set(id, routeById.get(id));
   const router =
@@ -133,7 +117,7 @@ export function patchRuntime(
       : patchRouter(previous.router, {
           routes: changedRoutes,
           services: changedServices,
-          serviceMap: serviceMap as ReadonlyMap<string, ServiceConfig>,
+          serviceMap,
           allRoutes: () => routeById.values(),
         });
   if (router !== previous.router) problems.push(...router.problems);
@@ -143,14 +127,5 @@ export function patchRuntime(
       ? compileCertificateIndex(listOf(entities, 'certificates'), listOf(entities, 'snis'), problems)
       : previous.certificates;
 
-  return Object.freeze({
-    version: update.version,
-    router,
-    services,
-    chains,
-    upstreams,
-    matchesHeaders: router.index.headerNames.length > 0,
-    certificates,
-    problems,
-  });
+  return runtimeOf({ version: update.version, router, services, chains, upstreams, certificates, problems });
 }

@@ -2,23 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyDelta, type ConfigChange, type ConfigContent, hashConfig } from '@turnpike/shared/sync';
 import type { Dispatcher } from 'undici';
-import { match, type RouteConfig } from '../router/index.ts';
+import { match } from '../router/index.ts';
+import type { DispatcherSource, Runtime } from '../runtime/index.ts';
 import { compileRuntime } from './compile.ts';
+import { decodeContent } from './decode.ts';
 import { patchRuntime } from './patch.ts';
-import type { DispatcherSource, ProxyServiceConfig, Runtime, RuntimeConfig } from './types.ts';
+import { runtimeConfigOf } from './runtime-config.ts';
+import type { RuntimeConfig } from './types.ts';
 
 const dispatchers: DispatcherSource = {
   dispatcherFor: (service) => ({ host: service.host }) as unknown as Dispatcher,
 };
 
 function runtimeConfig(version: number, content: ConfigContent): RuntimeConfig {
-  const list = <T>(type: string) => [...(content.get(type)?.values() ?? [])] as T[];
-  return {
-    version,
-    services: list<ProxyServiceConfig>('services'),
-    routes: list<RouteConfig>('routes'),
-    entities: content,
-  };
+  return runtimeConfigOf(version, decodeContent(content));
 }
 
 function random(seed: number): () => number {
@@ -90,7 +87,11 @@ describe('patchRuntime', () => {
       for (let version = 1; version <= 30; version++) {
         const changes = Array.from({ length: 1 + Math.floor(next() * 3) }, () => randomChange(next));
         ({ config: content, hash } = applyDelta(content, hash, changes));
-        runtime = patchRuntime(runtime, { version, entities: content, changes }, { dispatchers });
+        runtime = patchRuntime(
+          runtime,
+          { version, entities: decodeContent(content), changes },
+          { dispatchers },
+        );
         const full = compileRuntime(runtimeConfig(version, content), { dispatchers });
         const context = `sequence ${sequence}, version ${version}`;
         assert.equal(runtime.version, version);
@@ -123,7 +124,11 @@ describe('patchRuntime', () => {
       { entity: 'services', id: 's1', op: 'upsert', value: { ...service, host: 'b.up' } },
     ];
     content = applyDelta(content, hashConfig(content), changes).config;
-    const after = patchRuntime(before, { version: 2, entities: content, changes }, { dispatchers });
+    const after = patchRuntime(
+      before,
+      { version: 2, entities: decodeContent(content), changes },
+      { dispatchers },
+    );
     assert.equal(served(after, '/a', 'x', 'GET'), undefined);
     assert.equal(served(before, '/a', 'x', 'GET')?.route, 'r1');
     assert.equal(before.services.get('s1')?.service.host, 'a.up');
@@ -137,7 +142,7 @@ describe('patchRuntime', () => {
     ];
     const content = applyDelta(new Map(), hashConfig(new Map()), changes).config;
     assert.throws(
-      () => patchRuntime(before, { version: 2, entities: content, changes }, { dispatchers }),
+      () => patchRuntime(before, { version: 2, entities: decodeContent(content), changes }, { dispatchers }),
       /key-auth plugin is in use but not enabled/,
     );
   });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
+import type { DispatcherSource, ProxyServiceConfig } from '../runtime/index.ts';
 import { compileRuntime, SERVICE_DEFAULTS } from './compile.ts';
 import { RuntimeHolder } from './holder.ts';
-import type { DispatcherSource, ProxyServiceConfig } from './types.ts';
 
 function fakeDispatchers(): DispatcherSource & { asked: [string, number][] } {
   const asked: [string, number][] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RouterProblem } from '../router/index.ts';
-import type { ProxyServiceConfig } from './types.ts';
+import type { ProxyServiceConfig } from '../runtime/index.ts';
 import {
   compileUpstreamTls,
   DEFAULT_UPSTREAM_TLS,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { RouterProblem } from '../router/index.ts';
-import { compileCertificateIndex, findCertificate, wildcardNames } from './certificates.ts';
+import { findCertificate, wildcardNames } from '../runtime/index.ts';
+import { compileCertificateIndex } from './certificates.ts';
 
 describe('wildcardNames', () => {
   it("produces Kong's prefix and suffix wildcards of a server name", () => {

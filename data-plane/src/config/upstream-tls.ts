@@ -12,29 +12,8 @@
 
 import { createHash } from 'node:crypto';
 import type { RouterProblem } from '../router/index.ts';
-import type { CertificateConfig } from './certificates.ts';
-import type { ProxyServiceConfig } from './types.ts';
-
-/** A CA Certificate entity; only the fields the proxy reads. */
-export interface CaCertificateConfig {
-  readonly id: string;
-  readonly cert: string;
-}
-
-/** How connections to one service's upstream are secured. */
-export interface UpstreamTlsProfile {
-  /** Reject a certificate that does not verify (Kong's `tls_verify`; null means off). */
-  readonly verify: boolean;
-  /** Trusted CA certificates (PEM); undefined means the default trust store. */
-  readonly ca: readonly string[] | undefined;
-  /** The client certificate and key presented for mutual TLS (`client_certificate`). */
-  readonly cert: string | undefined;
-  readonly key: string | undefined;
-  /** Most intermediate CAs allowed between the certificate and its trust anchor (OpenSSL's depth). */
-  readonly depth: number;
-  /** SHA-256 over everything above: equal digests mean interchangeable connections. */
-  readonly digest: string;
-}
+import type { ProxyServiceConfig, UpstreamTlsProfile } from '../runtime/index.ts';
+import type { CaCertificateConfig, CertificateConfig } from './types.ts';
 
 /** The entities a profile is compiled from, by id. */
 export interface UpstreamTlsEntities {
@@ -120,26 +99,21 @@ export function compileUpstreamTls(
 
 const VERIFYING_DEFAULT = profileOf({ ...DEFAULT_UPSTREAM_TLS, verify: true });
 
-const NO_ENTITIES: ReadonlyMap<string, never> = new Map<string, never>();
-
 /** The lookup maps from entity lists (a full compile) or the synced entities by id (a patch). */
 export function upstreamTlsEntities(
-  caCertificates: ReadonlyMap<string, unknown> | readonly CaCertificateConfig[] | undefined,
-  certificates: ReadonlyMap<string, unknown> | readonly CertificateConfig[] | undefined,
+  caCertificates: ReadonlyMap<string, CaCertificateConfig> | readonly CaCertificateConfig[] | undefined,
+  certificates: ReadonlyMap<string, CertificateConfig> | readonly CertificateConfig[] | undefined,
 ): UpstreamTlsEntities {
-  return {
-    caCertificates: byId(caCertificates) as ReadonlyMap<string, CaCertificateConfig>,
-    certificates: byId(certificates) as ReadonlyMap<string, CertificateConfig>,
-  };
+  return { caCertificates: byId(caCertificates), certificates: byId(certificates) };
 }
 
-function byId(
-  entities: ReadonlyMap<string, unknown> | readonly { readonly id: string }[] | undefined,
-): ReadonlyMap<string, unknown> {
-  if (entities === undefined) return NO_ENTITIES;
-  if (!Array.isArray(entities)) return entities as ReadonlyMap<string, unknown>;
-  const map = new Map<string, unknown>();
-  for (const entity of entities as readonly { readonly id: string }[]) map.set(entity.id, entity);
+function byId<T extends { readonly id: string }>(
+  entities: ReadonlyMap<string, T> | readonly T[] | undefined,
+): ReadonlyMap<string, T> {
+  if (entities === undefined) return new Map();
+  if (!Array.isArray(entities)) return entities as ReadonlyMap<string, T>;
+  const map = new Map<string, T>();
+  for (const entity of entities as readonly T[]) map.set(entity.id, entity);
   return map;
 }
 

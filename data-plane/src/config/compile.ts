@@ -1,55 +1,35 @@
 /** Turns one config version into a Runtime: router, service dispatch settings, plugin chains. */
 
+import { ENTITIES } from '@turnpike/shared/schema';
 import type { BalancerSource } from '../balancer/registry.ts';
 import { ServiceBalancer } from '../balancer/service-balancer.ts';
+import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePluginChains, type PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
+import { compilePluginChains } from '../plugins/runtime/compile.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
-import { compileCertificateIndex } from './certificates.ts';
-import type { PluginChain } from './plugin-chain.ts';
 import type {
   DispatcherSource,
   ProxyServiceConfig,
   Runtime,
-  RuntimeConfig,
   ServiceDispatch,
-} from './types.ts';
-import {
-  compileUpstreamTls,
-  type UpstreamTlsEntities,
-  type UpstreamTlsProfile,
-  upstreamTlsEntities,
-} from './upstream-tls.ts';
+  UpstreamTlsProfile,
+} from '../runtime/index.ts';
+import { compileCertificateIndex } from './certificates.ts';
+import type { CompileRuntimeOptions, RuntimeConfig } from './types.ts';
+import { compileUpstreamTls, type UpstreamTlsEntities, upstreamTlsEntities } from './upstream-tls.ts';
 
-/** Kong's service defaults (kong/db/schema/entities/services.lua). */
+const SERVICE_FIELDS = ENTITIES.services.fields;
+
+/** Kong's service defaults, as the services schema gives them. */
 export const SERVICE_DEFAULTS = {
-  connect_timeout: 60_000,
-  write_timeout: 60_000,
-  read_timeout: 60_000,
-  retries: 5,
+  connect_timeout: SERVICE_FIELDS.connect_timeout.default,
+  write_timeout: SERVICE_FIELDS.write_timeout.default,
+  read_timeout: SERVICE_FIELDS.read_timeout.default,
+  retries: SERVICE_FIELDS.retries.default,
 } as const;
 
 export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https']);
-
-export interface CompileRuntimeOptions {
-  readonly dispatchers: DispatcherSource;
-  /** Router match-cache size; see compileRouter. */
-  readonly cacheSize?: number;
-  /** Plugin chains by route id, already built (tests); default: compiled from `config.entities`. */
-  readonly chains?: ReadonlyMap<string, PluginChain>;
-  /**
-   * The plugin handlers this node loaded and the log they write to. Without it, a configuration
-   * with an enabled plugin is refused ("… plugin is in use but not enabled"): skipping an
-   * authentication plugin would open its routes.
-   */
-  readonly plugins?: PluginRuntimeOptions;
-  /**
-   * The balancer registry: it keeps health across versions, so it is injected like the pools.
-   * Without it, upstreams are not balanced (reported in `problems`).
-   */
-  readonly balancers?: BalancerSource;
-}
 
 function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
@@ -87,20 +67,23 @@ export function compileService(
 
 const NO_UPSTREAMS: ReadonlyMap<string, UpstreamBalancer> = new Map();
 
-/** The version's balancers; the registry carries health and DNS over from the previous version. */
+/**
+ * The version's balancers, planned: the registry builds them from the running ones' health and
+ * DNS answers without changing those; they start serving when the apply path activates them.
+ */
 export function compileUpstreams(
-  config: RuntimeConfig,
+  upstreams: readonly UpstreamConfig[],
+  targets: readonly TargetConfig[],
   balancers: BalancerSource | undefined,
   problems: RouterProblem[],
 ): ReadonlyMap<string, UpstreamBalancer> {
-  const upstreams = config.upstreams ?? [];
   if (balancers === undefined) {
     if (upstreams.length > 0) {
       problems.push({ routeId: '', message: 'upstreams are configured but no balancer registry was given' });
     }
     return NO_UPSTREAMS;
   }
-  return balancers.update(upstreams, config.targets ?? []);
+  return balancers.plan(upstreams, targets);
 }
 
 /** Compiles one service into `services` (or removes it, with a problem, when its protocol is not proxied). */
@@ -124,13 +107,21 @@ export function compileServiceInto(
   services.set(service.id, compileService(service, options.dispatchers, byName.get(service.host), tls));
 }
 
-/** Compiles a config version once; the result is immutable and safe to swap in whole. */
+/**
+ * Compiles a config version once; the result is immutable and safe to swap in whole. Pure: the
+ * running version is left as it was (balancers are planned, not activated; see ./activate.ts).
+ */
 export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
   const problems: RouterProblem[] = [];
   // First: a configuration this node cannot serve is refused before anything else is built.
   const chains = options.chains ?? compilePluginChains(config.routes, config.entities, options.plugins);
   const services = new Map<string, ServiceDispatch>();
-  const upstreams = compileUpstreams(config, options.balancers, problems);
+  const upstreams = compileUpstreams(
+    config.upstreams ?? [],
+    config.targets ?? [],
+    options.balancers,
+    problems,
+  );
   const byName = new Map<string, UpstreamBalancer>();
   for (const balancer of upstreams.values()) byName.set(balancer.spec.name, balancer);
   const tlsEntities = upstreamTlsEntities(
@@ -147,14 +138,10 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   );
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
-  return Object.freeze({
-    version: config.version,
-    router,
-    services,
-    chains,
-    upstreams,
-    matchesHeaders: router.index.headerNames.length > 0,
-    certificates,
-    problems,
-  });
+  return runtimeOf({ version: config.version, router, services, chains, upstreams, certificates, problems });
+}
+
+/** The Runtime of compiled parts, frozen: what a full compile and a patch both end with. */
+export function runtimeOf(parts: Omit<Runtime, 'matchesHeaders'>): Runtime {
+  return Object.freeze({ ...parts, matchesHeaders: parts.router.index.headerNames.length > 0 });
 }

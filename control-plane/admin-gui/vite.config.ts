@@ -1,0 +1,16 @@
+import { defineConfig } from 'vite';
+
+// A static build: every file under dist/assets is named after its content's hash, nothing is
+// inlined (the CSP allows no inline script, style or data: font), no external URL is referenced.
+export default defineConfig({
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsInlineLimit: 0,
+    target: 'es2022',
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+  },
+});

@@ -1,0 +1,271 @@
+/**
+ * The Admin GUI in a real browser (Debian's Chromium through playwright-core) against a real
+ * control plane on PostgreSQL and real data plane processes: what a person does in the GUI is
+ * checked where it matters, through the data planes' proxy and the Admin API.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test as nodeTest } from 'node:test';
+import type { Page } from 'playwright-core';
+import { parse, stringify } from 'yaml';
+import { launchBrowser, screenshots, type TestBrowser } from '../helpers/browser.ts';
+import {
+  type ClusterCerts,
+  type ControlPlaneNode,
+  type DataPlaneNode,
+  genClusterCert,
+  startControlPlaneNode,
+  startDataPlaneNode,
+} from '../helpers/cluster.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { eventually, http } from '../helpers/http.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { type EchoUpstream, startEchoUpstream } from '../helpers/upstream.ts';
+
+const TOKEN = 'gui-test-token-0123456789';
+const MAIN_PAGES = [
+  '/cluster',
+  '/services',
+  '/routes',
+  '/consumers',
+  '/plugins',
+  '/upstreams',
+  '/certificates',
+  '/declarative',
+];
+
+let pg: TestPostgres;
+let certs: ClusterCerts;
+let cp: ControlPlaneNode;
+let dp: DataPlaneNode;
+let upstream: EchoUpstream;
+let browser: TestBrowser;
+let gui: string;
+let failed = false;
+
+// biome-ignore lint/suspicious/noExplicitAny: Admin API bodies are read loosely in assertions
+const admin = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> =>
+  http(method, `${cp.adminUrl}${path}`, body, { 'kong-admin-token': TOKEN });
+
+before(async () => {
+  pg = await startPostgres();
+  certs = await genClusterCert();
+  upstream = await startEchoUpstream('gui-upstream');
+  const guiPort = await freePort();
+  cp = await startControlPlaneNode(await pg.newDatabase(), certs, {
+    env: { TURNPIKE_ADMIN_TOKEN: TOKEN, TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}` },
+  });
+  gui = `http://127.0.0.1:${guiPort}`;
+  dp = await startDataPlaneNode(cp.clusterPort, certs);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  // TURNPIKE_GUI_SCREENSHOTS=always takes them after a passing run too, to look at the pages.
+  if ((failed || process.env.TURNPIKE_GUI_SCREENSHOTS === 'always') && browser !== undefined) {
+    const files = await screenshots(browser.page, gui, MAIN_PAGES);
+    console.log(`admin GUI screenshots:\n${files.join('\n')}`);
+  }
+  await browser?.[Symbol.asyncDispose]();
+  await dp?.[Symbol.asyncDispose]();
+  await cp?.[Symbol.asyncDispose]();
+  await upstream?.[Symbol.asyncDispose]();
+  await certs?.[Symbol.asyncDispose]();
+  await pg?.[Symbol.asyncDispose]();
+});
+
+/** A test whose failure asks for screenshots of the main pages at the end. */
+function test(name: string, fn: () => Promise<void>): void {
+  nodeTest(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
+}
+
+/** Fills a form field by its label, within the form of `prefix` (`services`, `plugins`…). */
+function field(page: Page, prefix: string, path: string) {
+  return page.locator(`#${prefix}-${path}`);
+}
+
+describe('the Admin GUI, in Chromium, against a control plane and data planes', () => {
+  test('login with a token: refused with a message at the field, then accepted by keyboard alone, never in the URL', async () => {
+    const { page } = browser;
+    await page.goto(`${gui}/services`);
+    const input = page.getByLabel('Admin token');
+    await input.fill('wrong-token');
+    await input.press('Enter');
+    await page.getByText('Invalid credentials').waitFor();
+    assert.equal(await input.getAttribute('aria-invalid'), 'true');
+
+    await input.fill('');
+    await input.focus();
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
+    assert.equal(page.url().includes(TOKEN), false, 'the token is never in the URL');
+    assert.equal(await page.evaluate("sessionStorage.getItem('turnpike.admin_token')"), TOKEN);
+
+    // The same tab keeps its session over a reload; a new tab (new session storage) asks again.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
+    const other = await browser.context.newPage();
+    await other.goto(`${gui}/services`);
+    await other.getByLabel('Admin token').waitFor();
+    await other.close();
+  });
+
+  test('create a service and a route in forms, then the route answers through the proxy', async () => {
+    const { page } = browser;
+    await page.goto(`${gui}/services/new`);
+    const port = new URL(upstream.url).port;
+    await field(page, 'services', 'name').fill('gui-svc');
+    await field(page, 'services', 'host').fill('127.0.0.1');
+    await field(page, 'services', 'port').fill(port);
+    await page.getByRole('button', { name: 'Create service' }).click();
+    await page.getByRole('heading', { name: 'service gui-svc' }).waitFor();
+
+    // A route, from the service's own page.
+    await page.getByRole('region', { name: 'Routes' }).getByRole('button', { name: 'Add' }).click();
+    await field(page, 'new-routes', 'name').fill('gui-route');
+    await field(page, 'new-routes', 'paths').fill('/gui');
+    await page.getByRole('button', { name: 'Add to routes' }).click();
+    await page.getByRole('link', { name: 'gui-route' }).waitFor();
+
+    const res = await eventually(
+      () => http('GET', `${dp.proxyUrl}/gui/hello`),
+      (r) => r.status === 200,
+    );
+    assert.equal((res.body as { upstream?: string }).upstream, 'gui-upstream');
+  });
+
+  test('a validation error is shown beside the field Kong names, and nothing is created', async () => {
+    const { page } = browser;
+    await page.goto(`${gui}/services/new`);
+    await field(page, 'services', 'name').fill('bad-port');
+    await field(page, 'services', 'host').fill('example.test');
+    await field(page, 'services', 'port').fill('99999');
+    await page.getByRole('button', { name: 'Create service' }).click();
+    const error = page.locator('[data-field="port"] .field-error');
+    await error.waitFor();
+    assert.match(String(await error.textContent()), /value should be between 0 and 65535/);
+    assert.equal(await field(page, 'services', 'port').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('[data-field="host"] .field-error').count(), 0, 'only the field named');
+    assert.equal(
+      await page.evaluate('document.activeElement?.id'),
+      'services-port',
+      'focus moves to the field',
+    );
+    assert.equal((await admin('GET', '/services/bad-port')).status, 404);
+  });
+
+  test('add key-auth with the form generated from its schema, and the proxy answers 401', async () => {
+    const { page } = browser;
+    await page.goto(`${gui}/plugins/new`);
+    await page.getByLabel('Plugin', { exact: true }).selectOption('key-auth');
+    const service = field(page, 'plugins', 'service');
+    await service.waitFor();
+    await service.selectOption({ label: 'gui-svc' });
+    await page.getByRole('group', { name: 'config' }).waitFor();
+    await page.getByRole('button', { name: 'Create plugin' }).click();
+    await page.getByRole('heading', { name: /^plugin / }).waitFor();
+
+    const res = await eventually(
+      () => http('GET', `${dp.proxyUrl}/gui/hello`),
+      (r) => r.status === 401,
+    );
+    assert.match(res.text, /No API key found in request/);
+  });
+
+  test('the cluster view shows two data planes, then one going away, live', async () => {
+    const { page } = browser;
+    await page.goto(`${gui}/cluster`);
+    await page.getByText('live', { exact: true }).waitFor();
+    const rows = page.locator('[data-testid="data-planes"] tbody tr[data-node]');
+    await eventually(
+      () => rows.count(),
+      (n) => n === 1,
+    );
+    const second = await startDataPlaneNode(cp.clusterPort, certs);
+    try {
+      await page.locator('[data-testid="connected-count"]', { hasText: '2' }).waitFor();
+      assert.equal(await rows.count(), 2);
+      const dps = (await admin('GET', '/clustering/data-planes')).body as { data: { id: string }[] };
+      const secondId = dps.data.map((d) => d.id).find((id) => !dp.lines.some((l) => l.node_id === id));
+      const row = secondId === undefined ? rows.nth(1) : page.locator(`tr[data-node="${secondId}"]`);
+      await row.locator('.badge.normal').waitFor();
+    } finally {
+      await second[Symbol.asyncDispose]();
+    }
+    // No reload: the stream says so.
+    await page.locator('[data-testid="connected-count"]', { hasText: '1' }).waitFor();
+    await page.locator('.badge.offline').waitFor();
+    await page.locator('[data-testid="events"]', { hasText: 'disconnected' }).waitFor();
+    // The timeline lists the versions the writes above made, with what each changed.
+    await page.locator('.timeline', { hasText: 'services' }).waitFor();
+  });
+
+  test('import a declarative file: a preview of what is created, changed and deleted, then applied', async () => {
+    const { page } = browser;
+    const port = new URL(upstream.url).port;
+    await page.goto(`${gui}/declarative`);
+    await page.getByRole('button', { name: 'Export kong.yml' }).click();
+    await page.locator('[data-testid="exported"]', { hasText: 'gui-svc' }).waitFor();
+
+    // The export, edited: one service changed, one added, the key-auth plugin left out.
+    const exported = parse((await admin('GET', '/config')).body.config as string) as Record<
+      string,
+      unknown[]
+    >;
+    const services = exported.services as { name: string; path?: string | null }[];
+    const guiSvc = services.find((svc) => svc.name === 'gui-svc');
+    assert.ok(guiSvc !== undefined);
+    guiSvc.path = '/changed';
+    services.push({ name: 'imported-svc', url: `http://127.0.0.1:${port}` } as never);
+    delete exported.plugins;
+    const file = stringify(exported);
+    await page.getByLabel('Or paste it').fill(file);
+    await page.getByRole('button', { name: 'Preview changes' }).click();
+    await page.locator('[data-testid="diff-preview"]').waitFor();
+    assert.match(
+      String(await page.locator('[data-testid="diff-created"]').textContent()),
+      /services imported-svc/,
+    );
+    assert.match(
+      String(await page.locator('[data-testid="diff-changed"]').textContent()),
+      /gui-svc \(path\)/,
+    );
+    assert.match(
+      String(await page.locator('[data-testid="diff-deleted"]').textContent()),
+      /plugins key-auth/,
+    );
+    assert.equal((await admin('GET', '/services/imported-svc')).status, 404, 'the preview writes nothing');
+
+    await page.getByRole('button', { name: 'Apply this import' }).click();
+    await page.getByText(/^Imported: 1 created/).waitFor();
+    assert.equal((await admin('GET', '/services/imported-svc')).status, 200);
+    assert.equal(((await admin('GET', '/services/gui-svc')).body as { path?: string }).path, '/changed');
+  });
+
+  test('on a narrow window nothing overflows sideways, and the GUI asked nothing of any other host or tripped the CSP', async () => {
+    const narrow = await browser.context.newPage();
+    await narrow.setViewportSize({ width: 380, height: 800 });
+    for (const path of ['/cluster', '/services', '/services/new']) {
+      await narrow.goto(`${gui}${path}`);
+      await narrow.locator('main h1').waitFor();
+      const overflow = await narrow.evaluate<number>(
+        'document.documentElement.scrollWidth - window.innerWidth',
+      );
+      assert.ok(overflow <= 1, `${path} overflows by ${overflow}px`);
+    }
+    await narrow.close();
+    const hosts = new Set(browser.requests.map((url) => new URL(url).host.replace(/:\d+$/, '')));
+    assert.deepEqual([...hosts], ['127.0.0.1']);
+    assert.deepEqual(
+      browser.errors.filter((e) => /Content Security Policy|Refused to/.test(e)),
+      [],
+    );
+  });
+});
