@@ -1,5 +1,5 @@
 import { checkClusterTls, clusterTlsFromConfig } from '@turnpike/shared/cluster';
-import { loadConfig } from '@turnpike/shared/config';
+import { formatWarning, loadConfig } from '@turnpike/shared/config';
 import type { Command } from 'commander';
 
 export function registerCheck(program: Command): void {
@@ -20,5 +20,6 @@ export function registerCheck(program: Command): void {
         checkClusterTls(await clusterTlsFromConfig(loaded.config, loaded.sources));
       }
       process.stdout.write(`configuration at ${loaded.file ?? '(defaults and environment)'} is valid\n`);
+      for (const warning of loaded.warnings) process.stderr.write(formatWarning(warning));
     });
 }

@@ -32,6 +32,7 @@ export async function runNode(options: RunOptions): Promise<void> {
   const log = createLogger({ level: toPinoLevel(config.log_level), name: 'turnpike' });
   // Secrets in `config` are censored by the logger's redact paths (shared/src/log.ts).
   log.debug({ config, sources: options.loaded.sources }, 'configuration');
+  for (const warning of options.loaded.warnings) log.warn({ settings: warning.settings }, warning.message);
   const lifecycle = new Lifecycle(log);
   const sources: StatusSource[] = [];
   let draining = false;

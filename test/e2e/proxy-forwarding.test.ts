@@ -117,6 +117,7 @@ describe('proxy forwarding', () => {
       proxyLatency: false,
       upstreamLatency: false,
       responseLatency: false,
+      errorDefaultType: 'json' as const,
     };
     await using proxy = await testProxy([service(upstream.port)], [route({ paths: ['/a'] })], {
       settings: { headers: off },

@@ -129,3 +129,29 @@ async function startDataPlaneOnce(
     statusUrl: `http://127.0.0.1:${status}`,
   });
 }
+
+export interface TraditionalNode extends RunningTurnpike {
+  readonly adminUrl: string;
+  readonly proxyUrl: string;
+  readonly statusUrl: string;
+}
+
+/** A `traditional` node (embedded datastore in memory) on free ports for its Admin API, proxy and status. */
+export async function startTraditionalNode(
+  options: Pick<StartOptions, 'env'> = {},
+): Promise<TraditionalNode> {
+  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
+  const node = await startTurnpike({
+    env: {
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      ...options.env,
+    },
+  });
+  return Object.assign(node, {
+    adminUrl: `http://127.0.0.1:${admin}`,
+    proxyUrl: `http://127.0.0.1:${proxy}`,
+    statusUrl: `http://127.0.0.1:${status}`,
+  });
+}

@@ -19,13 +19,29 @@ export interface ProxyLimits {
   readonly requestTimeout: number;
 }
 
-/** Which of Kong's response headers are added (kong.conf `headers`). */
+/** The body formats of the proxy's own errors (kong/tools/http.lua ERROR_TEMPLATES). */
+export type ErrorFormat = 'json' | 'xml' | 'html' | 'plain';
+
+/** error_default_type's values, as kong.conf writes them. */
+export const ERROR_FORMAT_OF_TYPE: Readonly<Record<string, ErrorFormat>> = {
+  'application/json': 'json',
+  'application/xml': 'xml',
+  'text/html': 'html',
+  'text/plain': 'plain',
+};
+
+/**
+ * How the proxy's own responses look: which of Kong's response headers are added (kong.conf
+ * `headers`), and the error body format when neither Accept nor Content-Type decides
+ * (`error_default_type`).
+ */
 export interface ResponseHeaderFlags {
   readonly server: boolean;
   readonly via: boolean;
   readonly proxyLatency: boolean;
   readonly upstreamLatency: boolean;
   readonly responseLatency: boolean;
+  readonly errorDefaultType: ErrorFormat;
 }
 
 export interface ProxySettings {
@@ -48,11 +64,21 @@ export const DEFAULT_LIMITS: ProxyLimits = {
   requestTimeout: 300_000,
 };
 
-/** Kong's HEADER_KEY_TO_NAME groups (kong/conf_loader/constants.lua). */
-export function responseHeaderFlags(tokens: readonly string[]): ResponseHeaderFlags {
+/** Kong's HEADER_KEY_TO_NAME groups (kong/conf_loader/constants.lua); errors in Kong's default text/plain. */
+export function responseHeaderFlags(
+  tokens: readonly string[],
+  errorDefaultType: ErrorFormat = 'plain',
+): ResponseHeaderFlags {
   const on = new Set(tokens.map((t) => t.toLowerCase()));
   if (on.has('off')) {
-    return { server: false, via: false, proxyLatency: false, upstreamLatency: false, responseLatency: false };
+    return {
+      server: false,
+      via: false,
+      proxyLatency: false,
+      upstreamLatency: false,
+      responseLatency: false,
+      errorDefaultType,
+    };
   }
   const server = on.has('server_tokens');
   const latency = on.has('latency_tokens');
@@ -62,6 +88,7 @@ export function responseHeaderFlags(tokens: readonly string[]): ResponseHeaderFl
     proxyLatency: latency || on.has('x-kong-proxy-latency'),
     upstreamLatency: latency || on.has('x-kong-upstream-latency'),
     responseLatency: latency || on.has('x-kong-response-latency'),
+    errorDefaultType,
   };
 }
 
@@ -82,7 +109,8 @@ type ProxyConfigKeys =
   | 'headers'
   | 'trusted_ips'
   | 'real_ip_header'
-  | 'real_ip_recursive';
+  | 'real_ip_recursive'
+  | 'error_default_type';
 
 export function proxySettingsFromConfig(config: Pick<TurnpikeConfig, ProxyConfigKeys>): ProxySettings {
   return {
@@ -95,7 +123,7 @@ export function proxySettingsFromConfig(config: Pick<TurnpikeConfig, ProxyConfig
       headerTimeout: config.client_header_timeout,
       keepAliveTimeout: config.keepalive_timeout,
     },
-    headers: responseHeaderFlags(config.headers),
+    headers: responseHeaderFlags(config.headers, ERROR_FORMAT_OF_TYPE[config.error_default_type] ?? 'plain'),
     trustedIps: config.trusted_ips,
     realIpHeader: config.real_ip_header.toLowerCase(),
     realIpRecursive: config.real_ip_recursive,

@@ -42,6 +42,9 @@ export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
 
 const opt = Type.Optional;
 
+/** Why the *_access_log and *_error_log keys have no effect yet. */
+const NO_LOG_FILES = 'Turnpike writes no access or error log files yet: its log is pino JSON on stdout';
+
 /**
  * Every turnpike.conf key: Kong's kong.conf names and defaults unless the description
  * says otherwise. The order here is the order of turnpike.conf.default.
@@ -67,24 +70,38 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   proxy_access_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/access.log',
     description: 'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
   }),
-  proxy_error_log: path({ section: 'general', default: 'logs/error.log', description: 'Proxy error log.' }),
+  proxy_error_log: path({
+    section: 'general',
+    notImplemented: NO_LOG_FILES,
+    default: 'logs/error.log',
+    description: 'Proxy error log.',
+  }),
   admin_access_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/admin_access.log',
     description:
       'Admin API access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
   }),
   admin_error_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
     description: 'Admin API error log.',
   }),
-  status_access_log: path({ section: 'general', default: 'off', description: 'Status API access log.' }),
+  status_access_log: path({
+    section: 'general',
+    notImplemented: NO_LOG_FILES,
+    default: 'off',
+    description: 'Status API access log.',
+  }),
   status_error_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/status_error.log',
     description: 'Status API error log.',
   }),
@@ -102,7 +119,8 @@ export const TurnpikeConfigSchema = Type.Object({
   worker_processes: workers({
     section: 'general',
     default: 'auto',
-    description: 'Worker processes: `auto` (one per CPU) or a positive number.',
+    description:
+      'Worker processes: `auto` (one per CPU) or a positive number. Kong calls it nginx_worker_processes (an alias here).',
   }),
   headers: listOf(HEADER_TOKENS, {
     section: 'general',
@@ -130,7 +148,8 @@ export const TurnpikeConfigSchema = Type.Object({
   error_default_type: oneOf(['text/plain', 'application/json', 'application/xml', 'text/html'] as const, {
     section: 'general',
     default: 'text/plain',
-    description: 'Content type of error responses when the request’s Accept header does not choose one.',
+    description:
+      'Format of the errors the proxy makes as nginx does in Kong (limits, 502, 504) when the request has neither Accept nor Content-Type; errors like no route answer JSON then, as in Kong.',
   }),
 
   // HYBRID MODE
@@ -268,7 +287,8 @@ export const TurnpikeConfigSchema = Type.Object({
   client_max_body_size: size({
     section: 'proxy',
     default: '0',
-    description: 'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited.',
+    description:
+      'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited. Kong calls it nginx_http_client_max_body_size (an alias here).',
   }),
   client_body_buffer_size: size({
     section: 'proxy',
@@ -358,7 +378,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'datastore',
     default: '5000',
     minimum: 0,
-    description: 'Milliseconds to connect, read and write.',
+    description:
+      'Milliseconds to wait for a PostgreSQL connection, or for a free one in the pool. Kong applies it to reads and writes too; Turnpike does not yet.',
   }),
   pg_ssl: flag({ section: 'datastore', default: 'off', description: 'Use TLS to PostgreSQL.' }),
   pg_ssl_verify: flag({
@@ -370,7 +391,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'datastore',
     default: '0',
     minimum: 0,
-    description: 'Most queries in flight at once; 0 means unlimited.',
+    description:
+      'Most queries in flight at once on this node (the connection pool is no larger); 0 means pg_pool_size alone limits them.',
   }),
   pg_pool_size: integer({
     section: 'datastore',
@@ -392,20 +414,29 @@ export const TurnpikeConfigSchema = Type.Object({
 
   // DNS RESOLVER
   dns_resolver: list(
-    { section: 'dns', description: 'DNS servers (ip or ip:port); the system resolvers when unset.' },
+    {
+      section: 'dns',
+      description:
+        "DNS servers (ip, ip:port or [ipv6]:port) asked for every upstream name, services' hosts and targets alike; the system's (resolv.conf) when unset.",
+    },
     'ip-with-port',
   ),
-  dns_hostsfile: path({ section: 'dns', default: '/etc/hosts', description: 'Hosts file to read.' }),
+  dns_hostsfile: path({
+    section: 'dns',
+    default: '/etc/hosts',
+    description: 'Hosts file, read at start (it must exist); its names are answered before DNS is asked.',
+  }),
   dns_order: listOf(DNS_RECORD_TYPES, {
     section: 'dns',
-    default: 'LAST,SRV,A,CNAME',
-    description: 'Record types tried, in order; LAST is the type that last succeeded.',
+    default: 'LAST,A,CNAME',
+    description:
+      'Record types tried, in order: LAST (the type that last answered the name), A, AAAA, CNAME. Turnpike default without SRV: SRV records are not supported yet (refused).',
   }),
   dns_valid_ttl: opt(
     integer({
       section: 'dns',
       minimum: 0,
-      description: 'Seconds every record is cached, overriding its TTL.',
+      description: 'Seconds every DNS answer is kept, overriding its TTL (hosts file entries do not expire).',
     }),
   ),
   dns_stale_ttl: integer({
@@ -418,13 +449,13 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'dns',
     default: '30',
     minimum: 0,
-    description: 'Seconds an empty answer is cached.',
+    description: 'Seconds before a name that does not exist or has no address is asked again.',
   }),
   dns_error_ttl: integer({
     section: 'dns',
     default: '1',
     minimum: 0,
-    description: 'Seconds an error is cached.',
+    description: 'Seconds before a name whose resolution failed (DNS server error, timeout) is asked again.',
   }),
 
   // SECRETS
@@ -454,6 +485,8 @@ export interface ConfigKeyInfo {
   readonly default: string | undefined;
   readonly description: string;
   readonly secret: boolean;
+  /** Accepted for kong.conf compatibility but without effect yet: why (keys.ts `notImplemented`). */
+  readonly notImplemented: string | undefined;
 }
 
 export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConfigSchema.properties).map(
@@ -466,6 +499,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConf
       default: a['x-default'],
       description: a.description,
       secret: a['x-secret'],
+      notImplemented: a['x-not-implemented'],
     };
   },
 );
