@@ -19,8 +19,8 @@ import type { LogLine } from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 
 // The control plane refuses data planes by their certificate — another cluster certificate in
-// shared mode; in pki mode one whose CN cluster_allowed_common_names does not admit (Kong's
-// pki_check_cn) — and says so: a log line with the reason, the address and the node id the data
+// shared mode; in the pki modes one whose CN cluster_allowed_common_names does not admit, or
+// (pki_check_cn, unset list) that does not share the control plane's parent domain — and says so: a log line with the reason, the address and the node id the data
 // plane claims, and a counter by reason. Real certificates from a small CA made here.
 
 let pg: TestPostgres;
@@ -53,15 +53,18 @@ after(async () => {
   await pg[Symbol.asyncDispose]();
 });
 
-const pki = () => ({
-  TURNPIKE_CLUSTER_MTLS: 'pki',
+const pki = (mode = 'pki') => ({
+  TURNPIKE_CLUSTER_MTLS: mode,
   TURNPIKE_CLUSTER_CA_CERT: files.ca!.cert,
 });
 
-function startPkiControlPlane(allowed?: string): Promise<ControlPlaneNode> {
+function startPkiControlPlane(allowed?: string, mode = 'pki'): Promise<ControlPlaneNode> {
   return pg.newDatabase().then((dsn) =>
     startControlPlaneNode(dsn, files.cp!, {
-      env: { ...pki(), ...(allowed === undefined ? {} : { TURNPIKE_CLUSTER_ALLOWED_COMMON_NAMES: allowed }) },
+      env: {
+        ...pki(mode),
+        ...(allowed === undefined ? {} : { TURNPIKE_CLUSTER_ALLOWED_COMMON_NAMES: allowed }),
+      },
     }),
   );
 }
@@ -137,8 +140,8 @@ describe('hybrid mode: data planes refused by their certificate', () => {
     assert.equal((await http('GET', `${other.proxyUrl}/pki`)).status, 404, 'it never got a configuration');
   });
 
-  test('cluster_mtls = pki without the list: only CNs sharing the control plane’s parent domain get in', async () => {
-    await using cp = await startPkiControlPlane();
+  test('cluster_mtls = pki_check_cn without the list: only CNs sharing the control plane’s parent domain get in', async () => {
+    await using cp = await startPkiControlPlane(undefined, 'pki_check_cn');
     await using sibling = await startPkiDataPlane(cp, 'dp-2.cluster.test');
     await using stranger = await startPkiDataPlane(cp, 'dp-1.elsewhere.test');
     await eventually(

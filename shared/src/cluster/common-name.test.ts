@@ -21,6 +21,16 @@ describe('commonNameCheck (cluster_allowed_common_names, Kong’s pki_check_cn)'
     assert.equal(admits('*.cluster.test'), false, 'a data plane CN may not be a wildcard');
   });
 
+  it('unset in pki (no parent domain rule), admits any CN, as Kong’s open-source pki', () => {
+    const admits = commonNameCheck([], 'cp.cluster.test', false);
+    assert.equal(admits('dp-1.elsewhere.test'), true);
+    assert.equal(
+      commonNameCheck(['edge'], 'cp.cluster.test', false)('dp-1.cluster.test'),
+      false,
+      'a list is enforced',
+    );
+  });
+
   it('takes the control plane’s parent domain from a wildcard CN too', () => {
     assert.equal(parentDomain('*.cluster.test'), 'cluster.test');
     assert.equal(commonNameCheck([], '*.cluster.test')('dp.cluster.test'), true);

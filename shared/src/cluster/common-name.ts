@@ -1,17 +1,18 @@
 /**
- * Which data plane certificates a control plane accepts by their subject common name, in
- * `cluster_mtls = pki` mode. Kong's rule (Kong Gateway Enterprise, `cluster_mtls = pki_check_cn`,
- * kong/clustering/tls.lua `common_name_allowed` and kong/tools/utils.lua `get_cn_parent_domain`):
+ * Which data plane certificates a control plane accepts by their subject common name, in the
+ * pki modes. Kong's open-source `pki` checks no CN; Kong Gateway Enterprise's `pki_check_cn`
+ * (kong/clustering/tls.lua `common_name_allowed`, kong/tools/utils.lua `get_cn_parent_domain`)
+ * does. Turnpike:
  *
- * - with `cluster_allowed_common_names` set, the CN must be one of them, exactly;
- * - unset, the CN's parent domain (the CN without its first label) must equal that of the
+ * - with `cluster_allowed_common_names` set (either pki mode), the CN must be one of them, exactly:
+ *   a list that is accepted is enforced;
+ * - unset, `pki` admits any CN (as Kong), and in `pki_check_cn` the CN's parent domain (the CN without its first label) must equal that of the
  *   control plane's own certificate: `cp.example.com` admits `dp-1.example.com`, not
  *   `dp-1.other.com`, nor `example.com` itself.
  *
  * As in Kong, the control plane's first label may be a wildcard (`*.example.com`), a data
  * plane's may not; and when neither CN has a parent domain (single-label names such as
  * `control-plane` and `data-plane-1`) they agree: "no parent domain" equals "no parent domain".
- * Kong's open-source `pki` mode checks no CN at all; Turnpike's `pki` is Kong's `pki_check_cn`.
  */
 
 /** The first label, then a dot, then the parent: Lua's `^[%a%d%*-]+%.(.+)$` (control plane). */
@@ -27,18 +28,21 @@ export function parentDomain(commonName: string): string | undefined {
 }
 
 /**
- * The check for data plane CNs: membership of `allowed` when it is not empty, else the parent
- * domain rule against `controlPlaneCommonName` (undefined when the control plane's certificate
- * has no CN, which then admits only data plane CNs without a parent domain).
+ * The check for data plane CNs: membership of `allowed` when it is not empty, else (with
+ * `parentDomainRule`, pki_check_cn) the parent domain rule against `controlPlaneCommonName`
+ * (undefined when the control plane's certificate has no CN, which then admits only data plane
+ * CNs without a parent domain), else any CN (pki).
  */
 export function commonNameCheck(
   allowed: readonly string[],
   controlPlaneCommonName: string | undefined,
+  parentDomainRule = true,
 ): CommonNameCheck {
   if (allowed.length > 0) {
     const names = new Set(allowed);
     return (commonName) => names.has(commonName);
   }
+  if (!parentDomainRule) return () => true;
   const parent = controlPlaneCommonName === undefined ? undefined : parentDomain(controlPlaneCommonName);
   return (commonName) => DATA_PLANE_CN.exec(commonName)?.[1] === parent;
 }

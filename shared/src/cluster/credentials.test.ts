@@ -278,8 +278,17 @@ describe('refusals are reported to the control plane', async () => {
     assert.equal(refusals[0]?.reason, 'certificate');
   });
 
-  it('pki without cluster_allowed_common_names: a CN outside the control plane’s parent domain is refused', async () => {
+  it('pki without cluster_allowed_common_names admits any CN the CA signed, as Kong’s open-source pki', async () => {
     const cpTls = { mode: 'pki' as const, ...cp, caPem: ca.certPem };
+    await using server = await startEchoServer(clusterGate(cpTls));
+    assert.equal(
+      await echo(server.port, channelCredentials(toCp(dpOut)), channelOptions(toCp(dpOut))),
+      'ping',
+    );
+  });
+
+  it('pki_check_cn without cluster_allowed_common_names: a CN outside the control plane’s parent domain is refused', async () => {
+    const cpTls = { mode: 'pki_check_cn' as const, ...cp, caPem: ca.certPem };
     await using server = await startEchoServer(clusterGate(cpTls));
     assert.equal(await echo(server.port, channelCredentials(toCp(dpIn)), channelOptions(toCp(dpIn))), 'ping');
     const [refusal] = await refusedBy(cpTls, channelCredentials(toCp(dpOut)), channelOptions(toCp(dpOut)));
@@ -392,7 +401,7 @@ describe('cluster TLS settings', async () => {
   it('an unknown cluster_mtls mode is refused', () => {
     assert.deepEqual(
       problemKeys(() => clusterGate({ mode: 'tls' as 'off' })),
-      ['cluster_mtls: expected one of: shared, pki, off, got "tls"'],
+      ['cluster_mtls: expected one of: shared, pki, pki_check_cn, off, got "tls"'],
     );
   });
 });

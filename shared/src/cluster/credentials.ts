@@ -7,12 +7,19 @@ import { type CommonNameCheck, commonNameCheck, firstCommonName } from './common
 
 /**
  * Kong's `cluster_mtls`: `shared` (both planes present one cluster certificate and pin each other
- * to it), `pki` (each plane has its own certificate, verified against `cluster_ca_cert`), and
- * `off` (plain text; development only, a Turnpike addition).
+ * to it), `pki` (each plane has its own certificate, verified against `cluster_ca_cert`),
+ * `pki_check_cn` (pki, and a control plane checks the data plane certificate's CN: Kong
+ * Enterprise's mode, see common-name.ts) and `off` (plain text; development only, a Turnpike
+ * addition).
  */
-export type ClusterMtlsMode = 'shared' | 'pki' | 'off';
+export type ClusterMtlsMode = 'shared' | 'pki' | 'pki_check_cn' | 'off';
 
-export const CLUSTER_MTLS_MODES: readonly ClusterMtlsMode[] = ['shared', 'pki', 'off'];
+export const CLUSTER_MTLS_MODES: readonly ClusterMtlsMode[] = ['shared', 'pki', 'pki_check_cn', 'off'];
+
+/** Both pki modes verify certificates against cluster_ca_cert; they differ only in the CN check. */
+export function isPkiMode(mode: ClusterMtlsMode): boolean {
+  return mode === 'pki' || mode === 'pki_check_cn';
+}
 
 /** The cluster TLS settings, as PEM text read from the files the configuration names. */
 export interface ClusterTlsOptions {
@@ -25,8 +32,9 @@ export interface ClusterTlsOptions {
   /** `cluster_ca_cert`: the CA that signs both planes' certificates; required in pki mode. */
   caPem?: string | undefined;
   /**
-   * `cluster_allowed_common_names`: in pki mode, the data plane CNs a control plane admits; empty
-   * or unset, those sharing the parent domain of its own certificate's CN (see common-name.ts).
+   * `cluster_allowed_common_names`: in the pki modes, the only data plane CNs a control plane
+   * admits; empty or unset, any in `pki` and those sharing the parent domain of its own
+   * certificate's CN in `pki_check_cn` (see common-name.ts).
    */
   allowedCommonNames?: readonly string[] | undefined;
   /**
@@ -93,7 +101,7 @@ export function channelCredentials(options: ClusterChannelOptions): ChannelCrede
  */
 export function channelOptions(options: ClusterChannelOptions): ChannelOptions {
   if (options.mode === 'shared') return { 'grpc.ssl_target_name_override': CLUSTER_COMMON_NAME };
-  if (options.mode === 'pki' && options.serverName !== undefined && options.serverName !== '') {
+  if (isPkiMode(options.mode) && options.serverName !== undefined && options.serverName !== '') {
     return { 'grpc.ssl_target_name_override': options.serverName };
   }
   return {};
@@ -139,17 +147,20 @@ export function resolveTls(options: ClusterTlsOptions): ResolvedTls | undefined 
     problem('cluster_cert_key', 'does not match cluster_cert');
   }
   // Shared mode trusts only the cluster certificate: a cluster_ca_cert there is ignored, as Kong does.
-  const ca =
-    options.mode === 'pki'
-      ? parseCertificate(options.caPem, 'cluster_ca_cert', required, problem)
-      : undefined;
+  const ca = isPkiMode(options.mode)
+    ? parseCertificate(options.caPem, 'cluster_ca_cert', required, problem)
+    : undefined;
   if (problems.length > 0 || cert === undefined) throw new ConfigInvalidError(problems);
   return {
     cert: Buffer.from(options.certPem ?? ''),
     key: Buffer.from(options.keyPem ?? ''),
     ca: ca === undefined ? undefined : Buffer.from(options.caPem ?? ''),
     fingerprint: certificateFingerprint(cert.raw),
-    commonNames: commonNameCheck(options.allowedCommonNames ?? [], firstCommonName(cert.subject)),
+    commonNames: commonNameCheck(
+      options.allowedCommonNames ?? [],
+      firstCommonName(cert.subject),
+      options.mode === 'pki_check_cn',
+    ),
   };
 }
 

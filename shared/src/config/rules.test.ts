@@ -95,7 +95,10 @@ describe('cross-key rules: hybrid mode', () => {
       shared.map((p) => [p.key, p.source]),
       [['cluster_allowed_common_names', 'TURNPIKE_CLUSTER_ALLOWED_COMMON_NAMES']],
     );
-    assert.match(shared[0]?.message ?? '', /only used when cluster_mtls = pki \(cluster_mtls = shared/);
+    assert.match(
+      shared[0]?.message ?? '',
+      /only used when cluster_mtls = pki or pki_check_cn \(cluster_mtls = shared/,
+    );
     const dataPlane = problemsOf(`role = data_plane\n${CERTS}\n${pki}`, allowed);
     assert.match(dataPlane[0]?.message ?? '', /only used when role = control_plane/);
   });

@@ -23,8 +23,8 @@ export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources)
         );
       }
     }
-    if (config.cluster_mtls === 'pki' && config.cluster_ca_cert === undefined) {
-      add('cluster_ca_cert', sources.cluster_mtls, 'required when cluster_mtls = pki');
+    if (config.cluster_mtls.startsWith('pki') && config.cluster_ca_cert === undefined) {
+      add('cluster_ca_cert', sources.cluster_mtls, `required when cluster_mtls = ${config.cluster_mtls}`);
     }
   }
 
@@ -36,11 +36,11 @@ export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources)
         sources.cluster_allowed_common_names,
         `only used when role = control_plane (${role}): a control plane admits data planes by their certificate's CN`,
       );
-    } else if (config.cluster_mtls !== 'pki') {
+    } else if (!config.cluster_mtls.startsWith('pki')) {
       add(
         'cluster_allowed_common_names',
         sources.cluster_allowed_common_names,
-        `only used when cluster_mtls = pki (cluster_mtls = ${config.cluster_mtls}, from ${sources.cluster_mtls})`,
+        `only used when cluster_mtls = pki or pki_check_cn (cluster_mtls = ${config.cluster_mtls}, from ${sources.cluster_mtls})`,
       );
     }
   }

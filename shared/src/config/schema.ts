@@ -153,11 +153,11 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
 
   // HYBRID MODE
-  cluster_mtls: oneOf(['shared', 'pki', 'off'] as const, {
+  cluster_mtls: oneOf(['shared', 'pki', 'pki_check_cn', 'off'] as const, {
     section: 'hybrid',
     default: 'shared',
     description:
-      'How control and data planes authenticate each other: shared (one certificate, from turnpike hybrid gen_cert), pki (certificates signed by cluster_ca_cert), or off (plaintext; development only).',
+      'How control and data planes authenticate each other: shared (one certificate, from turnpike hybrid gen_cert), pki (certificates signed by cluster_ca_cert), pki_check_cn (pki, and the data plane certificate’s CN must be one of cluster_allowed_common_names, or share the parent domain of the control plane’s CN when that is unset), or off (plaintext; development only).',
   }),
   cluster_cert: opt(path({ section: 'hybrid', description: 'Cluster certificate (PEM file).' })),
   cluster_cert_key: opt(
@@ -175,7 +175,7 @@ export const TurnpikeConfigSchema = Type.Object({
   cluster_allowed_common_names: list({
     section: 'hybrid',
     description:
-      'Control plane with cluster_mtls = pki: the data plane certificate common names allowed to connect. Unset, those sharing the parent domain of the control plane certificate’s CN (as Kong’s pki_check_cn).',
+      'Control plane with cluster_mtls = pki or pki_check_cn: the only data plane certificate common names allowed to connect. Unset, pki checks no CN (as Kong) and pki_check_cn admits those sharing the parent domain of the control plane certificate’s CN (as Kong Enterprise).',
   }),
   cluster_listen: listen({
     section: 'hybrid',
