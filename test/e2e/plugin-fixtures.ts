@@ -4,12 +4,13 @@ import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugi
 import {
   compileRuntime,
   DEFAULT_SETTINGS,
+  type ProxySettings,
   type Runtime,
   RuntimeHolder,
   startProxy,
   UpstreamPools,
 } from '@turnpike/data-plane/proxy';
-import { createLogger } from '@turnpike/shared';
+import { createLogger, type Logger } from '@turnpike/shared';
 import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
 import { type EntityName, validateEntity } from '@turnpike/shared/schema';
@@ -65,7 +66,9 @@ export async function pluginProxy(
   plugins: LoadedPlugins,
   entities: Map<string, Map<string, unknown>>,
   extra: ReadonlyMap<string, PluginHandler> = new Map(),
+  options: { settings?: ProxySettings; log?: Logger } = {},
 ): Promise<PluginProxy> {
+  const log = options.log ?? createLogger({ level: 'silent' });
   const pools = new UpstreamPools();
   const handlers = new Map<string, PluginHandler>(extra);
   for (const [name, loaded] of plugins.plugins)
@@ -77,14 +80,14 @@ export async function pluginProxy(
       routes: [...(entities.get('routes')?.values() ?? [])] as never,
       entities,
     },
-    { dispatchers: pools, plugins: { handlers, log: createLogger({ level: 'silent' }) } },
+    { dispatchers: pools, plugins: { handlers, log } },
   );
   assert.deepEqual(runtime.problems, []);
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
     holder: new RuntimeHolder(runtime),
-    settings: DEFAULT_SETTINGS,
-    log: createLogger({ level: 'silent' }),
+    settings: options.settings ?? DEFAULT_SETTINGS,
+    log,
   });
   return {
     port: proxy.ports[0]!,

@@ -3,6 +3,7 @@
  * keeps exactly what it received, a proxy started in this process on 127.0.0.1, raw-socket requests.
  */
 
+import { AssertionError } from 'node:assert';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
@@ -17,13 +18,16 @@ import {
   UpstreamPools,
 } from '@turnpike/data-plane/proxy';
 import type { RouteConfig } from '@turnpike/data-plane/router';
-import { createLogger } from '@turnpike/shared';
+import { createLogger, type Logger } from '@turnpike/shared';
 
-export interface Recorded {
+export interface RecordedHead {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
+}
+
+export interface Recorded extends RecordedHead {
   readonly body: Buffer;
 }
 
@@ -31,11 +35,26 @@ export type UpstreamHandler = (req: IncomingMessage, res: ServerResponse, body: 
 
 export interface RecordingUpstream extends AsyncDisposable {
   readonly port: number;
+  /** Every request received whole (head and complete body), in order. */
   readonly received: Recorded[];
+  /** Every request head the upstream parsed, complete or not: a refused request must never be here. */
+  readonly started: RecordedHead[];
+  /** Bytes the upstream could not parse as HTTP (its parser's error codes). */
+  readonly unparsed: string[];
+  /**
+   * What the upstream saw that the test said it must not (see `mustNotSee`). Disposing the
+   * upstream fails the test when this is not empty, so a forgotten assertion cannot hide one.
+   */
+  readonly violations: string[];
   /** TCP connections accepted so far. */
   connections: number;
   /** Resolves at the next recorded request. */
   next(): Promise<Recorded>;
+  /**
+   * From now on, every request head this upstream parses for which `forbidden` says yes (default:
+   * every one), and any bytes it cannot parse, are violations.
+   */
+  mustNotSee(forbidden?: (head: RecordedHead) => boolean): void;
 }
 
 function echo(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -43,32 +62,73 @@ function echo(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString() }));
 }
 
-/** An upstream that records every complete request, then answers with `handler` (default: echo). */
-export async function recordingUpstream(handler: UpstreamHandler = echo): Promise<RecordingUpstream> {
+function describeHead(head: RecordedHead): string {
+  return `${head.method} ${JSON.stringify(head.url)} ${JSON.stringify(head.rawHeaders)}`;
+}
+
+export interface RecordingOptions {
+  /** Awaited after a request head is recorded and before its body is read (a slow reader). */
+  readonly beforeBody?: () => Promise<void>;
+}
+
+/** An upstream that records every request it parses, then answers with `handler` (default: echo). */
+export async function recordingUpstream(
+  handler: UpstreamHandler = echo,
+  options: RecordingOptions = {},
+): Promise<RecordingUpstream> {
   const received: Recorded[] = [];
+  const started: RecordedHead[] = [];
+  const unparsed: string[] = [];
+  const violations: string[] = [];
   const waiters: ((r: Recorded) => void)[] = [];
+  let forbidden: ((head: RecordedHead) => boolean) | undefined;
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const record: Recorded = {
+    const head: RecordedHead = {
       method: req.method ?? '',
       url: req.url ?? '',
       headers: req.headers,
       rawHeaders: req.rawHeaders,
-      body: Buffer.concat(chunks),
     };
+    started.push(head);
+    if (forbidden?.(head) === true)
+      violations.push(`parsed a request it must not see: ${describeHead(head)}`);
+    const chunks: Buffer[] = [];
+    try {
+      await options.beforeBody?.();
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the proxy aborted the request: never a complete one
+    }
+    const record: Recorded = { ...head, body: Buffer.concat(chunks) };
     received.push(record);
     waiters.shift()?.(record);
     handler(req, res, record.body);
   });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A connection the proxy closed mid-request is expected of an aborted upstream request.
+    if (err.code !== 'ECONNRESET' && err.code !== 'HPE_INVALID_EOF_STATE') {
+      unparsed.push(err.code ?? err.message);
+      if (forbidden !== undefined) violations.push(`got bytes it could not parse (${err.code})`);
+    }
+    socket.destroy();
+  });
   const upstream: RecordingUpstream = {
     port: 0,
     received,
+    started,
+    unparsed,
+    violations,
     connections: 0,
     next: () => new Promise((resolve) => waiters.push(resolve)),
+    mustNotSee(predicate = () => true) {
+      forbidden = predicate;
+    },
     async [Symbol.asyncDispose]() {
       server.closeAllConnections();
       server.close();
+      if (violations.length > 0) {
+        throw new AssertionError({ message: `the upstream saw what it must not:\n${violations.join('\n')}` });
+      }
     },
   };
   server.on('connection', () => {
@@ -114,14 +174,15 @@ export interface TestProxy extends AsyncDisposable {
 export async function testProxy(
   services: ProxyServiceConfig[],
   routes: RouteConfig[],
-  options: { settings?: Partial<ProxySettings>; https?: boolean } = {},
+  options: { settings?: Partial<ProxySettings>; https?: boolean; log?: Logger } = {},
 ): Promise<TestProxy> {
   const pools = new UpstreamPools();
   const holder = new RuntimeHolder(compileRuntime({ version: 1, services, routes }, { dispatchers: pools }));
   const settings: ProxySettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const listen = [{ host: '127.0.0.1', port: 0, ssl: false }];
   if (options.https === true) listen.push({ host: '127.0.0.1', port: 0, ssl: true });
-  const proxy = await startProxy({ listen, holder, settings, log: createLogger({ level: 'silent' }) });
+  const log = options.log ?? createLogger({ level: 'silent' });
+  const proxy = await startProxy({ listen, holder, settings, log });
   const port = proxy.ports[0]!;
   return {
     proxy,
@@ -142,18 +203,39 @@ export async function testProxy(
   };
 }
 
-/** Writes raw bytes to the proxy and collects everything it answers until it closes (or `idleMs`). */
-export async function rawRequest(port: number, bytes: string, idleMs = 1000): Promise<string> {
+/**
+ * Writes raw bytes to the proxy and collects everything it answers until it closes (or `idleMs`
+ * pass without an answer ending it). `bytes` may be several writes, sent `gapMs` apart. A reset
+ * by the proxy (it refused while the client was still writing) ends the answer, never the test.
+ */
+export async function rawRequest(
+  port: number,
+  bytes: string | readonly string[],
+  idleMs = 1000,
+  gapMs = 20,
+): Promise<string> {
   const socket: Socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
   await once(socket, 'connect');
   socket.setEncoding('latin1');
   let answer = '';
   socket.on('data', (d: string) => {
     answer += d;
   });
-  socket.write(bytes);
+  const closed = new Promise<void>((resolve) => {
+    socket.once('close', resolve);
+    socket.once('end', resolve);
+  });
   socket.setTimeout(idleMs, () => socket.destroy());
-  await Promise.race([once(socket, 'close'), once(socket, 'end')]);
+  if (typeof bytes === 'string') socket.write(bytes);
+  else {
+    for (const [i, part] of bytes.entries()) {
+      if (socket.destroyed) break;
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+      socket.write(part);
+    }
+  }
+  await closed;
   socket.destroy();
   return answer;
 }
@@ -190,4 +272,21 @@ export async function send(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+export interface CapturedLog {
+  readonly log: Logger;
+  /** Every line written, parsed. */
+  readonly lines: Record<string, unknown>[];
+}
+
+/** A logger whose lines a test can read (level debug). */
+export function capturedLog(): CapturedLog {
+  const lines: Record<string, unknown>[] = [];
+  const destination = {
+    write(line: string): void {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  };
+  return { log: createLogger({ level: 'debug', destination, pretty: false }), lines };
 }
