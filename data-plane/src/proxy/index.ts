@@ -1,6 +1,7 @@
 export * from '../runtime/index.ts';
 export * from '../upstream/index.ts';
 export { BodyTooLargeError } from './body-limit.ts';
+export { clientErrorStatus, overflowStatus } from './client-error.ts';
 export {
   KONG_MESSAGES,
   NO_ROUTE_MESSAGE,
@@ -11,7 +12,6 @@ export {
 export { type ListenerInfo, ProxyPipeline } from './pipeline.ts';
 export { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 export {
-  clientErrorStatus,
   type ProxyListenEntry,
   type RunningProxy,
   type StartProxyOptions,

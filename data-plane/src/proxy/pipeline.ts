@@ -22,11 +22,15 @@ import {
   sendPluginExit,
   sendWebSocketOnly,
 } from './kong-responses.ts';
-import { RequestHeaderScanner, requestLineStatus, type ScannedHeaders } from './request-headers.ts';
+import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
+import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { isWebSocketOnly } from './websocket-handshake.ts';
 
 const NO_HEADERS: HeaderLookup = Object.freeze({});
+
+/** node's HTTP/2 compat request: the stream says whether a body follows the headers. */
+type Http2Request = IncomingMessage & { readonly stream?: { readonly endAfterHeaders: boolean } };
 
 /** What a listener adds to the request: its scheme and port (X-Forwarded-Proto / -Port). */
 export interface ListenerInfo {
@@ -63,7 +67,10 @@ export class ProxyPipeline {
     const limits = settings.limits;
     const url = req.url ?? '';
     const raw = req.rawHeaders;
-    const refused = requestLineStatus(url, raw, limits);
+    const major = req.httpVersionMajor;
+    // A request line may say HTTP/2.0 on an HTTP/1 connection: only node's compat request has a stream.
+    const http2 = major === 2 && (req as Http2Request).stream !== undefined;
+    const refused = requestLineStatus(url, raw, limits, major, http2);
     if (refused !== 0) {
       sendKongError(res, refused, flags, startedAt, true);
       return;
@@ -126,7 +133,7 @@ export class ProxyPipeline {
     });
     const headers = scanned.forward;
 
-    const body = this.#body(req, scanned);
+    const body = this.#body(req, scanned, http2);
     const chain = runtime.chains.get(found.route.id);
     if (chain === undefined || chain.empty) {
       forwardCall(
@@ -159,14 +166,14 @@ export class ProxyPipeline {
     void runChain(run, req, res, dispatch, found, headers, body, client, flags, startedAt);
   };
 
-  #body(req: IncomingMessage, scanned: ScannedHeaders): Readable | null {
+  #body(req: IncomingMessage, scanned: ScannedHeaders, http2: boolean): Readable | null {
     if (scanned.chunked) {
       const limit = this.#settings.limits.maxBodySize;
       return limit > 0 ? req.pipe(new BodyLimit(limit)) : req;
     }
-    if (req.httpVersionMajor === 2) {
+    if (http2) {
       // HTTP/2 frames the body itself: no Content-Length or chunked needed, END_STREAM says none.
-      if ((req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders) return null;
+      if ((req as Http2Request).stream!.endAfterHeaders) return null;
       const limit = this.#settings.limits.maxBodySize;
       return limit > 0 && scanned.contentLength < 0 ? req.pipe(new BodyLimit(limit)) : req;
     }

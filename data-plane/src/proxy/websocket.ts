@@ -17,11 +17,13 @@ import { type Match, match } from '../router/index.ts';
 import type { PluginChain, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
+import { answerAfterPending, hasPendingResponse } from './client-error.ts';
 import { clientHeaders } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
 import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
 import type { ListenerInfo } from './pipeline.ts';
-import { RequestHeaderScanner, requestLineStatus } from './request-headers.ts';
+import { RequestHeaderScanner } from './request-headers.ts';
+import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
 import { openUpgradeRun, rawPluginExit, type UpgradeRun } from './websocket-plugins.ts';
@@ -89,6 +91,12 @@ export class WebSocketProxy {
 
   readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroySelf);
+    // A handshake pipelined behind a request still being answered: its 101 could not come in
+    // order, so it is refused (400, once the earlier answers are out).
+    if (hasPendingResponse(socket)) {
+      answerAfterPending(socket, rawKongError(400, this.#settings.headers));
+      return;
+    }
     const outcome = this.#prepare(req);
     if (typeof outcome === 'string') {
       answerAndClose(socket, outcome);
@@ -187,7 +195,8 @@ export class WebSocketProxy {
     const limits = settings.limits;
     const url = req.url ?? '';
     const raw = req.rawHeaders;
-    const refused = requestLineStatus(url, raw, limits);
+    // Upgrades come over HTTP/1 only: a request line claiming HTTP/2.0 is refused here as in the pipeline.
+    const refused = requestLineStatus(url, raw, limits, req.httpVersionMajor, false);
     if (refused !== 0) return rawKongError(refused, flags);
     const scanned = this.#scanner.scan(raw);
     if (scanned.status !== 0) return rawKongError(scanned.status, flags);
