@@ -187,6 +187,16 @@ describe('pipelined requests followed by garbage', () => {
     assert.deepEqual(statuses(answer), [200, 400]);
     assert.ok(answer.indexOf('slow') < answer.lastIndexOf('HTTP/1.1 400'), answer);
   });
+
+  it('answers a valid request, then 400 for a chunked body that breaks its framing, whose request never reaches the upstream', async () => {
+    await using t = await guardedProxy();
+    t.upstream.mustNotSee((head) => head.url !== '/ok');
+    const answer = await rawRequest(
+      t.proxy.port,
+      'GET /ok HTTP/1.1\r\nHost: a\r\n\r\nPOST /broken HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloEXTRA\r\n0\r\n\r\n',
+    );
+    assert.deepEqual(statuses(answer), [200, 400]);
+  });
 });
 
 describe('pipelined requests followed by a CONNECT or an upgrade', () => {

@@ -18,6 +18,7 @@ export {
   startProxy,
 } from './server.ts';
 export {
+  CLIENT_BODY_TEMP,
   DEFAULT_LIMITS,
   DEFAULT_SETTINGS,
   type ProxyLimits,

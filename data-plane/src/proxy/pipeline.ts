@@ -6,12 +6,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
+import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { Logger } from '@turnpike/shared';
 import type { HeaderLookup, Match } from '../router/index.ts';
 import { match } from '../router/index.ts';
-import type { PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
-import { BodyLimit } from './body-limit.ts';
+import type { PluginChain, PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
@@ -22,6 +23,13 @@ import {
   sendPluginExit,
   sendWebSocketOnly,
 } from './kong-responses.ts';
+import {
+  type BodyBufferSettings,
+  type BodyWaiter,
+  type BufferedBody,
+  bufferRequestBody,
+  streamRequestBody,
+} from './request-body.ts';
 import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
@@ -29,14 +37,14 @@ import { isWebSocketOnly } from './websocket-handshake.ts';
 
 const NO_HEADERS: HeaderLookup = Object.freeze({});
 
-/** node's HTTP/2 compat request: the stream says whether a body follows the headers. */
-type Http2Request = IncomingMessage & { readonly stream?: { readonly endAfterHeaders: boolean } };
-
 /** What a listener adds to the request: its scheme and port (X-Forwarded-Proto / -Port). */
 export interface ListenerInfo {
   readonly https: boolean;
   readonly port: number;
 }
+
+/** node's HTTP/2 compat request: the stream says whether a body follows the headers. */
+type Http2Request = IncomingMessage & { readonly stream?: { readonly endAfterHeaders: boolean } };
 
 export class ProxyPipeline {
   readonly #holder: RuntimeHolder;
@@ -46,8 +54,10 @@ export class ProxyPipeline {
   readonly #port: string;
   readonly #scanner: RequestHeaderScanner;
   readonly #trusted: BlockList | undefined;
+  readonly #bodies: BodyBufferSettings;
+  readonly #context: ListenerContext;
 
-  constructor(holder: RuntimeHolder, settings: ProxySettings, listener: ListenerInfo) {
+  constructor(holder: RuntimeHolder, settings: ProxySettings, listener: ListenerInfo, log: Logger) {
     this.#holder = holder;
     this.#settings = settings;
     this.#listener = listener;
@@ -55,6 +65,12 @@ export class ProxyPipeline {
     this.#port = String(listener.port);
     this.#scanner = new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize);
     this.#trusted = compileTrustedIps(settings.trustedIps);
+    this.#bodies = {
+      memory: settings.limits.bodyBufferSize,
+      max: settings.limits.maxBodySize,
+      tempDir: settings.bodyTempDir ?? tmpdir(),
+    };
+    this.#context = { scheme: this.#scheme, flags: settings.headers, log };
   }
 
   /** node's 'request' listener. */
@@ -131,75 +147,127 @@ export class ProxyPipeline {
       port: this.#port,
       path,
     });
-    const headers = scanned.forward;
+    const routed = new RoutedRequest(this.#context, req, res, startedAt, url, query);
+    routed.dispatch = dispatch;
+    routed.found = found;
+    routed.headers = scanned.forward;
+    routed.hostIndex = hostIndex;
+    routed.client = client;
+    routed.chain = runtime.chains.get(found.route.id);
+    routed.lengthKnown = scanned.contentLength >= 0;
 
-    const body = this.#body(req, scanned, http2);
-    const chain = runtime.chains.get(found.route.id);
+    if (!hasBody(req, scanned, http2)) routed.proceed(null);
+    else if (found.route.request_buffering === false) {
+      // Streamed as it comes; only a body of unknown length still needs counting.
+      routed.proceed(streamRequestBody(req, scanned.contentLength < 0 ? limits.maxBodySize : 0));
+    } else bufferRequestBody(req, res, this.#bodies, routed);
+  };
+}
+
+function hasBody(req: IncomingMessage, scanned: ScannedHeaders, http2: boolean): boolean {
+  if (scanned.chunked) return true;
+  // HTTP/2 frames the body itself: no Content-Length or chunked needed, END_STREAM says none.
+  if (http2) return !(req as Http2Request).stream!.endAfterHeaders;
+  return scanned.contentLength > 0;
+}
+
+/** What every request of one listener shares. */
+interface ListenerContext {
+  readonly scheme: 'http' | 'https';
+  readonly flags: ResponseHeaderFlags;
+  readonly log: Logger;
+}
+
+/**
+ * One routed request on its way to its service: what the plugin chain and the upstream call work
+ * from. Filled in as the pipeline learns it (route, service, headers); it waits for a buffered body
+ * when there is one (request-body.ts), then runs the chain (when the route has one) and the ForwardCall.
+ */
+class RoutedRequest implements BodyWaiter {
+  readonly context: ListenerContext;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly startedAt: number;
+  readonly url: string;
+  /** Where '?' is in `url`; -1 when there is no query. */
+  readonly query: number;
+  dispatch!: ServiceDispatch;
+  found!: Match;
+  /** The headers for the service, flat `[name, value, …]` (plugins edit them in place). */
+  headers!: string[];
+  hostIndex = -1;
+  client = '';
+  chain: PluginChain | undefined = undefined;
+  /** The client sent Content-Length (else a buffered body gets one). */
+  lengthKnown = false;
+
+  constructor(
+    context: ListenerContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+    startedAt: number,
+    url: string,
+    query: number,
+  ) {
+    this.context = context;
+    this.req = req;
+    this.res = res;
+    this.startedAt = startedAt;
+    this.url = url;
+    this.query = query;
+  }
+
+  /** Runs the chain (when the route has one), then the upstream call. */
+  proceed(body: BufferedBody | null): void {
+    const chain = this.chain;
     if (chain === undefined || chain.empty) {
-      forwardCall(
-        req,
-        res,
-        dispatch,
-        found,
-        headers,
-        hostIndex,
-        url,
-        query,
-        body,
-        client,
-        flags,
-        startedAt,
-      ).start();
+      forwardCall(this, this.url, this.query, body).start();
       return;
     }
+    const url = this.url;
+    const query = this.query;
     const run = chain.open({
-      req,
-      res,
-      match: found,
-      scheme,
-      clientIp: client,
-      path,
+      req: this.req,
+      res: this.res,
+      match: this.found,
+      scheme: this.context.scheme,
+      clientIp: this.client,
+      path: query === -1 ? url : url.slice(0, query),
       query: query === -1 ? '' : url.slice(query + 1),
-      upstreamHeaders: headers,
+      upstreamHeaders: this.headers,
       body,
     });
-    void runChain(run, req, res, dispatch, found, headers, body, client, flags, startedAt);
-  };
+    void runChain(run, this, body);
+  }
 
-  #body(req: IncomingMessage, scanned: ScannedHeaders, http2: boolean): Readable | null {
-    if (scanned.chunked) {
-      const limit = this.#settings.limits.maxBodySize;
-      return limit > 0 ? req.pipe(new BodyLimit(limit)) : req;
-    }
-    if (http2) {
-      // HTTP/2 frames the body itself: no Content-Length or chunked needed, END_STREAM says none.
-      if ((req as Http2Request).stream!.endAfterHeaders) return null;
-      const limit = this.#settings.limits.maxBodySize;
-      return limit > 0 && scanned.contentLength < 0 ? req.pipe(new BodyLimit(limit)) : req;
-    }
-    return scanned.contentLength > 0 ? req : null;
+  bodyReady(body: BufferedBody, length: number): void {
+    const res = this.res;
+    // The client left while its body was read (or a parser error was answered): nothing to send.
+    if (res.destroyed || res.writableEnded) return;
+    if (!this.lengthKnown) this.headers.push('Content-Length', String(length));
+    this.proceed(body);
+  }
+
+  bodyRefused(status: number, error?: Error): void {
+    if (status >= 500) this.context.log.error({ err: error, path: this.req.url }, 'request body refused');
+    const res = this.res;
+    if (!res.headersSent && !res.destroyed)
+      sendKongError(res, status, this.context.flags, this.startedAt, true);
   }
 }
 
 /** The ForwardCall of a request: its upstream target, headers and body, and the balancer's pick. */
 function forwardCall(
-  req: IncomingMessage,
-  res: ServerResponse,
-  dispatch: ServiceDispatch,
-  found: Match,
-  headers: string[],
-  hostIndex: number,
+  routed: RoutedRequest,
   url: string,
   query: number,
   body: Readable | Buffer | null,
-  client: string,
-  flags: ResponseHeaderFlags,
-  startedAt: number,
   plugins?: PluginRun,
 ): ForwardCall {
+  const { req, dispatch, found, headers } = routed;
   return new ForwardCall(
     req,
-    res,
+    routed.res,
     dispatch,
     {
       path: query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query),
@@ -209,64 +277,38 @@ function forwardCall(
       // A service on an Upstream: the peer (and Host) is picked per attempt, in ForwardCall.
       balance: dispatch.balancer?.request(
         req,
-        client,
+        routed.client,
         found.path,
         query === -1 ? '' : url.slice(query + 1),
         found.uriCaptures,
         headers,
-        hostIndex,
+        plugins === undefined ? routed.hostIndex : hostValueIndex(headers),
         found.route.preserve_host === true,
       ),
       plugins,
     },
-    flags,
-    startedAt,
+    routed.context.flags,
+    routed.startedAt,
   );
 }
-
-/** Where the Host header is after plugins edited the list (name at i, value at i + 1): i + 1. */
 
 /**
  * The slow path, taken only by routes with plugins: rewrite and access may answer the request
  * themselves; otherwise it is forwarded with what they changed (headers, query, body).
  */
-async function runChain(
-  run: PluginRun,
-  req: IncomingMessage,
-  res: ServerResponse,
-  dispatch: ServiceDispatch,
-  found: Match,
-  headers: string[],
-  body: Readable | null,
-  client: string,
-  flags: ResponseHeaderFlags,
-  startedAt: number,
-): Promise<void> {
+async function runChain(run: PluginRun, routed: RoutedRequest, body: BufferedBody | null): Promise<void> {
   // The run never throws: a plugin that fails becomes a 500 exit.
   await run.beforeProxy();
+  const { req, res, found, headers } = routed;
   if (res.writableEnded || res.destroyed) return;
   const exit = run.exit;
   if (exit !== undefined) {
-    sendPluginExit(res, exit, run, flags, startedAt, !req.complete);
+    sendPluginExit(res, exit, run, routed.context.flags, routed.startedAt, !req.complete);
     return;
   }
   if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
   const query = run.upstreamQuery;
   // The same shape forwardCall takes: a target with '?' at `query.length` when there is a query.
   const url = query === '' ? '' : `?${query}`;
-  forwardCall(
-    req,
-    res,
-    dispatch,
-    found,
-    headers,
-    hostValueIndex(headers),
-    url,
-    query === '' ? -1 : 0,
-    run.upstreamBody ?? body,
-    client,
-    flags,
-    startedAt,
-    run,
-  ).start();
+  forwardCall(routed, url, query === '' ? -1 : 0, run.upstreamBody ?? body, run).start();
 }

@@ -3,6 +3,7 @@
  * parser, Turnpike's limits, and Kong-shaped answers to requests the parser refuses.
  */
 
+import { mkdir } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -12,6 +13,7 @@ import {
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { ListenEntry } from '@turnpike/shared/config';
@@ -135,6 +137,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const tls: ProxyTlsOptions | undefined = needsTls
     ? { SNICallback: sniCallback(options.holder), ...(options.tls ?? (await defaultProxyCertificate())) }
     : undefined;
+  // Where request bodies over client_body_buffer_size wait (request-body.ts); private to this user.
+  await mkdir(settings.bodyTempDir ?? tmpdir(), { recursive: true, mode: 0o700 });
   const servers: Stoppable[] = [];
   const ports: number[] = [];
   try {
@@ -144,7 +148,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       const port = await listen(server, entry.host, entry.port);
       const info = { https: entry.ssl, port };
       const websocket = new WebSocketProxy(options.holder, settings, info);
-      configure(server, new ProxyPipeline(options.holder, settings, info), websocket, settings, options.log);
+      const pipeline = new ProxyPipeline(options.holder, settings, info, options.log);
+      configure(server, pipeline, websocket, settings, options.log);
       servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));
       ports.push(port);
     }

@@ -29,6 +29,8 @@ export interface RouteConfig {
   /** Default 426. */
   readonly https_redirect_status_code?: 426 | 301 | 302 | 307 | 308 | null;
   readonly service?: { readonly id: string } | null;
+  /** Default true: the proxy reads the whole request body before calling the service (not a router field). */
+  readonly request_buffering?: boolean | null;
   /** Unix seconds; breaks priority ties (older first). */
   readonly created_at?: number | null;
 }

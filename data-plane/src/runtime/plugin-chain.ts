@@ -21,8 +21,11 @@ export interface ChainRequest {
   readonly query: string;
   /** The headers for the service, flat `[name, value, …]`: plugins edit them in place. */
   readonly upstreamHeaders: string[];
-  /** The request body stream the proxy would forward (null: none). */
-  readonly body: Readable | null;
+  /**
+   * The request body the proxy would forward (null: none): a Buffer when it was buffered in
+   * memory, else a stream (over its temp file when buffered, the client's when streamed).
+   */
+  readonly body: Readable | Buffer | null;
 }
 
 /** A response a plugin made (`ctx.response.exit`), or the 500 of a plugin that threw. */

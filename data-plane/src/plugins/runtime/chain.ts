@@ -117,10 +117,15 @@ class RequestView implements PluginRequest {
     return this.#body;
   }
   async #read(): Promise<Buffer> {
-    const stream = this.#chain.body;
-    const chunks: Buffer[] = [];
-    if (stream !== null) for await (const chunk of stream) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const source = this.#chain.body;
+    let body: Buffer;
+    // A buffered body is already whole (in memory, or a stream over its temp file).
+    if (Buffer.isBuffer(source)) body = source;
+    else {
+      const chunks: Buffer[] = [];
+      if (source !== null) for await (const chunk of source) chunks.push(chunk as Buffer);
+      body = Buffer.concat(chunks);
+    }
     this.#run.useUpstreamBody(body);
     return body;
   }
