@@ -14,7 +14,15 @@ import { describe, it } from 'node:test';
 import { DEFAULT_LIMITS, DEFAULT_SETTINGS } from '@turnpike/data-plane/proxy';
 import { definePluginHandler } from '@turnpike/shared/plugin-sdk';
 import { bundledPlugins, pluginProxy, stored } from './plugin-fixtures.ts';
-import { rawRequest, recordingUpstream, route, service, statuses, testProxy } from './proxy-fixtures.ts';
+import {
+  capturedLog,
+  rawRequest,
+  recordingUpstream,
+  route,
+  service,
+  statuses,
+  testProxy,
+} from './proxy-fixtures.ts';
 
 const CHUNKED_HEAD = 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
 
@@ -146,6 +154,24 @@ describe('request_buffering on (the default)', () => {
     assert.match(during[0]!, /\(deleted\)$/, 'unlinked as soon as it was open');
     assert.deepEqual(await readdir(t.tempDir), []);
     await waitFor(async () => (await openFilesIn(t.tempDir)).length === 0);
+  });
+
+  it("answers Kong's 500 and logs TP_REQUEST_BODY_BUFFER when the temp file cannot be written", async () => {
+    const captured = capturedLog();
+    const tempDir = await mkdtemp(join(tmpdir(), 'turnpike-body-'));
+    await using upstream = await recordingUpstream();
+    await using proxy = await testProxy([service(upstream.port)], [route()], {
+      settings: { limits: { ...DEFAULT_LIMITS, bodyBufferSize: 16 }, bodyTempDir: tempDir },
+      log: captured.log,
+    });
+    // The folder goes away under the running proxy (a full or broken disk looks the same to it).
+    await rm(tempDir, { recursive: true, force: true });
+    upstream.mustNotSee();
+    const res = await fetch(proxy.url('/x'), { method: 'POST', body: 'a'.repeat(4096) });
+    assert.equal(res.status, 500);
+    assert.deepEqual(await res.json(), { message: 'An unexpected error occurred' });
+    const line = captured.lines.find((l) => l.msg === 'request body refused');
+    assert.equal((line?.err as { code?: string } | undefined)?.code, 'TP_REQUEST_BODY_BUFFER');
   });
 
   it('closes the temp file of a body whose upstream call failed', async () => {

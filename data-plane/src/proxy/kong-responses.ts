@@ -102,7 +102,8 @@ export function sendKongError(
 
 /**
  * A response a plugin made (`ctx.response.exit`, or the 500 of one that threw): the plugins'
- * header phase sees it first, then Turnpike's own headers are added.
+ * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
+ * checked when they were set (plugins/runtime/plugin-values.ts).
  */
 export function sendPluginExit(
   res: ServerResponse,
@@ -114,6 +115,11 @@ export function sendPluginExit(
 ): void {
   const headers = [...exit.headers];
   run.header(exit.status, headers);
+  // A header phase threw: the exit is not sent as the plugins left it, Kong's 500 is.
+  if (run.failed) {
+    sendKongError(res, 500, flags, startedAt, close);
+    return;
+  }
   const body = exit.body;
   headers.push('Content-Length', String(body?.length ?? 0));
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));

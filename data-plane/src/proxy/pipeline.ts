@@ -9,7 +9,7 @@ import type { BlockList } from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from '@turnpike/shared';
+import { type Logger, RequestBodyBufferError } from '@turnpike/shared';
 import type { HeaderLookup, Match } from '../router/index.ts';
 import { match } from '../router/index.ts';
 import type { PluginChain, PluginRun, RuntimeHolder, ServiceDispatch } from '../runtime/index.ts';
@@ -30,6 +30,7 @@ import {
   bufferRequestBody,
   streamRequestBody,
 } from './request-body.ts';
+import { failRequest, failureId } from './request-failure.ts';
 import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
@@ -54,6 +55,7 @@ export class ProxyPipeline {
   readonly #port: string;
   readonly #scanner: RequestHeaderScanner;
   readonly #trusted: BlockList | undefined;
+  readonly #log: Logger;
   readonly #bodies: BodyBufferSettings;
   readonly #context: ListenerContext;
 
@@ -65,6 +67,7 @@ export class ProxyPipeline {
     this.#port = String(listener.port);
     this.#scanner = new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize);
     this.#trusted = compileTrustedIps(settings.trustedIps);
+    this.#log = log;
     this.#bodies = {
       memory: settings.limits.bodyBufferSize,
       max: settings.limits.maxBodySize,
@@ -73,9 +76,17 @@ export class ProxyPipeline {
     this.#context = { scheme: this.#scheme, flags: settings.headers, log };
   }
 
-  /** node's 'request' listener. */
+  /** node's 'request' listener. Whatever it throws ends this request only (request-failure.ts). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
+    try {
+      this.#handle(req, res, startedAt);
+    } catch (err) {
+      failRequest(req, res, err, this.#settings.headers, startedAt, this.#log);
+    }
+  };
+
+  #handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
     // Read once: a swap during this request does not change what it sees.
     const runtime = this.#holder.current;
     const settings = this.#settings;
@@ -161,7 +172,7 @@ export class ProxyPipeline {
       // Streamed as it comes; only a body of unknown length still needs counting.
       routed.proceed(streamRequestBody(req, scanned.contentLength < 0 ? limits.maxBodySize : 0));
     } else bufferRequestBody(req, res, this.#bodies, routed);
-  };
+  }
 }
 
 function hasBody(req: IncomingMessage, scanned: ScannedHeaders, http2: boolean): boolean {
@@ -217,27 +228,35 @@ class RoutedRequest implements BodyWaiter {
     this.query = query;
   }
 
-  /** Runs the chain (when the route has one), then the upstream call. */
+  /** Runs the chain (when the route has one), then the upstream call. Never throws. */
   proceed(body: BufferedBody | null): void {
-    const chain = this.chain;
-    if (chain === undefined || chain.empty) {
-      forwardCall(this, this.url, this.query, body).start();
-      return;
+    try {
+      const chain = this.chain;
+      if (chain === undefined || chain.empty) {
+        forwardCall(this, this.url, this.query, body).start();
+        return;
+      }
+      const url = this.url;
+      const query = this.query;
+      const run = chain.open({
+        req: this.req,
+        res: this.res,
+        match: this.found,
+        scheme: this.context.scheme,
+        clientIp: this.client,
+        path: query === -1 ? url : url.slice(0, query),
+        query: query === -1 ? '' : url.slice(query + 1),
+        upstreamHeaders: this.headers,
+        body,
+      });
+      void runChain(run, this, body);
+    } catch (err) {
+      this.fail(err);
     }
-    const url = this.url;
-    const query = this.query;
-    const run = chain.open({
-      req: this.req,
-      res: this.res,
-      match: this.found,
-      scheme: this.context.scheme,
-      clientIp: this.client,
-      path: query === -1 ? url : url.slice(0, query),
-      query: query === -1 ? '' : url.slice(query + 1),
-      upstreamHeaders: this.headers,
-      body,
-    });
-    void runChain(run, this, body);
+  }
+
+  fail(err: unknown): void {
+    failRequest(this.req, this.res, err, this.context.flags, this.startedAt, this.context.log);
   }
 
   bodyReady(body: BufferedBody, length: number): void {
@@ -249,10 +268,19 @@ class RoutedRequest implements BodyWaiter {
   }
 
   bodyRefused(status: number, error?: Error): void {
-    if (status >= 500) this.context.log.error({ err: error, path: this.req.url }, 'request body refused');
+    if (status >= 500) {
+      const err = new RequestBodyBufferError('the request body could not be written to its temp file', {
+        cause: error,
+      });
+      this.context.log.error({ err, request_id: failureId(), path: this.req.url }, 'request body refused');
+    }
     const res = this.res;
-    if (!res.headersSent && !res.destroyed)
-      sendKongError(res, status, this.context.flags, this.startedAt, true);
+    try {
+      if (!res.headersSent && !res.destroyed)
+        sendKongError(res, status, this.context.flags, this.startedAt, true);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 }
 
@@ -289,26 +317,31 @@ function forwardCall(
     },
     routed.context.flags,
     routed.startedAt,
+    routed.context.log,
   );
 }
 
 /**
  * The slow path, taken only by routes with plugins: rewrite and access may answer the request
- * themselves; otherwise it is forwarded with what they changed (headers, query, body).
+ * themselves; otherwise it is forwarded with what they changed (headers, query, body). The run
+ * turns a plugin's throw into a 500 exit; anything else thrown here ends this request only.
  */
 async function runChain(run: PluginRun, routed: RoutedRequest, body: BufferedBody | null): Promise<void> {
-  // The run never throws: a plugin that fails becomes a 500 exit.
-  await run.beforeProxy();
-  const { req, res, found, headers } = routed;
-  if (res.writableEnded || res.destroyed) return;
-  const exit = run.exit;
-  if (exit !== undefined) {
-    sendPluginExit(res, exit, run, routed.context.flags, routed.startedAt, !req.complete);
-    return;
+  try {
+    await run.beforeProxy();
+    const { req, res, found, headers } = routed;
+    if (res.writableEnded || res.destroyed) return;
+    const exit = run.exit;
+    if (exit !== undefined) {
+      sendPluginExit(res, exit, run, routed.context.flags, routed.startedAt, !req.complete);
+      return;
+    }
+    if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
+    const query = run.upstreamQuery;
+    // The same shape forwardCall takes: a target with '?' at `query.length` when there is a query.
+    const url = query === '' ? '' : `?${query}`;
+    forwardCall(routed, url, query === '' ? -1 : 0, run.upstreamBody ?? body, run).start();
+  } catch (err) {
+    routed.fail(err);
   }
-  if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
-  const query = run.upstreamQuery;
-  // The same shape forwardCall takes: a target with '?' at `query.length` when there is a query.
-  const url = query === '' ? '' : `?${query}`;
-  forwardCall(routed, url, query === '' ? -1 : 0, run.upstreamBody ?? body, run).start();
 }

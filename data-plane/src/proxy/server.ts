@@ -147,7 +147,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       server.on('connection', (socket: Socket) => socket.setNoDelay(true));
       const port = await listen(server, entry.host, entry.port);
       const info = { https: entry.ssl, port };
-      const websocket = new WebSocketProxy(options.holder, settings, info);
+      const websocket = new WebSocketProxy(options.holder, settings, info, options.log);
       const pipeline = new ProxyPipeline(options.holder, settings, info, options.log);
       configure(server, pipeline, websocket, settings, options.log);
       servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));

@@ -53,6 +53,11 @@ export interface PluginRun {
   /** True when some plugin has a body phase: only then does the proxy call `body`. */
   readonly transformsBody: boolean;
   body(chunk: Buffer, eof: boolean): Buffer;
+  /**
+   * True once a header or body phase threw (the throw was logged with the plugin's name): the
+   * proxy answers Kong's 500 when nothing was sent yet, else closes the connection.
+   */
+  readonly failed: boolean;
 }
 
 export interface PluginChain {
