@@ -203,22 +203,38 @@ export async function testProxy(
   };
 }
 
+export interface RawExchangeOptions {
+  /** How long the connection may stay silent before the client gives up (`timedOut`). Default 1000 ms. */
+  readonly idleMs?: number;
+  /** The pause between the writes of a `bytes` given in parts. Default 20 ms. */
+  readonly gapMs?: number;
+  /** Close the client's side once everything is written, as `printf … | nc` does. */
+  readonly halfClose?: boolean;
+}
+
+export interface RawExchange {
+  /** Everything the proxy sent, as latin1. */
+  readonly answer: string;
+  /** The client gave up after `idleMs` of silence: the proxy neither answered in full nor closed. */
+  readonly timedOut: boolean;
+}
+
 /**
- * Writes raw bytes to the proxy and collects everything it answers until it closes (or `idleMs`
- * pass without an answer ending it). `bytes` may be several writes, sent `gapMs` apart. A reset
- * by the proxy (it refused while the client was still writing) ends the answer, never the test.
+ * Writes raw bytes to the proxy and collects everything it sends until it closes (or ends) the
+ * connection. `bytes` may be several writes, `gapMs` apart. A reset by the proxy (it refused while
+ * the client was still writing) ends the exchange, never the test.
  */
-export async function rawRequest(
+export async function rawExchange(
   port: number,
   bytes: string | readonly string[],
-  idleMs = 1000,
-  gapMs = 20,
-): Promise<string> {
+  options: RawExchangeOptions = {},
+): Promise<RawExchange> {
   const socket: Socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
   await once(socket, 'connect');
   socket.setEncoding('latin1');
   let answer = '';
+  let timedOut = false;
   socket.on('data', (d: string) => {
     answer += d;
   });
@@ -226,18 +242,54 @@ export async function rawRequest(
     socket.once('close', resolve);
     socket.once('end', resolve);
   });
-  socket.setTimeout(idleMs, () => socket.destroy());
-  if (typeof bytes === 'string') socket.write(bytes);
-  else {
-    for (const [i, part] of bytes.entries()) {
-      if (socket.destroyed) break;
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
-      socket.write(part);
-    }
+  socket.setTimeout(options.idleMs ?? 1000, () => {
+    timedOut = true;
+    socket.destroy();
+  });
+  const parts = typeof bytes === 'string' ? [bytes] : bytes;
+  for (const [i, part] of parts.entries()) {
+    if (socket.destroyed) break;
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.gapMs ?? 20));
+    socket.write(part, 'latin1');
   }
+  if (options.halfClose === true) socket.end();
   await closed;
   socket.destroy();
-  return answer;
+  return { answer, timedOut };
+}
+
+/** rawExchange's answer: the usual way to send one raw request (idle: the keep-alive wait it allows). */
+export async function rawRequest(
+  port: number,
+  bytes: string | readonly string[],
+  idleMs = 1000,
+  gapMs = 20,
+): Promise<string> {
+  return (await rawExchange(port, bytes, { idleMs, gapMs })).answer;
+}
+
+/** A recording upstream and a proxy in this process routing every path to it; disposed together. */
+export async function proxiedUpstream(
+  options: {
+    routes?: readonly RouteConfig[];
+    settings?: Partial<ProxySettings>;
+    log?: Logger;
+    handler?: UpstreamHandler;
+  } = {},
+) {
+  const upstream = await recordingUpstream(options.handler);
+  const proxy = await testProxy([service(upstream.port)], [...(options.routes ?? [route()])], {
+    ...(options.settings === undefined ? {} : { settings: options.settings }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  return {
+    upstream,
+    proxy,
+    async [Symbol.asyncDispose]() {
+      await proxy[Symbol.asyncDispose]();
+      await upstream[Symbol.asyncDispose]();
+    },
+  };
 }
 
 /** Status codes of every response in a raw answer, in order. */

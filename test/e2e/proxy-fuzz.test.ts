@@ -11,27 +11,18 @@
  * TURNPIKE_FUZZ_SEED picks another sequence (default 12); a failure prints the seed and the cases.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../helpers/free-port.ts';
 import { FUZZ_PATH, type FuzzCase, fuzzCases, STREAMED_PATH } from '../helpers/fuzz-requests.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
-import { type RecordingUpstream, recordingUpstream, statuses } from './proxy-fixtures.ts';
+import { nodeListeners, proxyWorkers, type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
+import { type RecordingUpstream, rawExchange, recordingUpstream, statuses } from './proxy-fixtures.ts';
 
 const CASES = Number(process.env.TURNPIKE_FUZZ_CASES ?? 600);
 const SEED = Number(process.env.TURNPIKE_FUZZ_SEED ?? 12);
 /** Connections in flight at once. */
 const PARALLEL = 12;
-/** A case that gets neither an answer nor a close within this is a finding (the proxy hung on it). */
+/** A case whose connection stays silent this long, unanswered and open, is a finding (the proxy hung on it). */
 const ANSWER_WITHIN_MS = 5000;
-
-interface WorkerRow {
-  pid: number;
-  state: string;
-  restarts: number;
-}
 
 interface Outcome {
   readonly statuses: number[];
@@ -40,30 +31,16 @@ interface Outcome {
 
 /** Writes the case, closes the client's side when it says so, and reads until the proxy closes. */
 async function run(port: number, fuzz: FuzzCase): Promise<Outcome> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  socket.setEncoding('latin1');
-  let answer = '';
-  socket.on('data', (d: string) => {
-    answer += d;
+  const exchange = await rawExchange(port, fuzz.bytes, {
+    halfClose: fuzz.halfClose,
+    idleMs: ANSWER_WITHIN_MS,
   });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    socket.destroy();
-  }, ANSWER_WITHIN_MS);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  if (fuzz.halfClose) socket.end(fuzz.bytes, 'latin1');
-  else socket.write(fuzz.bytes, 'latin1');
-  await closed;
-  clearTimeout(timer);
-  return { statuses: statuses(answer), timedOut };
+  return { statuses: statuses(exchange.answer), timedOut: exchange.timedOut };
 }
 
 /** What is wrong with one case's outcome, or undefined. */
 function judge(fuzz: FuzzCase, outcome: Outcome): string | undefined {
-  if (outcome.timedOut) return `no answer and no close within ${ANSWER_WITHIN_MS} ms`;
+  if (outcome.timedOut) return `${ANSWER_WITHIN_MS} ms without an answer or a close`;
   const answered = outcome.statuses;
   const prefix = answered.slice(0, fuzz.valid.length);
   if (prefix.length < fuzz.valid.length || prefix.some((s) => s !== 200)) {
@@ -84,26 +61,22 @@ describe('proxy fuzz run', { timeout: 30 * 60_000 }, () => {
   let proxyPort: number;
   let statusUrl: string;
 
-  const workers = async (): Promise<WorkerRow[]> =>
-    ((await http('GET', `${statusUrl}/status`)).body as { data_plane: { workers: WorkerRow[] } }).data_plane
-      .workers;
+  const workers = () => proxyWorkers(statusUrl);
 
   before(async () => {
     upstream = await recordingUpstream();
-    const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
-    proxyPort = proxy;
-    statusUrl = `http://127.0.0.1:${status}`;
+    const listeners = await nodeListeners();
+    proxyPort = listeners.proxyPort;
+    statusUrl = listeners.statusUrl;
     node = await startTurnpike({
       env: {
         TURNPIKE_WORKER_PROCESSES: '2',
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+        ...listeners.env,
         // The run sends thousands of refusals: their debug lines are not wanted, errors are.
         TURNPIKE_LOG_LEVEL: 'info',
       },
     });
-    const adminUrl = `http://127.0.0.1:${admin}`;
+    const adminUrl = listeners.adminUrl;
     const created = await http('POST', `${adminUrl}/services`, {
       name: 'fuzz',
       url: `http://127.0.0.1:${upstream.port}`,
@@ -124,7 +97,7 @@ describe('proxy fuzz run', { timeout: 30 * 60_000 }, () => {
     // Both routes serve on both workers before the run starts.
     for (const path of [FUZZ_PATH, STREAMED_PATH]) {
       await eventually(
-        () => fetch(`http://127.0.0.1:${proxy}${path}/ready`).then((r) => r.status),
+        () => fetch(`http://127.0.0.1:${proxyPort}${path}/ready`).then((r) => r.status),
         (s) => s === 200,
       );
     }

@@ -4,12 +4,12 @@
  * must not see. The proxy runs in this process: an uncaught exception fails the file.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { DEFAULT_LIMITS } from '@turnpike/data-plane/proxy';
 import {
+  proxiedUpstream,
   type RecordedHead,
+  rawExchange,
   rawRequest,
   recordingUpstream,
   route,
@@ -19,17 +19,8 @@ import {
   testProxy,
 } from './proxy-fixtures.ts';
 
-async function guardedProxy(limits = DEFAULT_LIMITS) {
-  const upstream = await recordingUpstream();
-  const proxy = await testProxy([service(upstream.port)], [route()], { settings: { limits } });
-  return {
-    upstream,
-    proxy,
-    async [Symbol.asyncDispose]() {
-      await proxy[Symbol.asyncDispose]();
-      await upstream[Symbol.asyncDispose]();
-    },
-  };
+function guardedProxy() {
+  return proxiedUpstream({ settings: { limits: DEFAULT_LIMITS } });
 }
 
 function bodyOf(answer: string): unknown {
@@ -228,15 +219,12 @@ describe('pipelined requests followed by a CONNECT or an upgrade', () => {
 describe('clients that half-close', () => {
   it('answers a request whose client closed its side right after sending it (printf … | nc)', async () => {
     await using t = await guardedProxy();
-    const socket = connect(t.proxy.port, '127.0.0.1');
-    await once(socket, 'connect');
-    socket.setEncoding('latin1');
-    let answer = '';
-    socket.on('data', (d: string) => {
-      answer += d;
-    });
-    socket.end('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n');
-    await once(socket, 'close');
+    const { answer, timedOut } = await rawExchange(
+      t.proxy.port,
+      'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n',
+      { halfClose: true, idleMs: 3000 },
+    );
+    assert.equal(timedOut, false);
     assert.deepEqual(statuses(answer), [200, 200, 400]);
   });
 });

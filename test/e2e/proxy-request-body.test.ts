@@ -5,9 +5,7 @@
  * `request_buffering = false` the body streams and a broken one aborts the upstream request.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -16,6 +14,8 @@ import { definePluginHandler } from '@turnpike/shared/plugin-sdk';
 import { bundledPlugins, pluginProxy, stored } from './plugin-fixtures.ts';
 import {
   capturedLog,
+  proxiedUpstream,
+  rawExchange,
   rawRequest,
   recordingUpstream,
   route,
@@ -28,19 +28,7 @@ const CHUNKED_HEAD = 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chu
 
 /** Sends `bytes`, then half-closes (the client has nothing more), and collects the answer. */
 async function sendAndHalfClose(port: number, bytes: string): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  socket.setEncoding('latin1');
-  let answer = '';
-  socket.on('data', (d: string) => {
-    answer += d;
-  });
-  const closed = once(socket, 'close');
-  socket.end(bytes);
-  socket.setTimeout(2000, () => socket.destroy());
-  await closed;
-  return answer;
+  return (await rawExchange(port, bytes, { halfClose: true, idleMs: 2000 })).answer;
 }
 
 /** Descriptors of this process open on files in `dir` (Linux /proc). */
@@ -55,24 +43,18 @@ async function openFilesIn(dir: string): Promise<string[]> {
 
 async function bufferingProxy(options: { buffering?: boolean; bodyBufferSize?: number } = {}) {
   const tempDir = await mkdtemp(join(tmpdir(), 'turnpike-body-'));
-  const upstream = await recordingUpstream();
-  const proxy = await testProxy(
-    [service(upstream.port)],
-    [route(options.buffering === false ? { request_buffering: false } : {})],
-    {
-      settings: {
-        limits: { ...DEFAULT_LIMITS, bodyBufferSize: options.bodyBufferSize ?? 8192 },
-        bodyTempDir: tempDir,
-      },
+  const pair = await proxiedUpstream({
+    routes: [route(options.buffering === false ? { request_buffering: false } : {})],
+    settings: {
+      limits: { ...DEFAULT_LIMITS, bodyBufferSize: options.bodyBufferSize ?? 8192 },
+      bodyTempDir: tempDir,
     },
-  );
+  });
   return {
-    upstream,
-    proxy,
+    ...pair,
     tempDir,
     async [Symbol.asyncDispose]() {
-      await proxy[Symbol.asyncDispose]();
-      await upstream[Symbol.asyncDispose]();
+      await pair[Symbol.asyncDispose]();
       await rm(tempDir, { recursive: true, force: true });
     },
   };

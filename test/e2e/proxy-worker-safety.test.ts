@@ -9,18 +9,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
+import {
+  nodeListeners,
+  type ProxyWorkerRow,
+  proxyWorkers,
+  type RunningTurnpike,
+  startTurnpike,
+} from '../helpers/turnpike.ts';
 import { type EchoUpstream, startEchoUpstream } from '../helpers/upstream.ts';
 import { rawRequest, statuses } from './proxy-fixtures.ts';
-
-interface WorkerRow {
-  slot: number;
-  pid: number;
-  state: string;
-  restarts: number;
-}
 
 const MODES = [
   'exit',
@@ -55,11 +53,9 @@ describe('proxy workers survive hostile requests and plugins', () => {
   let pluginDir: string;
   let proxyPort: number;
   let statusUrl: string;
-  let initial: WorkerRow[];
+  let initial: ProxyWorkerRow[];
 
-  const workers = async (): Promise<WorkerRow[]> =>
-    ((await http('GET', `${statusUrl}/status`)).body as { data_plane: { workers: WorkerRow[] } }).data_plane
-      .workers;
+  const workers = () => proxyWorkers(statusUrl);
 
   before(async () => {
     upstream = await startEchoUpstream('safety');
@@ -67,20 +63,18 @@ describe('proxy workers survive hostile requests and plugins', () => {
     await mkdir(join(pluginDir, 'hostile'));
     await writeFile(join(pluginDir, 'hostile', 'schema.mjs'), SCHEMA);
     await writeFile(join(pluginDir, 'hostile', 'handler.mjs'), HANDLER);
-    const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
-    proxyPort = proxy;
-    statusUrl = `http://127.0.0.1:${status}`;
+    const listeners = await nodeListeners();
+    proxyPort = listeners.proxyPort;
+    statusUrl = listeners.statusUrl;
     node = await startTurnpike({
       env: {
         TURNPIKE_WORKER_PROCESSES: '2',
         TURNPIKE_PLUGINS: 'bundled,hostile',
         TURNPIKE_PLUGIN_PATHS: pluginDir,
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+        ...listeners.env,
       },
     });
-    const adminUrl = `http://127.0.0.1:${admin}`;
+    const adminUrl = listeners.adminUrl;
     assert.equal(
       (await http('POST', `${adminUrl}/services`, { name: 'svc', url: upstream.url })).status,
       201,

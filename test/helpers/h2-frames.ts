@@ -136,94 +136,111 @@ export interface RawH2Answer {
   readonly closed: boolean;
 }
 
+interface Frame {
+  readonly type: number;
+  readonly flags: number;
+  readonly stream: number;
+  readonly payload: Buffer;
+}
+
 /**
- * Opens a TLS connection offering only h2, sends one request on stream 1 with exactly `fields`
- * (pseudo-headers included, in order), and reports the first thing the server says about it.
+ * Opens a TLS connection offering only h2, writes the client preface, an empty SETTINGS and
+ * `bytes`, acknowledges the server's SETTINGS, and resolves with the first value `onFrame` returns
+ * for a server frame — or `fallback` when the connection closes or `timeoutMs` passes first.
  */
-export async function rawH2Request(
+async function exchangeFrames<T>(
   port: number,
-  fields: readonly (readonly [string, string])[],
-  options: { servername?: string; body?: Buffer; timeoutMs?: number } = {},
-): Promise<RawH2Answer> {
+  servername: string,
+  bytes: Buffer,
+  timeoutMs: number,
+  onFrame: (frame: Frame) => T | undefined,
+  fallback: T,
+): Promise<T> {
   const socket = connect({
     host: '127.0.0.1',
     port,
     ALPNProtocols: ['h2'],
     rejectUnauthorized: false,
-    servername: options.servername ?? 'gateway.test',
+    servername,
   });
   socket.on('error', () => {});
   await once(socket, 'secureConnect');
-  const body = options.body;
-  socket.write(
-    Buffer.concat([
-      PREFACE,
-      frame(SETTINGS, 0, 0, Buffer.alloc(0)),
-      headerFrames(headerBlock(fields), body === undefined),
-      ...(body === undefined ? [] : [frame(DATA, END_STREAM, 1, body)]),
-    ]),
-  );
+  socket.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, Buffer.alloc(0)), bytes]));
   return new Promise((resolve) => {
     let buffered = Buffer.alloc(0);
-    const done = (answer: RawH2Answer): void => {
+    const done = (value: T): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(answer);
+      resolve(value);
     };
-    const timer = setTimeout(() => done({ closed: true }), options.timeoutMs ?? 3000);
-    socket.on('close', () => done({ closed: true }));
+    const timer = setTimeout(() => done(fallback), timeoutMs);
+    socket.on('close', () => done(fallback));
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       while (buffered.length >= 9) {
         const length = buffered.readUIntBE(0, 3);
         if (buffered.length < 9 + length) break;
-        const type = buffered[3]!;
-        const flags = buffered[4]!;
-        const stream = buffered.readUInt32BE(5) & 0x7fffffff;
-        const payload = buffered.subarray(9, 9 + length);
+        const next: Frame = {
+          type: buffered[3]!,
+          flags: buffered[4]!,
+          stream: buffered.readUInt32BE(5) & 0x7fffffff,
+          payload: buffered.subarray(9, 9 + length),
+        };
         buffered = buffered.subarray(9 + length);
-        if (type === SETTINGS && (flags & ACK) === 0) socket.write(frame(SETTINGS, ACK, 0, Buffer.alloc(0)));
-        else if (type === HEADERS && stream === 1) {
-          const status = statusOf(payload);
-          if (status !== undefined) return done({ status, closed: false });
-        } else if (type === RST_STREAM && stream === 1)
-          return done({ reset: payload.readUInt32BE(0), closed: false });
-        else if (type === GOAWAY) return done({ goaway: payload.readUInt32BE(4), closed: false });
+        if (next.type === SETTINGS && (next.flags & ACK) === 0)
+          socket.write(frame(SETTINGS, ACK, 0, Buffer.alloc(0)));
+        const value = onFrame(next);
+        if (value !== undefined) return done(value);
       }
     });
   });
 }
 
 /**
- * Sends the client preface, then `bytes` as they are (broken frames, say), and resolves with the
- * GOAWAY code the server sent, or undefined when it just closed (or `timeoutMs` passed).
+ * Sends one request on stream 1 with exactly `fields` (pseudo-headers included, in order), and
+ * reports the first thing the server says about it.
  */
-export async function rawH2Bytes(port: number, bytes: Buffer, timeoutMs = 3000): Promise<number | undefined> {
-  const socket = connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false });
-  socket.on('error', () => {});
-  await once(socket, 'secureConnect');
-  socket.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, Buffer.alloc(0)), bytes]));
-  return new Promise((resolve) => {
-    let buffered = Buffer.alloc(0);
-    const done = (code: number | undefined): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(code);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    socket.on('close', () => done(undefined));
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 9) {
-        const length = buffered.readUIntBE(0, 3);
-        if (buffered.length < 9 + length) break;
-        const type = buffered[3]!;
-        const payload = buffered.subarray(9, 9 + length);
-        buffered = buffered.subarray(9 + length);
-        if (type === GOAWAY) return done(payload.readUInt32BE(4));
+export function rawH2Request(
+  port: number,
+  fields: readonly (readonly [string, string])[],
+  options: { servername?: string; body?: Buffer; timeoutMs?: number } = {},
+): Promise<RawH2Answer> {
+  const body = options.body;
+  const request = Buffer.concat([
+    headerFrames(headerBlock(fields), body === undefined),
+    ...(body === undefined ? [] : [frame(DATA, END_STREAM, 1, body)]),
+  ]);
+  return exchangeFrames<RawH2Answer>(
+    port,
+    options.servername ?? 'gateway.test',
+    request,
+    options.timeoutMs ?? 3000,
+    ({ type, stream, payload }) => {
+      if (type === HEADERS && stream === 1) {
+        const status = statusOf(payload);
+        return status === undefined ? undefined : { status, closed: false };
       }
-    });
-  });
+      if (type === RST_STREAM && stream === 1) return { reset: payload.readUInt32BE(0), closed: false };
+      if (type === GOAWAY) return { goaway: payload.readUInt32BE(4), closed: false };
+      return undefined;
+    },
+    { closed: true },
+  );
+}
+
+/**
+ * Sends `bytes` as they are after the preface (broken frames, say), and resolves with the GOAWAY
+ * code the server sent, or -1 when it just closed (or `timeoutMs` passed).
+ */
+export function rawH2Bytes(port: number, bytes: Buffer, timeoutMs = 3000): Promise<number> {
+  return exchangeFrames(
+    port,
+    'gateway.test',
+    bytes,
+    timeoutMs,
+    ({ type, payload }) => (type === GOAWAY ? payload.readUInt32BE(4) : undefined),
+    -1,
+  );
 }
 
 /** A frame as bytes, for tests that build broken sequences by hand. */
