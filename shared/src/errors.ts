@@ -126,6 +126,24 @@ export const ERROR_CATALOGUE = {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
   },
+  TP_PLUGIN_VALUE: {
+    meaning:
+      'a plugin passed the SDK a value no HTTP message may carry: a status outside 100–599, a header name that is not a token, a header value or query string with CR, LF, NUL or another control character',
+    fix: "fix the plugin named in the message; the request it was handling got Kong's 500",
+  },
+  TP_PLUGIN_EXIT: {
+    meaning: 'a plugin tried to end the worker process (process.exit, process.abort, process.kill of itself)',
+    fix: 'fix the plugin named in the message: a plugin ends its request (ctx.response.exit), never the process',
+  },
+  TP_RAW_RESPONSE_VALUE: {
+    meaning:
+      'a status, reason phrase, header name or value meant for a response written straight to a socket (WebSocket handshakes) could not go into one',
+    fix: "nothing to do for the client (it got Kong's 500); report it: the value's origin (plugin or upstream) is in the log line",
+  },
+  TP_REQUEST_BODY_BUFFER: {
+    meaning: 'a request body larger than client_body_buffer_size could not be written to its temp file',
+    fix: "check free space and permissions of the prefix's client_body_temp folder, or raise client_body_buffer_size",
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -293,6 +311,44 @@ export class WorkerError extends TurnpikeError {
   static readonly [kCode] = 'TP_WORKER';
   readonly code = 'TP_WORKER';
   override readonly name = 'WorkerError';
+}
+
+/** A plugin handed the SDK a value that cannot go into an HTTP message (see TP_PLUGIN_VALUE). */
+export class PluginValueError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_VALUE';
+  readonly code = 'TP_PLUGIN_VALUE';
+  override readonly name = 'PluginValueError';
+  readonly plugin: string;
+
+  constructor(plugin: string, problem: string) {
+    super(`plugin '${plugin}' ${problem}`);
+    this.plugin = plugin;
+  }
+}
+
+/** A plugin called process.exit (or abort, or kill on its own process): refused, see TP_PLUGIN_EXIT. */
+export class PluginExitError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_EXIT';
+  readonly code = 'TP_PLUGIN_EXIT';
+  override readonly name = 'PluginExitError';
+  readonly plugin: string;
+
+  constructor(plugin: string, call: string) {
+    super(`plugin '${plugin}' called ${call}: refused, the worker keeps running`);
+    this.plugin = plugin;
+  }
+}
+
+export class RawResponseValueError extends TurnpikeError {
+  static readonly [kCode] = 'TP_RAW_RESPONSE_VALUE';
+  readonly code = 'TP_RAW_RESPONSE_VALUE';
+  override readonly name = 'RawResponseValueError';
+}
+
+export class RequestBodyBufferError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_BODY_BUFFER';
+  readonly code = 'TP_REQUEST_BODY_BUFFER';
+  override readonly name = 'RequestBodyBufferError';
 }
 
 /** Per-field messages in Kong's shape: nested objects for records, arrays for array items. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_LIMITS } from '@turnpike/data-plane/proxy';
-import { rawRequest, recordingUpstream, route, service, statuses, testProxy } from './proxy-fixtures.ts';
+import { proxiedUpstream, rawRequest, statuses } from './proxy-fixtures.ts';
 
 const LIMITS = {
   ...DEFAULT_LIMITS,
@@ -11,17 +11,8 @@ const LIMITS = {
   maxUrlLength: 1024,
 };
 
-async function limitedProxy() {
-  const upstream = await recordingUpstream();
-  const proxy = await testProxy([service(upstream.port)], [route()], { settings: { limits: LIMITS } });
-  return {
-    upstream,
-    proxy,
-    async [Symbol.asyncDispose]() {
-      await proxy[Symbol.asyncDispose]();
-      await upstream[Symbol.asyncDispose]();
-    },
-  };
+function limitedProxy() {
+  return proxiedUpstream({ settings: { limits: LIMITS } });
 }
 
 /** The body of a raw answer: Kong's message in text/plain, error_default_type's default, as no Accept was sent. */

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from './free-port.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const TURNPIKE_BIN = join(REPO_ROOT, 'bin/turnpike.ts');
@@ -210,4 +211,38 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
 
 function dump(lines: readonly LogLine[]): string {
   return lines.map((l) => JSON.stringify(l)).join('\n');
+}
+
+/** One proxy worker as the status listener's `/status` lists it. */
+export interface ProxyWorkerRow {
+  readonly slot: number;
+  readonly pid: number;
+  readonly state: string;
+  readonly restarts: number;
+}
+
+/** The data plane's proxy workers, from the status listener at `statusUrl`. */
+export async function proxyWorkers(statusUrl: string): Promise<ProxyWorkerRow[]> {
+  const res = await fetch(`${statusUrl}/status`);
+  return ((await res.json()) as { data_plane: { workers: ProxyWorkerRow[] } }).data_plane.workers;
+}
+
+/** Free loopback ports for a node's Admin API, proxy and status listener, and the env that binds them. */
+export async function nodeListeners(): Promise<{
+  readonly adminUrl: string;
+  readonly proxyPort: number;
+  readonly statusUrl: string;
+  readonly env: Record<string, string>;
+}> {
+  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
+  return {
+    adminUrl: `http://127.0.0.1:${admin}`,
+    proxyPort: proxy,
+    statusUrl: `http://127.0.0.1:${status}`,
+    env: {
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+    },
+  };
 }

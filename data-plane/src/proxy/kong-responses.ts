@@ -12,7 +12,10 @@ import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
 
-/** Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead). */
+/**
+ * Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead); so is 505,
+ * for which Kong lets nginx answer with its own HTML page.
+ */
 export const KONG_MESSAGES: Readonly<Record<number, string>> = {
   400: 'Bad request',
   404: 'Not found',
@@ -27,6 +30,7 @@ export const KONG_MESSAGES: Readonly<Record<number, string>> = {
   502: 'An invalid response was received from the upstream server',
   503: 'The upstream server is currently unavailable',
   504: 'The upstream server is timing out',
+  505: 'HTTP version not supported',
 };
 
 export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
@@ -140,9 +144,13 @@ function runloopErrorFormat(res: ServerResponse): ErrorFormat {
   return errorFormatOf(res.req?.headers.accept);
 }
 
-/** HTTP/2 forbids connection-specific headers (RFC 9113 8.2.2): node would drop them with a warning. */
+/**
+ * HTTP/2 forbids connection-specific headers (RFC 9113 8.2.2): node would drop them with a warning.
+ * Told by the compat response's stream, not the request's version: a text request line may claim
+ * HTTP/2.0 on an HTTP/1 connection (it is answered 505 and closed).
+ */
 function isHttp2(res: ServerResponse): boolean {
-  return res.req?.httpVersionMajor === 2;
+  return (res as { stream?: unknown }).stream !== undefined;
 }
 
 /** Kong's JSON body for a status. */
@@ -205,7 +213,8 @@ function sendFormatted(
 
 /**
  * A response a plugin made (`ctx.response.exit`, or the 500 of one that threw): the plugins'
- * header phase sees it first, then Turnpike's own headers are added.
+ * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
+ * checked when they were set (plugins/runtime/plugin-values.ts).
  */
 export function sendPluginExit(
   res: ServerResponse,
@@ -217,6 +226,11 @@ export function sendPluginExit(
 ): void {
   const headers = [...exit.headers];
   run.header(exit.status, headers);
+  // A header phase threw: the exit is not sent as the plugins left it, Kong's 500 is.
+  if (run.failed) {
+    sendKongError(res, 500, flags, startedAt, close);
+    return;
+  }
   const body = exit.body;
   headers.push('Content-Length', String(body?.length ?? 0));
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));

@@ -1,10 +1,16 @@
 /** The proxy's settings, derived once from turnpike.conf (Kong's key names). */
 
+import { join } from 'node:path';
 import type { TurnpikeConfig } from '@turnpike/shared/config';
 
 export interface ProxyLimits {
   /** client_max_body_size in bytes; 0 means unlimited. */
   readonly maxBodySize: number;
+  /**
+   * client_body_buffer_size in bytes: a buffered request body (route request_buffering, Kong's
+   * default) is held in memory up to this size, then spilled to a file in `bodyTempDir`.
+   */
+  readonly bodyBufferSize: number;
   /** client_header_max_size: bytes of header lines (name, value, separators), request line apart. */
   readonly maxHeaderSize: number;
   /** client_header_max_count. */
@@ -52,10 +58,19 @@ export interface ProxySettings {
   /** real_ip_header, lowercase. */
   readonly realIpHeader: string;
   readonly realIpRecursive: boolean;
+  /**
+   * Where request bodies over bodyBufferSize are spilled (nginx's client_body_temp_path):
+   * `<prefix>/client_body_temp`; undefined means the OS temp folder (tests, embedding).
+   */
+  readonly bodyTempDir: string | undefined;
 }
+
+/** The folder under the prefix that holds spilled request bodies, as nginx names it. */
+export const CLIENT_BODY_TEMP = 'client_body_temp';
 
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxBodySize: 0,
+  bodyBufferSize: 8192,
   maxHeaderSize: 8192,
   maxHeaderCount: 100,
   maxUrlLength: 8192,
@@ -98,10 +113,13 @@ export const DEFAULT_SETTINGS: ProxySettings = {
   trustedIps: [],
   realIpHeader: 'x-real-ip',
   realIpRecursive: false,
+  bodyTempDir: undefined,
 };
 
 type ProxyConfigKeys =
+  | 'prefix'
   | 'client_max_body_size'
+  | 'client_body_buffer_size'
   | 'client_header_max_size'
   | 'client_header_max_count'
   | 'client_header_timeout'
@@ -117,6 +135,7 @@ export function proxySettingsFromConfig(config: Pick<TurnpikeConfig, ProxyConfig
     limits: {
       ...DEFAULT_LIMITS,
       maxBodySize: config.client_max_body_size,
+      bodyBufferSize: config.client_body_buffer_size,
       maxHeaderSize: config.client_header_max_size,
       maxHeaderCount: config.client_header_max_count,
       maxUrlLength: config.client_header_max_size,
@@ -127,5 +146,6 @@ export function proxySettingsFromConfig(config: Pick<TurnpikeConfig, ProxyConfig
     trustedIps: config.trusted_ips,
     realIpHeader: config.real_ip_header.toLowerCase(),
     realIpRecursive: config.real_ip_recursive,
+    bodyTempDir: join(config.prefix, CLIENT_BODY_TEMP),
   };
 }

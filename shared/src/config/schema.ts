@@ -293,7 +293,8 @@ export const TurnpikeConfigSchema = Type.Object({
   client_body_buffer_size: size({
     section: 'proxy',
     default: '8k',
-    description: 'Request bodies larger than this are streamed rather than buffered.',
+    description:
+      "Request bodies of routes with request_buffering (the default) are held in memory up to this size (e.g. 8k, 1m), then in a file under the prefix's client_body_temp folder until they are proxied.",
   }),
   client_header_max_size: size({
     section: 'proxy',
