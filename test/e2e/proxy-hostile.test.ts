@@ -23,10 +23,19 @@ function guardedProxy() {
   return proxiedUpstream({ settings: { limits: DEFAULT_LIMITS } });
 }
 
+/**
+ * The error body of a raw answer as `{ message }`, in the format Kong picks: JSON when asked for,
+ * else `error_default_type` (text/plain by default: `message\n`).
+ */
 function bodyOf(answer: string): unknown {
   const start = answer.indexOf('\r\n\r\n') + 4;
   const length = Number(/content-length: (\d+)/i.exec(answer)?.[1] ?? 0);
-  return JSON.parse(answer.slice(start, start + length));
+  const body = answer.slice(start, start + length);
+  if (/content-type: text\/plain/i.test(answer.slice(0, start))) {
+    assert.match(body, /\n$/, 'Kong ends a text error with a newline');
+    return { message: body.slice(0, -1) };
+  }
+  return JSON.parse(body);
 }
 
 describe('HTTP versions an HTTP/1 listener does not serve', () => {
