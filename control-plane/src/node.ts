@@ -73,7 +73,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const secrets = secretsFor(config, target.kind === 'memory', log);
   const dao = createDao(datastore, { pluginSchemas: options.pluginSchemas, secrets });
-  const source = await startDatastoreConfigSource({ datastore, reader: dao, log });
+  // Kong's db_update_frequency: how soon a change another writer made without NOTIFY is seen.
+  const pollIntervalMs = config.db_update_frequency * 1000;
+  const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
   lifecycle.add(source);
 
   const listen = options.clusterListen ?? config.cluster_listen[0];
@@ -97,7 +99,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
-  log.info({ host: listen.host, port: sync.port, mtls: options.clusterTls.mode }, 'cluster listener started');
 
   // Readiness reads the datastore's health, which connection errors update at once.
   const { health } = datastore;

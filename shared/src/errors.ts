@@ -57,6 +57,23 @@ export const ERROR_CATALOGUE = {
     meaning: 'a sync snapshot payload could not be encoded within cluster_max_payload, or decoded',
     fix: 'raise cluster_max_payload on both planes, or check that both run the same Turnpike version',
   },
+  TP_SYNC_HASH_MISMATCH: {
+    meaning:
+      'a configuration a data plane received, or applied, does not hash to what the control plane announced',
+    fix: 'nothing: the control plane sends a whole snapshot next; if it persists, run the same Turnpike version on both planes',
+  },
+  TP_SYNC_DELTA_BASE: {
+    meaning: 'a delta does not build on the configuration version the data plane holds',
+    fix: 'nothing: the data plane reconnects and asks for a whole snapshot',
+  },
+  TP_SYNC_ACK_TIMEOUT: {
+    meaning: 'a data plane answered a configuration with neither Ack nor Nack in time',
+    fix: 'nothing at first: the control plane closes the stream and the data plane reconnects; if it repeats, read the data plane log',
+  },
+  TP_CONFIG_REJECTED: {
+    meaning: 'a data plane could not apply a configuration, for a reason without a code of its own',
+    fix: 'read the message (shown as last_error in /clustering/data-planes) and the data plane log',
+  },
   TP_CONFIG_CACHE: {
     meaning:
       "a data plane's config cache file is unreadable or corrupt; it starts empty and waits for the control plane",
@@ -119,6 +136,24 @@ export const ERROR_CATALOGUE = {
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
+  },
+  TP_PLUGIN_VALUE: {
+    meaning:
+      'a plugin passed the SDK a value no HTTP message may carry: a status outside 100–599, a header name that is not a token, a header value or query string with CR, LF, NUL or another control character',
+    fix: "fix the plugin named in the message; the request it was handling got Kong's 500",
+  },
+  TP_PLUGIN_EXIT: {
+    meaning: 'a plugin tried to end the worker process (process.exit, process.abort, process.kill of itself)',
+    fix: 'fix the plugin named in the message: a plugin ends its request (ctx.response.exit), never the process',
+  },
+  TP_RAW_RESPONSE_VALUE: {
+    meaning:
+      'a status, reason phrase, header name or value meant for a response written straight to a socket (WebSocket handshakes) could not go into one',
+    fix: "nothing to do for the client (it got Kong's 500); report it: the value's origin (plugin or upstream) is in the log line",
+  },
+  TP_REQUEST_BODY_BUFFER: {
+    meaning: 'a request body larger than client_body_buffer_size could not be written to its temp file',
+    fix: "check free space and permissions of the prefix's client_body_temp folder, or raise client_body_buffer_size",
   },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -229,6 +264,30 @@ export class SyncPayloadError extends TurnpikeError {
   override readonly name = 'SyncPayloadError';
 }
 
+export class SyncHashMismatchError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_HASH_MISMATCH';
+  readonly code = 'TP_SYNC_HASH_MISMATCH';
+  override readonly name = 'SyncHashMismatchError';
+}
+
+export class SyncDeltaBaseError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_DELTA_BASE';
+  readonly code = 'TP_SYNC_DELTA_BASE';
+  override readonly name = 'SyncDeltaBaseError';
+}
+
+export class SyncAckTimeoutError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_ACK_TIMEOUT';
+  readonly code = 'TP_SYNC_ACK_TIMEOUT';
+  override readonly name = 'SyncAckTimeoutError';
+}
+
+export class ConfigRejectedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CONFIG_REJECTED';
+  readonly code = 'TP_CONFIG_REJECTED';
+  override readonly name = 'ConfigRejectedError';
+}
+
 export class ConfigCacheError extends TurnpikeError {
   static readonly [kCode] = 'TP_CONFIG_CACHE';
   readonly code = 'TP_CONFIG_CACHE';
@@ -263,6 +322,44 @@ export class WorkerError extends TurnpikeError {
   static readonly [kCode] = 'TP_WORKER';
   readonly code = 'TP_WORKER';
   override readonly name = 'WorkerError';
+}
+
+/** A plugin handed the SDK a value that cannot go into an HTTP message (see TP_PLUGIN_VALUE). */
+export class PluginValueError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_VALUE';
+  readonly code = 'TP_PLUGIN_VALUE';
+  override readonly name = 'PluginValueError';
+  readonly plugin: string;
+
+  constructor(plugin: string, problem: string) {
+    super(`plugin '${plugin}' ${problem}`);
+    this.plugin = plugin;
+  }
+}
+
+/** A plugin called process.exit (or abort, or kill on its own process): refused, see TP_PLUGIN_EXIT. */
+export class PluginExitError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_EXIT';
+  readonly code = 'TP_PLUGIN_EXIT';
+  override readonly name = 'PluginExitError';
+  readonly plugin: string;
+
+  constructor(plugin: string, call: string) {
+    super(`plugin '${plugin}' called ${call}: refused, the worker keeps running`);
+    this.plugin = plugin;
+  }
+}
+
+export class RawResponseValueError extends TurnpikeError {
+  static readonly [kCode] = 'TP_RAW_RESPONSE_VALUE';
+  readonly code = 'TP_RAW_RESPONSE_VALUE';
+  override readonly name = 'RawResponseValueError';
+}
+
+export class RequestBodyBufferError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_BODY_BUFFER';
+  readonly code = 'TP_REQUEST_BODY_BUFFER';
+  override readonly name = 'RequestBodyBufferError';
 }
 
 /** Per-field messages in Kong's shape: nested objects for records, arrays for array items. */

@@ -8,5 +8,11 @@ export { stoppableServer } from './process/http-server.ts';
 export * from './process/lifecycle.ts';
 export { loadNodeId } from './process/node-id.ts';
 export * from './process/pidfile.ts';
+export {
+  FATAL_EXIT_CODE,
+  fatalReason,
+  installSafetyNet,
+  type SafetyNetOptions,
+} from './process/safety-net.ts';
 export * from './status/server.ts';
 export { TURNPIKE_VERSION } from './version.ts';

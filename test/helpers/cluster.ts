@@ -50,11 +50,19 @@ async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A control plane process on PostgreSQL (`dsn`), migrations run at start. */
+/**
+ * A control plane process on PostgreSQL (`dsn`), migrations run at start. Give the ports of a
+ * previous one to restart it in its place.
+ */
 export function startControlPlaneNode(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
-  options: { clusterPort?: number; env?: Record<string, string> } = {},
+  options: {
+    clusterPort?: number;
+    adminPort?: number;
+    statusPort?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ControlPlaneNode> {
   return withFreshPorts(() => startControlPlaneOnce(dsn, certs, options));
 }
@@ -62,12 +70,12 @@ export function startControlPlaneNode(
 async function startControlPlaneOnce(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
-  options: { clusterPort?: number; env?: Record<string, string> },
+  options: { clusterPort?: number; adminPort?: number; statusPort?: number; env?: Record<string, string> },
 ): Promise<ControlPlaneNode> {
   const [admin, cluster, status] = [
-    await freePort(),
+    options.adminPort ?? (await freePort()),
     options.clusterPort ?? (await freePort()),
-    await freePort(),
+    options.statusPort ?? (await freePort()),
   ];
   const node = await startTurnpike({
     args: ['--run-migrations'],
@@ -117,6 +125,32 @@ async function startDataPlaneOnce(
     },
   });
   return Object.assign(node, {
+    proxyUrl: `http://127.0.0.1:${proxy}`,
+    statusUrl: `http://127.0.0.1:${status}`,
+  });
+}
+
+export interface TraditionalNode extends RunningTurnpike {
+  readonly adminUrl: string;
+  readonly proxyUrl: string;
+  readonly statusUrl: string;
+}
+
+/** A `traditional` node (embedded datastore in memory) on free ports for its Admin API, proxy and status. */
+export async function startTraditionalNode(
+  options: Pick<StartOptions, 'env'> = {},
+): Promise<TraditionalNode> {
+  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
+  const node = await startTurnpike({
+    env: {
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      ...options.env,
+    },
+  });
+  return Object.assign(node, {
+    adminUrl: `http://127.0.0.1:${admin}`,
     proxyUrl: `http://127.0.0.1:${proxy}`,
     statusUrl: `http://127.0.0.1:${status}`,
   });

@@ -89,6 +89,17 @@ async function inTransaction<T>(
 }
 
 /**
+ * Connections in the pool: pg_pool_size, capped by pg_max_concurrent_queries when set (Kong's
+ * per-node limit on queries in flight: a query waits for a free connection, as for Kong's
+ * semaphore, up to pg_timeout). LISTEN holds a connection of its own, outside the pool.
+ */
+function poolMax(target: PostgresTarget): number {
+  const size = target.poolSize ?? 10;
+  const limit = target.maxConcurrentQueries ?? 0;
+  return limit > 0 ? Math.min(size, limit) : size;
+}
+
+/**
  * A pg Client class whose instances listen for 'error' from construction to the end: pg-pool
  * only listens while a client is idle, so a connection lost while checked out (a transaction,
  * a session) would otherwise raise an unhandled 'error' event and end the process.
@@ -124,7 +135,7 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
     log.warn({ err: err.message, target: where }, 'PostgreSQL connection lost');
     health?.suspect();
   });
-  const pool = new pg.Pool({ ...config, max: target.poolSize ?? 10, Client });
+  const pool = new pg.Pool({ ...config, max: poolMax(target), Client });
   // pg-pool re-emits an idle client's error here; the client's own listener has logged it.
   pool.on('error', () => undefined);
   const listener = new PgListener(config, log, { Client, onLost: () => health?.suspect() });
