@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildConfig, createLogger, TURNPIKE_VERSION } from '@turnpike/shared';
+import { buildConfig, createLogger } from '@turnpike/shared';
 import type { FastifyInstance } from 'fastify';
 import { startClusterFeed } from '../cluster-view/feed.ts';
-import type { Dao } from '../dao/types.ts';
 import { MemoryConfigSource } from '../snapshot/index.ts';
 import { MemoryDataPlaneRegistry } from '../sync/index.ts';
 import type { ClusterEventsView } from './routes/cluster-events.ts';
-import { buildAdminApi } from './server.ts';
+import { buildBareAdminApi } from './testing/fixture.ts';
 
 const GUI = 'http://127.0.0.1:8002';
 const TOKEN = 'tok-123';
 
 /** These routes never reach the DAO: one that throws proves it. */
-const noDao = new Proxy({} as Dao, {
-  get: () => {
-    throw new Error('the DAO is not used here');
-  },
-});
-
 function adminApi(clusterEvents?: ClusterEventsView): FastifyInstance {
-  const config = { ...buildConfig({ env: {}, cwd: '/tmp' }).config, admin_token: TOKEN };
-  return buildAdminApi({
-    dao: noDao,
-    log: createLogger({ level: 'silent' }),
-    config,
-    nodeId: '6f1c2b0e-8d4b-4d0a-9a57-3f1f4c1f0e11',
-    hostname: 'test-node',
-    version: TURNPIKE_VERSION,
-    pluginsAvailable: [],
-    pluginSchemas: () => undefined,
-    datastoreReachable: async () => true,
+  return buildBareAdminApi({
+    config: { ...buildConfig({ env: {}, cwd: '/tmp' }).config, admin_token: TOKEN },
     corsOrigins: () => [GUI],
     ...(clusterEvents === undefined ? {} : { clusterEvents }),
   });

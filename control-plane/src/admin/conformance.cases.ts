@@ -3,10 +3,13 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { TURNPIKE_VERSION } from '@turnpike/shared';
 import { HEALTHCHECKS_DEFAULTS } from '@turnpike/shared/schema';
-import { type OpenTestAdmin, openTestAdmin, type TestAdmin } from './testing/fixture.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
-type Json = Record<string, any>;
+import {
+  injectJson,
+  type Json,
+  type OpenTestAdmin,
+  openTestAdmin,
+  type TestAdmin,
+} from './testing/fixture.ts';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../../shared/src/schema/fixtures/${name}`, import.meta.url), 'utf8');
@@ -25,25 +28,13 @@ export function conformanceCases(open: OpenTestAdmin): void {
   });
   after(() => t[Symbol.asyncDispose]());
 
-  async function call(
+  const call = (
     method: string,
     url: string,
     payload?: unknown,
     headers: Record<string, string> = {},
     app = t.app,
-  ) {
-    const res = await app.inject({
-      method: method as 'GET',
-      url,
-      headers,
-      ...(payload === undefined ? {} : { payload: payload as string }),
-    });
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: (res.body === '' ? undefined : res.json()) as Json,
-    };
-  }
+  ) => injectJson(app, method, url, payload, headers);
   const json = { 'content-type': 'application/json' };
 
   describe('PATCH merges nested records into the stored entity', () => {

@@ -5,20 +5,10 @@ import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { buildConfig, createLogger, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { FastifyInstance } from 'fastify';
-import type { Dao } from '../dao/types.ts';
 import { listenHttp } from '../http-listener.ts';
 import { type ConnectionCounts, ConnectionStats } from './connections.ts';
-import { buildAdminApi } from './server.ts';
-
-/** /status reads the config version and no entity: a DAO that has nothing else proves it. */
-const versionOnly = new Proxy({} as Dao, {
-  get: (_target, property) => {
-    if (property === 'configVersion') return async () => 7;
-    throw new Error(`the DAO's ${String(property)} is not used here`);
-  },
-});
+import { buildBareAdminApi } from './testing/fixture.ts';
 
 const entry = (ssl: boolean) => ({
   host: '127.0.0.1',
@@ -60,18 +50,8 @@ describe('GET /status on the admin listeners', () => {
   const sockets: Socket[] = [];
   before(async () => {
     stats = new ConnectionStats();
-    app = buildAdminApi({
-      dao: versionOnly,
-      log: createLogger({ level: 'silent' }),
-      config: buildConfig({ env: {}, cwd: '/tmp' }).config,
-      nodeId: '6f1c2b0e-8d4b-4d0a-9a57-3f1f4c1f0e11',
-      hostname: 'test-node',
-      version: TURNPIKE_VERSION,
-      pluginsAvailable: [],
-      pluginSchemas: () => undefined,
-      datastoreReachable: async () => true,
-      connections: stats,
-    });
+    // /status reads the config version and no entity.
+    app = buildBareAdminApi({ connections: stats, configVersion: 7 });
     await app.ready();
     const handler = app.routing.bind(app);
     plain = await listenHttp(entry(false), { certs: [], keys: [] }, handler);

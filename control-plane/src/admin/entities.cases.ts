@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { OpenTestAdmin, TestAdmin } from './testing/fixture.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
-type Json = Record<string, any>;
+import { injectJson, type Json, type OpenTestAdmin, type TestAdmin } from './testing/fixture.ts';
 
 /** The suite, run against each datastore by the *.test.ts files beside it. */
 export function entityCases(open: OpenTestAdmin): void {
@@ -14,17 +11,8 @@ export function entityCases(open: OpenTestAdmin): void {
   after(() => t[Symbol.asyncDispose]());
 
   async function call(method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) {
-    const res = await t.app.inject({
-      method: method as 'GET',
-      url,
-      headers,
-      ...(payload === undefined
-        ? {}
-        : typeof payload === 'string'
-          ? { payload }
-          : { payload: payload as Json }),
-    });
-    return { status: res.statusCode, body: (res.body === '' ? undefined : res.json()) as Json };
+    const { status, body } = await injectJson(t.app, method, url, payload, headers);
+    return { status, body };
   }
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
