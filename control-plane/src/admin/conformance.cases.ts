@@ -259,6 +259,8 @@ export function conformanceCases(open: OpenTestAdmin): void {
         ['/services', 'GET, HEAD, OPTIONS, POST'],
         ['/services/some-name', 'DELETE, GET, HEAD, OPTIONS, PATCH, PUT'],
         ['/schemas/plugins/validate', 'OPTIONS, POST'],
+        // Routes of a scoped plugin too (the Admin GUI's export preflights this one).
+        ['/config', 'GET, HEAD, OPTIONS, POST'],
       ];
       for (const [path, allow] of expectations) {
         const res = await call('OPTIONS', path);
@@ -277,6 +279,7 @@ export function conformanceCases(open: OpenTestAdmin): void {
         { message: 'Not found' },
       ]);
       assert.deepEqual((await call('HEAD', '/schemas/plugins/validate')).status, 405);
+      assert.deepEqual((await call('PATCH', '/config')).body, { message: 'Method not allowed' });
       await using guarded = await openTestAdmin({ admin_token: 'tok-123' }, { dao: t.dao });
       const preflight = await call('OPTIONS', '/services', undefined, {}, guarded.app);
       assert.equal(preflight.status, 204, 'a preflight carries no token');

@@ -138,7 +138,8 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerClusteringRoutes(api, options.clustering);
     registerClusterEventRoutes(api, options.clusterEvents);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    methods.complete();
+    // After the scoped plugins above (/config) have added their routes.
+    api.after(() => methods.complete());
   });
   return app;
 }
