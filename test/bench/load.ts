@@ -46,30 +46,22 @@ export interface LoadRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export interface WrkFigures {
+/** One run of a load generator. */
+export interface LoadFigures {
+  /** wrk: the throughput; hey: the rate achieved, close to the asked one unless someone fell behind. */
   readonly rps: number;
   /** Latency quantiles in ms. */
   readonly p50: number;
   readonly p99: number;
   readonly requests: number;
-  /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout). */
+  /** Answers other than 2xx (wrk: other than 2xx/3xx), plus transport errors. */
   readonly errors: number;
-  /** Share of one CPU wrk used (0..1); set by runWrk. */
+  /** Share of one CPU the generator used (0..1); set by runWrk and runHey. */
   readonly generatorCpu?: number;
 }
 
-export interface HeyFigures {
-  /** The rate hey achieved, req/s: close to the asked rate unless the target or hey fell behind. */
-  readonly rps: number;
-  /** Latency quantiles in ms. */
-  readonly p50: number;
-  readonly p99: number;
-  readonly requests: number;
-  /** Answers other than 2xx, plus transport errors. */
-  readonly errors: number;
-  /** Share of one CPU hey used (0..1); set by runHey. */
-  readonly generatorCpu?: number;
-}
+export type WrkFigures = LoadFigures;
+export type HeyFigures = LoadFigures;
 
 const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 

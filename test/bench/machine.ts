@@ -19,6 +19,8 @@ export interface Machine {
   readonly commit: string;
   /** 1-minute load average when the run started (other work on the machine shows here). */
   readonly loadAtStart: number;
+  /** Share of the CPU other processes used in the second before the run (0..1). */
+  readonly othersAtStart: number;
 }
 
 async function commit(): Promise<string> {
@@ -43,7 +45,14 @@ export async function describeMachine(tools: Tools): Promise<Machine> {
     tools: [...found, ...missing].join(', '),
     commit: await commit(),
     loadAtStart: loadavg()[0] ?? Number.NaN,
+    othersAtStart: await othersOverASecond(),
   };
+}
+
+async function othersOverASecond(): Promise<number> {
+  const from = sampleCpu();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return othersShare(from, sampleCpu());
 }
 
 export function machineLines(m: Machine): string[] {
@@ -51,7 +60,7 @@ export function machineLines(m: Machine): string[] {
     `- CPU: ${m.cpus} × ${m.model}; memory ${m.memoryGiB} GiB; ${m.kernel}`,
     `- Node.js ${m.node}${m.tools === '' ? '' : `; ${m.tools}`}`,
     `- Turnpike commit ${m.commit}`,
-    `- load average (1 min) at the start ${m.loadAtStart.toFixed(2)}, at the end ${(loadavg()[0] ?? Number.NaN).toFixed(2)}`,
+    `- load average (1 min) at the start ${m.loadAtStart.toFixed(2)}, at the end ${(loadavg()[0] ?? Number.NaN).toFixed(2)}; other processes used ${(m.othersAtStart * 100).toFixed(0)}% of the CPU in the second before the run`,
   ];
 }
 

@@ -8,6 +8,7 @@
  */
 
 import { type HeyFigures, runHey, runWrk, type WrkFigures } from './load.ts';
+import { othersShare, sampleCpu } from './machine.ts';
 import { startNginx } from './nginx.ts';
 import { ALL_CPUS, pinProcess, pinTree, spawnListening } from './processes.ts';
 import {
@@ -180,6 +181,7 @@ export async function runLoad(
     `${plan.reps} repetition${plan.reps === 1 ? '' : 's'}, targets interleaved in a rotated order each time; medians reported`,
   );
   if (LOAD_CPU !== undefined) await pinProcess(process.pid, LOAD_CPU);
+  const cpuAtStart = sampleCpu();
   const runs = new Map<TargetKey, TargetRun[]>([...started.keys()].map((k) => [k, []]));
   try {
     const options = { tool: wrk.path, cpu: LOAD_CPU };
@@ -203,6 +205,11 @@ export async function runLoad(
   } finally {
     if (LOAD_CPU !== undefined) await pinProcess(process.pid, ALL_CPUS);
   }
+  const others = othersShare(cpuAtStart, sampleCpu());
+  if (Number.isFinite(others))
+    setup.push(
+      `other processes used ${(others * 100).toFixed(0)}% of the machine's CPU during the load run${others > 0.1 ? ': the targets competed with them for CPU 0, so these figures are a rough reading' : ''}`,
+    );
   const direct = runs.get('direct');
   const results = new Map<TargetKey, TargetResult>();
   for (const [key, targetRuns] of runs) results.set(key, summarise(key, targetRuns, direct));
