@@ -141,7 +141,7 @@ async function main(): Promise<number> {
   const out = args.out ?? join(import.meta.dirname, 'results', resultsFileName(args, date));
   await writeResults(out, {
     args,
-    command: `pnpm bench ${process.argv.slice(2).join(' ')}`.trim(),
+    command: ['pnpm bench', ...process.argv.slice(2).map((a) => (/\s/.test(a) ? `'${a}'` : a))].join(' '),
     date,
     machine,
     sections: outcomes,
