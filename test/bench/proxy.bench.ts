@@ -74,7 +74,7 @@ function addedP99Row(report: Report, load: LoadResults, key: TargetKey): void {
     return;
   }
   const achieved = r.heyRate < FIXED_RATE * 0.95 ? ` — only ${rate(r.heyRate)} req/s reached` : '';
-  const measured = `${signed(r.addedP99)} (p99 ${ms(r.heyP99)} against ${ms(load.results.get('direct')?.heyP99 ?? Number.NaN)})${achieved}`;
+  const measured = `${signed(r.addedP99)} (median of per-repetition differences; median p99 ${ms(r.heyP99)}, direct's ${ms(load.results.get('direct')?.heyP99 ?? Number.NaN)})${achieved}`;
   // A proxy cannot answer faster than its upstream does directly: well below zero, noise decided.
   if (r.addedP99 < -NOISE_MS) {
     report.add(
@@ -93,7 +93,12 @@ function costRow(report: Report, load: LoadResults, figure: string, extra: Targe
   const b = load.results.get(base);
   if (a === undefined || b === undefined) return;
   const us = (1 / a.rps - 1 / b.rps) * 1e6;
-  report.add(figure, `${fixed(us, 1)} µs per request (1/req/s, proxy and upstream sharing one CPU)`, '');
+  const noise = us < 0 ? ': below zero, so noise decided it' : '';
+  report.add(
+    figure,
+    `${fixed(us, 1)} µs per request (1/req/s, proxy and upstream sharing one CPU)${noise}`,
+    '',
+  );
 }
 
 /** Per target, per repetition: the raw figures, for the results file. */
@@ -126,12 +131,14 @@ function setupNotes(report: Report, load: LoadResults): void {
   for (const line of load.setup) report.note(line);
 }
 
-/** Targets whose repetitions differ by more than 30% (max ÷ min of req/s). */
+/** True when a target's repetitions differ by more than 30% (max ÷ min of req/s). */
+function isNoisy(r: TargetResult): boolean {
+  const rps = r.runs.map((x) => x.wrk.rps);
+  return rps.length > 1 && Math.max(...rps) / Math.min(...rps) > 1.3;
+}
+
 function spreadNote(report: Report, load: LoadResults): void {
-  const spread = [...load.results.values()].filter((r) => {
-    const rps = r.runs.map((x) => x.wrk.rps);
-    return rps.length > 1 && Math.max(...rps) / Math.min(...rps) > 1.3;
-  });
+  const spread = [...load.results.values()].filter(isNoisy);
   if (spread.length > 0)
     report.note(
       `repetitions more than 30% apart (a busy machine): ${spread.map((r) => `${r.label} ${r.runs.map((x) => rate(x.wrk.rps)).join('/')}`).join('; ')}`,
@@ -146,9 +153,11 @@ function generatorNotes(report: Report, load: LoadResults): void {
     report.note(
       `hey used at most ${percent(hey)} of its CPU at ${FIXED_RATE.toLocaleString('en')} req/s: ${hey < 0.8 ? 'not the bottleneck' : 'close to saturation, p99 figures are suspect'}. Its 50 workers tick together, so requests come in bursts of up to 50 every ${(50_000 / FIXED_RATE).toFixed(1)} ms; direct's p99 is mostly hey's own time for a burst`,
     );
-  const busy = results.filter((r) => r.key !== 'direct' && r.wrkCpu >= 0.9).map((r) => r.label);
+  const busy = results.filter((r) => r.wrkCpu >= 0.9).map((r) => r.label);
   report.note(
-    `wrk (one thread) used ${percent(load.results.get('direct')?.wrkCpu ?? Number.NaN)} of its CPU on direct, which it therefore bounds; ${busy.length === 0 ? 'under 90% on every proxy' : `90% or more on: ${busy.join(', ')}`}`,
+    busy.length === 0
+      ? `wrk (one thread) used under 90% of its CPU on every target (${percent(load.results.get('direct')?.wrkCpu ?? Number.NaN)} on direct): the targets set the pace`
+      : `wrk (one thread) used 90% or more of its CPU on: ${busy.join(', ')} — those figures are bounded by wrk`,
   );
 }
 
