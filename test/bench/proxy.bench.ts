@@ -58,9 +58,13 @@ function ratioRow(
     return;
   }
   const value = ratio(top.rps, base.rps);
+  const noisy = [top, base]
+    .filter(isNoisy)
+    .map((r) => `${r.label} ${r.runs.map((x) => rate(x.wrk.rps)).join('/')}`);
+  const warning = noisy.length === 0 ? '' : `; noisy, repetitions > 30% apart: ${noisy.join(', ')}`;
   report.add(
     figure,
-    `${fixed(value)} (${rate(top.rps)} ÷ ${rate(base.rps)} req/s)`,
+    `${fixed(value)} (${rate(top.rps)} ÷ ${rate(base.rps)} req/s${warning})`,
     `≥ ${atLeast}`,
     value >= atLeast,
   );
