@@ -26,16 +26,17 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const nodeId = config.node_id ?? (await loadNodeId(config.prefix));
   const common = { config, log, lifecycle, nodeId, hostname: hostname() };
   const { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } = await import('@turnpike/data-plane/plugins/bundled');
-  // One loader for both planes: the CP needs the schemas, the DP the handlers too.
+  // One loader for both planes: the CP needs the schemas (and, for `GET /`, each handler's
+  // version and priority), the DP the handlers too.
   const loaded = await loadPlugins({
     enabled: config.plugins,
     pluginPaths: config.plugin_paths,
     bundledDir: BUNDLED_PLUGINS_DIR,
     bundled: BUNDLED_PLUGINS,
-    want: config.role === 'control_plane' ? 'schema' : 'handler+schema',
+    want: config.role === 'control_plane' ? 'schema+meta' : 'handler+schema',
     source: sources.plugins,
   });
-  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.names };
+  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.available };
 
   if (config.role === 'data_plane') {
     const { startDataPlane } = await import('@turnpike/data-plane/node');

@@ -1,7 +1,8 @@
 /**
  * The one plugin loader: finds each enabled plugin's folder by name — the bundled folder first,
- * then each `plugin_paths` entry in order — and imports its `schema` (control plane) or its
- * `schema` and `handler` (data plane). Bundled and custom plugins take the same road; the
+ * then each `plugin_paths` entry in order — and imports its `schema` (and, for the control
+ * plane's `GET /`, reads its handler's version and priority) or its `schema` and `handler`
+ * (data plane). Bundled and custom plugins take the same road; the
  * bundled folder is passed in, so shared/ never imports a plane.
  */
 import { existsSync } from 'node:fs';
@@ -20,8 +21,12 @@ export interface LoadPluginsOptions {
   /** The folder of the bundled plugins and their names (what `bundled` expands to). */
   readonly bundledDir: string;
   readonly bundled: readonly string[];
-  /** The control plane needs only schemas; the data plane both. */
-  readonly want: 'schema' | 'handler+schema';
+  /**
+   * `schema`: the schemas only (validation: `config db_import`). `schema+meta`: the schemas and,
+   * where the handler module imports cleanly, its `version` and `priority` (the control plane's
+   * `GET /`); a handler is never required, kept or run. `handler+schema`: the data plane's.
+   */
+  readonly want: 'schema' | 'schema+meta' | 'handler+schema';
   /** Where `plugins` was set, for error messages (`turnpike.conf:12`, `TURNPIKE_PLUGINS`). */
   readonly source?: string;
 }
@@ -32,6 +37,21 @@ export interface LoadedPlugin {
   readonly schema: PluginSchema;
   /** Set when `want` was `handler+schema`. */
   readonly handler: PluginHandler | undefined;
+  /** The handler's version and priority: with `handler+schema`, and with `schema+meta` when it imported. */
+  readonly meta: PluginMeta | undefined;
+}
+
+/** What Kong's `GET /` shows of a plugin (`plugins.available_on_server`). */
+export interface PluginMeta {
+  readonly version: string;
+  readonly priority: number;
+}
+
+/** One entry of `GET /`'s `plugins.available_on_server`: the name, and the handler's meta when known. */
+export interface AvailablePlugin {
+  readonly name: string;
+  readonly version?: string;
+  readonly priority?: number;
 }
 
 export interface LoadedPlugins {
@@ -39,8 +59,10 @@ export interface LoadedPlugins {
   readonly plugins: ReadonlyMap<string, LoadedPlugin>;
   /** For schema validation (Admin API, declarative config, DAO). */
   readonly schemas: PluginSchemaLookup;
-  /** Names, for `GET /` `plugins.available_on_server` and `enabled_in_cluster`. */
+  /** Names, in the order they were enabled. */
   readonly names: readonly string[];
+  /** For `GET /` `plugins.available_on_server`: each name with its version and priority when known. */
+  readonly available: readonly AvailablePlugin[];
   /** What a data plane tells the control plane in its hello (handler versions; schema-only: `0.0.0`). */
   readonly versions: readonly { readonly name: string; readonly version: string }[];
 }
@@ -121,8 +143,11 @@ async function loadOne(
     return { problem: `error loading plugin schemas: on plugin '${name}': ${toError(err).message}` };
   }
   if (!isSchema(schema, name)) return { problem: `no configuration schema found for plugin: ${name}` };
-  if (options.want === 'schema') return { name, dir, schema, handler: undefined };
+  if (options.want === 'schema') return { name, dir, schema, handler: undefined, meta: undefined };
   const handlerFile = moduleFile(dir, 'handler');
+  if (options.want === 'schema+meta') {
+    return { name, dir, schema, handler: undefined, meta: await handlerMeta(handlerFile, name) };
+  }
   if (handlerFile === undefined) {
     return { problem: `${name} plugin is enabled but not installed;\nno handler in ${dir}` };
   }
@@ -134,7 +159,21 @@ async function loadOne(
   }
   const problem = handlerProblem(handler, name);
   if (problem !== undefined) return { problem: `${name} plugin is enabled but not installed;\n${problem}` };
-  return { name, dir, schema, handler: handler as PluginHandler };
+  const h = handler as PluginHandler;
+  return { name, dir, schema, handler: h, meta: { version: h.version, priority: h.priority } };
+}
+
+/** The version and priority of a handler module, or undefined when it is absent, fails to import or lacks them. */
+async function handlerMeta(file: string | undefined, name: string): Promise<PluginMeta | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    const handler = ((await import(pathToFileURL(file).href)) as { handler?: unknown }).handler;
+    if (handlerProblem(handler, name) !== undefined) return undefined;
+    const { version, priority } = handler as PluginHandler;
+    return { version, priority };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -156,7 +195,8 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPl
     plugins,
     schemas: (name) => plugins.get(name)?.schema,
     names: [...plugins.keys()],
-    versions: [...plugins.values()].map((p) => ({ name: p.name, version: p.handler?.version ?? '0.0.0' })),
+    available: [...plugins.values()].map((p) => ({ name: p.name, ...p.meta })),
+    versions: [...plugins.values()].map((p) => ({ name: p.name, version: p.meta?.version ?? '0.0.0' })),
   };
 }
 

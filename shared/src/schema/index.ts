@@ -13,6 +13,7 @@ export { ENTITIES } from './entities/index.ts';
 export { JWT_ALGORITHMS } from './entities/jwt-secrets.ts';
 export { DEFAULT_TARGET_PORT, formatTarget } from './entities/targets.ts';
 export { HEALTHCHECKS_DEFAULTS } from './entities/upstreams.ts';
+export { validateField } from './field.ts';
 export { coerceFormInput, type FlatForm } from './form.ts';
 export {
   entityJsonSchema,

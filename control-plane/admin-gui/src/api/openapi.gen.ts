@@ -2231,12 +2231,16 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description The consumer with this custom_id, as a one-entry page; the other parameters are ignored. */
+                    custom_id?: string;
                     /** @description The offset a previous page returned. */
                     offset?: string;
                     /** @description Page size, 1 to 1000 (default 100). */
                     size?: string;
                     /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
                     tags?: string;
+                    /** @description The consumer with this username, as a one-entry page; the other parameters are ignored. */
+                    username?: string;
                 };
                 header?: never;
                 path?: never;
