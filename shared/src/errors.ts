@@ -6,6 +6,8 @@
  * module (a custom plugin bundling its own @turnpike/shared), as undici does.
  */
 
+import { luaPretty } from './lua-pretty.ts';
+
 const kTurnpikeError = Symbol.for('turnpike.error');
 const kCode = Symbol.for('turnpike.error.code');
 
@@ -350,7 +352,7 @@ export class DeclarativeConfigError extends KongError {
   readonly status = 400;
 
   constructor(fields: FieldErrors) {
-    super(`declarative config is invalid: ${JSON.stringify(fields)}`, fields);
+    super(`declarative config is invalid: ${luaPretty(fields)}`, fields);
   }
 }
 

@@ -2,6 +2,7 @@ export * from './config/index.ts';
 export { hashPassword, needsRehash, verifyPassword } from './crypto/password.ts';
 export * from './errors.ts';
 export * from './log.ts';
+export { luaPretty } from './lua-pretty.ts';
 export { stoppableServer } from './process/http-server.ts';
 export * from './process/lifecycle.ts';
 export { loadNodeId } from './process/node-id.ts';
