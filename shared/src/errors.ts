@@ -95,6 +95,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
   },
+  TP_REQUEST_BODY: {
+    meaning:
+      'an Admin API request body could not be read: a malformed multipart/form-data body (400), or one larger than the body limit (413)',
+    fix: 'send a well-formed body, e.g. curl -F config=@kong.yml',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -211,6 +216,19 @@ export class SyncedEntityError extends TurnpikeError {
     this.entity = entity;
     this.id = id;
     this.field = field;
+  }
+}
+
+/** A request body that cannot be read; the Admin API answers with `statusCode` (400, or 413 when too large). */
+export class RequestBodyError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_BODY';
+  readonly code = 'TP_REQUEST_BODY';
+  override readonly name = 'RequestBodyError';
+  readonly statusCode: 400 | 413;
+
+  constructor(message: string, statusCode: 400 | 413 = 400) {
+    super(message);
+    this.statusCode = statusCode;
   }
 }
 
