@@ -1,4 +1,5 @@
-import { loadConfig } from '@turnpike/shared/config';
+import { checkClusterTls, clusterTlsFromConfig } from '@turnpike/shared/cluster';
+import { formatWarning, loadConfig } from '@turnpike/shared/config';
 import type { Command } from 'commander';
 
 export function registerCheck(program: Command): void {
@@ -14,6 +15,11 @@ export function registerCheck(program: Command): void {
         env: process.env,
         cwd: process.cwd(),
       });
+      // The cluster certificate files, read and matched as start does (traditional makes its own).
+      if (loaded.config.role !== 'traditional') {
+        checkClusterTls(await clusterTlsFromConfig(loaded.config, loaded.sources));
+      }
       process.stdout.write(`configuration at ${loaded.file ?? '(defaults and environment)'} is valid\n`);
+      for (const warning of loaded.warnings) process.stderr.write(formatWarning(warning));
     });
 }

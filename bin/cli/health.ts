@@ -1,8 +1,18 @@
+import { createRequire } from 'node:module';
+import { formatListenAddress } from '@turnpike/shared/config';
 import type { Command } from 'commander';
-import { request } from 'undici';
 import { loadCliConfig, withConfigOptions } from './config.ts';
 
-/** Asks the local status listener; exit 0 when healthy. It is the Docker HEALTHCHECK. */
+/** The probe of bin/health.cjs, the light entry the images' HEALTHCHECK runs. */
+interface HealthProbe {
+  statusUrl(listenText: string, ready: boolean): string | undefined;
+  probe(url: string, timeoutMs: number): Promise<{ ok: boolean; message: string }>;
+}
+
+/**
+ * Asks the local status listener after checking the configuration as `start` does; exit 0 when
+ * healthy. The same probe as bin/health.cjs, which skips the check to stay light.
+ */
 export function registerHealth(program: Command): void {
   withConfigOptions(
     program
@@ -14,20 +24,14 @@ export function registerHealth(program: Command): void {
     const { config } = await loadCliConfig(options);
     const listener = config.status_listen[0];
     if (listener === undefined) throw new Error('status_listen is off: nothing to ask');
-    const host = listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host === '::' ? '::1' : listener.host;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${listener.port}/status${options.ready ? '/ready' : ''}`;
-    const timeout = Number(options.timeout);
-    try {
-      const res = await request(url, { headersTimeout: timeout, bodyTimeout: timeout });
-      const body = await res.body.text();
-      if (res.statusCode === 200) {
-        process.stdout.write(`Turnpike is ${options.ready ? 'ready' : 'healthy'} at ${url}\n`);
-        return;
-      }
-      process.stderr.write(`Error: ${url} answered ${res.statusCode}: ${body}\n`);
-    } catch (err) {
-      process.stderr.write(`Error: Turnpike is not running (${url}: ${(err as Error).message})\n`);
+    const health = createRequire(import.meta.url)('../health.cjs') as HealthProbe;
+    const url = health.statusUrl(formatListenAddress(listener), options.ready === true) as string;
+    const result = await health.probe(url, Number(options.timeout));
+    if (result.ok) {
+      process.stdout.write(`Turnpike is ${options.ready ? 'ready' : 'healthy'} at ${url}\n`);
+      return;
     }
+    process.stderr.write(`Error: ${result.message}\n`);
     process.exitCode = 1;
   });
 }

@@ -41,7 +41,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     const { startDataPlane } = await import('@turnpike/data-plane/node');
     const dp = await startDataPlane({
       ...common,
-      clusterTls: await clusterTlsFromConfig(config),
+      clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
     });
     return [dp.status];
@@ -52,7 +52,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...common,
       sources,
       metrics,
-      clusterTls: await clusterTlsFromConfig(config),
+      clusterTls: await clusterTlsFromConfig(config, sources),
       ...plugins,
     });
     return [cp.status];

@@ -1,6 +1,7 @@
 import {
   claimPrefix,
   createLogger,
+  installSafetyNet,
   Lifecycle,
   type Logger,
   releasePrefix,
@@ -30,8 +31,11 @@ export interface RunOptions {
 export async function runNode(options: RunOptions): Promise<void> {
   let { config } = options.loaded;
   const log = createLogger({ level: toPinoLevel(config.log_level), name: 'turnpike' });
+  // What escapes every guard is logged; the node exits only when its state is no longer sound.
+  installSafetyNet({ log });
   // Secrets in `config` are censored by the logger's redact paths (shared/src/log.ts).
   log.debug({ config, sources: options.loaded.sources }, 'configuration');
+  for (const warning of options.loaded.warnings) log.warn({ settings: warning.settings }, warning.message);
   const lifecycle = new Lifecycle(log);
   const sources: StatusSource[] = [];
   let draining = false;

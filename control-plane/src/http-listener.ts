@@ -12,6 +12,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ListenEntry } from '@turnpike/shared/config';
 
@@ -24,6 +25,8 @@ export async function listenHttp(
   entry: ListenEntry,
   tls: ListenerCertificates,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
+  /** Answers a request Node's parser refused (the Admin API's is Kong-shaped JSON); default: node's own. */
+  clientError?: (err: NodeJS.ErrnoException, socket: Duplex) => void,
 ): Promise<Server> {
   let server: Server;
   if (entry.ssl) {
@@ -35,6 +38,7 @@ export async function listenHttp(
   } else {
     server = createHttpServer(handler);
   }
+  if (clientError !== undefined) server.on('clientError', clientError);
   server.listen({
     host: entry.host,
     port: entry.port,

@@ -17,6 +17,7 @@ import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
+import { answerClientError } from './admin/client-error.ts';
 import { buildAdminApi } from './admin/server.ts';
 import { adminGuiOrigins } from './admin-gui/origins.ts';
 import { startAdminGui } from './admin-gui/server.ts';
@@ -69,7 +70,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const secrets = secretsFor(config, target.kind === 'memory', log);
   const dao = createDao(datastore, { pluginSchemas: options.pluginSchemas, secrets });
-  const source = await startDatastoreConfigSource({ datastore, reader: dao, log });
+  // Kong's db_update_frequency: how soon a change another writer made without NOTIFY is seen.
+  const pollIntervalMs = config.db_update_frequency * 1000;
+  const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
   lifecycle.add(source);
 
   const listen = options.clusterListen ?? config.cluster_listen[0];
@@ -93,22 +96,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
-  log.info({ host: listen.host, port: sync.port, mtls: options.clusterTls.mode }, 'cluster listener started');
 
-  let reachable = true;
+  // Readiness reads the datastore's health, which connection errors update at once.
+  const { health } = datastore;
   const datastoreReachable = async () => {
+    if (!health.reachable) return false;
     try {
       await datastore.query('SELECT 1');
-      reachable = true;
+      return true;
     } catch {
-      reachable = false;
+      return false;
     }
-    return reachable;
   };
-  // Readiness reads `reachable` synchronously: keep it current even when nobody asks the Admin API.
-  const probe = setInterval(() => void datastoreReachable(), 5_000);
-  probe.unref();
-  lifecycle.add({ name: 'datastore probe', stop: async () => clearInterval(probe) });
   const clusterEvents = startClusterFeed({
     registry: sync.registry,
     source,
@@ -136,7 +135,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const adminTls = { certs: config.admin_ssl_cert, keys: config.admin_ssl_cert_key };
   const firstPort = { http: undefined as number | undefined, https: undefined as number | undefined };
   for (const entry of config.admin_listen) {
-    const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res));
+    const server = await listenHttp(
+      entry,
+      adminTls,
+      (req, res) => admin.routing(req, res),
+      answerClientError,
+    );
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
     const port = boundPort(server, entry);
     adminPorts.push(port);
@@ -163,10 +167,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       status: () => ({
         config_version: source.latest().version,
         config_hash: source.latest().hash,
-        database: { reachable },
+        database: { reachable: health.reachable },
         data_planes: sync.registry.list().length,
       }),
-      notReadyReason: () => (reachable ? undefined : 'database unreachable'),
+      // Kong's words (kong/status/ready.lua).
+      notReadyReason: () => (health.reachable ? undefined : 'failed to connect to database'),
     },
   };
 }

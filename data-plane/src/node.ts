@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Lifecycle, type Logger, type StatusSource, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import { readResolverSettings } from './balancer/index.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
 import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
@@ -75,7 +76,12 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
       keepaliveIdleTimeout: config.upstream_keepalive_idle_timeout,
     },
     plugins: { enabled: config.plugins, pluginPaths: config.plugin_paths },
-    dns: { staleTtl: config.dns_stale_ttl, errorTtl: config.dns_error_ttl },
+    dns: {
+      staleTtl: config.dns_stale_ttl,
+      errorTtl: config.dns_error_ttl,
+      notFoundTtl: config.dns_not_found_ttl,
+    },
+    resolver: await readResolverSettings(config),
   };
 }
 
@@ -105,6 +111,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     // previous version get the delta only; the others the whole configuration.
     apply: (next, delta) => pool.apply(next, delta),
     maxPayload: config.cluster_max_payload,
+    backoff: { maxMs: config.cluster_max_reconnect_delay * 1000 },
     onEvent: first.onEvent,
   });
   lifecycle.add({ name: 'sync client', stop: async () => sync.stop() });

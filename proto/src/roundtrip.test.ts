@@ -42,7 +42,10 @@ const dataPlaneMessages: DataPlaneMessage[] = [
   { kind: { $case: 'hello', value: hello } },
   { kind: { $case: 'ack', value: { version: 42, hash: 'b7c2', applyMs: 17 } } },
   {
-    kind: { $case: 'nack', value: { version: 43, error: 'invalid route', details: ['routes.1: bad path'] } },
+    kind: {
+      $case: 'nack',
+      value: { version: 43, error: 'invalid route', details: ['routes.1: bad path'], code: 'TP_WORKER' },
+    },
   },
   {
     kind: {

@@ -10,6 +10,8 @@ import { luaPretty } from './lua-pretty.ts';
 
 const kTurnpikeError = Symbol.for('turnpike.error');
 const kCode = Symbol.for('turnpike.error.code');
+/** On each instance: the codes of its class and every catalogued class above it. */
+const kLineage = Symbol.for('turnpike.error.lineage');
 
 export interface CatalogueEntry {
   /** What happened, in one line. */
@@ -43,6 +45,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'the datastore failed or is unreachable',
     fix: 'check the dsn / pg_* settings and that PostgreSQL is up',
   },
+  TP_DATABASE_UNAVAILABLE: {
+    meaning:
+      'the database cannot be reached right now (connection refused, lost or timed out, server shutting down); the control plane keeps running and answers 503 until it is back',
+    fix: 'start PostgreSQL or restore the network path to it; nothing to do on Turnpike: it reconnects by itself',
+  },
   TP_MIGRATIONS: {
     meaning: 'the database schema is missing or out of date',
     fix: 'run turnpike migrations bootstrap (new database) or turnpike migrations up',
@@ -50,6 +57,23 @@ export const ERROR_CATALOGUE = {
   TP_SYNC_PAYLOAD: {
     meaning: 'a sync snapshot payload could not be encoded within cluster_max_payload, or decoded',
     fix: 'raise cluster_max_payload on both planes, or check that both run the same Turnpike version',
+  },
+  TP_SYNC_HASH_MISMATCH: {
+    meaning:
+      'a configuration a data plane received, or applied, does not hash to what the control plane announced',
+    fix: 'nothing: the control plane sends a whole snapshot next; if it persists, run the same Turnpike version on both planes',
+  },
+  TP_SYNC_DELTA_BASE: {
+    meaning: 'a delta does not build on the configuration version the data plane holds',
+    fix: 'nothing: the data plane reconnects and asks for a whole snapshot',
+  },
+  TP_SYNC_ACK_TIMEOUT: {
+    meaning: 'a data plane answered a configuration with neither Ack nor Nack in time',
+    fix: 'nothing at first: the control plane closes the stream and the data plane reconnects; if it repeats, read the data plane log',
+  },
+  TP_CONFIG_REJECTED: {
+    meaning: 'a data plane could not apply a configuration, for a reason without a code of its own',
+    fix: 'read the message (shown as last_error in /clustering/data-planes) and the data plane log',
   },
   TP_CONFIG_CACHE: {
     meaning:
@@ -91,9 +115,36 @@ export const ERROR_CATALOGUE = {
     fix: 'use the next link as given',
   },
   TP_INVALID_SIZE: { meaning: 'a page size is out of range (Kong code 9)', fix: 'use a size from 1 to 1000' },
+  TP_INVALID_UNIQUE: {
+    meaning:
+      'a path segment naming an entity by a unique field (name, username, tag) is not a value that field can hold (Kong code 10)',
+    fix: 'pass a valid UTF-8 value without NUL bytes, or the UUID',
+  },
+  TP_INVALID_OPTIONS: {
+    meaning: 'a query parameter (tags, offset, size…) is malformed (Kong code 11)',
+    fix: 'read the options object: it names each parameter and why',
+  },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
+  },
+  TP_PLUGIN_VALUE: {
+    meaning:
+      'a plugin passed the SDK a value no HTTP message may carry: a status outside 100–599, a header name that is not a token, a header value or query string with CR, LF, NUL or another control character',
+    fix: "fix the plugin named in the message; the request it was handling got Kong's 500",
+  },
+  TP_PLUGIN_EXIT: {
+    meaning: 'a plugin tried to end the worker process (process.exit, process.abort, process.kill of itself)',
+    fix: 'fix the plugin named in the message: a plugin ends its request (ctx.response.exit), never the process',
+  },
+  TP_RAW_RESPONSE_VALUE: {
+    meaning:
+      'a status, reason phrase, header name or value meant for a response written straight to a socket (WebSocket handshakes) could not go into one',
+    fix: "nothing to do for the client (it got Kong's 500); report it: the value's origin (plugin or upstream) is in the log line",
+  },
+  TP_REQUEST_BODY_BUFFER: {
+    meaning: 'a request body larger than client_body_buffer_size could not be written to its temp file',
+    fix: "check free space and permissions of the prefix's client_body_temp folder, or raise client_body_buffer_size",
   },
   TP_REQUEST_BODY: {
     meaning:
@@ -110,6 +161,11 @@ export abstract class TurnpikeError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     Object.defineProperty(this, kTurnpikeError, { value: true });
+    const lineage: string[] = [];
+    for (let c: object | null = new.target; c !== null && c !== TurnpikeError; c = Object.getPrototypeOf(c)) {
+      if (Object.hasOwn(c, kCode)) lineage.push((c as { [kCode]: string })[kCode]);
+    }
+    Object.defineProperty(this, kLineage, { value: lineage });
   }
 
   /** Identity by brand, so instanceof survives a second copy of this module. */
@@ -121,8 +177,13 @@ export abstract class TurnpikeError extends Error {
 
 function hasBrand(cls: object, value: unknown): boolean {
   if (typeof value !== 'object' || value === null || !(kTurnpikeError in value)) return false;
-  if (Object.hasOwn(cls, kCode))
-    return (value as { code?: unknown }).code === (cls as { [kCode]: string })[kCode];
+  if (Object.hasOwn(cls, kCode)) {
+    const code = (cls as { [kCode]: string })[kCode];
+    // A subclass (DatabaseUnavailableError of DatabaseError) carries its parents' codes too.
+    const lineage = (value as { [kLineage]?: unknown })[kLineage];
+    if (Array.isArray(lineage)) return lineage.includes(code);
+    return (value as { code?: unknown }).code === code;
+  }
   if (cls === TurnpikeError) return true;
   if (cls === KongError) return typeof (value as { kongCode?: unknown }).kongCode === 'number';
   return Function.prototype[Symbol.hasInstance].call(cls, value);
@@ -172,9 +233,19 @@ export class AlreadyRunningError extends TurnpikeError {
 }
 
 export class DatabaseError extends TurnpikeError {
-  static readonly [kCode] = 'TP_DATABASE';
-  readonly code = 'TP_DATABASE';
-  override readonly name = 'DatabaseError';
+  static readonly [kCode]: ErrorCode = 'TP_DATABASE';
+  readonly code: 'TP_DATABASE' | 'TP_DATABASE_UNAVAILABLE' = 'TP_DATABASE';
+  override readonly name: string = 'DatabaseError';
+}
+
+/**
+ * The database is out of reach (not: it refused a statement). Still a DatabaseError; the Admin
+ * API answers it with 503 and Retry-After instead of Kong's opaque 500.
+ */
+export class DatabaseUnavailableError extends DatabaseError {
+  static override readonly [kCode] = 'TP_DATABASE_UNAVAILABLE';
+  override readonly code = 'TP_DATABASE_UNAVAILABLE';
+  override readonly name = 'DatabaseUnavailableError';
 }
 
 export class MigrationsError extends TurnpikeError {
@@ -187,6 +258,30 @@ export class SyncPayloadError extends TurnpikeError {
   static readonly [kCode] = 'TP_SYNC_PAYLOAD';
   readonly code = 'TP_SYNC_PAYLOAD';
   override readonly name = 'SyncPayloadError';
+}
+
+export class SyncHashMismatchError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_HASH_MISMATCH';
+  readonly code = 'TP_SYNC_HASH_MISMATCH';
+  override readonly name = 'SyncHashMismatchError';
+}
+
+export class SyncDeltaBaseError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_DELTA_BASE';
+  readonly code = 'TP_SYNC_DELTA_BASE';
+  override readonly name = 'SyncDeltaBaseError';
+}
+
+export class SyncAckTimeoutError extends TurnpikeError {
+  static readonly [kCode] = 'TP_SYNC_ACK_TIMEOUT';
+  readonly code = 'TP_SYNC_ACK_TIMEOUT';
+  override readonly name = 'SyncAckTimeoutError';
+}
+
+export class ConfigRejectedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CONFIG_REJECTED';
+  readonly code = 'TP_CONFIG_REJECTED';
+  override readonly name = 'ConfigRejectedError';
 }
 
 export class ConfigCacheError extends TurnpikeError {
@@ -236,6 +331,44 @@ export class WorkerError extends TurnpikeError {
   static readonly [kCode] = 'TP_WORKER';
   readonly code = 'TP_WORKER';
   override readonly name = 'WorkerError';
+}
+
+/** A plugin handed the SDK a value that cannot go into an HTTP message (see TP_PLUGIN_VALUE). */
+export class PluginValueError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_VALUE';
+  readonly code = 'TP_PLUGIN_VALUE';
+  override readonly name = 'PluginValueError';
+  readonly plugin: string;
+
+  constructor(plugin: string, problem: string) {
+    super(`plugin '${plugin}' ${problem}`);
+    this.plugin = plugin;
+  }
+}
+
+/** A plugin called process.exit (or abort, or kill on its own process): refused, see TP_PLUGIN_EXIT. */
+export class PluginExitError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_EXIT';
+  readonly code = 'TP_PLUGIN_EXIT';
+  override readonly name = 'PluginExitError';
+  readonly plugin: string;
+
+  constructor(plugin: string, call: string) {
+    super(`plugin '${plugin}' called ${call}: refused, the worker keeps running`);
+    this.plugin = plugin;
+  }
+}
+
+export class RawResponseValueError extends TurnpikeError {
+  static readonly [kCode] = 'TP_RAW_RESPONSE_VALUE';
+  readonly code = 'TP_RAW_RESPONSE_VALUE';
+  override readonly name = 'RawResponseValueError';
+}
+
+export class RequestBodyBufferError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_BODY_BUFFER';
+  readonly code = 'TP_REQUEST_BODY_BUFFER';
+  override readonly name = 'RequestBodyBufferError';
 }
 
 /** Per-field messages in Kong's shape: nested objects for records, arrays for array items. */
@@ -359,6 +492,54 @@ export class InvalidSizeError extends KongError {
   readonly kongCode = 9;
   readonly kongName = 'invalid size';
   readonly status = 400;
+}
+
+/**
+ * Kong's `invalid unique <field>` (code 10): the DAO was asked for an entity by a unique field
+ * whose value that field can never hold. The message is the field's validation error alone.
+ */
+export class InvalidUniqueError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_UNIQUE';
+  readonly code = 'TP_INVALID_UNIQUE';
+  override readonly name = 'InvalidUniqueError';
+  readonly kongCode = 10;
+  readonly kongName: string;
+  readonly status = 400;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.kongName = `invalid unique ${field}`;
+  }
+}
+
+/**
+ * Kong's `invalid options` (code 11): `invalid option (tags: …)`, or `N option violations (…)`;
+ * Kong puts the per-option messages under `options`, not `fields`.
+ */
+export class InvalidOptionsError extends KongError {
+  static readonly [kCode] = 'TP_INVALID_OPTIONS';
+  readonly code = 'TP_INVALID_OPTIONS';
+  override readonly name = 'InvalidOptionsError';
+  readonly kongCode = 11;
+  readonly kongName = 'invalid options';
+  readonly status = 400;
+  readonly options: Readonly<Record<string, string>>;
+
+  constructor(options: Readonly<Record<string, string>>) {
+    const parts = Object.keys(options)
+      .sort()
+      .map((key) => `${key}: ${options[key]}`);
+    super(
+      parts.length === 1
+        ? `invalid option (${parts[0]})`
+        : `${parts.length} option violations (${parts.join('; ')})`,
+    );
+    this.options = options;
+  }
+
+  override toJSON(): { message: string; name: string; code: number; options: Record<string, string> } {
+    return { message: this.message, name: this.kongName, code: this.kongCode, options: { ...this.options } };
+  }
 }
 
 export class DeclarativeConfigError extends KongError {

@@ -72,12 +72,12 @@ export function deltaMessageSize(change: ConfigChange, fromVersion: number, hash
 }
 
 /** Figure 2: one-route change on the wire, and snapshot sizes by route count. */
-export function wireFigures(
+export async function wireFigures(
   report: Report,
   t: EntityTemplates,
   sizes: readonly number[],
   realDelta: { change: ConfigChange; version: number; hash: string },
-): void {
+): Promise<void> {
   const delta = deltaMessageSize(realDelta.change, realDelta.version - 1, realDelta.hash);
   report.add(
     'one-route change on the wire (Delta, 10k routes)',
@@ -87,7 +87,7 @@ export function wireFigures(
   );
   for (const n of sizes) {
     const config = syntheticConfig(t, n);
-    const encoded = encodeSnapshotPayload(config, { maxPayload: Number.MAX_SAFE_INTEGER });
+    const encoded = await encodeSnapshotPayload(config, { maxPayload: Number.MAX_SAFE_INTEGER });
     const perEntity = encoded.payload.length / (n + 1);
     report.add(
       `snapshot, ${n.toLocaleString('en')} routes (zstd)`,
@@ -112,7 +112,9 @@ export async function snapshotApplyFigures(
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-sync-bench-'));
   try {
     for (const n of sizes) {
-      const encoded = encodeSnapshotPayload(syntheticConfig(t, n), { maxPayload: Number.MAX_SAFE_INTEGER });
+      const encoded = await encodeSnapshotPayload(syntheticConfig(t, n), {
+        maxPayload: Number.MAX_SAFE_INTEGER,
+      });
       const steps = {
         decode: [] as number[],
         hash: [] as number[],

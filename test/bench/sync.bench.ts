@@ -6,7 +6,8 @@
  * from cache (5), dead DP shown offline (6) — then, with every process stopped, the in-process
  * figures: bytes on the wire (2) and the apply path (3). Each figure is printed next to its
  * target from BENCH-BASELINE.md with PASS/MISS, for information: nothing here asserts.
- * Bounded: about 10 minutes in full, 2 with --quick (fewer DPs and writes, no 50k routes).
+ * Bounded: about 10 minutes in full, 2 with --quick (fewer DPs and writes, no 50k routes);
+ * `--encode` runs the snapshot encode figure (2b) alone, in process, in a few seconds.
  * The background routes are written through the DAO in concurrent batches: `POST /config` would
  * write them in one transaction, several times slower, and loading must not dominate the run.
  */
@@ -25,6 +26,7 @@ import {
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
+import { encodeFigures, storedShape } from './sync-encode.ts';
 import {
   appliedAt,
   type BenchStore,
@@ -47,6 +49,8 @@ import {
 import { Budget, describe, distribution, median, mib, ms, Report } from './sync-report.ts';
 
 const QUICK = process.argv.includes('--quick');
+/** `--encode`: only the snapshot encode figure (2b), in process, without a cluster: a few seconds. */
+const ENCODE_ONLY = process.argv.includes('--encode');
 /**
  * `worker_processes` of the propagation data planes (`--workers N`, default 1): N data planes
  * already share this machine's cores, so more workers each would only lengthen the CPU queue.
@@ -65,6 +69,7 @@ const PLAN = QUICK
       snapshotRuns: 2,
       deltaRuns: 10,
       stallDeltas: 3,
+      encodeRuns: 3,
       coldBoots: 1,
       deadDps: 1,
       budgetMs: 110_000,
@@ -78,6 +83,7 @@ const PLAN = QUICK
       snapshotRuns: 3,
       deltaRuns: 20,
       stallDeltas: 5,
+      encodeRuns: 5,
       coldBoots: 3,
       deadDps: 3,
       budgetMs: 570_000,
@@ -362,6 +368,12 @@ async function clusterFigures(report: Report, budget: Budget) {
 
 async function main(): Promise<void> {
   const report = new Report();
+  if (ENCODE_ONLY) {
+    console.log('config sync benchmark, snapshot encode only (--encode): in process, stored-route shapes');
+    await encodeFigures(report, storedShape(), [10_000, 50_000], PLAN.encodeRuns);
+    console.log(`\n${report.table()}`);
+    return;
+  }
   const budget = new Budget(PLAN.budgetMs);
   const started = performance.now();
   console.log(
@@ -372,7 +384,9 @@ async function main(): Promise<void> {
   const { templates, realDelta } = await clusterFigures(report, budget);
 
   console.log('\nfigure 2: on the wire (every process stopped)');
-  wireFigures(report, templates, PLAN.sizes, realDelta);
+  await wireFigures(report, templates, PLAN.sizes, realDelta);
+  console.log('\nfigure 2b: snapshot encode, and the event loop meanwhile');
+  await encodeFigures(report, templates, PLAN.sizes, PLAN.encodeRuns);
   console.log('\nfigure 3: apply, in process');
   await snapshotApplyFigures(report, templates, PLAN.sizes, PLAN.snapshotRuns);
   const deltaSizes = PLAN.big === undefined ? [PLAN.background] : [PLAN.background, PLAN.big];

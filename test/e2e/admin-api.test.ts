@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   type ClusterCerts,
@@ -7,7 +8,7 @@ import {
   startControlPlaneNode,
 } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { http } from '../helpers/http.ts';
+import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { runTurnpike } from '../helpers/turnpike.ts';
 
@@ -106,6 +107,53 @@ describe('the Admin API of a control plane process on PostgreSQL', () => {
   });
 });
 
+/** Sends raw bytes to the Admin API and returns everything it answers before closing. */
+function rawRequest(bytes: Buffer): Promise<string> {
+  const { port } = new URL(cp.adminUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1').on('data', (d: string) => {
+      answer += d;
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer')));
+    socket.end(bytes);
+  });
+}
+
+describe('hostile requests to the Admin API process', () => {
+  test('bytes the HTTP parser refuses get a JSON 400 in Kong words; percent-encoded ones a Kong-shaped 400', async () => {
+    const line = (target: number[]) =>
+      Buffer.concat([Buffer.from('GET '), Buffer.from(target), Buffer.from(' HTTP/1.1\r\nHost: a\r\n\r\n')]);
+    for (const target of [
+      [0x2f, 0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x73, 0x2f, 0xff], // /services/\xff
+      [0x2f, 0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x73, 0x2f, 0x00], // /services/\0
+    ]) {
+      const answer = await rawRequest(line(target));
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.ok(answer.endsWith('{"message":"Bad request"}'), answer);
+    }
+    const huge = await rawRequest(
+      Buffer.from(`GET /services HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`),
+    );
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    assert.ok(huge.endsWith('{"message":"Request header or cookie too large"}'), huge);
+
+    const nul = await http('GET', `${cp.adminUrl}/services/a%00?tags=x`);
+    assert.equal(nul.status, 400);
+    assert.equal((nul.body as { name: string }).name, 'invalid unique name');
+    const tags = await http('GET', `${cp.adminUrl}/services?tags=%FF`);
+    assert.equal((tags.body as { code: number }).code, 11);
+    const body = await http('POST', `${cp.adminUrl}/services`, { name: 'nul\u0000', url: 'http://n.test' });
+    assert.equal(body.status, 400);
+    assert.deepEqual((body.body as { fields: unknown }).fields, {
+      name: 'invalid NUL character detected at position 4',
+    });
+  });
+});
+
 describe('the Admin API over TLS', () => {
   test('an ssl entry in admin_listen serves the Admin API over HTTPS with a generated certificate', async () => {
     const [plain, secure] = [await freePort(), await freePort()];
@@ -168,5 +216,26 @@ describe('the Admin API off loopback', () => {
     });
     assert.equal(bearer.status, 200);
     assert.doesNotMatch(bearer.text, /an-admin-token-1234/, 'GET / never shows the token');
+  });
+});
+
+describe('readiness of a control plane', () => {
+  test('/status/ready answers 503 once its PostgreSQL is gone, while /status stays 200', async () => {
+    const own = await startPostgres({ throwaway: true });
+    await using node = await startControlPlaneNode(own.dsn, certs);
+    assert.equal((await http('GET', `${node.statusUrl}/status/ready`)).status, 200);
+    await own[Symbol.asyncDispose]();
+    // If the process died (it did, when a pooled connection lost mid-transaction had no 'error'
+    // listener), its stderr says why.
+    const why = () => `exit code ${node.child.exitCode}, stderr:\n${node.stderr()}`;
+    const ready = await eventually(
+      () => http('GET', `${node.statusUrl}/status/ready`),
+      (r) => r.status === 503,
+    ).catch((err: unknown) => assert.fail(`${(err as Error).message}\n${why()}`));
+    // Kong's words (kong/status/ready.lua).
+    assert.deepEqual(ready.body, { message: 'failed to connect to database' });
+    assert.equal((await http('GET', `${node.statusUrl}/status`)).status, 200, why());
+    assert.equal(node.child.exitCode, null, why());
+    assert.equal(node.stderr(), '', why());
   });
 });

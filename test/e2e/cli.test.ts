@@ -94,6 +94,32 @@ describe('turnpike check', () => {
     assert.equal(allowed.code, 0, allowed.stderr);
   });
 
+  test('names where cluster_cert was set when its file is missing or not a certificate', async () => {
+    const hybrid = {
+      TURNPIKE_ROLE: 'data_plane',
+      TURNPIKE_CLUSTER_CERT: join(dir, 'absent.crt'),
+      TURNPIKE_CLUSTER_CERT_KEY: join(dir, 'absent.key'),
+    };
+    const missing = await runTurnpike(['check'], hybrid);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /cluster_cert \(from TURNPIKE_CLUSTER_CERT\): cannot read '.*absent\.crt': ENOENT/,
+    );
+    assert.doesNotMatch(missing.stderr, /from configuration/);
+    const garbage = join(dir, 'garbage.crt');
+    await writeFile(garbage, 'not a certificate\n');
+    const file = join(dir, 'hybrid.conf');
+    await writeFile(file, `cluster_cert = ${garbage}\n`);
+    const notPem = await runTurnpike(['check', file], {
+      TURNPIKE_ROLE: 'data_plane',
+      TURNPIKE_CLUSTER_CERT_KEY: garbage,
+    });
+    assert.equal(notPem.code, 1);
+    assert.match(notPem.stderr, /cluster_cert \(from hybrid\.conf:1\): failed loading certificate/);
+    assert.match(notPem.stderr, /cluster_cert_key \(from TURNPIKE_CLUSTER_CERT_KEY\): failed loading key/);
+  });
+
   test('fails with the path when the file does not exist', async () => {
     const result = await runTurnpike(['check', join(dir, 'missing.conf')]);
     assert.equal(result.code, 1);

@@ -26,11 +26,17 @@ import {
   tmpfsPaths,
   withListenDefaults,
 } from '../helpers/compose.ts';
-import { type DockerStage, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
+import { type DockerStage, localImageCommand, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { REPO_ROOT, type RunningTurnpike, runTurnpike, startTurnpike } from '../helpers/turnpike.ts';
+import {
+  REPO_ROOT,
+  type RunningTurnpike,
+  runProgram,
+  runTurnpike,
+  startTurnpike,
+} from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
@@ -305,13 +311,14 @@ describe('the compose topology, run as local processes with the commands and env
       201,
     );
 
-    // The image's HEALTHCHECK, run as Docker would inside each container: exit 0.
+    // The image's HEALTHCHECK, run as Docker would inside each container (the container's
+    // environment, the image's command): exit 0.
     const image = stageNamed(stages, compose.services['data-plane']?.build?.target ?? '');
-    const healthArgs = image.healthcheck?.cmd.slice(image.entrypoint?.length ?? 0) ?? [];
-    assert.deepEqual(healthArgs, ['health']);
+    const healthcheck = localImageCommand(image.healthcheck?.cmd ?? [], REPO_ROOT);
     for (const node of [cp, ...dps]) {
-      const health = await runTurnpike(healthArgs, node.node.env);
+      const health = await runProgram(healthcheck.command, healthcheck.args, node.node.env);
       assert.equal(health.code, 0, health.stderr);
+      assert.match(health.stdout, /Turnpike is healthy/);
     }
 
     const proxy = (dp: StartedNode, path: string) =>

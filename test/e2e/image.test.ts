@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import { DEFAULT_ASSETS_DIR } from '../../control-plane/src/admin-gui/assets.ts';
 import { TURNPIKE_ENV_NAMES } from '../helpers/compose.ts';
 import { type DockerStage, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
-import { REPO_ROOT, runTurnpike } from '../helpers/turnpike.ts';
+import { machineNode, REPO_ROOT, runProgram, runTurnpike } from '../helpers/turnpike.ts';
 
 let stages: DockerStage[];
 before(async () => {
@@ -43,9 +43,25 @@ describe('deploy/Dockerfile', () => {
       assert.equal(entrypoint[1], '/app/bin/turnpike.ts');
       assert.ok(existsSync(join(REPO_ROOT, 'bin/turnpike.ts')));
       assert.deepEqual(stage.cmd, ['start']);
-      assert.deepEqual(stage.healthcheck?.cmd, [...entrypoint, 'health'], 'exec form, no shell');
+      // The light probe, with the image's node, in exec form (no shell): not the whole CLI.
+      assert.deepEqual(stage.healthcheck?.cmd, [entrypoint[0], '/app/bin/health.cjs']);
+      assert.ok(existsSync(join(REPO_ROOT, 'bin/health.cjs')));
     });
   }
+
+  test('the HEALTHCHECK entry loads nothing but node:http and node:fs, whatever Node runs it', async () => {
+    const probe = join(REPO_ROOT, 'bin/health.cjs');
+    const script = `require(${JSON.stringify(probe)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
+    for (const node of new Set([process.execPath, machineNode()])) {
+      const result = await runProgram(node, ['-e', script]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(
+        JSON.parse(result.stdout),
+        [probe],
+        `${node}: only health.cjs itself is a loaded module`,
+      );
+    }
+  });
 
   test('the Admin GUI is built in a stage of its own and only its built files reach the images, where the control plane looks for them', () => {
     const gui = stageNamed(stages, 'gui');
@@ -73,6 +89,12 @@ describe('deploy/Dockerfile', () => {
     }
   });
 
+  test('runs every image with two workers, not one per CPU of the host', () => {
+    for (const variant of VARIANTS) {
+      assert.equal(stageNamed(stages, variant).env.TURNPIKE_WORKER_PROCESSES, '2', variant);
+    }
+  });
+
   test('both variants carry the same settings, every one a key Turnpike reads', () => {
     const [alpine, distroless] = VARIANTS.map((v) => stageNamed(stages, v).env);
     assert.deepEqual(alpine, distroless);
@@ -86,12 +108,13 @@ describe('deploy/Dockerfile', () => {
     );
   });
 
-  test("the image's settings pass `turnpike check` as they are", async () => {
+  test("the image's settings pass `turnpike check` as they are, with nothing to warn about", async () => {
     const prefix = await mkdtemp(join(tmpdir(), 'turnpike-image-'));
     try {
       const env = { ...stageNamed(stages, 'alpine').env, TURNPIKE_PREFIX: prefix };
       const result = await runTurnpike(['check'], env);
       assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, '', 'no key the image sets is ignored');
     } finally {
       await rm(prefix, { recursive: true, force: true });
     }

@@ -124,6 +124,13 @@ describe('the Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
+  test('data planes run two workers, which fit their memory limit, not one per CPU of the node', () => {
+    const c = named('Deployment', 'turnpike-data-plane').spec.template?.spec.containers[0];
+    assert.equal(c?.env?.find((e) => e.name === 'TURNPIKE_WORKER_PROCESSES')?.value, '2');
+    const limits = (c as { resources?: { limits?: { memory?: string } } }).resources?.limits;
+    assert.equal(limits?.memory, '1Gi', 'the limit the worker count was chosen for');
+  });
+
   test('every pod runs as a non-root user on a read-only root without privilege escalation', () => {
     for (const m of pods()) {
       const pod = m.spec.template?.spec.securityContext ?? {};

@@ -10,10 +10,10 @@ import { createDao, type Dao } from '@turnpike/control-plane/dao';
 import { bootstrap, openDatastore, readConfigVersion } from '@turnpike/control-plane/store';
 import { ConfigApplier } from '@turnpike/data-plane/config';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
-import { DEFAULT_SETTINGS, startProxy } from '@turnpike/data-plane/proxy';
+import { DEFAULT_SETTINGS, type ProxySettings, startProxy } from '@turnpike/data-plane/proxy';
 import type { Runtime } from '@turnpike/data-plane/runtime';
 import { UpstreamPools } from '@turnpike/data-plane/upstream';
-import { createLogger } from '@turnpike/shared';
+import { createLogger, type Logger } from '@turnpike/shared';
 import { configRecord, definePluginSchema, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
 import type { EntityName, PluginSchema, PluginSchemaLookup } from '@turnpike/shared/schema';
@@ -87,7 +87,7 @@ export async function syncedStore(schemas: PluginSchemaLookup): Promise<SyncedSt
     },
     async snapshot() {
       const version = await readConfigVersion(datastore);
-      const wire = encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
+      const wire = await encodeSnapshotPayload(configFromEntities(await dao.exportAll()), {
         maxPayload: Number.MAX_SAFE_INTEGER,
       });
       const config = decodeSnapshotPayload(wire, { maxPayload: Number.MAX_SAFE_INTEGER });
@@ -122,6 +122,7 @@ export async function pluginProxy(
   plugins: LoadedPlugins,
   entities: Entities,
   extra: ReadonlyMap<string, PluginHandler> = new Map(),
+  options: { settings?: ProxySettings; log?: Logger } = {},
 ): Promise<PluginProxy> {
   const handlers = new Map<string, PluginHandler>();
   for (const [name, loaded] of plugins.plugins)
@@ -132,14 +133,14 @@ export async function pluginProxy(
   const config = await syncedConfig(entities, schemas);
 
   const pools = new UpstreamPools();
-  const log = createLogger({ level: 'silent' });
+  const log = options.log ?? createLogger({ level: 'silent' });
   const applier = new ConfigApplier({ dispatchers: pools, plugins: { handlers, schemas, log } });
   const runtime = applier.apply(config);
   assert.deepEqual(runtime.problems, []);
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
     holder: applier.runtime,
-    settings: DEFAULT_SETTINGS,
+    settings: options.settings ?? DEFAULT_SETTINGS,
     log,
   });
   return {

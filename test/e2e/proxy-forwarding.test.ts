@@ -29,9 +29,9 @@ describe('proxy forwarding', () => {
     assert.equal(upstream.received[0]!.url, '/items?b=2&a=%20x&&flag');
   });
 
-  it('streams a POST body to the upstream before the client has finished sending it', async () => {
+  it('streams a POST body to the upstream before the client has finished sending it when request_buffering is off', async () => {
     await using upstream = await recordingUpstream((_req, res, body) => res.end(`got ${body.length}`));
-    await using proxy = await testProxy([service(upstream.port)], [route()]);
+    await using proxy = await testProxy([service(upstream.port)], [route({ request_buffering: false })]);
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -117,6 +117,7 @@ describe('proxy forwarding', () => {
       proxyLatency: false,
       upstreamLatency: false,
       responseLatency: false,
+      errorDefaultType: 'json' as const,
     };
     await using proxy = await testProxy([service(upstream.port)], [route({ paths: ['/a'] })], {
       settings: { headers: off },
@@ -266,9 +267,10 @@ describe('upstream failures', () => {
     await once(stalled, 'listening');
     const port = (stalled.address() as { port: number }).port;
     try {
+      // Streamed: buffered, the 256 MiB below would first go to a temp file (and still time out, later).
       await using proxy = await testProxy(
         [service(port, { write_timeout: 300, read_timeout: 60_000 })],
-        [route()],
+        [route({ request_buffering: false })],
       );
       const started = Date.now();
       const status = await new Promise<number>((resolve, reject) => {

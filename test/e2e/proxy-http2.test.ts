@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect, type IncomingHttpHeaders } from 'node:http2';
 import { request } from 'node:https';
 import { describe, it } from 'node:test';
+import { rawFrame, rawH2Bytes, rawH2Request } from '../helpers/h2-frames.ts';
 import { recordingUpstream, route, service } from './proxy-fixtures.ts';
 import { tlsTestProxy } from './proxy-tls-fixtures.ts';
 
@@ -129,5 +130,132 @@ describe('HTTP/2 on TLS listeners', () => {
     const [error] = (await once(session, 'error')) as [NodeJS.ErrnoException];
     session.destroy();
     assert.ok(error !== undefined);
+  });
+});
+
+/**
+ * Hostile HTTP/2 requests, written frame by frame (node's own client refuses to send them).
+ * nghttp2, under node's HTTP/2 server, resets a stream whose pseudo-headers break RFC 9113
+ * (PROTOCOL_ERROR = 1) and silently drops a regular field whose name or value is invalid (CR,
+ * LF, NUL): such a field never reaches the pipeline, let alone the upstream. What nghttp2 lets
+ * through is checked as on HTTP/1: :authority must be an RFC 3986 host[:port].
+ */
+describe('hostile HTTP/2 requests', () => {
+  const base: [string, string][] = [
+    [':method', 'GET'],
+    [':scheme', 'https'],
+    [':path', '/'],
+  ];
+
+  async function hostileProxy() {
+    const upstream = await recordingUpstream();
+    const proxy = await tlsTestProxy(
+      { services: [service(upstream.port)], routes: [route()] },
+      { http2: true },
+    );
+    return {
+      upstream,
+      proxy,
+      async [Symbol.asyncDispose]() {
+        await proxy[Symbol.asyncDispose]();
+        await upstream[Symbol.asyncDispose]();
+      },
+    };
+  }
+
+  for (const authority of ['..', 'a..b', 'a:', 'a:99999', '[::1']) {
+    it(`answers 400 to :authority ${JSON.stringify(authority)}`, async () => {
+      await using t = await hostileProxy();
+      t.upstream.mustNotSee();
+      const answer = await rawH2Request(t.proxy.tlsPort, [...base, [':authority', authority]]);
+      assert.equal(answer.status, 400);
+    });
+  }
+
+  for (const authority of ['a/b', 'a b', 'a\r\nb']) {
+    it(`refuses :authority ${JSON.stringify(authority)} (nghttp2 resets the stream)`, async () => {
+      await using t = await hostileProxy();
+      t.upstream.mustNotSee();
+      const answer = await rawH2Request(t.proxy.tlsPort, [...base, [':authority', authority]]);
+      assert.ok(answer.reset === 1 || answer.status === 400, JSON.stringify(answer));
+    });
+  }
+
+  it('answers 400 to a Host of "..", when no :authority is sent', async () => {
+    await using t = await hostileProxy();
+    t.upstream.mustNotSee();
+    assert.equal((await rawH2Request(t.proxy.tlsPort, [...base, ['host', '..']])).status, 400);
+  });
+
+  for (const [what, value] of [
+    ['CR LF', 'a\r\nx-injected: 1'],
+    ['a bare LF', 'a\nx-injected: 1'],
+    ['NUL', 'a\u0000b'],
+  ] as const) {
+    it(`never passes a header value with ${what} upstream`, async () => {
+      await using t = await hostileProxy();
+      t.upstream.mustNotSee(
+        (head) =>
+          head.headers['x-injected'] !== undefined ||
+          head.rawHeaders.some(
+            (field) => field.includes('\r') || field.includes('\n') || field.includes('\u0000'),
+          ),
+      );
+      const answer = await rawH2Request(t.proxy.tlsPort, [...base, [':authority', 'a.test'], ['x-a', value]]);
+      assert.ok(answer.status !== undefined || answer.reset !== undefined, JSON.stringify(answer));
+      if (answer.status === 200) assert.equal(t.upstream.received[0]!.headers['x-a'], undefined);
+    });
+  }
+
+  it('refuses a CR LF in :path', async () => {
+    await using t = await hostileProxy();
+    t.upstream.mustNotSee();
+    const answer = await rawH2Request(t.proxy.tlsPort, [
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':path', '/a\r\nX-Injected: 1'],
+      [':authority', 'a.test'],
+    ]);
+    assert.ok(answer.reset === 1 || answer.status === 400, JSON.stringify(answer));
+  });
+
+  it('answers 431 to a header list over the limit, and the upstream never sees it', async () => {
+    await using t = await hostileProxy();
+    t.upstream.mustNotSee();
+    const answer = await rawH2Request(t.proxy.tlsPort, [
+      ...base,
+      [':authority', 'a.test'],
+      ['x-a', 'a'.repeat(40_000)],
+    ]);
+    assert.equal(answer.status, 431);
+  });
+
+  it('refuses more header fields than client_header_max_count (nghttp2: ENHANCE_YOUR_CALM)', async () => {
+    await using t = await hostileProxy();
+    t.upstream.mustNotSee();
+    const many = Array.from({ length: 200 }, (_, i) => [`x-h${i}`, 'v'] as [string, string]);
+    const answer = await rawH2Request(t.proxy.tlsPort, [...base, [':authority', 'a.test'], ...many]);
+    assert.ok(answer.reset === 11 || answer.status === 431, JSON.stringify(answer));
+  });
+
+  it('closes a connection whose frames break the protocol, and serves the next one', async () => {
+    await using t = await hostileProxy();
+    t.upstream.mustNotSee();
+    // HEADERS on stream 0, then DATA on a stream never opened, then a truncated frame.
+    const junk = Buffer.concat([
+      rawFrame(0x1, 0x5, 0, Buffer.from([0x82])),
+      rawFrame(0x0, 0x1, 7, Buffer.from('data')),
+      Buffer.from([0, 0, 9, 1]),
+    ]);
+    const goaway = await rawH2Bytes(t.proxy.tlsPort, junk);
+    assert.ok(goaway === -1 || goaway === 1, String(goaway));
+    t.upstream.mustNotSee(() => false);
+    assert.equal((await rawH2Request(t.proxy.tlsPort, [...base, [':authority', 'a.test']])).status, 200);
+  });
+
+  it('serves a well-formed request written by the same raw client (the helper itself is sound)', async () => {
+    await using t = await hostileProxy();
+    const answer = await rawH2Request(t.proxy.tlsPort, [...base, [':authority', 'a.test']]);
+    assert.equal(answer.status, 200);
   });
 });

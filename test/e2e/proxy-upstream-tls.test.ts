@@ -88,7 +88,14 @@ interface Answer {
 }
 
 async function get(port: number): Promise<Answer> {
-  const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false });
+  // Asking for JSON: without an Accept header, Kong's errors come in error_default_type (text/plain).
+  const req = httpRequest({
+    host: '127.0.0.1',
+    port,
+    path: '/',
+    agent: false,
+    headers: { accept: 'application/json' },
+  });
   req.end();
   const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
   const chunks: Buffer[] = [];

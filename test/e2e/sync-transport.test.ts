@@ -3,16 +3,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MemoryConfigSource } from '@turnpike/control-plane/snapshot';
 import {
   type DataPlaneRecord,
   type DataPlaneRegistry,
-  MemoryConfigSource,
   type SyncServer,
   startSyncServer,
 } from '@turnpike/control-plane/sync';
 import { type SyncClient, type SyncClientEvent, startSyncClient } from '@turnpike/data-plane/sync';
 import { ConfigSyncClient } from '@turnpike/proto';
-import { createLogger, type Logger } from '@turnpike/shared';
+import { createLogger, type Logger, WorkerError } from '@turnpike/shared';
 import {
   type CertificatePair,
   channelCredentials,
@@ -296,6 +296,39 @@ describe('config sync transport', { timeout: 60_000 }, () => {
     cluster.source.apply([{ entity: 'routes', id: 'bad', op: 'delete' }]);
     await dp.until(atLatest(dp, cluster.source), 'recovered');
     await registryUntil(cluster.server.registry, dp.id, (r) => r.sync_status === 'normal');
+  });
+
+  it('carries a Nack’s catalogue code to the cluster status, beside its text', async () => {
+    await using cluster = await startCluster();
+    await using dp = await startDataPlane({
+      port: cluster.server.port,
+      apply: (next) => {
+        if (next.config.get('routes')?.has('worker-bad'))
+          throw new WorkerError('worker 0: route worker-bad: no');
+        if (next.config.get('routes')?.has('bad')) throw new Error('route bad: invalid path');
+      },
+    });
+    await dp.until(atLatest(dp, cluster.source), 'initial snapshot');
+    const rejected = (code: string) =>
+      registryUntil(cluster.server.registry, dp.id, (r) => r.last_error_code === code);
+    cluster.source.apply([{ entity: 'routes', id: 'worker-bad', op: 'upsert', value: { id: 'worker-bad' } }]);
+    const byWorker = await rejected('TP_WORKER');
+    assert.equal(byWorker.sync_status, 'config_rejected');
+    assert.equal(byWorker.last_error, 'worker 0: route worker-bad: no');
+    cluster.source.apply([
+      { entity: 'routes', id: 'worker-bad', op: 'delete' },
+      { entity: 'routes', id: 'bad', op: 'upsert', value: { id: 'bad' } },
+    ]);
+    await rejected('TP_CONFIG_REJECTED');
+    const listed = cluster.server.registry.list().find((item) => item.id === dp.id);
+    assert.equal(listed?.last_error_code, 'TP_CONFIG_REJECTED');
+    assert.equal(listed?.last_error, 'route bad: invalid path');
+    // Back in sync: both fields go.
+    cluster.source.apply([{ entity: 'routes', id: 'bad', op: 'delete' }]);
+    await registryUntil(cluster.server.registry, dp.id, (r) => r.sync_status === 'normal');
+    const cleared = cluster.server.registry.list().find((item) => item.id === dp.id);
+    assert.equal(cleared?.last_error, undefined);
+    assert.equal(cleared?.last_error_code, undefined);
   });
 
   it('keeps the config while the control plane is down, then receives only the delta it missed', async () => {

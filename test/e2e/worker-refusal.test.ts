@@ -7,7 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { balancerHealth, type UpstreamBalancer } from '@turnpike/data-plane/balancer';
+import {
+  balancerHealth,
+  DEFAULT_RESOLVER_SETTINGS,
+  type UpstreamBalancer,
+} from '@turnpike/data-plane/balancer';
 import { DEFAULT_SETTINGS } from '@turnpike/data-plane/proxy';
 import {
   ProxyWorker,
@@ -39,7 +43,8 @@ const SETTINGS: WorkerSettings = {
   tls: undefined,
   pools: { keepalivePoolSize: 60, keepaliveMaxRequests: 1000, keepaliveIdleTimeout: 60 },
   plugins: { enabled: ['bundled'], pluginPaths: [] },
-  dns: { staleTtl: 3600, errorTtl: 1 },
+  dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
+  resolver: DEFAULT_RESOLVER_SETTINGS,
 };
 
 /**

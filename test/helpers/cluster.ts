@@ -36,16 +36,46 @@ export interface DataPlaneNode extends RunningTurnpike {
   readonly statusUrl: string;
 }
 
-/** A control plane process on PostgreSQL (`dsn`), migrations run at start. */
-export async function startControlPlaneNode(
+/**
+ * Starts a node on ports from freePort(), again on new ports when one was taken meanwhile: the
+ * kernel also hands ports of that range to outgoing connections (any process on the machine).
+ */
+async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+/**
+ * A control plane process on PostgreSQL (`dsn`), migrations run at start. Give the ports of a
+ * previous one to restart it in its place.
+ */
+export function startControlPlaneNode(
   dsn: string,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
-  options: { clusterPort?: number; env?: Record<string, string> } = {},
+  options: {
+    clusterPort?: number;
+    adminPort?: number;
+    statusPort?: number;
+    env?: Record<string, string>;
+  } = {},
+): Promise<ControlPlaneNode> {
+  return withFreshPorts(() => startControlPlaneOnce(dsn, certs, options));
+}
+
+async function startControlPlaneOnce(
+  dsn: string,
+  certs: Pick<ClusterCerts, 'cert' | 'key'>,
+  options: { clusterPort?: number; adminPort?: number; statusPort?: number; env?: Record<string, string> },
 ): Promise<ControlPlaneNode> {
   const [admin, cluster, status] = [
-    await freePort(),
+    options.adminPort ?? (await freePort()),
     options.clusterPort ?? (await freePort()),
-    await freePort(),
+    options.statusPort ?? (await freePort()),
   ];
   const node = await startTurnpike({
     args: ['--run-migrations'],
@@ -68,10 +98,18 @@ export async function startControlPlaneNode(
 }
 
 /** A data plane process following the control plane on `clusterPort`. */
-export async function startDataPlaneNode(
+export function startDataPlaneNode(
   clusterPort: number,
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
   options: Pick<StartOptions, 'env'> & { prefix?: string } = {},
+): Promise<DataPlaneNode> {
+  return withFreshPorts(() => startDataPlaneOnce(clusterPort, certs, options));
+}
+
+async function startDataPlaneOnce(
+  clusterPort: number,
+  certs: Pick<ClusterCerts, 'cert' | 'key'>,
+  options: Pick<StartOptions, 'env'> & { prefix?: string },
 ): Promise<DataPlaneNode> {
   const [proxy, status] = [await freePort(), await freePort()];
   const node = await startTurnpike({
@@ -87,6 +125,32 @@ export async function startDataPlaneNode(
     },
   });
   return Object.assign(node, {
+    proxyUrl: `http://127.0.0.1:${proxy}`,
+    statusUrl: `http://127.0.0.1:${status}`,
+  });
+}
+
+export interface TraditionalNode extends RunningTurnpike {
+  readonly adminUrl: string;
+  readonly proxyUrl: string;
+  readonly statusUrl: string;
+}
+
+/** A `traditional` node (embedded datastore in memory) on free ports for its Admin API, proxy and status. */
+export async function startTraditionalNode(
+  options: Pick<StartOptions, 'env'> = {},
+): Promise<TraditionalNode> {
+  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
+  const node = await startTurnpike({
+    env: {
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      ...options.env,
+    },
+  });
+  return Object.assign(node, {
+    adminUrl: `http://127.0.0.1:${admin}`,
     proxyUrl: `http://127.0.0.1:${proxy}`,
     statusUrl: `http://127.0.0.1:${status}`,
   });

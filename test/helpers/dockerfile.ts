@@ -138,3 +138,26 @@ export function stageNamed(stages: readonly DockerStage[], name: string): Docker
     throw new Error(`no stage named ${name} (have ${stages.map((s) => s.name).join(', ')})`);
   return stage;
 }
+
+/** The node binaries of the two images: Alpine's on PATH, distroless's at /nodejs/bin/node. */
+const IMAGE_NODES = new Set(['node', '/nodejs/bin/node']);
+/** The repository root inside the images (their WORKDIR, where the build copies the sources). */
+const IMAGE_ROOT = '/app/';
+
+/**
+ * An exec-form command of an image, as it runs on this machine: the image's node becomes `node`
+ * (this process's by default) and /app/… paths are the repository's.
+ */
+export function localImageCommand(
+  cmd: readonly string[],
+  repoRoot: string,
+  node = process.execPath,
+): { command: string; args: string[] } {
+  const [program, ...args] = cmd;
+  if (program === undefined || !IMAGE_NODES.has(program))
+    throw new Error(`not a node command: ${cmd.join(' ')}`);
+  const local = args.map((arg) =>
+    arg.startsWith(IMAGE_ROOT) ? `${repoRoot}/${arg.slice(IMAGE_ROOT.length)}` : arg,
+  );
+  return { command: node, args: local };
+}

@@ -19,9 +19,28 @@ export interface TestPostgres extends AsyncDisposable {
   readonly user: string;
   readonly database: string;
   /** The throwaway cluster this helper started; undefined when TURNPIKE_TEST_PG names a server. */
-  readonly cluster: { readonly dataDir: string; readonly pid: number } | undefined;
+  readonly cluster: TestCluster | undefined;
   /** DSN of another fresh, empty database on the same server (dropped on dispose). */
   newDatabase(): Promise<string>;
+}
+
+/** pg_ctl's shutdown modes: smart waits for every session to end, fast ends them, immediate aborts. */
+export type ShutdownMode = 'smart' | 'fast' | 'immediate';
+
+/** A throwaway cluster, which a test may stop and start again (same port, same data). */
+export interface TestCluster {
+  readonly dataDir: string;
+  /** The postmaster's pid; a new one after each start. */
+  readonly pid: number;
+  readonly running: boolean;
+  /**
+   * `pg_ctl stop -m <mode>`: resolves once the postmaster is gone. A smart stop waits for every
+   * client to disconnect, at most `timeoutSeconds` (then pg_ctl fails, the server keeps refusing
+   * new connections and this rejects).
+   */
+  stop(mode: ShutdownMode, timeoutSeconds?: number): Promise<void>;
+  /** `pg_ctl start` on the same port; resolves once it accepts connections. */
+  start(): Promise<void>;
 }
 
 /**
@@ -47,31 +66,42 @@ function withDatabase(dsn: string, database: string): string {
   return url.toString();
 }
 
-/** Creates databases on a server through one admin connection, and drops them all at the end. */
-async function databaseFactory(adminDsn: string) {
-  const admin = new pg.Client({ connectionString: adminDsn });
-  await admin.connect();
+/**
+ * Creates databases on a server and drops them all at the end. Each call opens its own admin
+ * connection: a test may stop and start the server in between.
+ */
+function databaseFactory(adminDsn: string) {
   const created: string[] = [];
+  const withAdmin = async (fn: (admin: pg.Client) => Promise<void>) => {
+    const admin = new pg.Client({ connectionString: adminDsn });
+    // A server stopped under a test must not crash the test process through this connection.
+    admin.on('error', () => undefined);
+    await admin.connect();
+    try {
+      await fn(admin);
+    } finally {
+      await admin.end();
+    }
+  };
   return {
     async create(): Promise<string> {
       const name = uniqueName();
-      await admin.query(`CREATE DATABASE "${name}"`);
+      await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`).then(() => undefined));
       created.push(name);
       return name;
     },
     async dropAll(): Promise<void> {
-      try {
-        // WITH (FORCE) (PostgreSQL 13+) ends sessions a test forgot to close.
+      if (created.length === 0) return;
+      // WITH (FORCE) (PostgreSQL 13+) ends sessions a test forgot to close.
+      await withAdmin(async (admin) => {
         for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
+      });
     },
   };
 }
 
 async function useExternalServer(adminDsn: string): Promise<TestPostgres> {
-  const databases = await databaseFactory(adminDsn);
+  const databases = databaseFactory(adminDsn);
   const database = await databases.create();
   const url = new URL(adminDsn);
   return {
@@ -151,6 +181,8 @@ async function startCluster(): Promise<TestPostgres> {
   const logFile = join(dir, 'postgres.log');
   const pgCtl = join(bin, 'pg_ctl');
   let pid: number | undefined;
+  let port: number | undefined;
+  let running = false;
 
   // If the test process dies without disposing, still leave nothing running behind it.
   const onExit = () => {
@@ -159,16 +191,32 @@ async function startCluster(): Promise<TestPostgres> {
   };
   process.once('exit', onExit);
 
+  const readPid = async () =>
+    Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const awaitExit = async (postmaster: number) => {
+    // The postmaster is not our child: no exit event to await, so poll its /proc entry briefly.
+    for (let i = 0; i < 250 && isProcessAlive(postmaster); i++) await delay(20);
+  };
+  const stopServer = async (mode: ShutdownMode, timeoutSeconds = 30) => {
+    if (pid === undefined || !running) return;
+    const postmaster = pid;
+    await runAsOwner(
+      pgCtl,
+      ['stop', '-D', dataDir, '-m', mode, '-w', '-t', String(timeoutSeconds), '-s'],
+      dir,
+    );
+    await awaitExit(postmaster);
+    running = false;
+  };
   const stop = async () => {
     process.removeListener('exit', onExit);
-    if (pid !== undefined) {
+    if (pid !== undefined && running) {
       try {
-        await runAsOwner(pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-s'], dir);
+        await stopServer('immediate');
       } catch {
         if (isProcessAlive(pid)) process.kill(pid, 'SIGQUIT');
+        await awaitExit(pid);
       }
-      // The postmaster is not our child: no exit event to await, so poll its /proc entry briefly.
-      for (let i = 0; i < 250 && isProcessAlive(pid); i++) await delay(20);
     }
     await rm(dir, { recursive: true, force: true });
   };
@@ -196,22 +244,57 @@ async function startCluster(): Promise<TestPostgres> {
       ],
       dir,
     );
-    const port = await startOnFreePort(pgCtl, dataDir, dir, logFile);
-    pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    port = await startOnFreePort(pgCtl, dataDir, dir, logFile);
+    running = true;
+    pid = await readPid();
     const adminDsn = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    const databases = await databaseFactory(adminDsn);
+    const databases = databaseFactory(adminDsn);
     const database = await databases.create();
-    const clusterPid = pid;
+    const serverPort = port;
+    const cluster: TestCluster = {
+      dataDir,
+      get pid() {
+        return pid ?? 0;
+      },
+      get running() {
+        return running;
+      },
+      stop: stopServer,
+      async start() {
+        if (running) return;
+        await runAsOwner(
+          pgCtl,
+          [
+            'start',
+            '-D',
+            dataDir,
+            '-l',
+            logFile,
+            '-w',
+            '-t',
+            '30',
+            '-s',
+            '-o',
+            serverOptions(serverPort, dir),
+          ],
+          dir,
+        );
+        running = true;
+        pid = await readPid();
+      },
+    };
     return {
       dsn: withDatabase(adminDsn, database),
       host: '127.0.0.1',
       port,
       user: 'postgres',
       database,
-      cluster: { dataDir, pid: clusterPid },
+      cluster,
       newDatabase: async () => withDatabase(adminDsn, await databases.create()),
       [Symbol.asyncDispose]: async () => {
         try {
+          // The admin connection is gone when a test stopped the server: start it to drop the databases.
+          if (!running) await cluster.start();
           await databases.dropAll();
         } finally {
           await stop();
@@ -232,6 +315,18 @@ async function startCluster(): Promise<TestPostgres> {
   }
 }
 
+function serverOptions(port: number, socketDir: string): string {
+  return [
+    '-c listen_addresses=127.0.0.1',
+    `-c port=${port}`,
+    `-c unix_socket_directories=${socketDir}`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+  ].join(' ');
+}
+
 /** Another process may take the port between freePort() and the bind, so try a few. */
 async function startOnFreePort(
   pgCtl: string,
@@ -242,15 +337,7 @@ async function startOnFreePort(
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const options = [
-      '-c listen_addresses=127.0.0.1',
-      `-c port=${port}`,
-      `-c unix_socket_directories=${dir}`,
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      '-c max_connections=200',
-    ].join(' ');
+    const options = serverOptions(port, dir);
     try {
       await runAsOwner(
         pgCtl,

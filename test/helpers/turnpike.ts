@@ -1,12 +1,33 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from './free-port.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const TURNPIKE_BIN = join(REPO_ROOT, 'bin/turnpike.ts');
+
+/**
+ * The machine's own `node`, as a user's shell finds it on PATH, passing over the Node 24 that
+ * scripts/toolchain.sh puts first (.tools/) and anything else inside the repository; this
+ * process's Node when the machine has no other.
+ */
+export function machineNode(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '' || resolve(dir).startsWith(REPO_ROOT)) continue;
+    const candidate = join(dir, 'node');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not there: the next PATH entry
+    }
+  }
+  return process.execPath;
+}
 
 export interface CommandResult {
   code: number | null;
@@ -14,22 +35,36 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** process.env without TURNPIKE_* settings, so a developer's shell cannot change a test's outcome. */
+/**
+ * process.env without TURNPIKE_* and KONG_* settings (both are read as configuration), so a
+ * developer's shell cannot change a test's outcome.
+ */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && (!k.startsWith('TURNPIKE_') || k === 'TURNPIKE_TEST_PG')) env[k] = v;
+    const config = k.startsWith('TURNPIKE_') || k.startsWith('KONG_');
+    if (v !== undefined && (!config || k === 'TURNPIKE_TEST_PG')) env[k] = v;
   }
   return env;
 }
 
 /** Runs `turnpike <args>` to completion, as a user would from a shell. */
-export async function runTurnpike(
+export function runTurnpike(
   args: string[],
   env: Record<string, string> = {},
   cwd = REPO_ROOT,
 ): Promise<CommandResult> {
-  const child = spawn(process.execPath, [TURNPIKE_BIN, ...args], {
+  return runProgram(process.execPath, [TURNPIKE_BIN, ...args], env, cwd);
+}
+
+/** Runs any program to completion with the clean environment plus `env`, collecting its output. */
+export async function runProgram(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO_ROOT,
+): Promise<CommandResult> {
+  const child = spawn(command, args, {
     cwd,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,4 +211,38 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
 
 function dump(lines: readonly LogLine[]): string {
   return lines.map((l) => JSON.stringify(l)).join('\n');
+}
+
+/** One proxy worker as the status listener's `/status` lists it. */
+export interface ProxyWorkerRow {
+  readonly slot: number;
+  readonly pid: number;
+  readonly state: string;
+  readonly restarts: number;
+}
+
+/** The data plane's proxy workers, from the status listener at `statusUrl`. */
+export async function proxyWorkers(statusUrl: string): Promise<ProxyWorkerRow[]> {
+  const res = await fetch(`${statusUrl}/status`);
+  return ((await res.json()) as { data_plane: { workers: ProxyWorkerRow[] } }).data_plane.workers;
+}
+
+/** Free loopback ports for a node's Admin API, proxy and status listener, and the env that binds them. */
+export async function nodeListeners(): Promise<{
+  readonly adminUrl: string;
+  readonly proxyPort: number;
+  readonly statusUrl: string;
+  readonly env: Record<string, string>;
+}> {
+  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
+  return {
+    adminUrl: `http://127.0.0.1:${admin}`,
+    proxyPort: proxy,
+    statusUrl: `http://127.0.0.1:${status}`,
+    env: {
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+    },
+  };
 }

@@ -2,6 +2,7 @@
 import { after } from 'node:test';
 import { startPostgres, type TestPostgres } from '../../../test/helpers/postgres.ts';
 import { entityCases } from './entities.cases.ts';
+import { hostileCases } from './hostile.cases.ts';
 import { serverCases } from './server.cases.ts';
 import { openTestAdmin } from './testing/fixture.ts';
 
@@ -14,3 +15,4 @@ after(async () => (await pg)?.[Symbol.asyncDispose]());
 
 entityCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
 serverCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
+hostileCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));

@@ -4,7 +4,8 @@ import { buildConfig, createLogger, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { FastifyInstance } from 'fastify';
 import { startClusterFeed } from '../cluster-view/feed.ts';
 import type { Dao } from '../dao/types.ts';
-import { MemoryConfigSource, MemoryDataPlaneRegistry } from '../sync/index.ts';
+import { MemoryConfigSource } from '../snapshot/index.ts';
+import { MemoryDataPlaneRegistry } from '../sync/index.ts';
 import type { ClusterEventsView } from './routes/cluster-events.ts';
 import { buildAdminApi } from './server.ts';
 

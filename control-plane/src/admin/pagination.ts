@@ -2,7 +2,7 @@
  * Kong's paging: `size` (default 100) and the opaque `offset` in, and
  * `{ data, offset?, next }` out, where `next` is the path of the following page or null.
  */
-import { InvalidSizeError } from '@turnpike/shared';
+import { InvalidOptionsError, InvalidSizeError } from '@turnpike/shared';
 import type { ListOptions, Page, TagFilter } from '../dao/types.ts';
 
 export interface ListQuery {
@@ -25,14 +25,26 @@ function first(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+// Kong's TAGS_AND_REGEX / TAGS_OR_REGEX (kong/api/endpoints.lua): printable ASCII except `,`
+// and `/`, plus anything past ASCII.
+const TAG_CHARS = '[\\u0020-\\u002B\\u002D\\u002E\\u0030-\\u007E\\u{80}-\\u{10FFFF}]+';
+const TAGS_AND = new RegExp(`^(${TAG_CHARS}(?:,|$))+$`, 'u');
+const TAGS_OR = new RegExp(`^(${TAG_CHARS}(?:/|$))+$`, 'u');
+const MAX_TAGS = 5;
+
 /**
  * Kong's extract_options: `tags=a,b` wants every tag, `tags=a/b` any of them; a single tag is
- * "every" of one. Mixed separators cannot be decided and match as one literal tag.
+ * "every" of one. Mixed separators, control characters or an empty tag are Kong's
+ * `invalid option (tags: invalid filter syntax)`; more than 5 tags are refused as Kong's DAO does.
  */
 export function parseTags(raw: string): TagFilter {
-  if (raw.includes(',') && !raw.includes('/')) return { all: raw.split(',').filter((t) => t !== '') };
-  if (raw.includes('/') && !raw.includes(',')) return { any: raw.split('/').filter((t) => t !== '') };
-  return { all: [raw] };
+  let filter: TagFilter;
+  if (TAGS_AND.test(raw)) filter = { all: raw.split(',').filter((t) => t !== '') };
+  else if (TAGS_OR.test(raw)) filter = { any: raw.split('/').filter((t) => t !== '') };
+  else throw new InvalidOptionsError({ tags: 'invalid filter syntax' });
+  if ((filter.all ?? filter.any ?? []).length > MAX_TAGS)
+    throw new InvalidOptionsError({ tags: `cannot query more than ${MAX_TAGS} tags` });
+  return filter;
 }
 
 /** Reads `size`, `offset` and `tags` from a query string; a non-number size is Kong's "invalid size". */

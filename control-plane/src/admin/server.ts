@@ -14,6 +14,7 @@ import type { AdminContext } from './context.ts';
 import { registerAdminCors } from './cors.ts';
 import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
+import { parseQuery, screenInput, screenPath } from './input.ts';
 import { trackMethods } from './methods.ts';
 import { type ClusterEventsView, registerClusterEventRoutes } from './routes/cluster-events.ts';
 import { type ClusteringView, registerClusteringRoutes } from './routes/clustering.ts';
@@ -65,17 +66,34 @@ function entityComponents(): Record<string, object> {
   return out;
 }
 
+/**
+ * A path parameter longer than this answers 414. Fastify's default (100) would refuse a long SNI
+ * (253) or name; a request line is bounded anyway by Node's header limit (16 KiB).
+ */
+export const MAX_PARAM_LENGTH = 8192;
+
 export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.log,
     bodyLimit: options.bodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      maxParamLength: MAX_PARAM_LENGTH,
+      querystringParser: parseQuery,
+    },
+    rewriteUrl: screenPath,
+    // Errors fastify raises before a route is found (undecodable URL, over-long parameter).
+    frameworkErrors: adminErrorHandler,
     // Route schemas annotate bodies without constraining them (routes/schema-docs.ts).
     ajv: { customOptions: { strict: false } },
   }) as unknown as FastifyInstance;
   const ctx: AdminContext = { dao: options.dao, pluginSchemas: options.pluginSchemas };
 
   app.setErrorHandler(adminErrorHandler);
+  // Schemas document the API (OpenAPI) and never validate: every input reaches the routes, which
+  // answer in Kong's words (a repeated `?size=` is Kong's first value, not an Ajv message).
+  app.setValidatorCompiler(() => () => true);
+  app.addHook('preValidation', screenInput);
   app.setNotFoundHandler(adminNotFoundHandler);
   registerBodyParsers(app);
   const { config } = options;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '@turnpike/shared';
+import { MemoryConfigSource } from '../snapshot/index.ts';
 import type { RecentConfigChange } from '../store/index.ts';
-import { MemoryConfigSource, MemoryDataPlaneRegistry } from '../sync/index.ts';
+import { MemoryDataPlaneRegistry } from '../sync/index.ts';
 import { eventKindOf } from './events.ts';
 import { type ClusterEvent, startClusterFeed } from './feed.ts';
 import { ReachTimeline } from './reach.ts';

@@ -5,8 +5,9 @@
  * (the store's change log) and how long it took to reach each data plane.
  */
 import type { Logger, Stoppable } from '@turnpike/shared';
+import type { ConfigSource } from '../snapshot/index.ts';
 import type { RecentConfigChange } from '../store/index.ts';
-import type { ConfigSource, DataPlaneRegistry } from '../sync/index.ts';
+import type { DataPlaneRegistry } from '../sync/index.ts';
 import { type DataPlaneEventKind, type DataPlaneView, dataPlaneView, eventKindOf } from './events.ts';
 import { type Reached, ReachTimeline } from './reach.ts';
 

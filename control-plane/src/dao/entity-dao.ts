@@ -6,6 +6,7 @@
 import { SchemaViolationError } from '@turnpike/shared';
 import { type EntityName, type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
 import type { ConfigChange } from '../store/config-version.ts';
+import { findTextProblems, problemFields, storable, textProblem } from '../store/text.ts';
 import type { Queryable } from '../store/types.ts';
 import { decodeEntity, encodeEntity, type KeyringSource } from './codec.ts';
 import {
@@ -67,6 +68,8 @@ export async function findStored(
 ): Promise<Stored | undefined> {
   const column = lookupColumn(model, idOrKey);
   const scoped = scopeColumn(model, scope);
+  // A key PostgreSQL cannot even hold (a NUL, a lone surrogate) names nothing.
+  if (!storable(idOrKey)) return undefined;
   // A parent id that is not a UUID matches nothing (and must not reach a uuid cast).
   if (scope !== undefined && !isUuid(scope.id)) return undefined;
   const params = scope === undefined ? [idOrKey] : [idOrKey, scope.id];
@@ -161,6 +164,9 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
     (await decorate(q, model, [(await decodeEntity(model, stored, runtime.keyring)) as EntityRow]))[0]!;
 
   const prepare = (input: Record<string, unknown>, scope: ParentScope | undefined) => {
+    // Text PostgreSQL refuses would fail the first statement: refuse it as Kong refuses bad input.
+    const problems = findTextProblems(input);
+    if (problems.length > 0) throw new SchemaViolationError(problemFields(problems));
     const data = isObject(input) ? structuredClone(input) : input;
     if (scope !== undefined && isObject(data)) {
       scopeColumn(model, scope);
@@ -187,6 +193,8 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
       const after = options.offset === undefined ? undefined : decodeOffset(options.offset);
       const scoped = scopeColumn(model, options.scope);
       if (options.scope !== undefined && !isUuid(options.scope.id)) return { data: [] };
+      // No entity can carry a tag PostgreSQL cannot hold.
+      if (!storable(...(options.tags?.all ?? []), ...(options.tags?.any ?? []))) return { data: [] };
       const { sql, params } = listSql(model, {
         ...(after === undefined ? {} : { after }),
         ...(options.tags?.all === undefined ? {} : { all: options.tags.all }),
@@ -236,6 +244,10 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
     upsert(idOrKey, input, options: WriteOptions = {}) {
       return runtime.write(async (ctx) => {
         const byId = isUuid(idOrKey);
+        // PUT by name stores the key as the name: it must be text PostgreSQL holds.
+        const keyProblem = textProblem(idOrKey);
+        if (keyProblem !== undefined)
+          throw new SchemaViolationError({ [model.endpointKey ?? 'id']: keyProblem });
         const existing = await findStored(ctx.tx, model, idOrKey, byId ? undefined : options.scope, true);
         const data = prepare(input, options.scope);
         if (isObject(data)) {

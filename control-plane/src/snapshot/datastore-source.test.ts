@@ -5,7 +5,7 @@ import { hashConfig } from '@turnpike/shared/sync';
 import { startPostgres, type TestPostgres } from '../../../test/helpers/postgres.ts';
 import { createDao } from '../dao/index.ts';
 import { bootstrap, type Datastore, openDatastore, readConfigVersion } from '../store/index.ts';
-import type { LatestVersion } from '../sync/config-source.ts';
+import type { LatestVersion } from './config-source.ts';
 import { type DatastoreConfigSource, startDatastoreConfigSource } from './datastore-source.ts';
 
 const log = createLogger({ level: 'silent' });

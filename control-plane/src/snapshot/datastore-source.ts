@@ -15,8 +15,8 @@ import {
   type Queryable,
   readConfigVersion,
 } from '../store/index.ts';
-import type { ChangeSet, ConfigSource, LatestVersion } from '../sync/config-source.ts';
-import { MemoryConfigSource } from '../sync/memory-config-source.ts';
+import type { ChangeSet, ConfigSource, LatestVersion } from './config-source.ts';
+import { MemoryConfigSource } from './memory-config-source.ts';
 
 export interface DatastoreConfigSourceOptions {
   readonly datastore: Datastore;

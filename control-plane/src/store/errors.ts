@@ -1,4 +1,4 @@
-import { DatabaseError } from '@turnpike/shared';
+import { DatabaseError, DatabaseUnavailableError } from '@turnpike/shared';
 
 /** The parts of a PostgreSQL error a caller may act on: never the SQL parameters. */
 export interface PgErrorInfo {
@@ -57,9 +57,48 @@ export function sqlStateOf(err: unknown): string | undefined {
 export type StoreLabel = 'PostgreSQL' | 'PGlite';
 
 /**
+ * SQLSTATEs that say the server is out of reach rather than refusing a statement: class 08
+ * (connection exception), 57P01-57P03 (terminated by an administrator, crash, starting up or
+ * shutting down), 53300 (too many connections).
+ */
+const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
+/** What Node's sockets say when the server is not there. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** pg's and pg-pool's own words for a connection that died or never came. */
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|is not queryable/i;
+
+/** True when `err` means the database cannot be reached now (so a retry later may succeed). */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_STATES.test(code) || UNAVAILABLE_ERRNOS.has(code)))
+    return true;
+  // AggregateError: a host name resolving to several addresses, every one refused.
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length > 0 && errors.every(isUnavailable)) return true;
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== err && isUnavailable(cause);
+}
+
+/**
  * Wraps what pg or PGlite threw into the catalogue's DatabaseError, Kong-style
- * (`[PostgreSQL error] …`). The cause keeps only SQLSTATE, constraint, table, column and
- * detail: driver errors may carry the query parameters, which can hold secrets.
+ * (`[PostgreSQL error] …`), or DatabaseUnavailableError when the server is out of reach. The
+ * cause keeps only SQLSTATE, constraint, table, column and detail: driver errors may carry the
+ * query parameters, which can hold secrets.
  */
 export function toDatabaseError(
   err: unknown,
@@ -72,5 +111,6 @@ export function toDatabaseError(
   if (secret !== undefined && secret !== '') message = message.split(secret).join('***');
   const info = pgErrorInfo(err);
   const prefix = context === undefined ? '' : `${context}: `;
-  return new DatabaseError(`[${label} error] ${prefix}${message}`, info === undefined ? {} : { cause: info });
+  const Kind = isUnavailable(err) ? DatabaseUnavailableError : DatabaseError;
+  return new Kind(`[${label} error] ${prefix}${message}`, info === undefined ? {} : { cause: info });
 }

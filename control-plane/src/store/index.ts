@@ -10,7 +10,8 @@ export {
   recentConfigChanges,
   trimConfigChanges,
 } from './config-version.ts';
-export { type PgErrorInfo, pgErrorInfo, redactDsn, sqlStateOf } from './errors.ts';
+export { isUnavailable, type PgErrorInfo, pgErrorInfo, redactDsn, sqlStateOf } from './errors.ts';
+export type { DatastoreHealth } from './health.ts';
 export { createKeyring, isEncrypted, type Keyring } from './keyring.ts';
 export {
   assertSchemaUpToDate,

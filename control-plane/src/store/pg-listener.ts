@@ -11,6 +11,15 @@ interface Subscriber {
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
+export interface PgListenerOptions {
+  /** The Client class to connect with (the datastore's, which listens for 'error' all its life). */
+  readonly Client?: new (
+    config: pg.ClientConfig,
+  ) => pg.Client;
+  /** Called when the connection is lost: the datastore checks whether the database is gone. */
+  readonly onLost?: () => void;
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -18,12 +27,17 @@ function quoteIdent(name: string): string {
 /**
  * LISTEN on one dedicated connection (a pool would hand LISTEN to a connection that then
  * serves other queries). When the connection drops it reconnects with capped, jittered
- * backoff, re-issues every LISTEN and tells subscribers, since notifications sent while it
- * was away are lost.
+ * backoff (or at once, `reconnectNow`, when the datastore sees the database back), re-issues
+ * every LISTEN and tells subscribers, since notifications sent while it was away are lost;
+ * they poll meanwhile.
  */
 export class PgListener {
   readonly #config: pg.ClientConfig;
   readonly #log: Logger;
+  readonly #Client: new (
+    config: pg.ClientConfig,
+  ) => pg.Client;
+  readonly #onLost: (() => void) | undefined;
   readonly #channels = new Map<string, Set<Subscriber>>();
   #client: pg.Client | undefined;
   #connecting: Promise<pg.Client> | undefined;
@@ -31,9 +45,25 @@ export class PgListener {
   #attempt = 0;
   #closed = false;
 
-  constructor(config: pg.ClientConfig, log: Logger) {
+  constructor(config: pg.ClientConfig, log: Logger, options: PgListenerOptions = {}) {
     this.#config = { ...config, application_name: 'turnpike-listener' };
     this.#log = log;
+    this.#Client = options.Client ?? pg.Client;
+    this.#onLost = options.onLost;
+  }
+
+  /** Closes the connection (the database is going away); it reconnects with backoff as after a loss. */
+  drop(): void {
+    void this.#client?.end().catch(() => undefined);
+  }
+
+  /** Reconnects now if the connection is down and a retry is waiting (the database is back). */
+  reconnectNow(): void {
+    if (this.#closed || this.#client !== undefined || this.#reconnectTimer === undefined) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#attempt = 0;
+    void this.#reconnect();
   }
 
   async listen(channel: string, onPayload: (payload: string) => void, options?: ListenOptions) {
@@ -80,7 +110,7 @@ export class PgListener {
   }
 
   async #connect(): Promise<pg.Client> {
-    const client = new pg.Client(this.#config);
+    const client = new this.#Client(this.#config);
     client.on('notification', (message) => {
       for (const subscriber of this.#channels.get(message.channel) ?? []) {
         try {
@@ -96,8 +126,10 @@ export class PgListener {
       this.#client = undefined;
       if (this.#closed) return;
       this.#log.warn({ err: err?.message }, 'LISTEN connection lost, reconnecting');
+      this.#onLost?.();
       this.#scheduleReconnect();
     };
+    // Listening from construction on, so no 'error' of this connection is ever unhandled.
     client.on('error', lost);
     client.on('end', () => lost());
     try {
@@ -118,7 +150,10 @@ export class PgListener {
     const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.#attempt);
     const wait = ceiling / 2 + Math.random() * (ceiling / 2);
     this.#attempt++;
-    this.#reconnectTimer = setTimeout(() => void this.#reconnect(), wait);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#reconnect();
+    }, wait);
     this.#reconnectTimer.unref();
   }
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { DatabaseError } from '@turnpike/shared';
 import { toDatabaseError } from './errors.ts';
+import { ALWAYS_REACHABLE } from './health.ts';
 import { Mutex } from './mutex.ts';
 import { createMemoryPglite } from './pglite-template.ts';
 import type { Datastore, Queryable, QueryResult, Session } from './types.ts';
@@ -96,6 +97,8 @@ export async function openPglite(dir: string | undefined): Promise<Datastore> {
 
   return {
     kind: 'embedded',
+    // In process: it cannot go away while the process runs.
+    health: ALWAYS_REACHABLE,
     query,
     transaction,
     session<T>(fn: (session: Session) => Promise<T>): Promise<T> {

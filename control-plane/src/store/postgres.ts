@@ -1,6 +1,7 @@
-import { DatabaseError, type Logger } from '@turnpike/shared';
+import { DatabaseError, DatabaseUnavailableError, type Logger } from '@turnpike/shared';
 import pg from 'pg';
-import { redactDsn, toDatabaseError } from './errors.ts';
+import { isUnavailable, redactDsn, toDatabaseError } from './errors.ts';
+import { DEFAULT_PROBE_TIMEOUT_MS, HealthMonitor } from './health.ts';
 import { PgListener } from './pg-listener.ts';
 import type { Datastore, DatastoreTarget, Queryable, QueryResult, Session } from './types.ts';
 
@@ -70,9 +71,10 @@ async function inTransaction<T>(
 ): Promise<{ value: T } | { error: unknown; broken: boolean }> {
   const { queryable, end } = boundQueryable(client, 'transaction', fail);
   try {
-    await client.query('BEGIN');
+    await queryable.query('BEGIN');
     const value = await fn(queryable);
-    await client.query('COMMIT');
+    // A COMMIT that meets a lost connection may or may not have committed: the caller gets 503.
+    await queryable.query('COMMIT');
     return { value };
   } catch (error) {
     try {
@@ -86,16 +88,57 @@ async function inTransaction<T>(
   }
 }
 
-/** Opens a pg Pool against PostgreSQL ≥ 13 and checks it answers before returning. */
+/**
+ * Connections in the pool: pg_pool_size, capped by pg_max_concurrent_queries when set (Kong's
+ * per-node limit on queries in flight: a query waits for a free connection, as for Kong's
+ * semaphore, up to pg_timeout). LISTEN holds a connection of its own, outside the pool.
+ */
+function poolMax(target: PostgresTarget): number {
+  const size = target.poolSize ?? 10;
+  const limit = target.maxConcurrentQueries ?? 0;
+  return limit > 0 ? Math.min(size, limit) : size;
+}
+
+/**
+ * A pg Client class whose instances listen for 'error' from construction to the end: pg-pool
+ * only listens while a client is idle, so a connection lost while checked out (a transaction,
+ * a session) would otherwise raise an unhandled 'error' event and end the process.
+ */
+function watchedClient(onError: (err: Error) => void): new (config?: string | pg.ClientConfig) => pg.Client {
+  return class WatchedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.on('error', onError);
+    }
+  };
+}
+
+/**
+ * Opens a pg Pool against PostgreSQL ≥ 13 and checks it answers before returning. A lost
+ * database never ends the process: every connection has an error listener, every failure
+ * becomes DatabaseUnavailableError (fast, without a connection attempt, while the health
+ * monitor knows it is down), and everything reconnects once it is back.
+ */
 export async function openPostgres(target: PostgresTarget, log: Logger): Promise<Datastore> {
   const where = redactDsn(target.connectionString);
   const password = safePassword(target.connectionString);
-  const fail = (err: unknown, context?: string) => toDatabaseError(err, 'PostgreSQL', context, password);
   const config = clientConfig(target);
-  const pool = new pg.Pool({ ...config, max: target.poolSize ?? 10 });
-  // An idle client losing its connection emits here; without a handler the process would crash.
-  pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
-  const listener = new PgListener(config, log);
+  const probeTimeout = target.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  // Assigned below, before any connection exists: the error paths only run after that.
+  let health: HealthMonitor | undefined;
+  const fail = (err: unknown, context?: string) => {
+    const error = toDatabaseError(err, 'PostgreSQL', context, password);
+    if (error instanceof DatabaseUnavailableError) health?.suspect();
+    return error;
+  };
+  const Client = watchedClient((err) => {
+    log.warn({ err: err.message, target: where }, 'PostgreSQL connection lost');
+    health?.suspect();
+  });
+  const pool = new pg.Pool({ ...config, max: poolMax(target), Client });
+  // pg-pool re-emits an idle client's error here; the client's own listener has logged it.
+  pool.on('error', () => undefined);
+  const listener = new PgListener(config, log, { Client, onLost: () => health?.suspect() });
 
   try {
     const { rows } = await pool.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
@@ -110,7 +153,46 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
     throw fail(err, `could not connect to ${where}`);
   }
 
+  // The probe opens a connection of its own, as Kong's readiness does (kong.db:connect()): a
+  // server that refuses new connections (shutting down, full) is not ready even while pooled
+  // connections still work.
+  const probeConfig = {
+    ...config,
+    application_name: 'turnpike-probe',
+    connectionTimeoutMillis: probeTimeout,
+  };
+  const monitor = new HealthMonitor({
+    probe: async () => {
+      const client = new pg.Client(probeConfig);
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    log: log.child({ target: where }),
+    timeoutMs: probeTimeout,
+  });
+  health = monitor;
+  monitor.onChange((reachable) => {
+    // Back: LISTEN at once rather than at the end of the listener's own backoff. Gone: let go of
+    // the LISTEN connection, so that a smart shutdown, which waits for every session, can end.
+    if (reachable) listener.reconnectNow();
+    else listener.drop();
+  });
+  monitor.start();
+
+  /** While the database is known to be down, fail at once rather than queue a connection attempt. */
+  const ensureReachable = () => {
+    if (!monitor.reachable)
+      throw new DatabaseUnavailableError(
+        `[PostgreSQL error] ${where} is unreachable: ${monitor.reason ?? ''}`,
+      );
+  };
   const connect = async () => {
+    ensureReachable();
     try {
       return await pool.connect();
     } catch (err) {
@@ -120,7 +202,9 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
 
   return {
     kind: 'postgres',
+    health: monitor,
     async query<R>(sql: string, params?: unknown[]) {
+      ensureReachable();
       try {
         return toResult<R>(await pool.query(sql, params));
       } catch (err) {
@@ -160,17 +244,19 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
     },
     listen: (channel, onPayload, options) => listener.listen(channel, onPayload, options),
     async close() {
+      monitor.stop();
       await listener.close();
+      await monitor.settled();
       await pool.end();
     },
   };
 }
 
-/** Errors thrown by the caller's own code pass through; driver errors become DatabaseError. */
+/** Errors thrown by the caller's own code pass through; driver and connection errors become DatabaseError. */
 function failOrKeep(err: unknown, fail: (err: unknown) => DatabaseError): unknown {
   if (err instanceof DatabaseError) return err;
   const looksLikeDriver = typeof err === 'object' && err !== null && ('severity' in err || 'routine' in err);
-  return looksLikeDriver ? fail(err) : err;
+  return looksLikeDriver || isUnavailable(err) ? fail(err) : err;
 }
 
 function safePassword(dsn: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { DatastoreTarget as ConfiguredDatastore } from '@turnpike/shared/config';
+import type { DatastoreHealth } from './health.ts';
 
 /** What one statement returns, the same for PostgreSQL and PGlite. */
 export interface QueryResult<R> {
@@ -26,6 +27,11 @@ export interface Session extends Queryable {
 
 export interface Datastore {
   readonly kind: 'postgres' | 'embedded';
+  /**
+   * Whether the database answers now. While it does not, every call fails at once with
+   * DatabaseUnavailableError; it recovers by itself once the database is back.
+   */
+  readonly health: DatastoreHealth;
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   /** Runs fn in BEGIN…COMMIT on one connection; a throw rolls back and rethrows. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;

@@ -1,7 +1,5 @@
 export { checkPlugins, checkVersion, type Incompatibility } from './compatibility.ts';
-export type { ChangeSet, ConfigSource, LatestVersion } from './config-source.ts';
-export { MemoryConfigSource, type MemoryConfigSourceOptions } from './memory-config-source.ts';
-export { NO_METRICS, type SyncMetrics, syncMetrics } from './metrics.ts';
+export { NO_METRICS, type RefusalReason, type SyncMetrics, syncMetrics } from './metrics.ts';
 export {
   type DataPlaneChange,
   type DataPlaneListItem,

@@ -22,6 +22,19 @@ describe('syncMetrics', () => {
     assert.match(text, /^turnpike_cluster_config_push_duration_seconds_count 1$/m);
   });
 
+  it('counts refusals by reason, and Ack timeouts', async () => {
+    const registry = new Registry();
+    const metrics = syncMetrics(registry);
+    metrics.refused('certificate');
+    metrics.refused('certificate');
+    metrics.refused('common_name');
+    metrics.ackTimedOut();
+    const text = await registry.metrics();
+    assert.match(text, /^turnpike_cluster_data_plane_refusals_total\{reason="certificate"\} 2$/m);
+    assert.match(text, /^turnpike_cluster_data_plane_refusals_total\{reason="common_name"\} 1$/m);
+    assert.match(text, /^turnpike_cluster_config_ack_timeouts_total 1$/m);
+  });
+
   it('is a set of no-ops without a registry', () => {
     assert.equal(syncMetrics(undefined), NO_METRICS);
   });

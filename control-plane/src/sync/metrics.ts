@@ -6,6 +6,10 @@ export interface SyncMetrics {
   connected(count: number): void;
   pushed(kind: 'snapshot' | 'delta'): void;
   nacked(): void;
+  /** A data plane refused: by its certificate, its version, its plugins or a protocol error. */
+  refused(reason: RefusalReason): void;
+  /** A version in flight that got neither Ack nor Nack in time. */
+  ackTimedOut(): void;
   /** Seconds from sending a version to its Ack. */
   pushDuration(seconds: number): void;
   /** What a data plane reported for compiling and swapping a version (its Ack's apply_ms). */
@@ -16,6 +20,14 @@ export interface SyncMetrics {
   forget(nodeId: string): void;
 }
 
+/** Why the control plane refused a data plane: the label of turnpike_cluster_data_plane_refusals_total. */
+export type RefusalReason =
+  | 'certificate'
+  | 'common_name'
+  | 'turnpike_version_incompatible'
+  | 'plugin_set_incompatible'
+  | 'protocol';
+
 const noop = () => {};
 
 export const NO_METRICS: SyncMetrics = {
@@ -23,6 +35,8 @@ export const NO_METRICS: SyncMetrics = {
   connected: noop,
   pushed: noop,
   nacked: noop,
+  refused: noop,
+  ackTimedOut: noop,
   pushDuration: noop,
   applyDuration: noop,
   lag: noop,
@@ -53,6 +67,17 @@ export function syncMetrics(registry: Registry | undefined): SyncMetrics {
     help: 'Configurations data planes refused (Nack)',
     registers,
   });
+  const refusals = new Counter({
+    name: 'turnpike_cluster_data_plane_refusals_total',
+    help: 'Data planes the control plane refused, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const ackTimeouts = new Counter({
+    name: 'turnpike_cluster_config_ack_timeouts_total',
+    help: 'Configurations in flight that got neither Ack nor Nack in time (the stream is then closed)',
+    registers,
+  });
   const duration = new Histogram({
     name: 'turnpike_cluster_config_push_duration_seconds',
     help: 'Time from sending a configuration to its Ack',
@@ -79,6 +104,8 @@ export function syncMetrics(registry: Registry | undefined): SyncMetrics {
     connected: (n) => connected.set(n),
     pushed: (kind) => pushes.inc({ kind }),
     nacked: () => nacks.inc(),
+    refused: (reason) => refusals.inc({ reason }),
+    ackTimedOut: () => ackTimeouts.inc(),
     pushDuration: (s) => duration.observe(s),
   };
 }

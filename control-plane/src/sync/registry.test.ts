@@ -51,6 +51,17 @@ describe('MemoryDataPlaneRegistry', () => {
     ]);
   });
 
+  it('shows the last error’s catalogue code beside last_error, and neither when there is none', () => {
+    const registry = new MemoryDataPlaneRegistry(() => 1_700_000_000_000);
+    registry.upsert('dp1', { last_error: 'worker 0: bad route', last_error_code: 'TP_WORKER' });
+    registry.upsert('dp2', { sync_status: 'normal' });
+    const [dp1, dp2] = registry.list();
+    assert.equal(dp1?.last_error, 'worker 0: bad route');
+    assert.equal(dp1?.last_error_code, 'TP_WORKER');
+    assert.equal('last_error' in (dp2 ?? {}), false);
+    assert.equal('last_error_code' in (dp2 ?? {}), false);
+  });
+
   it('tells listeners of every change, and stops when unsubscribed', () => {
     const registry = new MemoryDataPlaneRegistry();
     const seen: string[] = [];

@@ -19,8 +19,13 @@ export interface DataPlaneRecord {
   /** Seconds since the Unix epoch of the last message or heartbeat. */
   last_seen: number;
   sync_status: SyncStatus;
-  /** The last Nack's text (or refusal's message); empty when none. */
+  /**
+   * The last problem with this data plane — a Nack's text, a refusal's message, an Ack timeout,
+   * a hash drift — until it is back in sync; empty when none.
+   */
   last_error: string;
+  /** Its code from the error catalogue (TP_WORKER, TP_SYNC_HASH_MISMATCH…); empty for a refusal or none. */
+  last_error_code: string;
   cert_details: { expiry_timestamp: number } | undefined;
   connected: boolean;
   labels: Record<string, string>;
@@ -40,6 +45,7 @@ export interface DataPlaneListItem {
   labels: Record<string, string>;
   cert_details?: { expiry_timestamp: number };
   last_error?: string;
+  last_error_code?: string;
 }
 
 /** The fields one `upsert` set: what happened (a hello, an Ack, a Nack, a heartbeat, the stream's end). */
@@ -80,6 +86,7 @@ export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
       last_seen: seconds,
       sync_status: 'unknown',
       last_error: '',
+      last_error_code: '',
       cert_details: undefined,
       connected: false,
       labels: {},
@@ -111,6 +118,7 @@ export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
       labels: r.labels,
       ...(r.cert_details === undefined ? {} : { cert_details: r.cert_details }),
       ...(r.last_error === '' ? {} : { last_error: r.last_error }),
+      ...(r.last_error_code === '' ? {} : { last_error_code: r.last_error_code }),
     }));
   }
 

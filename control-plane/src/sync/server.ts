@@ -4,13 +4,13 @@ import type { Logger } from '@turnpike/shared';
 import {
   type ClusterTlsOptions,
   certificateDetails,
-  serverCredentials,
-  serverInterceptors,
+  clusterGate,
+  type PeerRefusal,
 } from '@turnpike/shared/cluster';
-import { DEFAULT_MAX_PAYLOAD, type EncodedPayload, encodeSnapshotPayload } from '@turnpike/shared/sync';
+import { DEFAULT_MAX_PAYLOAD } from '@turnpike/shared/sync';
 import type { Registry } from 'prom-client';
-import type { ConfigSource } from './config-source.ts';
-import { syncMetrics } from './metrics.ts';
+import { type ConfigSource, SnapshotEncodingCache } from '../snapshot/index.ts';
+import { type SyncMetrics, syncMetrics } from './metrics.ts';
 import { type DataPlaneRegistry, MemoryDataPlaneRegistry } from './registry.ts';
 import { DataPlaneSession, type SessionContext } from './session.ts';
 
@@ -30,6 +30,12 @@ export interface SyncServerOptions {
   heartbeatIntervalMs?: number;
   /** A data plane silent for this long is disconnected and shown offline. */
   deadAfterMs?: number;
+  /**
+   * A version in flight this long without Ack or Nack is given up (logged, counted, shown as
+   * last_error) and the stream closed, so that the data plane reconnects; default 60 s. Checked
+   * by the sweep, so it fires up to one sweep interval late.
+   */
+  ackTimeoutMs?: number;
   /** `cluster_max_payload`. */
   maxPayload?: number;
   /** Snapshot compression; gzip for data planes that lack zstd. Default zstd. */
@@ -45,6 +51,9 @@ export interface SyncServer {
 
 type SyncCall = ServerDuplexStream<DataPlaneMessage, ControlPlaneMessage>;
 
+/** A data plane applies 50,000 routes in a few seconds; a minute without an answer is a fault. */
+const DEFAULT_ACK_TIMEOUT_MS = 60_000;
+
 /** The control plane's cluster listener: one ConfigSync stream per data plane, over mutual TLS. */
 export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
@@ -55,28 +64,10 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const { source, log } = options;
   const sessions = new Set<DataPlaneSession>();
   const byNode = new Map<string, DataPlaneSession>();
-
-  // One encoding per version, shared by every data plane that needs a snapshot.
-  let encoded: Promise<{ version: number; hash: string; encoded: EncodedPayload }> | undefined;
-  let encodedVersion = -1;
-  const encodedSnapshot = (): Promise<{ version: number; hash: string; encoded: EncodedPayload }> => {
-    const latest = source.latest();
-    if (encoded === undefined || encodedVersion !== latest.version) {
-      encodedVersion = latest.version;
-      encoded = source.snapshot().then((snapshot) => ({
-        version: snapshot.version,
-        hash: snapshot.hash,
-        encoded: encodeSnapshotPayload(snapshot.config, {
-          maxPayload,
-          ...(options.compression === undefined ? {} : { compression: options.compression }),
-        }),
-      }));
-      encoded.catch(() => {
-        encoded = undefined;
-      });
-    }
-    return encoded;
-  };
+  const snapshots = new SnapshotEncodingCache(source, {
+    maxPayload,
+    ...(options.compression === undefined ? {} : { compression: options.compression }),
+  });
 
   const countConnected = () => metrics.connected(byNode.size);
   const context: SessionContext = {
@@ -86,7 +77,8 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     metrics,
     turnpikeVersion: options.turnpikeVersion,
     maxPayload,
-    encodedSnapshot,
+    ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+    encodedSnapshot: () => snapshots.latest(),
     identified(session) {
       const id = session.nodeId;
       if (id === undefined) return;
@@ -139,8 +131,12 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     });
   };
 
+  const gate = clusterGate(options.tls, {
+    onRefused: refusalLogger(log, metrics),
+    onHandshakeError: (error, ip) => log.debug({ err: error, ip }, 'cluster TLS handshake failed'),
+  });
   const server = new Server({
-    interceptors: serverInterceptors(options.tls),
+    interceptors: gate.interceptors,
     // A data plane behind a dead network path is noticed by keepalive pings within ~10 s.
     'grpc.keepalive_time_ms': 5_000,
     'grpc.keepalive_timeout_ms': 5_000,
@@ -150,11 +146,8 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     'grpc.max_send_message_length': maxPayload + 1024 * 1024,
   });
   server.addService(ConfigSyncService, { sync: handle });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
-  });
+  const listener = await gate.listen(server, options.host, options.port);
+  const { port } = listener;
 
   metrics.configVersion(source.latest().version);
   const unsubscribe = source.onVersion((latest) => {
@@ -162,20 +155,23 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     for (const session of sessions) void session.pump();
   });
 
-  // Heartbeats out, and a sweep for data planes that went silent without closing.
-  const sweepEvery = Math.max(50, Math.min(heartbeatIntervalMs, deadAfterMs / 3));
+  // Heartbeats out, and a sweep for data planes that went silent without closing or left a
+  // version unanswered.
+  const sweepEvery = Math.max(50, Math.min(heartbeatIntervalMs, deadAfterMs / 3, context.ackTimeoutMs / 4));
   let lastHeartbeat = 0;
   const timer = setInterval(() => {
     const now = Date.now();
     const beat = now - lastHeartbeat >= heartbeatIntervalMs;
     if (beat) lastHeartbeat = now;
     const latestVersion = source.latest().version;
+    const monotonic = performance.now();
     for (const session of sessions) {
       if (now - session.lastMessageAt > deadAfterMs) {
         log.warn({ node_id: session.nodeId }, 'data plane silent too long: closing its stream');
         session.expire();
         continue;
       }
+      if (session.expireOverdue(monotonic)) continue;
       if (beat && session.nodeId !== undefined) {
         session.heartbeat({ kind: { $case: 'heartbeat', value: { sentAtMs: now, latestVersion } } });
       }
@@ -199,7 +195,30 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
           resolve();
         }, 1000).unref();
       });
+      listener.close();
     },
+  };
+}
+
+/**
+ * Logs and counts a data plane refused by the certificate checks. The node id is the one the
+ * data plane claims in its call metadata (unverified, but what lets an operator find it); a
+ * data plane that hung up before any call is known by its address and certificate only.
+ */
+function refusalLogger(log: Logger, metrics: SyncMetrics): (refusal: PeerRefusal) => void {
+  return (refusal) => {
+    metrics.refused(refusal.reason);
+    log.warn(
+      {
+        reason: refusal.reason,
+        node_id: refusal.nodeId,
+        ip: refusal.ip,
+        common_name: refusal.commonName,
+        fingerprint: refusal.fingerprint,
+        error: refusal.message,
+      },
+      'data plane refused',
+    );
   };
 }
 

@@ -1,9 +1,9 @@
 import type { ControlPlaneMessage, DataPlaneMessage, Hello } from '@turnpike/proto';
-import type { Logger } from '@turnpike/shared';
-import { changeToWire, type EncodedPayload } from '@turnpike/shared/sync';
+import { type Logger, SyncAckTimeoutError } from '@turnpike/shared';
+import { changeToWire } from '@turnpike/shared/sync';
+import type { ConfigSource, EncodedSnapshot } from '../snapshot/index.ts';
 import { checkPlugins, checkVersion } from './compatibility.ts';
-import type { ConfigSource } from './config-source.ts';
-import type { SyncMetrics } from './metrics.ts';
+import type { RefusalReason, SyncMetrics } from './metrics.ts';
 import type { DataPlaneRecord, DataPlaneRegistry } from './registry.ts';
 import { parseLabels } from './registry.ts';
 
@@ -15,8 +15,10 @@ export interface SessionContext {
   metrics: SyncMetrics;
   turnpikeVersion: string;
   maxPayload: number;
+  /** How long a version may stay in flight without Ack or Nack (see `expireOverdue`). */
+  ackTimeoutMs: number;
   /** The latest snapshot, encoded once for every data plane. */
-  encodedSnapshot(): Promise<{ version: number; hash: string; encoded: EncodedPayload }>;
+  encodedSnapshot(): Promise<EncodedSnapshot>;
   /** Called once the data plane said who it is, before anything is sent to it. */
   identified(session: DataPlaneSession): void;
 }
@@ -38,6 +40,10 @@ interface InFlight {
 }
 
 const INVALID_ARGUMENT = 3;
+const DEADLINE_EXCEEDED = 4;
+
+/** The drift of an Ack's hash is a hash mismatch, as the data plane's own check names it. */
+const HASH_MISMATCH = 'TP_SYNC_HASH_MISMATCH';
 
 /**
  * One data plane's stream: the state machine of hello → (refusal | push → ack/nack)*.
@@ -80,7 +86,7 @@ export class DataPlaneSession {
     const kind = message.kind;
     if (this.#nodeId === undefined) {
       if (kind?.$case !== 'hello') {
-        this.#stream.close(INVALID_ARGUMENT, 'the first message of a sync stream must be Hello');
+        this.#refuseStream('the first message of a sync stream must be Hello');
         return;
       }
       this.#hello(kind.value);
@@ -93,14 +99,19 @@ export class DataPlaneSession {
         this.#ctx.metrics.applyDuration(kind.value.applyMs / 1000);
         break;
       case 'nack':
-        this.#nack(kind.value.version, [kind.value.error, ...kind.value.details].join('\n'), seen);
+        this.#nack(
+          kind.value.version,
+          [kind.value.error, ...kind.value.details].join('\n'),
+          kind.value.code,
+          seen,
+        );
         break;
       case 'heartbeat':
         this.#update({ last_seen: seen });
         if (this.#inFlight === undefined) void this.pump();
         break;
       case 'hello':
-        this.#stream.close(INVALID_ARGUMENT, 'Hello may only be the first message of a sync stream');
+        this.#refuseStream('Hello may only be the first message of a sync stream');
         break;
       default:
         // A newer data plane's message kind: ignored, as the proto's compatibility rules say.
@@ -118,6 +129,34 @@ export class DataPlaneSession {
   expire(code = 4, details = 'no message from the data plane within the dead interval'): void {
     this.#stream.close(code, details);
     this.closed();
+  }
+
+  /**
+   * Called by the server's sweep. A version in flight for longer than `ackTimeoutMs` without Ack
+   * or Nack (a data plane whose apply hangs, or whose answer was lost) is given up: the error is
+   * logged, counted and shown as last_error, and the stream is closed, so that the data plane
+   * reconnects and says in its Hello what it holds — the control plane then sends what is
+   * missing. Returns whether the stream was closed.
+   */
+  expireOverdue(now: number = performance.now()): boolean {
+    const sent = this.#inFlight;
+    if (this.#closed || sent === undefined || now - sent.sentAt <= this.#ctx.ackTimeoutMs) return false;
+    const error = new SyncAckTimeoutError(
+      `no Ack or Nack for ${sent.kind} version ${sent.version} within ${this.#ctx.ackTimeoutMs} ms: the stream was closed so that the data plane reconnects`,
+    );
+    this.#ctx.metrics.ackTimedOut();
+    this.#ctx.log.warn(
+      {
+        node_id: this.#nodeId,
+        version: sent.version,
+        kind: sent.kind,
+        waited_ms: Math.round(now - sent.sentAt),
+      },
+      'data plane did not answer a configuration in time',
+    );
+    this.#update({ sync_status: 'unknown', last_error: error.message, last_error_code: error.code });
+    this.expire(DEADLINE_EXCEEDED, error.message);
+    return true;
   }
 
   heartbeat(message: ControlPlaneMessage): void {
@@ -157,12 +196,13 @@ export class DataPlaneSession {
 
   #hello(hello: Hello): void {
     if (hello.nodeId === '') {
-      this.#stream.close(INVALID_ARGUMENT, 'Hello.node_id is required');
+      this.#refuseStream('Hello.node_id is required', hello.hostname);
       return;
     }
     this.#nodeId = hello.nodeId;
     this.#ctx.identified(this);
     this.#held = { version: hello.configVersion, hash: hello.configHash };
+    // last_error stays until the data plane is back in sync: a reconnect is no fix.
     this.#update({
       hostname: hello.hostname,
       ip: this.#stream.peerIp,
@@ -171,7 +211,6 @@ export class DataPlaneSession {
       config_hash: hello.configHash,
       last_seen: Math.floor(this.lastMessageAt / 1000),
       sync_status: 'unknown',
-      last_error: '',
       cert_details: this.#stream.certDetails,
       connected: true,
       labels: parseLabels(hello.labels),
@@ -181,11 +220,8 @@ export class DataPlaneSession {
       checkPlugins(this.#ctx.source.pluginsInUse(), hello.plugins);
     if (refusal !== undefined) {
       this.#refused = true;
-      this.#ctx.log.warn(
-        { node_id: hello.nodeId, hostname: hello.hostname, sync_status: refusal.syncStatus },
-        refusal.message,
-      );
-      this.#update({ sync_status: refusal.syncStatus, last_error: refusal.message });
+      this.#logRefusal(refusal.syncStatus, refusal.message, hello.hostname);
+      this.#update({ sync_status: refusal.syncStatus, last_error: refusal.message, last_error_code: '' });
       this.#stream.send({ kind: { $case: 'refusal', value: refusal } });
       this.#stream.close();
       return;
@@ -227,11 +263,12 @@ export class DataPlaneSession {
       config_hash: hash,
       sync_status: drifted ? 'unknown' : 'normal',
       last_error: drifted ? `hash ${hash} differs from the control plane's ${sent.hash}` : '',
+      last_error_code: drifted ? HASH_MISMATCH : '',
     });
     void this.pump();
   }
 
-  #nack(version: number, error: string, seen: number): void {
+  #nack(version: number, error: string, code: string, seen: number): void {
     const sent = this.#inFlight;
     if (sent === undefined || sent.version !== version) {
       this.#ctx.log.warn({ node_id: this.#nodeId, version }, 'Nack for a version not in flight: ignored');
@@ -241,8 +278,18 @@ export class DataPlaneSession {
     this.#rejected = version;
     if (sent.kind === 'delta') this.#needSnapshot = true;
     this.#ctx.metrics.nacked();
-    this.#ctx.log.error({ node_id: this.#nodeId, version, error }, 'data plane rejected the configuration');
-    this.#update({ last_seen: seen, sync_status: 'config_rejected', last_error: error });
+    // A data plane older than the code field sends none: the generic code stands in.
+    const lastErrorCode = code === '' ? 'TP_CONFIG_REJECTED' : code;
+    this.#ctx.log.error(
+      { node_id: this.#nodeId, version, error, code: lastErrorCode },
+      'data plane rejected the configuration',
+    );
+    this.#update({
+      last_seen: seen,
+      sync_status: 'config_rejected',
+      last_error: error,
+      last_error_code: lastErrorCode,
+    });
     void this.pump();
   }
 
@@ -251,7 +298,9 @@ export class DataPlaneSession {
     const latest = this.#ctx.source.latest();
     if (latest.version === this.#held.version && latest.hash === this.#held.hash) {
       const status = this.#ctx.registry.get(this.#nodeId)?.sync_status;
-      if (this.#rejected === undefined && status !== 'normal') this.#update({ sync_status: 'normal' });
+      if (this.#rejected === undefined && status !== 'normal') {
+        this.#update({ sync_status: 'normal', last_error: '', last_error_code: '' });
+      }
       return;
     }
     // A refused version is never resent; the next version gets another chance.
@@ -298,6 +347,26 @@ export class DataPlaneSession {
     this.#ctx.metrics.pushed(kind);
     this.#ctx.log.debug({ node_id: this.#nodeId, kind, version }, 'config pushed');
     this.#stream.send(message);
+  }
+
+  /** A stream that broke the protocol before saying who it is: refused, counted, closed. */
+  #refuseStream(message: string, hostname?: string): void {
+    this.#logRefusal('protocol', message, hostname);
+    this.#stream.close(INVALID_ARGUMENT, message);
+  }
+
+  #logRefusal(reason: RefusalReason, message: string, hostname: string | undefined): void {
+    this.#ctx.metrics.refused(reason);
+    this.#ctx.log.warn(
+      {
+        reason,
+        node_id: this.#nodeId,
+        ...(hostname === undefined || hostname === '' ? {} : { hostname }),
+        ip: this.#stream.peerIp,
+        error: message,
+      },
+      'data plane refused',
+    );
   }
 
   #update(fields: Partial<Omit<DataPlaneRecord, 'id'>>): void {

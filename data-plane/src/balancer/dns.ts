@@ -1,7 +1,10 @@
 /**
- * Resolving a target's host name into addresses, refreshed in the background as the records'
- * TTL says (never sooner than a floor), and kept for `staleTtl` seconds past expiry when the
- * resolver fails — Kong's dns_stale_ttl — so a DNS outage does not empty the balancer.
+ * Resolving host names as Kong's DNS client does (kong/resty/dns/client.lua, with the dns_* keys):
+ * the hosts file first, then DNS servers (dns_resolver, else the system's) for the record types of
+ * dns_order, the resolv.conf search list applied, TTLs overridden by dns_valid_ttl. `DnsWatch`
+ * keeps a target's addresses fresh in the background as the records' TTL says (never sooner than
+ * a floor), and for `staleTtl` seconds past expiry when the resolver fails — Kong's dns_stale_ttl —
+ * so a DNS outage does not empty the balancer.
  */
 
 import { lookup, Resolver } from 'node:dns/promises';
@@ -20,31 +23,134 @@ export interface DnsSettings {
   readonly minTtl: number;
   /** Seconds past expiry that the last good answer is still used while refreshes fail (dns_stale_ttl). */
   readonly staleTtl: number;
-  /** Seconds before retrying after a failure (dns_error_ttl / dns_not_found_ttl). */
+  /** Seconds before retrying after a failure (dns_error_ttl). */
   readonly errorTtl: number;
+  /** Seconds before retrying a name that does not exist or has no address (dns_not_found_ttl). */
+  readonly notFoundTtl: number;
 }
 
-export const DEFAULT_DNS_SETTINGS: DnsSettings = { minTtl: 1, staleTtl: 3600, errorTtl: 1 };
+export const DEFAULT_DNS_SETTINGS: DnsSettings = { minTtl: 1, staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 };
 
-/** TTL given to answers from the system resolver (/etc/hosts…), which carry none. */
+/** The record types a name is tried with (dns_order; SRV is refused by the configuration). */
+export type DnsRecordType = 'LAST' | 'A' | 'AAAA' | 'CNAME';
+
+/** A name of the hosts file: its first IPv4 and first IPv6 address. */
+export interface HostsEntry {
+  readonly ipv4?: string;
+  readonly ipv6?: string;
+}
+
+/** Where and how names are resolved: the dns_* keys and resolv.conf, read once by the main process. */
+export interface ResolverSettings {
+  /** dns_resolver: `ip`, `ip:port` or `[ipv6]:port`; empty means the system's (resolv.conf). */
+  readonly servers: readonly string[];
+  /** dns_hostsfile, parsed; names are lowercase. */
+  readonly hosts: ReadonlyMap<string, HostsEntry>;
+  readonly order: readonly DnsRecordType[];
+  /** resolv.conf `search` (or `domain`) and `options ndots`. */
+  readonly search: readonly string[];
+  readonly ndots: number;
+  /** dns_valid_ttl: seconds every answer is kept, whatever its TTL. */
+  readonly validTtl: number | undefined;
+  /**
+   * Ask the system (getaddrinfo) when DNS has no answer. Only without settings from the
+   * configuration (tests, tools): a configured node resolves as Kong does, hosts file and DNS.
+   */
+  readonly systemFallback: boolean;
+}
+
+export const DEFAULT_RESOLVER_SETTINGS: ResolverSettings = {
+  servers: [],
+  hosts: new Map(),
+  order: ['LAST', 'A', 'CNAME'],
+  search: [],
+  ndots: 1,
+  validTtl: undefined,
+  systemFallback: true,
+};
+
+/** TTL of hosts file entries (Kong: ten years) and of getaddrinfo's answers, which carry none. */
+const HOSTS_TTL = 10 * 365 * 86_400;
 const LOOKUP_TTL = 30;
+/** A refresh is never scheduled further than this: node's timers overflow past 2^31 ms. */
+const MAX_REFRESH_MS = 86_400_000;
+/** DNS failures that mean the servers could not be asked: Kong stops trying other types then. */
+const NETWORK_ERRORS = new Set(['ETIMEOUT', 'ECONNREFUSED', 'ECANCELLED', 'EDESTRUCTION']);
+/** Answers that mean the name has no address: dns_not_found_ttl applies. */
+export const NOT_FOUND_ERRORS = new Set(['ENOTFOUND', 'ENODATA', 'empty record received']);
+
+function notFound(hostname: string): Error {
+  return Object.assign(new Error(`${hostname}: no address (ENOTFOUND)`), { code: 'ENOTFOUND' });
+}
+
+/** The names to ask for `hostname`, in Kong's order (kong/resty/dns/client.lua search_iter). */
+export function searchNames(
+  hostname: string,
+  settings: Pick<ResolverSettings, 'search' | 'ndots' | 'hosts'>,
+): string[] {
+  if (hostname.endsWith('.')) return [hostname.slice(0, -1)];
+  const searched = settings.search.map((domain) => `${hostname}.${domain}`);
+  const dots = hostname.split('.').length - 1;
+  return dots < settings.ndots && !settings.hosts.has(hostname)
+    ? [...searched, hostname]
+    : [hostname, ...searched];
+}
 
 /**
- * A records with their TTL from the DNS servers; when that fails (a name only /etc/hosts knows,
- * like `localhost`), the system resolver's answer with a fixed TTL.
+ * A resolver of host names to addresses with their TTL, as Kong's: for each type of `order`
+ * (LAST being the type that last answered for the name), the hosts file, then every search name.
+ * Rejects with the last error (`code` ENOTFOUND / ENODATA when the name has no address).
  */
-export function systemResolver(): Resolve {
+export function systemResolver(settings: ResolverSettings = DEFAULT_RESOLVER_SETTINGS): Resolve {
   const resolver = new Resolver({ timeout: 2000, tries: 2 });
-  return async (hostname) => {
-    try {
-      const records = await resolver.resolve4(hostname, { ttl: true });
-      if (records.length > 0) return records;
-    } catch {
-      // fall through to the system resolver
-    }
-    const found = await lookup(hostname, { all: true });
-    return found.map((entry) => ({ address: entry.address, ttl: LOOKUP_TTL }));
+  if (settings.servers.length > 0) resolver.setServers([...settings.servers]);
+  const lastType = new Map<string, DnsRecordType>();
+  const withTtl = (records: readonly DnsRecord[]): DnsRecord[] =>
+    settings.validTtl === undefined
+      ? [...records]
+      : records.map((r) => ({ ...r, ttl: settings.validTtl as number }));
+
+  const query = async (type: DnsRecordType, name: string, depth: number): Promise<readonly DnsRecord[]> => {
+    if (type === 'A') return resolver.resolve4(name, { ttl: true });
+    if (type === 'AAAA') return resolver.resolve6(name, { ttl: true });
+    const [target] = await resolver.resolveCname(name);
+    if (target === undefined || depth > 5) return [];
+    return resolveName(target, depth + 1);
   };
+
+  const resolveName = async (hostname: string, depth: number): Promise<DnsRecord[]> => {
+    const name = hostname.toLowerCase();
+    const types: DnsRecordType[] = [];
+    for (const type of settings.order) {
+      const actual = type === 'LAST' ? lastType.get(name) : type;
+      if (actual !== undefined && !types.includes(actual)) types.push(actual);
+    }
+    let failure: unknown;
+    for (const type of types) {
+      const entry = settings.hosts.get(name.replace(/\.$/, ''));
+      const fromHosts = type === 'A' ? entry?.ipv4 : type === 'AAAA' ? entry?.ipv6 : undefined;
+      if (fromHosts !== undefined) return [{ address: fromHosts, ttl: HOSTS_TTL }];
+      for (const candidate of searchNames(name, settings)) {
+        try {
+          const records = await query(type, candidate, depth);
+          if (records.length > 0) {
+            lastType.set(name, type);
+            return withTtl(records);
+          }
+        } catch (err) {
+          failure = err;
+          if (NETWORK_ERRORS.has((err as { code?: string }).code ?? '')) throw err;
+        }
+      }
+    }
+    if (settings.systemFallback) {
+      const found = await lookup(hostname, { all: true });
+      return found.map((entry) => ({ address: entry.address, ttl: LOOKUP_TTL }));
+    }
+    throw failure ?? notFound(hostname);
+  };
+
+  return (hostname) => resolveName(hostname, 0);
 }
 
 /**
@@ -125,9 +231,10 @@ export class DnsWatch {
       if (this.addresses !== undefined && now > this.#expiresAt + this.#settings.staleTtl * 1000) {
         this.addresses = undefined;
       }
-      next = Math.max(this.#settings.errorTtl, 0.05) * 1000;
+      const retry = NOT_FOUND_ERRORS.has(error) ? this.#settings.notFoundTtl : this.#settings.errorTtl;
+      next = Math.max(retry, 0.05) * 1000;
     }
-    this.#timer = setTimeout(() => void this.#refresh(run), next);
+    this.#timer = setTimeout(() => void this.#refresh(run), Math.min(next, MAX_REFRESH_MS));
     this.#timer.unref();
     this.#resolved();
     if (!sameList(before, this.addresses)) this.#onChange();

@@ -8,12 +8,19 @@ export {
 export { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
 export {
   DEFAULT_DNS_SETTINGS,
+  DEFAULT_RESOLVER_SETTINGS,
   type DnsRecord,
+  type DnsRecordType,
   type DnsSettings,
   DnsWatch,
+  type HostsEntry,
   type Resolve,
+  type ResolverSettings,
+  searchNames,
   systemResolver,
 } from './dns.ts';
+export { parseHostsFile, parseResolvConf, readResolverSettings } from './dns-files.ts';
+export { connectLookup } from './dns-lookup.ts';
 export { cookieValue, type HashDecision, type HashRequest, hashCookie, hashValue } from './hash-value.ts';
 export {
   type AddressHealth,

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import type { BalancedRequest } from '../balancer/service-balancer.ts';
 import { NO_PEER_BODY } from '../balancer/service-balancer.ts';
@@ -13,6 +14,7 @@ import type { PluginRun, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { BodyTooLargeError } from './body-limit.ts';
 import { sendKongError, VIA_TOKEN } from './kong-responses.ts';
+import { failRequest } from './request-failure.ts';
 import { HOP_BY_HOP } from './request-headers.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 import { UpstreamWriteTimeoutError, withWriteTimeout } from './write-timeout.ts';
@@ -24,6 +26,7 @@ const INTERESTING_LENGTH = new Uint8Array(32);
 for (const name of [...HOP_BY_HOP, 'via']) INTERESTING_LENGTH[name.length] = 1;
 
 const CLIENT_GONE = new Error('client connection closed');
+const ANSWERED_HERE = new Error('the proxy answered the client itself');
 
 function onClientClose(this: ResponseWithCall): void {
   this[kCall]?.clientClosed();
@@ -101,6 +104,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   readonly #startedAt: number;
   readonly #balance: BalancedRequest | undefined;
   readonly #plugins: PluginRun | undefined;
+  readonly #log: Logger;
   #sentAt = 0;
   #attempts = 0;
   #bodySent = false;
@@ -114,7 +118,9 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     request: ForwardRequest,
     flags: ResponseHeaderFlags,
     startedAt: number,
+    log: Logger,
   ) {
+    this.#log = log;
     this.req = req;
     this.res = res;
     this.#dispatch = dispatch;
@@ -168,6 +174,16 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
     const res = this.res;
     if (this.#finished || res.headersSent) return;
+    try {
+      this.#respond(controller, statusCode);
+    } catch (err) {
+      // Our own failure (undici would take it for the upstream's and answer 502): this request's only.
+      this.#failed(controller, err);
+    }
+  }
+
+  #respond(controller: Dispatcher.DispatchController, statusCode: number): void {
+    const res = this.res;
     const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
     const headers = clientHeaders(raw, this.#flags);
     const balance = this.#balance;
@@ -182,13 +198,42 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     if (flags.proxyLatency) {
       headers.push('X-Kong-Proxy-Latency', String(Math.round(this.#sentAt - this.#startedAt)));
     }
-    this.#plugins?.header(statusCode, headers);
+    const plugins = this.#plugins;
+    if (plugins !== undefined) {
+      plugins.header(statusCode, headers);
+      // A header phase threw (logged by the chain): Kong's 500 instead of the upstream's answer.
+      if (plugins.failed) {
+        this.#abandon(controller);
+        sendKongError(res, 500, this.#flags, this.#startedAt, !this.req.complete);
+        return;
+      }
+    }
     res.writeHead(statusCode, headers);
+  }
+
+  /** Ends this call with our own failure: logged, 500 or a closed connection, the upstream let go. */
+  #failed(controller: Dispatcher.DispatchController, err: unknown): void {
+    this.#abandon(controller);
+    failRequest(this.req, this.res, err, this.#flags, this.#startedAt, this.#log);
+  }
+
+  #abandon(controller: Dispatcher.DispatchController): void {
+    this.#finished = true;
+    this.#balance?.done();
+    controller.abort(ANSWERED_HERE);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const plugins = this.#plugins;
-    if (plugins?.transformsBody === true) chunk = plugins.body(chunk, false);
+    if (plugins?.transformsBody === true) {
+      chunk = plugins.body(chunk, false);
+      // A body phase threw (logged by the chain) with the headers out: the client sees a broken response.
+      if (plugins.failed) {
+        this.#abandon(controller);
+        this.res.destroy();
+        return;
+      }
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', onClientDrain);
@@ -201,6 +246,10 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     const plugins = this.#plugins;
     if (plugins?.transformsBody === true) {
       const tail = plugins.body(NO_BYTES, true);
+      if (plugins.failed) {
+        this.res.destroy();
+        return;
+      }
       if (tail.length > 0) this.res.write(tail);
     }
     this.res.end();

@@ -1,4 +1,5 @@
 export { BodyTooLargeError } from './body-limit.ts';
+export { clientErrorStatus, overflowStatus } from './client-error.ts';
 export {
   KONG_MESSAGES,
   NO_ROUTE_MESSAGE,
@@ -9,13 +10,13 @@ export {
 export { type ListenerInfo, ProxyPipeline } from './pipeline.ts';
 export { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 export {
-  clientErrorStatus,
   type ProxyListenEntry,
   type RunningProxy,
   type StartProxyOptions,
   startProxy,
 } from './server.ts';
 export {
+  CLIENT_BODY_TEMP,
   DEFAULT_LIMITS,
   DEFAULT_SETTINGS,
   type ProxyLimits,

@@ -7,12 +7,15 @@ import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
-import type { ResponseHeaderFlags } from './settings.ts';
+import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 
 export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
 
-/** Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead). */
+/**
+ * Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead); so is 505,
+ * for which Kong lets nginx answer with its own HTML page.
+ */
 export const KONG_MESSAGES: Readonly<Record<number, string>> = {
   400: 'Bad request',
   404: 'Not found',
@@ -27,6 +30,7 @@ export const KONG_MESSAGES: Readonly<Record<number, string>> = {
   502: 'An invalid response was received from the upstream server',
   503: 'The upstream server is currently unavailable',
   504: 'The upstream server is timing out',
+  505: 'HTTP version not supported',
 };
 
 export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
@@ -34,59 +38,174 @@ export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
 export const WEBSOCKET_ONLY_MESSAGE = 'Please use WebSocket protocol';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function encode(message: string): Buffer {
-  return Buffer.from(JSON.stringify({ message }));
+/** kong/tools/http.lua MIME_TYPES: the Content-Type of each error format. */
+const CONTENT_TYPES: Readonly<Record<ErrorFormat, string>> = {
+  json: JSON_TYPE,
+  xml: 'application/xml; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  plain: 'text/plain; charset=utf-8',
+};
+
+/** One message in every format, encoded once. */
+type Bodies = Readonly<Record<ErrorFormat, Buffer>>;
+
+/**
+ * Kong's ERROR_TEMPLATES (kong/tools/http.lua) without their request_id, which Turnpike does not
+ * generate yet; JSON stays Turnpike's compact `{"message":…}`. Messages are Turnpike's constants.
+ */
+function bodiesOf(message: string): Bodies {
+  return {
+    json: Buffer.from(JSON.stringify({ message })),
+    plain: Buffer.from(`${message}\n`),
+    html: Buffer.from(
+      `<!doctype html>\n<html>\n  <head>\n    <meta charset="utf-8">\n    <title>Error</title>\n  </head>\n  <body>\n    <h1>Error</h1>\n    <p>${message}.</p>\n  </body>\n</html>\n`,
+    ),
+    xml: Buffer.from(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<error>\n  <message>${message}</message>\n</error>\n`,
+    ),
+  };
 }
 
-const BODIES = new Map<number, Buffer>(
-  Object.entries(KONG_MESSAGES).map(([status, message]) => [Number(status), encode(message)]),
+const BODIES = new Map<number, Bodies>(
+  Object.entries(KONG_MESSAGES).map(([status, message]) => [Number(status), bodiesOf(message)]),
 );
-const NO_ROUTE_BODY = encode(NO_ROUTE_MESSAGE);
-const WEBSOCKET_ONLY_BODY = encode(WEBSOCKET_ONLY_MESSAGE);
+const NO_ROUTE_BODIES = bodiesOf(NO_ROUTE_MESSAGE);
+const WEBSOCKET_ONLY_BODIES = bodiesOf(WEBSOCKET_ONLY_MESSAGE);
+/** A caller's own `{"message":…}` body (the balancer's NO_PEER_BODY) in every format, made once per Buffer. */
+const CUSTOM_BODIES = new WeakMap<Buffer, Bodies>();
 
-/** HTTP/2 forbids connection-specific headers (RFC 9113 8.2.2): node would drop them with a warning. */
-function isHttp2(res: ServerResponse): boolean {
-  return res.req?.httpVersionMajor === 2;
+function customBodies(body: Buffer): Bodies {
+  let bodies = CUSTOM_BODIES.get(body);
+  if (bodies === undefined) {
+    bodies = bodiesOf(String((JSON.parse(body.toString()) as { message: unknown }).message));
+    CUSTOM_BODIES.set(body, bodies);
+  }
+  return bodies;
 }
 
-export function kongBody(status: number): Buffer {
-  let body = BODIES.get(status);
-  if (body === undefined) {
-    body = encode(`The upstream server responded with ${status}`);
-    BODIES.set(status, body);
+function statusBodies(status: number): Bodies {
+  let bodies = BODIES.get(status);
+  if (bodies === undefined) {
+    bodies = bodiesOf(`The upstream server responded with ${status}`);
+    BODIES.set(status, bodies);
   }
-  return body;
+  return bodies;
+}
+
+/** A media type's error format (kong/tools/http.lua get_mime_type): anything unknown is JSON. */
+function formatOfMediaType(media: string): ErrorFormat {
+  const [type = '', subtype] = (media.split(';', 1)[0] ?? '').trim().toLowerCase().split('/', 2);
+  if (subtype === '*') return type === 'text' ? 'plain' : 'json';
+  const full = `${type}/${subtype}`;
+  return full === 'text/html'
+    ? 'html'
+    : full === 'application/xml'
+      ? 'xml'
+      : full === 'text/plain'
+        ? 'plain'
+        : 'json';
+}
+
+const ACCEPT_ENTRY =
+  /^((?:[a-z0-9][a-z0-9!#$&^_+.-]+|\*)\/(?:[a-z0-9][a-z0-9!#$&^_+.-]+|\*))(?:\s*;\s*(?:q=(1(?:\.0{0,3})?|0(?:\.\d{0,3})?)|[a-z0-9][a-z0-9!#$&^_+.-]+(?:=[^;]*)?))*/i;
+
+/**
+ * kong/tools/http.lua get_response_type: the format of the Accept entry with the highest q (the
+ * first of equals); JSON when no entry is a media range.
+ */
+export function errorFormatOf(accept: string | undefined): ErrorFormat {
+  if (accept === undefined) return 'json';
+  let format: ErrorFormat = 'json';
+  let best = 0;
+  for (const entry of accept.split(',')) {
+    const match = ACCEPT_ENTRY.exec(entry.trim());
+    if (match === null) continue;
+    const q = match[2] === undefined ? 1 : Number(match[2]);
+    if (q > best) {
+      best = q;
+      format = formatOfMediaType(match[1] as string);
+    }
+  }
+  return format;
+}
+
+/**
+ * The format of an error nginx itself makes in Kong (kong/error_handlers.lua: 400, 413, 502,
+ * 504…): Accept, else the request's Content-Type, else error_default_type.
+ */
+function nginxErrorFormat(res: ServerResponse, flags: ResponseHeaderFlags): ErrorFormat {
+  const headers = res.req?.headers;
+  const accept = headers?.accept ?? headers?.['content-type'];
+  return accept === undefined ? flags.errorDefaultType : errorFormatOf(accept);
+}
+
+/** The format of an error Kong makes with kong.response.error (no route, 426, no peer): Accept, else JSON. */
+function runloopErrorFormat(res: ServerResponse): ErrorFormat {
+  return errorFormatOf(res.req?.headers.accept);
+}
+
+/**
+ * HTTP/2 forbids connection-specific headers (RFC 9113 8.2.2): node would drop them with a warning.
+ * Told by the compat response's stream, not the request's version: a text request line may claim
+ * HTTP/2.0 on an HTTP/1 connection (it is answered 505 and closed).
+ */
+function isHttp2(res: ServerResponse): boolean {
+  return (res as { stream?: unknown }).stream !== undefined;
+}
+
+/** Kong's JSON body for a status. */
+export function kongBody(status: number): Buffer {
+  return statusBodies(status).json;
 }
 
 function latency(startedAt: number): string {
   return String(Math.round(performance.now() - startedAt));
 }
 
-/** Headers every response Turnpike makes itself carries. */
+/** Headers every response Turnpike makes itself carries; `format` undefined for one without a body. */
 function ownHeaders(
   flags: ResponseHeaderFlags,
   startedAt: number,
   length: number,
-  withBody: boolean,
+  format: ErrorFormat | undefined,
 ): string[] {
-  const headers = withBody
-    ? ['Content-Type', JSON_TYPE, 'Content-Length', String(length)]
-    : ['Content-Length', '0'];
+  const headers =
+    format === undefined
+      ? ['Content-Length', '0']
+      : ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(length)];
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
   if (flags.server) headers.push('Server', SERVER_TOKEN);
   return headers;
 }
 
-/** Kong's `{"message": …}` answer; `close` ends the connection after it (the request was not read). */
+/**
+ * Kong's answer for a status, in the format the request asks for; `close` ends the connection
+ * after it (the request was not read). Without `body` it is one of nginx's errors in Kong
+ * (error_default_type applies); with one (the balancer's `{"message":…}`), Kong's runloop's.
+ */
 export function sendKongError(
   res: ServerResponse,
   status: number,
   flags: ResponseHeaderFlags,
   startedAt: number,
   close = false,
-  body: Buffer = kongBody(status),
+  body?: Buffer,
 ): void {
-  const headers = ownHeaders(flags, startedAt, body.length, true);
+  const format = body === undefined ? nginxErrorFormat(res, flags) : runloopErrorFormat(res);
+  const encoded = (body === undefined ? statusBodies(status) : customBodies(body))[format];
+  sendFormatted(res, status, flags, startedAt, format, encoded, close);
+}
+
+function sendFormatted(
+  res: ServerResponse,
+  status: number,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  format: ErrorFormat,
+  body: Buffer,
+  close: boolean,
+): void {
+  const headers = ownHeaders(flags, startedAt, body.length, format);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(status, headers);
   res.end(body);
@@ -94,7 +213,8 @@ export function sendKongError(
 
 /**
  * A response a plugin made (`ctx.response.exit`, or the 500 of one that threw): the plugins'
- * header phase sees it first, then Turnpike's own headers are added.
+ * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
+ * checked when they were set (plugins/runtime/plugin-values.ts).
  */
 export function sendPluginExit(
   res: ServerResponse,
@@ -106,6 +226,11 @@ export function sendPluginExit(
 ): void {
   const headers = [...exit.headers];
   run.header(exit.status, headers);
+  // A header phase threw: the exit is not sent as the plugins left it, Kong's 500 is.
+  if (run.failed) {
+    sendKongError(res, 500, flags, startedAt, close);
+    return;
+  }
   const body = exit.body;
   headers.push('Content-Length', String(body?.length ?? 0));
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
@@ -116,7 +241,8 @@ export function sendPluginExit(
 }
 
 export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
-  sendKongError(res, 404, flags, startedAt, false, NO_ROUTE_BODY);
+  const format = runloopErrorFormat(res);
+  sendFormatted(res, 404, flags, startedAt, format, NO_ROUTE_BODIES[format], false);
 }
 
 /** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to https. */
@@ -129,14 +255,15 @@ export function sendHttpsRedirect(
   startedAt: number,
 ): void {
   if (status === 426) {
-    const body = kongBody(426);
-    const headers = ownHeaders(flags, startedAt, body.length, true);
+    const format = runloopErrorFormat(res);
+    const body = statusBodies(426)[format];
+    const headers = ownHeaders(flags, startedAt, body.length, format);
     if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
     res.writeHead(426, headers);
     res.end(body);
     return;
   }
-  const headers = ownHeaders(flags, startedAt, 0, false);
+  const headers = ownHeaders(flags, startedAt, 0, undefined);
   headers.push('Location', `https://${forwardedHost}${requestUri}`);
   res.writeHead(status, headers);
   res.end();
@@ -144,27 +271,29 @@ export function sendHttpsRedirect(
 
 /** 426 for a plain HTTP request to a route that only takes WebSocket (ws / wss). */
 export function sendWebSocketOnly(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
-  const headers = ownHeaders(flags, startedAt, WEBSOCKET_ONLY_BODY.length, true);
+  const format = runloopErrorFormat(res);
+  const body = WEBSOCKET_ONLY_BODIES[format];
+  const headers = ownHeaders(flags, startedAt, body.length, format);
   if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
   res.writeHead(426, headers);
-  res.end(WEBSOCKET_ONLY_BODY);
+  res.end(body);
 }
 
 /**
- * A whole response written straight to a socket, for requests node's parser refused or CONNECT:
- * there is no ServerResponse then. The connection is always closed after it.
+ * A whole response written straight to a socket, for requests node's parser refused, CONNECT
+ * and WebSocket handshakes: there is no ServerResponse then, nor headers read, so nginx's errors
+ * take error_default_type and a `body` given (`{"message":…}`, Kong's runloop's) stays JSON.
+ * The connection is always closed after it.
  */
-export function rawKongError(
-  status: number,
-  flags: ResponseHeaderFlags,
-  body: Buffer = kongBody(status),
-): string {
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\n`;
+export function rawKongError(status: number, flags: ResponseHeaderFlags, body?: Buffer): string {
+  const format = body === undefined ? flags.errorDefaultType : 'json';
+  const encoded = body ?? statusBodies(status)[format];
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${CONTENT_TYPES[format]}\r\nContent-Length: ${encoded.length}\r\n`;
   if (flags.server) head += `Server: ${SERVER_TOKEN}\r\n`;
-  return `${head}Connection: close\r\n\r\n${body.toString('latin1')}`;
+  return `${head}Connection: close\r\n\r\n${encoded.toString('latin1')}`;
 }
 
 /** rawKongError's 404 with Kong's no-route body, for upgrade requests no route takes. */
 export function rawNoRoute(flags: ResponseHeaderFlags): string {
-  return rawKongError(404, flags, NO_ROUTE_BODY);
+  return rawKongError(404, flags, NO_ROUTE_BODIES.json);
 }

@@ -6,12 +6,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
+import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { type Logger, RequestBodyBufferError } from '@turnpike/shared';
 import type { HeaderLookup, Match } from '../router/index.ts';
 import { match } from '../router/index.ts';
-import type { PluginRun, RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
-import { BodyLimit } from './body-limit.ts';
+import type { PluginChain, PluginRun, RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { ForwardCall } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
@@ -22,7 +23,16 @@ import {
   sendPluginExit,
   sendWebSocketOnly,
 } from './kong-responses.ts';
-import { RequestHeaderScanner, requestLineStatus, type ScannedHeaders } from './request-headers.ts';
+import {
+  type BodyBufferSettings,
+  type BodyWaiter,
+  type BufferedBody,
+  bufferRequestBody,
+  streamRequestBody,
+} from './request-body.ts';
+import { failRequest, failureId } from './request-failure.ts';
+import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
+import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { isWebSocketOnly } from './websocket-handshake.ts';
 
@@ -34,6 +44,9 @@ export interface ListenerInfo {
   readonly port: number;
 }
 
+/** node's HTTP/2 compat request: the stream says whether a body follows the headers. */
+type Http2Request = IncomingMessage & { readonly stream?: { readonly endAfterHeaders: boolean } };
+
 export class ProxyPipeline {
   readonly #holder: RuntimeSource;
   readonly #settings: ProxySettings;
@@ -42,8 +55,11 @@ export class ProxyPipeline {
   readonly #port: string;
   readonly #scanner: RequestHeaderScanner;
   readonly #trusted: BlockList | undefined;
+  readonly #log: Logger;
+  readonly #bodies: BodyBufferSettings;
+  readonly #context: ListenerContext;
 
-  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo) {
+  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo, log: Logger) {
     this.#holder = holder;
     this.#settings = settings;
     this.#listener = listener;
@@ -51,11 +67,26 @@ export class ProxyPipeline {
     this.#port = String(listener.port);
     this.#scanner = new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize);
     this.#trusted = compileTrustedIps(settings.trustedIps);
+    this.#log = log;
+    this.#bodies = {
+      memory: settings.limits.bodyBufferSize,
+      max: settings.limits.maxBodySize,
+      tempDir: settings.bodyTempDir ?? tmpdir(),
+    };
+    this.#context = { scheme: this.#scheme, flags: settings.headers, log };
   }
 
-  /** node's 'request' listener. */
+  /** node's 'request' listener. Whatever it throws ends this request only (request-failure.ts). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
+    try {
+      this.#handle(req, res, startedAt);
+    } catch (err) {
+      failRequest(req, res, err, this.#settings.headers, startedAt, this.#log);
+    }
+  };
+
+  #handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
     // Read once: a swap during this request does not change what it sees.
     const runtime = this.#holder.current;
     const settings = this.#settings;
@@ -63,7 +94,10 @@ export class ProxyPipeline {
     const limits = settings.limits;
     const url = req.url ?? '';
     const raw = req.rawHeaders;
-    const refused = requestLineStatus(url, raw, limits);
+    const major = req.httpVersionMajor;
+    // A request line may say HTTP/2.0 on an HTTP/1 connection: only node's compat request has a stream.
+    const http2 = major === 2 && (req as Http2Request).stream !== undefined;
+    const refused = requestLineStatus(url, raw, limits, major, http2);
     if (refused !== 0) {
       sendKongError(res, refused, flags, startedAt, true);
       return;
@@ -124,75 +158,144 @@ export class ProxyPipeline {
       port: this.#port,
       path,
     });
-    const headers = scanned.forward;
+    const routed = new RoutedRequest(this.#context, req, res, startedAt, url, query);
+    routed.dispatch = dispatch;
+    routed.found = found;
+    routed.headers = scanned.forward;
+    routed.hostIndex = hostIndex;
+    routed.client = client;
+    routed.chain = runtime.chains.get(found.route.id);
+    routed.lengthKnown = scanned.contentLength >= 0;
 
-    const body = this.#body(req, scanned);
-    const chain = runtime.chains.get(found.route.id);
-    if (chain === undefined || chain.empty) {
-      forwardCall(
-        req,
-        res,
-        dispatch,
-        found,
-        headers,
-        hostIndex,
-        url,
-        query,
+    if (!hasBody(req, scanned, http2)) routed.proceed(null);
+    else if (found.route.request_buffering === false) {
+      // Streamed as it comes; only a body of unknown length still needs counting.
+      routed.proceed(streamRequestBody(req, scanned.contentLength < 0 ? limits.maxBodySize : 0));
+    } else bufferRequestBody(req, res, this.#bodies, routed);
+  }
+}
+
+function hasBody(req: IncomingMessage, scanned: ScannedHeaders, http2: boolean): boolean {
+  if (scanned.chunked) return true;
+  // HTTP/2 frames the body itself: no Content-Length or chunked needed, END_STREAM says none.
+  if (http2) return !(req as Http2Request).stream!.endAfterHeaders;
+  return scanned.contentLength > 0;
+}
+
+/** What every request of one listener shares. */
+interface ListenerContext {
+  readonly scheme: 'http' | 'https';
+  readonly flags: ResponseHeaderFlags;
+  readonly log: Logger;
+}
+
+/**
+ * One routed request on its way to its service: what the plugin chain and the upstream call work
+ * from. Filled in as the pipeline learns it (route, service, headers); it waits for a buffered body
+ * when there is one (request-body.ts), then runs the chain (when the route has one) and the ForwardCall.
+ */
+class RoutedRequest implements BodyWaiter {
+  readonly context: ListenerContext;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly startedAt: number;
+  readonly url: string;
+  /** Where '?' is in `url`; -1 when there is no query. */
+  readonly query: number;
+  dispatch!: ServiceDispatch;
+  found!: Match;
+  /** The headers for the service, flat `[name, value, …]` (plugins edit them in place). */
+  headers!: string[];
+  hostIndex = -1;
+  client = '';
+  chain: PluginChain | undefined = undefined;
+  /** The client sent Content-Length (else a buffered body gets one). */
+  lengthKnown = false;
+
+  constructor(
+    context: ListenerContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+    startedAt: number,
+    url: string,
+    query: number,
+  ) {
+    this.context = context;
+    this.req = req;
+    this.res = res;
+    this.startedAt = startedAt;
+    this.url = url;
+    this.query = query;
+  }
+
+  /** Runs the chain (when the route has one), then the upstream call. Never throws. */
+  proceed(body: BufferedBody | null): void {
+    try {
+      const chain = this.chain;
+      if (chain === undefined || chain.empty) {
+        forwardCall(this, this.url, this.query, body).start();
+        return;
+      }
+      const url = this.url;
+      const query = this.query;
+      const run = chain.open({
+        req: this.req,
+        res: this.res,
+        match: this.found,
+        scheme: this.context.scheme,
+        clientIp: this.client,
+        path: query === -1 ? url : url.slice(0, query),
+        query: query === -1 ? '' : url.slice(query + 1),
+        upstreamHeaders: this.headers,
         body,
-        client,
-        flags,
-        startedAt,
-      ).start();
-      return;
+      });
+      void runChain(run, this, body);
+    } catch (err) {
+      this.fail(err);
     }
-    const run = chain.open({
-      req,
-      res,
-      match: found,
-      scheme,
-      clientIp: client,
-      path,
-      query: query === -1 ? '' : url.slice(query + 1),
-      upstreamHeaders: headers,
-      body,
-    });
-    void runChain(run, req, res, dispatch, found, headers, body, client, flags, startedAt);
-  };
+  }
 
-  #body(req: IncomingMessage, scanned: ScannedHeaders): Readable | null {
-    if (scanned.chunked) {
-      const limit = this.#settings.limits.maxBodySize;
-      return limit > 0 ? req.pipe(new BodyLimit(limit)) : req;
+  fail(err: unknown): void {
+    failRequest(this.req, this.res, err, this.context.flags, this.startedAt, this.context.log);
+  }
+
+  bodyReady(body: BufferedBody, length: number): void {
+    const res = this.res;
+    // The client left while its body was read (or a parser error was answered): nothing to send.
+    if (res.destroyed || res.writableEnded) return;
+    if (!this.lengthKnown) this.headers.push('Content-Length', String(length));
+    this.proceed(body);
+  }
+
+  bodyRefused(status: number, error?: Error): void {
+    if (status >= 500) {
+      const err = new RequestBodyBufferError('the request body could not be written to its temp file', {
+        cause: error,
+      });
+      this.context.log.error({ err, request_id: failureId(), path: this.req.url }, 'request body refused');
     }
-    if (req.httpVersionMajor === 2) {
-      // HTTP/2 frames the body itself: no Content-Length or chunked needed, END_STREAM says none.
-      if ((req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders) return null;
-      const limit = this.#settings.limits.maxBodySize;
-      return limit > 0 && scanned.contentLength < 0 ? req.pipe(new BodyLimit(limit)) : req;
+    const res = this.res;
+    try {
+      if (!res.headersSent && !res.destroyed)
+        sendKongError(res, status, this.context.flags, this.startedAt, true);
+    } catch (err) {
+      this.fail(err);
     }
-    return scanned.contentLength > 0 ? req : null;
   }
 }
 
 /** The ForwardCall of a request: its upstream target, headers and body, and the balancer's pick. */
 function forwardCall(
-  req: IncomingMessage,
-  res: ServerResponse,
-  dispatch: ServiceDispatch,
-  found: Match,
-  headers: string[],
-  hostIndex: number,
+  routed: RoutedRequest,
   url: string,
   query: number,
   body: Readable | Buffer | null,
-  client: string,
-  flags: ResponseHeaderFlags,
-  startedAt: number,
   plugins?: PluginRun,
 ): ForwardCall {
+  const { req, dispatch, found, headers } = routed;
   return new ForwardCall(
     req,
-    res,
+    routed.res,
     dispatch,
     {
       path: query === -1 ? found.upstreamPath : found.upstreamPath + url.slice(query),
@@ -202,64 +305,43 @@ function forwardCall(
       // A service on an Upstream: the peer (and Host) is picked per attempt, in ForwardCall.
       balance: dispatch.balancer?.request(
         req,
-        client,
+        routed.client,
         found.path,
         query === -1 ? '' : url.slice(query + 1),
         found.uriCaptures,
         headers,
-        hostIndex,
+        plugins === undefined ? routed.hostIndex : hostValueIndex(headers),
         found.route.preserve_host === true,
       ),
       plugins,
     },
-    flags,
-    startedAt,
+    routed.context.flags,
+    routed.startedAt,
+    routed.context.log,
   );
 }
 
-/** Where the Host header is after plugins edited the list (name at i, value at i + 1): i + 1. */
-
 /**
  * The slow path, taken only by routes with plugins: rewrite and access may answer the request
- * themselves; otherwise it is forwarded with what they changed (headers, query, body).
+ * themselves; otherwise it is forwarded with what they changed (headers, query, body). The run
+ * turns a plugin's throw into a 500 exit; anything else thrown here ends this request only.
  */
-async function runChain(
-  run: PluginRun,
-  req: IncomingMessage,
-  res: ServerResponse,
-  dispatch: ServiceDispatch,
-  found: Match,
-  headers: string[],
-  body: Readable | null,
-  client: string,
-  flags: ResponseHeaderFlags,
-  startedAt: number,
-): Promise<void> {
-  // The run never throws: a plugin that fails becomes a 500 exit.
-  await run.beforeProxy();
-  if (res.writableEnded || res.destroyed) return;
-  const exit = run.exit;
-  if (exit !== undefined) {
-    sendPluginExit(res, exit, run, flags, startedAt, !req.complete);
-    return;
+async function runChain(run: PluginRun, routed: RoutedRequest, body: BufferedBody | null): Promise<void> {
+  try {
+    await run.beforeProxy();
+    const { req, res, found, headers } = routed;
+    if (res.writableEnded || res.destroyed) return;
+    const exit = run.exit;
+    if (exit !== undefined) {
+      sendPluginExit(res, exit, run, routed.context.flags, routed.startedAt, !req.complete);
+      return;
+    }
+    if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
+    const query = run.upstreamQuery;
+    // The same shape forwardCall takes: a target with '?' at `query.length` when there is a query.
+    const url = query === '' ? '' : `?${query}`;
+    forwardCall(routed, url, query === '' ? -1 : 0, run.upstreamBody ?? body, run).start();
+  } catch (err) {
+    routed.fail(err);
   }
-  if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
-  const query = run.upstreamQuery;
-  // The same shape forwardCall takes: a target with '?' at `query.length` when there is a query.
-  const url = query === '' ? '' : `?${query}`;
-  forwardCall(
-    req,
-    res,
-    dispatch,
-    found,
-    headers,
-    hostValueIndex(headers),
-    url,
-    query === '' ? -1 : 0,
-    run.upstreamBody ?? body,
-    client,
-    flags,
-    startedAt,
-    run,
-  ).start();
 }

@@ -5,10 +5,10 @@
  * one of those, so most headers cost a length test.
  */
 
-import type { ProxyLimits } from './settings.ts';
+import { isValidHost } from './host-header.ts';
 
 export interface ScannedHeaders {
-  /** 0 when the headers are acceptable, else the status to answer (400, 431). */
+  /** 0 when the headers are acceptable, else the status to answer (400, 431). An invalid Host is 400. */
   status: number;
   /** Headers to send upstream, flat, in the client's order and case. */
   forward: string[];
@@ -156,6 +156,8 @@ export class RequestHeaderScanner {
       if (!DROPPED.has(lower) && !REPLACED.has(lower)) forward.push(name, value);
     }
     if (bytes > this.#maxBytes) out.status = 431;
+    // Host (or :authority) must be an RFC 3986 host[:port]: anything else never reaches a router or an upstream.
+    else if (out.host !== undefined && !isValidHost(out.host)) out.status = 400;
     if (connection !== undefined) out.forward = dropConnectionNamed(forward, connection);
     return out;
   }
@@ -174,18 +176,4 @@ export function dropConnectionNamed(forward: string[], connection: string): stri
     if (!named.has(forward[i]!.toLowerCase())) kept.push(forward[i]!, forward[i + 1]!);
   }
   return kept;
-}
-
-const SLASH = 47;
-
-/**
- * The request-target and header-count checks every request passes before its headers are read:
- * 414 for a target over the limit, 400 for anything but origin-form (absolute-form and `*` are
- * refused), 431 for too many headers; 0 when it may go on.
- */
-export function requestLineStatus(url: string, rawHeaders: readonly string[], limits: ProxyLimits): number {
-  if (url.length > limits.maxUrlLength) return 414;
-  if (url.charCodeAt(0) !== SLASH) return 400;
-  if (rawHeaders.length > limits.maxHeaderCount * 2) return 431;
-  return 0;
 }

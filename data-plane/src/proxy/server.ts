@@ -3,6 +3,7 @@
  * parser, Turnpike's limits, and Kong-shaped answers to requests the parser refuses.
  */
 
+import { mkdir } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -12,19 +13,16 @@ import {
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { ListenEntry } from '@turnpike/shared/config';
 import type { RuntimeSource } from '../runtime/index.ts';
+import { answerAfterPending, answerClientError } from './client-error.ts';
 import { rawKongError } from './kong-responses.ts';
 import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
-import {
-  DEFAULT_SETTINGS,
-  type ProxyLimits,
-  type ProxySettings,
-  type ResponseHeaderFlags,
-} from './settings.ts';
+import { DEFAULT_SETTINGS, type ProxyLimits, type ProxySettings } from './settings.ts';
 import { sniCallback } from './sni.ts';
 import { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';
 import { WebSocketProxy } from './websocket.ts';
@@ -48,19 +46,6 @@ export interface StartProxyOptions {
 export interface RunningProxy extends Stoppable {
   /** The bound port of each listen entry, in order (useful with port 0). */
   readonly ports: readonly number[];
-}
-
-/** Status for a request node's parser refused (err.code from llhttp or node). */
-export function clientErrorStatus(code: string | undefined): number {
-  switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return 431;
-    case 'HPE_HEADERS_TIMEOUT':
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 408;
-    default:
-      return 400;
-  }
 }
 
 function serverOptions(limits: ProxyLimits): ServerOptions {
@@ -108,14 +93,6 @@ function createListener(
   return createHttpsServer({ ...serverOptions(limits), ...tls });
 }
 
-function answerAndClose(socket: Duplex, status: number, flags: ResponseHeaderFlags): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.end(rawKongError(status, flags));
-}
-
 function configure(
   server: ProxyServer,
   pipeline: ProxyPipeline,
@@ -125,19 +102,18 @@ function configure(
 ): void {
   // One more than the limit, so that an excess is seen (node drops headers past maxHeadersCount).
   (server as Server).maxHeadersCount = settings.limits.maxHeaderCount + 1;
+  // A client that half-closes after its request (`printf … | nc`) still gets its answers, as from
+  // nginx: node's default ends the socket at the client's FIN, losing every response not yet written.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // HTTP/2 requests come as node's compat objects, which the pipeline reads like IncomingMessage.
   server.on('request', pipeline.handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
     log.debug({ code: err.code }, 'client request refused');
-    answerAndClose(socket, clientErrorStatus(err.code), settings.headers);
+    answerClientError(err, socket, settings.headers);
   });
-  // CONNECT asks for a tunnel, which a reverse proxy does not offer.
+  // CONNECT asks for a tunnel, which a reverse proxy does not offer (after any pipelined answers).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
-    answerAndClose(socket, 405, settings.headers),
+    answerAfterPending(socket, rawKongError(405, settings.headers)),
   );
   server.on('upgrade', websocket.handle);
 }
@@ -161,6 +137,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const tls: ProxyTlsOptions | undefined = needsTls
     ? { SNICallback: sniCallback(options.holder), ...(options.tls ?? (await defaultProxyCertificate())) }
     : undefined;
+  // Where request bodies over client_body_buffer_size wait (request-body.ts); private to this user.
+  await mkdir(settings.bodyTempDir ?? tmpdir(), { recursive: true, mode: 0o700 });
   const servers: Stoppable[] = [];
   const ports: number[] = [];
   try {
@@ -169,8 +147,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       server.on('connection', (socket: Socket) => socket.setNoDelay(true));
       const port = await listen(server, entry.host, entry.port);
       const info = { https: entry.ssl, port };
-      const websocket = new WebSocketProxy(options.holder, settings, info);
-      configure(server, new ProxyPipeline(options.holder, settings, info), websocket, settings, options.log);
+      const websocket = new WebSocketProxy(options.holder, settings, info, options.log);
+      const pipeline = new ProxyPipeline(options.holder, settings, info, options.log);
+      configure(server, pipeline, websocket, settings, options.log);
       servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));
       ports.push(port);
     }

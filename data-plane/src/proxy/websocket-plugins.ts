@@ -15,7 +15,8 @@
 import { ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../runtime/index.ts';
-import { SERVER_TOKEN } from './kong-responses.ts';
+import { rawKongError, SERVER_TOKEN } from './kong-responses.ts';
+import { rawHead } from './raw-response.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
 /** nginx's status for a request whose client left before it was answered. */
@@ -52,7 +53,8 @@ export function openUpgradeRun(
 
 /**
  * A plugin's exit as raw HTTP/1.1 bytes: the plugins' header phase sees it first, then Turnpike's
- * own headers are added, as sendPluginExit does; the connection is closed after it.
+ * own headers are added, as sendPluginExit does; the connection is closed after it. Kong's 500
+ * instead when a header phase threw; rawHead refuses (throws) any value that would split the head.
  */
 export function rawPluginExit(
   exit: ChainExit,
@@ -62,6 +64,7 @@ export function rawPluginExit(
 ): Buffer {
   const headers = [...exit.headers];
   run.header(exit.status, headers);
+  if (run.failed) return Buffer.from(rawKongError(500, flags), 'latin1');
   const body = exit.body;
   headers.push('Content-Length', String(body?.length ?? 0));
   if (flags.responseLatency) {
@@ -69,10 +72,6 @@ export function rawPluginExit(
   }
   if (flags.server) headers.push('Server', SERVER_TOKEN);
   headers.push('Connection', 'close');
-  let head = `HTTP/1.1 ${exit.status} ${STATUS_CODES[exit.status] ?? 'Unknown'}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  const bytes = Buffer.from(`${head}\r\n`, 'latin1');
+  const bytes = Buffer.from(rawHead(exit.status, STATUS_CODES[exit.status] ?? 'Unknown', headers), 'latin1');
   return body === undefined ? bytes : Buffer.concat([bytes, body]);
 }
-
-/** Where the Host header is after plugins edited the list (name at i, value at i + 1): i + 1. */

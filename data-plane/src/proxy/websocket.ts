@@ -11,17 +11,22 @@ import type { IncomingMessage } from 'node:http';
 import type { BlockList, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import { type BalancedRequest, NO_PEER_BODY } from '../balancer/service-balancer.ts';
 import { type Match, match } from '../router/index.ts';
 import type { PluginChain, RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
+import { answerAfterPending, hasPendingResponse } from './client-error.ts';
 import { clientHeaders } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
 import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
 import type { ListenerInfo } from './pipeline.ts';
-import { RequestHeaderScanner, requestLineStatus } from './request-headers.ts';
+import { rawHead } from './raw-response.ts';
+import { failUpgrade } from './request-failure.ts';
+import { RequestHeaderScanner } from './request-headers.ts';
+import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
 import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
 import { openUpgradeRun, rawPluginExit, type UpgradeRun } from './websocket-plugins.ts';
@@ -32,13 +37,6 @@ const CLIENT_GONE = new Error('client connection closed');
 function answerAndClose(socket: Duplex, response: string | Buffer): void {
   if (socket.writable) socket.end(response);
   else socket.destroy();
-}
-
-/** The head of a response written on the raw socket: status line and `name: value` lines. */
-function rawHead(status: number, reason: string, headers: readonly string[]): string {
-  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n`;
 }
 
 /** The 101's headers as the upstream sent them, with Kong's Via and latency headers added. */
@@ -74,10 +72,12 @@ export class WebSocketProxy {
   readonly #port: string;
   readonly #scanner: RequestHeaderScanner;
   readonly #trusted: BlockList | undefined;
+  readonly #log: Logger;
   /** Open tunnels (client sockets), so that a stop can close them: node no longer tracks them. */
   readonly tunnels = new Set<Duplex>();
 
-  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo) {
+  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo, log: Logger) {
+    this.#log = log;
     this.#holder = holder;
     this.#settings = settings;
     this.#https = listener.https;
@@ -87,19 +87,30 @@ export class WebSocketProxy {
     this.#trusted = compileTrustedIps(settings.trustedIps);
   }
 
+  /** node's 'upgrade' listener. Whatever it throws ends this handshake only (request-failure.ts). */
   readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroySelf);
-    const outcome = this.#prepare(req);
-    if (typeof outcome === 'string') {
-      answerAndClose(socket, outcome);
+    // A handshake pipelined behind a request still being answered: its 101 could not come in
+    // order, so it is refused (400, once the earlier answers are out).
+    if (hasPendingResponse(socket)) {
+      answerAfterPending(socket, rawKongError(400, this.#settings.headers));
       return;
     }
-    const chain = outcome.chain;
-    if (chain === undefined || chain.empty) {
-      this.#call(outcome, req, socket, head, undefined).start();
-      return;
+    try {
+      const outcome = this.#prepare(req);
+      if (typeof outcome === 'string') {
+        answerAndClose(socket, outcome);
+        return;
+      }
+      const chain = outcome.chain;
+      if (chain === undefined || chain.empty) {
+        this.#call(outcome, req, socket, head, undefined).start();
+        return;
+      }
+      void this.#withPlugins(chain, outcome, req, socket, head);
+    } catch (err) {
+      failUpgrade(req, socket, false, err, this.#settings.headers, this.#log);
     }
-    void this.#withPlugins(chain, outcome, req, socket, head);
   };
 
   /**
@@ -115,32 +126,39 @@ export class WebSocketProxy {
   ): Promise<void> {
     const found = handshake.found;
     const headers = handshake.headers;
-    const plugins = openUpgradeRun(chain, socket, {
-      req,
-      match: found,
-      scheme: this.#scheme,
-      clientIp: handshake.client,
-      path: handshake.path,
-      query: handshake.query,
-      upstreamHeaders: headers,
-    });
-    const run = plugins.run;
-    // The run never throws: a plugin that fails becomes a 500 exit.
-    await run.beforeProxy();
-    // The client left while plugins ran: its close already ran the log phase.
-    if (socket.destroyed) return;
-    const exit = run.exit;
-    if (exit !== undefined) {
-      plugins.answered(exit.status);
-      answerAndClose(socket, rawPluginExit(exit, run, this.#settings.headers, handshake.startedAt));
-      return;
+    let plugins: UpgradeRun | undefined;
+    try {
+      plugins = openUpgradeRun(chain, socket, {
+        req,
+        match: found,
+        scheme: this.#scheme,
+        clientIp: handshake.client,
+        path: handshake.path,
+        query: handshake.query,
+        upstreamHeaders: headers,
+      });
+      const run = plugins.run;
+      // The run turns a plugin's throw into a 500 exit; anything else thrown here ends this handshake only.
+      await run.beforeProxy();
+      // The client left while plugins ran: its close already ran the log phase.
+      if (socket.destroyed) return;
+      const exit = run.exit;
+      if (exit !== undefined) {
+        const answer = rawPluginExit(exit, run, this.#settings.headers, handshake.startedAt);
+        plugins.answered(run.failed ? 500 : exit.status);
+        answerAndClose(socket, answer);
+        return;
+      }
+      if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
+      const query = run.upstreamQuery;
+      // An unchanged query keeps its '?' as received, even an empty one (Kong's is_args).
+      const search = query === handshake.query ? handshake.search : query === '' ? '' : `?${query}`;
+      const edited = { ...handshake, query, search, hostIndex: hostValueIndex(headers) };
+      this.#call(edited, req, socket, head, plugins).start();
+    } catch (err) {
+      plugins?.answered(500);
+      failUpgrade(req, socket, false, err, this.#settings.headers, this.#log);
     }
-    if (hostValueIndex(headers) === -1) headers.push('Host', found.upstreamHost ?? found.service!.host);
-    const query = run.upstreamQuery;
-    // An unchanged query keeps its '?' as received, even an empty one (Kong's is_args).
-    const search = query === handshake.query ? handshake.search : query === '' ? '' : `?${query}`;
-    const edited = { ...handshake, query, search, hostIndex: hostValueIndex(headers) };
-    this.#call(edited, req, socket, head, plugins).start();
   }
 
   /** The handshake's call through the service's dispatcher (and balancer). */
@@ -167,6 +185,7 @@ export class WebSocketProxy {
     const request = { path: target, headers, balance };
     const flags = this.#settings.headers;
     return new WebSocketCall(
+      req,
       socket,
       head,
       dispatch,
@@ -175,6 +194,7 @@ export class WebSocketProxy {
       handshake.startedAt,
       this.tunnels,
       plugins,
+      this.#log,
     );
   }
 
@@ -187,7 +207,8 @@ export class WebSocketProxy {
     const limits = settings.limits;
     const url = req.url ?? '';
     const raw = req.rawHeaders;
-    const refused = requestLineStatus(url, raw, limits);
+    // Upgrades come over HTTP/1 only: a request line claiming HTTP/2.0 is refused here as in the pipeline.
+    const refused = requestLineStatus(url, raw, limits, req.httpVersionMajor, false);
     if (refused !== 0) return rawKongError(refused, flags);
     const scanned = this.#scanner.scan(raw);
     if (scanned.status !== 0) return rawKongError(scanned.status, flags);
@@ -272,6 +293,8 @@ interface UpgradeRequest {
 }
 
 class WebSocketCall implements Dispatcher.DispatchHandler {
+  readonly #req: IncomingMessage;
+  readonly #log: Logger;
   readonly #client: Duplex;
   readonly #balance: BalancedRequest | undefined;
   readonly #head: Buffer;
@@ -288,6 +311,7 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
 
   constructor(
+    req: IncomingMessage,
     client: Duplex,
     head: Buffer,
     dispatch: ServiceDispatch,
@@ -296,7 +320,10 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     startedAt: number,
     tunnels: Set<Duplex>,
     plugins: UpgradeRun | undefined,
+    log: Logger,
   ) {
+    this.#req = req;
+    this.#log = log;
     this.#client = client;
     this.#plugins = plugins;
     this.#head = head;
@@ -348,23 +375,37 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
     upstream: Duplex,
   ): void {
-    const client = this.#client;
     if (this.#finished) {
       upstream.destroy();
       return;
     }
-    this.#answered = true;
-    this.#finished = true;
-    const now = performance.now();
-    this.#balance?.responded(101, now - this.#sentAt);
-    this.#plugins?.answered(101);
+    // undici does not catch what this throws: a failure here is this handshake's only.
+    try {
+      this.#switch(headers, upstream);
+    } catch (err) {
+      upstream.destroy();
+      this.#balance?.done();
+      this.#plugins?.answered(500);
+      failUpgrade(this.#req, this.#client, this.#answered, err, this.#flags, this.#log);
+      this.#finished = true;
+    }
+  }
+
+  #switch(headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
+    const client = this.#client;
     const out = switchingHeaders(
       headers,
       this.#flags,
-      Math.round(now - this.#sentAt),
+      Math.round(performance.now() - this.#sentAt),
       Math.round(this.#sentAt - this.#startedAt),
     );
-    client.write(rawHead(101, 'Switching Protocols', out));
+    // Built (and checked) before anything is written: a value that cannot go out fails cleanly.
+    const head = rawHead(101, 'Switching Protocols', out);
+    this.#answered = true;
+    this.#finished = true;
+    this.#balance?.responded(101, performance.now() - this.#sentAt);
+    this.#plugins?.answered(101);
+    client.write(head);
     if (this.#head.length > 0) upstream.write(this.#head);
     this.#tunnel(client, upstream);
   }
@@ -398,13 +439,15 @@ class WebSocketCall implements Dispatcher.DispatchHandler {
     statusMessage?: string,
   ): void {
     if (this.#finished) return;
-    this.#answered = true;
-    this.#balance?.responded(statusCode, performance.now() - this.#sentAt);
-    this.#plugins?.answered(statusCode);
     const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
     const headers = clientHeaders(raw, this.#flags);
     headers.push('Connection', 'close');
-    this.#client.write(rawHead(statusCode, statusMessage || 'Unknown', headers));
+    // Throws on a value that cannot go into a raw head: undici then aborts, and onResponseError answers.
+    const head = rawHead(statusCode, statusMessage || 'Unknown', headers);
+    this.#answered = true;
+    this.#balance?.responded(statusCode, performance.now() - this.#sentAt);
+    this.#plugins?.answered(statusCode);
+    this.#client.write(head);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

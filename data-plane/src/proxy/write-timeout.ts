@@ -55,11 +55,15 @@ export class WriteTimeout extends Transform {
   }
 }
 
+function noop(): void {}
+
 /** A streamed request body guarded by write_timeout; buffers and empty bodies need no guard. */
 export function withWriteTimeout<B>(body: B, ms: number): B | Readable {
   if (body === null || Buffer.isBuffer(body) || ms <= 0) return body;
   const source = body as unknown as Readable;
   const guarded = new WriteTimeout(ms);
+  // undici listens while it sends; an error after it let go (the request already failed) is nobody's.
+  guarded.on('error', noop);
   source.on('error', (err) => guarded.destroy(err));
   return source.pipe(guarded);
 }

@@ -34,6 +34,7 @@ export type RouteConfig = Pick<SyncedRoute, 'id'> &
     | 'path_handling'
     | 'https_redirect_status_code'
     | 'service'
+    | 'request_buffering'
     | 'created_at'
   >;
 

@@ -21,8 +21,11 @@ export interface ChainRequest {
   readonly query: string;
   /** The headers for the service, flat `[name, value, …]`: plugins edit them in place. */
   readonly upstreamHeaders: string[];
-  /** The request body stream the proxy would forward (null: none). */
-  readonly body: Readable | null;
+  /**
+   * The request body the proxy would forward (null: none): a Buffer when it was buffered in
+   * memory, else a stream (over its temp file when buffered, the client's when streamed).
+   */
+  readonly body: Readable | Buffer | null;
 }
 
 /** A response a plugin made (`ctx.response.exit`), or the 500 of a plugin that threw. */
@@ -50,6 +53,11 @@ export interface PluginRun {
   /** True when some plugin has a body phase: only then does the proxy call `body`. */
   readonly transformsBody: boolean;
   body(chunk: Buffer, eof: boolean): Buffer;
+  /**
+   * True once a header or body phase threw (the throw was logged with the plugin's name): the
+   * proxy answers Kong's 500 when nothing was sent yet, else closes the connection.
+   */
+  readonly failed: boolean;
 }
 
 export interface PluginChain {

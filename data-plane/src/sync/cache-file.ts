@@ -1,16 +1,11 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import { constants, zstdCompress } from 'node:zlib';
 import { ConfigCacheError as CacheFileError } from '@turnpike/shared';
 import {
-  COMPRESS_THRESHOLD,
-  type ConfigContent,
   decodeSnapshotPayload,
-  type EncodedPayload,
+  encodeSnapshotPayload,
   hashConfig,
-  PayloadEncoding,
+  type PayloadEncoding,
   type VersionedConfig,
 } from '@turnpike/shared/sync';
 
@@ -27,52 +22,14 @@ interface CacheHeader {
 /** A cache file that exists but cannot be trusted; the message says why. */
 export { CacheFileError };
 
-const compress = promisify(zstdCompress);
-
-/** Entities serialised between two yields to the event loop: about a millisecond of work. */
-const ENTITIES_PER_SLICE = 500;
-
-/**
- * The snapshot payload bytes of `config` (the same bytes as `encodeSnapshotPayload`), built
- * without holding the event loop: JSON a slice of entities at a time, zstd on libuv's thread
- * pool. At 50,000 routes a one-shot encode holds the main process for a few hundred ms, and
- * the sync stream's next message waits behind it.
- */
-export async function encodeCachePayload(config: ConfigContent): Promise<EncodedPayload> {
-  const parts: string[] = ['{"entities":{'];
-  let firstType = true;
-  for (const [type, byId] of config) {
-    parts.push(`${firstType ? '' : ','}${JSON.stringify(type)}:[`);
-    firstType = false;
-    let n = 0;
-    let slice: string[] = [];
-    for (const entity of byId.values()) {
-      slice.push(JSON.stringify(entity));
-      if (++n % ENTITIES_PER_SLICE === 0) {
-        parts.push(`${n === ENTITIES_PER_SLICE ? '' : ','}${slice.join(',')}`);
-        slice = [];
-        await yieldToLoop();
-      }
-    }
-    if (slice.length > 0) parts.push(`${n > ENTITIES_PER_SLICE ? ',' : ''}${slice.join(',')}`);
-    parts.push(']');
-  }
-  parts.push('}}');
-  const json = Buffer.from(parts.join(''));
-  if (json.length < COMPRESS_THRESHOLD) {
-    return { encoding: PayloadEncoding.none, payload: json, uncompressedSize: json.length };
-  }
-  const payload = await compress(json, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
-  return { encoding: PayloadEncoding.zstd, payload, uncompressedSize: json.length };
-}
-
 /**
  * The last applied config, so that a data plane restarted while its control plane is down
  * serves what it served before. Format: one JSON header line (version, hash, encoding), then
- * the snapshot payload bytes as sent on the wire.
+ * the snapshot payload bytes, from the one encoder the control plane uses for the wire (which
+ * does not hold the event loop: the main process keeps answering the stream meanwhile).
  */
 export async function writeCacheFile(path: string, current: VersionedConfig): Promise<void> {
-  const encoded = await encodeCachePayload(current.config);
+  const encoded = await encodeSnapshotPayload(current.config, { maxPayload: Number.MAX_SAFE_INTEGER });
   const header: CacheHeader = {
     format: FORMAT,
     version: current.version,

@@ -4,6 +4,7 @@
  * service's TLS profile changed (its digest is part of the key).
  */
 
+import type { LookupFunction } from 'node:net';
 import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
@@ -17,6 +18,8 @@ export interface UpstreamPoolOptions {
   readonly keepaliveMaxRequests: number;
   /** Kong's upstream_keepalive_idle_timeout, in seconds; 0 means no limit. */
   readonly keepaliveIdleTimeout: number;
+  /** How host names are resolved when connecting (the dns_* keys); node's dns.lookup by default. */
+  readonly lookup?: LookupFunction;
 }
 
 export const DEFAULT_POOL_OPTIONS: UpstreamPoolOptions = {
@@ -87,6 +90,7 @@ export class UpstreamPools implements DispatcherSource {
       allowH2: false,
       connect: {
         timeout: connectTimeout,
+        ...(o.lookup === undefined ? {} : { lookup: o.lookup }),
         ...(tls === undefined ? {} : tlsConnectOptions(tls)),
       },
     });

@@ -3,6 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { describe, test } from 'node:test';
 import { createLogger } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
+import { DEFAULT_RESOLVER_SETTINGS } from '../balancer/index.ts';
 import { DEFAULT_SETTINGS } from '../proxy/index.ts';
 import { workerCount } from './count.ts';
 import { WorkerError } from './errors.ts';
@@ -22,7 +23,8 @@ const SETTINGS: WorkerSettings = {
   tls: undefined,
   pools: { keepalivePoolSize: 60, keepaliveMaxRequests: 1000, keepaliveIdleTimeout: 60 },
   plugins: { enabled: ['bundled'], pluginPaths: [] },
-  dns: { staleTtl: 3600, errorTtl: 1 },
+  dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
+  resolver: DEFAULT_RESOLVER_SETTINGS,
 };
 
 function config(version: number): VersionedConfig {

@@ -5,6 +5,7 @@
 
 import type { toPinoLevel } from '@turnpike/shared/config';
 import type { ConfigChange, VersionedConfig } from '@turnpike/shared/sync';
+import type { ResolverSettings } from '../balancer/index.ts';
 import type { ProxyListenEntry, ProxySettings } from '../proxy/index.ts';
 import type { RouterProblem } from '../router/index.ts';
 
@@ -22,8 +23,10 @@ export interface WorkerSettings {
   };
   /** `plugins` and `plugin_paths`: each worker loads the same handlers. */
   readonly plugins: { readonly enabled: readonly string[]; readonly pluginPaths: readonly string[] };
-  /** `dns_stale_ttl` and `dns_error_ttl`, for the balancers' DNS. */
-  readonly dns: { readonly staleTtl: number; readonly errorTtl: number };
+  /** `dns_stale_ttl`, `dns_error_ttl` and `dns_not_found_ttl`, for every upstream name. */
+  readonly dns: { readonly staleTtl: number; readonly errorTtl: number; readonly notFoundTtl: number };
+  /** The other dns_* keys, the hosts file and resolv.conf, read once by the main process. */
+  readonly resolver: ResolverSettings;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];

@@ -11,7 +11,7 @@
 import cluster from 'node:cluster';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
-import { BalancerRegistry } from '../balancer/index.ts';
+import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
 import { loadPluginRuntime } from '../plugins/runtime/index.ts';
 import { startProxy } from '../proxy/index.ts';
@@ -57,9 +57,12 @@ export class ProxyWorker {
   ): Promise<ProxyWorker> {
     const log = createLogger({ level: settings.logLevel, name: 'turnpike' }).child({ worker: slot });
     const lifecycle = new Lifecycle(log);
-    const pools = new UpstreamPools(settings.pools, log);
+    // One resolver (the dns_* keys) for the balancers' targets and the services' own hosts.
+    const resolve = systemResolver(settings.resolver);
+    const lookup = connectLookup(resolve, { ...DEFAULT_DNS_SETTINGS, ...settings.dns });
+    const pools = new UpstreamPools({ ...settings.pools, lookup }, log);
     lifecycle.add({ name: 'upstream pools', stop: () => pools.close() });
-    const balancers = new BalancerRegistry({ log, dns: settings.dns });
+    const balancers = new BalancerRegistry({ log, dns: settings.dns, resolve });
     lifecycle.add(balancers);
     const plugins = await loadPluginRuntime(settings.plugins, log);
     // The env vault reads this process's environment (a forked worker inherits the node's).

@@ -1,26 +1,25 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
-import {
-  type ChannelCredentials,
-  type ChannelOptions,
-  credentials,
-  Metadata,
-  ServerCredentials,
-  ServerInterceptingCall,
-  type ServerInterceptor,
-  status,
-} from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, credentials } from '@grpc/grpc-js';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { CLUSTER_COMMON_NAME, certificateFingerprint } from './certificate.ts';
+import { type CommonNameCheck, commonNameCheck, firstCommonName } from './common-name.ts';
 
 /**
  * Kong's `cluster_mtls`: `shared` (both planes present one cluster certificate and pin each other
- * to it), `pki` (each plane has its own certificate, verified against `cluster_ca_cert`), and
- * `off` (plain text; development only, a Turnpike addition).
+ * to it), `pki` (each plane has its own certificate, verified against `cluster_ca_cert`),
+ * `pki_check_cn` (pki, and a control plane checks the data plane certificate's CN: Kong
+ * Enterprise's mode, see common-name.ts) and `off` (plain text; development only, a Turnpike
+ * addition).
  */
-export type ClusterMtlsMode = 'shared' | 'pki' | 'off';
+export type ClusterMtlsMode = 'shared' | 'pki' | 'pki_check_cn' | 'off';
 
-export const CLUSTER_MTLS_MODES: readonly ClusterMtlsMode[] = ['shared', 'pki', 'off'];
+export const CLUSTER_MTLS_MODES: readonly ClusterMtlsMode[] = ['shared', 'pki', 'pki_check_cn', 'off'];
+
+/** Both pki modes verify certificates against cluster_ca_cert; they differ only in the CN check. */
+export function isPkiMode(mode: ClusterMtlsMode): boolean {
+  return mode === 'pki' || mode === 'pki_check_cn';
+}
 
 /** The cluster TLS settings, as PEM text read from the files the configuration names. */
 export interface ClusterTlsOptions {
@@ -32,7 +31,24 @@ export interface ClusterTlsOptions {
   keyPem?: string | undefined;
   /** `cluster_ca_cert`: the CA that signs both planes' certificates; required in pki mode. */
   caPem?: string | undefined;
+  /**
+   * `cluster_allowed_common_names`: in the pki modes, the only data plane CNs a control plane
+   * admits; empty or unset, any in `pki` and those sharing the parent domain of its own
+   * certificate's CN in `pki_check_cn` (see common-name.ts).
+   */
+  allowedCommonNames?: readonly string[] | undefined;
+  /**
+   * Where each setting came from (`TURNPIKE_CLUSTER_CERT`, `turnpike.conf:12`), for errors that
+   * name key and source; default `configuration`.
+   */
+  sources?: Partial<Record<ClusterTlsKey, string>> | undefined;
 }
+
+/** The configuration keys these settings come from. */
+export type ClusterTlsKey = 'cluster_mtls' | 'cluster_cert' | 'cluster_cert_key' | 'cluster_ca_cert';
+
+/** The call metadata key a data plane names itself with, so that a refusal can be logged with it. */
+export const NODE_ID_METADATA = 'turnpike-node-id';
 
 export interface ClusterChannelOptions extends ClusterTlsOptions {
   /**
@@ -43,58 +59,13 @@ export interface ClusterChannelOptions extends ClusterTlsOptions {
   serverName?: string | undefined;
 }
 
-/** Validated settings: PEM bytes ready for grpc-js, and the fingerprint shared mode pins. */
-interface ResolvedTls {
+/** Validated settings: PEM bytes ready for TLS, the fingerprint shared mode pins, pki's CN rule. */
+export interface ResolvedTls {
   cert: Buffer;
   key: Buffer;
   ca: Buffer | undefined;
   fingerprint: string;
-}
-
-/**
- * Credentials for the control plane's cluster listener. In shared and pki modes the data plane
- * must present a client certificate that chains to the cluster certificate (shared) or to
- * `cluster_ca_cert` (pki), else the TLS handshake fails; pair with {@link serverInterceptors}.
- */
-export function serverCredentials(options: ClusterTlsOptions): ServerCredentials {
-  const tls = resolveTls(options);
-  if (tls === undefined) return ServerCredentials.createInsecure();
-  // In shared mode the self-signed cluster certificate is its own, and only, trust anchor.
-  const trusted = options.mode === 'pki' ? tls.ca : tls.cert;
-  return ServerCredentials.createSsl(trusted ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], true);
-}
-
-/**
- * Server interceptors that complete {@link serverCredentials}. In shared mode, when the cluster
- * certificate is a CA (as `openssl req -x509` makes them), TLS alone accepts any certificate it
- * signed; the interceptor refuses every call (UNAUTHENTICATED) whose peer certificate is not
- * byte-for-byte the cluster certificate, as Kong compares digests. grpc-js offers no per-connection hook, so the pin runs per call, on its
- * metadata, before any message reaches the handler. Empty in pki and off modes.
- */
-export function serverInterceptors(options: ClusterTlsOptions): ServerInterceptor[] {
-  const tls = resolveTls(options);
-  if (tls === undefined || options.mode !== 'shared') return [];
-  const expected = tls.fingerprint;
-  const pin: ServerInterceptor = (_method, call) =>
-    new ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, forward) {
-            const peer = call.getAuthContext().sslPeerCertificate;
-            if (peer?.raw !== undefined && certificateFingerprint(peer.raw) === expected) {
-              forward(metadata);
-              return;
-            }
-            call.sendStatus({
-              code: status.UNAUTHENTICATED,
-              details: 'data plane certificate is not the cluster certificate (cluster_mtls = shared)',
-              metadata: new Metadata(),
-            });
-          },
-        });
-      },
-    });
-  return [pin];
+  commonNames: CommonNameCheck;
 }
 
 /**
@@ -130,19 +101,28 @@ export function channelCredentials(options: ClusterChannelOptions): ChannelCrede
  */
 export function channelOptions(options: ClusterChannelOptions): ChannelOptions {
   if (options.mode === 'shared') return { 'grpc.ssl_target_name_override': CLUSTER_COMMON_NAME };
-  if (options.mode === 'pki' && options.serverName !== undefined && options.serverName !== '') {
+  if (isPkiMode(options.mode) && options.serverName !== undefined && options.serverName !== '') {
     return { 'grpc.ssl_target_name_override': options.serverName };
   }
   return {};
 }
 
 /**
+ * Throws ConfigInvalidError, naming each key at fault and where it was set, when the settings
+ * cannot make credentials (`turnpike check` runs it, as `start` would fail).
+ */
+export function checkClusterTls(options: ClusterTlsOptions): void {
+  resolveTls(options);
+}
+
+/**
  * Checks the settings for the mode, naming the `turnpike.conf` key at fault as Kong's
  * conf_loader does. Undefined in off mode.
  */
-function resolveTls(options: ClusterTlsOptions): ResolvedTls | undefined {
+export function resolveTls(options: ClusterTlsOptions): ResolvedTls | undefined {
   const problems: ConfigProblem[] = [];
-  const problem = (key: string, message: string) => problems.push({ key, source: 'configuration', message });
+  const problem = (key: ClusterTlsKey, message: string) =>
+    problems.push({ key, source: options.sources?.[key] ?? 'configuration', message });
   if (!CLUSTER_MTLS_MODES.includes(options.mode)) {
     problem(
       'cluster_mtls',
@@ -167,24 +147,28 @@ function resolveTls(options: ClusterTlsOptions): ResolvedTls | undefined {
     problem('cluster_cert_key', 'does not match cluster_cert');
   }
   // Shared mode trusts only the cluster certificate: a cluster_ca_cert there is ignored, as Kong does.
-  const ca =
-    options.mode === 'pki'
-      ? parseCertificate(options.caPem, 'cluster_ca_cert', required, problem)
-      : undefined;
+  const ca = isPkiMode(options.mode)
+    ? parseCertificate(options.caPem, 'cluster_ca_cert', required, problem)
+    : undefined;
   if (problems.length > 0 || cert === undefined) throw new ConfigInvalidError(problems);
   return {
     cert: Buffer.from(options.certPem ?? ''),
     key: Buffer.from(options.keyPem ?? ''),
     ca: ca === undefined ? undefined : Buffer.from(options.caPem ?? ''),
     fingerprint: certificateFingerprint(cert.raw),
+    commonNames: commonNameCheck(
+      options.allowedCommonNames ?? [],
+      firstCommonName(cert.subject),
+      options.mode === 'pki_check_cn',
+    ),
   };
 }
 
 function parseCertificate(
   pem: string | undefined,
-  key: string,
+  key: ClusterTlsKey,
   required: string,
-  problem: (key: string, message: string) => void,
+  problem: (key: ClusterTlsKey, message: string) => void,
 ): X509Certificate | undefined {
   if (pem === undefined || pem === '') {
     problem(key, required);

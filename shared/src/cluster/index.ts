@@ -9,14 +9,23 @@ export {
   generateClusterCertificate,
 } from './certificate.ts';
 export { type WriteClusterCertificateOptions, writeClusterCertificate } from './certificate-file.ts';
+export { type CommonNameCheck, commonNameCheck, firstCommonName, parentDomain } from './common-name.ts';
 export {
   CLUSTER_MTLS_MODES,
   type ClusterChannelOptions,
   type ClusterMtlsMode,
+  type ClusterTlsKey,
   type ClusterTlsOptions,
   channelCredentials,
   channelOptions,
-  serverCredentials,
-  serverInterceptors,
+  checkClusterTls,
+  NODE_ID_METADATA,
 } from './credentials.ts';
 export { clusterTlsFromConfig } from './from-config.ts';
+export {
+  type ClusterGate,
+  type ClusterGateHooks,
+  type ClusterListener,
+  clusterGate,
+  type PeerRefusal,
+} from './gate.ts';

@@ -47,7 +47,7 @@ describe('buildConfig: defaults', () => {
     assert.equal(config.log_level, 'notice');
     assert.deepEqual(config.plugins, ['bundled']);
     assert.deepEqual(config.headers, ['server_tokens', 'latency_tokens']);
-    assert.deepEqual(config.dns_order, ['LAST', 'SRV', 'A', 'CNAME']);
+    assert.deepEqual(config.dns_order, ['LAST', 'A', 'CNAME']);
     assert.equal(config.client_body_buffer_size, 8192);
     assert.equal(config.client_max_body_size, 0);
     assert.equal(config.worker_processes, 'auto');
@@ -92,9 +92,9 @@ describe('buildConfig: file values', () => {
   });
 
   it('matches list entries from a fixed set case-insensitively and keeps the canonical spelling', () => {
-    const { config } = build('headers = x-kong-upstream-latency, server\ndns_order = a, srv');
+    const { config } = build('headers = x-kong-upstream-latency, server\ndns_order = a, cname');
     assert.deepEqual(config.headers, ['X-Kong-Upstream-Latency', 'Server']);
-    assert.deepEqual(config.dns_order, ['A', 'SRV']);
+    assert.deepEqual(config.dns_order, ['A', 'CNAME']);
   });
 
   it('treats an empty value as unset for optional keys and as the empty list for lists', () => {

@@ -4,17 +4,18 @@ import { coerceValue } from './coerce.ts';
 import { parseConfText } from './conf-text.ts';
 import { decideDatastore } from './datastore.ts';
 import { absoluteDsn } from './dsn.ts';
-import { type Env, envValues, type RawValue } from './env.ts';
+import { type Env, envValues, type IgnoredSetting, type RawValue } from './env.ts';
+import { classifyName, hasVaultReference, refusal } from './key-names.ts';
+import { isAcceptedValue } from './kong-keys.ts';
 import { crossKeyProblems } from './rules.ts';
 import {
   CONFIG_KEYS,
   type ConfigKey,
   type ConfigSources,
-  isConfigKey,
   type TurnpikeConfig,
   TurnpikeConfigSchema,
 } from './schema.ts';
-import { closestName } from './suggest.ts';
+import { type ConfigWarning, configWarnings } from './warnings.ts';
 
 export interface LoadedConfig {
   readonly config: TurnpikeConfig;
@@ -22,6 +23,11 @@ export interface LoadedConfig {
   readonly sources: ConfigSources;
   /** The absolute path of the config file read, if any. */
   readonly file?: string;
+  /**
+   * What was accepted but will not be applied (Kong keys of no meaning here, keys not implemented
+   * yet) and which of two variables won: `start` logs these, `check` prints them.
+   */
+  readonly warnings: readonly ConfigWarning[];
 }
 
 export interface ConfigInputs {
@@ -46,19 +52,28 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   }
 
   const problems: ConfigProblem[] = [];
-  if (inputs.file !== undefined) problems.push(...applyFile(inputs.file, raw));
+  const ignored: IgnoredSetting[] = [];
+  if (inputs.file !== undefined) problems.push(...applyFile(inputs.file, raw, ignored));
   const fromEnv = envValues(inputs.env, inputs.envFiles ?? new Map());
   problems.push(...fromEnv.problems);
+  ignored.push(...fromEnv.ignored);
   for (const [key, value] of fromEnv.values) raw.set(key, value);
 
   const config: Record<string, unknown> = {};
   const sources = {} as Record<ConfigKey, string>;
-  for (const { name } of CONFIG_KEYS) {
+  for (const { name, notImplemented } of CONFIG_KEYS) {
     const value = raw.get(name) ?? { text: '', source: 'default' };
     sources[name] = value.source;
+    if (value.source !== 'default' && hasVaultReference(value.text)) {
+      problems.push({ key: name, source: value.source, message: refusal('vault references ({vault://…})') });
+      continue;
+    }
     const parsed = coerceValue(TurnpikeConfigSchema.properties[name], value.text);
     if (parsed.ok) config[name] = parsed.value;
     else problems.push({ key: name, source: value.source, message: parsed.reason });
+    if (notImplemented !== undefined && value.source !== 'default') {
+      ignored.push({ key: name, source: value.source, why: notImplemented });
+    }
   }
   // Cross-key rules on a half-parsed config would report noise: fix the values first.
   if (problems.length > 0) throw new ConfigInvalidError(problems);
@@ -66,38 +81,50 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   const typed = resolvePaths(config as TurnpikeConfig, inputs.cwd);
   problems.push(...crossKeyProblems(typed, sources), ...decideDatastore(typed, sources).problems);
   if (problems.length > 0) throw new ConfigInvalidError(problems);
+  const warnings = configWarnings(ignored, fromEnv.overridden);
   return inputs.file === undefined
-    ? { config: typed, sources }
-    : { config: typed, sources, file: inputs.file.path };
+    ? { config: typed, sources, warnings }
+    : { config: typed, sources, file: inputs.file.path, warnings };
 }
 
-/** Reads the file's lines into `raw`; returns problems for unknown and repeated keys. */
-function applyFile(file: { path: string; text: string }, raw: Map<ConfigKey, RawValue>): ConfigProblem[] {
+/**
+ * Reads the file's lines into `raw`, under Turnpike's key names (Kong's nginx-level names are
+ * aliases); Kong keys that mean nothing here go to `ignored`. Returns problems for unknown,
+ * refused and repeated keys.
+ */
+function applyFile(
+  file: { path: string; text: string },
+  raw: Map<ConfigKey, RawValue>,
+  ignored: IgnoredSetting[],
+): ConfigProblem[] {
   const name = basename(file.path);
   const parsed = parseConfText(file.text);
   if (parsed.errors.length > 0) {
     throw new ConfigFileError(parsed.errors.map((e) => `${file.path}:${e.line}: ${e.message}`).join('\n'));
   }
   const problems: ConfigProblem[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { line: number; as: string }>();
   for (const line of parsed.lines) {
     const source = `${name}:${line.line}`;
-    if (!isConfigKey(line.key)) {
-      const suggestion = closestName(
-        line.key,
-        CONFIG_KEYS.map((k) => k.name),
-      );
-      const hint = suggestion === undefined ? '' : `; did you mean '${suggestion}'?`;
+    const named = classifyName(line.key);
+    if (named.kind === 'unknown') {
+      const hint = named.suggestion === undefined ? '' : `; did you mean '${named.suggestion}'?`;
       problems.push({ key: line.key, source, message: `unknown configuration key${hint}` });
       continue;
     }
-    const first = seen.get(line.key);
+    const target = named.kind === 'key' ? named.key : line.key;
+    const first = seen.get(target);
     if (first !== undefined) {
-      problems.push({ key: line.key, source, message: `set twice (first at ${name}:${first})` });
+      const as = first.as === line.key ? '' : ` as ${first.as}`;
+      problems.push({ key: line.key, source, message: `set twice (first at ${name}:${first.line}${as})` });
       continue;
     }
-    seen.set(line.key, line.line);
-    raw.set(line.key, { text: line.value, source });
+    seen.set(target, { line: line.line, as: line.key });
+    if (named.kind === 'key') raw.set(named.key, { text: line.value, source });
+    else if (named.kind === 'ignored') ignored.push({ key: line.key, source, why: named.why });
+    else if (!isAcceptedValue(named, line.value)) {
+      problems.push({ key: line.key, source, message: refusal(named.why) });
+    }
   }
   return problems;
 }

@@ -49,6 +49,12 @@ export interface KeyMeta {
   readonly default?: string;
   /** Never echoed in errors, logs or `GET /`. */
   readonly secret?: boolean;
+  /**
+   * Set on a Kong key Turnpike accepts (and validates) but that has no effect yet: why. Such a key
+   * is left out of turnpike.conf.default, and a value set for it is listed in the warning of
+   * ignored keys, never applied silently.
+   */
+  readonly notImplemented?: string;
 }
 
 /** The annotations every property of the config schema carries. */
@@ -58,6 +64,7 @@ export interface KeyAnnotations {
   readonly 'x-default'?: string;
   readonly 'x-secret': boolean;
   readonly 'x-item'?: ListItemKind;
+  readonly 'x-not-implemented'?: string;
   readonly description: string;
 }
 
@@ -68,7 +75,11 @@ function annotate(kind: ValueKind, meta: KeyMeta): SchemaOptions & KeyAnnotation
     'x-secret': meta.secret === true,
     description: meta.description,
   };
-  return meta.default === undefined ? options : { ...options, 'x-default': meta.default };
+  return {
+    ...options,
+    ...(meta.default === undefined ? {} : { 'x-default': meta.default }),
+    ...(meta.notImplemented === undefined ? {} : { 'x-not-implemented': meta.notImplemented }),
+  };
 }
 
 export const text = (meta: KeyMeta) => Type.String(annotate('string', meta));

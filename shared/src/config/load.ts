@@ -1,6 +1,6 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigFileError, toError } from '../errors.ts';
+import { ConfigFileError, ConfigInvalidError, toError } from '../errors.ts';
 import { buildConfig, type LoadedConfig } from './build.ts';
 import { type Env, envFilePaths } from './env.ts';
 
@@ -31,12 +31,26 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       envFiles.set(p, await readFile(resolve(options.cwd, p), 'utf8').catch(toError));
     }),
   );
-  return buildConfig({
+  const loaded = buildConfig({
     ...(file === undefined ? {} : { file }),
     env: options.env,
     envFiles,
     cwd: options.cwd,
   });
+  await checkHostsFile(loaded, options.cwd);
+  return loaded;
+}
+
+/** Kong's check of dns_hostsfile (kong/conf_loader/parse.lua): the file must exist. */
+async function checkHostsFile(loaded: LoadedConfig, cwd: string): Promise<void> {
+  const path = resolve(cwd, loaded.config.dns_hostsfile);
+  const isFile = await stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (isFile) return;
+  const source = loaded.sources.dns_hostsfile;
+  throw new ConfigInvalidError([{ key: 'dns_hostsfile', source, message: `file does not exist: ${path}` }]);
 }
 
 async function findConfigFile(options: LoadConfigOptions): Promise<string | undefined> {

@@ -83,6 +83,38 @@ describe('cross-key rules: hybrid mode', () => {
     );
   });
 
+  it('accepts cluster_allowed_common_names on a control plane in pki mode only, naming the source', () => {
+    const pki = 'cluster_mtls = pki\ncluster_ca_cert = /certs/ca.crt';
+    const allowed = { TURNPIKE_CLUSTER_ALLOWED_COMMON_NAMES: 'dp-1.cluster.test,dp-2.cluster.test' };
+    assert.deepEqual(
+      build(`role = control_plane\n${CERTS}\n${pki}`, allowed).config.cluster_allowed_common_names,
+      ['dp-1.cluster.test', 'dp-2.cluster.test'],
+    );
+    const shared = problemsOf(`role = control_plane\n${CERTS}`, allowed);
+    assert.deepEqual(
+      shared.map((p) => [p.key, p.source]),
+      [['cluster_allowed_common_names', 'TURNPIKE_CLUSTER_ALLOWED_COMMON_NAMES']],
+    );
+    assert.match(
+      shared[0]?.message ?? '',
+      /only used when cluster_mtls = pki or pki_check_cn \(cluster_mtls = shared/,
+    );
+    const dataPlane = problemsOf(`role = data_plane\n${CERTS}\n${pki}`, allowed);
+    assert.match(dataPlane[0]?.message ?? '', /only used when role = control_plane/);
+  });
+
+  it('refuses a cluster_max_reconnect_delay that is not a whole number of seconds from 1 to 3600', () => {
+    assert.equal(build('cluster_max_reconnect_delay = 5').config.cluster_max_reconnect_delay, 5);
+    for (const bad of ['0', '-1', '2.5', 'soon', '3601']) {
+      const problems = problemsOf('', { TURNPIKE_CLUSTER_MAX_RECONNECT_DELAY: bad });
+      assert.deepEqual(
+        problems.map((p) => [p.key, p.source]),
+        [['cluster_max_reconnect_delay', 'TURNPIKE_CLUSTER_MAX_RECONNECT_DELAY']],
+        bad,
+      );
+    }
+  });
+
   it('rejects a data plane whose proxy_listen is off', () => {
     const problems = problemsOf(`role = data_plane\n${CERTS}\nproxy_listen = off`);
     assert.deepEqual(

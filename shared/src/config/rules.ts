@@ -1,4 +1,5 @@
 import type { ConfigProblem } from '../errors.ts';
+import { refusal } from './key-names.ts';
 import { formatListenAddress } from './listen.ts';
 import type { ConfigKey, ConfigSources, TurnpikeConfig } from './schema.ts';
 import { isLoopback } from './values.ts';
@@ -22,8 +23,25 @@ export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources)
         );
       }
     }
-    if (config.cluster_mtls === 'pki' && config.cluster_ca_cert === undefined) {
-      add('cluster_ca_cert', sources.cluster_mtls, 'required when cluster_mtls = pki');
+    if (config.cluster_mtls.startsWith('pki') && config.cluster_ca_cert === undefined) {
+      add('cluster_ca_cert', sources.cluster_mtls, `required when cluster_mtls = ${config.cluster_mtls}`);
+    }
+  }
+
+  if (config.cluster_allowed_common_names.length > 0) {
+    // Only a control plane checks data plane certificates, and only pki mode by their CN.
+    if (config.role !== 'control_plane') {
+      add(
+        'cluster_allowed_common_names',
+        sources.cluster_allowed_common_names,
+        `only used when role = control_plane (${role}): a control plane admits data planes by their certificate's CN`,
+      );
+    } else if (!config.cluster_mtls.startsWith('pki')) {
+      add(
+        'cluster_allowed_common_names',
+        sources.cluster_allowed_common_names,
+        `only used when cluster_mtls = pki or pki_check_cn (cluster_mtls = ${config.cluster_mtls}, from ${sources.cluster_mtls})`,
+      );
     }
   }
 
@@ -56,6 +74,30 @@ export function crossKeyProblems(config: TurnpikeConfig, sources: ConfigSources)
   checkCertPairs(config, sources, 'ssl_cert', 'ssl_cert_key', add);
   checkCertPairs(config, sources, 'admin_ssl_cert', 'admin_ssl_cert_key', add);
   checkCertPairs(config, sources, 'admin_gui_ssl_cert', 'admin_gui_ssl_cert_key', add);
+  problems.push(...unsupportedValueProblems(config, sources));
+  return problems;
+}
+
+/**
+ * Values Kong accepts and Turnpike parses but does not act on yet: refused rather than ignored,
+ * since each would change what a client or an operator sees.
+ */
+function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const refuse = (key: ConfigKey, why: string) =>
+    problems.push({ key, source: sources[key], message: refusal(why) });
+  for (const key of ['proxy_listen', 'admin_listen', 'status_listen', 'cluster_listen'] as const) {
+    if (config[key].some((entry) => entry.proxyProtocol)) refuse(key, 'the proxy_protocol flag');
+  }
+  if (config.proxy_listen.some((entry) => entry.http2 && !entry.ssl)) {
+    refuse('proxy_listen', 'http2 without ssl (HTTP/2 over cleartext, h2c)');
+  }
+  if (config.status_listen.some((entry) => entry.ssl))
+    refuse('status_listen', 'the ssl flag (TLS on /status)');
+  if (config.status_listen.length > 1) refuse('status_listen', 'more than one status listener');
+  if (config.dns_order.includes('SRV')) {
+    refuse('dns_order', 'SRV records (a target port and weight from DNS): leave SRV out, e.g. LAST,A,CNAME');
+  }
   return problems;
 }
 

@@ -42,6 +42,9 @@ export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
 
 const opt = Type.Optional;
 
+/** Why the *_access_log and *_error_log keys have no effect yet. */
+const NO_LOG_FILES = 'Turnpike writes no access or error log files yet: its log is pino JSON on stdout';
+
 /**
  * Every turnpike.conf key: Kong's kong.conf names and defaults unless the description
  * says otherwise. The order here is the order of turnpike.conf.default.
@@ -67,24 +70,38 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   proxy_access_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/access.log',
     description: 'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
   }),
-  proxy_error_log: path({ section: 'general', default: 'logs/error.log', description: 'Proxy error log.' }),
+  proxy_error_log: path({
+    section: 'general',
+    notImplemented: NO_LOG_FILES,
+    default: 'logs/error.log',
+    description: 'Proxy error log.',
+  }),
   admin_access_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/admin_access.log',
     description:
       'Admin API access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
   }),
   admin_error_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
     description: 'Admin API error log.',
   }),
-  status_access_log: path({ section: 'general', default: 'off', description: 'Status API access log.' }),
+  status_access_log: path({
+    section: 'general',
+    notImplemented: NO_LOG_FILES,
+    default: 'off',
+    description: 'Status API access log.',
+  }),
   status_error_log: path({
     section: 'general',
+    notImplemented: NO_LOG_FILES,
     default: 'logs/status_error.log',
     description: 'Status API error log.',
   }),
@@ -102,7 +119,8 @@ export const TurnpikeConfigSchema = Type.Object({
   worker_processes: workers({
     section: 'general',
     default: 'auto',
-    description: 'Worker processes: `auto` (one per CPU) or a positive number.',
+    description:
+      'Worker processes: `auto` (one per CPU) or a positive number. Kong calls it nginx_worker_processes (an alias here).',
   }),
   headers: listOf(HEADER_TOKENS, {
     section: 'general',
@@ -130,15 +148,16 @@ export const TurnpikeConfigSchema = Type.Object({
   error_default_type: oneOf(['text/plain', 'application/json', 'application/xml', 'text/html'] as const, {
     section: 'general',
     default: 'text/plain',
-    description: 'Content type of error responses when the request’s Accept header does not choose one.',
+    description:
+      'Format of the errors the proxy makes as nginx does in Kong (limits, 502, 504) when the request has neither Accept nor Content-Type; errors like no route answer JSON then, as in Kong.',
   }),
 
   // HYBRID MODE
-  cluster_mtls: oneOf(['shared', 'pki', 'off'] as const, {
+  cluster_mtls: oneOf(['shared', 'pki', 'pki_check_cn', 'off'] as const, {
     section: 'hybrid',
     default: 'shared',
     description:
-      'How control and data planes authenticate each other: shared (one certificate, from turnpike hybrid gen_cert), pki (certificates signed by cluster_ca_cert), or off (plaintext; development only).',
+      'How control and data planes authenticate each other: shared (one certificate, from turnpike hybrid gen_cert), pki (certificates signed by cluster_ca_cert), pki_check_cn (pki, and the data plane certificate’s CN must be one of cluster_allowed_common_names, or share the parent domain of the control plane’s CN when that is unset), or off (plaintext; development only).',
   }),
   cluster_cert: opt(path({ section: 'hybrid', description: 'Cluster certificate (PEM file).' })),
   cluster_cert_key: opt(
@@ -155,7 +174,8 @@ export const TurnpikeConfigSchema = Type.Object({
   ),
   cluster_allowed_common_names: list({
     section: 'hybrid',
-    description: 'With cluster_mtls = pki: the certificate common names allowed to connect.',
+    description:
+      'Control plane with cluster_mtls = pki or pki_check_cn: the only data plane certificate common names allowed to connect. Unset, pki checks no CN (as Kong) and pki_check_cn admits those sharing the parent domain of the control plane certificate’s CN (as Kong Enterprise).',
   }),
   cluster_listen: listen({
     section: 'hybrid',
@@ -172,6 +192,14 @@ export const TurnpikeConfigSchema = Type.Object({
     default: '1209600',
     minimum: 60,
     description: 'Seconds before a silent data plane is removed from the cluster status (60 or more).',
+  }),
+  cluster_max_reconnect_delay: integer({
+    section: 'hybrid',
+    default: '30',
+    minimum: 1,
+    maximum: 3600,
+    description:
+      'Turnpike addition: the longest a data plane waits, in seconds, between two attempts to reach its control plane (exponential backoff with full jitter up to this cap; a control plane coming back is noticed within a second whatever the wait). A refused data plane waits all of it.',
   }),
   cluster_max_payload: integer({
     section: 'hybrid',
@@ -259,12 +287,14 @@ export const TurnpikeConfigSchema = Type.Object({
   client_max_body_size: size({
     section: 'proxy',
     default: '0',
-    description: 'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited.',
+    description:
+      'Largest request body accepted (e.g. 8k, 1m); 0 means unlimited. Kong calls it nginx_http_client_max_body_size (an alias here).',
   }),
   client_body_buffer_size: size({
     section: 'proxy',
     default: '8k',
-    description: 'Request bodies larger than this are streamed rather than buffered.',
+    description:
+      "Request bodies of routes with request_buffering (the default) are held in memory up to this size (e.g. 8k, 1m), then in a file under the prefix's client_body_temp folder until they are proxied.",
   }),
   client_header_max_size: size({
     section: 'proxy',
@@ -349,7 +379,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'datastore',
     default: '5000',
     minimum: 0,
-    description: 'Milliseconds to connect, read and write.',
+    description:
+      'Milliseconds to wait for a PostgreSQL connection, or for a free one in the pool. Kong applies it to reads and writes too; Turnpike does not yet.',
   }),
   pg_ssl: flag({ section: 'datastore', default: 'off', description: 'Use TLS to PostgreSQL.' }),
   pg_ssl_verify: flag({
@@ -361,7 +392,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'datastore',
     default: '0',
     minimum: 0,
-    description: 'Most queries in flight at once; 0 means unlimited.',
+    description:
+      'Most queries in flight at once on this node (the connection pool is no larger); 0 means pg_pool_size alone limits them.',
   }),
   pg_pool_size: integer({
     section: 'datastore',
@@ -383,20 +415,29 @@ export const TurnpikeConfigSchema = Type.Object({
 
   // DNS RESOLVER
   dns_resolver: list(
-    { section: 'dns', description: 'DNS servers (ip or ip:port); the system resolvers when unset.' },
+    {
+      section: 'dns',
+      description:
+        "DNS servers (ip, ip:port or [ipv6]:port) asked for every upstream name, services' hosts and targets alike; the system's (resolv.conf) when unset.",
+    },
     'ip-with-port',
   ),
-  dns_hostsfile: path({ section: 'dns', default: '/etc/hosts', description: 'Hosts file to read.' }),
+  dns_hostsfile: path({
+    section: 'dns',
+    default: '/etc/hosts',
+    description: 'Hosts file, read at start (it must exist); its names are answered before DNS is asked.',
+  }),
   dns_order: listOf(DNS_RECORD_TYPES, {
     section: 'dns',
-    default: 'LAST,SRV,A,CNAME',
-    description: 'Record types tried, in order; LAST is the type that last succeeded.',
+    default: 'LAST,A,CNAME',
+    description:
+      'Record types tried, in order: LAST (the type that last answered the name), A, AAAA, CNAME. Turnpike default without SRV: SRV records are not supported yet (refused).',
   }),
   dns_valid_ttl: opt(
     integer({
       section: 'dns',
       minimum: 0,
-      description: 'Seconds every record is cached, overriding its TTL.',
+      description: 'Seconds every DNS answer is kept, overriding its TTL (hosts file entries do not expire).',
     }),
   ),
   dns_stale_ttl: integer({
@@ -409,13 +450,13 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'dns',
     default: '30',
     minimum: 0,
-    description: 'Seconds an empty answer is cached.',
+    description: 'Seconds before a name that does not exist or has no address is asked again.',
   }),
   dns_error_ttl: integer({
     section: 'dns',
     default: '1',
     minimum: 0,
-    description: 'Seconds an error is cached.',
+    description: 'Seconds before a name whose resolution failed (DNS server error, timeout) is asked again.',
   }),
 
   // SECRETS
@@ -445,6 +486,8 @@ export interface ConfigKeyInfo {
   readonly default: string | undefined;
   readonly description: string;
   readonly secret: boolean;
+  /** Accepted for kong.conf compatibility but without effect yet: why (keys.ts `notImplemented`). */
+  readonly notImplemented: string | undefined;
 }
 
 export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConfigSchema.properties).map(
@@ -457,6 +500,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.entries(TurnpikeConf
       default: a['x-default'],
       description: a.description,
       secret: a['x-secret'],
+      notImplemented: a['x-not-implemented'],
     };
   },
 );

@@ -14,17 +14,28 @@ const HEADER = `# --------------------------------------------------------------
 # Every key can also be set from the environment, which wins over this file:
 #   TURNPIKE_<KEY>=value          e.g. TURNPIKE_PG_PORT=5433
 #   TURNPIKE_<KEY>_FILE=/path     the value is the file's content (for secrets)
+# Kong's KONG_<KEY> and KONG_<KEY>_FILE are read too; TURNPIKE_* wins over them.
+#
+# A kong.conf can be used as it is: Kong's nginx-level names of these keys are
+# aliases (nginx_worker_processes = worker_processes, ...), Kong keys that mean
+# nothing here (nginx_*, lua_*, mem_cache_size, ...) are accepted with a warning
+# that lists them, and Kong keys Turnpike does not do yet (stream_listen, ...)
+# are refused, naming the key and where it was set.
 #
 # Loaded from: -c <file>, else $TURNPIKE_CONF, else /etc/turnpike/turnpike.conf.
 # Check a file with: turnpike check <file>`;
 
 const RULE = '#------------------------------------------------------------------------------';
 
-/** The text of turnpike.conf.default: every key, commented out, with its default and description. */
+/**
+ * The text of turnpike.conf.default: every key that does something, commented out, with its
+ * default and description. Keys accepted without effect yet (`notImplemented`) are left out.
+ */
 export function renderConfTemplate(keys: readonly ConfigKeyInfo[] = CONFIG_KEYS): string {
   const out: string[] = [HEADER];
   let section: string | undefined;
   for (const key of keys) {
+    if (key.notImplemented !== undefined) continue;
     if (key.section !== section) {
       section = key.section;
       out.push('', RULE, `# ${SECTIONS[key.section]}`, RULE);

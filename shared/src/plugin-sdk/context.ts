@@ -81,7 +81,8 @@ export interface PluginResponse {
   /**
    * Ends the request the Kong way (`kong.response.exit`): an object body is sent as JSON, a
    * string or Buffer as is. Return right after calling it: the remaining rewrite/access phases
-   * are skipped, the service is not called; header and log phases still run.
+   * are skipped, the service is not called; header and log phases still run. Throws a
+   * PluginValueError for a status outside 100–599 or an invalid header (see setResponseHeader).
    */
   exit(status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void;
   /** True once a plugin called exit. */
@@ -110,15 +111,24 @@ export interface PluginContext {
   readonly credential: PluginCredential | undefined;
   /** Kong's kong.client.authenticate: later plugins resolve consumer-scoped configuration with it. */
   authenticate(consumer: PluginConsumer | undefined, credential: PluginCredential | undefined): void;
-  /** Sets (replaces) a header of the request sent to the service. */
+  /**
+   * Sets (replaces) a header of the request sent to the service. The name must be an HTTP token,
+   * the value free of CR, LF, NUL and other control characters (tab allowed): else PluginValueError.
+   */
   setUpstreamHeader(name: string, value: string): void;
   /** Removes a header from the request sent to the service. */
   clearUpstreamHeader(name: string): void;
   /** Replaces the body sent to the service (after readBody); Content-Length follows. */
   setUpstreamBody(body: Buffer | string): void;
-  /** Replaces the query string sent to the service. */
+  /**
+   * Replaces the query string sent to the service. A string goes into the request line as given:
+   * a space, a control character or one beyond Latin-1 in it throws PluginValueError.
+   */
   setUpstreamQuery(query: URLSearchParams | string): void;
-  /** Sets (replaces) a header of the response sent to the client, whether proxied or from exit. */
+  /**
+   * Sets (replaces) a header of the response sent to the client, whether proxied or from exit;
+   * checked as setUpstreamHeader. Transfer-Encoding is ignored (with a warning), as in Kong.
+   */
   setResponseHeader(name: string, value: string): void;
   /** Removes a header from the response sent to the client (header phase). */
   clearResponseHeader(name: string): void;

@@ -15,6 +15,14 @@
  * configuration, chosen by Kong's precedence (consumer+route+service … global). A plugin
  * configured for a consumer runs only when an earlier (higher-priority) plugin authenticated
  * that consumer.
+ *
+ * What a plugin hands the context is checked there and then: an exit status outside 100–599, a
+ * header name that is not an HTTP token, a header value or raw query string with CR, LF, NUL or
+ * another control character throws a PluginValueError (TP_PLUGIN_VALUE) in the phase — the throw
+ * rules above apply. A body phase must return a Buffer. process.exit, process.abort and
+ * process.kill of the worker (or its parent) throw a PluginExitError (TP_PLUGIN_EXIT) in plugin
+ * code, its later callbacks included: a plugin ends its request, never the worker. An error that
+ * escapes a plugin's own timers or promises is logged with the plugin's name; the worker goes on.
  */
 import type { PluginContext } from './context.ts';
 

@@ -12,6 +12,7 @@ export {
   type VersionedConfig,
 } from './content.ts';
 export { type AppliedDelta, applyDelta } from './delta.ts';
+export { type EncodeOptions, encodeSnapshotPayload } from './encode.ts';
 export { LayeredMap } from './layered-map.ts';
 export {
   COMPRESS_THRESHOLD,
@@ -19,8 +20,6 @@ export {
   type DecodeOptions,
   decodeSnapshotPayload,
   type EncodedPayload,
-  type EncodeOptions,
-  encodeSnapshotPayload,
   PayloadEncoding,
 } from './payload.ts';
 export { SyncPayloadError } from './payload-error.ts';

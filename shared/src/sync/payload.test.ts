@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { hashConfig } from './config-hash.ts';
 import { type ConfigContent, configFromEntities, entityCount } from './content.ts';
-import { decodeSnapshotPayload, encodeSnapshotPayload, PayloadEncoding } from './payload.ts';
+import { encodeSnapshotPayload } from './encode.ts';
+import { decodeSnapshotPayload, PayloadEncoding } from './payload.ts';
 import { SyncPayloadError } from './payload-error.ts';
 import { changeFromWire, changeToWire } from './wire.ts';
 
@@ -42,9 +43,9 @@ function bigConfig(routes: number): ConfigContent {
 }
 
 describe('snapshot payload', () => {
-  it('round-trips a small config as plain JSON', () => {
+  it('round-trips a small config as plain JSON', async () => {
     const config = configFromEntities({ services: [{ id: 's1', host: 'a' }] });
-    const encoded = encodeSnapshotPayload(config);
+    const encoded = await encodeSnapshotPayload(config);
     assert.equal(encoded.encoding, PayloadEncoding.none);
     assert.deepEqual(JSON.parse(encoded.payload.toString()), {
       entities: { services: [{ id: 's1', host: 'a' }] },
@@ -52,39 +53,59 @@ describe('snapshot payload', () => {
     assert.equal(hashConfig(decodeSnapshotPayload(encoded)), hashConfig(config));
   });
 
-  it('round-trips 50,000 routes with zstd and keeps the hash', () => {
+  it('round-trips 50,000 routes with zstd and keeps the hash', async () => {
+    // Its timing is a figure of test/bench/sync.bench.ts (snapshot encode), not asserted here.
     const config = bigConfig(50_000);
-    const started = performance.now();
-    const encoded = encodeSnapshotPayload(config);
-    const encodeMs = performance.now() - started;
+    const encoded = await encodeSnapshotPayload(config);
     assert.equal(encoded.encoding, PayloadEncoding.zstd);
     assert.ok(encoded.payload.length < encoded.uncompressedSize / 5, 'zstd compresses entity JSON well');
     const decoded = decodeSnapshotPayload(encoded);
     assert.equal(entityCount(decoded), 50_100);
     assert.equal(hashConfig(decoded), hashConfig(config));
-    console.log(
-      `50,000 routes + 100 services: ${encoded.uncompressedSize} bytes JSON, ${encoded.payload.length} zstd ` +
-        `(${(encoded.payload.length / 50_100).toFixed(1)} bytes/entity, encoded in ${encodeMs.toFixed(0)} ms)`,
-    );
   });
 
-  it('uses gzip when asked, as the fallback encoding', () => {
+  it('writes the bytes JSON.stringify gives, whatever the number of slices', async () => {
+    for (const routes of [0, 1, 31, 32, 33, 499, 500, 1203]) {
+      const config = bigConfig(routes);
+      const entities: Record<string, unknown[]> = {};
+      for (const [type, byId] of config) entities[type] = [...byId.values()];
+      const expected = JSON.stringify({ entities });
+      // sliceMs 0: a yield after every 32 entities, the most slices there can be.
+      for (const sliceMs of [0, 1000]) {
+        const encoded = await encodeSnapshotPayload(config, { sliceMs, threshold: Number.MAX_SAFE_INTEGER });
+        assert.equal(encoded.encoding, PayloadEncoding.none);
+        assert.equal(encoded.payload.toString(), expected, `${routes} routes, sliceMs ${sliceMs}`);
+        assert.equal(encoded.uncompressedSize, Buffer.byteLength(expected));
+      }
+    }
+    const empty = await encodeSnapshotPayload(configFromEntities({}));
+    assert.equal(empty.payload.toString(), '{"entities":{}}');
+  });
+
+  it('counts the uncompressed size of a streamed, compressed payload exactly', async () => {
+    const config = bigConfig(3000);
+    const encoded = await encodeSnapshotPayload(config, { sliceMs: 0 });
+    assert.equal(encoded.encoding, PayloadEncoding.zstd);
+    assert.equal(zstdDecompressSync(encoded.payload).length, encoded.uncompressedSize);
+  });
+
+  it('uses gzip when asked, as the fallback encoding', async () => {
     const config = bigConfig(200);
-    const encoded = encodeSnapshotPayload(config, { compression: 'gzip' });
+    const encoded = await encodeSnapshotPayload(config, { compression: 'gzip' });
     assert.equal(encoded.encoding, PayloadEncoding.gzip);
     assert.equal(hashConfig(decodeSnapshotPayload(encoded)), hashConfig(config));
   });
 
-  it('refuses to encode a payload over cluster_max_payload', () => {
-    assert.throws(
-      () => encodeSnapshotPayload(bigConfig(2000), { maxPayload: 1000 }),
+  it('refuses to encode a payload over cluster_max_payload', async () => {
+    await assert.rejects(
+      encodeSnapshotPayload(bigConfig(2000), { maxPayload: 1000 }),
       (error: Error) =>
         error instanceof SyncPayloadError && /cluster_max_payload \(1000\)/.test(error.message),
     );
   });
 
-  it('refuses to decode a payload over cluster_max_payload', () => {
-    const encoded = encodeSnapshotPayload(bigConfig(2000));
+  it('refuses to decode a payload over cluster_max_payload', async () => {
+    const encoded = await encodeSnapshotPayload(bigConfig(2000));
     assert.throws(() => decodeSnapshotPayload(encoded, { maxPayload: 100 }), SyncPayloadError);
   });
 
@@ -108,8 +129,8 @@ describe('snapshot payload', () => {
     );
   });
 
-  it('refuses a payload shorter than announced, corrupt bytes, an unknown encoding, or another shape', () => {
-    const good = encodeSnapshotPayload(bigConfig(100));
+  it('refuses a payload shorter than announced, corrupt bytes, an unknown encoding, or another shape', async () => {
+    const good = await encodeSnapshotPayload(bigConfig(100));
     assert.throws(
       () => decodeSnapshotPayload({ ...good, uncompressedSize: good.uncompressedSize + 5 }),
       /expected/,

@@ -1,4 +1,4 @@
-import { constants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { type ConfigContent, configFromEntities } from './content.ts';
 import { SyncPayloadError } from './payload-error.ts';
 
@@ -21,49 +21,11 @@ export interface EncodedPayload {
   uncompressedSize: number;
 }
 
-export interface EncodeOptions {
-  /** Compression used above the threshold; default zstd, gzip for peers without it. */
-  compression?: 'zstd' | 'gzip';
-  /** `cluster_max_payload`: the largest payload (as sent, compressed) allowed. */
-  maxPayload?: number;
-  threshold?: number;
-}
-
 export interface DecodeOptions {
   /** `cluster_max_payload`: the largest payload accepted off the wire. */
   maxPayload?: number;
   /** The largest decompressed size accepted; default 64 × maxPayload. */
   maxUncompressed?: number;
-}
-
-/**
- * A snapshot as bytes: JSON `{ "entities": { type: [entity…] } }`, zstd-compressed above a few
- * kilobytes. Throws SyncPayloadError when the result exceeds maxPayload: the control plane must
- * not send what the data plane will refuse.
- */
-export function encodeSnapshotPayload(config: ConfigContent, options: EncodeOptions = {}): EncodedPayload {
-  const entities: Record<string, unknown[]> = {};
-  for (const [type, byId] of config) entities[type] = [...byId.values()];
-  const json = Buffer.from(JSON.stringify({ entities }));
-  let encoded: EncodedPayload;
-  if (json.length < (options.threshold ?? COMPRESS_THRESHOLD)) {
-    encoded = { encoding: PayloadEncoding.none, payload: json, uncompressedSize: json.length };
-  } else if (options.compression === 'gzip') {
-    encoded = { encoding: PayloadEncoding.gzip, payload: gzipSync(json), uncompressedSize: json.length };
-  } else {
-    encoded = {
-      encoding: PayloadEncoding.zstd,
-      payload: zstdCompressSync(json, { params: { [constants.ZSTD_c_compressionLevel]: 3 } }),
-      uncompressedSize: json.length,
-    };
-  }
-  const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-  if (encoded.payload.length > max) {
-    throw new SyncPayloadError(
-      `configuration payload is ${encoded.payload.length} bytes, over cluster_max_payload (${max})`,
-    );
-  }
-  return encoded;
 }
 
 /**

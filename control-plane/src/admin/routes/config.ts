@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { RequestBodyError } from '@turnpike/shared';
+import { RequestBodyError, SchemaViolationError } from '@turnpike/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   DeclarativeParseError,
@@ -27,6 +27,7 @@ import {
 import type { DeclarativeConfig } from '../../declarative/types.ts';
 import { DEFAULT_ADMIN_BODY_LIMIT, FormBody } from '../body.ts';
 import type { AdminContext } from '../context.ts';
+import { decodeUtf8 } from '../url-text.ts';
 
 /** Kong's `truthy` for `flatten_errors`. */
 function truthy(value: unknown): boolean {
@@ -58,6 +59,13 @@ interface LoadedText {
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
+/** A file part's text, read strictly as the YAML bodies are: a lossy decode would store U+FFFD. */
+function fileText(field: string, bytes: Buffer): string {
+  const text = decodeUtf8(bytes);
+  if (!text.ok) throw new SchemaViolationError({ [field]: text.message });
+  return text.value;
+}
+
 /**
  * A multipart/form-data body as Kong's params: every part by name, a file part
  * (`-F config=@kong.yml`) as its UTF-8 text. The parser's own limit errors keep their status
@@ -72,13 +80,18 @@ async function multipartParams(request: FastifyRequest, limit: number): Promise<
       limits: { fileSize: limit, fieldSize: limit, files: 4, fields: 16, parts: 20 },
     });
     for await (const part of parts) {
-      const value = part.type === 'file' ? (await part.toBuffer()).toString('utf8') : String(part.value);
+      const value =
+        part.type === 'file' ? fileText(part.fieldname, await part.toBuffer()) : String(part.value);
       total += Buffer.byteLength(value);
       if (total > limit) throw new RequestBodyError('Request body too large', 413);
       params[part.fieldname] = value;
     }
   } catch (err) {
-    if (typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err;
+    if (
+      err instanceof SchemaViolationError ||
+      typeof (err as { statusCode?: unknown }).statusCode === 'number'
+    )
+      throw err;
     throw new RequestBodyError(`Cannot parse multipart/form-data body: ${(err as Error).message}`);
   }
   return params;
@@ -118,8 +131,13 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: AdminContext): v
   void app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, body),
+      { parseAs: 'buffer' },
+      (_req, body, done) => {
+        // Read strictly: a lossy decode would store U+FFFD where the file had other bytes.
+        const text = decodeUtf8(body as Buffer);
+        if (text.ok) done(null, text.value);
+        else done(new SchemaViolationError({ '@entity': [text.message] }), undefined);
+      },
     );
     // Multipart bodies are read in the route (multipartParams), within the Admin API's body limit.
     await scope.register(multipart);

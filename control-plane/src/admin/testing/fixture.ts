@@ -53,7 +53,7 @@ export type OpenTestAdmin = (overrides?: Partial<TurnpikeConfig>) => Promise<Tes
 
 export async function openTestAdmin(
   overrides: Partial<TurnpikeConfig> = {},
-  options: { readonly dao?: Dao; readonly dsn?: string } = {},
+  options: { readonly dao?: Dao; readonly dsn?: string; readonly bodyLimit?: number } = {},
 ): Promise<TestAdmin> {
   const base = buildConfig({ env: {}, cwd: '/tmp' }).config;
   const config = { ...base, ...overrides } as TurnpikeConfig;
@@ -76,6 +76,7 @@ export async function openTestAdmin(
     pluginsAvailable: [...PLUGINS.keys()],
     pluginSchemas,
     datastoreReachable: async () => true,
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   });
   await app.ready();
   return {

@@ -3,8 +3,10 @@
  * the request sees (one object per request); `cache` and `log` follow the plugin being called.
  * The contract each phase keeps is written in shared/src/plugin-sdk/handler.ts.
  */
+
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { toError } from '@turnpike/shared';
+import { PluginValueError, toError } from '@turnpike/shared';
 import type {
   EntityLookup,
   Logger,
@@ -19,6 +21,8 @@ import type {
 } from '@turnpike/shared/plugin-sdk';
 import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../../runtime/plugin-chain.ts';
 import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
+import { runInPlugin } from './plugin-scope.ts';
+import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
 
 /** One plugin instance's config, compiled once per version. */
 export interface CompiledInstance {
@@ -117,10 +121,15 @@ class RequestView implements PluginRequest {
     return this.#body;
   }
   async #read(): Promise<Buffer> {
-    const stream = this.#chain.body;
-    const chunks: Buffer[] = [];
-    if (stream !== null) for await (const chunk of stream) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const source = this.#chain.body;
+    let body: Buffer;
+    // A buffered body is already whole (in memory, or a stream over its temp file).
+    if (Buffer.isBuffer(source)) body = source;
+    else {
+      const chunks: Buffer[] = [];
+      if (source !== null) for await (const chunk of source) chunks.push(chunk as Buffer);
+      body = Buffer.concat(chunks);
+    }
     this.#run.useUpstreamBody(body);
     return body;
   }
@@ -166,6 +175,9 @@ class RequestRun implements PluginRun, PluginContext {
   #upstreamQuery: string;
   #upstreamBody: Buffer | undefined;
   #logged = false;
+  #phaseFailed = false;
+  /** Named in the log lines of this request's failures; made on the first one. */
+  #requestId: string | undefined;
 
   constructor(chain: CompiledChain, request: ChainRequest) {
     this.#chain = chain;
@@ -205,24 +217,37 @@ class RequestRun implements PluginRun, PluginContext {
     this.#credential = credential;
   }
   setUpstreamHeader(name: string, value: string): void {
-    setHeader(this.#request.upstreamHeaders, name, value);
+    const plugin = this.#current.name;
+    const checked = checkHeaderName(plugin, name);
+    setHeader(this.#request.upstreamHeaders, checked, checkHeaderValue(plugin, checked, value));
   }
   clearUpstreamHeader(name: string): void {
-    removeHeader(this.#request.upstreamHeaders, name);
+    removeHeader(this.#request.upstreamHeaders, checkHeaderName(this.#current.name, name));
   }
   setUpstreamQuery(query: URLSearchParams | string): void {
-    this.#upstreamQuery = typeof query === 'string' ? query.replace(/^\?/, '') : query.toString();
+    // URLSearchParams encodes; a raw string goes into the request line as given, so it is checked.
+    this.#upstreamQuery =
+      typeof query === 'string' ? checkQuery(this.#current.name, query.replace(/^\?/, '')) : query.toString();
   }
   setUpstreamBody(body: Buffer | string): void {
     this.useUpstreamBody(typeof body === 'string' ? Buffer.from(body) : body);
   }
   setResponseHeader(name: string, value: string): void {
-    if (this.#liveResponse !== undefined) setHeader(this.#liveResponse, name, value);
-    else this.#pending().push([name, value]);
+    const plugin = this.#current.name;
+    const checked = checkHeaderName(plugin, name);
+    const text = checkHeaderValue(plugin, checked, value);
+    // The response's framing is the proxy's, as Kong's kong.response.set_header ignores it too.
+    if (checked.toLowerCase() === 'transfer-encoding') {
+      this.#current.log.warn({ plugin }, 'setting Transfer-Encoding on the response: ignored');
+      return;
+    }
+    if (this.#liveResponse !== undefined) setHeader(this.#liveResponse, checked, text);
+    else this.#pending().push([checked, text]);
   }
   clearResponseHeader(name: string): void {
-    if (this.#liveResponse !== undefined) removeHeader(this.#liveResponse, name);
-    else this.#pending().push([name, undefined]);
+    const checked = checkHeaderName(this.#current.name, name);
+    if (this.#liveResponse !== undefined) removeHeader(this.#liveResponse, checked);
+    else this.#pending().push([checked, undefined]);
   }
 
   #pending(): [string, string | undefined][] {
@@ -256,6 +281,8 @@ class RequestRun implements PluginRun, PluginContext {
       );
       return;
     }
+    const plugin = this.#current.name;
+    checkStatus(plugin, status);
     let bytes: Buffer | undefined;
     const out: string[] = [];
     if (body === undefined || body === null) bytes = undefined;
@@ -267,7 +294,10 @@ class RequestRun implements PluginRun, PluginContext {
       bytes = Buffer.from(JSON.stringify(body));
       out.push('Content-Type', JSON_TYPE);
     }
-    for (const [name, value] of Object.entries(headers ?? {})) setHeader(out, name, value);
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      const checked = checkHeaderName(plugin, name);
+      setHeader(out, checked, checkHeaderValue(plugin, checked, value));
+    }
     this.#exit = { status, body: bytes, headers: out };
   }
 
@@ -296,8 +326,17 @@ class RequestRun implements PluginRun, PluginContext {
     return (this.#request.scheme === 'https' ? instance.https : instance.http) ? instance : undefined;
   }
 
+  /** True once a header or body phase threw: the proxy then answers 500, or closes the connection. */
+  get failed(): boolean {
+    return this.#phaseFailed;
+  }
+
   #failed(entry: ChainEntry, phase: string, err: unknown): void {
-    entry.log.error({ plugin: entry.name, phase, err: toError(err) }, 'plugin failed');
+    this.#requestId ??= randomUUID().replaceAll('-', '');
+    entry.log.error(
+      { plugin: entry.name, phase, request_id: this.#requestId, err: toError(err) },
+      'plugin failed',
+    );
   }
 
   async beforeProxy(): Promise<void> {
@@ -311,7 +350,7 @@ class RequestRun implements PluginRun, PluginContext {
           if (rewrite === undefined || global === undefined) continue;
           if (!(this.#request.scheme === 'https' ? global.https : global.http)) continue;
           this.#current = entry;
-          const done = rewrite(this, global.config);
+          const done = runInPlugin(entry.name, rewrite, this, global.config);
           if (done !== undefined) await done;
           if (this.#exit !== undefined) break;
         }
@@ -324,7 +363,7 @@ class RequestRun implements PluginRun, PluginContext {
         // After an exit the rest are only resolved (their header and log phases still run).
         if (instance === undefined || access === undefined || this.#exit !== undefined) continue;
         this.#current = entry;
-        const done = access(this, instance.config);
+        const done = runInPlugin(entry.name, access, this, instance.config);
         if (done !== undefined) await done;
       }
     } catch (err) {
@@ -349,9 +388,10 @@ class RequestRun implements PluginRun, PluginContext {
       if (instance === undefined || phase === undefined) continue;
       this.#current = entry;
       try {
-        phase(this, instance.config);
+        runInPlugin(entry.name, phase, this, instance.config);
       } catch (err) {
         this.#failed(entry, 'header', err);
+        this.#phaseFailed = true;
       }
     }
     this.#liveResponse = undefined;
@@ -368,9 +408,16 @@ class RequestRun implements PluginRun, PluginContext {
       if (instance === undefined || phase === undefined) continue;
       this.#current = entry;
       try {
-        out = phase(this, instance.config, out, eof);
+        out = runInPlugin(entry.name, phase, this, instance.config, out, eof);
+        if (!Buffer.isBuffer(out)) {
+          throw new PluginValueError(
+            entry.name,
+            `returned ${typeof out} from its body phase, expected a Buffer`,
+          );
+        }
       } catch (err) {
         this.#failed(entry, 'body', err);
+        this.#phaseFailed = true;
       }
     }
     return out;
@@ -389,7 +436,7 @@ class RequestRun implements PluginRun, PluginContext {
       if (instance === undefined || phase === undefined) continue;
       this.#current = entry;
       try {
-        phase(this, instance.config);
+        runInPlugin(entry.name, phase, this, instance.config);
       } catch (err) {
         this.#failed(entry, 'log', err);
       }

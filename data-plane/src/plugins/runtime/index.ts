@@ -7,6 +7,7 @@ export {
 } from './compile.ts';
 export { compileEntityLookup, type EntityContent } from './entity-lookup.ts';
 export { loadPluginRuntime, type PluginSelection } from './load.ts';
+export { currentPlugin, guardPluginExits, runInPlugin } from './plugin-scope.ts';
 export {
   type PluginInstance,
   precedenceRank,

@@ -234,6 +234,14 @@ export interface Nack {
   error: string;
   /** Further lines (e.g. one per invalid entity), for cluster status. */
   details: string[];
+  /**
+   * Why, as a stable code from Turnpike's error catalogue (shared/src/errors.ts), shown as
+   * last_error_code in cluster status: TP_SYNC_PAYLOAD (undecodable payload or change),
+   * TP_SYNC_HASH_MISMATCH (the content does not hash to `hash`), TP_SYNC_DELTA_BASE (a delta
+   * from a version the data plane does not hold), TP_WORKER (a proxy worker refused it),
+   * TP_CONFIG_REJECTED (any other reason). Empty from a data plane that predates this field.
+   */
+  code: string;
 }
 
 /**
@@ -995,7 +1003,7 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBaseNack(): Nack {
-  return { version: 0, error: "", details: [] };
+  return { version: 0, error: "", details: [], code: "" };
 }
 
 export const Nack: MessageFns<Nack> = {
@@ -1008,6 +1016,9 @@ export const Nack: MessageFns<Nack> = {
     }
     for (const v of message.details) {
       writer.uint32(26).string(v!);
+    }
+    if (message.code !== "") {
+      writer.uint32(34).string(message.code);
     }
     return writer;
   },
@@ -1049,6 +1060,14 @@ export const Nack: MessageFns<Nack> = {
             message.details.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1066,6 +1085,7 @@ export const Nack: MessageFns<Nack> = {
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
       details: globalThis.Array.isArray(object?.details) ? object.details.map((e: any) => globalThis.String(e)) : [],
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
     };
   },
 
@@ -1080,6 +1100,9 @@ export const Nack: MessageFns<Nack> = {
     if (message.details?.length) {
       obj.details = message.details;
     }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
     return obj;
   },
 
@@ -1091,6 +1114,7 @@ export const Nack: MessageFns<Nack> = {
     message.version = object.version ?? 0;
     message.error = object.error ?? "";
     message.details = object.details?.map((e) => e) || [];
+    message.code = object.code ?? "";
     return message;
   },
 };

@@ -1,0 +1,22 @@
+/**
+ * What the admin listeners answer a request Node's HTTP parser refuses before fastify sees it
+ * (raw bytes past ASCII or a NUL in the request line, a malformed header, headers over the
+ * limit): Kong's words (error_handlers.lua) as JSON, instead of Node's bodiless 400.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { statusMessage } from './errors.ts';
+
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify(statusMessage(status));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

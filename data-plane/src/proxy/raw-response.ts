@@ -1,0 +1,36 @@
+/**
+ * A response head written straight to a socket, for the answers that have no ServerResponse (a
+ * WebSocket handshake's 101, a refusal relayed from the service, a plugin's exit on a handshake).
+ * node checks what goes through writeHead; here nothing would, so every name, value and the
+ * reason phrase are checked before they are joined: a CR or LF in any of them would split the
+ * response (and a plugin or an upstream supplied some of them).
+ */
+
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { RawResponseValueError } from '@turnpike/shared';
+
+const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+
+/** `HTTP/1.1 <status> <reason>`, then `name: value` lines and the blank line. Throws RawResponseValueError (the caller answers 500). */
+export function rawHead(status: number, reason: string, headers: readonly string[]): string {
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    throw new RawResponseValueError(`invalid status ${status} for a raw response`);
+  }
+  if (BAD_REASON.test(reason))
+    throw new RawResponseValueError(`invalid reason phrase ${JSON.stringify(reason)}`);
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      throw new RawResponseValueError(
+        `invalid header ${JSON.stringify(name)}: ${JSON.stringify(value)} for a raw response`,
+      );
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  return `${head}\r\n`;
+}
