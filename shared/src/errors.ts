@@ -156,6 +156,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'a request body larger than client_body_buffer_size could not be written to its temp file',
     fix: "check free space and permissions of the prefix's client_body_temp folder, or raise client_body_buffer_size",
   },
+  TP_REQUEST_BODY: {
+    meaning:
+      'an Admin API request body could not be read: a malformed multipart/form-data body (400), or one larger than the body limit (413)',
+    fix: 'send a well-formed body, e.g. curl -F config=@kong.yml',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -316,6 +321,19 @@ export class SyncedEntityError extends TurnpikeError {
     this.entity = entity;
     this.id = id;
     this.field = field;
+  }
+}
+
+/** A request body that cannot be read; the Admin API answers with `statusCode` (400, or 413 when too large). */
+export class RequestBodyError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_BODY';
+  readonly code = 'TP_REQUEST_BODY';
+  override readonly name = 'RequestBodyError';
+  readonly statusCode: 400 | 413;
+
+  constructor(message: string, statusCode: 400 | 413 = 400) {
+    super(message);
+    this.statusCode = statusCode;
   }
 }
 
@@ -604,7 +622,7 @@ export class DeclarativeConfigError extends KongError {
   readonly status = 400;
 
   constructor(fields: FieldErrors) {
-    super(`declarative config is invalid: ${JSON.stringify(fields)}`, fields);
+    super(`declarative config is invalid: ${luaPretty(fields)}`, fields);
   }
 }
 

@@ -5,7 +5,9 @@
  *
  * Values are JSON-shaped: an object is a Lua table with string keys (sorted, as penlight sorts
  * them), an array a sequence in which `null` is a hole (Kong's sparse error arrays), and `null`
- * itself prints `null` (Kong prints ngx.null so).
+ * itself prints `null` (Kong prints ngx.null so). Penlight writes keys in `pairs` order, which
+ * Lua does not define: here they are sorted, so a message is the same on every run. Kong's
+ * declarative errors embed it too (`declarative config is invalid: {services={…}}`).
  */
 
 const LUA_KEYWORDS = new Set([
@@ -41,6 +43,8 @@ function percentQ(s: string): string {
     const ch = s[i]!;
     const c = s.charCodeAt(i);
     if (ch === '"' || ch === '\\' || ch === '\n') out += `\\${ch}`;
+    else if (ch === '\r') out += '\\r';
+    else if (c === 0) out += '\\0';
     else if (c < 32 || c === 127) {
       const next = s.charCodeAt(i + 1);
       const digitNext = next >= 48 && next <= 57;
@@ -74,6 +78,13 @@ function keyText(key: string): string {
 function scalar(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return luaQuote(value);
+  if (typeof value === 'number') {
+    // Lua's tostring: %.14g, and its words for the non-finite numbers.
+    if (Number.isNaN(value)) return 'NaN';
+    if (!Number.isFinite(value)) return value > 0 ? 'Inf' : '-Inf';
+    if (Number.isInteger(value)) return String(value);
+    return String(Number(value.toPrecision(14)));
+  }
   return String(value);
 }
 

@@ -16,6 +16,10 @@ import {
 import { pgErrorInfo } from '../store/errors.ts';
 import { referenceByConstraint, type TableModel, uniqueByConstraint } from './model.ts';
 
+// Penlight's `pretty.write(value, "")`, which Kong's messages embed (`{id="…"}`), is shared with
+// the declarative errors; re-exported for the tests that check the DAO's words.
+export { luaPretty };
+
 // Kong's `fields` may hold nulls (a plugin's unique key without a consumer); FieldErrors has no
 // null, so these builders cast: the Admin API serialises the object as is.
 const asFields = (value: Record<string, unknown>) => value as FieldErrors;

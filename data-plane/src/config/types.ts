@@ -7,6 +7,7 @@ import type { PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
 import type { RouteConfig } from '../router/index.ts';
 import type { DispatcherSource, PluginChain, ProxyServiceConfig } from '../runtime/index.ts';
 import type { SyncedContent } from './decode.ts';
+import type { VaultEnvironment } from './vault-references.ts';
 
 /** A Certificate entity: only the fields the proxy reads. */
 export type CertificateConfig = Pick<SyncedEntity<'certificates'>, 'id' | 'cert' | 'key'> &
@@ -73,4 +74,10 @@ export interface CompileRuntimeOptions {
    * Without it, upstreams are not balanced (reported in `problems`).
    */
   readonly balancers?: BalancerSource;
+  /**
+   * What the `env` vault reads to resolve `{vault://…}` references when a version is applied:
+   * the data plane's environment (the worker passes process.env). Without it, every reference
+   * resolves to "" with a problem reported, as an unset variable would.
+   */
+  readonly environment?: VaultEnvironment;
 }
