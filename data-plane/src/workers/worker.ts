@@ -65,7 +65,10 @@ export class ProxyWorker {
     const balancers = new BalancerRegistry({ log, dns: settings.dns, resolve });
     lifecycle.add(balancers);
     const plugins = await loadPluginRuntime(settings.plugins, log);
-    const applier = new ConfigApplier({ dispatchers: pools, balancers, plugins }, NO_CONFIG_VERSION);
+    const applier = new ConfigApplier(
+      { dispatchers: pools, balancers, plugins, routerFlavor: settings.routerFlavor },
+      NO_CONFIG_VERSION,
+    );
     applier.apply(config);
     const proxy = await startProxy({
       listen: settings.listen,
