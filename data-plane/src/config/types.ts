@@ -4,7 +4,7 @@ import type { OptionalFields, SyncedEntity } from '@turnpike/shared/schema';
 import type { BalancerSource } from '../balancer/registry.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
-import type { RouteConfig } from '../router/index.ts';
+import type { RouteConfig, RouterFlavor } from '../router/index.ts';
 import type { DispatcherSource, PluginChain, ProxyServiceConfig } from '../runtime/index.ts';
 import type { SyncedContent } from './decode.ts';
 import type { VaultEnvironment } from './vault-references.ts';
@@ -60,6 +60,8 @@ export interface CompileRuntimeOptions {
   readonly dispatchers: DispatcherSource;
   /** Router match-cache size; see compileRouter. */
   readonly cacheSize?: number;
+  /** kong.conf `router_flavor`; default traditional_compatible. Patches keep the router's own. */
+  readonly routerFlavor?: RouterFlavor;
   /** Plugin chains by route id, already built (tests); default: compiled from `config.entities`. */
   readonly chains?: ReadonlyMap<string, PluginChain>;
   /**

@@ -67,7 +67,13 @@ export class ProxyWorker {
     const plugins = await loadPluginRuntime(settings.plugins, log);
     // The env vault reads this process's environment (a forked worker inherits the node's).
     const applier = new ConfigApplier(
-      { dispatchers: pools, balancers, plugins, environment: process.env },
+      {
+        dispatchers: pools,
+        balancers,
+        plugins,
+        environment: process.env,
+        routerFlavor: settings.routerFlavor,
+      },
       NO_CONFIG_VERSION,
     );
     applier.apply(config);
