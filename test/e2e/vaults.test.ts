@@ -50,11 +50,22 @@ interface ControlPlaneStatus {
 
 async function converged(cp: ControlPlaneNode, dp: DataPlaneNode): Promise<string> {
   const target = ((await http('GET', `${cp.statusUrl}/status`)).body as ControlPlaneStatus).control_plane;
-  await eventually(
-    async () =>
-      (await http('GET', `${dp.statusUrl}/status`)).body as { data_plane?: { config_hash: string } },
-    (s) => s.data_plane?.config_hash === target.config_hash,
-  );
+  try {
+    await eventually(
+      async () =>
+        (await http('GET', `${dp.statusUrl}/status`)).body as { data_plane?: { config_hash: string } },
+      (s) => s.data_plane?.config_hash === target.config_hash,
+    );
+  } catch (err) {
+    // What each plane did meanwhile: the cause of a data plane left behind.
+    const cluster = (await http('GET', `${cp.adminUrl}/clustering/data-planes`)).body;
+    const tail = (node: ControlPlaneNode | DataPlaneNode) =>
+      node.lines.slice(-30).map((l) => JSON.stringify(l));
+    throw new Error(
+      `${(err as Error).message}\ntarget ${JSON.stringify(target)}\ncluster ${JSON.stringify(cluster)}\n` +
+        `control plane:\n${tail(cp).join('\n')}\ndata plane:\n${tail(dp).join('\n')}`,
+    );
+  }
   return target.config_hash;
 }
 
