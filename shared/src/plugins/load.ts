@@ -7,9 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type PluginHandler, SDK_VERSION, sdkMajor } from '@turnpike/plugin-sdk';
 import { ConfigInvalidError, type ConfigProblem, toError } from '../errors.ts';
-import type { PluginHandler } from '../plugin-sdk/handler.ts';
-import { SDK_VERSION, sdkMajor } from '../plugin-sdk/version.ts';
 import type { PluginSchema, PluginSchemaLookup } from '../schema/plugin-schema.ts';
 
 export interface LoadPluginsOptions {

@@ -9,7 +9,7 @@ import {
   failAuthentication,
   type PluginContext,
   parseBodyFields,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
 import type { KeyAuthConfig } from './schema.ts';
 
 export const NO_KEY = { message: 'No API key found in request' };
