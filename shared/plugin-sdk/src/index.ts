@@ -4,7 +4,6 @@
  */
 
 export { verifyPassword } from '../../src/crypto/password.ts';
-export type { Logger } from '../../src/log.ts';
 export {
   configRecord,
   definePluginSchema,
@@ -36,4 +35,5 @@ export {
   type PluginHandlerModule,
   type SyncPhaseFunction,
 } from './handler.ts';
+export type { LogFn, Logger } from './log.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';
