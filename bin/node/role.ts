@@ -34,6 +34,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     bundled: BUNDLED_PLUGINS,
     want: config.role === 'control_plane' ? 'schema' : 'handler+schema',
     source: sources.plugins,
+    log,
   });
   const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.names };
 

@@ -27,6 +27,7 @@ export async function loadPluginRuntime(
     bundledDir: BUNDLED_PLUGINS_DIR,
     bundled: BUNDLED_PLUGINS,
     want: 'handler+schema',
+    log,
   });
   const handlers = new Map<string, PluginHandler>();
   for (const [name, plugin] of loaded.plugins)

@@ -37,7 +37,9 @@ const REFUSED = ['response', 'certificate', 'preread'] as const;
 
 /** The module's exports (`module.exports`, or an ES module's `default`), when in Kong's shape. */
 export function kongJsModule(exports: unknown): KongJsModule | undefined {
-  const candidates = [exports, (exports as { default?: unknown } | undefined)?.default];
+  // A CommonJS module imported from ESM: `default` is module.exports whole (the named exports
+  // Node detects may be only some of its keys).
+  const candidates = [(exports as { default?: unknown } | undefined)?.default, exports];
   for (const c of candidates) {
     if (typeof c === 'object' && c !== null && typeof (c as { Plugin?: unknown }).Plugin === 'function') {
       return c as KongJsModule;
