@@ -91,7 +91,7 @@ function readPackage(dir: string): PackageJson | undefined {
 }
 
 /** A folder read as one plugin: schema + handler, or a Kong-shaped module. */
-function fromFolder(dir: string, origin: PluginOrigin): PluginSource | undefined {
+export function pluginInFolder(dir: string, origin: PluginOrigin): PluginSource | undefined {
   const pkg = readPackage(dir);
   const declared = pkg?.turnpike;
   if (typeof declared?.schema === 'string') {
@@ -146,13 +146,13 @@ function packageFor(nodeModules: string, name: string): string | undefined {
 /** Finds plugin `name` in the places above; undefined when none holds it. */
 export function findPlugin(name: string, places: PluginPlaces): PluginSource | undefined {
   if (places.bundled.includes(name)) {
-    const found = fromFolder(join(places.bundledDir, name), 'bundled');
+    const found = pluginInFolder(join(places.bundledDir, name), 'bundled');
     if (found !== undefined) return found;
   }
   for (const path of places.pluginPaths) {
     const folder = join(resolve(path), name);
     if (isDir(folder)) {
-      const found = fromFolder(folder, 'plugin_paths');
+      const found = pluginInFolder(folder, 'plugin_paths');
       if (found !== undefined) return found;
     }
     const file = moduleFile(resolve(path), name, KONG_FILE_EXTENSIONS);
@@ -160,7 +160,7 @@ export function findPlugin(name: string, places: PluginPlaces): PluginSource | u
   }
   for (const nodeModules of places.nodeModules) {
     const dir = packageFor(nodeModules, name);
-    const found = dir === undefined ? undefined : fromFolder(dir, 'node_modules');
+    const found = dir === undefined ? undefined : pluginInFolder(dir, 'node_modules');
     if (found !== undefined) return found;
   }
   return undefined;

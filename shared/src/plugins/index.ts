@@ -11,6 +11,7 @@ export {
   type LoadedPlugin,
   type LoadedPlugins,
   type LoadPluginsOptions,
+  loadPluginAt,
   loadPlugins,
   NODE_MODULES,
   pluginsNotEnabled,

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { type PluginHandler, SDK_VERSION } from '@turnpike/plugin-sdk';
 import { fromKongJsModule, kongJsModule } from '@turnpike/plugin-sdk/kong';
 import semver from 'semver';
-import { ConfigInvalidError, type ConfigProblem, toError } from '../errors.ts';
+import { ConfigInvalidError, type ConfigProblem, PluginPackageError, toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkPluginSchema } from '../schema/metaschema.ts';
 import type { PluginSchema, PluginSchemaLookup } from '../schema/plugin-schema.ts';
@@ -22,6 +22,7 @@ import {
   type PluginPlaces,
   type PluginSource,
   placesSearched,
+  pluginInFolder,
 } from './find.ts';
 import { installPluginModuleHooks } from './module-hooks.ts';
 
@@ -208,6 +209,29 @@ async function loadOne(name: string, options: LoadPluginsOptions): Promise<Outco
       `Loading plugin: ${name}`,
     );
   }
+  return outcome;
+}
+
+/**
+ * Loads the plugin in folder `dir` as plugin `name`, with the checks of a node's start (for
+ * `turnpike plugin pack` and `install`, before anything is packed or put in place); throws
+ * PluginPackageError with the loader's words.
+ */
+export async function loadPluginAt(
+  dir: string,
+  name: string,
+  want: LoadPluginsOptions['want'] = 'handler+schema',
+): Promise<LoadedPlugin> {
+  const source = pluginInFolder(resolve(dir), 'plugin_paths');
+  if (source === undefined) {
+    throw new PluginPackageError(
+      `${dir} holds no plugin: no schema and handler modules, no package.json "turnpike" entry, no Kong JS plugin module`,
+    );
+  }
+  installPluginModuleHooks([source.dir]);
+  const outcome =
+    source.kind === 'kong-js' ? await loadKongJs(name, source) : await loadModule(name, source, want);
+  if ('problem' in outcome) throw new PluginPackageError(outcome.problem);
   return outcome;
 }
 
