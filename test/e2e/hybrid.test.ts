@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   type ClusterCerts,
-  type ControlPlaneNode,
+  type DataPlaneItem,
+  dataPlanes,
   genClusterCert,
   startControlPlaneNode,
   startDataPlaneNode,
@@ -13,13 +14,6 @@ import {
 import { eventually, http, type JsonResponse } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
-
-interface DataPlaneItem {
-  id: string;
-  sync_status: string;
-  config_hash: string;
-  config_version: number;
-}
 
 let pg: TestPostgres;
 let certs: ClusterCerts;
@@ -31,11 +25,6 @@ after(async () => {
   await certs[Symbol.asyncDispose]();
   await pg[Symbol.asyncDispose]();
 });
-
-async function dataPlanes(cp: ControlPlaneNode): Promise<DataPlaneItem[]> {
-  return ((await http('GET', `${cp.adminUrl}/clustering/data-planes`)).body as { data: DataPlaneItem[] })
-    .data;
-}
 
 const served = (r: JsonResponse) => r.status === 200;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   type ClusterCerts,
-  type ControlPlaneNode,
+  dataPlanes,
   genClusterCert,
   startControlPlaneNode,
   startDataPlaneNode,
@@ -16,13 +16,6 @@ import { serviceAndRoute, tempDir, writeStampPlugin } from './custom-plugin-fixt
 // planes; and a data plane without it: not ready (naming it), shown incompatible, serving its last
 // good configuration, and ready again once restarted with the plugin.
 
-interface DataPlaneItem {
-  id: string;
-  sync_status: string;
-  last_error?: string;
-  last_error_code?: string;
-}
-
 let pg: TestPostgres;
 let certs: ClusterCerts;
 before(async () => {
@@ -33,11 +26,6 @@ after(async () => {
   await certs[Symbol.asyncDispose]();
   await pg[Symbol.asyncDispose]();
 });
-
-async function dataPlanes(cp: ControlPlaneNode): Promise<DataPlaneItem[]> {
-  return ((await http('GET', `${cp.adminUrl}/clustering/data-planes`)).body as { data: DataPlaneItem[] })
-    .data;
-}
 
 describe('custom plugins in hybrid mode', () => {
   test('configured on the control plane, the plugin changes traffic on two data planes; one lacking it turns not ready until restarted with it', async () => {
