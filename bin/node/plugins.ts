@@ -5,7 +5,8 @@ import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
 /**
  * The plugins a node loads, by its `plugins` and `plugin_paths`: `start` and `check` call this
  * one function, so `check` refuses exactly what `start` would. The control plane needs the
- * schemas only; a data plane (and traditional) the handlers too.
+ * schemas (and each handler's version and priority, for `GET /`); a data plane (and traditional)
+ * the handlers too.
  */
 export async function loadNodePlugins(
   config: TurnpikeConfig,
@@ -18,7 +19,7 @@ export async function loadNodePlugins(
     pluginPaths: config.plugin_paths,
     bundledDir: BUNDLED_PLUGINS_DIR,
     bundled: BUNDLED_PLUGINS,
-    want: config.role === 'control_plane' ? 'schema' : 'handler+schema',
+    want: config.role === 'control_plane' ? 'schema+meta' : 'handler+schema',
     source: sources.plugins,
     ...(log === undefined ? {} : { log }),
   });

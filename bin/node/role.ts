@@ -25,9 +25,10 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const { config, sources, log, lifecycle, metrics } = options;
   const nodeId = config.node_id ?? (await loadNodeId(config.prefix));
   const common = { config, log, lifecycle, nodeId, hostname: hostname() };
-  // One loader for both planes (and `turnpike check`): the CP needs the schemas, the DP the handlers too.
+  // One loader for both planes (and `turnpike check`): the CP needs the schemas (and, for `GET /`,
+  // each handler's version and priority), the DP the handlers too.
   const loaded = await loadNodePlugins(config, sources, log);
-  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.names };
+  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.available };
 
   if (config.role === 'data_plane') {
     const { startDataPlane } = await import('@turnpike/data-plane/node');

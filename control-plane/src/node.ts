@@ -15,10 +15,12 @@ import {
 } from '@turnpike/shared';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
-import { pluginsNotEnabled } from '@turnpike/shared/plugins';
+import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
-import { answerClientError } from './admin/client-error.ts';
+import { clientErrorAnswer } from './admin/client-error.ts';
+import { ConnectionStats } from './admin/connections.ts';
+import { adminHeaderFlags, serverToken } from './admin/headers.ts';
 import { buildAdminApi } from './admin/server.ts';
 import { adminGuiOrigins } from './admin-gui/origins.ts';
 import { startAdminGui } from './admin-gui/server.ts';
@@ -41,7 +43,7 @@ export interface ControlPlaneOptions {
   /** Where the sync server listens; default `cluster_listen`. Traditional mode uses a loopback port of its own. */
   readonly clusterListen?: { readonly host: string; readonly port: number };
   readonly pluginSchemas: PluginSchemaLookup;
-  readonly pluginsAvailable: readonly string[];
+  readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
 }
 
@@ -75,7 +77,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const pollIntervalMs = config.db_update_frequency * 1000;
   const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
   lifecycle.add(source);
-  refusePluginsNotEnabled(source.pluginsInUse(), options.pluginsAvailable, options.sources.plugins);
+  refusePluginsNotEnabled(
+    source.pluginsInUse(),
+    options.pluginsAvailable.map((p) => p.name),
+    options.sources.plugins,
+  );
 
   const listen = options.clusterListen ?? config.cluster_listen[0];
   if (listen === undefined) {
@@ -117,6 +123,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
   });
   let guiOrigins: readonly string[] = [];
+  const connections = new ConnectionStats();
   const admin = buildAdminApi({
     dao,
     log,
@@ -130,19 +137,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clustering: sync.registry,
     clusterEvents,
     corsOrigins: () => guiOrigins,
+    connections,
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });
   const adminPorts: number[] = [];
   const adminTls = { certs: config.admin_ssl_cert, keys: config.admin_ssl_cert_key };
   const firstPort = { http: undefined as number | undefined, https: undefined as number | undefined };
+  const clientError = clientErrorAnswer(
+    adminHeaderFlags(config.headers).server ? serverToken(TURNPIKE_VERSION) : undefined,
+  );
   for (const entry of config.admin_listen) {
-    const server = await listenHttp(
-      entry,
-      adminTls,
-      (req, res) => admin.routing(req, res),
-      answerClientError,
-    );
+    const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res), clientError);
+    connections.track(server);
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
     const port = boundPort(server, entry);
     adminPorts.push(port);

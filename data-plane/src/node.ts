@@ -82,6 +82,8 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
       notFoundTtl: config.dns_not_found_ttl,
     },
     resolver: await readResolverSettings(config),
+    // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
+    routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
   };
 }
 

@@ -17,6 +17,7 @@ import { compileTrustedIps, peerOf, realClientAddress } from './client-address.t
 import { ForwardCall } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
 import {
+  NO_SERVICE_BODY,
   sendHttpsRedirect,
   sendKongError,
   sendNoRoute,
@@ -123,6 +124,7 @@ export class ProxyPipeline {
       // HTTP/2's compat request has no headersDistinct; its `headers` serve the same lookup.
       headers: runtime.matchesHeaders ? (req.headersDistinct ?? req.headers) : NO_HEADERS,
       sni: this.#listener.https ? (req.socket as TLSSocket).servername || undefined : undefined,
+      localPort: this.#listener.port,
     });
     if (found === undefined) {
       sendNoRoute(res, flags, startedAt);
@@ -145,7 +147,7 @@ export class ProxyPipeline {
     }
     const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
     if (dispatch === undefined) {
-      sendKongError(res, 503, flags, startedAt, !req.complete);
+      sendKongError(res, 503, flags, startedAt, !req.complete, found.service ? undefined : NO_SERVICE_BODY);
       return;
     }
 
@@ -157,6 +159,7 @@ export class ProxyPipeline {
       host: forwardedHost,
       port: this.#port,
       path,
+      httpVersion: req.httpVersion,
     });
     const routed = new RoutedRequest(this.#context, req, res, startedAt, url, query);
     routed.dispatch = dispatch;

@@ -21,7 +21,7 @@ import { compileTrustedIps, peerOf, realClientAddress } from './client-address.t
 import { answerAfterPending, hasPendingResponse } from './client-error.ts';
 import { clientHeaders } from './forward.ts';
 import { appendForwardedHeaders, hostName, hostValueIndex } from './forwarded-headers.ts';
-import { rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
+import { NO_SERVICE_BODY, rawKongError, rawNoRoute, VIA_TOKEN } from './kong-responses.ts';
 import type { ListenerInfo } from './pipeline.ts';
 import { rawHead } from './raw-response.ts';
 import { failUpgrade } from './request-failure.ts';
@@ -70,6 +70,7 @@ export class WebSocketProxy {
   readonly #https: boolean;
   readonly #scheme: 'http' | 'https';
   readonly #port: string;
+  readonly #localPort: number;
   readonly #scanner: RequestHeaderScanner;
   readonly #trusted: BlockList | undefined;
   readonly #log: Logger;
@@ -83,6 +84,7 @@ export class WebSocketProxy {
     this.#https = listener.https;
     this.#scheme = listener.https ? 'https' : 'http';
     this.#port = String(listener.port);
+    this.#localPort = listener.port;
     this.#scanner = new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize);
     this.#trusted = compileTrustedIps(settings.trustedIps);
   }
@@ -224,6 +226,7 @@ export class WebSocketProxy {
       path,
       headers: runtime.matchesHeaders ? req.headersDistinct : NO_HEADERS,
       sni: this.#https ? (req.socket as TLSSocket).servername || undefined : undefined,
+      localPort: this.#localPort,
     });
     if (found === undefined) return rawNoRoute(flags);
 
@@ -234,7 +237,7 @@ export class WebSocketProxy {
     if (acceptance === 'https') return rawKongError(426, flags);
     if (acceptance === 'no') return rawNoRoute(flags);
     const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
-    if (dispatch === undefined) return rawKongError(503, flags);
+    if (dispatch === undefined) return rawKongError(503, flags, found.service ? undefined : NO_SERVICE_BODY);
 
     const client = realClientAddress(peer, scanned.realIp, this.#trusted, settings.realIpRecursive);
     const hostIndex = appendForwardedHeaders(scanned, found, {
@@ -246,6 +249,7 @@ export class WebSocketProxy {
         hostName(scanned.host, req.socket.localAddress ?? ''),
       port: this.#port,
       path,
+      httpVersion: req.httpVersion,
     });
     return {
       found,

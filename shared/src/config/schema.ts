@@ -320,6 +320,12 @@ export const TurnpikeConfigSchema = Type.Object({
     minimum: 0,
     description: 'Turnpike key: milliseconds an idle client connection stays open.',
   }),
+  router_flavor: oneOf(['traditional_compatible', 'traditional', 'expressions'] as const, {
+    section: 'proxy',
+    default: 'traditional_compatible',
+    description:
+      "How routes match, as Kong's router_flavor: traditional_compatible (Kong 3's default; path_handling v1 is applied as v0, as Kong 3 does, and a route host's :port is compared with the port the client connected to when the Host header has none) or traditional (path_handling v1 applied; a Host without a port has the scheme's default port). expressions is not supported yet.",
+  }),
   declarative_config: opt(
     path({
       section: 'proxy',

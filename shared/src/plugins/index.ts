@@ -4,8 +4,10 @@ export {
   type PluginPlaces,
   type PluginSource,
   placesSearched,
+  pluginInFolder,
 } from './find.ts';
 export {
+  type AvailablePlugin,
   enabledPluginNames,
   findPluginDir,
   type LoadedPlugin,
@@ -14,6 +16,7 @@ export {
   loadPluginAt,
   loadPlugins,
   NODE_MODULES,
+  type PluginMeta,
   pluginsNotEnabled,
 } from './load.ts';
 export { installPluginModuleHooks, nodeSdkUrl } from './module-hooks.ts';

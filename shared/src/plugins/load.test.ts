@@ -44,7 +44,10 @@ describe('plugin loader', () => {
     await rm(custom, { recursive: true, force: true });
   });
 
-  const options = (enabled: string[], want: 'schema' | 'handler+schema' = 'handler+schema') => ({
+  const options = (
+    enabled: string[],
+    want: 'schema' | 'schema+meta' | 'handler+schema' = 'handler+schema',
+  ) => ({
     enabled,
     pluginPaths: [custom],
     bundledDir,
@@ -73,9 +76,23 @@ describe('plugin loader', () => {
     ]);
   });
 
-  it('imports only the schema when asked for schemas (the control plane)', async () => {
+  it("reads the handler's version and priority for schema+meta (the control plane), and needs no handler", async () => {
+    const loaded = await loadPlugins(options(['mine', 'nohandler'], 'schema+meta'));
+    assert.equal(loaded.plugins.get('mine')?.handler, undefined, 'the handler is not kept');
+    assert.deepEqual(loaded.available, [
+      { name: 'mine', version: '1.2.3', priority: 10 },
+      { name: 'nohandler' },
+    ]);
+    assert.deepEqual(loaded.versions, [
+      { name: 'mine', version: '1.2.3' },
+      { name: 'nohandler', version: '0.0.0' },
+    ]);
+  });
+
+  it('imports only the schema when asked for schemas (config db_import)', async () => {
     const loaded = await loadPlugins(options(['nohandler'], 'schema'));
     assert.equal(loaded.plugins.get('nohandler')?.handler, undefined);
+    assert.deepEqual(loaded.available, [{ name: 'nohandler' }]);
     await assert.rejects(
       loadPlugins(options(['nohandler'])),
       /nohandler plugin is enabled but not installed/,

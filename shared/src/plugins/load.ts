@@ -2,7 +2,8 @@
  * The one plugin loader: finds each enabled plugin by name (./find.ts: the bundled folder, then
  * each `plugin_paths` entry, then the node's node_modules), installs the module hooks that give
  * every plugin the node's SDK (./module-hooks.ts), imports its `schema` (control plane) or its
- * `schema` and `handler` (data plane) — or a module in the shape of Kong's JavaScript plugin server,
+ * `schema` and `handler` (data plane; the control plane reads the handler's version and priority
+ * only, for `GET /`) — or a module in the shape of Kong's JavaScript plugin server,
  * adapted by `@turnpike/plugin-sdk/kong` — and checks both as Kong does at load: the schema
  * against Kong's metaschema, the handler's PRIORITY and VERSION. Bundled and custom plugins take
  * the same road; the bundled folder is passed in, so shared/ never imports a plane.
@@ -39,8 +40,12 @@ export interface LoadPluginsOptions {
   readonly bundled: readonly string[];
   /** Where npm-installed plugins are looked for; default the node's own node_modules. */
   readonly nodeModules?: readonly string[];
-  /** The control plane needs only schemas; the data plane both. */
-  readonly want: 'schema' | 'handler+schema';
+  /**
+   * `schema`: the schemas only (validation: `config db_import`). `schema+meta`: the schemas and,
+   * where the handler module imports cleanly, its `version` and `priority` (the control plane's
+   * `GET /`); a handler is never required, kept or run. `handler+schema`: the data plane's.
+   */
+  readonly want: 'schema' | 'schema+meta' | 'handler+schema';
   /** Where `plugins` was set, for error messages (`turnpike.conf:12`, `TURNPIKE_PLUGINS`). */
   readonly source?: string;
   /** `Loading plugin: <name>` at debug level, with version and path. */
@@ -56,6 +61,21 @@ export interface LoadedPlugin {
   readonly schema: PluginSchema;
   /** Set when `want` was `handler+schema`, and for Kong JS modules (schema and handler are one). */
   readonly handler: PluginHandler | undefined;
+  /** The handler's version and priority: with a handler, and with `schema+meta` when it imported. */
+  readonly meta: PluginMeta | undefined;
+}
+
+/** What Kong's `GET /` shows of a plugin (`plugins.available_on_server`). */
+export interface PluginMeta {
+  readonly version: string;
+  readonly priority: number;
+}
+
+/** One entry of `GET /`'s `plugins.available_on_server`: the name, and the handler's meta when known. */
+export interface AvailablePlugin {
+  readonly name: string;
+  readonly version?: string;
+  readonly priority?: number;
 }
 
 export interface LoadedPlugins {
@@ -63,8 +83,10 @@ export interface LoadedPlugins {
   readonly plugins: ReadonlyMap<string, LoadedPlugin>;
   /** For schema validation (Admin API, declarative config, DAO). */
   readonly schemas: PluginSchemaLookup;
-  /** Names, for `GET /` `plugins.available_on_server` and `enabled_in_cluster`. */
+  /** Names, in the order they were enabled. */
   readonly names: readonly string[];
+  /** For `GET /` `plugins.available_on_server`: each name with its version and priority when known. */
+  readonly available: readonly AvailablePlugin[];
   /** What a data plane tells the control plane in its hello (handler versions; schema-only: `0.0.0`). */
   readonly versions: readonly { readonly name: string; readonly version: string }[];
 }
@@ -146,7 +168,8 @@ async function loadKongJs(
   }
   try {
     const { handler, schema } = fromKongJsModule(mod, name);
-    return { name, dir: source.dir, file: source.file, origin: source.origin, schema, handler };
+    const meta = { version: handler.version, priority: handler.priority };
+    return { name, dir: source.dir, file: source.file, origin: source.origin, schema, handler, meta };
   } catch (err) {
     return {
       problem: `${name} plugin is enabled but not installed;\n${source.file}: ${toError(err).message}`,
@@ -181,7 +204,10 @@ async function loadModule(
     origin: source.origin,
     schema: schema as PluginSchema,
   };
-  if (want === 'schema') return { ...loaded, handler: undefined };
+  if (want === 'schema') return { ...loaded, handler: undefined, meta: undefined };
+  if (want === 'schema+meta') {
+    return { ...loaded, handler: undefined, meta: await handlerMeta(source.handlerFile, name) };
+  }
   if (source.handlerFile === undefined) {
     return { problem: `${name} plugin is enabled but not installed;\n\tno handler in ${source.dir}` };
   }
@@ -193,7 +219,21 @@ async function loadModule(
   }
   const problem = handlerProblem(handler, name);
   if (problem !== undefined) return { problem: `${name} plugin is enabled but not installed;\n${problem}` };
-  return { ...loaded, handler: handler as PluginHandler };
+  const h = handler as PluginHandler;
+  return { ...loaded, handler: h, meta: { version: h.version, priority: h.priority } };
+}
+
+/** The version and priority of a handler module, or undefined when it is absent, fails to import or lacks them. */
+async function handlerMeta(file: string | undefined, name: string): Promise<PluginMeta | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    const handler = (await importExport(file)).handler;
+    if (handlerProblem(handler, name) !== undefined) return undefined;
+    const { version, priority } = handler as PluginHandler;
+    return { version, priority };
+  } catch {
+    return undefined;
+  }
 }
 
 async function loadOne(name: string, options: LoadPluginsOptions): Promise<Outcome> {
@@ -205,7 +245,7 @@ async function loadOne(name: string, options: LoadPluginsOptions): Promise<Outco
     source.kind === 'kong-js' ? await loadKongJs(name, source) : await loadModule(name, source, options.want);
   if (!('problem' in outcome)) {
     options.log?.debug(
-      { plugin: name, version: outcome.handler?.version, path: outcome.file, origin: outcome.origin },
+      { plugin: name, version: outcome.meta?.version, path: outcome.file, origin: outcome.origin },
       `Loading plugin: ${name}`,
     );
   }
@@ -256,7 +296,8 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPl
     plugins,
     schemas: (name) => plugins.get(name)?.schema,
     names: [...plugins.keys()],
-    versions: [...plugins.values()].map((p) => ({ name: p.name, version: p.handler?.version ?? '0.0.0' })),
+    available: [...plugins.values()].map((p) => ({ name: p.name, ...p.meta })),
+    versions: [...plugins.values()].map((p) => ({ name: p.name, version: p.meta?.version ?? '0.0.0' })),
   };
 }
 

@@ -69,7 +69,7 @@ describe('acl', () => {
   it('refuses a config with both allow and deny', () => {
     assert.throws(
       () => configOf(schema, { allow: ['a'], deny: ['b'] }),
-      /exactly one of these fields must be non-empty/,
+      /exactly one of these fields must be non-empty: 'config\.allow', 'config\.deny'/,
     );
   });
 });
