@@ -15,7 +15,7 @@ import {
 } from '@turnpike/shared';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
-import type { AvailablePlugin } from '@turnpike/shared/plugins';
+import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
 import { clientErrorAnswer } from './admin/client-error.ts';
@@ -77,6 +77,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const pollIntervalMs = config.db_update_frequency * 1000;
   const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
   lifecycle.add(source);
+  refusePluginsNotEnabled(
+    source.pluginsInUse(),
+    options.pluginsAvailable.map((p) => p.name),
+    options.sources.plugins,
+  );
 
   const listen = options.clusterListen ?? config.cluster_listen[0];
   if (listen === undefined) {
@@ -178,6 +183,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       notReadyReason: () => (health.reachable ? undefined : 'failed to connect to database'),
     },
   };
+}
+
+/**
+ * Kong's start-up check (runloop build_plugins_iterator("init"): "error building initial plugins"):
+ * a stored plugin instance of a plugin this node does not enable stops the start, rather than a
+ * node that starts and is never ready. Removing a plugin is three steps: delete its instances,
+ * remove it from `plugins`, uninstall it. Kong's hybrid control plane skips this check; Turnpike's
+ * makes it too, since its data planes would refuse the configuration all the same.
+ */
+function refusePluginsNotEnabled(inUse: readonly string[], enabled: readonly string[], source: string): void {
+  const problems = pluginsNotEnabled(inUse, new Set(enabled));
+  if (problems.length > 0) {
+    throw new ConfigInvalidError(problems.map((message) => ({ key: 'plugins', source, message })));
+  }
 }
 
 /**

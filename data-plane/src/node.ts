@@ -137,9 +137,15 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
           config_hash: state.hash,
           connected: state.connected,
           workers: pool.workers(),
+          ...(state.incompatible === undefined ? {} : { missing_plugins: state.incompatible.missing }),
         };
       },
-      notReadyReason: () => (sync.state().hasConfig ? pool.notReadyReason() : 'no configuration yet'),
+      notReadyReason: () => {
+        const state = sync.state();
+        // Serving the last good configuration, but unable to follow the control plane's.
+        if (state.incompatible !== undefined) return `plugin_set_incompatible: ${state.incompatible.message}`;
+        return state.hasConfig ? pool.notReadyReason() : 'no configuration yet';
+      },
     },
   };
 }

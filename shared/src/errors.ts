@@ -161,6 +161,25 @@ export const ERROR_CATALOGUE = {
       'an Admin API request body could not be read: a malformed multipart/form-data body (400), or one larger than the body limit (413)',
     fix: 'send a well-formed body, e.g. curl -F config=@kong.yml',
   },
+  TP_KONG_PDK_UNSUPPORTED: {
+    meaning:
+      "a plugin written for Kong's JavaScript PDK called a PDK function (or used a phase) Turnpike does not provide",
+    fix: 'use a function of the supported subset (docs/plugins.md, "Kong JavaScript PDK"), or port that part to the Turnpike SDK',
+  },
+  TP_PLUGIN_SET_INCOMPATIBLE: {
+    meaning:
+      'the configuration uses a plugin this data plane does not have: it keeps serving its last good configuration and reports not ready',
+    fix: 'install the plugin on the data plane (plugin_paths or node_modules, and plugins = bundled,<name>) and restart it, or remove the plugin from the configuration',
+  },
+  TP_PLUGIN_PACKAGE: {
+    meaning:
+      'a plugin folder, tarball or npm package cannot be packed or installed: no manifest, a file whose sha256 differs from the manifest, an SDK range this node does not satisfy',
+    fix: "repack the plugin with `turnpike plugin pack`, or install a version written for this node's plugin SDK",
+  },
+  TP_PLUGIN_SIGNATURE: {
+    meaning: 'a plugin tarball has no signature, or its signature does not verify with the given public key',
+    fix: 'check that the tarball is the one that was signed and that --verify-key is the public half of the signing key',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -624,6 +643,40 @@ export class DeclarativeConfigError extends KongError {
   constructor(fields: FieldErrors) {
     super(`declarative config is invalid: ${luaPretty(fields)}`, fields);
   }
+}
+
+/** A Kong-JS-PDK plugin reached past the supported subset (see TP_KONG_PDK_UNSUPPORTED). */
+export class KongPdkUnsupportedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_KONG_PDK_UNSUPPORTED';
+  readonly code = 'TP_KONG_PDK_UNSUPPORTED';
+  override readonly name = 'KongPdkUnsupportedError';
+}
+
+/** A data plane lacks plugins the configuration uses (see TP_PLUGIN_SET_INCOMPATIBLE). */
+export class PluginSetIncompatibleError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_SET_INCOMPATIBLE';
+  readonly code = 'TP_PLUGIN_SET_INCOMPATIBLE';
+  override readonly name = 'PluginSetIncompatibleError';
+  readonly missing: readonly string[];
+
+  constructor(missing: readonly string[], message: string) {
+    super(message);
+    this.missing = missing;
+  }
+}
+
+/** A plugin package cannot be packed or installed (see TP_PLUGIN_PACKAGE). */
+export class PluginPackageError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_PACKAGE';
+  readonly code = 'TP_PLUGIN_PACKAGE';
+  override readonly name = 'PluginPackageError';
+}
+
+/** A plugin tarball's signature is missing or does not verify (see TP_PLUGIN_SIGNATURE). */
+export class PluginSignatureError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_SIGNATURE';
+  readonly code = 'TP_PLUGIN_SIGNATURE';
+  override readonly name = 'PluginSignatureError';
 }
 
 /** Normalises anything thrown into an Error with context, for logging at a boundary. */

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler, type PluginHandler } from '@turnpike/plugin-sdk';
 import { WebSocket } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';

@@ -108,12 +108,13 @@ export const TurnpikeConfigSchema = Type.Object({
   plugins: list({
     section: 'general',
     default: 'bundled',
-    description: 'Plugins this node loads: `bundled` for every bundled plugin, plus custom plugin names.',
+    description:
+      'Plugins this node loads: `bundled` for every bundled plugin, plus custom plugin names (`bundled,my-plugin`), or `off` for none. Every node of a cluster needs the plugins its configuration uses (docs/plugins.md).',
   }),
   plugin_paths: list({
     section: 'general',
     description:
-      'Turnpike addition: folders searched for custom plugins (after the bundled folder), in order.',
+      'Turnpike addition: folders searched for custom plugins (after the bundled folder), in order: `<folder>/<name>/` with schema and handler modules, or a Kong JS plugin `<folder>/<name>.js`. The node’s node_modules come last (`turnpike-plugin-<name>`); `turnpike plugin install` writes to the first folder.',
   }),
   node_id: opt(uuid({ section: 'general', description: 'This node’s id (a UUID); generated when unset.' })),
   worker_processes: workers({

@@ -29,6 +29,7 @@ describe('plugin loader', () => {
     // A custom folder with the bundled name must not shadow the bundled plugin.
     await plugin(custom, 'alpha', { 'schema.mjs': 'throw new Error("custom alpha loaded");\n' });
     await plugin(custom, 'broken', { 'schema.mjs': 'export const schema = { name: "other" };\n' });
+    await plugin(custom, 'schemaless', { 'handler.mjs': handlerFile('schemaless') });
     await plugin(custom, 'nohandler', {
       'schema.mjs': schemaFile('nohandler'),
       'handler.mjs': 'throw new Error("imported");\n',
@@ -99,12 +100,24 @@ describe('plugin loader', () => {
   });
 
   it("refuses a plugin that is not installed or has no schema, in Kong's words, naming the key", async () => {
-    await assert.rejects(loadPlugins(options(['ghost', 'broken'])), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'TP_CONFIG_INVALID');
-      assert.match(err.message, /^plugins \(from plugins\): ghost plugin is enabled but not installed/m);
-      assert.match(err.message, /no configuration schema found for plugin: broken/);
-      return true;
-    });
+    await assert.rejects(
+      loadPlugins(options(['ghost', 'schemaless', 'broken'])),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'TP_CONFIG_INVALID');
+        assert.match(err.message, /^plugins \(from plugins\): ghost plugin is enabled but not installed;$/m);
+        // The places searched, one a line, as Kong lists the files it tried.
+        assert.match(err.message, new RegExp(`^\tno plugin at '${join(custom, 'ghost')}'$`, 'm'));
+        assert.match(
+          err.message,
+          /^plugins \(from plugins\): no configuration schema found for plugin: schemaless$/m,
+        );
+        assert.match(
+          err.message,
+          /error loading plugin schemas: on plugin 'broken' \(.*broken\/schema\.mjs\): invalid schema: name: is "other", expected 'broken'/,
+        );
+        return true;
+      },
+    );
   });
 
   it('refuses a handler written for another major version of the SDK', async () => {

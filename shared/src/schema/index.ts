@@ -23,6 +23,7 @@ export {
   pluginSchemaDocument,
 } from './json-schema.ts';
 export { MSG as SCHEMA_MESSAGES } from './messages.ts';
+export { checkPluginSchema } from './metaschema.ts';
 export {
   configRecord,
   definePluginSchema,

@@ -9,7 +9,7 @@ import {
   failAuthentication,
   type PluginContext,
   parseBodyFields,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
 import type { KeyAuthConfig } from './schema.ts';
 
 // Kong 3.10's words (ERR_NO_API_KEY, ERR_INVALID_AUTH_CRED, ERR_DUPLICATE_API_KEY).

@@ -5,7 +5,7 @@
  * refusing at config time beats silently counting per node when the operator asked for shared
  * counters.
  */
-import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/shared/plugin-sdk';
+import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
 
 /** Shortest first: Kong checks each limit is not lower than the limit of a shorter period. */
 export const ORDERED_PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;

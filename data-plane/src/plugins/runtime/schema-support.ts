@@ -1,5 +1,5 @@
 /** Test support: a plugin's config as the control plane would store it (schema defaults filled). */
-import type { PluginSchema } from '@turnpike/shared/plugin-sdk';
+import type { PluginSchema } from '@turnpike/plugin-sdk';
 import { validateEntity } from '@turnpike/shared/schema';
 
 export function configOf(
