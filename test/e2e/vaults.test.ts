@@ -48,25 +48,32 @@ interface ControlPlaneStatus {
   control_plane: { config_version: number; config_hash: string };
 }
 
-async function converged(cp: ControlPlaneNode, dp: DataPlaneNode): Promise<string> {
-  const target = ((await http('GET', `${cp.statusUrl}/status`)).body as ControlPlaneStatus).control_plane;
+/**
+ * Waits until the data plane holds the control plane's current configuration, once the control
+ * plane has built at least `version` (its /status follows the change log a moment after a write).
+ */
+async function converged(cp: ControlPlaneNode, dp: DataPlaneNode, version: number): Promise<string> {
+  const planes = async () => ({
+    cp: ((await http('GET', `${cp.statusUrl}/status`)).body as ControlPlaneStatus).control_plane,
+    dp: ((await http('GET', `${dp.statusUrl}/status`)).body as { data_plane?: { config_hash: string } })
+      .data_plane,
+  });
   try {
-    await eventually(
-      async () =>
-        (await http('GET', `${dp.statusUrl}/status`)).body as { data_plane?: { config_hash: string } },
-      (s) => s.data_plane?.config_hash === target.config_hash,
+    const both = await eventually(
+      planes,
+      (p) => p.cp.config_version >= version && p.dp?.config_hash === p.cp.config_hash,
     );
+    return both.cp.config_hash;
   } catch (err) {
     // What each plane did meanwhile: the cause of a data plane left behind.
     const cluster = (await http('GET', `${cp.adminUrl}/clustering/data-planes`)).body;
     const tail = (node: ControlPlaneNode | DataPlaneNode) =>
       node.lines.slice(-30).map((l) => JSON.stringify(l));
     throw new Error(
-      `${(err as Error).message}\ntarget ${JSON.stringify(target)}\ncluster ${JSON.stringify(cluster)}\n` +
+      `${(err as Error).message}\ncluster ${JSON.stringify(cluster)}\n` +
         `control plane:\n${tail(cp).join('\n')}\ndata plane:\n${tail(dp).join('\n')}`,
     );
   }
-  return target.config_hash;
 }
 
 describe('vault references: stored by the control plane, resolved by the data plane', () => {
@@ -106,7 +113,7 @@ certificates:
     // The control plane stores and sends the references; the data plane's hash is the control plane's.
     const stored = (await http('GET', `${cp.adminUrl}/certificates`)).body as { data: { key: string }[] };
     assert.ok(stored.data.every((c) => c.key === '{vault://env/site-key}'));
-    await converged(cp, dp);
+    await converged(cp, dp, 1);
 
     const expected = new X509Certificate(site.certPem).fingerprint256;
     assert.equal(
@@ -126,7 +133,7 @@ certificates:
     // A delta after the resolved version still builds on the control plane's hash.
     const write = await http('POST', `${cp.adminUrl}/services`, { name: 'after', url: 'http://127.0.0.1:9' });
     assert.equal(write.status, 201, write.text);
-    await converged(cp, dp);
+    await converged(cp, dp, 2);
     assert.equal(await presented(proxyTls, 'vault.example.test'), expected);
 
     // Secrets are never logged, on either plane.
