@@ -6,18 +6,22 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Logger } from '@turnpike/shared';
+import {
+  BodyTooLargeError,
+  type Logger,
+  RequestAbandonedError,
+  UpstreamWriteTimeoutError,
+} from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import type { BalancedRequest } from '../balancer/service-balancer.ts';
 import { NO_PEER_BODY } from '../balancer/service-balancer.ts';
 import type { PluginRun, ServiceDispatch } from '../runtime/index.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/index.ts';
-import { BodyTooLargeError } from './body-limit.ts';
 import { sendKongError, VIA_TOKEN } from './kong-responses.ts';
 import { failRequest } from './request-failure.ts';
 import { HOP_BY_HOP } from './request-headers.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
-import { UpstreamWriteTimeoutError, withWriteTimeout } from './write-timeout.ts';
+import { withWriteTimeout } from './write-timeout.ts';
 
 const kCall = Symbol('turnpike.forward');
 type ResponseWithCall = ServerResponse & { [kCall]?: ForwardCall };
@@ -25,8 +29,8 @@ type ResponseWithCall = ServerResponse & { [kCall]?: ForwardCall };
 const INTERESTING_LENGTH = new Uint8Array(32);
 for (const name of [...HOP_BY_HOP, 'via']) INTERESTING_LENGTH[name.length] = 1;
 
-const CLIENT_GONE = new Error('client connection closed');
-const ANSWERED_HERE = new Error('the proxy answered the client itself');
+const CLIENT_GONE = new RequestAbandonedError('client connection closed');
+const ANSWERED_HERE = new RequestAbandonedError('the proxy answered the client itself');
 
 function onClientClose(this: ResponseWithCall): void {
   this[kCall]?.clientClosed();

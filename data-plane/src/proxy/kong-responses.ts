@@ -5,33 +5,12 @@
 
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { TURNPIKE_VERSION } from '@turnpike/shared';
+import { KONG_STATUS_MESSAGES, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
 import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 
 export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
-
-/**
- * Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead); so is 505,
- * for which Kong lets nginx answer with its own HTML page.
- */
-export const KONG_MESSAGES: Readonly<Record<number, string>> = {
-  400: 'Bad request',
-  404: 'Not found',
-  405: 'Method not allowed',
-  408: 'Request timeout',
-  411: 'Length required',
-  413: 'Payload too large',
-  414: 'URI too long',
-  426: 'Please use HTTPS protocol',
-  431: 'Request header or cookie too large',
-  500: 'An unexpected error occurred',
-  502: 'An invalid response was received from the upstream server',
-  503: 'The upstream server is currently unavailable',
-  504: 'The upstream server is timing out',
-  505: 'HTTP version not supported',
-};
 
 export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
 /** Turnpike's words for a plain request to a route whose protocols are only ws / wss. */
@@ -46,7 +25,7 @@ const CONTENT_TYPES: Readonly<Record<ErrorFormat, string>> = {
   plain: 'text/plain; charset=utf-8',
 };
 
-/** One message in every format, encoded once. */
+/** One message in every format, encoded once (Kong's words per status: shared/src/kong-messages.ts). */
 type Bodies = Readonly<Record<ErrorFormat, Buffer>>;
 
 /**
@@ -67,7 +46,7 @@ function bodiesOf(message: string): Bodies {
 }
 
 const BODIES = new Map<number, Bodies>(
-  Object.entries(KONG_MESSAGES).map(([status, message]) => [Number(status), bodiesOf(message)]),
+  Object.entries(KONG_STATUS_MESSAGES).map(([status, message]) => [Number(status), bodiesOf(message)]),
 );
 const NO_ROUTE_BODIES = bodiesOf(NO_ROUTE_MESSAGE);
 const WEBSOCKET_ONLY_BODIES = bodiesOf(WEBSOCKET_ONLY_MESSAGE);

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BlockList, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from '@turnpike/shared';
+import { type Logger, RequestAbandonedError } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import { type BalancedRequest, NO_PEER_BODY } from '../balancer/service-balancer.ts';
 import { type Match, match } from '../router/index.ts';
@@ -32,7 +32,7 @@ import { handshakeStatus, upgradeAcceptance } from './websocket-handshake.ts';
 import { openUpgradeRun, rawPluginExit, type UpgradeRun } from './websocket-plugins.ts';
 
 const NO_HEADERS = Object.freeze({});
-const CLIENT_GONE = new Error('client connection closed');
+const CLIENT_GONE = new RequestAbandonedError('client connection closed');
 
 function answerAndClose(socket: Duplex, response: string | Buffer): void {
   if (socket.writable) socket.end(response);

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { InternalError } from '@turnpike/shared';
 import type { Match } from '../router/index.ts';
 
 /** What the proxy hands a chain for one request. */
@@ -66,7 +67,7 @@ export interface PluginChain {
 }
 
 function emptyOpen(): PluginRun {
-  throw new Error('the empty plugin chain is never opened');
+  throw new InternalError('the empty plugin chain is never opened');
 }
 
 export const EMPTY_PLUGIN_CHAIN: PluginChain = Object.freeze({ empty: true, open: emptyOpen });

@@ -1,4 +1,5 @@
 /** Test support: a plugin's config as the control plane would store it (schema defaults filled). */
+import { SchemaViolationError } from '@turnpike/shared';
 import type { PluginSchema } from '@turnpike/shared/plugin-sdk';
 import { validateEntity } from '@turnpike/shared/schema';
 
@@ -11,6 +12,6 @@ export function configOf(
     { name: schema.name, config },
     { operation: 'insert', pluginSchemas: (n) => (n === schema.name ? schema : undefined) },
   );
-  if (!result.ok) throw new Error(`invalid ${schema.name} config: ${JSON.stringify(result.fields)}`);
+  if (!result.ok) throw new SchemaViolationError(result.fields);
   return result.value.config;
 }
