@@ -152,6 +152,11 @@ function ownHeaders(
     format === undefined
       ? ['Content-Length', '0']
       : ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(length)];
+  return withServerHeaders(headers, flags, startedAt);
+}
+
+/** Adds X-Kong-Response-Latency and Server (when `headers` says so) to a response Turnpike makes. */
+function withServerHeaders(headers: string[], flags: ResponseHeaderFlags, startedAt: number): string[] {
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
   if (flags.server) headers.push('Server', SERVER_TOKEN);
   return headers;
@@ -191,10 +196,25 @@ function sendFormatted(
 }
 
 /**
- * A response a plugin made (`ctx.response.exit`, or the 500 of one that threw): the plugins'
+ * The headers of a plugin's exit (`ctx.response.exit`, or the 500 of one that threw): the plugins'
  * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
- * checked when they were set (plugins/runtime/plugin-values.ts).
+ * checked when they were set (plugins/runtime/plugin-values.ts). Undefined when a header phase
+ * threw: Kong's 500 goes out instead.
  */
+export function pluginExitHeaders(
+  exit: ChainExit,
+  run: PluginRun,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+): string[] | undefined {
+  const headers = [...exit.headers];
+  run.header(exit.status, headers);
+  if (run.failed) return undefined;
+  headers.push('Content-Length', String(exit.body?.length ?? 0));
+  return withServerHeaders(headers, flags, startedAt);
+}
+
+/** Sends a plugin's exit (see pluginExitHeaders); `close` ends the connection after it. */
 export function sendPluginExit(
   res: ServerResponse,
   exit: ChainExit,
@@ -203,20 +223,14 @@ export function sendPluginExit(
   startedAt: number,
   close: boolean,
 ): void {
-  const headers = [...exit.headers];
-  run.header(exit.status, headers);
-  // A header phase threw: the exit is not sent as the plugins left it, Kong's 500 is.
-  if (run.failed) {
+  const headers = pluginExitHeaders(exit, run, flags, startedAt);
+  if (headers === undefined) {
     sendKongError(res, 500, flags, startedAt, close);
     return;
   }
-  const body = exit.body;
-  headers.push('Content-Length', String(body?.length ?? 0));
-  if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
-  if (flags.server) headers.push('Server', SERVER_TOKEN);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(exit.status, headers);
-  res.end(body);
+  res.end(exit.body);
 }
 
 export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
@@ -224,12 +238,11 @@ export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, sta
   sendFormatted(res, 404, flags, startedAt, format, NO_ROUTE_BODIES[format], false);
 }
 
-/** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to https. */
+/** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to `location` (https). */
 export function sendHttpsRedirect(
   res: ServerResponse,
   status: number,
-  forwardedHost: string,
-  requestUri: string,
+  location: string,
   flags: ResponseHeaderFlags,
   startedAt: number,
 ): void {
@@ -243,7 +256,7 @@ export function sendHttpsRedirect(
     return;
   }
   const headers = ownHeaders(flags, startedAt, 0, undefined);
-  headers.push('Location', `https://${forwardedHost}${requestUri}`);
+  headers.push('Location', location);
   res.writeHead(status, headers);
   res.end();
 }
