@@ -79,8 +79,9 @@ export class Prepared implements HashRequest {
   get uriCaptures(): UriCaptures | undefined {
     return this.found.uriCaptures;
   }
+  /** Read from the plugin run: a consumer is known only once its access phase authenticated one. */
   get consumerId(): string | undefined {
-    return undefined;
+    return this.plugins?.consumerId;
   }
 
   /**

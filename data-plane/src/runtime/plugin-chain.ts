@@ -49,6 +49,11 @@ export interface PluginRun {
   readonly upstreamQuery: string;
   /** Set when a plugin read (or replaced) the body: forward these bytes instead of the stream. */
   readonly upstreamBody: Buffer | undefined;
+  /**
+   * The id of the consumer an auth plugin authenticated, else of its credential (Kong's order);
+   * undefined when none did. What an Upstream's `hash_on = consumer` hashes, read once access ran.
+   */
+  readonly consumerId: string | undefined;
   /** Header phase: edits the flat response headers in place before they are written. */
   header(status: number, headers: string[]): void;
   /** True when some plugin has a body phase: only then does the proxy call `body`. */
