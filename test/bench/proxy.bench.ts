@@ -1,220 +1,227 @@
 /**
- * Proxy benchmark: `scripts/toolchain.sh node test/bench/proxy.bench.ts [seconds]`.
- * Starts an upstream (its own process), the proxy (one process, 1 route, then 10,000 routes) and
- * drives each with autocannon from this process on 127.0.0.1: req/s and p50/p99 latency for direct
- * vs through the proxy, and the ratios. Prints only; compare ratios within one run.
+ * The proxy, plugins and router sections' tables, from one interleaved load run (proxy-load.ts):
+ * each target's figures, and Turnpike's ratios against issue 14's targets. The router section
+ * adds the in-process match figures (router.bench.ts).
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon from 'autocannon';
+import type { LoadResults, TargetResult } from './proxy-load.ts';
+import { FIXED_RATE } from './proxy-load.ts';
+import { TARGET_KEYS, TARGET_LABELS, type TargetKey } from './proxy-targets.ts';
+import { fixed, ms, type Report, rate, ratio } from './report.ts';
+import { reportRouterMatch, routerMatchFigures } from './router.bench.ts';
 
-const SELF = new URL(import.meta.url).pathname;
-const BODY = JSON.stringify({ ok: true, service: 'bench-upstream', padding: 'x'.repeat(40) });
+/** The targets each load section needs (direct is always measured: it is the base of added p99). */
+export const LOAD_SECTION_TARGETS = {
+  proxy: TARGET_KEYS,
+  plugins: ['direct', 'turnpike-1', 'turnpike-plugins'],
+  router: ['direct', 'turnpike-1', 'turnpike-10k'],
+} as const satisfies Record<string, readonly TargetKey[]>;
 
-function makeRoutes(n: number) {
-  const routes = [];
-  for (let i = 0; i < n - 1; i++) {
-    routes.push({
-      id: `r${i}`,
-      hosts: [`h${i}.bench.test`],
-      paths: [`/api/v${i % 10}/r${i}`],
-      service: { id: 's' },
-    });
+const ADDED_P99_TARGET_MS = 1;
+/** An added p99 this far below zero says the run was noisier than the figure. */
+const NOISE_MS = 0.5;
+const AT_RATE = `at a fixed ${FIXED_RATE.toLocaleString('en')} req/s`;
+
+function describeTarget(r: TargetResult, nginx: TargetResult | undefined): string {
+  const reps = r.runs.length > 1 ? ` (${r.runs.map((x) => rate(x.wrk.rps)).join(' / ')})` : '';
+  const vsNginx =
+    nginx === undefined || r.key === 'nginx-1' ? '' : `, ÷ nginx 1 worker ${fixed(r.rps / nginx.rps)}`;
+  const fixedRate = Number.isFinite(r.heyP99)
+    ? `; ${AT_RATE}: p99 ${ms(r.heyP99)}${r.key === 'direct' ? '' : ` (${signed(r.addedP99)} over direct)`}`
+    : '';
+  const errors = r.errors > 0 ? `; ${r.errors} errors` : '';
+  return `${rate(r.rps)} req/s${reps}${vsNginx}; wrk p99 ${ms(r.wrkP99)}${fixedRate}${errors}`;
+}
+
+function signed(value: number): string {
+  return Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${ms(Math.abs(value))}` : 'n/a';
+}
+
+/** A row comparing two targets' throughput against `atLeast`; skipped when one was not measured. */
+function ratioRow(
+  report: Report,
+  load: LoadResults,
+  figure: string,
+  [a, b]: readonly [TargetKey | undefined, TargetKey | undefined],
+  atLeast: number,
+): void {
+  const top = a === undefined ? undefined : load.results.get(a);
+  const base = b === undefined ? undefined : load.results.get(b);
+  if (top === undefined || base === undefined) {
+    const missing = [a, b].find((k) => k === undefined || !load.results.has(k));
+    const why = missing === undefined ? 'not measured' : (load.skipped.get(missing) ?? 'not measured');
+    report.skip(
+      figure,
+      `≥ ${atLeast}`,
+      `${missing === undefined ? '' : `${TARGET_LABELS[missing]}: `}${why}`,
+    );
+    return;
   }
-  // The benched route comes last in the table, as a real request would hit any of them.
-  routes.push({ id: 'target', paths: ['/bench'], service: { id: 's' } });
-  return routes;
-}
-
-async function serveUpstream(): Promise<void> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) });
-    res.end(BODY);
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as { port: number }).port}`));
-}
-
-async function serveProxy(upstreamPort: number, routeCount: number): Promise<void> {
-  const { startProxy, DEFAULT_SETTINGS } = await import('@turnpike/data-plane/proxy');
-  const { ConfigApplier } = await import('@turnpike/data-plane/config');
-  const { UpstreamPools } = await import('@turnpike/data-plane/upstream');
-  const { createLogger } = await import('@turnpike/shared');
-  const pools = new UpstreamPools();
-  const config = new ConfigApplier({ dispatchers: pools });
-  config.install({
-    version: 1,
-    services: [{ id: 's', protocol: 'http', host: '127.0.0.1', port: upstreamPort }],
-    routes: makeRoutes(routeCount),
-  });
-  const proxy = await startProxy({
-    listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
-    holder: config.runtime,
-    settings: DEFAULT_SETTINGS,
-    log: createLogger({ level: 'silent' }),
-  });
-  console.log(`PORT ${proxy.ports[0]}`);
-}
-
-/** The bar from BENCH-BASELINE.md: node:http + an undici Pool, no routing, no header work. */
-async function serveBareForwarder(upstreamPort: number): Promise<void> {
-  const { Pool } = await import('undici');
-  const pool = new Pool(`http://127.0.0.1:${upstreamPort}`);
-  const server = createServer((req, res) => {
-    pool
-      .request({ path: req.url ?? '/', method: 'GET', headers: req.headers })
-      .then(({ statusCode, headers, body }) => {
-        res.writeHead(statusCode, headers as Record<string, string>);
-        body.pipe(res);
-      })
-      .catch(() => {
-        res.statusCode = 502;
-        res.end();
-      });
-  });
-  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as { port: number }).port}`));
-}
-
-async function spawnRole(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const m = /^PORT (\d+)$/.exec(line);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`${args[0]} exited before listening`);
-}
-
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
-
-/**
- * nginx with one worker, `proxy_pass` and upstream keep-alive (BENCH-BASELINE.md's reference),
- * when Debian's nginx is installed (`apt-get install nginx`); undefined otherwise.
- */
-async function startNginx(
-  upstreamPort: number,
-  port: number,
-): Promise<{ stop(): Promise<void> } | undefined> {
-  if (NGINX === undefined) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'turnpike-bench-nginx-'));
-  const conf = join(dir, 'nginx.conf');
-  await writeFile(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir};
-  proxy_temp_path ${dir};
-  fastcgi_temp_path ${dir};
-  uwsgi_temp_path ${dir};
-  scgi_temp_path ${dir};
-  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
+  const value = ratio(top.rps, base.rps);
+  const noisy = [top, base]
+    .filter(isNoisy)
+    .map((r) => `${r.label} ${r.runs.map((x) => rate(x.wrk.rps)).join('/')}`);
+  const warning = noisy.length === 0 ? '' : `; noisy, repetitions > 30% apart: ${noisy.join(', ')}`;
+  report.add(
+    figure,
+    `${fixed(value)} (${rate(top.rps)} ÷ ${rate(base.rps)} req/s${warning})`,
+    `≥ ${atLeast}`,
+    value >= atLeast,
   );
-  const child = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: 'ignore' });
-  await sleep(300);
-  return {
-    async stop() {
-      child.kill('SIGQUIT');
-      await once(child, 'exit');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
-async function freeLocalPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function load(port: number, seconds: number): Promise<Figures> {
-  const url = `http://127.0.0.1:${port}/bench`;
-  await autocannon({ url, connections: 50, duration: 1 }); // warm-up
-  const r = await autocannon({ url, connections: 50, duration: seconds });
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.non2xx,
-  };
-}
-
-function row(name: string, f: Figures, base?: Figures): string {
-  const ratio = base === undefined ? '' : `  ratio ${(f.rps / base.rps).toFixed(2)}`;
-  return `${name.padEnd(28)} ${f.rps.toFixed(0).padStart(8)} req/s  p50 ${String(f.p50).padStart(3)} ms  p99 ${String(f.p99).padStart(3)} ms  errors ${f.errors}${ratio}`;
-}
-
-async function main(): Promise<void> {
-  const seconds = Number(process.argv[2] ?? 5);
-  const upstream = await spawnRole(['--upstream']);
-  const children: ChildProcess[] = [upstream.child];
-  try {
-    const direct = await load(upstream.port, seconds);
-    console.log(row('direct to the upstream', direct));
-    const nginxPort = await freeLocalPort();
-    const nginx = await startNginx(upstream.port, nginxPort);
-    if (nginx === undefined) console.log('nginx: not installed (apt-get install nginx) — skipped');
-    else {
-      try {
-        console.log(row('nginx, 1 worker', await load(nginxPort, seconds), direct));
-      } finally {
-        await nginx.stop();
-      }
-    }
-    const bare = await spawnRole(['--bare', String(upstream.port)]);
-    children.push(bare.child);
-    const bareFigures = await load(bare.port, seconds);
-    console.log(row('bare node:http + undici', bareFigures, direct));
-    bare.child.kill();
-    let one: Figures | undefined;
-    for (const routes of [1, 10_000]) {
-      const proxy = await spawnRole(['--proxy', String(upstream.port), String(routes)]);
-      children.push(proxy.child);
-      const through = await load(proxy.port, seconds);
-      console.log(row(`through the proxy, ${routes} route${routes === 1 ? '' : 's'}`, through, direct));
-      console.log(`  ÷ bare forwarder: ${(through.rps / bareFigures.rps).toFixed(2)}`);
-      if (routes === 1) one = through;
-      else if (one !== undefined)
-        console.log(`10,000 routes ÷ 1 route: ${(through.rps / one.rps).toFixed(2)}`);
-      proxy.child.kill();
-      await once(proxy.child, 'exit');
-    }
-  } finally {
-    for (const child of children) if (child.exitCode === null) child.kill();
+function addedP99Row(report: Report, load: LoadResults, key: TargetKey): void {
+  const figure = `${TARGET_LABELS[key]}: added p99 over direct ${AT_RATE}`;
+  const r = load.results.get(key);
+  if (r === undefined || !Number.isFinite(r.addedP99)) {
+    report.skip(figure, `≤ ${ADDED_P99_TARGET_MS} ms`, load.skipped.get(key) ?? 'hey missing');
+    return;
   }
+  const achieved = r.heyRate < FIXED_RATE * 0.95 ? ` — only ${rate(r.heyRate)} req/s reached` : '';
+  const measured = `${signed(r.addedP99)} (median of per-repetition differences; median p99 ${ms(r.heyP99)}, direct's ${ms(load.results.get('direct')?.heyP99 ?? Number.NaN)})${achieved}`;
+  // A proxy cannot answer faster than its upstream does directly: well below zero, noise decided.
+  if (r.addedP99 < -NOISE_MS) {
+    report.add(
+      figure,
+      `${measured}: below direct's, so noise decided it — no verdict`,
+      `≤ ${ADDED_P99_TARGET_MS} ms`,
+    );
+    return;
+  }
+  report.add(figure, measured, `≤ ${ADDED_P99_TARGET_MS} ms`, r.addedP99 <= ADDED_P99_TARGET_MS);
 }
 
-const role = process.argv[2];
-if (role === '--upstream') await serveUpstream();
-else if (role === '--bare') await serveBareForwarder(Number(process.argv[3]));
-else if (role === '--proxy') await serveProxy(Number(process.argv[3]), Number(process.argv[4]));
-else await main();
+/** What `extra` costs per request over `base`, at saturation on one CPU: 1/rps − 1/rps. */
+function costRow(report: Report, load: LoadResults, figure: string, extra: TargetKey, base: TargetKey): void {
+  const a = load.results.get(extra);
+  const b = load.results.get(base);
+  if (a === undefined || b === undefined) return;
+  const us = (1 / a.rps - 1 / b.rps) * 1e6;
+  const noise = us < 0 ? ': below zero, so noise decided it' : '';
+  report.add(
+    figure,
+    `${fixed(us, 1)} µs per request (1/req/s, proxy and upstream sharing one CPU)${noise}`,
+    '',
+  );
+}
+
+/** Per target, per repetition: the raw figures, for the results file. */
+function targetsTable(load: LoadResults): string {
+  const lines = [
+    '| target | req/s (median) | per repetition | wrk p50 | wrk p99 | wrk CPU | fixed-rate req/s | fixed-rate p99 | added p99 | hey CPU | ÷ nginx 1 worker | ÷ direct | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const nginx = load.results.get('nginx-1');
+  const direct = load.results.get('direct');
+  for (const key of TARGET_KEYS) {
+    const r = load.results.get(key);
+    if (r === undefined) {
+      const why = load.skipped.get(key);
+      if (why !== undefined) lines.push(`| ${TARGET_LABELS[key]} | skipped: ${why} |${' |'.repeat(11)}`);
+      continue;
+    }
+    lines.push(
+      `| ${r.label} | ${rate(r.rps)} | ${r.runs.map((x) => rate(x.wrk.rps)).join(' / ')} | ${ms(r.wrkP50)} | ${ms(r.wrkP99)} | ${percent(r.wrkCpu)} | ${rate(r.heyRate)} | ${ms(r.heyP99)} | ${key === 'direct' ? '0' : signed(r.addedP99)} | ${percent(r.heyCpu)} | ${fixed(ratio(r.rps, nginx?.rps ?? Number.NaN))} | ${fixed(ratio(r.rps, direct?.rps ?? Number.NaN))} | ${r.errors} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function percent(share: number): string {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : 'n/a';
+}
+
+function setupNotes(report: Report, load: LoadResults): void {
+  for (const line of load.setup) report.note(line);
+}
+
+/** True when a target's repetitions differ by more than 30% (max ÷ min of req/s). */
+function isNoisy(r: TargetResult): boolean {
+  const rps = r.runs.map((x) => x.wrk.rps);
+  return rps.length > 1 && Math.max(...rps) / Math.min(...rps) > 1.3;
+}
+
+function spreadNote(report: Report, load: LoadResults): void {
+  const spread = [...load.results.values()].filter(isNoisy);
+  if (spread.length > 0)
+    report.note(
+      `repetitions more than 30% apart (a busy machine): ${spread.map((r) => `${r.label} ${r.runs.map((x) => rate(x.wrk.rps)).join('/')}`).join('; ')}`,
+    );
+}
+
+/** Whether the load generators could have set the pace instead of the targets. */
+function generatorNotes(report: Report, load: LoadResults): void {
+  const results = [...load.results.values()];
+  const hey = Math.max(...results.map((r) => r.heyCpu).filter(Number.isFinite));
+  if (Number.isFinite(hey))
+    report.note(
+      `hey used at most ${percent(hey)} of its CPU at ${FIXED_RATE.toLocaleString('en')} req/s: ${hey < 0.8 ? 'not the bottleneck' : 'close to saturation, p99 figures are suspect'}. Its 50 workers tick together, so requests come in bursts of up to 50 every ${(50_000 / FIXED_RATE).toFixed(1)} ms; direct's p99 is mostly hey's own time for a burst`,
+    );
+  const busy = results.filter((r) => r.wrkCpu >= 0.9).map((r) => r.label);
+  report.note(
+    busy.length === 0
+      ? `wrk (one thread) used under 90% of its CPU on every target (${percent(load.results.get('direct')?.wrkCpu ?? Number.NaN)} on direct): the targets set the pace`
+      : `wrk (one thread) used 90% or more of its CPU on: ${busy.join(', ')} — those figures are bounded by wrk`,
+  );
+}
+
+/** Best of @fastify/http-proxy and fast-gateway by throughput (what a user would pick instead). */
+function bestNodeGateway(load: LoadResults): TargetKey | undefined {
+  const candidates = (['fastify', 'fast-gateway'] as const).filter((k) => load.results.has(k));
+  return candidates.sort((x, y) => load.results.get(y)!.rps - load.results.get(x)!.rps)[0];
+}
+
+export function proxySection(report: Report, load: LoadResults): void {
+  const nginx = load.results.get('nginx-1');
+  for (const key of TARGET_KEYS) {
+    const r = load.results.get(key);
+    if (r !== undefined) report.add(r.label, describeTarget(r, nginx), '');
+    else report.skip(TARGET_LABELS[key], '', load.skipped.get(key) ?? 'not measured');
+  }
+  ratioRow(report, load, 'Turnpike 1 worker ÷ nginx 1 worker', ['turnpike-1', 'nginx-1'], 0.6);
+  const best = bestNodeGateway(load);
+  ratioRow(
+    report,
+    load,
+    `Turnpike 1 worker ÷ best Node.js gateway (${best === undefined ? 'none measured' : TARGET_LABELS[best]})`,
+    ['turnpike-1', best],
+    1.3,
+  );
+  ratioRow(report, load, 'Turnpike 1 worker ÷ bare node:http + undici forwarder', ['turnpike-1', 'bare'], 1);
+  addedP99Row(report, load, 'turnpike-1');
+  ratioRow(report, load, 'Turnpike 2 workers ÷ nginx 2 workers', ['turnpike-2', 'nginx-2'], 0.6);
+  setupNotes(report, load);
+  generatorNotes(report, load);
+  spreadNote(report, load);
+  report.note(
+    'the bare forwarder row is the bar BENCH-BASELINE.md sets (≥ 1: faster than node:http + undici)',
+  );
+  report.extra(targetsTable(load));
+}
+
+export function pluginsSection(report: Report, load: LoadResults): void {
+  ratioRow(
+    report,
+    load,
+    'key-auth + rate-limiting ÷ no plugin (1 worker)',
+    ['turnpike-plugins', 'turnpike-1'],
+    0.8,
+  );
+  costRow(report, load, 'key-auth + rate-limiting, cost', 'turnpike-plugins', 'turnpike-1');
+  addedP99Row(report, load, 'turnpike-plugins');
+  setupNotes(report, load);
+  report.note(
+    'rate-limiting: policy local, limit_by consumer, a limit of 10⁹/minute (never reached); key-auth: the key in the apikey header',
+  );
+}
+
+export function routerSection(report: Report, load: LoadResults, quick: boolean): void {
+  ratioRow(report, load, '10,000 routes ÷ 1 route (1 worker)', ['turnpike-10k', 'turnpike-1'], 0.9);
+  costRow(report, load, '10,000 routes, cost', 'turnpike-10k', 'turnpike-1');
+  addedP99Row(report, load, 'turnpike-10k');
+  setupNotes(report, load);
+  report.note(
+    '10,000 routes: 50% host + prefix, 25% prefix only, 15% wildcard host, 10% regex (route-mix.ts); the request matches the last route, a regex one',
+  );
+  reportRouterMatch(report, routerMatchFigures([1, 100, 10_000], quick ? 100 : 300));
+}

@@ -11,8 +11,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { constants, zstdCompressSync } from 'node:zlib';
 import { assertEntity } from '@turnpike/shared/schema';
 import { type ConfigContent, encodeSnapshotPayload } from '@turnpike/shared/sync';
+import { bytes, median, ms, type Report } from './report.ts';
 import { type EntityTemplates, syntheticConfig } from './sync-inprocess.ts';
-import { bytes, median, ms, type Report } from './sync-report.ts';
 
 /**
  * A service and a route with every field the control plane stores (the schema's defaults), for

@@ -114,6 +114,7 @@ export async function appliedAt(dp: RunningTurnpike, version: number, timeoutMs:
  */
 export class Probe {
   readonly #client: Client;
+  #closed = false;
 
   constructor(url: string) {
     this.#client = new Client(url, { pipelining: 1 });
@@ -126,71 +127,34 @@ export class Probe {
   }
 
   /** performance.now() at the first 200 for `path`; polls every intervalMs until the deadline. */
-  async firstOkAt(path: string, intervalMs: number, timeoutMs: number): Promise<number> {
+  firstOkAt(path: string, intervalMs: number, timeoutMs: number): Promise<number> {
+    return this.firstAnswerAt(path, intervalMs, timeoutMs, (status) => status === 200);
+  }
+
+  /** performance.now() at the first answer `accept` takes (any HTTP answer by default). */
+  async firstAnswerAt(
+    path: string,
+    intervalMs: number,
+    timeoutMs: number,
+    accept: (status: number) => boolean = () => true,
+  ): Promise<number> {
     const until = performance.now() + timeoutMs;
-    while (performance.now() < until) {
+    while (!this.#closed && performance.now() < until) {
       try {
-        if ((await this.status(path)) === 200) return performance.now();
+        if (accept(await this.status(path))) return performance.now();
       } catch {
         // Not listening yet, or the connection was reset: keep polling until the deadline.
       }
       await sleep(intervalMs);
     }
-    throw new Error(`${path} not served within ${timeoutMs} ms`);
+    throw new Error(`${path} not answered as expected within ${timeoutMs} ms`);
   }
 
+  /** Closes the connection; a poll still running gives up. */
   close(): Promise<void> {
+    this.#closed = true;
     return this.#client.close();
   }
-}
-
-interface StatusBody {
-  memory?: { rss_bytes?: number };
-  data_plane?: { config_version?: number; connected?: boolean; workers?: { pid?: number }[] };
-}
-
-/** `/status` of a data plane node: whether it is connected, and the version it holds. */
-export async function nodeStatus(statusUrl: string): Promise<{ version: number; connected: boolean }> {
-  const body = (await http('GET', `${statusUrl}/status`)).body as StatusBody;
-  return { version: body.data_plane?.config_version ?? 0, connected: body.data_plane?.connected ?? false };
-}
-
-/** Resident and proportional set sizes of one process, in bytes, from /proc (Linux). */
-async function processMemory(pid: number): Promise<{ rss: number; pss: number }> {
-  try {
-    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const kib = (field: string) =>
-      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
-    return { rss: kib('Rss') * 1024, pss: kib('Pss') * 1024 };
-  } catch {
-    return { rss: Number.NaN, pss: Number.NaN };
-  }
-}
-
-export interface NodeMemory {
-  /** The main process's RSS as its /status reports it. */
-  mainRss: number;
-  /** Proxy worker processes listed in /status (none before workers existed). */
-  workers: number;
-  /** RSS summed over the main process and its workers (counts shared pages once per process). */
-  totalRss: number;
-  /** PSS summed: shared pages split between the processes that map them. */
-  totalPss: number;
-}
-
-/** A data plane node's memory: /status for the main process, /proc for it and each worker /status lists. */
-export async function nodeMemory(statusUrl: string, mainPid: number | undefined): Promise<NodeMemory> {
-  const body = (await http('GET', `${statusUrl}/status`)).body as StatusBody;
-  const mainRss = body.memory?.rss_bytes ?? Number.NaN;
-  const pids = (body.data_plane?.workers ?? []).map((w) => w.pid).filter((p) => typeof p === 'number');
-  const workers = await Promise.all(pids.map(processMemory));
-  const main = mainPid === undefined ? { rss: mainRss, pss: Number.NaN } : await processMemory(mainPid);
-  return {
-    mainRss,
-    workers: pids.length,
-    totalRss: mainRss + workers.reduce((n, w) => n + w.rss, 0),
-    totalPss: main.pss + workers.reduce((n, w) => n + w.pss, 0),
-  };
 }
 
 /** The node id a Turnpike node keeps in its prefix (shared/src/process/node-id.ts). */

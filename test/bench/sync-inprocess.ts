@@ -32,7 +32,7 @@ import {
 } from '@turnpike/shared/sync';
 import { Client } from 'undici';
 import { startEchoUpstream } from '../helpers/upstream.ts';
-import { type Budget, bytes, describe, distribution, median, ms, type Report } from './sync-report.ts';
+import { type Budget, bytes, describe, distribution, median, ms, type Report } from './report.ts';
 
 /** One service and one route as the control plane stores and syncs them. */
 export interface EntityTemplates {

@@ -1,6 +1,6 @@
 /**
- * Figures and targets for the config sync benchmark: small statistics, a row per figure, and
- * the final table. Printing only; nothing here asserts.
+ * Figures and targets for every section of the benchmark: small statistics, formatting, a row
+ * per figure with its verdict against the target, and the tables.
  */
 
 /** The value at quantile q (0..1) of the samples, nearest-rank; NaN when there are none. */
@@ -51,8 +51,23 @@ export function describe(d: Distribution): string {
   return `p50 ${ms(d.p50)}  p99 ${ms(d.p99)}  max ${ms(d.max)}  (n=${d.n})`;
 }
 
-/** PASS / MISS against a target, or `info` for a figure that has no target of its own. */
-export type Verdict = 'PASS' | 'MISS' | 'info' | 'skipped';
+/** value ÷ base; NaN when either side is missing. */
+export function ratio(value: number, base: number): number {
+  return Number.isFinite(value) && Number.isFinite(base) && base !== 0 ? value / base : Number.NaN;
+}
+
+export function fixed(value: number, digits = 2): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+}
+
+/** Requests per second, short: `52.4k`. */
+export function rate(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value >= 1000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0);
+}
+
+/** `met` / `missed` against a target; `info` for a figure without a target of its own. */
+export type Verdict = 'met' | 'missed' | 'info' | 'skipped';
 
 export interface Row {
   figure: string;
@@ -63,13 +78,39 @@ export interface Row {
 
 export function verdict(pass: boolean | undefined): Verdict {
   if (pass === undefined) return 'info';
-  return pass ? 'PASS' : 'MISS';
+  return pass ? 'met' : 'missed';
 }
 
-/** Collects rows as figures complete, prints each at once, and the whole table at the end. */
+/** Renders rows as a Markdown table (which reads as a plain-text table on a terminal too). */
+export function markdownTable(rows: readonly Row[]): string {
+  const header: Row = { figure: 'figure', measured: 'measured', target: 'target', verdict: 'info' };
+  const all = [header, ...rows];
+  const widths = {
+    figure: Math.max(...all.map((r) => r.figure.length)),
+    measured: Math.max(...all.map((r) => r.measured.length)),
+    target: Math.max(...all.map((r) => r.target.length)),
+  };
+  const line = (r: Row, v: string) =>
+    `| ${r.figure.padEnd(widths.figure)} | ${r.measured.padEnd(widths.measured)} | ${r.target.padEnd(widths.target)} | ${v.padEnd(7)} |`;
+  const rule = `|${'-'.repeat(widths.figure + 2)}|${'-'.repeat(widths.measured + 2)}|${'-'.repeat(widths.target + 2)}|---------|`;
+  return [line(header, 'result'), rule, ...rows.map((r) => line(r, r.verdict))].join('\n');
+}
+
+/**
+ * One section's figures: rows as they complete (each printed at once), notes, and the table at
+ * the end. Printing only; nothing here asserts, and a missed target never fails a run.
+ */
 export class Report {
   readonly rows: Row[] = [];
   readonly notes: string[] = [];
+  /** Extra Markdown (e.g. a per-target table) for the results file, after the rows. */
+  readonly extras: string[] = [];
+
+  readonly title: string;
+
+  constructor(title = '') {
+    this.title = title;
+  }
 
   add(figure: string, measured: string, target: string, pass?: boolean): void {
     const row: Row = { figure, measured, target, verdict: verdict(pass) };
@@ -79,8 +120,9 @@ export class Report {
     );
   }
 
+  /** A figure measured against a target, or skipped with the reason when it could not be. */
   skip(figure: string, target: string, why: string): void {
-    this.rows.push({ figure, measured: why, target, verdict: 'skipped' });
+    this.rows.push({ figure, measured: `skipped: ${why}`, target, verdict: 'skipped' });
     console.log(`  skipped ${figure}: ${why}`);
   }
 
@@ -89,17 +131,18 @@ export class Report {
     console.log(`  note: ${text}`);
   }
 
+  extra(markdown: string): void {
+    this.extras.push(markdown);
+  }
+
   table(): string {
-    const header: Row = { figure: 'figure', measured: 'measured', target: 'target', verdict: 'info' };
-    const widths = {
-      figure: Math.max(...[header, ...this.rows].map((r) => r.figure.length)),
-      measured: Math.max(...[header, ...this.rows].map((r) => r.measured.length)),
-      target: Math.max(...[header, ...this.rows].map((r) => r.target.length)),
-    };
-    const line = (r: Row, v: string) =>
-      `| ${r.figure.padEnd(widths.figure)} | ${r.measured.padEnd(widths.measured)} | ${r.target.padEnd(widths.target)} | ${v.padEnd(7)} |`;
-    const rule = `|${'-'.repeat(widths.figure + 2)}|${'-'.repeat(widths.measured + 2)}|${'-'.repeat(widths.target + 2)}|---------|`;
-    return [line(header, 'result'), rule, ...this.rows.map((r) => line(r, r.verdict))].join('\n');
+    return markdownTable(this.rows);
+  }
+
+  counts(): Record<Verdict, number> {
+    const counts: Record<Verdict, number> = { met: 0, missed: 0, info: 0, skipped: 0 };
+    for (const row of this.rows) counts[row.verdict]++;
+    return counts;
   }
 }
 

@@ -1,0 +1,145 @@
+/**
+ * What the proxy, plugins and router sections put load on, side by side on one upstream:
+ * direct, nginx (1 and 2 workers), the bare node:http + undici forwarder, @fastify/http-proxy,
+ * fast-gateway, and Turnpike data planes (1 and 2 workers, 10,000 routes, key-auth +
+ * rate-limiting). Every target answers the same upstream body; each is started once per run
+ * and checked to answer 200 before any load.
+ */
+
+import { availableParallelism } from 'node:os';
+import type { ClusterCerts } from '../helpers/cluster.ts';
+import type { LoadRequest } from './load.ts';
+import { startNginx } from './nginx.ts';
+import { ALL_CPUS, type ListeningChild, spawnListening } from './processes.ts';
+import type { Tools } from './tools.ts';
+import { BENCH_API_KEY, benchConfig, startCachedDataPlane } from './turnpike-nodes.ts';
+
+export const TARGET_KEYS = [
+  'direct',
+  'nginx-1',
+  'nginx-2',
+  'bare',
+  'fastify',
+  'fast-gateway',
+  'turnpike-1',
+  'turnpike-2',
+  'turnpike-10k',
+  'turnpike-plugins',
+] as const;
+export type TargetKey = (typeof TARGET_KEYS)[number];
+
+export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
+  direct: 'direct to the upstream (the limit)',
+  'nginx-1': 'nginx, 1 worker',
+  'nginx-2': 'nginx, 2 workers',
+  bare: 'bare node:http + undici forwarder',
+  fastify: '@fastify/http-proxy 11',
+  'fast-gateway': 'fast-gateway 5',
+  'turnpike-1': 'Turnpike, 1 worker, 1 route',
+  'turnpike-2': 'Turnpike, 2 workers, 1 route',
+  'turnpike-10k': 'Turnpike, 1 worker, 10,000 routes',
+  'turnpike-plugins': 'Turnpike, 1 worker, key-auth + rate-limiting',
+};
+
+/** The CPU the proxies and the upstream share, and the load generator's own. */
+export const PROXY_CPU = '0';
+export const LOAD_CPU = availableParallelism() > 1 ? String(availableParallelism() - 1) : undefined;
+
+/** Targets with two workers get every CPU (the load generator shares one); the rest the proxy CPU. */
+export function targetCpus(key: TargetKey): string {
+  return key === 'nginx-2' || key === 'turnpike-2' ? ALL_CPUS : PROXY_CPU;
+}
+
+/** Every request carries the plugins target's key: the same bytes reach every target. */
+const HEADERS = { apikey: BENCH_API_KEY };
+
+export interface StartedTarget extends AsyncDisposable {
+  readonly request: LoadRequest;
+  /** The root of its process tree, to pin; undefined for `direct` (the upstream is pinned apart). */
+  readonly pid: number | undefined;
+}
+
+export interface TargetFixture {
+  readonly tools: Tools;
+  readonly upstreamPort: number;
+  certs(): Promise<ClusterCerts>;
+}
+
+function fromChild(child: ListeningChild, path = '/bench'): StartedTarget {
+  return {
+    request: { url: `http://127.0.0.1:${child.port}${path}`, headers: HEADERS },
+    pid: child.child.pid,
+    [Symbol.asyncDispose]: () => child[Symbol.asyncDispose](),
+  };
+}
+
+const GATEWAYS = new URL('./gateways.ts', import.meta.url).pathname;
+
+async function startGateway(role: 'bare' | 'fastify' | 'fast-gateway', fixture: TargetFixture) {
+  return fromChild(await spawnListening(process.execPath, [GATEWAYS, role, String(fixture.upstreamPort)]));
+}
+
+async function startNginxProxy(workers: number, fixture: TargetFixture): Promise<StartedTarget> {
+  const nginx = fixture.tools.get('nginx');
+  if (nginx === undefined) throw new Error('nginx missing');
+  const running = await startNginx(nginx.path, {
+    kind: 'proxy',
+    upstreamPort: fixture.upstreamPort,
+    workers,
+  });
+  return {
+    request: { url: `http://127.0.0.1:${running.port}/bench`, headers: HEADERS },
+    pid: running.child.pid,
+    [Symbol.asyncDispose]: () => running[Symbol.asyncDispose](),
+  };
+}
+
+async function startTurnpike(
+  fixture: TargetFixture,
+  options: { workers: number; routes: number; plugins: boolean },
+): Promise<StartedTarget> {
+  const config = await benchConfig({ upstreamPort: fixture.upstreamPort, ...options });
+  const dp = await startCachedDataPlane(await fixture.certs(), config.content, options.workers);
+  const headers: Record<string, string> = { ...HEADERS };
+  if (config.request.host !== undefined) headers.host = config.request.host;
+  return {
+    request: { url: `${dp.node.proxyUrl}${config.request.path}`, headers },
+    pid: dp.node.child.pid,
+    [Symbol.asyncDispose]: () => dp[Symbol.asyncDispose](),
+  };
+}
+
+/** Starts one target; the caller checks it answers and disposes it. */
+export async function startTarget(key: TargetKey, fixture: TargetFixture): Promise<StartedTarget> {
+  switch (key) {
+    case 'direct':
+      return {
+        request: { url: `http://127.0.0.1:${fixture.upstreamPort}/bench`, headers: HEADERS },
+        pid: undefined,
+        [Symbol.asyncDispose]: async () => {},
+      };
+    case 'nginx-1':
+      return startNginxProxy(1, fixture);
+    case 'nginx-2':
+      return startNginxProxy(2, fixture);
+    case 'bare':
+    case 'fastify':
+    case 'fast-gateway':
+      return startGateway(key, fixture);
+    case 'turnpike-1':
+      return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false });
+    case 'turnpike-2':
+      return startTurnpike(fixture, { workers: 2, routes: 1, plugins: false });
+    case 'turnpike-10k':
+      return startTurnpike(fixture, { workers: 1, routes: 10_000, plugins: false });
+    case 'turnpike-plugins':
+      return startTurnpike(fixture, { workers: 1, routes: 1, plugins: true });
+  }
+}
+
+/** Throws unless the target answers its request with 200 (a 404 or 401 would measure an error path). */
+export async function checkAnswers(key: TargetKey, request: LoadRequest): Promise<void> {
+  const res = await fetch(request.url, { headers: request.headers });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${key} answered ${res.status}: ${body.slice(0, 200)}`);
+}
