@@ -21,18 +21,27 @@
  * protocol's call object is the machine: no second object per request.
  */
 
-import type { ServiceDispatch } from '../runtime/types.ts';
 import { classifyUpstreamError, isRetryable } from '../upstream/failure.ts';
 import { type HashRequest, hashValue } from './hash-value.ts';
 import type { Peer } from './peer.ts';
-import { NO_PEER_BODY, type ServiceBalancer } from './service-balancer.ts';
+import { NO_PEER_BODY } from './service-balancer.ts';
+import type { UpstreamBalancer } from './upstream-balancer.ts';
 
 /** How a request the service could not serve ends (the body: Kong's own, when it has one). */
 export type FailureStatus = 502 | 503 | 504;
 
+/**
+ * What the machine reads of a service, whatever its protocol (a compiled ServiceDispatch is one):
+ * how many retries it allows, and the balancer of its Upstream when its host names one.
+ */
+export interface AttemptedService {
+  readonly retries: number;
+  readonly balancer: { readonly upstream: UpstreamBalancer } | undefined;
+}
+
 export abstract class UpstreamAttempts {
-  readonly dispatch: ServiceDispatch;
-  readonly #balancer: ServiceBalancer | undefined;
+  readonly #retries: number;
+  readonly #balancer: UpstreamBalancer | undefined;
   /** The value consistent hashing hashes ('' when it does not apply). */
   #hash = '';
   /** Set-Cookie for a hash cookie this request created (consistent hashing on a cookie it lacked). */
@@ -44,9 +53,9 @@ export abstract class UpstreamAttempts {
   #connected = false;
   #sentAt = 0;
 
-  constructor(dispatch: ServiceDispatch) {
-    this.dispatch = dispatch;
-    this.#balancer = dispatch.balancer;
+  constructor(service: AttemptedService) {
+    this.#retries = service.retries;
+    this.#balancer = service.balancer?.upstream;
   }
 
   /** When the current attempt started (performance.now()): latency headers and the EWMA. */
@@ -58,7 +67,7 @@ export abstract class UpstreamAttempts {
   protected begin(request: HashRequest): void {
     const balancer = this.#balancer;
     if (balancer !== undefined) {
-      const spec = balancer.upstream.spec;
+      const spec = balancer.spec;
       if (spec.algorithm === 'consistent-hashing') {
         const decision = hashValue(spec, request);
         this.#hash = decision.value;
@@ -78,7 +87,7 @@ export abstract class UpstreamAttempts {
       this.sendAttempt(undefined);
       return;
     }
-    const peer = balancer.upstream.pick(this.#hash, this.#peer);
+    const peer = balancer.pick(this.#hash, this.#peer);
     if (peer === undefined) {
       this.answerFailure(503, NO_PEER_BODY);
       return;
@@ -108,7 +117,7 @@ export abstract class UpstreamAttempts {
     const peer = this.#peer;
     if (peer === undefined) return;
     peer.state.observe(performance.now() - this.#sentAt, Date.now());
-    this.#balancer!.upstream.reportStatus(peer, status);
+    this.#balancer!.reportStatus(peer, status);
   }
 
   /**
@@ -121,9 +130,9 @@ export abstract class UpstreamAttempts {
     const peer = this.#peer;
     if (peer !== undefined) {
       this.#release();
-      this.#balancer!.upstream.reportFailure(peer, timeout ? 'timeout' : 'tcp');
+      this.#balancer!.reportFailure(peer, timeout ? 'timeout' : 'tcp');
     }
-    if (!this.#connected && this.#attempts <= this.dispatch.retries && isRetryable(err)) {
+    if (!this.#connected && this.#attempts <= this.#retries && isRetryable(err)) {
       this.#attempt();
       return;
     }

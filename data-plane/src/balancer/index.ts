@@ -6,7 +6,7 @@ export {
   type ProbeTarget,
 } from './active-checks.ts';
 export { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
-export { type FailureStatus, UpstreamAttempts } from './attempts.ts';
+export { type AttemptedService, type FailureStatus, UpstreamAttempts } from './attempts.ts';
 export {
   DEFAULT_DNS_SETTINGS,
   DEFAULT_RESOLVER_SETTINGS,

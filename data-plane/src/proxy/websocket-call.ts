@@ -158,7 +158,7 @@ export class WebSocketCall extends UndiciCall {
     upstream.on('error', onTunnelEnd);
     upstream.on('close', onTunnelEnd);
     // An idle upstream closes the tunnel; undici hands over the net / tls socket it opened.
-    const idle = this.dispatch.readTimeout;
+    const idle = this.prepared.dispatch.readTimeout;
     if (idle > 0) {
       (upstream as Socket).setTimeout(idle);
       upstream.on('timeout', onTunnelEnd);
