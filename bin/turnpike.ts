@@ -9,6 +9,7 @@ import { registerHealth } from './cli/health.ts';
 import { registerHybrid } from './cli/hybrid.ts';
 import { registerMigrations } from './cli/migrations.ts';
 import { exitWithError } from './cli/output.ts';
+import { registerPlugin } from './cli/plugin.ts';
 import { registerSignals } from './cli/signals.ts';
 import { registerStart } from './cli/start.ts';
 
@@ -32,5 +33,6 @@ registerCheck(program);
 registerHybrid(program);
 registerMigrations(program);
 registerDeclarative(program);
+registerPlugin(program);
 
 program.parseAsync(process.argv).catch(exitWithError);

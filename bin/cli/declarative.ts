@@ -38,7 +38,7 @@ async function pluginSchemasFor(options: ConfigOptions): Promise<PluginSchemaLoo
 export function registerDeclarative(program: Command): void {
   const config = program
     .command('config')
-    .description('use declarative configuration files (Kong format, _format_version "3.0")');
+    .description('use declarative configuration files (Kong format, _format_version "1.1", "2.1" or "3.0")');
 
   config
     .command('init')

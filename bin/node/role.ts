@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { type Lifecycle, type Logger, loadNodeId, type StatusSource } from '@turnpike/shared';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
-import { loadPlugins } from '@turnpike/shared/plugins';
 import type { Registry } from 'prom-client';
+import { loadNodePlugins } from './plugins.ts';
 
 export interface RoleOptions {
   readonly config: TurnpikeConfig;
@@ -25,17 +25,10 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const { config, sources, log, lifecycle, metrics } = options;
   const nodeId = config.node_id ?? (await loadNodeId(config.prefix));
   const common = { config, log, lifecycle, nodeId, hostname: hostname() };
-  const { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } = await import('@turnpike/data-plane/plugins/bundled');
-  // One loader for both planes: the CP needs the schemas, the DP the handlers too.
-  const loaded = await loadPlugins({
-    enabled: config.plugins,
-    pluginPaths: config.plugin_paths,
-    bundledDir: BUNDLED_PLUGINS_DIR,
-    bundled: BUNDLED_PLUGINS,
-    want: config.role === 'control_plane' ? 'schema' : 'handler+schema',
-    source: sources.plugins,
-  });
-  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.names };
+  // One loader for both planes (and `turnpike check`): the CP needs the schemas (and, for `GET /`,
+  // each handler's version and priority), the DP the handlers too.
+  const loaded = await loadNodePlugins(config, sources, log);
+  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.available };
 
   if (config.role === 'data_plane') {
     const { startDataPlane } = await import('@turnpike/data-plane/node');

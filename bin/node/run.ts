@@ -119,11 +119,19 @@ function applyReload(
   log: Logger,
 ): LoadedConfig['config'] {
   log.level = toPinoLevel(next.log_level);
-  const needsRestart = (['role', 'prefix', 'status_listen'] as const).filter(
+  // Plugins are loaded at start, in every process: a changed set waits for the restart.
+  const needsRestart = (['role', 'prefix', 'status_listen', 'plugins', 'plugin_paths'] as const).filter(
     (key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]),
   );
   if (needsRestart.length > 0)
     log.warn({ keys: needsRestart }, 'changed keys take effect at the next restart');
   log.info('configuration reloaded');
-  return { ...next, role: current.role, prefix: current.prefix, status_listen: current.status_listen };
+  return {
+    ...next,
+    role: current.role,
+    prefix: current.prefix,
+    status_listen: current.status_listen,
+    plugins: current.plugins,
+    plugin_paths: current.plugin_paths,
+  };
 }

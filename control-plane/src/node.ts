@@ -15,9 +15,12 @@ import {
 } from '@turnpike/shared';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
+import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
-import { answerClientError } from './admin/client-error.ts';
+import { clientErrorAnswer } from './admin/client-error.ts';
+import { ConnectionStats } from './admin/connections.ts';
+import { adminHeaderFlags, serverToken } from './admin/headers.ts';
 import { buildAdminApi } from './admin/server.ts';
 import { adminGuiOrigins } from './admin-gui/origins.ts';
 import { startAdminGui } from './admin-gui/server.ts';
@@ -40,7 +43,7 @@ export interface ControlPlaneOptions {
   /** Where the sync server listens; default `cluster_listen`. Traditional mode uses a loopback port of its own. */
   readonly clusterListen?: { readonly host: string; readonly port: number };
   readonly pluginSchemas: PluginSchemaLookup;
-  readonly pluginsAvailable: readonly string[];
+  readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
 }
 
@@ -74,6 +77,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const pollIntervalMs = config.db_update_frequency * 1000;
   const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
   lifecycle.add(source);
+  refusePluginsNotEnabled(
+    source.pluginsInUse(),
+    options.pluginsAvailable.map((p) => p.name),
+    options.sources.plugins,
+  );
 
   const listen = options.clusterListen ?? config.cluster_listen[0];
   if (listen === undefined) {
@@ -115,6 +123,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
   });
   let guiOrigins: readonly string[] = [];
+  const connections = new ConnectionStats();
   const admin = buildAdminApi({
     dao,
     log,
@@ -128,19 +137,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clustering: sync.registry,
     clusterEvents,
     corsOrigins: () => guiOrigins,
+    connections,
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });
   const adminPorts: number[] = [];
   const adminTls = { certs: config.admin_ssl_cert, keys: config.admin_ssl_cert_key };
   const firstPort = { http: undefined as number | undefined, https: undefined as number | undefined };
+  const clientError = clientErrorAnswer(
+    adminHeaderFlags(config.headers).server ? serverToken(TURNPIKE_VERSION) : undefined,
+  );
   for (const entry of config.admin_listen) {
-    const server = await listenHttp(
-      entry,
-      adminTls,
-      (req, res) => admin.routing(req, res),
-      answerClientError,
-    );
+    const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res), clientError);
+    connections.track(server);
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
     const port = boundPort(server, entry);
     adminPorts.push(port);
@@ -174,6 +183,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       notReadyReason: () => (health.reachable ? undefined : 'failed to connect to database'),
     },
   };
+}
+
+/**
+ * Kong's start-up check (runloop build_plugins_iterator("init"): "error building initial plugins"):
+ * a stored plugin instance of a plugin this node does not enable stops the start, rather than a
+ * node that starts and is never ready. Removing a plugin is three steps: delete its instances,
+ * remove it from `plugins`, uninstall it. Kong's hybrid control plane skips this check; Turnpike's
+ * makes it too, since its data planes would refuse the configuration all the same.
+ */
+function refusePluginsNotEnabled(inUse: readonly string[], enabled: readonly string[], source: string): void {
+  const problems = pluginsNotEnabled(inUse, new Set(enabled));
+  if (problems.length > 0) {
+    throw new ConfigInvalidError(problems.map((message) => ({ key: 'plugins', source, message })));
+  }
 }
 
 /**

@@ -82,6 +82,8 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
       notFoundTtl: config.dns_not_found_ttl,
     },
     resolver: await readResolverSettings(config),
+    // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
+    routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
   };
 }
 
@@ -135,9 +137,15 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
           config_hash: state.hash,
           connected: state.connected,
           workers: pool.workers(),
+          ...(state.incompatible === undefined ? {} : { missing_plugins: state.incompatible.missing }),
         };
       },
-      notReadyReason: () => (sync.state().hasConfig ? pool.notReadyReason() : 'no configuration yet'),
+      notReadyReason: () => {
+        const state = sync.state();
+        // Serving the last good configuration, but unable to follow the control plane's.
+        if (state.incompatible !== undefined) return `plugin_set_incompatible: ${state.incompatible.message}`;
+        return state.hasConfig ? pool.notReadyReason() : 'no configuration yet';
+      },
     },
   };
 }

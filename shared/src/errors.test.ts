@@ -5,6 +5,7 @@ import {
   DatabaseError,
   DatabaseUnavailableError,
   ERROR_CATALOGUE,
+  ForeignKeysUnresolvedError,
   InvalidOptionsError,
   InvalidUniqueError,
   KongError,
@@ -44,12 +45,65 @@ test('a schema violation renders as Kong does: message, name, code 2 and the fie
     path: 'should start with: /',
   });
   assert.deepEqual(err.toJSON(), {
-    message: 'schema violation (protocol: expected one of: http, https; path: should start with: /)',
+    message: '2 schema violations (path: should start with: /; protocol: expected one of: http, https)',
     name: 'schema violation',
     code: 2,
     fields: { protocol: 'expected one of: http, https', path: 'should start with: /' },
   });
   assert.equal(err.status, 400);
+});
+
+test("schema violation messages are Kong's: @entity first, fields sorted, nested keys dotted once", () => {
+  assert.equal(
+    new SchemaViolationError({
+      '@entity': ["at least one of these fields must be non-empty: 'custom_id', 'username'"],
+    }).message,
+    "schema violation (at least one of these fields must be non-empty: 'custom_id', 'username')",
+  );
+  assert.equal(
+    new SchemaViolationError({
+      retries: 'value should be between 0 and 32767',
+      host: 'required field missing',
+      '@entity': ['first', 'second'],
+    }).message,
+    '4 schema violations (first; second; host: required field missing; retries: value should be between 0 and 32767)',
+  );
+  // Arrays by 1-based index, records by key; a table below that is pretty-printed as penlight does.
+  assert.equal(
+    new SchemaViolationError({
+      paths: [null, 'should start with: /'],
+      healthchecks: { active: { timeout: 'value should be between 0 and 65535' } },
+      config: { '@entity': ["at least one of these fields must be non-empty: 'minute'"], minute: 'bad' },
+    }).message,
+    '4 schema violations (' +
+      'config.@entity: {\n  "at least one of these fields must be non-empty: \'minute\'"\n}; ' +
+      'config.minute: bad; ' +
+      'healthchecks.active: {\n  timeout = "value should be between 0 and 65535"\n}; ' +
+      'paths.2: should start with: /)',
+  );
+});
+
+test('an unresolved foreign key is Kong code 13 with its sentence in the message and the fields', () => {
+  const one = new ForeignKeysUnresolvedError({ service: { name: { value: 'nope', parent: 'services' } } });
+  const sentence = `the foreign key cannot be resolved with '{name="nope"}' for an existing 'services' entity`;
+  assert.deepEqual(one.toJSON(), {
+    message: `foreign key unresolved (service.name: ${sentence})`,
+    name: 'foreign keys unresolved',
+    code: 13,
+    fields: { service: { name: sentence } },
+  });
+  assert.equal(one.status, 400);
+  const two = new ForeignKeysUnresolvedError({
+    service: { name: { value: 's', parent: 'services' } },
+    consumer: {
+      username: { value: 'u', parent: 'consumers' },
+      custom_id: { value: 'u', parent: 'consumers' },
+    },
+  });
+  assert.match(
+    two.message,
+    /^3 foreign keys unresolved \(consumer\.custom_id: .*; consumer\.username: .*; service\.name: /,
+  );
 });
 
 test('DatabaseUnavailableError is a DatabaseError too, here and from another module instance', () => {

@@ -5,6 +5,8 @@
  * Errors are branded with Symbol.for so that `instanceof` holds across two copies of this
  * module (a custom plugin bundling its own @turnpike/shared), as undici does.
  */
+import { byteOrder, schemaViolationMessage } from './kong-error-text.ts';
+import { luaPretty } from './lua-pretty.ts';
 
 const kTurnpikeError = Symbol.for('turnpike.error');
 const kCode = Symbol.for('turnpike.error.code');
@@ -112,6 +114,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'a referenced entity does not exist, or others still reference it (Kong code 4)',
     fix: 'create the referenced entity first, or delete the referencing ones',
   },
+  TP_FOREIGN_KEYS_UNRESOLVED: {
+    meaning:
+      'a foreign key given by a unique field (`service: {name: …}`, `consumer: {username: …}`) names no entity (Kong code 13)',
+    fix: 'create the referenced entity first, or name it by its id or another unique field that exists',
+  },
   TP_UNIQUE_VIOLATION: {
     meaning: 'a unique field already holds this value (Kong code 5)',
     fix: 'use another value, or update the existing entity',
@@ -130,6 +137,11 @@ export const ERROR_CATALOGUE = {
   TP_INVALID_OPTIONS: {
     meaning: 'a query parameter (tags, offset, size…) is malformed (Kong code 11)',
     fix: 'read the options object: it names each parameter and why',
+  },
+  TP_ADMIN_REQUEST: {
+    meaning:
+      'the Admin API refuses a request parameter outside any entity schema, with Kong\'s bare `{"message"}` body (`custom_id must be an unempty string`)',
+    fix: 'correct the parameter the message names',
   },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
@@ -186,6 +198,30 @@ export const ERROR_CATALOGUE = {
   TP_INTERNAL: {
     meaning: 'a condition Turnpike rules out was met: a bug, named in the message',
     fix: 'report it with the log line; the request or command it happened in failed',
+  },
+  TP_REQUEST_BODY: {
+    meaning:
+      'an Admin API request body could not be read: a malformed multipart/form-data body (400), or one larger than the body limit (413)',
+    fix: 'send a well-formed body, e.g. curl -F config=@kong.yml',
+  },
+  TP_KONG_PDK_UNSUPPORTED: {
+    meaning:
+      "a plugin written for Kong's JavaScript PDK called a PDK function (or used a phase) Turnpike does not provide",
+    fix: 'use a function of the supported subset (docs/plugins.md, "Kong JavaScript PDK"), or port that part to the Turnpike SDK',
+  },
+  TP_PLUGIN_SET_INCOMPATIBLE: {
+    meaning:
+      'the configuration uses a plugin this data plane does not have: it keeps serving its last good configuration and reports not ready',
+    fix: 'install the plugin on the data plane (plugin_paths or node_modules, and plugins = bundled,<name>) and restart it, or remove the plugin from the configuration',
+  },
+  TP_PLUGIN_PACKAGE: {
+    meaning:
+      'a plugin folder, tarball or npm package cannot be packed or installed: no manifest, a file whose sha256 differs from the manifest, an SDK range this node does not satisfy',
+    fix: "repack the plugin with `turnpike plugin pack`, or install a version written for this node's plugin SDK",
+  },
+  TP_PLUGIN_SIGNATURE: {
+    meaning: 'a plugin tarball has no signature, or its signature does not verify with the given public key',
+    fix: 'check that the tarball is the one that was signed and that --verify-key is the public half of the signing key',
   },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -363,6 +399,19 @@ export class SyncedEntityError extends TurnpikeError {
   }
 }
 
+/** A request body that cannot be read; the Admin API answers with `statusCode` (400, or 413 when too large). */
+export class RequestBodyError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_BODY';
+  readonly code = 'TP_REQUEST_BODY';
+  override readonly name = 'RequestBodyError';
+  readonly statusCode: 400 | 413;
+
+  constructor(message: string, statusCode: 400 | 413 = 400) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
 export class WorkerError extends TurnpikeError {
   static readonly [kCode] = 'TP_WORKER';
   readonly code = 'TP_WORKER';
@@ -490,7 +539,10 @@ export abstract class KongError extends TurnpikeError {
   }
 }
 
-/** Kong renders field errors as `schema violation (a: msg; b.c: msg)`. */
+/**
+ * Every field error on one line, its path dotted (`healthchecks.active.timeout: msg`,
+ * `paths.2: msg`): for logs and NACK reasons. Kong's own message is schemaViolationMessage's.
+ */
 export function describeFields(fields: FieldErrors, prefix = ''): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
@@ -515,8 +567,9 @@ export class SchemaViolationError extends KongError {
   readonly kongName = 'schema violation';
   readonly status = 400;
 
+  /** `summary` replaces Kong's list of the fields in the message (a data plane's NACK reason). */
   constructor(fields: FieldErrors, summary?: string) {
-    super(`schema violation (${summary ?? describeFields(fields)})`, fields);
+    super(summary === undefined ? schemaViolationMessage(fields) : `schema violation (${summary})`, fields);
   }
 }
 
@@ -545,6 +598,47 @@ export class ForeignKeyViolationError extends KongError {
   readonly kongCode = 4;
   readonly kongName = 'foreign key violation';
   readonly status = 400;
+}
+
+/** One foreign key that could not be resolved: the unique field tried, its value and the parent entity. */
+export interface UnresolvedKey {
+  readonly value: unknown;
+  readonly parent: string;
+}
+
+/**
+ * Kong's foreign_keys_unresolved (code 13): a foreign key given by a unique field rather than
+ * the primary key, and no entity has that value. `fields` holds Kong's sentence per key.
+ */
+export class ForeignKeysUnresolvedError extends KongError {
+  static readonly [kCode] = 'TP_FOREIGN_KEYS_UNRESOLVED';
+  readonly code = 'TP_FOREIGN_KEYS_UNRESOLVED';
+  override readonly name = 'ForeignKeysUnresolvedError';
+  readonly kongCode = 13;
+  readonly kongName = 'foreign keys unresolved';
+  readonly status = 400;
+
+  /** `unresolved`: per foreign field, per unique field tried (`{ service: { name: {…} } }`). */
+  constructor(unresolved: Readonly<Record<string, Readonly<Record<string, UnresolvedKey>>>>) {
+    const fields: Record<string, Record<string, string>> = {};
+    const parts: string[] = [];
+    for (const field of Object.keys(unresolved).sort(byteOrder)) {
+      const keys = unresolved[field]!;
+      fields[field] = {};
+      for (const key of Object.keys(keys).sort(byteOrder)) {
+        const { value, parent } = keys[key]!;
+        const sentence = `the foreign key cannot be resolved with '${luaPretty({ [key]: value })}' for an existing '${parent}' entity`;
+        fields[field][key] = sentence;
+        parts.push(`${field}.${key}: ${sentence}`);
+      }
+    }
+    super(
+      parts.length === 1
+        ? `foreign key unresolved (${parts[0]})`
+        : `${parts.length} foreign keys unresolved (${parts.join('; ')})`,
+      fields,
+    );
+  }
 }
 
 export class UniqueViolationError extends KongError {
@@ -631,6 +725,22 @@ export class InvalidOptionsError extends KongError {
   }
 }
 
+/**
+ * A request the Admin API refuses where Kong answers a bare `{ "message" }` (no name or code),
+ * such as an empty `?custom_id=`. The Admin API's error handler renders it.
+ */
+export class AdminRequestError extends TurnpikeError {
+  static readonly [kCode] = 'TP_ADMIN_REQUEST';
+  readonly code = 'TP_ADMIN_REQUEST';
+  override readonly name = 'AdminRequestError';
+  readonly status: number;
+
+  constructor(message: string, status = 400) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export class DeclarativeConfigError extends KongError {
   static readonly [kCode] = 'TP_DECLARATIVE_CONFIG';
   readonly code = 'TP_DECLARATIVE_CONFIG';
@@ -640,8 +750,42 @@ export class DeclarativeConfigError extends KongError {
   readonly status = 400;
 
   constructor(fields: FieldErrors) {
-    super(`declarative config is invalid: ${JSON.stringify(fields)}`, fields);
+    super(`declarative config is invalid: ${luaPretty(fields)}`, fields);
   }
+}
+
+/** A Kong-JS-PDK plugin reached past the supported subset (see TP_KONG_PDK_UNSUPPORTED). */
+export class KongPdkUnsupportedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_KONG_PDK_UNSUPPORTED';
+  readonly code = 'TP_KONG_PDK_UNSUPPORTED';
+  override readonly name = 'KongPdkUnsupportedError';
+}
+
+/** A data plane lacks plugins the configuration uses (see TP_PLUGIN_SET_INCOMPATIBLE). */
+export class PluginSetIncompatibleError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_SET_INCOMPATIBLE';
+  readonly code = 'TP_PLUGIN_SET_INCOMPATIBLE';
+  override readonly name = 'PluginSetIncompatibleError';
+  readonly missing: readonly string[];
+
+  constructor(missing: readonly string[], message: string) {
+    super(message);
+    this.missing = missing;
+  }
+}
+
+/** A plugin package cannot be packed or installed (see TP_PLUGIN_PACKAGE). */
+export class PluginPackageError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_PACKAGE';
+  readonly code = 'TP_PLUGIN_PACKAGE';
+  override readonly name = 'PluginPackageError';
+}
+
+/** A plugin tarball's signature is missing or does not verify (see TP_PLUGIN_SIGNATURE). */
+export class PluginSignatureError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_SIGNATURE';
+  readonly code = 'TP_PLUGIN_SIGNATURE';
+  override readonly name = 'PluginSignatureError';
 }
 
 /** Normalises anything thrown into an Error with context, for logging at a boundary. */

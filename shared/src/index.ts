@@ -3,6 +3,7 @@ export { hashPassword, needsRehash, verifyPassword } from './crypto/password.ts'
 export * from './errors.ts';
 export { KONG_STATUS_MESSAGES } from './kong-messages.ts';
 export * from './log.ts';
+export { luaPretty, luaQuote } from './lua-pretty.ts';
 export { stoppableServer } from './process/http-server.ts';
 export * from './process/lifecycle.ts';
 export { loadNodeId } from './process/node-id.ts';

@@ -123,6 +123,20 @@ function rawRequest(bytes: Buffer): Promise<string> {
   });
 }
 
+describe('the information a control plane process gives', () => {
+  test("GET / lists the plugins with their handler's version and priority, without running them", async () => {
+    const root = await http('GET', `${cp.adminUrl}/`);
+    const available = (root.body as { plugins: { available_on_server: Record<string, unknown> } }).plugins
+      .available_on_server;
+    assert.deepEqual(available['key-auth'], {
+      version: (available['key-auth'] as { version: string }).version,
+      priority: 1250,
+    });
+    assert.match((available['key-auth'] as { version: string }).version, /^\d+\.\d+\.\d+$/);
+    assert.equal((available.acl as { priority: number }).priority, 950);
+  });
+});
+
 describe('hostile requests to the Admin API process', () => {
   test('bytes the HTTP parser refuses get a JSON 400 in Kong words; percent-encoded ones a Kong-shaped 400', async () => {
     const line = (target: number[]) =>
@@ -133,6 +147,7 @@ describe('hostile requests to the Admin API process', () => {
     ]) {
       const answer = await rawRequest(line(target));
       assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /\r\nserver: turnpike\/\d+\.\d+\.\d+\r\n/i, 'Kong adds Server to these too');
       assert.ok(answer.endsWith('{"message":"Bad request"}'), answer);
     }
     const huge = await rawRequest(

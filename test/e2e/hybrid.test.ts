@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   type ClusterCerts,
-  type ControlPlaneNode,
+  type DataPlaneItem,
+  dataPlanes,
   genClusterCert,
   startControlPlaneNode,
   startDataPlaneNode,
@@ -13,13 +14,6 @@ import {
 import { eventually, http, type JsonResponse } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
-
-interface DataPlaneItem {
-  id: string;
-  sync_status: string;
-  config_hash: string;
-  config_version: number;
-}
 
 let pg: TestPostgres;
 let certs: ClusterCerts;
@@ -31,11 +25,6 @@ after(async () => {
   await certs[Symbol.asyncDispose]();
   await pg[Symbol.asyncDispose]();
 });
-
-async function dataPlanes(cp: ControlPlaneNode): Promise<DataPlaneItem[]> {
-  return ((await http('GET', `${cp.adminUrl}/clustering/data-planes`)).body as { data: DataPlaneItem[] })
-    .data;
-}
 
 const served = (r: JsonResponse) => r.status === 200;
 
@@ -91,7 +80,7 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
     }
   });
 
-  test('a data plane that cannot apply a version NACKs it and keeps serving; one lacking a plugin is refused', async () => {
+  test('a data plane that cannot apply a version NACKs it and keeps serving; one lacking a plugin is shown incompatible and not ready', async () => {
     await using upstream = await startEchoUpstream('skew');
     // One custom plugin in two versions: the control plane's accepts any greeting, the data
     // plane's only short ones (a plugin upgraded on one side only).
@@ -151,14 +140,19 @@ describe('hybrid mode: a control plane on PostgreSQL and data plane processes ov
         (list) => list[0]?.sync_status === 'normal',
       );
 
-      // A data plane without the plugin at all is refused, as Kong says it.
+      // A data plane without the plugin at all: shown incompatible, and not ready, naming it.
       await using lacking = await startDataPlaneNode(cp.clusterPort, certs);
       const listed = await eventually(
         () => dataPlanes(cp),
         (list) => list.some((d) => d.sync_status === 'plugin_set_incompatible'),
       );
       assert.equal(listed.filter((d) => d.sync_status === 'normal').length, 1, 'the other one is unaffected');
-      assert.equal((await http('GET', `${lacking.statusUrl}/status/ready`)).status, 503);
+      const ready = await eventually(
+        () => http('GET', `${lacking.statusUrl}/status/ready`),
+        (r) => /greeting/.test(r.text),
+      );
+      assert.equal(ready.status, 503);
+      assert.match(ready.text, /plugin_set_incompatible: greeting plugin is in use but not enabled/);
     } finally {
       await rm(plugins, { recursive: true, force: true });
     }

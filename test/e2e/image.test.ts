@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { DEFAULT_ASSETS_DIR } from '../../control-plane/src/admin-gui/assets.ts';
 import { TURNPIKE_ENV_NAMES } from '../helpers/compose.ts';
-import { type DockerStage, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
+import { type DockerStage, localImageCommand, parseDockerfile, stageNamed } from '../helpers/dockerfile.ts';
 import { machineNode, REPO_ROOT, runProgram, runTurnpike } from '../helpers/turnpike.ts';
 
 let stages: DockerStage[];
@@ -117,6 +118,85 @@ describe('deploy/Dockerfile', () => {
       assert.equal(result.stderr, '', 'no key the image sets is ignored');
     } finally {
       await rm(prefix, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deploy/examples/custom-plugin/Dockerfile: a derived image with a custom plugin', () => {
+  let example: DockerStage[];
+  before(async () => {
+    example = parseDockerfile(
+      await readFile(join(REPO_ROOT, 'deploy/examples/custom-plugin/Dockerfile'), 'utf8'),
+    );
+  });
+
+  test('builds on our images: the plugin installed in alpine, copied into distroless, enabled by TURNPIKE_PLUGINS', () => {
+    // The base images as written, with the TURNPIKE_IMAGE build argument unexpanded.
+    assert.deepEqual(
+      example.map((s) => s.from.replace('$' + '{TURNPIKE_IMAGE}', 'IMAGE')),
+      ['IMAGE-alpine', 'IMAGE-distroless'],
+    );
+    const image = example.at(-1)!;
+    assert.equal(image.env.TURNPIKE_PLUGINS, 'bundled,my-plugin');
+    for (const name of Object.keys(image.env)) assert.ok(TURNPIKE_ENV_NAMES.has(name), name);
+    const install = JSON.parse(stageNamed(example, 'plugins').runs[0]!) as string[];
+    assert.deepEqual(install.slice(0, 4), ['node', '/app/bin/turnpike.ts', 'plugin', 'install']);
+    assert.ok(install.includes('--verify-key'), 'the signature is checked');
+    const target = install[install.indexOf('--target') + 1]!;
+    // What the install wrote is what the image copies, where TURNPIKE_PLUGIN_PATHS points.
+    assert.deepEqual(image.copies, [
+      {
+        from: 'plugins',
+        sources: [target.slice(0, target.lastIndexOf('/'))],
+        dest: image.env.TURNPIKE_PLUGIN_PATHS,
+      },
+    ]);
+  });
+
+  test('its install step and the final image pass as processes: the signed tarball installs, `check` loads the plugin', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'turnpike-derived-'));
+    try {
+      // What the build context holds: the packed, signed plugin and the public key.
+      const context = join(root, 'context');
+      assert.equal((await runTurnpike(['plugin', 'init', 'my-plugin', '--dir', context])).code, 0);
+      const tarball = join(context, 'my-plugin-0.1.0.tgz');
+      assert.equal(
+        (await runTurnpike(['plugin', 'pack', join(context, 'my-plugin'), '--out', tarball])).code,
+        0,
+      );
+      const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      await writeFile(join(context, 'signing.pem'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await writeFile(join(context, 'signing.pub'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+      assert.equal(
+        (await runTurnpike(['plugin', 'sign', tarball, '--key', join(context, 'signing.pem')])).code,
+        0,
+      );
+
+      // The image's paths under `root`: /tmp is the build context, the rest as they are.
+      const local = (path: string) =>
+        path.startsWith('/tmp/') ? join(context, path.slice(5)) : join(root, path);
+      const plugins = stageNamed(example, 'plugins');
+      for (const copy of plugins.copies)
+        for (const s of copy.sources) assert.ok(existsSync(join(context, s)), s);
+      const run = localImageCommand(JSON.parse(plugins.runs[0]!) as string[], REPO_ROOT);
+      const args = run.args.map((a) => (a.startsWith('/') && !a.startsWith(REPO_ROOT) ? local(a) : a));
+      const installed = await runProgram(run.command, args, { TURNPIKE_PREFIX: join(root, 'prefix') });
+      assert.equal(installed.code, 0, installed.stderr);
+
+      const image = example.at(-1)!;
+      const [copy] = image.copies;
+      await cp(local(copy!.sources[0]!), local(copy!.dest), { recursive: true });
+      const env = {
+        ...stageNamed(stages, 'distroless').env,
+        ...image.env,
+        TURNPIKE_PLUGIN_PATHS: local(image.env.TURNPIKE_PLUGIN_PATHS!),
+        TURNPIKE_PREFIX: join(root, 'prefix'),
+      };
+      const checked = await runTurnpike(['check'], env);
+      assert.equal(checked.code, 0, checked.stderr);
+      assert.equal(checked.stderr, '');
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

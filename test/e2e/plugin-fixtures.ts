@@ -14,8 +14,8 @@ import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugi
 import { DEFAULT_SETTINGS, type ProxySettings, startProxy } from '@turnpike/data-plane/proxy';
 import type { Runtime } from '@turnpike/data-plane/runtime';
 import { UpstreamPools } from '@turnpike/data-plane/upstream';
+import { configRecord, definePluginSchema, type PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger, type Logger } from '@turnpike/shared';
-import { configRecord, definePluginSchema, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type LoadedPlugins, loadPlugins } from '@turnpike/shared/plugins';
 import type { EntityName, PluginSchema, PluginSchemaLookup } from '@turnpike/shared/schema';
 import {

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler, type PluginHandler } from '@turnpike/plugin-sdk';
 import { WebSocket } from 'ws';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
@@ -186,11 +186,11 @@ describe('authentication plugins through the proxy', () => {
     const none = await send(port, '/key');
     assert.equal(none.status, 401);
     assert.deepEqual(JSON.parse(none.body), { message: 'No API key found in request' });
-    assert.equal(none.headers['www-authenticate'], 'Key realm="turnpike"');
+    assert.equal(none.headers['www-authenticate'], 'Key');
     assert.match(none.headers['content-type'] ?? '', /application\/json/);
     const wrong = await send(port, '/key', { apikey: 'nope' });
     assert.equal(wrong.status, 401);
-    assert.deepEqual(JSON.parse(wrong.body), { message: 'Invalid authentication credentials' });
+    assert.deepEqual(JSON.parse(wrong.body), { message: 'Unauthorized' });
     assert.equal(upstream.received.length, before);
   });
 
@@ -239,12 +239,12 @@ describe('authentication plugins through the proxy', () => {
     const none = await refusedHandshake(`ws://127.0.0.1:${port}/ws-key`);
     assert.equal(none.status, 401);
     assert.deepEqual(JSON.parse(none.body), { message: 'No API key found in request' });
-    assert.equal(none.headers['www-authenticate'], 'Key realm="turnpike"');
+    assert.equal(none.headers['www-authenticate'], 'Key');
     assert.match(none.headers['content-type'] ?? '', /application\/json/);
     assert.equal(none.headers.connection, 'close');
     const wrong = await refusedHandshake(`ws://127.0.0.1:${port}/ws-key`, { apikey: 'nope' });
     assert.equal(wrong.status, 401);
-    assert.deepEqual(JSON.parse(wrong.body), { message: 'Invalid authentication credentials' });
+    assert.deepEqual(JSON.parse(wrong.body), { message: 'Unauthorized' });
     assert.equal(wsUpstream.handshakes.length, before);
   });
 

@@ -309,10 +309,12 @@ describe('upstream failures', () => {
     }
   });
 
-  it('answers 503 for a route without a service', async () => {
+  it("answers Kong's 503 for a route without a service, in the format Accept asks for", async () => {
     await using proxy = await testProxy([], [{ id: 'r', paths: ['/'] }]);
     const res = await fetch(proxy.url('/'));
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), { message: 'The upstream server is currently unavailable' });
+    assert.deepEqual(await res.json(), { message: 'no Service found with those values' });
+    const text = await fetch(proxy.url('/'), { headers: { accept: 'text/plain' } });
+    assert.equal(await text.text(), 'no Service found with those values\n');
   });
 });

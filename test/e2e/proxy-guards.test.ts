@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { PluginChain, PluginRun } from '@turnpike/data-plane/runtime';
-import { definePluginHandler, type PluginContext, type PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler, type PluginContext, type PluginHandler } from '@turnpike/plugin-sdk';
 import { bundledPlugins, type PluginProxy, plugin, pluginProxy } from './plugin-fixtures.ts';
 import {
   type CapturedLog,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_LIMITS, DEFAULT_SETTINGS } from '@turnpike/data-plane/proxy';
-import { definePluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler } from '@turnpike/plugin-sdk';
 import { bundledPlugins, plugin, pluginProxy } from './plugin-fixtures.ts';
 import {
   capturedLog,

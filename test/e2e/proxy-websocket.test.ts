@@ -120,6 +120,21 @@ describe('WebSocket proxying', () => {
     assert.equal(upstream.handshakes.length, 0);
   });
 
+  it("answers a handshake to a route without a service with Kong's 503, and sends Via upstream", async () => {
+    await using upstream = await echoUpstream();
+    await using proxy = await tlsTestProxy({
+      services: [service(upstream.port)],
+      routes: [route({ paths: ['/chat'] }), route({ id: 'lonely', paths: ['/lonely'], service: null })],
+    });
+    const answer = await refused(`ws://127.0.0.1:${proxy.port}/lonely`);
+    assert.equal(answer.status, 503);
+    assert.deepEqual(JSON.parse(answer.body), { message: 'no Service found with those values' });
+    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/chat`, { headers: { via: '1.1 dev' } });
+    await once(ws, 'open');
+    ws.close();
+    assert.match(String(upstream.handshakes[0]?.headers.via), /^1\.1 dev, 1\.1 turnpike\/\d+\.\d+\.\d+/);
+  });
+
   it("relays an upstream's refusal of the handshake and closes", async () => {
     const server = createServer((_req, res) => {
       res.writeHead(403, { 'x-why': 'not allowed' });

@@ -358,7 +358,13 @@ describe('config sync transport', { timeout: 60_000 }, () => {
       id: first.id,
       cacheFile: first.cacheFile,
     });
-    assert.deepEqual(second.client.state(), { hasConfig: true, version, hash, connected: false });
+    assert.deepEqual(second.client.state(), {
+      hasConfig: true,
+      version,
+      hash,
+      connected: false,
+      incompatible: undefined,
+    });
     assert.deepEqual(second.events[0], { type: 'cache-loaded', version, hash });
     assert.equal(second.applied[0]?.config.get('services')?.get('s1') !== undefined, true);
   });
@@ -378,23 +384,30 @@ describe('config sync transport', { timeout: 60_000 }, () => {
     await dp.until(atLatest(dp, cluster.source), 'snapshot after corrupt cache');
   });
 
-  it('refuses a data plane lacking a plugin the config uses (plugin_set_incompatible)', async () => {
+  it('sends a data plane lacking a plugin the config uses every version; it refuses them and shows plugin_set_incompatible', async () => {
     await using cluster = await startCluster();
     const { log, lines } = capturingLogger();
     await using dp = await startDataPlane({ port: cluster.server.port, plugins: ['acl'], log });
+    await dp.until(() => dp.events.some((e) => e.type === 'rejected'), 'the configuration refused');
+    const rejected = dp.events.find((e) => e.type === 'rejected');
+    assert.equal(rejected?.type === 'rejected' && rejected.code, 'TP_PLUGIN_SET_INCOMPATIBLE');
+    assert.equal(dp.events.filter((e) => e.type === 'refused').length, 0, 'not refused by the control plane');
     const record = await registryUntil(
       cluster.server.registry,
       dp.id,
-      (r) => r.sync_status === 'plugin_set_incompatible',
+      // The data plane's Nack, after the control plane's own view at Hello.
+      (r) => r.sync_status === 'plugin_set_incompatible' && r.last_error.includes('in use but not enabled'),
     );
-    assert.match(record.last_error, /key-auth/);
-    await dp.until(() => dp.events.some((e) => e.type === 'refused'), 'refusal received');
-    const refusal = dp.events.find((e) => e.type === 'refused');
-    assert.equal(refusal?.type === 'refused' && refusal.syncStatus, 'plugin_set_incompatible');
-    assert.equal(dp.client.state().hasConfig, false);
+    assert.equal(record.last_error_code, 'TP_PLUGIN_SET_INCOMPATIBLE');
+    assert.match(record.last_error, /key-auth plugin is in use but not enabled/);
+    assert.equal(record.connected, true);
+    assert.equal(dp.applied.length, 0, 'nothing applied');
+    assert.deepEqual(dp.client.state().incompatible?.missing, ['key-auth']);
     assert.ok(
-      lines.some((l) => l.includes('"level":50') && l.includes('key-auth')),
-      'refusal logged at error',
+      lines.some(
+        (l) => l.includes('"level":50') && l.includes('data plane lacks plugins the configuration uses'),
+      ),
+      'logged at error',
     );
   });
 

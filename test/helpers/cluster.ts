@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
+import { http } from './http.ts';
 import { type RunningTurnpike, runTurnpike, type StartOptions, startTurnpike } from './turnpike.ts';
 
 /** Cluster certificates made by `turnpike hybrid gen_cert`, in a temporary folder. */
@@ -154,4 +155,20 @@ export async function startTraditionalNode(
     proxyUrl: `http://127.0.0.1:${proxy}`,
     statusUrl: `http://127.0.0.1:${status}`,
   });
+}
+
+/** An item of the control plane's `GET /clustering/data-planes`, as the tests read it. */
+export interface DataPlaneItem {
+  id: string;
+  sync_status: string;
+  config_hash: string;
+  config_version: number;
+  last_error?: string;
+  last_error_code?: string;
+}
+
+/** The data planes the control plane lists now. */
+export async function dataPlanes(cp: Pick<ControlPlaneNode, 'adminUrl'>): Promise<DataPlaneItem[]> {
+  return ((await http('GET', `${cp.adminUrl}/clustering/data-planes`)).body as { data: DataPlaneItem[] })
+    .data;
 }

@@ -37,12 +37,13 @@ export interface CommandResult {
 
 /**
  * process.env without TURNPIKE_* and KONG_* settings (both are read as configuration), so a
- * developer's shell cannot change a test's outcome.
+ * developer's shell cannot change a test's outcome, and without node:test's NODE_TEST_CONTEXT
+ * (a child's own `node --test` would take itself for part of this run and run nothing).
  */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    const config = k.startsWith('TURNPIKE_') || k.startsWith('KONG_');
+    const config = k.startsWith('TURNPIKE_') || k.startsWith('KONG_') || k === 'NODE_TEST_CONTEXT';
     if (v !== undefined && (!config || k === 'TURNPIKE_TEST_PG')) env[k] = v;
   }
   return env;

@@ -1,6 +1,7 @@
 // The Admin API suites on a real PostgreSQL: a fresh database for each suite.
 import { after } from 'node:test';
 import { startPostgres, type TestPostgres } from '../../../test/helpers/postgres.ts';
+import { conformanceCases } from './conformance.cases.ts';
 import { entityCases } from './entities.cases.ts';
 import { hostileCases } from './hostile.cases.ts';
 import { serverCases } from './server.cases.ts';
@@ -16,3 +17,4 @@ after(async () => (await pg)?.[Symbol.asyncDispose]());
 entityCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
 serverCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
 hostileCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));
+conformanceCases(async (overrides) => openTestAdmin(overrides, { dsn: await database() }));

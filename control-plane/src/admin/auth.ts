@@ -3,11 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The Admin API token check: `Kong-Admin-Token: <token>` (Kong's header) or
- * `Authorization: Bearer <token>`. Compared in constant time over digests.
+ * `Authorization: Bearer <token>`. Compared in constant time over digests. `OPTIONS` passes:
+ * browsers send preflights without the token, and the answer tells only which methods a path
+ * serves (methods.ts).
  */
 export function adminTokenHook(token: string) {
   const expected = digest(token);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.method === 'OPTIONS') return;
     const given = presentedToken(request);
     if (given !== undefined && timingSafeEqual(digest(given), expected)) return;
     await reply.code(401).send({ message: 'Invalid credentials. Token or User credentials required' });

@@ -44,14 +44,20 @@ export function decodeForm(body: string | Buffer): FormBody {
 }
 
 /**
- * An empty body is `{}` (curl -X POST with a JSON content type); anything but an object is
- * unparseable. Strings holding what PostgreSQL refuses are a schema violation naming the field;
+ * Kong reads a body only for these methods (api_helpers NEEDS_BODY); for others it is ignored,
+ * whatever it holds.
+ */
+const NEEDS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * An empty body is unparseable, as in Kong (`curl -X POST -H 'Content-Type: application/json'`
+ * without `-d` answers `Cannot parse JSON body`); so is anything but an object. Strings holding what PostgreSQL refuses are a schema violation naming the field;
  * when the bytes are not UTF-8, the strings that decoded with a replacement character are named.
  */
 export function decodeJson(body: string | Buffer): Record<string, unknown> {
   const bad = typeof body === 'string' ? -1 : utf8ErrorAt(body);
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (text.trim() === '') return {};
+  if (text.trim() === '') throw new SyntaxError('empty JSON body');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -78,7 +84,11 @@ export function decodeJson(body: string | Buffer): Record<string, unknown> {
 /** Installs the JSON and form parsers; SyntaxErrors become `400 Cannot parse JSON body` in errors.ts. */
 export function registerBodyParsers(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/(.+\+)?json$/, { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser(/^application\/(.+\+)?json$/, { parseAs: 'buffer' }, (req, body, done) => {
+    if (!NEEDS_BODY.has(req.method)) {
+      done(null, undefined);
+      return;
+    }
     try {
       done(null, decodeJson(body as Buffer));
     } catch (err) {

@@ -7,7 +7,13 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusMessage } from './errors.ts';
 
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+/** The answer, with `Server: <server>` when the `headers` key enables it (headers.ts). */
+export function clientErrorAnswer(server: string | undefined) {
+  const serverLine = server === undefined ? '' : `server: ${server}\r\n`;
+  return (err: Error & { code?: string }, socket: Duplex): void => answerClientError(err, socket, serverLine);
+}
+
+function answerClientError(err: Error & { code?: string }, socket: Duplex, serverLine: string): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
@@ -16,7 +22,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const body = JSON.stringify(statusMessage(status));
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${serverLine}content-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

@@ -1,4 +1,10 @@
-import { DatabaseUnavailableError, KONG_STATUS_MESSAGES, KongError, toError } from '@turnpike/shared';
+import {
+  AdminRequestError,
+  DatabaseUnavailableError,
+  KONG_STATUS_MESSAGES,
+  KongError,
+  toError,
+} from '@turnpike/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Seconds a client is asked to wait (`Retry-After`) while the database is unreachable. */
@@ -36,13 +42,17 @@ function fastifyErrorReply(err: FastifyError, request: FastifyRequest): [number,
 
 /**
  * The one place where errors become Kong's JSON: KongErrors render themselves
- * (`{ message, name, code, fields }`); a database out of reach is 503 with Retry-After and
+ * (`{ message, name, code, fields }`); AdminRequestErrors are Kong's bare `{ message }`; a database out of reach is 503 with Retry-After and
  * Kong's `database error` (code 8) name; body-parsing and other fastify failures get Kong's
  * words; anything else is logged with context and answered with Kong's opaque 500.
  */
 export function adminErrorHandler(thrown: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (thrown instanceof KongError) {
     reply.code(thrown.status).send(thrown.toJSON());
+    return;
+  }
+  if (thrown instanceof AdminRequestError) {
+    reply.code(thrown.status).send({ message: thrown.message });
     return;
   }
   if (thrown instanceof DatabaseUnavailableError) {

@@ -12,10 +12,9 @@
  * preValidation hook then raises the error for the parameter at that position.
  */
 import type { IncomingMessage } from 'node:http';
-import { InvalidOptionsError, InvalidPrimaryKeyError, InvalidUniqueError } from '@turnpike/shared';
+import { InvalidOptionsError, InvalidPrimaryKeyError, InvalidUniqueError, luaPretty } from '@turnpike/shared';
 import { ENTITIES, type EntityDefinition } from '@turnpike/shared/schema';
 import type { FastifyRequest } from 'fastify';
-import { luaPretty } from '../dao/errors.ts';
 import { textProblem } from '../store/text.ts';
 import { decodeComponent, decodePairs } from './url-text.ts';
 

@@ -1,15 +1,32 @@
 /**
  * Kong answers a known path asked with a method it does not serve with
- * `405 {"message":"Method not allowed"}` (unknown paths get 404). Fastify only knows 404, so
- * we record each path's methods as routes are added and fill in the rest at the end.
+ * `405 {"message":"Method not allowed"}` (unknown paths get 404), and `OPTIONS` on a known path
+ * with 204 and the methods it serves (kong/api/api_helpers.lua options_method): `Allow` and
+ * `Access-Control-Allow-Methods` list them sorted, HEAD with GET and OPTIONS itself included;
+ * `Access-Control-Allow-Headers` repeats the request's `Access-Control-Request-Headers`, else
+ * `Content-Type`. Fastify only knows 404, so we record each path's methods as routes are added
+ * and fill in the rest at the end. Which origin may read the answer is CORS's concern (cors.ts).
  */
-import type { FastifyInstance, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 
 const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 export interface MethodRegistry {
   /** Adds the 405 (and OPTIONS) routes; call once, after every other route. */
   complete(): void;
+}
+
+/** Kong's options_method answer for a path serving `allow` (already sorted, joined). */
+function optionsAnswer(allow: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const requested = request.headers['access-control-request-headers'];
+    return reply
+      .code(204)
+      .header('allow', allow)
+      .header('access-control-allow-methods', allow)
+      .header('access-control-allow-headers', typeof requested === 'string' ? requested : 'Content-Type')
+      .send();
+  };
 }
 
 /** Starts recording routes; must be called before any route is added. */
@@ -23,9 +40,12 @@ export function trackMethods(app: FastifyInstance): MethodRegistry {
   });
   return {
     complete() {
-      for (const [url, served] of [...byPath]) {
-        const allowed = METHODS.filter((m) => served.has(m));
-        const missing = METHODS.filter((m) => !served.has(m));
+      for (const [url, routed] of [...byPath]) {
+        // A copy: the routes added below are recorded too.
+        const served = new Set(routed);
+        const missing: HTTPMethods[] = METHODS.filter((m) => !served.has(m));
+        // Fastify serves HEAD wherever GET is; elsewhere HEAD is as unknown as any other method.
+        if (!served.has('GET')) missing.push('HEAD');
         const hidden = { schema: { hide: true } };
         if (missing.length > 0) {
           app.route({
@@ -36,14 +56,10 @@ export function trackMethods(app: FastifyInstance): MethodRegistry {
           });
         }
         if (!served.has('OPTIONS')) {
-          const allow = ['OPTIONS', ...allowed].join(', ');
-          app.route({
-            method: 'OPTIONS',
-            url,
-            ...hidden,
-            handler: async (_request, reply) =>
-              reply.code(204).header('allow', allow).header('access-control-allow-methods', allow).send(),
-          });
+          const allowed = METHODS.filter((m) => served.has(m));
+          if (served.has('GET')) allowed.push('HEAD');
+          const allow = [...allowed, 'OPTIONS'].sort().join(', ');
+          app.route({ method: 'OPTIONS', url, ...hidden, handler: optionsAnswer(allow) });
         }
       }
     },

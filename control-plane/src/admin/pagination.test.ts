@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InvalidSizeError } from '@turnpike/shared';
+import { type InvalidOptionsError, InvalidSizeError } from '@turnpike/shared';
 import { decodeForm, decodeJson } from './body.ts';
 import { entityEndpoints, sortEndpointPaths } from './endpoints.ts';
 import { pageBody, parseListQuery, parseTags } from './pagination.ts';
@@ -10,6 +10,28 @@ describe('list queries and pages', () => {
     assert.deepEqual(parseTags('a,b'), { all: ['a', 'b'] });
     assert.deepEqual(parseTags('a/b'), { any: ['a', 'b'] });
     assert.deepEqual(parseTags('a'), { all: ['a'] });
+  });
+
+  test("mixed separators, empty tags and more than five are refused with Kong's invalid options", () => {
+    const refusal = (tags: unknown) => {
+      try {
+        parseListQuery({ tags });
+      } catch (err) {
+        return (err as InvalidOptionsError).toJSON();
+      }
+      return undefined;
+    };
+    assert.deepEqual(refusal(''), {
+      message: 'invalid option (tags: cannot be null)',
+      name: 'invalid options',
+      code: 11,
+      options: { tags: 'cannot be null' },
+    });
+    assert.equal(refusal('a,b/c')?.message, 'invalid option (tags: invalid filter syntax)');
+    assert.equal(refusal('a//b')?.message, 'invalid option (tags: invalid filter syntax)');
+    assert.equal(refusal(['', 'a'])?.message, 'invalid option (tags: invalid filter syntax)');
+    assert.equal(refusal('a,b,c,d,e,f')?.message, 'invalid option (tags: cannot query more than 5 tags)');
+    assert.equal(refusal('a,b'), undefined);
   });
 
   test('a size that is not a number is an invalid size error', () => {
@@ -34,8 +56,9 @@ describe('bodies', () => {
     });
   });
 
-  test('an empty JSON body is an empty object and a JSON array is refused', () => {
-    assert.deepEqual(decodeJson(' '), {});
+  test('an empty JSON body and a JSON array are unparseable, as in Kong', () => {
+    assert.throws(() => decodeJson(' '), SyntaxError);
+    assert.deepEqual(decodeJson('{}'), {});
     assert.throws(() => decodeJson('[1]'), SyntaxError);
   });
 });

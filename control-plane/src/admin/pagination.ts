@@ -35,7 +35,8 @@ const MAX_TAGS = 5;
 /**
  * Kong's extract_options: `tags=a,b` wants every tag, `tags=a/b` any of them; a single tag is
  * "every" of one. Mixed separators, control characters or an empty tag are Kong's
- * `invalid option (tags: invalid filter syntax)`; more than 5 tags are refused as Kong's DAO does.
+ * `invalid option (tags: invalid filter syntax)` (an empty `tags=` is `cannot be null`, in
+ * parseListQuery); more than 5 tags are refused as Kong's DAO does.
  */
 export function parseTags(raw: string): TagFilter {
   let filter: TagFilter;
@@ -60,6 +61,8 @@ export function parseListQuery(query: unknown): ListQuery {
   }
   const offset = first(q.offset);
   if (offset !== undefined) out.offset = offset;
+  // Kong's extract_options: an empty `tags=` (or a bare `tags`) is refused before its syntax.
+  if (q.tags === '') throw new InvalidOptionsError({ tags: 'cannot be null' });
   const tags = first(q.tags);
   if (tags !== undefined) {
     out.tags = parseTags(tags);

@@ -5,15 +5,18 @@
  */
 import swagger from '@fastify/swagger';
 import type { Logger, TurnpikeConfig } from '@turnpike/shared';
+import type { AvailablePlugin } from '@turnpike/shared/plugins';
 import { ENTITIES, entityJsonSchema, type PluginSchemaLookup } from '@turnpike/shared/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Dao } from '../dao/types.ts';
 import { adminTokenHook } from './auth.ts';
 import { DEFAULT_ADMIN_BODY_LIMIT, registerBodyParsers } from './body.ts';
+import type { ConnectionStats } from './connections.ts';
 import type { AdminContext } from './context.ts';
 import { registerAdminCors } from './cors.ts';
 import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
+import { adminHeaderFlags, registerAdminHeaders } from './headers.ts';
 import { parseQuery, screenInput, screenPath } from './input.ts';
 import { trackMethods } from './methods.ts';
 import { type ClusterEventsView, registerClusterEventRoutes } from './routes/cluster-events.ts';
@@ -32,8 +35,8 @@ export interface AdminApiOptions {
   readonly nodeId: string;
   readonly hostname: string;
   readonly version: string;
-  /** Plugin names this node can run (`plugins` in turnpike.conf, expanded). */
-  readonly pluginsAvailable: readonly string[];
+  /** The plugins this node can run (`plugins` in turnpike.conf, expanded), with version and priority. */
+  readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly pluginSchemas: PluginSchemaLookup;
   readonly datastoreReachable: () => Promise<boolean>;
   /** Largest request body in bytes; default 10 MiB (Kong's nginx_admin_client_max_body_size). */
@@ -42,6 +45,8 @@ export interface AdminApiOptions {
   readonly clustering?: ClusteringView;
   /** The live cluster feed behind `/clustering/events` and `/clustering/timeline`. */
   readonly clusterEvents?: ClusterEventsView;
+  /** The counters of the admin listeners, for `GET /status` (the caller tracks each listener). */
+  readonly connections?: ConnectionStats;
   /** Browser origins allowed to call the API cross-origin: the Admin GUI's (admin_gui_url). */
   readonly corsOrigins?: () => readonly string[];
 }
@@ -97,11 +102,11 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
   app.setNotFoundHandler(adminNotFoundHandler);
   registerBodyParsers(app);
   const { config } = options;
+  registerAdminHeaders(app, adminHeaderFlags(config.headers), options.version);
   if (options.corsOrigins !== undefined) registerAdminCors(app, options.corsOrigins);
   const token = config.admin_auth !== false ? config.admin_token : undefined;
   if (token !== undefined && token !== '') {
-    // Added after the CORS plugin (fastify adds hooks once the plugins before them load), so
-    // that CORS answers preflights, which carry no token, before this check runs.
+    // OPTIONS passes it: preflights carry no token (auth.ts).
     app.addHook('onRequest', adminTokenHook(token));
   }
 
@@ -133,7 +138,8 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerClusteringRoutes(api, options.clustering);
     registerClusterEventRoutes(api, options.clusterEvents);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    methods.complete();
+    // After the scoped plugins above (/config) have added their routes.
+    api.after(() => methods.complete());
   });
   return app;
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   createLogger,
+  ForeignKeysUnresolvedError,
   ForeignKeyViolationError,
   InvalidOffsetError,
   InvalidPrimaryKeyError,
@@ -184,7 +185,7 @@ export function daoSuite(backend: SuiteBackend): void {
       assert.deepEqual(page.data.map((r) => r.id).sort(), [byId.id, byName.id].sort());
     });
 
-    it('refuses a route whose service does not exist with a ForeignKeyViolationError', async () => {
+    it('refuses a route whose service id names nothing with a ForeignKeyViolationError (Kong code 4)', async () => {
       const missing = '8f1e2d3c-4b5a-4697-8877-665544332211';
       const err = await dao
         .entity('routes')
@@ -196,11 +197,36 @@ export function daoSuite(backend: SuiteBackend): void {
         `the foreign key '{id="${missing}"}' does not reference an existing 'services' entity.`,
       );
       assert.deepEqual(err.fields, { service: { id: missing } });
+    });
+
+    it('refuses a foreign key by a unique field that names nothing as unresolved (Kong code 13)', async () => {
       const byName = await dao
         .entity('routes')
         .insert({ paths: ['/x'], service: { name: 'no-such-service' } })
         .catch((e: unknown) => e);
-      assert.ok(byName instanceof ForeignKeyViolationError);
+      assert.ok(byName instanceof ForeignKeysUnresolvedError);
+      const sentence =
+        "the foreign key cannot be resolved with '{name=\"no-such-service\"}' for an existing 'services' entity";
+      assert.equal(byName.message, `foreign key unresolved (service.name: ${sentence})`);
+      assert.deepEqual(byName.fields, { service: { name: sentence } });
+    });
+
+    it('resolves a foreign key by any unique field of the parent, the first that names an entity', async () => {
+      const consumer = await dao.entity('consumers').insert({ custom_id: unique('cid') });
+      const byCustomId = await dao
+        .entity('keyauth_credentials')
+        .insert({ key: unique('key'), consumer: { custom_id: consumer.custom_id } });
+      assert.deepEqual(byCustomId.consumer, { id: consumer.id });
+      const both = await dao
+        .entity('acls')
+        .insert({ group: 'g', consumer: { username: 'nobody-has-this', custom_id: consumer.custom_id } });
+      assert.deepEqual(both.consumer, { id: consumer.id });
+      const neither = await dao
+        .entity('acls')
+        .insert({ group: 'g', consumer: { username: 'nobody-1', custom_id: 'nobody-2' } })
+        .catch((e: unknown) => e);
+      assert.ok(neither instanceof ForeignKeysUnresolvedError);
+      assert.deepEqual(Object.keys(neither.fields?.consumer ?? {}).sort(), ['custom_id', 'username']);
     });
 
     it('refuses to delete a service that routes still reference', async () => {

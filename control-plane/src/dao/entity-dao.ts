@@ -3,20 +3,19 @@
  * resolve foreign keys, encode secrets, write, record the change. The Dao (dao.ts) decides
  * which transaction a write runs in and when the config version bumps.
  */
-import { SchemaViolationError } from '@turnpike/shared';
-import { type EntityName, type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
+import { ForeignKeysUnresolvedError, SchemaViolationError, type UnresolvedKey } from '@turnpike/shared';
+import {
+  type EntityName,
+  type PluginSchemaLookup,
+  validateEntity,
+  validateField,
+} from '@turnpike/shared/schema';
 import type { ConfigChange } from '../store/config-version.ts';
 import { findTextProblems, problemFields, storable, textProblem } from '../store/text.ts';
 import type { Queryable } from '../store/types.ts';
 import { decodeEntity, encodeEntity, type KeyringSource } from './codec.ts';
-import {
-  invalidPrimaryKey,
-  invalidReference,
-  mapConstraintError,
-  notFound,
-  notFoundByField,
-} from './errors.ts';
-import { afterWrite, decorate } from './hooks.ts';
+import { invalidPrimaryKey, mapConstraintError, notFound, notFoundByField } from './errors.ts';
+import { afterWrite, beforeWrite, decorate } from './hooks.ts';
 import { quote, referencesTo, type TableModel, tableModel } from './model.ts';
 import { decodeOffset, encodeOffset, isUuid, pageSize } from './pagination.ts';
 import { insertSql, listSql, rowValues, selectOneSql, updateSql, upsertSql } from './sql.ts';
@@ -81,32 +80,65 @@ function notFoundFor(model: TableModel, idOrKey: string) {
   return isUuid(idOrKey) ? notFound(idOrKey) : notFoundByField(model.endpointKey ?? 'id', idOrKey);
 }
 
+/** The row whose unique (or endpoint-key) `field` holds `value`, if any. */
+export async function findByUnique(
+  q: Queryable,
+  model: TableModel,
+  field: string,
+  value: string,
+): Promise<Stored | undefined> {
+  const column = model.columns.find((c) => c.field === field && !c.foreign);
+  if (column === undefined) throw new TypeError(`'${field}' is not a key column of '${model.name}'`);
+  // A value PostgreSQL cannot hold names nothing.
+  if (!storable(value)) return undefined;
+  const { rows } = await q.query<{ entity: Stored }>(selectOneSql(model, column.column, undefined, false), [
+    value,
+  ]);
+  return rows[0]?.entity;
+}
+
+/** The fields of `model` a foreign key may name it by, in schema order: unique ones and the endpoint key. */
+function lookupFields(model: TableModel): string[] {
+  return Object.entries(model.definition.fields)
+    .filter(([field, d]) => field !== 'id' && (d.unique === true || field === model.endpointKey))
+    .map(([field]) => field)
+    .filter((field) => model.columns.some((c) => c.field === field && !c.foreign));
+}
+
 /**
- * Foreign keys given by the parent's endpoint key (`service: { name: "s" }`, as Kong's forms
- * accept `service.name`) become `{ id }`; an unknown one is Kong's foreign key violation.
+ * Kong's resolve_foreign (kong/db/dao/init.lua): a foreign key without a valid primary key
+ * (`service: { name: "s" }`, `consumer: { custom_id: "c" }`) is looked up by each unique or
+ * endpoint-key field it gives, in schema order, and becomes `{ id }`; when none names an
+ * entity it is Kong's `foreign keys unresolved` (code 13). A primary key naming nothing is left
+ * to the database: Kong's foreign key violation (code 4).
  */
 async function resolveForeignKeys(
   q: Queryable,
   model: TableModel,
   data: Record<string, unknown>,
 ): Promise<void> {
+  const unresolved: Record<string, Record<string, UnresolvedKey>> = {};
   for (const reference of model.foreign) {
     const value = data[reference.field];
-    if (!isObject(value) || value.id !== undefined) continue;
+    if (!isObject(value) || (typeof value.id === 'string' && isUuid(value.id))) continue;
     const parent = tableModel(reference.reference);
-    const key = parent.endpointKey;
-    const keyValue = key === undefined ? undefined : value[key];
-    const unique = parent.uniques.some((u) => u.fields.length === 1 && u.fields[0] === key);
-    if (key === undefined || !unique || typeof keyValue !== 'string' || Object.keys(value).length !== 1)
-      continue;
-    const { rows } = await q.query<{ id: string }>(
-      `SELECT id::text AS id FROM ${parent.name} WHERE ${quote(key)} = $1`,
-      [keyValue],
-    );
-    const found = rows[0];
-    if (found === undefined) throw invalidReference(reference.field, { [key]: keyValue }, parent.name);
-    data[reference.field] = { id: found.id };
+    const missing: Record<string, UnresolvedKey> = {};
+    let found: string | undefined;
+    for (const field of lookupFields(parent)) {
+      const keyValue = value[field];
+      if (keyValue === undefined || keyValue === null) continue;
+      if (validateField(parent.definition.fields[field]!, keyValue) !== undefined) continue;
+      const row = await findByUnique(q, parent, field, String(keyValue));
+      if (row !== undefined) {
+        found = row.id;
+        break;
+      }
+      missing[field] = { value: keyValue, parent: parent.name };
+    }
+    if (found !== undefined) data[reference.field] = { id: found };
+    else if (Object.keys(missing).length > 0) unresolved[reference.field] = missing;
   }
+  if (Object.keys(unresolved).length > 0) throw new ForeignKeysUnresolvedError(unresolved);
 }
 
 function validate(
@@ -215,10 +247,20 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
       return stored === undefined ? undefined : present(runtime.read, stored);
     },
 
+    async getByUnique(field, value) {
+      if (!model.uniques.some((u) => u.fields.length === 1 && u.fields[0] === field))
+        throw new TypeError(`'${field}' is not a unique field of '${model.name}'`);
+      const stored = await findByUnique(runtime.read, model, field, value);
+      return stored === undefined ? undefined : present(runtime.read, stored);
+    },
+
     insert(input, options: WriteOptions = {}) {
       return runtime.write(async (ctx) => {
         const data = prepare(input, options.scope);
-        if (isObject(data)) await resolveForeignKeys(ctx.tx, model, data);
+        if (isObject(data)) {
+          await beforeWrite(ctx.tx, model, data, undefined);
+          await resolveForeignKeys(ctx.tx, model, data);
+        }
         const entity = validate(model, 'insert', data, runtime.pluginSchemas);
         return store(ctx, insertSql(model), entity, data);
       });
@@ -233,6 +275,7 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
         if (isObject(data)) {
           // The URL names the entity: an id in the body does not move it.
           data.id = current.id;
+          await beforeWrite(ctx.tx, model, data, current.id);
           await resolveForeignKeys(ctx.tx, model, data);
         }
         const entity = validate(model, 'update', data, runtime.pluginSchemas, decoded);
@@ -256,6 +299,7 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
             data[model.endpointKey] = idOrKey;
             if (existing !== undefined) data.id = existing.id;
           }
+          await beforeWrite(ctx.tx, model, data, typeof data.id === 'string' ? data.id : undefined);
           await resolveForeignKeys(ctx.tx, model, data);
         }
         const entity = validate(model, 'upsert', data, runtime.pluginSchemas);

@@ -8,6 +8,7 @@ import {
   InvalidOffsetError,
   InvalidPrimaryKeyError,
   InvalidSizeError,
+  luaPretty,
   NotFoundError,
   PrimaryKeyViolationError,
   UniqueViolationError,
@@ -15,28 +16,9 @@ import {
 import { pgErrorInfo } from '../store/errors.ts';
 import { referenceByConstraint, type TableModel, uniqueByConstraint } from './model.ts';
 
-const LUA_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Penlight's `pretty.write(value, "")`, which Kong's messages embed: `{id="…"}`,
- * `{consumer=null,name="acl"}` (keys sorted; Kong prints ngx.null as `null`).
- */
-export function luaPretty(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `{${value.map(luaPretty).join(',')}}`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    const parts = entries.map(
-      ([k, v]) => `${LUA_IDENTIFIER.test(k) ? k : `[${JSON.stringify(k)}]`}=${luaPretty(v)}`,
-    );
-    return `{${parts.join(',')}}`;
-  }
-  return String(value);
-}
+// Penlight's `pretty.write(value, "")`, which Kong's messages embed (`{id="…"}`), is shared with
+// the declarative errors; re-exported for the tests that check the DAO's words.
+export { luaPretty };
 
 // Kong's `fields` may hold nulls (a plugin's unique key without a consumer); FieldErrors has no
 // null, so these builders cast: the Admin API serialises the object as is.

@@ -3,6 +3,7 @@
  * certificates DAO, a certificate carries its server names as a virtual `snis` field, which
  * is read from, and written to, the snis table.
  */
+import { SchemaViolationError } from '@turnpike/shared';
 import type { EntityName } from '@turnpike/shared/schema';
 import type { Queryable } from '../store/types.ts';
 import type { WriteContext } from './entity-dao.ts';
@@ -13,7 +14,7 @@ import type { EntityDao, EntityRow } from './types.ts';
 export async function decorate(q: Queryable, model: TableModel, rows: EntityRow[]): Promise<EntityRow[]> {
   if (model.name !== 'certificates' || rows.length === 0) return rows;
   const { rows: snis } = await q.query<{ certificate_id: string; name: string }>(
-    'SELECT certificate_id::text AS certificate_id, name FROM snis WHERE certificate_id = ANY($1::uuid[]) ORDER BY name',
+    'SELECT certificate_id::text AS certificate_id, name FROM snis WHERE certificate_id = ANY($1::uuid[]) ORDER BY name COLLATE "C"',
     [rows.map((r) => r.id)],
   );
   const byCertificate = new Map<string, string[]>();
@@ -23,6 +24,41 @@ export async function decorate(q: Queryable, model: TableModel, rows: EntityRow[
     byCertificate.set(sni.certificate_id, names);
   }
   return rows.map((row) => ({ ...row, snis: byCertificate.get(row.id) ?? [] }));
+}
+
+/**
+ * Runs before a write is validated, as Kong's certificates DAO checks `snis` before anything
+ * else (kong/db/dao/certificates.lua parse_name_list, snis.lua check_list_is_new): a name given
+ * twice, or a name another certificate holds, is a schema violation on `snis` in Kong's words.
+ * `certificateId` is the certificate being written (none for an insert).
+ */
+export async function beforeWrite(
+  q: Queryable,
+  model: TableModel,
+  input: Record<string, unknown>,
+  certificateId: string | undefined,
+): Promise<void> {
+  if (model.name !== 'certificates' || !Array.isArray(input.snis)) return;
+  const seen = new Set<unknown>();
+  for (const name of input.snis) {
+    if (seen.has(name)) throw new SchemaViolationError({ snis: `${String(name)} is duplicated` });
+    seen.add(name);
+  }
+  const names = input.snis.filter((s): s is string => typeof s === 'string').sort();
+  if (names.length === 0) return;
+  const { rows } = await q.query<{ name: string; certificate_id: string }>(
+    'SELECT name, certificate_id::text AS certificate_id FROM snis WHERE name = ANY($1::text[])',
+    [names],
+  );
+  const owners = new Map(rows.map((r) => [r.name, r.certificate_id]));
+  for (const name of names) {
+    const owner = owners.get(name);
+    if (owner !== undefined && owner !== certificateId) {
+      throw new SchemaViolationError({
+        snis: `${name} already associated with existing certificate '${owner}'`,
+      });
+    }
+  }
 }
 
 /**

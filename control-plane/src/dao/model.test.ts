@@ -4,7 +4,6 @@ import { createLogger } from '@turnpike/shared';
 import { bootstrap } from '../store/migrate.ts';
 import { openPglite } from '../store/pglite.ts';
 import type { Datastore } from '../store/types.ts';
-import { luaPretty } from './errors.ts';
 import { ENTITY_NAMES, referencesTo, tableModel } from './model.ts';
 import { decodeOffset, encodeOffset } from './pagination.ts';
 
@@ -91,12 +90,6 @@ describe('migration 001_entities', () => {
 });
 
 describe('Kong message helpers', () => {
-  it('print keys as Penlight does: sorted, strings quoted, null bare', () => {
-    assert.equal(luaPretty({ name: 'x' }), '{name="x"}');
-    assert.equal(luaPretty({ service: { id: 'a' }, consumer: null }), '{consumer=null,service={id="a"}}');
-    assert.equal(luaPretty({ 'x-y': 1 }), '{["x-y"]=1}');
-  });
-
   it('round-trips a page offset and refuses one it did not make', () => {
     const id = '0b6f3c1e-2a4d-4e5f-8a9b-0c1d2e3f4a5b';
     assert.equal(decodeOffset(encodeOffset(id)), id);

@@ -49,6 +49,8 @@ export interface EntityDao {
   list(options?: ListOptions): Promise<Page>;
   /** By UUID, or by the entity's endpoint_key (name, username…) when `idOrKey` is not a UUID. */
   get(idOrKey: string, options?: WriteOptions): Promise<EntityRow | undefined>;
+  /** By a unique field (`custom_id` of consumers): TypeError when the field is not one. */
+  getByUnique(field: string, value: string): Promise<EntityRow | undefined>;
   /** POST: validate (insert), store, bump the version. */
   insert(input: Record<string, unknown>, options?: WriteOptions): Promise<EntityRow>;
   /** PATCH: merge onto the stored entity, validate (update); NotFoundError when absent. */

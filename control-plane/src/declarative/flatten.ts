@@ -12,9 +12,17 @@ import {
   validateEntity,
 } from '@turnpike/shared/schema';
 import type { EntityRow } from '../dao/types.ts';
+import { migrateLegacyDocument } from './legacy-paths.ts';
 import { type EntityAt, ProblemCollector, type Segment } from './problems.ts';
-import { definitionOf, ENTITY_NAMES, foreignFields, idKey, nestedChildren } from './relations.ts';
-import { type DeclarativeConfig, FORMAT_VERSION } from './types.ts';
+import {
+  definitionOf,
+  ENTITY_NAMES,
+  foreignFields,
+  hasUniqueEndpointKey,
+  idKey,
+  nestedChildren,
+} from './relations.ts';
+import { ACCEPTED_FORMAT_VERSIONS, type DeclarativeConfig, FORMAT_VERSION } from './types.ts';
 import { declarativeId } from './uuid.ts';
 
 export interface FlattenOptions {
@@ -31,11 +39,17 @@ interface Pending extends EntityAt {
   readonly entity: EntityName;
   readonly input: Record<string, unknown>;
   readonly parent: { readonly field: string; readonly pending: Pending } | undefined;
-  /** Refused as a whole (declared twice): not validated field by field. */
+  /** Declared twice: refused, though still validated field by field. */
   duplicate: boolean;
 }
 
 const META_KEYS = new Set(['_format_version', '_transform', '_comment', '_ignore']);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,14 +75,21 @@ function collect(
       return;
     }
     const input: Record<string, unknown> = {};
+    const original: Record<string, unknown> = {};
     const nested: [EntityName, string, unknown][] = [];
     for (const [key, v] of Object.entries(item)) {
-      if (key === '_comment' || key === '_ignore') continue;
       const childField = children.get(key as EntityName);
-      if (childField === undefined) input[key] = structuredClone(v);
-      else nested.push([key as EntityName, childField, v]);
+      if (childField !== undefined) nested.push([key as EntityName, childField, v]);
+      else {
+        original[key] = v;
+        if (key !== '_comment' && key !== '_ignore') input[key] = structuredClone(v);
+      }
     }
-    const pending: Pending = { entity, segments: at, input, parent, duplicate: false };
+    // Kong's flattened errors show a nested entry with its parent's key only when the file gave that id.
+    const parentId = parent?.pending.original.id;
+    if (parent !== undefined && original[parent.field] === undefined && isUuid(parentId))
+      original[parent.field] = { id: parentId };
+    const pending: Pending = { entity, segments: at, input, original, parent, duplicate: false };
     out.push(pending);
     for (const [child, field, v] of nested) {
       collect(child, v, [...at, child], { field, pending }, out, problems);
@@ -107,40 +128,59 @@ function indexOf(index: Index, entity: EntityName): Map<string, Pending> {
   return map;
 }
 
-/** Kong's "uniqueness violation … already declared": unique fields first, then the id. */
+const uniquenessViolation = (entity: string, field: string, value: unknown) =>
+  `uniqueness violation: '${entity}' entity with ${field} set to '${String(value)}' already declared`;
+
+/** The key Kong files an entity's errors under when it has no index: its endpoint key, else its id. */
+function keyOf(p: Pending): string {
+  const endpointKey = definitionOf(p.entity).endpoint_key;
+  const value =
+    hasUniqueEndpointKey(p.entity) && endpointKey !== undefined ? p.input[endpointKey] : undefined;
+  return typeof value === 'string' ? value : String(p.input.id);
+}
+
+/**
+ * Kong's "uniqueness violation … already declared", in Kong's order and shapes: a unique
+ * endpoint key declared twice, then a primary key (both at the entry's index); then any other
+ * unique field (filed under the entity's endpoint key or id, as Kong's flatten does).
+ */
 function checkUniqueness(
   pendings: readonly Pending[],
   problems: ProblemCollector,
 ): { byId: Index; byKey: Index } {
   const byId: Index = new Map();
   const byKey: Index = new Map();
-  const seen = new Map<string, Pending>();
+  const seen = new Set<string>();
+  const once = (key: string) => {
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
   for (const p of pendings) {
     const def = definitionOf(p.entity);
-    const unique = Object.entries(def.fields)
-      .filter(([, d]) => d.unique === true && d.type !== 'foreign')
-      .map(([f]) => f);
-    const clash = [...unique, 'id'].find((field) => {
-      const value = p.input[field];
-      if (typeof value !== 'string') return false;
-      const key = `${p.entity}\0${field}\0${value}`;
-      if (seen.has(key)) return true;
-      seen.set(key, p);
-      return false;
-    });
-    if (clash !== undefined) {
-      const what = clash === 'id' ? 'primary key' : clash;
-      problems.entity(
-        p,
-        `uniqueness violation: '${p.entity}' entity with ${what} set to '${String(p.input[clash])}' already declared`,
-      );
-      p.duplicate = true;
-      continue;
-    }
-    indexOf(byId, p.entity).set(String(p.input.id), p);
-    const endpointKey = def.endpoint_key;
+    const endpointKey = hasUniqueEndpointKey(p.entity) ? def.endpoint_key : undefined;
     const keyValue = endpointKey === undefined ? undefined : p.input[endpointKey];
-    if (typeof keyValue === 'string') indexOf(byKey, p.entity).set(keyValue, p);
+    let failed = false;
+    if (endpointKey !== undefined && typeof keyValue === 'string') {
+      if (once(`${p.entity}\0${endpointKey}\0${keyValue}`)) indexOf(byKey, p.entity).set(keyValue, p);
+      else {
+        problems.entity(p, uniquenessViolation(p.entity, endpointKey, keyValue));
+        failed = true;
+      }
+    }
+    const id = String(p.input.id);
+    if (once(`${p.entity}\0\0${id}`)) indexOf(byId, p.entity).set(id, p);
+    else if (!failed) {
+      problems.entity(p, uniquenessViolation(p.entity, 'primary key', id));
+      failed = true;
+    }
+    p.duplicate = failed;
+    for (const [field, d] of Object.entries(def.fields)) {
+      if (d.unique !== true || d.type === 'foreign' || field === endpointKey) continue;
+      const value = p.input[field];
+      if (typeof value !== 'string' || once(`${p.entity}\0${field}\0${value}`)) continue;
+      problems.keyed(p, keyOf(p), field, uniquenessViolation(p.entity, field, value));
+    }
   }
   return { byId, byKey };
 }
@@ -167,12 +207,10 @@ function resolveReferences(
         continue;
       }
       if (typeof value !== 'string' && !isRecord(value)) continue; // the schema names the wrong type
-      const endpointKey = definitionOf(p.entity).endpoint_key;
-      const keyValue = endpointKey === undefined ? undefined : p.input[endpointKey];
       const shown = typeof value === 'string' ? value : JSON.stringify(value);
       problems.reference(
         p,
-        typeof keyValue === 'string' ? keyValue : String(p.input.id),
+        keyOf(p),
         fk.field,
         `invalid reference '${fk.field}: ${shown}' (no such entry in '${fk.reference}')`,
       );
@@ -186,11 +224,16 @@ function checkMeta(input: Record<string, unknown>, problems: ProblemCollector): 
   if (version === undefined || version === null)
     problems.general(['_format_version'], SCHEMA_MESSAGES.REQUIRED);
   else if (typeof version !== 'string') problems.general(['_format_version'], SCHEMA_MESSAGES.STRING);
-  else if (version !== FORMAT_VERSION)
-    problems.general(['_format_version'], SCHEMA_MESSAGES.oneOf([FORMAT_VERSION]));
+  else if (!ACCEPTED_FORMAT_VERSIONS.includes(version))
+    problems.general(['_format_version'], SCHEMA_MESSAGES.oneOf(ACCEPTED_FORMAT_VERSIONS));
   const transform = input._transform;
   if (transform !== undefined && transform !== null && typeof transform !== 'boolean')
     problems.general(['_transform'], SCHEMA_MESSAGES.BOOLEAN);
+  // Kong's declarative schema: `_comment` a string, `_ignore` an array of anything (YAML anchors live there).
+  if (input._comment !== undefined && input._comment !== null && typeof input._comment !== 'string')
+    problems.general(['_comment'], SCHEMA_MESSAGES.STRING);
+  if (input._ignore !== undefined && input._ignore !== null && !Array.isArray(input._ignore))
+    problems.general(['_ignore'], SCHEMA_MESSAGES.ARRAY);
   for (const key of Object.keys(input)) {
     if (!META_KEYS.has(key) && !(ENTITY_NAMES as string[]).includes(key))
       problems.general([key], SCHEMA_MESSAGES.UNKNOWN);
@@ -198,8 +241,10 @@ function checkMeta(input: Record<string, unknown>, problems: ProblemCollector): 
   return transform !== false;
 }
 
-export function flattenDeclarative(input: unknown, options: FlattenOptions): FlattenResult {
+export function flattenDeclarative(document: unknown, options: FlattenOptions): FlattenResult {
   const problems = new ProblemCollector();
+  // Kong migrates a 1.1 / 2.1 file's regex paths before it validates anything.
+  const input = migrateLegacyDocument(document);
   if (!isRecord(input)) {
     problems.general(['error'], 'failed parsing declarative configuration: expected an object');
     return { ok: false, problems };
@@ -219,14 +264,14 @@ export function flattenDeclarative(input: unknown, options: FlattenOptions): Fla
   };
   const now = options.now ?? Date.now() / 1000;
   for (const p of pendings) {
-    if (p.duplicate) continue;
+    // A duplicate is refused whatever its fields, but its field errors are worth knowing too.
     const result = validateEntity(p.entity, p.input, {
       operation: 'insert',
       pluginSchemas: options.pluginSchemas,
       now,
     });
     if (!result.ok) problems.entity(p, result.fields);
-    else entities[p.entity].push(result.value as unknown as EntityRow);
+    else if (!p.duplicate) entities[p.entity].push(result.value as unknown as EntityRow);
   }
   if (!problems.empty) return { ok: false, problems };
   return { ok: true, config: { formatVersion: FORMAT_VERSION, transform, entities } };

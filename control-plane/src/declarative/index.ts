@@ -1,4 +1,4 @@
-/** Kong's declarative configuration (`_format_version: "3.0"`): parse, import, export. */
+/** Kong's declarative configuration (`_format_version` 1.1, 2.1 or 3.0): parse, import, export. */
 
 export { type DeclarativeDiff, type DeclarativeDiffItem, diffDeclarative } from './diff.ts';
 export {

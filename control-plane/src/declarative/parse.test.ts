@@ -115,7 +115,7 @@ describe('parseDeclarative: nesting and references', () => {
     assert.deepEqual(config.entities.routes[0]?.service, { id });
   });
 
-  test('ids are Kong’s deterministic UUIDv5 of the endpoint key, stable across parses', () => {
+  test('ids are Kong’s deterministic UUIDv5 of the cache key, else the endpoint key, stable across parses', () => {
     const a = parseDeclarative(NESTED, { pluginSchemas });
     const b = parseDeclarative(NESTED, { pluginSchemas });
     assert.equal(a.entities.services[0]?.id, declarativeId('services', 'svc-a'));
@@ -123,13 +123,24 @@ describe('parseDeclarative: nesting and references', () => {
       a.entities.targets.map((t) => t.id),
       b.entities.targets.map((t) => t.id),
     );
-    // Targets are unique per upstream only: the upstream's id is part of the key.
+    // Kong's cache key comes first: <entity>:<workspace, "*" in a file>:<cache key fields>.
     const up = a.entities.upstreams[0]!;
-    assert.equal(a.entities.targets[0]?.id, declarativeId('targets', `10.0.0.1:8080:${up.id}`));
-    // Without an endpoint key, the cache key: plugins:<name>:<route>:<service>:<consumer>.
+    assert.equal(a.entities.targets[0]?.id, declarativeId('targets', `targets:*:${up.id}:10.0.0.1:8080`));
     const svc = a.entities.services[0]!;
     const svcPlugin = a.entities.plugins.find((p) => p.service !== null);
-    assert.equal(svcPlugin?.id, declarativeId('plugins', `plugins:rate-limiting::${svc.id}:`));
+    assert.equal(svcPlugin?.id, declarativeId('plugins', `plugins:*:rate-limiting::${svc.id}:`));
+    // A plugin referring to its route by name hashes the name, as Kong's build_cache_key does.
+    const byName = declarativeId('plugins', 'plugins:*:key-auth:route-b::');
+    assert.ok(
+      a.entities.plugins.some((p) => p.id === byName),
+      'the top-level plugin naming route-b',
+    );
+    assert.equal(
+      a.entities.basicauth_credentials[0]?.id,
+      declarativeId('basicauth_credentials', 'basicauth_credentials:*:alice-basic'),
+    );
+    // A cache key with a generated field (key-auth's key is `auto`) gives no key: a random id, as Kong.
+    assert.notEqual(a.entities.keyauth_credentials[0]?.id, b.entities.keyauth_credentials[0]?.id);
   });
 
   test('defaults are filled and _comment / _transform are accepted', () => {
@@ -159,9 +170,9 @@ describe('parseDeclarative: errors', () => {
     assert.deepEqual(err.fields, { _format_version: 'required field missing' });
   });
 
-  test('an unsupported _format_version names the supported one', () => {
-    const err = parseError('_format_version: "1.1"\n');
-    assert.deepEqual(err.fields, { _format_version: 'expected one of: 3.0' });
+  test('an unsupported _format_version names the supported ones', () => {
+    const err = parseError('_format_version: "2.0"\n');
+    assert.deepEqual(err.fields, { _format_version: 'expected one of: 1.1, 2.1, 3.0' });
     assert.equal(err.problems[0]?.line, 1);
   });
 
@@ -246,10 +257,10 @@ services:
     assert.deepEqual(body.fields, {});
     assert.deepEqual(body.flattened_errors, [
       {
+        // As Kong: the entry as written, so no generated id (entity_id only when the file gives one).
         entity_type: 'service',
         entity_name: 'svc',
-        entity_id: declarativeId('services', 'svc'),
-        entity: { name: 'svc', port: -1, id: declarativeId('services', 'svc') },
+        entity: { name: 'svc', port: -1 },
         errors: [
           { type: 'field', field: 'host', message: 'required field missing' },
           { type: 'field', field: 'port', message: 'value should be between 0 and 65535' },

@@ -1,5 +1,5 @@
 /**
- * parseDeclarative: declarative text (YAML or JSON, `_format_version: "3.0"`) → a validated
+ * parseDeclarative: declarative text (YAML or JSON, `_format_version` 1.1, 2.1 or 3.0) → a validated
  * DeclarativeConfig, or one DeclarativeParseError carrying Kong's nested `fields`, a flat list
  * of problems naming each entity path and line, and Kong's `flattened_errors`.
  */

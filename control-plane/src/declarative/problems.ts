@@ -36,8 +36,10 @@ export interface FlattenedError {
 export interface EntityAt {
   readonly entity: string;
   readonly segments: readonly Segment[];
-  /** The entry as written (own fields, with its parent's key when nested). */
+  /** The entry being validated: own fields, ids generated, its parent's key set. */
   readonly input: Record<string, unknown>;
+  /** The entry as written, nested collections left out (Kong's `entity` in flattened errors). */
+  readonly original: Record<string, unknown>;
 }
 
 type Node = FieldErrors | (string | FieldErrors | null)[];
@@ -85,6 +87,11 @@ export function setAt(root: FieldErrors, segments: readonly Segment[], value: st
   if (isRecord(existing) && isRecord(value)) merge(existing, structuredClone(value));
   else if (isRecord(existing) && typeof value === 'string')
     merge(existing, { '@entity': [value] } as FieldErrors);
+  // An entry refused as a whole (declared twice) that has field errors too: both are kept.
+  else if (typeof existing === 'string' && isRecord(value))
+    assign(node, last, { '@entity': [existing], ...structuredClone(value) });
+  else if (typeof existing === 'string' && typeof value === 'string' && existing !== value)
+    assign(node, last, { '@entity': [existing, value] });
   else assign(node, last, typeof value === 'string' ? value : structuredClone(value));
 }
 
@@ -154,11 +161,24 @@ export class ProblemCollector {
    * top-level collection name: `{ routes: { "my-route": ["invalid reference …"] } }`.
    */
   reference(at: EntityAt, keyedBy: string, field: string, message: string): void {
+    this.byKey(at, keyedBy, field, message, true);
+  }
+
+  /** A uniqueness violation Kong finds once the file is flat: `{ consumers: { bob: "uniqueness…" } }`. */
+  keyed(at: EntityAt, keyedBy: string, field: string, message: string): void {
+    this.byKey(at, keyedBy, field, message, false);
+  }
+
+  private byKey(at: EntityAt, keyedBy: string, field: string, message: string, list: boolean): void {
     const collection = this.fields[at.entity];
     if (collection === undefined || isRecord(collection)) {
       const target = (collection ?? {}) as FieldErrors;
-      const list = target[keyedBy];
-      target[keyedBy] = Array.isArray(list) ? [...list, message] : [message];
+      const existing = target[keyedBy];
+      target[keyedBy] = !list
+        ? (existing ?? message)
+        : Array.isArray(existing)
+          ? [...existing, message]
+          : [message];
       this.fields[at.entity] = target;
       const residual = (this.residual[at.entity] ?? {}) as FieldErrors;
       residual[keyedBy] = target[keyedBy]!;
@@ -174,7 +194,7 @@ export class ProblemCollector {
   private flat(at: EntityAt, errors: FieldErrors | string): void {
     let entry = this.byEntity.get(at);
     if (entry === undefined) {
-      const { input } = at;
+      const input = at.original;
       entry = { entity_type: singular(at.entity), entity: input, errors: [] };
       if (typeof input.name === 'string' && input.name !== '') entry.entity_name = input.name;
       if (typeof input.id === 'string' && UUID.test(input.id)) entry.entity_id = input.id;

@@ -72,33 +72,18 @@ function foreignKeyString(value: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * The name Kong hashes into the entity's id (declarative_config.lua get_key_for_uuid_gen):
- * the endpoint key (suffixed with the parent's id when it is only unique per parent), else the
- * cache key; undefined when neither is known (the id is then random).
- */
-export function idKey(
+/** A declarative file names no workspace: Kong's ws_id_for then answers "*". */
+const NO_WORKSPACE = '*';
+
+/** Kong's build_cache_key: `<entity>:*:<field>…`, or undefined when a needed value is unknown. */
+function cacheKey(
   entity: EntityName,
+  def: EntityDefinition,
   item: Record<string, unknown>,
   parent: { readonly field: string; readonly id: string } | undefined,
 ): string | undefined {
-  const def = definitionOf(entity);
-  const endpointKey = def.endpoint_key;
-  const keyValue = endpointKey === undefined ? undefined : item[endpointKey];
-  if (endpointKey !== undefined && typeof keyValue === 'string') {
-    let key = keyValue;
-    if (def.fields[endpointKey]?.unique !== true) {
-      for (const fk of foreignFields(entity)) {
-        if (!fk.cascade) continue;
-        if (parent !== undefined) key += `:${parent.id}`;
-        else key += `:${foreignKeyString(item[fk.field]) ?? ''}`;
-      }
-    }
-    return key;
-  }
-  if (def.cache_key === undefined) return undefined;
-  const parts: string[] = [entity];
-  for (const k of def.cache_key) {
+  const parts: string[] = [entity, NO_WORKSPACE];
+  for (const k of def.cache_key ?? []) {
     const field = def.fields[k];
     const value = item[k];
     if (field?.auto === true) return undefined;
@@ -111,4 +96,39 @@ export function idKey(
     // null and records add nothing, as in Kong (ngx.null is neither a string nor nil).
   }
   return parts.join(':');
+}
+
+/** Whether the entity's endpoint key is unique on its own (Kong then looks entities up by it). */
+export function hasUniqueEndpointKey(entity: EntityName): boolean {
+  const def = definitionOf(entity);
+  return def.endpoint_key !== undefined && def.fields[def.endpoint_key]?.unique === true;
+}
+
+/**
+ * The name Kong hashes into the entity's id (declarative_config.lua get_key_for_uuid_gen): the
+ * cache key when the entity has one, else the endpoint key (suffixed with the parent's id and
+ * the workspace when it is only unique per parent); undefined when neither is known (the id
+ * is then random).
+ */
+export function idKey(
+  entity: EntityName,
+  item: Record<string, unknown>,
+  parent: { readonly field: string; readonly id: string } | undefined,
+): string | undefined {
+  const def = definitionOf(entity);
+  if (def.cache_key !== undefined) return cacheKey(entity, def, item, parent);
+  const endpointKey = def.endpoint_key;
+  const keyValue = endpointKey === undefined ? undefined : item[endpointKey];
+  if (endpointKey === undefined || (typeof keyValue !== 'string' && typeof keyValue !== 'number'))
+    return undefined;
+  let key = String(keyValue);
+  if (def.fields[endpointKey]?.unique !== true) {
+    for (const fk of foreignFields(entity)) {
+      if (!fk.cascade) continue;
+      if (parent !== undefined) key += `:${parent.id}`;
+      else key += `:${foreignKeyString(item[fk.field]) ?? ''}`;
+    }
+    key += `:${NO_WORKSPACE}`;
+  }
+  return key;
 }

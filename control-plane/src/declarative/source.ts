@@ -38,7 +38,8 @@ function locator(doc: Document, lines: LineCounter): LineLocator {
 
 function yamlDocument(text: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // merge: YAML 1.1 merge keys (`<<: *defaults`), which libyaml-based Kong reads.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: true });
   return { doc, lines };
 }
 

@@ -1,8 +1,11 @@
 import type { EntityName } from '@turnpike/shared/schema';
 import type { EntityRow } from '../dao/types.ts';
 
-/** The only `_format_version` Turnpike reads (Kong 3.x's). */
+/** The `_format_version` Turnpike writes, and what every file it reads becomes (Kong 3.x's). */
 export const FORMAT_VERSION = '3.0';
+
+/** What Kong 3.10 reads: 1.1 and 2.1 files are migrated on the fly (legacy-paths.ts). */
+export const ACCEPTED_FORMAT_VERSIONS: readonly string[] = ['1.1', '2.1', '3.0'];
 
 /**
  * A parsed, validated declarative configuration: every entity flattened out of its parent,

@@ -34,6 +34,7 @@ export class MemoryConfigSource implements ConfigSource {
   /** The oldest version the log can reach forward from. */
   #logStart: number;
   #hashes = new Map<number, string>();
+  #inUse: { version: number; names: string[] } | undefined;
   readonly #maxLogVersions: number;
   readonly #listeners = new Set<(latest: LatestVersion) => void>();
 
@@ -68,12 +69,15 @@ export class MemoryConfigSource implements ConfigSource {
   }
 
   pluginsInUse(): string[] {
+    // Asked at every push to every data plane: computed once per version.
+    if (this.#inUse?.version === this.#version) return this.#inUse.names;
     const names = new Set<string>();
     for (const plugin of this.#config.get('plugins')?.values() ?? []) {
       const name = (plugin as { name?: unknown }).name;
       if (typeof name === 'string') names.add(name);
     }
-    return [...names].sort();
+    this.#inUse = { version: this.#version, names: [...names].sort() };
+    return this.#inUse.names;
   }
 
   onVersion(listener: (latest: LatestVersion) => void): () => void {

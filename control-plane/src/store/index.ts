@@ -29,6 +29,7 @@ export {
 } from './migrate.ts';
 export { CORE_MIGRATIONS, MIGRATION_SETS, type Migration, type MigrationSet } from './migrations/index.ts';
 export { type OpenOptions, openDatastore } from './open.ts';
+export { readPluginsInUse } from './plugins-in-use.ts';
 export {
   computeSchemaState,
   formatMigrations,

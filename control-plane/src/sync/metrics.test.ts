@@ -35,6 +35,19 @@ describe('syncMetrics', () => {
     assert.match(text, /^turnpike_cluster_config_ack_timeouts_total 1$/m);
   });
 
+  it("shows each data plane's compatibility, as Kong's data_plane_version_compatible, until it is gone", async () => {
+    const registry = new Registry();
+    const metrics = syncMetrics(registry);
+    metrics.compatible('dp-1', true);
+    metrics.compatible('dp-2', false);
+    let text = await registry.metrics();
+    assert.match(text, /^turnpike_cluster_data_plane_compatible\{node_id="dp-1"\} 1$/m);
+    assert.match(text, /^turnpike_cluster_data_plane_compatible\{node_id="dp-2"\} 0$/m);
+    metrics.forget('dp-2');
+    text = await registry.metrics();
+    assert.doesNotMatch(text, /node_id="dp-2"/);
+  });
+
   it('is a set of no-ops without a registry', () => {
     assert.equal(syncMetrics(undefined), NO_METRICS);
   });

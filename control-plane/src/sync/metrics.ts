@@ -16,7 +16,12 @@ export interface SyncMetrics {
   applyDuration(seconds: number): void;
   /** How many versions a data plane is behind the latest, after its Ack. */
   lag(nodeId: string, versions: number): void;
-  /** A data plane is gone: its lag series ends. */
+  /**
+   * Whether a data plane can run the configuration: 0 while its plugin set (or version) is
+   * incompatible, as Kong's data_plane_version_compatible.
+   */
+  compatible(nodeId: string, compatible: boolean): void;
+  /** A data plane is gone: its lag and compatibility series end. */
   forget(nodeId: string): void;
 }
 
@@ -40,6 +45,7 @@ export const NO_METRICS: SyncMetrics = {
   pushDuration: noop,
   applyDuration: noop,
   lag: noop,
+  compatible: noop,
   forget: noop,
 };
 
@@ -96,11 +102,21 @@ export function syncMetrics(registry: Registry | undefined): SyncMetrics {
     labelNames: ['node_id'],
     registers,
   });
+  const compatible = new Gauge({
+    name: 'turnpike_cluster_data_plane_compatible',
+    help: "Whether a data plane can run the configuration (0: a plugin it uses is missing there, or its version is incompatible), as Kong's data_plane_version_compatible",
+    labelNames: ['node_id'],
+    registers,
+  });
   return {
     configVersion: (v) => version.set(v),
+    compatible: (nodeId, ok) => compatible.set({ node_id: nodeId }, ok ? 1 : 0),
     applyDuration: (s) => apply.observe(s),
     lag: (nodeId, versions) => lag.set({ node_id: nodeId }, versions),
-    forget: (nodeId) => lag.remove({ node_id: nodeId }),
+    forget: (nodeId) => {
+      lag.remove({ node_id: nodeId });
+      compatible.remove({ node_id: nodeId });
+    },
     connected: (n) => connected.set(n),
     pushed: (kind) => pushes.inc({ kind }),
     nacked: () => nacks.inc(),

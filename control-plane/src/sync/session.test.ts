@@ -153,23 +153,63 @@ describe('DataPlaneSession (control plane)', () => {
     const h = harness();
     const incompatible = h.open();
     incompatible.session.receive(helloFrom('2.0.0'));
-    const lacking = h.open();
-    lacking.session.receive(helloFrom('1.1.0', ['acl']));
     const rude = h.open();
     rude.session.receive({
       kind: { $case: 'heartbeat', value: { configVersion: 0, configHash: '', sentAtMs: 0 } },
     });
-    assert.deepEqual(h.refusals, ['turnpike_version_incompatible', 'plugin_set_incompatible', 'protocol']);
+    assert.deepEqual(h.refusals, ['turnpike_version_incompatible', 'protocol']);
     const refused = h.lines.filter((l) => l.msg === 'data plane refused');
     assert.deepEqual(
       refused.map((l) => [l.reason, l.node_id, l.ip]),
       [
         ['turnpike_version_incompatible', NODE, '10.1.2.3'],
-        ['plugin_set_incompatible', NODE, '10.1.2.3'],
         ['protocol', undefined, '10.1.2.3'],
       ],
     );
-    assert.match(String(refused[1]?.error), /key-auth/);
     assert.deepEqual(rude.closes, [{ code: 3, details: 'the first message of a sync stream must be Hello' }]);
+  });
+
+  it('keeps sending a data plane lacking a plugin every version; it shows plugin_set_incompatible until it runs one', async () => {
+    const h = harness();
+    const lacking = h.open();
+    lacking.session.receive(helloFrom('1.1.0', ['acl']));
+    const record = h.registry.get(NODE);
+    assert.equal(record?.sync_status, 'plugin_set_incompatible');
+    assert.equal(record?.last_error_code, 'TP_PLUGIN_SET_INCOMPATIBLE');
+    assert.match(record?.last_error ?? '', /plugin key-auth, not installed on the data plane/);
+    assert.deepEqual(lacking.closes, [], 'not refused');
+    assert.deepEqual(h.refusals, []);
+    assert.equal(
+      h.lines.filter((l) => l.msg === 'data plane lacks plugins the configuration uses').length,
+      1,
+    );
+
+    // The version is sent; the data plane refuses it with the plugin set's code.
+    const pushed = await firstPush(lacking.sent);
+    lacking.session.receive({
+      kind: {
+        $case: 'nack',
+        value: {
+          version: pushed.version,
+          error: 'key-auth plugin is in use but not enabled',
+          details: [],
+          code: 'TP_PLUGIN_SET_INCOMPATIBLE',
+        },
+      },
+    });
+    assert.equal(h.registry.get(NODE)?.sync_status, 'plugin_set_incompatible');
+
+    // The plugin leaves the configuration: the next version is sent, applied, and all is normal.
+    h.source.apply([{ entity: 'plugins', id: 'p1', op: 'delete' }]);
+    void lacking.session.pump();
+    while (lacking.sent.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    const next = lacking.sent.at(-1)?.kind;
+    assert.ok(next?.$case === 'snapshot' || next?.$case === 'delta');
+    lacking.session.receive({
+      kind: { $case: 'ack', value: { version: next.value.version, hash: next.value.hash, applyMs: 1 } },
+    });
+    const back = h.registry.get(NODE);
+    assert.equal(back?.sync_status, 'normal');
+    assert.equal(back?.last_error, '');
   });
 });

@@ -44,6 +44,12 @@ const DEADLINE_EXCEEDED = 4;
 
 /** The drift of an Ack's hash is a hash mismatch, as the data plane's own check names it. */
 const HASH_MISMATCH = 'TP_SYNC_HASH_MISMATCH';
+/** A data plane lacking a plugin the configuration uses, in last_error_code (and its Nack's code). */
+const PLUGIN_SET_INCOMPATIBLE = 'TP_PLUGIN_SET_INCOMPATIBLE';
+const INCOMPATIBLE: ReadonlySet<string> = new Set([
+  'plugin_set_incompatible',
+  'turnpike_version_incompatible',
+]);
 
 /**
  * One data plane's stream: the state machine of hello → (refusal | push → ack/nack)*.
@@ -66,6 +72,10 @@ export class DataPlaneSession {
   #pumpAgain = false;
   #closed = false;
   #refused = false;
+  /** The plugins the data plane said it has (Hello). */
+  #plugins: readonly { name: string }[] = [];
+  /** The plugin set problem last reported, so that it is logged once, not at every push. */
+  #incompatible: string | undefined;
   lastMessageAt = Date.now();
 
   constructor(ctx: SessionContext, stream: SessionStream) {
@@ -215,9 +225,12 @@ export class DataPlaneSession {
       connected: true,
       labels: parseLabels(hello.labels),
     });
-    const refusal =
-      checkVersion(this.#ctx.turnpikeVersion, hello.turnpikeVersion) ??
-      checkPlugins(this.#ctx.source.pluginsInUse(), hello.plugins);
+    // Only a version the control plane cannot serve is refused. A data plane lacking a plugin the
+    // configuration uses is still sent every version: it refuses them (Nack, keeping its last good
+    // one) and reports not ready, and catches up by itself once the configuration no longer uses
+    // the plugin or it comes back with it.
+    this.#plugins = hello.plugins;
+    const refusal = checkVersion(this.#ctx.turnpikeVersion, hello.turnpikeVersion);
     if (refusal !== undefined) {
       this.#refused = true;
       this.#logRefusal(refusal.syncStatus, refusal.message, hello.hostname);
@@ -230,7 +243,34 @@ export class DataPlaneSession {
       { node_id: hello.nodeId, hostname: hello.hostname, config_version: hello.configVersion },
       'data plane connected',
     );
+    this.#checkPluginSet();
     void this.pump();
+  }
+
+  /**
+   * Kong's check_configuration_compatibility, at each version: the plugins the configuration uses
+   * against those the data plane has. An incompatible data plane is shown as
+   * `plugin_set_incompatible` with the missing plugins in last_error; it is sent the version all
+   * the same (its Nack, code TP_PLUGIN_SET_INCOMPATIBLE, confirms it).
+   */
+  #checkPluginSet(): void {
+    const problem = checkPlugins(this.#ctx.source.pluginsInUse(), this.#plugins);
+    if (problem === undefined) {
+      this.#incompatible = undefined;
+      return;
+    }
+    if (this.#incompatible !== problem.message) {
+      this.#incompatible = problem.message;
+      this.#ctx.log.warn(
+        { node_id: this.#nodeId, reason: problem.syncStatus, error: problem.message },
+        'data plane lacks plugins the configuration uses',
+      );
+    }
+    this.#update({
+      sync_status: problem.syncStatus,
+      last_error: problem.message,
+      last_error_code: PLUGIN_SET_INCOMPATIBLE,
+    });
   }
 
   #ack(version: number, hash: string, seen: number): void {
@@ -280,13 +320,14 @@ export class DataPlaneSession {
     this.#ctx.metrics.nacked();
     // A data plane older than the code field sends none: the generic code stands in.
     const lastErrorCode = code === '' ? 'TP_CONFIG_REJECTED' : code;
+    const lacksPlugins = lastErrorCode === PLUGIN_SET_INCOMPATIBLE;
     this.#ctx.log.error(
       { node_id: this.#nodeId, version, error, code: lastErrorCode },
       'data plane rejected the configuration',
     );
     this.#update({
       last_seen: seen,
-      sync_status: 'config_rejected',
+      sync_status: lacksPlugins ? 'plugin_set_incompatible' : 'config_rejected',
       last_error: error,
       last_error_code: lastErrorCode,
     });
@@ -305,6 +346,7 @@ export class DataPlaneSession {
     }
     // A refused version is never resent; the next version gets another chance.
     if (latest.version === this.#rejected) return;
+    this.#checkPluginSet();
 
     const held = this.#held;
     if (!this.#needSnapshot && held.version > 0 && held.version < latest.version && held.hash !== '') {
@@ -370,6 +412,11 @@ export class DataPlaneSession {
   }
 
   #update(fields: Partial<Omit<DataPlaneRecord, 'id'>>): void {
-    if (this.#nodeId !== undefined) this.#ctx.registry.upsert(this.#nodeId, fields);
+    if (this.#nodeId === undefined) return;
+    this.#ctx.registry.upsert(this.#nodeId, fields);
+    const status = fields.sync_status;
+    if (status !== undefined && status !== 'offline') {
+      this.#ctx.metrics.compatible(this.#nodeId, !INCOMPATIBLE.has(status));
+    }
   }
 }

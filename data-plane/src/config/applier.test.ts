@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigInvalidError, SyncedEntityError } from '@turnpike/shared';
+import { generateClusterCertificate } from '@turnpike/shared/cluster';
 import { type EntityName, validateEntity } from '@turnpike/shared/schema';
 import { applyDelta, type ConfigChange, hashConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import type { Dispatcher } from 'undici';
 import { BalancerRegistry } from '../balancer/registry.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import type { DispatcherSource } from '../runtime/index.ts';
+import { type DispatcherSource, findCertificate } from '../runtime/index.ts';
 import { ConfigApplier } from './applier.ts';
 
 const dispatchers: DispatcherSource = {
@@ -136,5 +137,77 @@ describe('ConfigApplier', () => {
     assert.notEqual(back, runtime);
     assert.equal(back.upstreams.get(IDS.upstream), balancer);
     assert.deepEqual(observed(balancer), before);
+  });
+});
+
+const VAULT_IDS = {
+  certificate: '00000000-0000-4000-8000-0000000000c1',
+  sni: '00000000-0000-4000-8000-0000000000c2',
+  vault: '00000000-0000-4000-8000-0000000000c3',
+  service: '00000000-0000-4000-8000-0000000000c4',
+};
+
+const pair = await generateClusterCertificate({ commonName: 'vault.example.test', days: 1 });
+const ENV = { SITE_CERT: pair.certPem, SITE_KEY: pair.keyPem };
+
+const vault = (prefix: string) =>
+  stored('vaults', { id: VAULT_IDS.vault, prefix: 'site', name: 'env', config: { prefix } });
+const CERTIFICATE = stored('certificates', {
+  id: VAULT_IDS.certificate,
+  cert: '{vault://site/cert}',
+  key: '{vault://site/key}',
+});
+const SNI = stored('snis', {
+  id: VAULT_IDS.sni,
+  name: 'vault.example.test',
+  certificate: { id: VAULT_IDS.certificate },
+});
+const VAULTED = version(1, { vaults: [vault('SITE_')], certificates: [CERTIFICATE], snis: [SNI] });
+
+describe('ConfigApplier: vault references', () => {
+  it('serves a certificate whose PEM blocks come from the environment, holding the synced config as sent', () => {
+    const applier = new ConfigApplier({ dispatchers, environment: ENV });
+    const runtime = applier.apply(VAULTED);
+    assert.deepEqual(runtime.problems, []);
+    assert.ok(findCertificate(runtime.certificates, 'vault.example.test'));
+    // The held config is the control plane's: its hash, its references.
+    assert.equal(applier.config?.hash, hashConfig(VAULTED.config));
+    const held = applier.config?.config.get('certificates')?.get(VAULT_IDS.certificate) as { key: string };
+    assert.equal(held.key, '{vault://site/key}');
+  });
+
+  it('a delta builds on the control plane’s hash, and resolves the entities it changes', () => {
+    const applier = new ConfigApplier({ dispatchers, environment: ENV });
+    applier.apply(VAULTED);
+    const service = stored('services', { id: VAULT_IDS.service, host: 'backend.internal' });
+    const changes: ConfigChange[] = [
+      { entity: 'services', id: VAULT_IDS.service, op: 'upsert', value: service },
+    ];
+    const next = applyDelta(VAULTED.config, VAULTED.hash, changes);
+    const runtime = applier.applyDelta({ fromVersion: 1, version: 2, hash: next.hash, changes });
+    assert.ok(!('stale' in runtime), JSON.stringify(runtime));
+    assert.ok(findCertificate(runtime.certificates, 'vault.example.test'));
+    assert.equal(applier.config?.hash, next.hash);
+  });
+
+  it('a changed vault resolves every reference again; what is missing is reported, not refused', () => {
+    const applier = new ConfigApplier({ dispatchers, environment: ENV });
+    applier.apply(VAULTED);
+    const changes: ConfigChange[] = [
+      { entity: 'vaults', id: VAULT_IDS.vault, op: 'upsert', value: vault('OTHER_') },
+    ];
+    const next = applyDelta(VAULTED.config, VAULTED.hash, changes);
+    const runtime = applier.applyDelta({ fromVersion: 1, version: 2, hash: next.hash, changes });
+    assert.ok(!('stale' in runtime));
+    assert.equal(runtime.version, 2);
+    assert.equal(findCertificate(runtime.certificates, 'vault.example.test'), undefined);
+    const messages = runtime.problems.map((p) => p.message);
+    assert.ok(
+      messages.includes(
+        `certificates ${VAULT_IDS.certificate} cert: unable to resolve reference {vault://site/cert} (could not get value from external vault (no value found))`,
+      ),
+      messages.join('\n'),
+    );
+    assert.equal(applier.config?.hash, next.hash);
   });
 });

@@ -4,17 +4,22 @@
  * — the decoder, a plugin this node lacks, a throw while compiling — leaves the running Runtime,
  * its balancers' targets, health and counters exactly as they were. It owns the RuntimeHolder:
  * readers get it as a RuntimeSource.
+ *
+ * Vault references are resolved while decoding (./vault-references.ts), once per version: a
+ * reference that cannot be resolved becomes "" and a problem of the Runtime, as Kong logs it.
+ * The version keeps its synced content, so deltas and hashes build on what the control plane sent.
  */
 
 import { applyDelta, type ConfigChange, type VersionedConfig } from '@turnpike/shared/sync';
 import type { Runtime, RuntimeSource } from '../runtime/index.ts';
 import { activate } from './activate.ts';
-import { compileRuntime } from './compile.ts';
+import { compileRuntime, runtimeOf } from './compile.ts';
 import { type DecodedConfig, decodeChanges, decodeContent, EMPTY_SYNCED } from './decode.ts';
 import { RuntimeHolder } from './holder.ts';
 import { patchRuntime } from './patch.ts';
 import { runtimeConfigOf } from './runtime-config.ts';
 import type { CompileRuntimeOptions, RuntimeConfig, RuntimeUpdate } from './types.ts';
+import { touchesVaults, VaultResolver } from './vault-references.ts';
 
 /** A delta from the version the applier holds to the next one. */
 export interface ConfigDeltaUpdate {
@@ -33,6 +38,13 @@ export interface StaleDelta {
 interface Held {
   readonly config: VersionedConfig;
   readonly decoded: DecodedConfig;
+}
+
+/** The Runtime with the references the version could not resolve among its problems. */
+function withProblems(runtime: Runtime, vaults: VaultResolver): Runtime {
+  if (vaults.problems.length === 0) return runtime;
+  const { matchesHeaders: _derived, ...parts } = runtime;
+  return runtimeOf({ ...parts, problems: [...vaults.problems, ...runtime.problems] });
 }
 
 export class ConfigApplier {
@@ -66,8 +78,10 @@ export class ConfigApplier {
       this.#held = null;
       return runtime;
     }
-    const synced = decodeContent(config.config);
-    const runtime = this.#swap(compileRuntime(runtimeConfigOf(config.version, synced), this.#options));
+    const vaults = this.#vaults(config.config);
+    const synced = decodeContent(config.config, vaults);
+    const compiled = compileRuntime(runtimeConfigOf(config.version, synced), this.#options);
+    const runtime = this.#swap(withProblems(compiled, vaults));
     // Set only now: a refused version (a throw above) leaves what the applier held.
     this.#held = { config, decoded: { content: config.config, synced } };
     return runtime;
@@ -89,10 +103,16 @@ export class ConfigApplier {
     if (applied.hash !== delta.hash) {
       return { stale: `version ${delta.version} hashes to ${applied.hash} here, not ${delta.hash}` };
     }
-    const decoded = decodeChanges(held.decoded, applied.config, delta.changes);
+    const next = { version: delta.version, hash: applied.hash, config: applied.config };
+    // A changed vault may change any secret: the version is decoded and compiled whole.
+    if (touchesVaults(delta.changes)) return this.apply(next);
+    const vaults = this.#vaults(applied.config);
+    const decoded = decodeChanges(held.decoded, applied.config, delta.changes, vaults);
     const update = { version: delta.version, entities: decoded.synced, changes: delta.changes };
-    const runtime = this.#swap(patchRuntime(this.#holder.current, update, this.#options));
-    this.#held = { config: { version: delta.version, hash: applied.hash, config: applied.config }, decoded };
+    const runtime = this.#swap(
+      withProblems(patchRuntime(this.#holder.current, update, this.#options), vaults),
+    );
+    this.#held = { config: next, decoded };
     return runtime;
   }
 
@@ -108,6 +128,14 @@ export class ConfigApplier {
     const runtime = this.#swap(patchRuntime(this.#holder.current, update, this.#options));
     this.#held = null;
     return runtime;
+  }
+
+  #vaults(content: VersionedConfig['config']): VaultResolver {
+    return new VaultResolver(
+      this.#options.environment ?? {},
+      content.get('vaults')?.values() ?? [],
+      this.#options.plugins?.schemas,
+    );
   }
 
   #empty(): Runtime {

@@ -17,7 +17,7 @@ function describe(error: unknown): string {
 function contextOf(certificate: CertificateConfig): SecureContext {
   const { cert_alt: certAlt, key_alt: keyAlt } = certificate;
   return createSecureContext(
-    typeof certAlt === 'string' && typeof keyAlt === 'string'
+    typeof certAlt === 'string' && certAlt !== '' && typeof keyAlt === 'string' && keyAlt !== ''
       ? { cert: [certificate.cert, certAlt], key: [certificate.key, keyAlt] }
       : { cert: certificate.cert, key: certificate.key },
   );
@@ -32,6 +32,11 @@ export function compileCertificateIndex(
   if (snis === undefined || snis.length === 0) return EMPTY_CERTIFICATE_INDEX;
   const contexts = new Map<string, SecureContext>();
   for (const certificate of certificates ?? []) {
+    // A vault reference that did not resolve leaves "" (reported when it was resolved).
+    if (certificate.cert === '' || certificate.key === '') {
+      problems.push({ routeId: '', message: `certificate ${certificate.id}: no certificate or key` });
+      continue;
+    }
     try {
       contexts.set(certificate.id, contextOf(certificate));
     } catch (error) {

@@ -131,11 +131,10 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   for (const service of config.services) {
     compileServiceInto(services, service, byName, tlsEntities, options, problems);
   }
-  const router = compileRouter(
-    config.routes,
-    config.services,
-    options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize },
-  );
+  const router = compileRouter(config.routes, config.services, {
+    ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+    ...(options.routerFlavor === undefined ? {} : { flavor: options.routerFlavor }),
+  });
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
   return runtimeOf({ version: config.version, router, services, chains, upstreams, certificates, problems });

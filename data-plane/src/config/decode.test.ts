@@ -97,8 +97,8 @@ describe('decodeContent', () => {
       ['routes', new Map([[ROUTE_ID, ROUTE]])],
     ]);
     assert.equal(decodeContent(content), content);
-    const error = refusal(() => decodeContent(new Map([['vaults', new Map([['v', { id: 'v' }]])]])));
-    assert.equal(error.message, 'vaults: this data plane knows no such entity type');
+    const error = refusal(() => decodeContent(new Map([['key_sets', new Map([['v', { id: 'v' }]])]])));
+    assert.equal(error.message, 'key_sets: this data plane knows no such entity type');
   });
 });
 

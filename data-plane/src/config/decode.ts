@@ -5,13 +5,16 @@
  * version is then refused (Nack) and the running one kept.
  *
  * A whole configuration is checked entity by entity; a delta only in what it changed, so a
- * one-route delta costs one route's check however large the configuration.
+ * one-route delta costs one route's check however large the configuration. Given a
+ * VaultResolver, each checked entity then gets its vault references resolved (copy on write):
+ * the decoded view holds the secrets, the synced content the references.
  */
 
 import { SyncedEntityError } from '@turnpike/shared';
 import { type EntityName, isEntityName, type SyncedEntity } from '@turnpike/shared/schema';
 import { type ConfigChange, type ConfigContent, LayeredMap } from '@turnpike/shared/sync';
 import { ShapeFailure, shapeCheck } from './shape.ts';
+import type { VaultResolver } from './vault-references.ts';
 
 /** A configuration whose every entity passed the decoder: reads are typed by entity type. */
 export interface SyncedContent extends ConfigContent {
@@ -26,30 +29,40 @@ function entityType(type: string, id: string | undefined): EntityName {
   throw new SyncedEntityError(type, id, '', 'this data plane knows no such entity type');
 }
 
-/** One entity, checked; the same object unless a required field was absent and got its default. */
-export function decodeEntity<N extends EntityName>(type: N, id: string, value: unknown): SyncedEntity<N> {
+/**
+ * One entity, checked; the same object unless a required field was absent and got its default,
+ * or a vault reference was resolved.
+ */
+export function decodeEntity<N extends EntityName>(
+  type: N,
+  id: string,
+  value: unknown,
+  vaults?: VaultResolver,
+): SyncedEntity<N> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SyncedEntityError(type, id, '', 'expected an object');
   }
   const entity = value as Record<string, unknown>;
   if (entity.id !== id) throw new SyncedEntityError(type, id, 'id', `does not match its key ${id}`);
+  let checked: Record<string, unknown>;
   try {
-    return shapeCheck(type)(entity) as SyncedEntity<N>;
+    checked = shapeCheck(type)(entity) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof ShapeFailure) throw new SyncedEntityError(type, id, error.field, error.reason);
     throw error;
   }
+  return (vaults === undefined ? checked : vaults.resolve(type, id, checked)) as SyncedEntity<N>;
 }
 
 /** Every entity of a configuration; the same Map unless some entity was completed. */
-export function decodeContent(content: ConfigContent): SyncedContent {
+export function decodeContent(content: ConfigContent, vaults?: VaultResolver): SyncedContent {
   let decoded: Map<string, ReadonlyMap<string, unknown>> | undefined;
   for (const [type, byId] of content) {
     if (byId.size === 0) continue;
     const name = entityType(type, undefined);
     let completed: Map<string, unknown> | undefined;
     for (const [id, value] of byId) {
-      const entity = decodeEntity(name, id, value);
+      const entity = decodeEntity(name, id, value, vaults);
       if (entity === value) continue;
       completed ??= new Map(byId);
       completed.set(id, entity);
@@ -76,6 +89,7 @@ export function decodeChanges(
   previous: DecodedConfig,
   next: ConfigContent,
   changes: readonly ConfigChange[],
+  vaults?: VaultResolver,
 ): DecodedConfig {
   const edits = new Map<string, Map<string, unknown>>();
   let completed = false;
@@ -90,7 +104,7 @@ export function decodeChanges(
       edit.set(change.id, undefined);
       continue;
     }
-    const entity = decodeEntity(name, change.id, change.value);
+    const entity = decodeEntity(name, change.id, change.value, vaults);
     if (entity !== change.value) completed = true;
     edit.set(change.id, entity);
   }

@@ -4,9 +4,10 @@ import type { OptionalFields, SyncedEntity } from '@turnpike/shared/schema';
 import type { BalancerSource } from '../balancer/registry.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
-import type { RouteConfig } from '../router/index.ts';
+import type { RouteConfig, RouterFlavor } from '../router/index.ts';
 import type { DispatcherSource, PluginChain, ProxyServiceConfig } from '../runtime/index.ts';
 import type { SyncedContent } from './decode.ts';
+import type { VaultEnvironment } from './vault-references.ts';
 
 /** A Certificate entity: only the fields the proxy reads. */
 export type CertificateConfig = Pick<SyncedEntity<'certificates'>, 'id' | 'cert' | 'key'> &
@@ -59,6 +60,8 @@ export interface CompileRuntimeOptions {
   readonly dispatchers: DispatcherSource;
   /** Router match-cache size; see compileRouter. */
   readonly cacheSize?: number;
+  /** kong.conf `router_flavor`; default traditional_compatible. Patches keep the router's own. */
+  readonly routerFlavor?: RouterFlavor;
   /** Plugin chains by route id, already built (tests); default: compiled from `config.entities`. */
   readonly chains?: ReadonlyMap<string, PluginChain>;
   /**
@@ -73,4 +76,10 @@ export interface CompileRuntimeOptions {
    * Without it, upstreams are not balanced (reported in `problems`).
    */
   readonly balancers?: BalancerSource;
+  /**
+   * What the `env` vault reads to resolve `{vault://…}` references when a version is applied:
+   * the data plane's environment (the worker passes process.env). Without it, every reference
+   * resolves to "" with a problem reported, as an unset variable would.
+   */
+  readonly environment?: VaultEnvironment;
 }

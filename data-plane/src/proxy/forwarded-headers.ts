@@ -1,11 +1,28 @@
 /**
  * The headers Kong adds to every proxied request (plain or WebSocket upgrade): Host per
  * preserve_host, X-Forwarded-For/-Proto/-Host/-Port/-Path/-Prefix (the incoming ones believed
- * only from a trusted peer) and X-Real-IP. Appended to the flat header list the scanner built.
+ * only from a trusted peer), X-Real-IP and Via. Appended to the flat header list the scanner built.
  */
 import type { Match } from '../router/index.ts';
 import type { Peer } from './client-address.ts';
+import { SERVER_TOKEN } from './kong-responses.ts';
 import type { ScannedHeaders } from './request-headers.ts';
+
+/**
+ * Kong's upstream Via (kong/runloop/handler.lua `upstream_via`, sent whatever `headers` says):
+ * the client's Via, then `<its HTTP version> kong/x.y.z`. Kong prints the version as a Lua
+ * number, so HTTP/2 is `2` (RFC 9110's received-protocol too) but HTTP/1.0 `1`; we write `1.0`,
+ * as RFC 9110 7.6.3 has it.
+ */
+const UPSTREAM_VIA: Readonly<Record<string, string>> = {
+  '1.1': `1.1 ${SERVER_TOKEN}`,
+  '2.0': `2 ${SERVER_TOKEN}`,
+  '1.0': `1.0 ${SERVER_TOKEN}`,
+};
+
+function upstreamVia(httpVersion: string): string {
+  return UPSTREAM_VIA[httpVersion] ?? `${httpVersion} ${SERVER_TOKEN}`;
+}
 
 /** nginx's $host: the Host header without its port, lowercase. */
 export function hostName(host: string | undefined, fallback: string): string {
@@ -28,6 +45,8 @@ export interface ForwardedValues {
   readonly port: string;
   /** The request path, without the query. */
   readonly path: string;
+  /** The client's HTTP version as node gives it (`1.1`, `2.0`…), for Via. */
+  readonly httpVersion: string;
 }
 
 /**
@@ -55,6 +74,8 @@ export function appendForwardedHeaders(scanned: ScannedHeaders, found: Match, v:
     (trusted ? scanned.forwardedPrefix : undefined) ?? (found.prefix === '/' ? undefined : found.prefix);
   if (prefix !== undefined) headers.push('X-Forwarded-Prefix', prefix);
   headers.push('X-Real-IP', v.client);
+  const via = upstreamVia(v.httpVersion);
+  headers.push('Via', scanned.via === undefined ? via : `${scanned.via}, ${via}`);
   return hostIndex;
 }
 

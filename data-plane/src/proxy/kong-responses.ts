@@ -13,6 +13,10 @@ export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
 
 export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
+/** Kong's 503 for a route without a service (kong/init.lua, access phase). */
+export const NO_SERVICE_MESSAGE = 'no Service found with those values';
+/** The body to give sendKongError / rawKongError for a matched route without a service. */
+export const NO_SERVICE_BODY = Buffer.from(JSON.stringify({ message: NO_SERVICE_MESSAGE }));
 /** Turnpike's words for a plain request to a route whose protocols are only ws / wss. */
 export const WEBSOCKET_ONLY_MESSAGE = 'Please use WebSocket protocol';
 const JSON_TYPE = 'application/json; charset=utf-8';

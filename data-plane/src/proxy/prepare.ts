@@ -15,7 +15,15 @@ import type { Runtime } from '../runtime/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
 import { Prepared } from './prepared.ts';
-import { HTTPS_ONLY, limitRefusal, NO_ROUTE, NO_SERVICE, Refusal, WEBSOCKET_ONLY } from './refusal.ts';
+import {
+  HTTPS_ONLY,
+  limitRefusal,
+  NO_ROUTE,
+  NO_SERVICE,
+  Refusal,
+  SERVICELESS,
+  WEBSOCKET_ONLY,
+} from './refusal.ts';
 import { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 import { requestLineStatus } from './request-line.ts';
 import type { ProxySettings, ResponseHeaderFlags } from './settings.ts';
@@ -35,6 +43,8 @@ export interface ListenerContext {
   readonly scheme: 'http' | 'https';
   /** The listener's port, as X-Forwarded-Port sends it. */
   readonly port: string;
+  /** The same as a number: what a route host's `:port` is compared with when Host has none. */
+  readonly localPort: number;
   /** True for the 'upgrade' side (WebSocket handshakes), false for plain requests. */
   readonly upgrade: boolean;
   readonly settings: ProxySettings;
@@ -54,6 +64,7 @@ export function listenerContext(
     https: listener.https,
     scheme: listener.https ? 'https' : 'http',
     port: String(listener.port),
+    localPort: listener.port,
     upgrade,
     settings,
     flags: settings.headers,
@@ -105,6 +116,7 @@ export function prepareRequest(
     // HTTP/2's compat request has no headersDistinct; its `headers` serve the same lookup.
     headers: runtime.matchesHeaders ? (req.headersDistinct ?? req.headers) : NO_HEADERS,
     sni: listener.https ? (req.socket as TLSSocket).servername || undefined : undefined,
+    localPort: listener.localPort,
   });
   if (found === undefined) return NO_ROUTE;
 
@@ -127,7 +139,9 @@ export function prepareRequest(
         : new Refusal('redirect', redirect, `https://${forwardedHost}${url}`);
     }
   }
-  const dispatch = found.service === undefined ? undefined : runtime.services.get(found.service.id);
+  // Kong's own 503 for a route without a service; nginx's for a service that cannot be served.
+  if (found.service === undefined) return SERVICELESS;
+  const dispatch = runtime.services.get(found.service.id);
   if (dispatch === undefined) return NO_SERVICE;
 
   const client = realClientAddress(peer, scanned.realIp, listener.trusted, listener.settings.realIpRecursive);
@@ -142,6 +156,7 @@ export function prepareRequest(
     host: forwardedHost,
     port: listener.port,
     path,
+    httpVersion: req.httpVersion,
   });
   prepared.upstreamHeaders = scanned.forward;
   prepared.clientIp = client;

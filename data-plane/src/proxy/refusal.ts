@@ -7,6 +7,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  NO_SERVICE_BODY,
   rawKongError,
   rawNoRoute,
   sendHttpsRedirect,
@@ -23,9 +24,17 @@ import type { ResponseHeaderFlags } from './settings.ts';
  * - `websocket-only`: a plain request to a route taking only ws / wss: 426;
  * - `https-only`: a request over http to a route taking only https: Kong's 426;
  * - `redirect`: the same with https_redirect_status_code 301/302/307/308: a redirect to `location`;
- * - `no-service`: the route's service cannot be served: 503.
+ * - `no-service`: the route's service cannot be served: 503;
+ * - `serviceless`: the route has no service: Kong's 503 `no Service found with those values`.
  */
-export type RefusalKind = 'limit' | 'no-route' | 'websocket-only' | 'https-only' | 'redirect' | 'no-service';
+export type RefusalKind =
+  | 'limit'
+  | 'no-route'
+  | 'websocket-only'
+  | 'https-only'
+  | 'redirect'
+  | 'no-service'
+  | 'serviceless';
 
 export class Refusal {
   readonly kind: RefusalKind;
@@ -44,6 +53,7 @@ export const NO_ROUTE = new Refusal('no-route', 404);
 export const WEBSOCKET_ONLY = new Refusal('websocket-only', 426);
 export const HTTPS_ONLY = new Refusal('https-only', 426);
 export const NO_SERVICE = new Refusal('no-service', 503);
+export const SERVICELESS = new Refusal('serviceless', 503);
 
 const LIMITS = new Map<number, Refusal>();
 
@@ -77,8 +87,9 @@ export function sendRefusal(
       sendHttpsRedirect(res, refusal.status, refusal.location, flags, startedAt);
       return;
     case 'no-service':
+    case 'serviceless':
       // An unread request body would be taken for the next request: close instead.
-      sendKongError(res, refusal.status, flags, startedAt, !req.complete);
+      sendKongError(res, refusal.status, flags, startedAt, !req.complete, bodyOf(refusal));
       return;
     default:
       sendKongError(res, refusal.status, flags, startedAt, true);
@@ -87,5 +98,12 @@ export function sendRefusal(
 
 /** A refused WebSocket handshake's answer, written raw before the socket is closed. */
 export function rawRefusal(refusal: Refusal, flags: ResponseHeaderFlags): string {
-  return refusal.kind === 'no-route' ? rawNoRoute(flags) : rawKongError(refusal.status, flags);
+  return refusal.kind === 'no-route'
+    ? rawNoRoute(flags)
+    : rawKongError(refusal.status, flags, bodyOf(refusal));
+}
+
+/** Kong's own body for a refusal the runloop makes (rather than nginx): a route without a service. */
+function bodyOf(refusal: Refusal): Buffer | undefined {
+  return refusal.kind === 'serviceless' ? NO_SERVICE_BODY : undefined;
 }

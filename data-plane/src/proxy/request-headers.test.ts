@@ -45,6 +45,13 @@ describe('RequestHeaderScanner', () => {
     assert.equal(s.forwardedFor, '1.1.1.1, 2.2.2.2');
   });
 
+  it('takes the client’s Via headers out, joined, for the proxy to send them on with its own', () => {
+    const s = scanner.scan(['Via', '1.1 dev', 'X-A', '1', 'via', '1.0 edge']);
+    assert.equal(s.via, '1.1 dev, 1.0 edge');
+    assert.deepEqual(s.forward, ['X-A', '1']);
+    assert.equal(scanner.scan(['X-A', '1']).via, undefined);
+  });
+
   it('drops hop-by-hop headers and Expect', () => {
     const s = scanner.scan([
       'Connection',

@@ -19,6 +19,8 @@ export interface ScannedHeaders {
   forwardedPort: string | undefined;
   forwardedPath: string | undefined;
   forwardedPrefix: string | undefined;
+  /** The client's Via headers, joined: Kong keeps them and appends its own (forwarded-headers.ts). */
+  via: string | undefined;
   /** The value of real_ip_header. */
   realIp: string | undefined;
   /** -1 when absent. */
@@ -50,6 +52,7 @@ const REPLACED = new Set([
   'x-forwarded-path',
   'x-forwarded-prefix',
   'x-real-ip',
+  'via',
 ]);
 
 /** Connection tokens that name no header to remove. */
@@ -88,6 +91,7 @@ export class RequestHeaderScanner {
       forwardedPort: undefined,
       forwardedPath: undefined,
       forwardedPrefix: undefined,
+      via: undefined,
       realIp: undefined,
       contentLength: -1,
       chunked: false,
@@ -151,6 +155,9 @@ export class RequestHeaderScanner {
           continue;
         case 'x-forwarded-prefix':
           out.forwardedPrefix = join(out.forwardedPrefix, value);
+          continue;
+        case 'via':
+          out.via = join(out.via, value);
           continue;
       }
       if (!DROPPED.has(lower) && !REPLACED.has(lower)) forward.push(name, value);

@@ -14,7 +14,15 @@ import type { HostPattern } from './host.ts';
 import { EMPTY_INDEX, IndexDraft } from './index-draft.ts';
 import { compareEntries, prepareRoute } from './prepare.ts';
 import type { Priority } from './priority.ts';
-import type { CompileOptions, Match, RouteConfig, RouterProblem, ServiceConfig } from './types.ts';
+import {
+  type CompileOptions,
+  DEFAULT_ROUTER_FLAVOR,
+  type Match,
+  type RouteConfig,
+  type RouterFlavor,
+  type RouterProblem,
+  type ServiceConfig,
+} from './types.ts';
 
 export { regexLiteralPrefix } from './prepare.ts';
 
@@ -48,6 +56,7 @@ export interface CompiledRoute {
   readonly headers: readonly CompiledHeader[] | undefined;
   readonly paths: readonly CompiledPath[] | undefined;
   readonly stripPath: boolean;
+  /** The route's path_handling with the traditional flavor; always v0 with traditional_compatible. */
   readonly pathHandling: 'v0' | 'v1';
   readonly preserveHost: boolean;
   /** The service path, "/" when unset (the base of the upstream path). */
@@ -92,6 +101,7 @@ export interface RouterState {
 export const NO_MATCH: unique symbol = Symbol('no route matched');
 
 export interface Router {
+  readonly flavor: RouterFlavor;
   /** Number of compiled (split) routes. */
   readonly size: number;
   /** Routes left out, with the reason; the caller logs them. */
@@ -115,7 +125,8 @@ export function compileRouter(
     ? new Map((services as readonly ServiceConfig[]).map((s) => [s.id, s]))
     : (services as ReadonlyMap<string, ServiceConfig>);
   const problems: RouterProblem[] = [];
-  const pending = routes.flatMap((route) => prepareRoute(route, serviceMap, problems));
+  const flavor = options.flavor ?? DEFAULT_ROUTER_FLAVOR;
+  const pending = routes.flatMap((route) => prepareRoute(route, serviceMap, problems, flavor));
   pending.sort(compareEntries);
 
   const draft = new IndexDraft(EMPTY_INDEX);
@@ -131,6 +142,7 @@ export function compileRouter(
   });
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   return {
+    flavor,
     size: order.length,
     problems,
     index: draft.seal(),

@@ -1,11 +1,13 @@
 /**
  * Host and SNI matching as traditional_compatible compiles it (kong/router/transform.lua):
  * `*.example.com` is a suffix match on `.example.com`, `example.*` a prefix match on `example.`,
- * anything else is exact; a route host with a port also requires that port.
+ * anything else is exact; a route host with a port (`example.com:8000`, `*.example.com:8000`,
+ * `example.*:8000`) also requires that port. A Host header without a port has the port the client
+ * connected to (traditional_compatible: Kong's `net.dst.port`) or the scheme's default, 80 / 443
+ * (traditional): see RouterFlavor, match.ts.
  *
- * Our choices where Kong is silent or differs by version: names compare case-insensitively (DNS
- * names are), and a Host header without a port has the scheme's default port (80/443), as the
- * traditional router assumed, so `example.com:80` matches `Host: example.com` over http.
+ * Our choice where Kong differs by flavor: names compare case-insensitively (DNS names are; the
+ * traditional router lowercases, the ATC router compares as received).
  */
 
 export const HOST_EXACT = 0;

@@ -10,6 +10,7 @@ export type {
   Match,
   RequestKey,
   RouteConfig,
+  RouterFlavor,
   RouterProblem,
   ServiceConfig,
   UriCaptures,

@@ -243,6 +243,33 @@ describe('upstream host', () => {
   });
 });
 
+describe('services: disabled, or none', () => {
+  // kong/runloop/handler.lua build_router: "routes with no services are added to router but
+  // routes where the services.enabled == false are not put in router".
+  it('leaves out the routes of a disabled service, silently, and keeps the others', () => {
+    const router = compileRouter(
+      [
+        { id: 'off', paths: ['/a'], service: { id: 'svc' } },
+        { id: 'on', paths: ['/'], service: { id: 'other' } },
+      ],
+      [
+        { ...SERVICE, enabled: false },
+        { ...SERVICE, id: 'other', enabled: true },
+      ],
+    );
+    assert.equal(match(router, request('/a'))?.route.id, 'on');
+    assert.deepEqual(router.problems, []);
+  });
+
+  it('routes a route without a service, with no service in the match (the proxy answers 503)', () => {
+    const router = compileRouter([{ id: 'r', paths: ['/'], service: null }], [SERVICE]);
+    const found = match(router, request('/x'));
+    assert.equal(found?.route.id, 'r');
+    assert.equal(found?.service, undefined);
+    assert.equal(found?.upstreamHost, undefined);
+  });
+});
+
 describe('compile problems', () => {
   it('reports and skips a route whose service is missing', () => {
     const router = compileRouter([{ id: 'r', paths: ['/'], service: { id: 'nope' } }], [SERVICE]);

@@ -154,6 +154,12 @@ function buildMatch(req: RequestKey, search: Search, route: CompiledRoute): Matc
   });
 }
 
+/** The port of a Host header without one (see RouterFlavor). */
+function implicitPort(router: Router, req: RequestKey, https: boolean): number {
+  const schemePort = https ? 443 : 80;
+  return router.flavor === 'traditional' ? schemePort : (req.localPort ?? schemePort);
+}
+
 function findRoute(router: Router, req: RequestKey): Match | undefined {
   const https = req.scheme === 'https';
   const split = req.host === undefined ? undefined : splitHostPort(req.host);
@@ -161,7 +167,7 @@ function findRoute(router: Router, req: RequestKey): Match | undefined {
     method: req.method,
     https,
     host: split?.host ?? '',
-    port: split === undefined || split.port === -1 ? (https ? 443 : 80) : split.port,
+    port: split === undefined || split.port === -1 ? implicitPort(router, req, https) : split.port,
     sni: normalizeSni(req.sni),
     path: normalizePath(req.path),
     headers: req.headers,
@@ -185,7 +191,7 @@ function appendHeader(key: string, value: HeaderValue): string {
 
 /** Every field that can change the outcome; header values only for names some route uses. */
 function cacheKey(router: Router, req: RequestKey): string | undefined {
-  let key = `${req.method}\n${req.scheme}\n${req.host ?? ''}\n${req.sni ?? ''}\n${req.path}`;
+  let key = `${req.method}\n${req.scheme}\n${req.host ?? ''}\n${req.localPort ?? ''}\n${req.sni ?? ''}\n${req.path}`;
   for (const name of router.index.headerNames) key = appendHeader(key, headerValue(req.headers, name));
   return key.length > MAX_CACHE_KEY_LENGTH ? undefined : key;
 }

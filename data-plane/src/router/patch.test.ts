@@ -5,7 +5,7 @@ import { compileRouter } from './compile.ts';
 import { match } from './match.ts';
 import { patchRouter } from './patch.ts';
 import { request } from './test-support.ts';
-import type { RequestKey, RouteConfig, ServiceConfig } from './types.ts';
+import type { RequestKey, RouteConfig, RouterFlavor, ServiceConfig } from './types.ts';
 
 /** mulberry32, so a failure can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -52,6 +52,7 @@ function randomRoute(next: () => number, id: string): RouteConfig {
     headers: pick(next, HEADERS),
     regex_priority: Math.floor(next() * 3),
     strip_path: next() < 0.5,
+    path_handling: next() < 0.5 ? 'v0' : 'v1',
     service: next() < 0.1 ? null : { id: pick(next, SERVICE_IDS) },
   };
 }
@@ -63,6 +64,7 @@ function randomService(next: () => number, id: string): ServiceConfig {
     host: pick(next, ['up1.test', 'up2.test']),
     port: 80,
     path: pick(next, [null, '/x']),
+    enabled: next() < 0.8,
   };
 }
 
@@ -71,6 +73,7 @@ function randomRequest(next: () => number): RequestKey {
     method: pick(next, ['GET', 'POST']),
     host: pick(next, ['a.test', 'a.test:8000', 'b.test', 'z.test', 'a.org']),
     headers: pick(next, [{}, { 'x-v': '1' }, { 'x-v': '2', 'x-w': 'Y' }]),
+    localPort: pick(next, [8000, 80]),
   });
 }
 
@@ -87,54 +90,57 @@ function outcome(router: Router, req: RequestKey) {
 }
 
 describe('patchRouter', () => {
-  it('routes like a full compile over random sequences of route and service upserts and deletes', () => {
-    const next = random(1_234_567);
-    for (let sequence = 0; sequence < 20; sequence++) {
-      const routes = new Map<string, RouteConfig>();
-      const services = new Map<string, ServiceConfig>();
-      for (const id of SERVICE_IDS.slice(0, 2)) services.set(id, randomService(next, id));
-      for (const id of ROUTE_IDS.slice(0, 12)) routes.set(id, randomRoute(next, id));
-      let router = compileRouter([...routes.values()], services);
-      for (let step = 0; step < 25; step++) {
-        const changedRoutes = new Map<string, RouteConfig | undefined>();
-        const changedServices = new Set<string>();
-        const count = 1 + Math.floor(next() * 3);
-        for (let c = 0; c < count; c++) {
-          if (next() < 0.2) {
-            const id = pick(next, SERVICE_IDS);
-            changedServices.add(id);
-            if (next() < 0.3) services.delete(id);
-            else services.set(id, randomService(next, id));
-          } else {
-            const id = pick(next, ROUTE_IDS);
-            const value = next() < 0.3 ? undefined : randomRoute(next, id);
-            changedRoutes.set(id, value);
-            if (value === undefined) routes.delete(id);
-            else routes.set(id, value);
+  for (const flavor of ['traditional_compatible', 'traditional'] as const satisfies RouterFlavor[]) {
+    it(`routes like a full compile over random sequences of route and service upserts and deletes (${flavor})`, () => {
+      const next = random(flavor === 'traditional' ? 7_654_321 : 1_234_567);
+      for (let sequence = 0; sequence < 20; sequence++) {
+        const routes = new Map<string, RouteConfig>();
+        const services = new Map<string, ServiceConfig>();
+        for (const id of SERVICE_IDS.slice(0, 2)) services.set(id, randomService(next, id));
+        for (const id of ROUTE_IDS.slice(0, 12)) routes.set(id, randomRoute(next, id));
+        let router = compileRouter([...routes.values()], services, { flavor });
+        for (let step = 0; step < 25; step++) {
+          const changedRoutes = new Map<string, RouteConfig | undefined>();
+          const changedServices = new Set<string>();
+          const count = 1 + Math.floor(next() * 3);
+          for (let c = 0; c < count; c++) {
+            if (next() < 0.2) {
+              const id = pick(next, SERVICE_IDS);
+              changedServices.add(id);
+              if (next() < 0.3) services.delete(id);
+              else services.set(id, randomService(next, id));
+            } else {
+              const id = pick(next, ROUTE_IDS);
+              const value = next() < 0.3 ? undefined : randomRoute(next, id);
+              changedRoutes.set(id, value);
+              if (value === undefined) routes.delete(id);
+              else routes.set(id, value);
+            }
+          }
+          router = patchRouter(router, {
+            routes: changedRoutes,
+            services: changedServices,
+            serviceMap: services,
+            allRoutes: () => routes.values(),
+          });
+          const full = compileRouter([...routes.values()], services, { flavor });
+          assert.equal(router.flavor, flavor);
+          const context = `sequence ${sequence}, step ${step}`;
+          assert.equal(router.size, full.size, context);
+          assert.deepEqual(
+            router.state.order.map((c) => `${c.route.id}#${c.group}`),
+            full.state.order.map((c) => `${c.route.id}#${c.group}`),
+            context,
+          );
+          assert.deepEqual(router.index.headerNames, full.index.headerNames, context);
+          for (let r = 0; r < 20; r++) {
+            const req = randomRequest(next);
+            assert.deepEqual(outcome(router, req), outcome(full, req), `${context}: ${JSON.stringify(req)}`);
           }
         }
-        router = patchRouter(router, {
-          routes: changedRoutes,
-          services: changedServices,
-          serviceMap: services,
-          allRoutes: () => routes.values(),
-        });
-        const full = compileRouter([...routes.values()], services);
-        const context = `sequence ${sequence}, step ${step}`;
-        assert.equal(router.size, full.size, context);
-        assert.deepEqual(
-          router.state.order.map((c) => `${c.route.id}#${c.group}`),
-          full.state.order.map((c) => `${c.route.id}#${c.group}`),
-          context,
-        );
-        assert.deepEqual(router.index.headerNames, full.index.headerNames, context);
-        for (let r = 0; r < 20; r++) {
-          const req = randomRequest(next);
-          assert.deepEqual(outcome(router, req), outcome(full, req), `${context}: ${JSON.stringify(req)}`);
-        }
       }
-    }
-  });
+    });
+  }
 
   it('leaves the previous router as it was', () => {
     const service: ServiceConfig = { id: 's1', protocol: 'http', host: 'up.test', port: 80 };
@@ -174,6 +180,39 @@ describe('patchRouter', () => {
     });
     assert.equal(match(after, request('/r'))?.route.id, 'r');
     assert.deepEqual(after.problems, []);
+  });
+
+  it('drops the routes of a service that is disabled, and brings them back when it is enabled', () => {
+    const route: RouteConfig = { id: 'r', paths: ['/r'], service: { id: 's' } };
+    const service: ServiceConfig = { id: 's', protocol: 'http', host: 'up.test', port: 80 };
+    const toggle = (previous: Router, enabled: boolean) =>
+      patchRouter(previous, {
+        routes: new Map(),
+        services: new Set(['s']),
+        serviceMap: new Map([['s', { ...service, enabled }]]),
+        allRoutes: () => [route],
+      });
+    const on = compileRouter([route], [service]);
+    const off = toggle(on, false);
+    assert.equal(match(off, request('/r')), undefined);
+    assert.equal(match(on, request('/r'))?.route.id, 'r');
+    assert.equal(match(toggle(off, true), request('/r'))?.route.id, 'r');
+  });
+
+  it('keeps the flavor of the router it patches', () => {
+    const route: RouteConfig = { id: 'r', paths: ['/rou'], strip_path: false, path_handling: 'v1' };
+    const service: ServiceConfig = { id: 's', protocol: 'http', host: 'up.test', port: 80, path: '/srv' };
+    const services = new Map([['s', service]]);
+    const withService = { ...route, service: { id: 's' } };
+    const before = compileRouter([], services, { flavor: 'traditional' });
+    const after = patchRouter(before, {
+      routes: new Map([['r', withService]]),
+      services: new Set(),
+      serviceMap: services,
+      allRoutes: () => [withService],
+    });
+    assert.equal(after.flavor, 'traditional');
+    assert.equal(match(after, request('/roureq'))?.upstreamPath, '/srvroureq');
   });
 
   it('still routes right after many inserts at the same place in the order', () => {

@@ -68,6 +68,7 @@ function touchedRoutes(changes: RouterChanges): Map<string, RouteConfig | undefi
 function fullCompile(previous: Router, changes: RouterChanges): Router {
   return compileRouter([...changes.allRoutes()], changes.serviceMap, {
     cacheSize: previous.state.cacheSize,
+    flavor: previous.flavor,
   });
 }
 
@@ -88,7 +89,8 @@ export function patchRouter(previous: Router, changes: RouterChanges): Router {
       if (at !== -1) order.splice(at, 1);
       draft.remove(old);
     }
-    if (route !== undefined) pending.push(...prepareRoute(route, changes.serviceMap, problems));
+    if (route !== undefined)
+      pending.push(...prepareRoute(route, changes.serviceMap, problems, previous.flavor));
   }
   pending.sort(compareEntries);
   const byRoute = new Map<string, CompiledRoute[]>();
@@ -113,6 +115,7 @@ export function patchRouter(previous: Router, changes: RouterChanges): Router {
     draft.add(compiled);
   }
   return {
+    flavor: previous.flavor,
     size: order.length,
     problems,
     index: draft.seal(),

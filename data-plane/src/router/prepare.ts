@@ -15,7 +15,7 @@ import {
   type Priority,
   routePriority,
 } from './priority.ts';
-import type { RouteConfig, RouterProblem, ServiceConfig } from './types.ts';
+import type { RouteConfig, RouterFlavor, RouterProblem, ServiceConfig } from './types.ts';
 
 const HTTP_PROTOCOLS = new Set(['http', 'https', 'grpc', 'grpcs', 'ws', 'wss']);
 const DEFAULT_PROTOCOLS = ['http', 'https'];
@@ -77,11 +77,15 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Turns one route into its path-group sub-routes, or reports why it cannot be used. */
+/**
+ * Turns one route into its path-group sub-routes, or reports why it cannot be used. A route of a
+ * disabled service (`enabled: false`) gives none, silently: Kong leaves it out of the router.
+ */
 export function prepareRoute(
   route: RouteConfig,
   services: ReadonlyMap<string, ServiceConfig>,
   problems: RouterProblem[],
+  flavor: RouterFlavor,
 ): Pending[] {
   const protocols = nonEmpty(route.protocols) ?? DEFAULT_PROTOCOLS;
   if (!protocols.some((p) => HTTP_PROTOCOLS.has(p))) return []; // a stream route: not ours
@@ -92,6 +96,7 @@ export function prepareRoute(
       problems.push({ routeId: route.id, message: `service ${route.service.id} not found` });
       return [];
     }
+    if (service.enabled === false) return [];
   }
   const methods = nonEmpty(route.methods);
   const hosts = nonEmpty(route.hosts);
@@ -116,7 +121,7 @@ export function prepareRoute(
     snis: snis?.map(compileSniPattern),
     headers,
     stripPath: route.strip_path ?? true,
-    pathHandling: route.path_handling ?? 'v0',
+    pathHandling: flavor === 'traditional' ? (route.path_handling ?? 'v0') : 'v0',
     preserveHost: route.preserve_host ?? false,
     servicePath: service?.path ?? '/',
     serviceHost: serviceHostHeader(service),

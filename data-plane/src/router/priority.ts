@@ -17,10 +17,14 @@
  * would wrap into the upper bits).
  *
  * Ties: Kong's ATC router tries equal priorities in descending UUID order of the (split) route,
- * which a user cannot foresee. We break them as the traditional router did, older `created_at`
- * first, then by route id, then by the order of the path groups in the route.
+ * which a user cannot foresee. We break them first as the traditional router's
+ * HAS_WILDCARD_HOST_PORT sub-weight does, a route with a host naming a port before one without
+ * (for plain hosts too, so `example.com:8000` is reachable on its port whatever its age; Kong's
+ * spec expects `route.*:123` to beat `route.*` in every flavor), then as the traditional router
+ * did, older `created_at` first, then by route id, then by the order of the path groups.
  */
 
+import { splitHostPort } from './host.ts';
 import type { RouteConfig } from './types.ts';
 
 const MAX_HEADER_COUNT = 255;
@@ -38,6 +42,8 @@ export interface Priority {
   readonly regex: number;
   readonly regexPriority: number;
   readonly maxLength: number;
+  /** Not in Kong's number: 1 when a host names a port, our first tie-break (see the file comment). */
+  readonly hostPort: number;
 }
 
 export function isRegexPath(path: string): boolean {
@@ -84,6 +90,7 @@ export function routePriority(route: RouteConfig, group: PathGroup | undefined):
     regex: regex ? 1 : 0,
     regexPriority: regex ? (route.regex_priority ?? 0) : 0,
     maxLength: group !== undefined && !regex ? (group.paths[0]?.length ?? 0) & 0x7ffff : 0,
+    hostPort: hosts.some((h) => splitHostPort(h).port !== -1) ? 1 : 0,
   };
 }
 
@@ -95,7 +102,8 @@ export function comparePriority(a: Priority, b: Priority): number {
     b.headerCount - a.headerCount ||
     b.regex - a.regex ||
     b.regexPriority - a.regexPriority ||
-    b.maxLength - a.maxLength
+    b.maxLength - a.maxLength ||
+    b.hostPort - a.hostPort
   );
 }
 

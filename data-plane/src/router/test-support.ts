@@ -18,6 +18,7 @@ export function request(
     host?: string;
     sni?: string;
     headers?: HeaderLookup;
+    localPort?: number;
   } = {},
 ): RequestKey {
   return {
@@ -27,5 +28,6 @@ export function request(
     path,
     headers: options.headers ?? {},
     sni: options.sni,
+    localPort: options.localPort,
   };
 }

@@ -11,7 +11,8 @@ type SyncedService = SyncedEntity<'services'>;
 /**
  * A Route as the router reads it. Every field but `id` may be absent or null: the router
  * applies Kong's defaults (protocols `['http', 'https']`, strip_path on, preserve_host off,
- * regex_priority 0, path_handling `v0`, https_redirect_status_code 426). Empty arrays mean
+ * regex_priority 0, path_handling `v0`, https_redirect_status_code 426; path_handling counts
+ * only with the traditional flavor). Empty arrays mean
  * "not set"; routes with only stream protocols are ignored by this HTTP router; `sources` and
  * `destinations` are accepted but never matched on; `created_at` (Unix seconds) breaks
  * priority ties, older first; a header value starting with `~*` is a case-insensitive regex.
@@ -38,9 +39,23 @@ export type RouteConfig = Pick<SyncedRoute, 'id'> &
     | 'created_at'
   >;
 
-/** A Service as the router reads it. */
+/** A Service as the router reads it; the routes of one with `enabled: false` are left out, as Kong does. */
 export type ServiceConfig = Pick<SyncedService, 'id' | 'protocol' | 'host' | 'port'> &
-  OptionalFields<SyncedService, 'name' | 'path'>;
+  OptionalFields<SyncedService, 'name' | 'path' | 'enabled'>;
+
+/**
+ * Kong's `router_flavor` values Turnpike implements (the configuration refuses `expressions`).
+ * Both match with traditional_compatible's rules (priority.ts, host.ts); they differ where Kong
+ * 3's two routers differ in what a user sees:
+ * - `path_handling`: traditional_compatible applies v0 whatever the route says (Kong 3's atc.lua
+ *   calls get_upstream_uri_v0 only); traditional applies v1 too (traditional.lua).
+ * - a route host's `:port` against a Host header without one: traditional_compatible compares it
+ *   with the port the client connected to (transform.lua `net.dst.port`, fields.lua); traditional
+ *   with the scheme's default port, 80 or 443 (traditional.lua `split_port`).
+ */
+export type RouterFlavor = 'traditional_compatible' | 'traditional';
+
+export const DEFAULT_ROUTER_FLAVOR: RouterFlavor = 'traditional_compatible';
 
 /** Request header values by lowercase name, as node's `IncomingMessage.headers` holds them. */
 export type HeaderValue = string | readonly string[] | undefined;
@@ -57,6 +72,11 @@ export interface RequestKey {
   readonly headers: HeaderLookup;
   /** TLS server name, for https requests. */
   readonly sni?: string | undefined;
+  /**
+   * The port the client connected to (the listener's): with traditional_compatible, the port a
+   * route host's `:port` is compared with when the Host header has none. Absent: the scheme's default.
+   */
+  readonly localPort?: number | undefined;
 }
 
 /**
@@ -68,7 +88,7 @@ export type UriCaptures = { readonly [group: string]: string };
 export interface Match {
   /** The route as configured (not one of its per-path splits). */
   readonly route: RouteConfig;
-  /** Undefined for a serviceless route. */
+  /** Undefined for a route without a service: Kong answers 503 `no Service found with those values`. */
   readonly service: ServiceConfig | undefined;
   /**
    * Set when the route accepts https but not http and the request came over http: answer with
@@ -99,4 +119,6 @@ export interface RouterProblem {
 export interface CompileOptions {
   /** Entries in the match cache (hits and misses); 0 disables it. Kong's default is 5000. */
   readonly cacheSize?: number;
+  /** Kong's router_flavor; default traditional_compatible. */
+  readonly flavor?: RouterFlavor;
 }

@@ -4,8 +4,10 @@
  * `path_handling == "v1"` branch of kong/router/traditional.lua. All inputs are normalised paths;
  * the result is escaped by the caller.
  *
- * Note: Kong 3.x with router_flavor = traditional_compatible logs that v1 "will not work" and
- * always applies v0; we honour v1 as documented in the Admin API reference table.
+ * v1 is applied only with router_flavor = traditional: as Kong 3's atc.lua does (it calls
+ * get_upstream_uri_v0 only, and the routes schema warns that v1 "will not work under
+ * 'expressions' or 'traditional_compatible' router_flavor"), the compiler gives every route v0
+ * with traditional_compatible.
  */
 
 /** Drops a leading `.`/`..` segment left after stripping the prefix. */

@@ -1,9 +1,10 @@
 import type { ControlPlaneMessage } from '@turnpike/proto';
-import type { Logger } from '@turnpike/shared';
+import type { Logger, PluginSetIncompatibleError } from '@turnpike/shared';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type ConfigDelta, DEFAULT_MAX_PAYLOAD, type VersionedConfig } from '@turnpike/shared/sync';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { ConfigStore } from './config-store.ts';
+import { checkPluginSet } from './plugin-set.ts';
 import { type SessionStep, SyncSession } from './session.ts';
 import { type SyncStream, SyncTransport } from './transport.ts';
 
@@ -55,6 +56,11 @@ export interface SyncClientState {
   version: number;
   hash: string;
   connected: boolean;
+  /**
+   * Set while the control plane's configuration uses plugins this data plane lacks: it keeps
+   * serving the config it holds, but cannot follow the control plane (not ready).
+   */
+  incompatible: { readonly missing: readonly string[]; readonly message: string } | undefined;
 }
 
 export interface SyncClient {
@@ -80,7 +86,27 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       : { cacheWriteIntervalMs: options.cacheWriteIntervalMs }),
     onCacheWritten: (version) => emit({ type: 'cache-written', version }),
   });
-  await serveTheCache(store, options, emit);
+  const installed = new Set(options.plugins.map((p) => p.name));
+  let incompatible: PluginSetIncompatibleError | undefined;
+  /** Refuses a config using a plugin this data plane lacks; clears the state once one does not. */
+  const checkPlugins = (next: VersionedConfig, delta: ConfigDelta | undefined) => {
+    try {
+      checkPluginSet(next, delta, installed);
+      incompatible = undefined;
+    } catch (error) {
+      const err = error as PluginSetIncompatibleError;
+      if (incompatible?.message !== err.message) {
+        log.error(
+          { missing: err.missing, version: next.version },
+          'data plane lacks plugins the configuration uses: not ready',
+        );
+      }
+      incompatible = err;
+      throw err;
+    }
+  };
+
+  await serveTheCache(store, options, emit, checkPlugins);
 
   const session = new SyncSession(
     {
@@ -97,6 +123,7 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
   const apply = async (step: Extract<SessionStep, { type: 'apply' }>, stream: SyncStream) => {
     const { next, kind } = step;
     try {
+      checkPlugins(next, step.delta);
       await (step.delta === undefined ? options.apply(next) : options.apply(next, step.delta));
     } catch (error) {
       const rejected = session.reject(step, error);
@@ -193,6 +220,10 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       version: store.held?.version ?? 0,
       hash: store.held?.hash ?? '',
       connected: transport.connected,
+      incompatible:
+        incompatible === undefined
+          ? undefined
+          : { missing: incompatible.missing, message: incompatible.message },
     }),
     async stop() {
       await transport.stop();
@@ -207,10 +238,13 @@ async function serveTheCache(
   store: ConfigStore,
   options: SyncClientOptions,
   emit: (event: SyncClientEvent) => void,
+  checkPlugins: (next: VersionedConfig, delta: undefined) => void,
 ): Promise<void> {
   try {
     const cached = await store.readCache();
     if (cached === undefined) return;
+    // Written by this node with the plugins it had then: it may use one it no longer has.
+    checkPlugins(cached, undefined);
     await options.apply(cached);
     store.commit(cached, { fromCache: true });
     emit({ type: 'cache-loaded', version: cached.version, hash: cached.hash });

@@ -25,6 +25,7 @@ const SETTINGS: WorkerSettings = {
   plugins: { enabled: ['bundled'], pluginPaths: [] },
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
+  routerFlavor: 'traditional_compatible',
 };
 
 function config(version: number): VersionedConfig {

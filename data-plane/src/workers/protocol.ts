@@ -7,7 +7,7 @@ import type { toPinoLevel } from '@turnpike/shared/config';
 import type { ConfigChange, VersionedConfig } from '@turnpike/shared/sync';
 import type { ResolverSettings } from '../balancer/index.ts';
 import type { ProxyListenEntry, ProxySettings } from '../proxy/index.ts';
-import type { RouterProblem } from '../router/index.ts';
+import type { RouterFlavor, RouterProblem } from '../router/index.ts';
 
 /** Everything a worker needs to serve, decided once by the main process (so workers agree). */
 export interface WorkerSettings {
@@ -27,6 +27,8 @@ export interface WorkerSettings {
   readonly dns: { readonly staleTtl: number; readonly errorTtl: number; readonly notFoundTtl: number };
   /** The other dns_* keys, the hosts file and resolv.conf, read once by the main process. */
   readonly resolver: ResolverSettings;
+  /** kong.conf `router_flavor` (the configuration refuses `expressions`). */
+  readonly routerFlavor: RouterFlavor;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];

@@ -65,7 +65,17 @@ export class ProxyWorker {
     const balancers = new BalancerRegistry({ log, dns: settings.dns, resolve });
     lifecycle.add(balancers);
     const plugins = await loadPluginRuntime(settings.plugins, log);
-    const applier = new ConfigApplier({ dispatchers: pools, balancers, plugins }, NO_CONFIG_VERSION);
+    // The env vault reads this process's environment (a forked worker inherits the node's).
+    const applier = new ConfigApplier(
+      {
+        dispatchers: pools,
+        balancers,
+        plugins,
+        environment: process.env,
+        routerFlavor: settings.routerFlavor,
+      },
+      NO_CONFIG_VERSION,
+    );
     applier.apply(config);
     const proxy = await startProxy({
       listen: settings.listen,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ConfigSources, TurnpikeConfig } from '../config/index.ts';
-import { ConfigInvalidError } from '../errors.ts';
+import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import type { ClusterChannelOptions, ClusterTlsKey } from './credentials.ts';
 
 async function readPem(
@@ -38,11 +38,22 @@ export async function clusterTlsFromConfig(
     cluster_cert_key: sources?.cluster_cert_key,
     cluster_ca_cert: sources?.cluster_ca_cert,
   };
-  const [certPem, keyPem, caPem] = await Promise.all([
+  // Every unreadable file is reported, in key order: Promise.all would report whichever read failed first.
+  const reads = await Promise.allSettled([
     readPem('cluster_cert', config.cluster_cert, from.cluster_cert),
     readPem('cluster_cert_key', config.cluster_cert_key, from.cluster_cert_key),
     readPem('cluster_ca_cert', config.cluster_ca_cert, from.cluster_ca_cert),
   ]);
+  const problems: ConfigProblem[] = [];
+  for (const read of reads) {
+    if (read.status === 'fulfilled') continue;
+    if (!(read.reason instanceof ConfigInvalidError)) throw read.reason;
+    problems.push(...read.reason.problems);
+  }
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
+  const [certPem, keyPem, caPem] = reads.map((read) =>
+    read.status === 'fulfilled' ? read.value : undefined,
+  );
   const defined = Object.fromEntries(Object.entries(from).filter(([, source]) => source !== undefined));
   return {
     mode: config.cluster_mtls,

@@ -142,6 +142,19 @@ describe('a kong.conf with Kong-only keys', () => {
     ]);
   });
 
+  it('takes router_flavor traditional_compatible (the default) and traditional, and refuses expressions', () => {
+    assert.equal(load('').config.router_flavor, 'traditional_compatible');
+    assert.equal(load('router_flavor = traditional\n').config.router_flavor, 'traditional');
+    assert.deepEqual(problems('\nrouter_flavor = expressions\n'), [
+      {
+        key: 'router_flavor',
+        source: 'kong.conf:2',
+        message: "not supported yet: the expressions router (routes' expression and priority fields)",
+      },
+    ]);
+    assert.match(problems('router_flavor = atc\n')[0]?.message ?? '', /traditional_compatible, traditional/);
+  });
+
   it('ignores an injected nginx directive with a warning naming it', () => {
     const { warnings } = load('nginx_proxy_proxy_buffer_size = 160k\n');
     assert.equal(warnings[0]?.settings[0]?.key, 'nginx_proxy_proxy_buffer_size');

@@ -195,10 +195,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   worker_consistency: ignored(WORKERS),
   router_consistency: ignored(WORKERS),
   worker_state_update_frequency: ignored(WORKERS),
-  router_flavor: refused(
-    'routers other than traditional_compatible (Kong 3 default)',
-    'traditional_compatible',
-  ),
 
   // MISCELLANEOUS
   lua_max_req_headers: ignored(LUA),

@@ -95,6 +95,9 @@ function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources
   if (config.status_listen.some((entry) => entry.ssl))
     refuse('status_listen', 'the ssl flag (TLS on /status)');
   if (config.status_listen.length > 1) refuse('status_listen', 'more than one status listener');
+  if (config.router_flavor === 'expressions') {
+    refuse('router_flavor', "the expressions router (routes' expression and priority fields)");
+  }
   if (config.dns_order.includes('SRV')) {
     refuse('dns_order', 'SRV records (a target port and weight from DNS): leave SRV out, e.g. LAST,A,CNAME');
   }

@@ -108,12 +108,13 @@ export const TurnpikeConfigSchema = Type.Object({
   plugins: list({
     section: 'general',
     default: 'bundled',
-    description: 'Plugins this node loads: `bundled` for every bundled plugin, plus custom plugin names.',
+    description:
+      'Plugins this node loads: `bundled` for every bundled plugin, plus custom plugin names (`bundled,my-plugin`), or `off` for none. Every node of a cluster needs the plugins its configuration uses (docs/plugins.md).',
   }),
   plugin_paths: list({
     section: 'general',
     description:
-      'Turnpike addition: folders searched for custom plugins (after the bundled folder), in order.',
+      'Turnpike addition: folders searched for custom plugins (after the bundled folder), in order: `<folder>/<name>/` with schema and handler modules, or a Kong JS plugin `<folder>/<name>.js`. The node’s node_modules come last (`turnpike-plugin-<name>`); `turnpike plugin install` writes to the first folder.',
   }),
   node_id: opt(uuid({ section: 'general', description: 'This node’s id (a UUID); generated when unset.' })),
   worker_processes: workers({
@@ -318,6 +319,12 @@ export const TurnpikeConfigSchema = Type.Object({
     default: '60000',
     minimum: 0,
     description: 'Turnpike key: milliseconds an idle client connection stays open.',
+  }),
+  router_flavor: oneOf(['traditional_compatible', 'traditional', 'expressions'] as const, {
+    section: 'proxy',
+    default: 'traditional_compatible',
+    description:
+      "How routes match, as Kong's router_flavor: traditional_compatible (Kong 3's default; path_handling v1 is applied as v0, as Kong 3 does, and a route host's :port is compared with the port the client connected to when the Host header has none) or traditional (path_handling v1 applied; a Host without a port has the scheme's default port). expressions is not supported yet.",
   }),
   declarative_config: opt(
     path({

@@ -1,9 +1,22 @@
 export {
+  findPlugin,
+  type PluginOrigin,
+  type PluginPlaces,
+  type PluginSource,
+  placesSearched,
+  pluginInFolder,
+} from './find.ts';
+export {
+  type AvailablePlugin,
   enabledPluginNames,
   findPluginDir,
   type LoadedPlugin,
   type LoadedPlugins,
   type LoadPluginsOptions,
+  loadPluginAt,
   loadPlugins,
+  NODE_MODULES,
+  type PluginMeta,
   pluginsNotEnabled,
 } from './load.ts';
+export { installPluginModuleHooks, nodeSdkUrl } from './module-hooks.ts';

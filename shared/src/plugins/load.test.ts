@@ -29,6 +29,7 @@ describe('plugin loader', () => {
     // A custom folder with the bundled name must not shadow the bundled plugin.
     await plugin(custom, 'alpha', { 'schema.mjs': 'throw new Error("custom alpha loaded");\n' });
     await plugin(custom, 'broken', { 'schema.mjs': 'export const schema = { name: "other" };\n' });
+    await plugin(custom, 'schemaless', { 'handler.mjs': handlerFile('schemaless') });
     await plugin(custom, 'nohandler', {
       'schema.mjs': schemaFile('nohandler'),
       'handler.mjs': 'throw new Error("imported");\n',
@@ -43,7 +44,10 @@ describe('plugin loader', () => {
     await rm(custom, { recursive: true, force: true });
   });
 
-  const options = (enabled: string[], want: 'schema' | 'handler+schema' = 'handler+schema') => ({
+  const options = (
+    enabled: string[],
+    want: 'schema' | 'schema+meta' | 'handler+schema' = 'handler+schema',
+  ) => ({
     enabled,
     pluginPaths: [custom],
     bundledDir,
@@ -72,9 +76,23 @@ describe('plugin loader', () => {
     ]);
   });
 
-  it('imports only the schema when asked for schemas (the control plane)', async () => {
+  it("reads the handler's version and priority for schema+meta (the control plane), and needs no handler", async () => {
+    const loaded = await loadPlugins(options(['mine', 'nohandler'], 'schema+meta'));
+    assert.equal(loaded.plugins.get('mine')?.handler, undefined, 'the handler is not kept');
+    assert.deepEqual(loaded.available, [
+      { name: 'mine', version: '1.2.3', priority: 10 },
+      { name: 'nohandler' },
+    ]);
+    assert.deepEqual(loaded.versions, [
+      { name: 'mine', version: '1.2.3' },
+      { name: 'nohandler', version: '0.0.0' },
+    ]);
+  });
+
+  it('imports only the schema when asked for schemas (config db_import)', async () => {
     const loaded = await loadPlugins(options(['nohandler'], 'schema'));
     assert.equal(loaded.plugins.get('nohandler')?.handler, undefined);
+    assert.deepEqual(loaded.available, [{ name: 'nohandler' }]);
     await assert.rejects(
       loadPlugins(options(['nohandler'])),
       /nohandler plugin is enabled but not installed/,
@@ -82,12 +100,24 @@ describe('plugin loader', () => {
   });
 
   it("refuses a plugin that is not installed or has no schema, in Kong's words, naming the key", async () => {
-    await assert.rejects(loadPlugins(options(['ghost', 'broken'])), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'TP_CONFIG_INVALID');
-      assert.match(err.message, /^plugins \(from plugins\): ghost plugin is enabled but not installed/m);
-      assert.match(err.message, /no configuration schema found for plugin: broken/);
-      return true;
-    });
+    await assert.rejects(
+      loadPlugins(options(['ghost', 'schemaless', 'broken'])),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'TP_CONFIG_INVALID');
+        assert.match(err.message, /^plugins \(from plugins\): ghost plugin is enabled but not installed;$/m);
+        // The places searched, one a line, as Kong lists the files it tried.
+        assert.match(err.message, new RegExp(`^\tno plugin at '${join(custom, 'ghost')}'$`, 'm'));
+        assert.match(
+          err.message,
+          /^plugins \(from plugins\): no configuration schema found for plugin: schemaless$/m,
+        );
+        assert.match(
+          err.message,
+          /error loading plugin schemas: on plugin 'broken' \(.*broken\/schema\.mjs\): invalid schema: name: is "other", expected 'broken'/,
+        );
+        return true;
+      },
+    );
   });
 
   it('refuses a handler written for another major version of the SDK', async () => {

@@ -1,37 +1,81 @@
 /**
- * The one plugin loader: finds each enabled plugin's folder by name — the bundled folder first,
- * then each `plugin_paths` entry in order — and imports its `schema` (control plane) or its
- * `schema` and `handler` (data plane). Bundled and custom plugins take the same road; the
- * bundled folder is passed in, so shared/ never imports a plane.
+ * The one plugin loader: finds each enabled plugin by name (./find.ts: the bundled folder, then
+ * each `plugin_paths` entry, then the node's node_modules), installs the module hooks that give
+ * every plugin the node's SDK (./module-hooks.ts), imports its `schema` (control plane) or its
+ * `schema` and `handler` (data plane; the control plane reads the handler's version and priority
+ * only, for `GET /`) — or a module in the shape of Kong's JavaScript plugin server,
+ * adapted by `@turnpike/plugin-sdk/kong` — and checks both as Kong does at load: the schema
+ * against Kong's metaschema, the handler's PRIORITY and VERSION. Bundled and custom plugins take
+ * the same road; the bundled folder is passed in, so shared/ never imports a plane.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigInvalidError, type ConfigProblem, toError } from '../errors.ts';
-import type { PluginHandler } from '../plugin-sdk/handler.ts';
-import { SDK_VERSION, sdkMajor } from '../plugin-sdk/version.ts';
+import { type PluginHandler, SDK_VERSION } from '@turnpike/plugin-sdk';
+import { fromKongJsModule, kongJsModule } from '@turnpike/plugin-sdk/kong';
+import semver from 'semver';
+import { ConfigInvalidError, type ConfigProblem, PluginPackageError, toError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { checkPluginSchema } from '../schema/metaschema.ts';
 import type { PluginSchema, PluginSchemaLookup } from '../schema/plugin-schema.ts';
+import {
+  findPlugin,
+  type PluginOrigin,
+  type PluginPlaces,
+  type PluginSource,
+  placesSearched,
+  pluginInFolder,
+} from './find.ts';
+import { installPluginModuleHooks } from './module-hooks.ts';
+
+/** The node's own node_modules (the repository root in a checkout, /app in the images). */
+export const NODE_MODULES = resolve(import.meta.dirname, '../../../node_modules');
 
 export interface LoadPluginsOptions {
   /** The `plugins` setting: `bundled` and/or plugin names (`off` alone: none). */
   readonly enabled: readonly string[];
-  /** The `plugin_paths` setting: folders holding custom plugins, one subfolder per plugin. */
+  /** The `plugin_paths` setting: folders holding custom plugins, one subfolder (or file) per plugin. */
   readonly pluginPaths: readonly string[];
   /** The folder of the bundled plugins and their names (what `bundled` expands to). */
   readonly bundledDir: string;
   readonly bundled: readonly string[];
-  /** The control plane needs only schemas; the data plane both. */
-  readonly want: 'schema' | 'handler+schema';
+  /** Where npm-installed plugins are looked for; default the node's own node_modules. */
+  readonly nodeModules?: readonly string[];
+  /**
+   * `schema`: the schemas only (validation: `config db_import`). `schema+meta`: the schemas and,
+   * where the handler module imports cleanly, its `version` and `priority` (the control plane's
+   * `GET /`); a handler is never required, kept or run. `handler+schema`: the data plane's.
+   */
+  readonly want: 'schema' | 'schema+meta' | 'handler+schema';
   /** Where `plugins` was set, for error messages (`turnpike.conf:12`, `TURNPIKE_PLUGINS`). */
   readonly source?: string;
+  /** `Loading plugin: <name>` at debug level, with version and path. */
+  readonly log?: Logger;
 }
 
 export interface LoadedPlugin {
   readonly name: string;
   readonly dir: string;
+  /** The file the plugin was loaded from (its schema module, or its Kong JS module). */
+  readonly file: string;
+  readonly origin: PluginOrigin;
   readonly schema: PluginSchema;
-  /** Set when `want` was `handler+schema`. */
+  /** Set when `want` was `handler+schema`, and for Kong JS modules (schema and handler are one). */
   readonly handler: PluginHandler | undefined;
+  /** The handler's version and priority: with a handler, and with `schema+meta` when it imported. */
+  readonly meta: PluginMeta | undefined;
+}
+
+/** What Kong's `GET /` shows of a plugin (`plugins.available_on_server`). */
+export interface PluginMeta {
+  readonly version: string;
+  readonly priority: number;
+}
+
+/** One entry of `GET /`'s `plugins.available_on_server`: the name, and the handler's meta when known. */
+export interface AvailablePlugin {
+  readonly name: string;
+  readonly version?: string;
+  readonly priority?: number;
 }
 
 export interface LoadedPlugins {
@@ -39,8 +83,10 @@ export interface LoadedPlugins {
   readonly plugins: ReadonlyMap<string, LoadedPlugin>;
   /** For schema validation (Admin API, declarative config, DAO). */
   readonly schemas: PluginSchemaLookup;
-  /** Names, for `GET /` `plugins.available_on_server` and `enabled_in_cluster`. */
+  /** Names, in the order they were enabled. */
   readonly names: readonly string[];
+  /** For `GET /` `plugins.available_on_server`: each name with its version and priority when known. */
+  readonly available: readonly AvailablePlugin[];
   /** What a data plane tells the control plane in its hello (handler versions; schema-only: `0.0.0`). */
   readonly versions: readonly { readonly name: string; readonly version: string }[];
 }
@@ -57,84 +103,176 @@ export function enabledPluginNames(enabled: readonly string[], bundled: readonly
   return [...names];
 }
 
-const EXTENSIONS = ['.ts', '.js', '.mjs'];
-
-function moduleFile(dir: string, base: string): string | undefined {
-  for (const ext of EXTENSIONS) {
-    const file = join(dir, base + ext);
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+function places(options: LoadPluginsOptions): PluginPlaces {
+  return {
+    bundledDir: options.bundledDir,
+    bundled: options.bundled,
+    pluginPaths: options.pluginPaths,
+    nodeModules: options.nodeModules ?? [NODE_MODULES],
+  };
 }
 
-/** The plugin's folder: the bundled one for a bundled name, else the first `plugin_paths` entry holding it. */
+/** The plugin's folder: the bundled one for a bundled name, else the first place holding it. */
 export function findPluginDir(
   name: string,
-  options: Pick<LoadPluginsOptions, 'bundledDir' | 'bundled' | 'pluginPaths'>,
+  options: Pick<LoadPluginsOptions, 'bundledDir' | 'bundled' | 'pluginPaths' | 'nodeModules'>,
 ): string | undefined {
-  const candidates = options.bundled.includes(name) ? [join(options.bundledDir, name)] : [];
-  for (const path of options.pluginPaths) candidates.push(join(resolve(path), name));
-  return candidates.find((dir) => moduleFile(dir, 'schema') !== undefined);
+  return findPlugin(name, places(options as LoadPluginsOptions))?.dir;
 }
 
-function isSchema(value: unknown, name: string): value is PluginSchema {
-  const s = value as PluginSchema | undefined;
-  return (
-    typeof s === 'object' &&
-    s !== null &&
-    s.name === name &&
-    typeof s.fields === 'object' &&
-    s.fields?.config?.type === 'record'
-  );
-}
-
+/** Kong's load_plugin_handler checks: PRIORITY an integer, VERSION x.y.z; and the SDK it was written for. */
 function handlerProblem(value: unknown, name: string): string | undefined {
   const h = value as PluginHandler | undefined;
-  if (typeof h !== 'object' || h === null) return 'handler.ts does not export a handler';
-  if (h.name !== name) return `the handler is named '${String(h.name)}'`;
-  if (typeof h.priority !== 'number' || !Number.isFinite(h.priority)) return 'the handler has no priority';
-  if (typeof h.version !== 'string') return 'the handler has no version';
-  if (h.sdkVersion !== undefined && sdkMajor(h.sdkVersion) !== sdkMajor(SDK_VERSION)) {
+  if (typeof h !== 'object' || h === null) return 'its handler module does not export a handler';
+  if (h.name !== name) return `its handler is named '${String(h.name)}'`;
+  if (typeof h.priority !== 'number' || !Number.isInteger(h.priority)) {
+    return `Plugin "${name}" cannot be loaded because its PRIORITY field is not a valid integer number, got: "${String(h.priority)}".`;
+  }
+  if (typeof h.version !== 'string' || semver.valid(h.version) === null) {
+    return `Plugin "${name}" cannot be loaded because its VERSION field does not follow the "x.y.z" format, got: "${String(h.version)}".`;
+  }
+  // A plugin written for SDK 1.4 may use what 1.0 lacks; one for 2.x a contract 1.x does not keep.
+  if (h.sdkVersion !== undefined && !semver.satisfies(SDK_VERSION, `^${h.sdkVersion}`)) {
     return `the handler was written for plugin SDK ${h.sdkVersion}; this node has ${SDK_VERSION}`;
   }
   return undefined;
 }
 
-async function loadOne(
+async function importExport(file: string): Promise<Record<string, unknown>> {
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function notInstalled(name: string, options: LoadPluginsOptions): string {
+  const lines = placesSearched(name, places(options)).map((place) => `\tno plugin at '${place}'`);
+  if (lines.length === 0) lines.push('\tno plugin_paths and no node_modules to search');
+  return `${name} plugin is enabled but not installed;\n${lines.join('\n')}`;
+}
+
+type Outcome = LoadedPlugin | { problem: string };
+
+async function loadKongJs(
   name: string,
-  options: LoadPluginsOptions,
-): Promise<LoadedPlugin | { problem: string }> {
-  const dir = findPluginDir(name, options);
-  if (dir === undefined) {
-    const searched = [
-      ...(options.bundled.includes(name) ? [options.bundledDir] : []),
-      ...options.pluginPaths,
-    ];
-    return {
-      problem: `${name} plugin is enabled but not installed;\nno folder '${name}' with a schema in ${searched.length === 0 ? '(no plugin_paths)' : searched.join(', ')}`,
-    };
-  }
-  let schema: unknown;
+  source: Extract<PluginSource, { kind: 'kong-js' }>,
+): Promise<Outcome> {
+  let exports: Record<string, unknown>;
   try {
-    schema = ((await import(pathToFileURL(moduleFile(dir, 'schema')!).href)) as { schema?: unknown }).schema;
+    exports = await importExport(source.file);
   } catch (err) {
     return { problem: `error loading plugin schemas: on plugin '${name}': ${toError(err).message}` };
   }
-  if (!isSchema(schema, name)) return { problem: `no configuration schema found for plugin: ${name}` };
-  if (options.want === 'schema') return { name, dir, schema, handler: undefined };
-  const handlerFile = moduleFile(dir, 'handler');
-  if (handlerFile === undefined) {
-    return { problem: `${name} plugin is enabled but not installed;\nno handler in ${dir}` };
+  const mod = kongJsModule(exports);
+  if (mod === undefined) {
+    return {
+      problem: `no configuration schema found for plugin: ${name} (${source.file} exports neither schema nor Kong's { Plugin, Schema, Version })`,
+    };
+  }
+  try {
+    const { handler, schema } = fromKongJsModule(mod, name);
+    const meta = { version: handler.version, priority: handler.priority };
+    return { name, dir: source.dir, file: source.file, origin: source.origin, schema, handler, meta };
+  } catch (err) {
+    return {
+      problem: `${name} plugin is enabled but not installed;\n${source.file}: ${toError(err).message}`,
+    };
+  }
+}
+
+async function loadModule(
+  name: string,
+  source: Extract<PluginSource, { kind: 'module' }>,
+  want: LoadPluginsOptions['want'],
+): Promise<Outcome> {
+  if (source.schemaFile === undefined)
+    return { problem: `no configuration schema found for plugin: ${name}` };
+  let schema: unknown;
+  try {
+    schema = (await importExport(source.schemaFile)).schema;
+  } catch (err) {
+    return { problem: `error loading plugin schemas: on plugin '${name}': ${toError(err).message}` };
+  }
+  if (schema === undefined) return { problem: `no configuration schema found for plugin: ${name}` };
+  const invalid = checkPluginSchema(schema, name);
+  if (invalid.length > 0) {
+    return {
+      problem: `error loading plugin schemas: on plugin '${name}' (${source.schemaFile}): invalid schema: ${invalid.join('; ')}`,
+    };
+  }
+  const loaded = {
+    name,
+    dir: source.dir,
+    file: source.schemaFile,
+    origin: source.origin,
+    schema: schema as PluginSchema,
+  };
+  if (want === 'schema') return { ...loaded, handler: undefined, meta: undefined };
+  if (want === 'schema+meta') {
+    return { ...loaded, handler: undefined, meta: await handlerMeta(source.handlerFile, name) };
+  }
+  if (source.handlerFile === undefined) {
+    return { problem: `${name} plugin is enabled but not installed;\n\tno handler in ${source.dir}` };
   }
   let handler: unknown;
   try {
-    handler = ((await import(pathToFileURL(handlerFile).href)) as { handler?: unknown }).handler;
+    handler = (await importExport(source.handlerFile)).handler;
   } catch (err) {
     return { problem: `${name} plugin is enabled but not installed;\n${toError(err).message}` };
   }
   const problem = handlerProblem(handler, name);
   if (problem !== undefined) return { problem: `${name} plugin is enabled but not installed;\n${problem}` };
-  return { name, dir, schema, handler: handler as PluginHandler };
+  const h = handler as PluginHandler;
+  return { ...loaded, handler: h, meta: { version: h.version, priority: h.priority } };
+}
+
+/** The version and priority of a handler module, or undefined when it is absent, fails to import or lacks them. */
+async function handlerMeta(file: string | undefined, name: string): Promise<PluginMeta | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    const handler = (await importExport(file)).handler;
+    if (handlerProblem(handler, name) !== undefined) return undefined;
+    const { version, priority } = handler as PluginHandler;
+    return { version, priority };
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadOne(name: string, options: LoadPluginsOptions): Promise<Outcome> {
+  const source = findPlugin(name, places(options));
+  if (source === undefined) return { problem: notInstalled(name, options) };
+  // A TypeScript plugin inside node_modules gets its types stripped by the hooks.
+  installPluginModuleHooks([source.dir]);
+  const outcome =
+    source.kind === 'kong-js' ? await loadKongJs(name, source) : await loadModule(name, source, options.want);
+  if (!('problem' in outcome)) {
+    options.log?.debug(
+      { plugin: name, version: outcome.meta?.version, path: outcome.file, origin: outcome.origin },
+      `Loading plugin: ${name}`,
+    );
+  }
+  return outcome;
+}
+
+/**
+ * Loads the plugin in folder `dir` as plugin `name`, with the checks of a node's start (for
+ * `turnpike plugin pack` and `install`, before anything is packed or put in place); throws
+ * PluginPackageError with the loader's words.
+ */
+export async function loadPluginAt(
+  dir: string,
+  name: string,
+  want: LoadPluginsOptions['want'] = 'handler+schema',
+): Promise<LoadedPlugin> {
+  const source = pluginInFolder(resolve(dir), 'plugin_paths');
+  if (source === undefined) {
+    throw new PluginPackageError(
+      `${dir} holds no plugin: no schema and handler modules, no package.json "turnpike" entry, no Kong JS plugin module`,
+    );
+  }
+  installPluginModuleHooks([source.dir]);
+  const outcome =
+    source.kind === 'kong-js' ? await loadKongJs(name, source) : await loadModule(name, source, want);
+  if ('problem' in outcome) throw new PluginPackageError(outcome.problem);
+  return outcome;
 }
 
 /**
@@ -143,6 +281,8 @@ async function loadOne(
  */
 export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPlugins> {
   const names = enabledPluginNames(options.enabled, options.bundled);
+  // Before any plugin is imported: the SDK resolves to this node's.
+  installPluginModuleHooks();
   const results = await Promise.all(names.map((name) => loadOne(name, options)));
   const problems: ConfigProblem[] = [];
   const plugins = new Map<string, LoadedPlugin>();
@@ -156,7 +296,8 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPl
     plugins,
     schemas: (name) => plugins.get(name)?.schema,
     names: [...plugins.keys()],
-    versions: [...plugins.values()].map((p) => ({ name: p.name, version: p.handler?.version ?? '0.0.0' })),
+    available: [...plugins.values()].map((p) => ({ name: p.name, ...p.meta })),
+    versions: [...plugins.values()].map((p) => ({ name: p.name, version: p.meta?.version ?? '0.0.0' })),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { FieldErrors } from '../errors.ts';
 import { isNonEmpty, validateField } from './field.ts';
 import { MSG, quotedList } from './messages.ts';
+import { isReference } from './reference.ts';
 import type { EntityCheck, FieldDescriptor, FieldMap } from './types.ts';
 
 export interface CheckContext {
@@ -172,7 +173,7 @@ export function runEntityChecks(
   ctx: CheckContext,
   errors: FieldErrors,
 ): void {
-  for (const check of checks) {
+  nextCheck: for (const check of checks) {
     const plan = planOf(check);
     const projection: Record<string, unknown> = {};
     const missing: string[] = [];
@@ -182,7 +183,13 @@ export function runEntityChecks(
       const value = getPath(input, name);
       if (value === undefined) {
         if (!plan.runWithMissing && plan.required.includes(name)) missing.push(name);
-      } else allNil = false;
+      } else {
+        allNil = false;
+        // Kong: a check over a vault reference cannot judge the value it stands for.
+        const field = getSchemaField(ctx.fields, name);
+        if (field?.type === 'string' && field.referenceable === true && isReference(value))
+          continue nextCheck;
+      }
       if (errors[name] !== undefined) allOk = false;
       if (value !== undefined) setPath(projection, name, value);
     }

@@ -6,6 +6,7 @@
 import type { FieldErrors } from '../errors.ts';
 import { MSG, quotedList } from './messages.ts';
 import { validateRecord } from './record.ts';
+import { isReference } from './reference.ts';
 import type { ArrayField, FieldDescriptor, MapField, PatternRule } from './types.ts';
 
 export type FieldError = FieldErrors[string];
@@ -188,6 +189,8 @@ export function validateField(field: FieldDescriptor, value: unknown): FieldErro
       break;
     case 'string':
       if (typeof value !== 'string') return MSG.STRING;
+      // Kong: a reference stands for the value, which only the data plane will see.
+      if (field.referenceable === true && isReference(value)) return undefined;
       break;
     case 'boolean':
       if (typeof value !== 'boolean') return MSG.BOOLEAN;

@@ -13,6 +13,8 @@ export { ENTITIES } from './entities/index.ts';
 export { JWT_ALGORITHMS } from './entities/jwt-secrets.ts';
 export { DEFAULT_TARGET_PORT, formatTarget } from './entities/targets.ts';
 export { HEALTHCHECKS_DEFAULTS } from './entities/upstreams.ts';
+export { BUNDLED_VAULTS } from './entities/vaults.ts';
+export { validateField } from './field.ts';
 export { coerceFormInput, type FlatForm } from './form.ts';
 export {
   entityJsonSchema,
@@ -21,6 +23,7 @@ export {
   pluginSchemaDocument,
 } from './json-schema.ts';
 export { MSG as SCHEMA_MESSAGES } from './messages.ts';
+export { checkPluginSchema } from './metaschema.ts';
 export {
   configRecord,
   definePluginSchema,
@@ -31,6 +34,12 @@ export {
   type PluginSchema,
   type PluginSchemaLookup,
 } from './plugin-schema.ts';
+export {
+  isReference,
+  type ParsedReference,
+  type ParseReferenceResult,
+  parseReference,
+} from './reference.ts';
 export { compileRoutePathRegex, translatePcre } from './regex.ts';
 export * as typedefs from './typedefs.ts';
 export type * from './types.ts';
@@ -50,6 +59,7 @@ export type KeyauthCredential = EntityOf<Entities['keyauth_credentials']>;
 export type BasicauthCredential = EntityOf<Entities['basicauth_credentials']>;
 export type JwtSecret = EntityOf<Entities['jwt_secrets']>;
 export type Acl = EntityOf<Entities['acls']>;
+export type Vault = EntityOf<Entities['vaults']> & { config: Record<string, unknown> };
 
 export interface EntityTypes {
   services: Service;
@@ -65,6 +75,7 @@ export interface EntityTypes {
   basicauth_credentials: BasicauthCredential;
   jwt_secrets: JwtSecret;
   acls: Acl;
+  vaults: Vault;
 }
 
 type FieldsOf<N extends EntityName> = Entities[N]['fields'];

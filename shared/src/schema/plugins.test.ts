@@ -85,6 +85,56 @@ describe('plugins', () => {
     });
   });
 
+  it('merges a partial config of an update into the stored one, records deeply and arrays whole', () => {
+    const stored = validateEntity(
+      'plugins',
+      { name: 'rate-limiting', config: { minute: 5, redis: { port: 6380 } } },
+      options,
+    );
+    assert.ok(stored.ok);
+    const update = (input: Record<string, unknown>) =>
+      validateEntity('plugins', input, {
+        operation: 'update',
+        now: 2,
+        current: stored.value,
+        pluginSchemas: options.pluginSchemas,
+      });
+    const r = update({ enabled: false, config: { hour: 100 } });
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.config, { minute: 5, hour: 100, policy: 'local', redis: { port: 6380 } });
+    assert.equal(r.value.enabled, false);
+    const nested = update({ config: { redis: {} } });
+    assert.ok(nested.ok);
+    assert.deepEqual(nested.value.config, { minute: 5, hour: null, policy: 'local', redis: { port: 6380 } });
+
+    const keys = validateEntity('plugins', { name: 'key-auth', config: { key_names: ['a', 'b'] } }, options);
+    assert.ok(keys.ok);
+    const replaced = validateEntity(
+      'plugins',
+      { config: { key_names: ['c'] } },
+      { operation: 'update', now: 2, current: keys.value, pluginSchemas: options.pluginSchemas },
+    );
+    assert.ok(replaced.ok);
+    assert.deepEqual(replaced.value.config, { key_names: ['c'] }, 'an array is replaced, not merged');
+  });
+
+  it('validates the merged config of an update: a record check sees the stored fields', () => {
+    const stored = validateEntity('plugins', { name: 'rate-limiting', config: { minute: 5 } }, options);
+    assert.ok(stored.ok);
+    const update = (config: Record<string, unknown>) =>
+      validateEntity(
+        'plugins',
+        { config },
+        { operation: 'update', now: 2, current: stored.value, pluginSchemas: options.pluginSchemas },
+      );
+    assert.ok(update({ hour: null }).ok, 'the stored minute still satisfies the check');
+    const r = update({ minute: null });
+    assert.ok(!r.ok);
+    assert.deepEqual(r.fields, {
+      config: { '@entity': ["at least one of these fields must be non-empty: 'minute', 'hour'"] },
+    });
+  });
+
   it('lets the plugin schema narrow the entity fields', () => {
     const r = validateEntity('plugins', { name: 'key-auth', consumer: CONSUMER }, options);
     assert.ok(!r.ok);

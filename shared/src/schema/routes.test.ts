@@ -79,6 +79,17 @@ describe('routes', () => {
     ]);
   });
 
+  it('allows a port after either wildcard (Kong refuses it after a right one, which its routers match)', () => {
+    const valid = ['route.*:123', 'route.*:80', '*.example.org:321', 'example.*'];
+    assert.ok(validateEntity('routes', { hosts: valid }, insert).ok);
+    assert.deepEqual(errorsOf({ hosts: ['route.*:abc', 'route.*:99999', 'route*:80', 'route.*:'] }).hosts, [
+      'invalid wildcard: must be placed at leftmost or rightmost label',
+      'invalid port number',
+      'invalid wildcard: must be placed at leftmost or rightmost label',
+      'invalid wildcard: must be placed at leftmost or rightmost label',
+    ]);
+  });
+
   it('allows snis only with a TLS protocol', () => {
     assert.deepEqual(errorsOf({ protocols: ['http'], hosts: ['a.com'], snis: ['a.com'] }), {
       snis: 'length must be 0',

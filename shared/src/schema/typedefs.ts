@@ -222,13 +222,20 @@ export const methods = define({
   type: 'set',
   elements: { type: 'string', match: /^[A-Z]+$/ },
 } satisfies ArrayField);
+/**
+ * Route hosts: Kong's typedefs.hosts, with one deliberate difference. Kong 3.10's patterns
+ * (`^%*%.`, `%.%*$`, `^[^*]*$`) accept `*.example.com:8000` but refuse `example.*:8000`, though its
+ * routers match both (transform.lua `split_host_port`: "example.*:123 => example.*, 123"; the
+ * traditional router's HAS_WILDCARD_HOST_PORT; 08-router_spec routes `route.*:123`). We accept a
+ * right wildcard with a port too (`\.\*:\d+$`), so the two wildcards behave alike.
+ */
 export const hosts = define({
   type: 'array',
   elements: {
     type: 'string',
     match_all: [{ pattern: /^[^*]*\*?[^*]*$/, err: 'invalid wildcard: must have at most one wildcard' }],
     match_any: {
-      patterns: [/^\*\./, /\.\*$/, /^[^*]*$/],
+      patterns: [/^\*\./, /\.\*$/, /\.\*:\d+$/, /^[^*]*$/],
       err: 'invalid wildcard: must be placed at leftmost or rightmost label',
     },
     custom_validator: str((h) => validateHostWithOptionalPort(h.replaceAll('*', 'abc'))),

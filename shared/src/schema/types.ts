@@ -39,6 +39,11 @@ interface FieldBase {
 
 export interface StringField extends FieldBase {
   readonly type: 'string';
+  /**
+   * May hold a vault reference (`{vault://env/NAME}`) instead of its value: a reference is then
+   * not validated, and the data plane resolves it when it applies a configuration.
+   */
+  readonly referenceable?: boolean;
   readonly uuid?: boolean;
   readonly len_eq?: number;
   readonly len_min?: number;
@@ -178,7 +183,8 @@ export type EntityName =
   | 'keyauth_credentials'
   | 'basicauth_credentials'
   | 'jwt_secrets'
-  | 'acls';
+  | 'acls'
+  | 'vaults';
 
 export interface EntityDefinition {
   /** Table and `kong.db.<name>` name. */

@@ -104,7 +104,12 @@ export function validateEntity<T = Record<string, unknown>>(
   // Defaults come from the subschema the input selects (grpc routes default strip_path to false).
   const inputSub = findSubschema(def, subschemaKeyValue(def, data), options.pluginSchemas);
   let entity = processAutoFields(withSubschema(def.fields, inputSub), data, options.operation, { now });
-  if (updating && options.current !== undefined) entity = mergeValues(def.fields, entity, options.current);
+  if (updating && options.current !== undefined) {
+    // Kong's merge_values walks `each_field(bottom)`: the stored entity's subschema decides the
+    // fields, so a plugin's `config` (abstract in the plugins entity) merges as the plugin's record.
+    const storedSub = findSubschema(def, subschemaKeyValue(def, options.current), options.pluginSchemas);
+    entity = mergeValues(withSubschema(def.fields, storedSub), entity, options.current);
+  }
 
   let sub: Subschema | undefined;
   if (def.subschema_key !== undefined) {

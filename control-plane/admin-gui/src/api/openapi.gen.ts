@@ -2231,12 +2231,16 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description The consumer with this custom_id, as a one-entry page; the other parameters are ignored. */
+                    custom_id?: string;
                     /** @description The offset a previous page returned. */
                     offset?: string;
                     /** @description Page size, 1 to 1000 (default 100). */
                     size?: string;
                     /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
                     tags?: string;
+                    /** @description The consumer with this username, as a one-entry page; the other parameters are ignored. */
+                    username?: string;
                 };
                 header?: never;
                 path?: never;
@@ -8140,6 +8144,228 @@ export interface paths {
         };
         trace?: never;
     };
+    "/vaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List vaults */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a vaults entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description record. */
+                        config?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description The description of the Vault entity.. */
+                        description?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description The name of the Vault that's going to be added.; required. */
+                        name?: unknown;
+                        /** @description The unique prefix (or identifier) for this Vault configuration.; required. */
+                        prefix?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vaults/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a vaults entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or prefix */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a vaults entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or prefix */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description record. */
+                        config?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description The description of the Vault entity.. */
+                        description?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description The name of the Vault that's going to be added.; required. */
+                        name?: unknown;
+                        /** @description The unique prefix (or identifier) for this Vault configuration.; required. */
+                        prefix?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a vaults entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or prefix */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a vaults entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or prefix */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description record. */
+                        config?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description The description of the Vault entity.. */
+                        description?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description The name of the Vault that's going to be added.; required. */
+                        name?: unknown;
+                        /** @description The unique prefix (or identifier) for this Vault configuration.; required. */
+                        prefix?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8623,6 +8849,30 @@ export interface components {
             updated_at?: number;
             /** @description boolean; default: false. */
             use_srv_name?: boolean;
+        };
+        /** vaults */
+        vaults: {
+            /** @description record. */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description integer. */
+            created_at?: number;
+            /** @description The description of the Vault entity.. */
+            description?: string | null;
+            /**
+             * Format: uuid
+             * @description string.
+             */
+            id?: string;
+            /** @description The name of the Vault that's going to be added.; required. */
+            name?: string;
+            /** @description The unique prefix (or identifier) for this Vault configuration.; required. */
+            prefix?: string;
+            /** @description set. */
+            tags?: string[] | null;
+            /** @description integer. */
+            updated_at?: number;
         };
     };
     responses: never;

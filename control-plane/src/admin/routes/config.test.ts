@@ -170,3 +170,92 @@ describe('POST /config/diff', () => {
     assert.equal(res.body.code, 14);
   });
 });
+
+async function multipart(url: string, parts: Record<string, string | { file: string; name: string }>) {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(parts)) {
+    if (typeof value === 'string') form.append(key, value);
+    else form.append(key, new Blob([value.file]), value.name);
+  }
+  const encoded = new Request('http://admin.test', { method: 'POST', body: form });
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    payload: Buffer.from(await encoded.arrayBuffer()),
+    headers: { 'content-type': encoded.headers.get('content-type') ?? '' },
+  });
+  return { status: res.statusCode, body: (res.body === '' ? undefined : res.json()) as Json };
+}
+
+describe('POST /config with multipart/form-data', () => {
+  test('takes the file of a `config` part (curl -F config=@kong.yml)', async () => {
+    const file = '_format_version: "2.1"\nconsumers:\n- username: multipart-user\n';
+    const res = await multipart('/config', { config: { file, name: 'kong.yml' } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal((await get('/consumers/multipart-user')).status, 200);
+  });
+
+  test('takes a plain `config` field, and flatten_errors as a form field, as Kong’s params', async () => {
+    const res = await multipart('/config', {
+      config: '_format_version: "3.0"\nservices:\n- name: bad\n  port: -1\n',
+      flatten_errors: '1',
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 14);
+    assert.equal(res.body.flattened_errors[0].entity_name, 'bad');
+  });
+});
+
+describe('POST /config?check_hash=1', () => {
+  const TEXT = '_format_version: "1.1"\nconsumers:\n- username: bobby_tables\n';
+
+  test('answers 304 for the text loaded last, and loads it again once anything was written', async () => {
+    assert.equal((await post('/config?check_hash=1', { config: TEXT })).status, 201);
+    const version = await t.dao.configVersion();
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/config?check_hash=1',
+      payload: { config: TEXT },
+    });
+    assert.equal(again.statusCode, 304);
+    assert.equal(again.body, '');
+    assert.equal(await t.dao.configVersion(), version, 'nothing written');
+    // Without check_hash the same text loads again.
+    assert.equal((await post('/config', { config: TEXT })).status, 201);
+    assert.equal((await post('/config?check_hash=1', { config: TEXT })).status, 304);
+    // A write through the entity endpoints: the database no longer holds the file.
+    assert.equal((await post('/consumers', { username: 'someone-else' })).status, 201);
+    assert.equal((await post('/config?check_hash=1', { config: TEXT })).status, 201);
+    assert.equal((await get('/consumers/someone-else')).status, 404);
+  });
+
+  test('only "1" asks for it (Kong’s tostring check), and another text always loads', async () => {
+    assert.equal((await post('/config?check_hash=1', { config: TEXT })).status, 304);
+    assert.equal((await post('/config?check_hash=true', { config: TEXT })).status, 201);
+    const other = `${TEXT}- username: robert\n`;
+    assert.equal((await post('/config?check_hash=1', { config: other })).status, 201);
+  });
+});
+
+describe('POST /config with a broken multipart body', () => {
+  test('is a 4xx, never a 500, and changes nothing', async () => {
+    const version = await t.dao.configVersion();
+    for (const [contentType, payload] of [
+      ['multipart/form-data', 'no boundary here'],
+      [
+        'multipart/form-data; boundary=xyz',
+        '--xyz\r\nContent-Disposition: form-data; name="config"\r\n\r\ncut sho',
+      ],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/config',
+        payload,
+        headers: { 'content-type': contentType },
+      });
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${res.statusCode} ${res.body}`);
+      assert.equal(typeof res.json().message, 'string');
+    }
+    assert.equal(await t.dao.configVersion(), version);
+  });
+});

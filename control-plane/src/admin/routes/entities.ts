@@ -8,7 +8,8 @@ import type { AdminContext } from '../context.ts';
 import { definitionOf, type EntityEndpoint } from '../endpoints.ts';
 import { findEntity, resolveKey } from '../lookup.ts';
 import { pageBody, parseListQuery, toListOptions } from '../pagination.ts';
-import { listQuerySchema, requestBodySchema, routeSchema } from './schema-docs.ts';
+import { consumerFilterPage } from './consumers.ts';
+import { consumerListQuerySchema, listQuerySchema, requestBodySchema, routeSchema } from './schema-docs.ts';
 
 type Params = { id: string };
 
@@ -24,8 +25,16 @@ export function registerEntityRoutes(
   if (endpoint.kind === 'collection') {
     app.get(
       endpoint.path,
-      { schema: routeSchema(def, `List ${def.name}`, [], { querystring: listQuerySchema }) },
+      {
+        schema: routeSchema(def, `List ${def.name}`, [], {
+          querystring: def.name === 'consumers' ? consumerListQuerySchema : listQuerySchema,
+        }),
+      },
       async (request) => {
+        if (def.name === 'consumers') {
+          const filtered = await consumerFilterPage(ctx, request.query);
+          if (filtered !== undefined) return filtered;
+        }
         const query = parseListQuery(request.query);
         const page = await dao().list(toListOptions(query));
         return pageBody(page, endpoint.path, query, true);

@@ -1,6 +1,8 @@
 /** `GET /` (node information), `GET /status`, `GET /endpoints` and `GET /plugins/enabled`. */
 import { redactConfig, type TurnpikeConfig } from '@turnpike/shared';
+import type { AvailablePlugin } from '@turnpike/shared/plugins';
 import type { FastifyInstance } from 'fastify';
+import type { ConnectionCounts, ConnectionStats } from '../connections.ts';
 import type { AdminContext } from '../context.ts';
 import { sortEndpointPaths } from '../endpoints.ts';
 import { allRows } from '../lookup.ts';
@@ -10,9 +12,22 @@ export interface NodeInfo {
   readonly nodeId: string;
   readonly hostname: string;
   readonly version: string;
-  readonly pluginsAvailable: readonly string[];
+  /** The plugins this node can run, with their handler's version and priority when known. */
+  readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly datastoreReachable: () => Promise<boolean>;
+  /** The admin listeners' counters; absent (all zero) when the API is not listening (tests, OpenAPI). */
+  readonly connections?: ConnectionStats;
 }
+
+const NO_CONNECTIONS: ConnectionCounts = {
+  connections_accepted: 0,
+  connections_handled: 0,
+  connections_active: 0,
+  connections_reading: 0,
+  connections_writing: 0,
+  connections_waiting: 0,
+  total_requests: 0,
+};
 
 export function registerRootRoutes(
   app: FastifyInstance,
@@ -20,21 +35,12 @@ export function registerRootRoutes(
   node: NodeInfo,
   endpointPaths: () => readonly string[],
 ): void {
-  const counters = { accepted: 0, active: 0, requests: 0 };
-  app.server.on('connection', (socket) => {
-    counters.accepted++;
-    counters.active++;
-    socket.once('close', () => counters.active--);
-  });
-  app.addHook('onRequest', async () => {
-    counters.requests++;
-  });
-
   app.get('/', { schema: { tags: ['information'], summary: 'Node information' } }, async () => {
     const plugins = await allRows(ctx, 'plugins');
     const enabledInCluster = [...new Set(plugins.map((p) => String(p.name)))];
-    const available: Record<string, true> = {};
-    for (const name of node.pluginsAvailable) available[name] = true;
+    // Kong 3.x: `{ version, priority }` per plugin (a key Kong does not know is left out, as nil is).
+    const available: Record<string, { version?: string; priority?: number }> = {};
+    for (const { name, ...meta } of node.pluginsAvailable) available[name] = meta;
     return {
       tagline: 'Welcome to turnpike',
       version: node.version,
@@ -52,12 +58,7 @@ export function registerRootRoutes(
     ]);
     return {
       database: { reachable },
-      server: {
-        connections_accepted: counters.accepted,
-        connections_active: counters.active,
-        connections_handled: counters.accepted,
-        total_requests: counters.requests,
-      },
+      server: node.connections?.counts() ?? NO_CONNECTIONS,
       config_version: configVersion,
     };
   });
@@ -70,7 +71,7 @@ export function registerRootRoutes(
     '/plugins/enabled',
     { schema: { tags: ['plugins'], summary: 'Plugins enabled on this node' } },
     async () => ({
-      enabled_plugins: [...node.pluginsAvailable],
+      enabled_plugins: node.pluginsAvailable.map((p) => p.name),
     }),
   );
 }

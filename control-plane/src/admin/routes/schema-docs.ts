@@ -22,6 +22,20 @@ export const listQuerySchema = {
   },
 };
 
+/** `GET /consumers` also takes Kong's `custom_id` filter, and `username`. */
+export const consumerListQuerySchema = {
+  type: 'object',
+  properties: {
+    ...listQuerySchema.properties,
+    custom_id: stringParam(
+      'The consumer with this custom_id, as a one-entry page; the other parameters are ignored.',
+    ),
+    username: stringParam(
+      'The consumer with this username, as a one-entry page; the other parameters are ignored.',
+    ),
+  },
+};
+
 export function routeSchema(
   def: EntityDefinition,
   summary: string,

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDao } from '../../dao/index.ts';
 import type { Dao } from '../../dao/types.ts';
 import { bootstrap, type Datastore, openDatastore } from '../../store/index.ts';
-import { buildAdminApi } from '../server.ts';
+import { type AdminApiOptions, buildAdminApi } from '../server.ts';
 
 export const rateLimiting = definePluginSchema({
   name: 'rate-limiting',
@@ -36,6 +36,11 @@ const PLUGINS = new Map<string, PluginSchema>([
   [rateLimiting.name, rateLimiting],
   [keyAuth.name, keyAuth],
 ]);
+/** What `GET /` lists: the priorities of Kong's handlers, a version of the test's own. */
+const AVAILABLE = [
+  { name: rateLimiting.name, version: '1.0.0', priority: 910 },
+  { name: keyAuth.name, version: '1.0.0', priority: 1250 },
+];
 export const pluginSchemas: PluginSchemaLookup = (name) => PLUGINS.get(name);
 
 export interface TestAdmin extends AsyncDisposable {
@@ -73,7 +78,7 @@ export async function openTestAdmin(
     nodeId: '6f1c2b0e-8d4b-4d0a-9a57-3f1f4c1f0e11',
     hostname: 'test-node',
     version: TURNPIKE_VERSION,
-    pluginsAvailable: [...PLUGINS.keys()],
+    pluginsAvailable: AVAILABLE,
     pluginSchemas,
     datastoreReachable: async () => true,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
@@ -87,5 +92,64 @@ export async function openTestAdmin(
       await app.close();
       await datastore?.close();
     },
+  };
+}
+
+/**
+ * An Admin API over no datastore, for routes that must not reach one: the DAO throws on any use
+ * (`configVersion` may be given, for `/status`). Not ready yet: add to it, then `ready()`.
+ */
+export function buildBareAdminApi(
+  options: Partial<AdminApiOptions> & { readonly configVersion?: number } = {},
+): FastifyInstance {
+  const { configVersion, ...rest } = options;
+  const dao = new Proxy({} as Dao, {
+    get: (_target, property) => {
+      if (property === 'configVersion' && configVersion !== undefined) return async () => configVersion;
+      throw new Error(`the DAO's ${String(property)} is not used here`);
+    },
+  });
+  return buildAdminApi({
+    dao,
+    log: createLogger({ level: 'silent' }),
+    config: buildConfig({ env: {}, cwd: '/tmp' }).config,
+    nodeId: '6f1c2b0e-8d4b-4d0a-9a57-3f1f4c1f0e11',
+    hostname: 'test-node',
+    version: TURNPIKE_VERSION,
+    pluginsAvailable: [],
+    pluginSchemas: () => undefined,
+    datastoreReachable: async () => true,
+    ...rest,
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
+export type Json = Record<string, any>;
+
+export interface JsonAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | number | undefined>;
+  /** The body parsed as JSON; undefined when empty. */
+  readonly body: Json;
+}
+
+/** One request through `inject`: a string payload goes as is, anything else as JSON. */
+export async function injectJson(
+  app: FastifyInstance,
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonAnswer> {
+  const res = await app.inject({
+    method: method as 'GET',
+    url,
+    headers,
+    ...(payload === undefined ? {} : { payload: payload as string }),
+  });
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    body: (res.body === '' ? undefined : res.json()) as Json,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { definePluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler } from '@turnpike/plugin-sdk';
 import { configOf } from '../runtime/schema-support.ts';
 import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
 import { blockedOrGroups } from './decide.ts';
@@ -69,7 +69,7 @@ describe('acl', () => {
   it('refuses a config with both allow and deny', () => {
     assert.throws(
       () => configOf(schema, { allow: ['a'], deny: ['b'] }),
-      /exactly one of these fields must be non-empty/,
+      /exactly one of these fields must be non-empty: 'config\.allow', 'config\.deny'/,
     );
   });
 });

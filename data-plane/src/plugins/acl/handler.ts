@@ -2,7 +2,7 @@
  * acl (Kong 3.x kong/plugins/acl/handler.lua): allows or denies the authenticated consumer by its
  * groups (acls entities), and tells the service the groups in X-Consumer-Groups.
  */
-import { CONSUMER_HEADERS, definePluginHandler } from '@turnpike/shared/plugin-sdk';
+import { CONSUMER_HEADERS, definePluginHandler } from '@turnpike/plugin-sdk';
 import { blockedOrGroups } from './decide.ts';
 import type { AclConfig } from './schema.ts';
 

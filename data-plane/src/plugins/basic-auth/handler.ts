@@ -11,7 +11,7 @@ import {
   failAuthentication,
   type PluginContext,
   verifyPassword,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
 import { type BasicCredentials, parseBasic } from './credentials.ts';
 import type { BasicAuthConfig } from './schema.ts';
 

@@ -5,7 +5,7 @@ import {
   noConsumer,
   type PluginConfigOf,
   typedefs,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
 
 export const schema = definePluginSchema({
   name: 'basic-auth',

@@ -8,7 +8,7 @@ import {
   definePluginHandler,
   failAuthentication,
   type PluginContext,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
 import type { JwtConfig } from './schema.ts';
 import { checkClaims, decodeToken, exceedsMaximumExpiration, verifySignature } from './token.ts';
 

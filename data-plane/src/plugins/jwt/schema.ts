@@ -1,5 +1,5 @@
 /** jwt's configuration (Kong 3.x kong/plugins/jwt/schema.lua). */
-import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/shared/plugin-sdk';
+import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
 
 export const schema = definePluginSchema({
   name: 'jwt',

@@ -9,6 +9,12 @@ const alice = { id: id('c'), username: 'alice', custom_id: 'a-1' };
 const anon = { id: id('c'), username: 'anonymous' };
 const credential = { id: id('k'), key: 'secret-key', consumer: { id: alice.id } };
 
+/** The WWW-Authenticate value of a flat `[name, value, …]` header list. */
+function challengeOf(headers: readonly string[] | undefined): string | undefined {
+  const i = headers?.findIndex((h, j) => j % 2 === 0 && h.toLowerCase() === 'www-authenticate') ?? -1;
+  return i === -1 ? undefined : headers?.[i + 1];
+}
+
 function entities(config: Record<string, unknown> = {}) {
   return {
     consumers: [alice, anon],
@@ -18,17 +24,25 @@ function entities(config: Record<string, unknown> = {}) {
 }
 
 describe('key-auth', () => {
-  it('answers 401 with a challenge when no key is given', async () => {
+  it("answers 401 with Kong's bare `Key` challenge when no key is given", async () => {
     const r = await runRequest([handler], entities());
     assert.equal(r?.exit?.status, 401);
     assert.deepEqual(r?.json, { message: 'No API key found in request' });
-    assert.ok(r?.exit?.headers.includes('Key realm="turnpike"'));
+    assert.equal(challengeOf(r?.exit?.headers), 'Key');
   });
 
-  it('answers 401 for a key no credential has', async () => {
+  it('names the configured realm in the challenge', async () => {
+    const r = await runRequest([handler], entities({ realm: 'test-realm' }), {
+      headers: [['apikey', 'wrong']],
+    });
+    assert.equal(challengeOf(r?.exit?.headers), 'Key realm="test-realm"');
+  });
+
+  it("answers 401 Kong's `Unauthorized` for a key no credential has", async () => {
     const r = await runRequest([handler], entities(), { headers: [['apikey', 'wrong']] });
     assert.equal(r?.exit?.status, 401);
-    assert.deepEqual(r?.json, { message: 'Invalid authentication credentials' });
+    assert.deepEqual(r?.json, { message: 'Unauthorized' });
+    assert.equal(challengeOf(r?.exit?.headers), 'Key');
   });
 
   it('authenticates a key from the header and tells the service who the consumer is', async () => {

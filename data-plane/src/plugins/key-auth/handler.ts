@@ -9,12 +9,18 @@ import {
   failAuthentication,
   type PluginContext,
   parseBodyFields,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
 import type { KeyAuthConfig } from './schema.ts';
 
+// Kong 3.10's words (ERR_NO_API_KEY, ERR_INVALID_AUTH_CRED, ERR_DUPLICATE_API_KEY).
 export const NO_KEY = { message: 'No API key found in request' };
-export const INVALID = { message: 'Invalid authentication credentials' };
+export const INVALID = { message: 'Unauthorized' };
 export const DUPLICATE = { message: 'Duplicate API key found' };
+
+/** Kong's `WWW-Authenticate`: `Key`, or `Key realm="<realm>"` when `realm` is set (an empty one too). */
+function challenge(conf: KeyAuthConfig): Readonly<Record<string, string>> {
+  return { 'WWW-Authenticate': conf.realm == null ? 'Key' : `Key realm="${conf.realm}"` };
+}
 
 type Found = { key: string } | { duplicate: true } | undefined;
 
@@ -78,21 +84,20 @@ export const handler = definePluginHandler<KeyAuthConfig>({
     // With anonymous, auth plugins are OR-ed: an earlier one already authenticated the request.
     if (conf.anonymous != null && ctx.credential !== undefined) return;
 
-    const challenge = { 'WWW-Authenticate': `Key realm="${conf.realm ?? 'turnpike'}"` };
     const found = await findKey(ctx, conf);
     if (found !== undefined && 'duplicate' in found) {
-      failAuthentication(ctx, conf.anonymous, 401, DUPLICATE, challenge);
+      failAuthentication(ctx, conf.anonymous, 401, DUPLICATE, challenge(conf));
       return;
     }
     if (found === undefined || found.key === '') {
-      failAuthentication(ctx, conf.anonymous, 401, NO_KEY, challenge);
+      failAuthentication(ctx, conf.anonymous, 401, NO_KEY, challenge(conf));
       return;
     }
     const credential = ctx.db.findBy('keyauth_credentials', 'key', found.key);
     const consumer =
       credential?.consumer == null ? undefined : ctx.db.get('consumers', credential.consumer.id);
     if (credential === undefined || consumer === undefined) {
-      failAuthentication(ctx, conf.anonymous, 401, INVALID, challenge);
+      failAuthentication(ctx, conf.anonymous, 401, INVALID, challenge(conf));
       return;
     }
     authenticateConsumer(ctx, consumer, credential);

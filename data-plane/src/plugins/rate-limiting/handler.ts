@@ -4,7 +4,7 @@
  * count already reached its limit; only requests let through are counted, as Kong increments
  * after the access phase decided.
  */
-import { definePluginHandler, type PluginContext, type PluginHandler } from '@turnpike/shared/plugin-sdk';
+import { definePluginHandler, type PluginContext, type PluginHandler } from '@turnpike/plugin-sdk';
 import { type CounterEntry, LocalCounters, PERIOD_COUNT } from './counters.ts';
 import { ORDERED_PERIODS, type RateLimitingConfig } from './schema.ts';
 import { resetSeconds } from './windows.ts';

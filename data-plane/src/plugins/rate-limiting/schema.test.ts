@@ -33,13 +33,18 @@ describe('rate-limiting schema', () => {
     assert.deepEqual(result.value.protocols, ['grpc', 'grpcs', 'http', 'https']);
   });
 
-  it('requires at least one limit', () => {
+  it('requires at least one limit, naming the fields as Kong does (config.second …)', () => {
     assert.deepEqual(fieldsOf({}), {
-      config: {
-        '@entity': [
-          "at least one of these fields must be non-empty: 'second', 'minute', 'hour', 'day', 'month', 'year'",
-        ],
-      },
+      '@entity': [
+        "at least one of these fields must be non-empty: 'config.second', 'config.minute', 'config.hour', 'config.day', 'config.month', 'config.year'",
+      ],
+    });
+  });
+
+  it('requires header_name when limiting by header, as Kong words it', () => {
+    assert.deepEqual(fieldsOf({ minute: 5, limit_by: 'header' }), {
+      '@entity': ["failed conditional validation given value of field 'config.limit_by'"],
+      config: { header_name: 'required field missing' },
     });
   });
 

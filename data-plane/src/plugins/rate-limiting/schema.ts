@@ -5,7 +5,7 @@
  * refusing at config time beats silently counting per node when the operator asked for shared
  * counters.
  */
-import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/shared/plugin-sdk';
+import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
 
 /** Shortest first: Kong checks each limit is not lower than the limit of a shorter period. */
 export const ORDERED_PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
@@ -49,57 +49,56 @@ export const schema = definePluginSchema({
   fields: {
     protocols: typedefs.protocolsHttp(),
     config: {
-      ...configRecord(
-        {
-          second: limit('The number of HTTP requests that can be made per second.'),
-          minute: limit('The number of HTTP requests that can be made per minute.'),
-          hour: limit('The number of HTTP requests that can be made per hour.'),
-          day: limit('The number of HTTP requests that can be made per day.'),
-          month: limit('The number of HTTP requests that can be made per month.'),
-          year: limit('The number of HTTP requests that can be made per year.'),
-          limit_by: {
-            type: 'string',
-            default: 'consumer',
-            one_of: ['consumer', 'credential', 'ip', 'service', 'header', 'path'],
-          },
-          header_name: typedefs.headerName(),
-          path: typedefs.path(),
-          policy: {
-            type: 'string',
-            default: 'local',
-            len_min: 0,
-            one_of: ['local', 'redis'],
-            custom_validator: (policy: string) => (policy === 'redis' ? REDIS_UNSUPPORTED : undefined),
-          },
-          fault_tolerant: { type: 'boolean', required: true, default: true },
-          hide_client_headers: { type: 'boolean', required: true, default: false },
-          error_code: { type: 'number', default: 429, gt: 0 },
-          error_message: { type: 'string', default: 'API rate limit exceeded' },
-          sync_rate: { type: 'number', required: true, default: SYNC_RATE_REALTIME },
+      ...configRecord({
+        second: limit('The number of HTTP requests that can be made per second.'),
+        minute: limit('The number of HTTP requests that can be made per minute.'),
+        hour: limit('The number of HTTP requests that can be made per hour.'),
+        day: limit('The number of HTTP requests that can be made per day.'),
+        month: limit('The number of HTTP requests that can be made per month.'),
+        year: limit('The number of HTTP requests that can be made per year.'),
+        limit_by: {
+          type: 'string',
+          default: 'consumer',
+          one_of: ['consumer', 'credential', 'ip', 'service', 'header', 'path'],
         },
-        [
-          { at_least_one_of: ['second', 'minute', 'hour', 'day', 'month', 'year'] },
-          {
-            conditional: {
-              if_field: 'limit_by',
-              if_match: { eq: 'header' },
-              then_field: 'header_name',
-              then_match: { required: true },
-            },
-          },
-          {
-            conditional: {
-              if_field: 'limit_by',
-              if_match: { eq: 'path' },
-              then_field: 'path',
-              then_match: { required: true },
-            },
-          },
-        ],
-      ),
+        header_name: typedefs.headerName(),
+        path: typedefs.path(),
+        policy: {
+          type: 'string',
+          default: 'local',
+          len_min: 0,
+          one_of: ['local', 'redis'],
+          custom_validator: (policy: string) => (policy === 'redis' ? REDIS_UNSUPPORTED : undefined),
+        },
+        fault_tolerant: { type: 'boolean', required: true, default: true },
+        hide_client_headers: { type: 'boolean', required: true, default: false },
+        error_code: { type: 'number', default: 429, gt: 0 },
+        error_message: { type: 'string', default: 'API rate limit exceeded' },
+        sync_rate: { type: 'number', required: true, default: SYNC_RATE_REALTIME },
+      }),
       custom_validator: (config: Record<string, unknown>) => validatePeriodsOrder(config),
     },
   },
+  // On the plugin, not its config, so that messages name `config.second` … as Kong's do.
+  entity_checks: [
+    { at_least_one_of: ORDERED_PERIODS.map((period) => `config.${period}`) },
+    {
+      conditional: {
+        if_field: 'config.limit_by',
+        if_match: { eq: 'header' },
+        then_field: 'config.header_name',
+        then_match: { required: true },
+      },
+    },
+    {
+      conditional: {
+        if_field: 'config.limit_by',
+        if_match: { eq: 'path' },
+        then_field: 'config.path',
+        then_match: { required: true },
+      },
+    },
+  ],
 });
 
 export type RateLimitingConfig = PluginConfigOf<typeof schema>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { definePluginHandler, type PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
-import { definePluginHandler, type PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { compilePluginChains } from './compile.ts';
 import { contentOf, id, pluginEntity, ROUTE_ID, runRequest, SERVICE_ID } from './test-support.ts';
 

@@ -1,12 +1,11 @@
 /**
  * A compiled plugin chain and its per-request run. The run is the PluginContext every plugin of
  * the request sees (one object per request); `cache` and `log` follow the plugin being called.
- * The contract each phase keeps is written in shared/src/plugin-sdk/handler.ts.
+ * The contract each phase keeps is written in shared/plugin-sdk/src/handler.ts.
  */
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { PluginValueError, toError } from '@turnpike/shared';
 import type {
   EntityLookup,
   Logger,
@@ -18,7 +17,8 @@ import type {
   PluginResponse,
   PluginRoute,
   PluginService,
-} from '@turnpike/shared/plugin-sdk';
+} from '@turnpike/plugin-sdk';
+import { PluginValueError, toError } from '@turnpike/shared';
 import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../../runtime/plugin-chain.ts';
 import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
 import { runInPlugin } from './plugin-scope.ts';

@@ -3,8 +3,9 @@
  * (Kong's precedence), ordered by priority (higher first). Routes that no plugin applies to get
  * no chain at all, so the proxy keeps its fast path for them.
  */
+
+import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { ConfigInvalidError, describeFields, type Logger, SchemaViolationError } from '@turnpike/shared';
-import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
 import type { PluginChain } from '../../runtime/plugin-chain.ts';
 import { type ChainEntry, CompiledChain, type CompiledInstance } from './chain.ts';

@@ -3,7 +3,7 @@
  * by each foreign reference. Built once per version from the synced content, so a request never
  * scans a list (Kong answers the same questions from its cache of the database).
  */
-import type { EntityLookup } from '@turnpike/shared/plugin-sdk';
+import type { EntityLookup } from '@turnpike/plugin-sdk';
 import { ENTITIES, type EntityName, isEntityName } from '@turnpike/shared/schema';
 
 /** entity type → entity id → entity, as synced (ConfigContent). */

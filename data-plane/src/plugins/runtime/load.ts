@@ -3,8 +3,9 @@
  * custom, through the one loader) and the log they write to. Each worker loads them itself:
  * functions do not cross the process boundary.
  */
+
+import type { PluginHandler } from '@turnpike/plugin-sdk';
 import type { Logger } from '@turnpike/shared';
-import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
 import { loadPlugins } from '@turnpike/shared/plugins';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '../bundled.ts';
 import type { PluginRuntimeOptions } from './compile.ts';
@@ -26,6 +27,7 @@ export async function loadPluginRuntime(
     bundledDir: BUNDLED_PLUGINS_DIR,
     bundled: BUNDLED_PLUGINS,
     want: 'handler+schema',
+    log,
   });
   const handlers = new Map<string, PluginHandler>();
   for (const [name, plugin] of loaded.plugins)

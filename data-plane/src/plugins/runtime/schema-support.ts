@@ -1,6 +1,6 @@
 /** Test support: a plugin's config as the control plane would store it (schema defaults filled). */
+import type { PluginSchema } from '@turnpike/plugin-sdk';
 import { SchemaViolationError } from '@turnpike/shared';
-import type { PluginSchema } from '@turnpike/shared/plugin-sdk';
 import { validateEntity } from '@turnpike/shared/schema';
 
 export function configOf(

@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
-import type { PluginHandler } from '@turnpike/shared/plugin-sdk';
 import type { Match } from '../../router/index.ts';
 import type { ChainExit, PluginRun } from '../../runtime/plugin-chain.ts';
 import { compilePluginChains } from './compile.ts';

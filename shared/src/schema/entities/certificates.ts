@@ -30,10 +30,11 @@ export const certificates = {
     id: t.uuid(),
     created_at: t.autoTimestampS(),
     updated_at: t.autoTimestampS(),
-    cert: t.certificate({ required: true }),
-    key: t.key({ required: true, sensitive: 'encrypt' }),
-    cert_alt: t.certificate(),
-    key_alt: t.key({ sensitive: 'encrypt' }),
+    // Kong: each may be a vault reference, resolved by the data plane.
+    cert: t.certificate({ required: true, referenceable: true }),
+    key: t.key({ required: true, referenceable: true, sensitive: 'encrypt' }),
+    cert_alt: t.certificate({ referenceable: true }),
+    key_alt: t.key({ referenceable: true, sensitive: 'encrypt' }),
     tags: t.tags(),
     // Kong's Admin API accepts the certificate's server names inline and creates the SNIs.
     snis: { type: 'array', elements: t.wildcardHost(), virtual: true },

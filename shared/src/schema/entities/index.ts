@@ -12,6 +12,7 @@ import { services } from './services.ts';
 import { snis } from './snis.ts';
 import { targets } from './targets.ts';
 import { upstreams } from './upstreams.ts';
+import { vaults } from './vaults.ts';
 
 export const ENTITIES = {
   services,
@@ -27,4 +28,5 @@ export const ENTITIES = {
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
   acls,
+  vaults,
 } as const;

@@ -5,8 +5,8 @@
  * the chain (as Kong's `kong.*` PDK is), created only on routes that have plugins.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Logger } from '../log.ts';
-import type { EntityName, EntityTypes } from '../schema/index.ts';
+import type { EntityName, EntityTypes } from '../../src/schema/index.ts';
+import type { Logger } from './log.ts';
 
 /** A consumer as synced (Kong's consumers entity). */
 export interface PluginConsumer {

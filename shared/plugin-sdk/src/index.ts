@@ -1,10 +1,9 @@
 /**
  * The plugin SDK: everything a plugin author imports — bundled plugins included, which take the
- * same road as custom ones. Import from `@turnpike/shared/plugin-sdk`.
+ * same road as custom ones. Import from `@turnpike/plugin-sdk`.
  */
 
-export { verifyPassword } from '../crypto/password.ts';
-export type { Logger } from '../log.ts';
+export { verifyPassword } from '../../src/crypto/password.ts';
 export {
   configRecord,
   definePluginSchema,
@@ -14,7 +13,7 @@ export {
   type PluginConfigOf,
   type PluginSchema,
   typedefs,
-} from '../schema/index.ts';
+} from '../../src/schema/index.ts';
 export { authenticateConsumer, CONSUMER_HEADERS, failAuthentication, findConsumer } from './auth.ts';
 export { bodyWithout, parseBodyFields } from './body.ts';
 export type {
@@ -36,4 +35,5 @@ export {
   type PluginHandlerModule,
   type SyncPhaseFunction,
 } from './handler.ts';
+export type { LogFn, Logger } from './log.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

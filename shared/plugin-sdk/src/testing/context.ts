@@ -1,0 +1,248 @@
+/**
+ * The harness's PluginContext: one request over plain objects, keeping the contract of
+ * ../handler.ts — values checked when handed over (a PluginValueError, as on a node), response
+ * edits made before the response exists replayed in the header phase, `exit` only before it.
+ */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { PluginValueError } from '../../../src/errors.ts';
+import type { EntityName } from '../../../src/schema/index.ts';
+import type {
+  EntityLookup,
+  PluginConsumer,
+  PluginContext,
+  PluginCredential,
+  PluginRequest,
+  PluginResponse,
+  PluginRoute,
+  PluginService,
+} from '../context.ts';
+import type { Logger } from '../log.ts';
+
+export type TestEntities = Partial<Record<EntityName, readonly Record<string, unknown>[]>>;
+
+export interface TestRequest {
+  readonly method?: string;
+  /** Without the query string. */
+  readonly path?: string;
+  /** Without '?'. */
+  readonly query?: string;
+  /** Header names in any case; a repeated header as an array. */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+  readonly body?: string | Buffer;
+  readonly scheme?: 'http' | 'https';
+  readonly clientIp?: string;
+}
+
+/** A recorded log line: level, message and the fields. */
+export interface TestLogLine {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  readonly msg: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export function recordingLogger(lines: TestLogLine[]): Logger {
+  const at =
+    (level: TestLogLine['level']) =>
+    (fields: object | string, msg?: string): void => {
+      if (typeof fields === 'string') lines.push({ level, msg: fields, fields: {} });
+      else lines.push({ level, msg: msg ?? '', fields: { ...fields } });
+    };
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+  };
+}
+
+/** Lookups by scanning the given lists: fine for a test's handful of entities. */
+export function listLookup(entities: TestEntities): EntityLookup {
+  const list = (entity: string) =>
+    (entities as Record<string, readonly Record<string, unknown>[]>)[entity] ?? [];
+  const lookup = {
+    get: (entity: string, id: string) => list(entity).find((e) => e.id === id),
+    findBy: (entity: string, field: string, value: string) => list(entity).find((e) => e[field] === value),
+    listBy: (entity: string, field: string, id: string) =>
+      list(entity).filter((e) => (e[field] as { id?: unknown } | null | undefined)?.id === id),
+  };
+  return lookup as unknown as EntityLookup;
+}
+
+function checkName(plugin: string, name: unknown): string {
+  try {
+    validateHeaderName(name as string);
+    return name as string;
+  } catch {
+    throw new PluginValueError(
+      plugin,
+      `gave an invalid header name ${JSON.stringify(name)} (not an HTTP token)`,
+    );
+  }
+}
+
+function checkValue(plugin: string, name: string, value: unknown): string {
+  const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+  try {
+    if (typeof text !== 'string') throw new TypeError();
+    validateHeaderValue(name, text);
+    return text;
+  } catch {
+    throw new PluginValueError(plugin, `gave header ${name} an invalid value ${JSON.stringify(value)}`);
+  }
+}
+
+/** Flat header edits keyed by lowercase name; `undefined` removes. */
+export type HeaderEdits = Map<string, { name: string; value: string | undefined }>;
+
+export interface TestExit {
+  readonly status: number;
+  readonly body: Buffer | undefined;
+  readonly headers: Record<string, string>;
+}
+
+export interface TestState {
+  phase: 'before' | 'header' | 'after';
+  status: number;
+  exit: TestExit | undefined;
+  readonly upstreamHeaders: Map<string, string>;
+  upstreamQuery: string;
+  upstreamBody: Buffer | undefined;
+  readonly responseHeaders: HeaderEdits;
+}
+
+export class TestContext implements PluginContext {
+  readonly request: PluginRequest;
+  readonly response: PluginResponse;
+  readonly route: PluginRoute;
+  readonly service: PluginService | undefined;
+  readonly db: EntityLookup;
+  readonly cache = new Map<string, unknown>();
+  readonly shared = new Map<string, unknown>();
+  readonly log: Logger;
+  readonly state: TestState;
+  consumer: PluginConsumer | undefined;
+  credential: PluginCredential | undefined;
+  readonly #plugin: string;
+
+  constructor(plugin: string, request: TestRequest, entities: TestEntities, log: Logger) {
+    this.#plugin = plugin;
+    this.log = log;
+    this.db = listLookup(entities);
+    this.route = { id: '00000000-0000-4000-8000-000000000001', name: 'test-route' };
+    this.service = { id: '00000000-0000-4000-8000-000000000002', name: 'test-service' };
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      headers[name.toLowerCase()] = typeof value === 'string' ? value : [...value];
+    }
+    const body = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
+    const state: TestState = {
+      phase: 'before',
+      status: 0,
+      exit: undefined,
+      upstreamHeaders: new Map(
+        Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v as string)]),
+      ),
+      upstreamQuery: request.query ?? '',
+      upstreamBody: undefined,
+      responseHeaders: new Map(),
+    };
+    this.state = state;
+    const query = new URLSearchParams(request.query ?? '');
+    this.request = {
+      method: request.method ?? 'GET',
+      path: request.path ?? '/',
+      scheme: request.scheme ?? 'http',
+      headers,
+      query,
+      clientIp: request.clientIp ?? '127.0.0.1',
+      header: (name) => {
+        const value = headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      headerCount: (name) => {
+        const value = headers[name.toLowerCase()];
+        return value === undefined ? 0 : Array.isArray(value) ? value.length : 1;
+      },
+      readBody: async () => {
+        state.upstreamBody ??= body;
+        return body;
+      },
+    };
+    const exit = (status: number, payload?: unknown, extra?: Readonly<Record<string, string>>) =>
+      this.#exit(status, payload, extra);
+    this.response = {
+      get status() {
+        return state.status;
+      },
+      get exited() {
+        return state.exit !== undefined;
+      },
+      exit,
+      header: (name) => state.responseHeaders.get(name.toLowerCase())?.value,
+    };
+  }
+
+  authenticate(consumer: PluginConsumer | undefined, credential: PluginCredential | undefined): void {
+    this.consumer = consumer;
+    this.credential = credential;
+  }
+  setUpstreamHeader(name: string, value: string): void {
+    const checked = checkName(this.#plugin, name);
+    this.state.upstreamHeaders.set(checked.toLowerCase(), checkValue(this.#plugin, checked, value));
+  }
+  clearUpstreamHeader(name: string): void {
+    this.state.upstreamHeaders.delete(checkName(this.#plugin, name).toLowerCase());
+  }
+  setUpstreamBody(body: Buffer | string): void {
+    this.state.upstreamBody = Buffer.from(body);
+  }
+  setUpstreamQuery(query: URLSearchParams | string): void {
+    const text = typeof query === 'string' ? query.replace(/^\?/, '') : query.toString();
+    if (/[^\u0021-\u00ff]/.test(text)) {
+      throw new PluginValueError(this.#plugin, `gave an invalid query string ${JSON.stringify(text)}`);
+    }
+    this.state.upstreamQuery = text;
+  }
+  setResponseHeader(name: string, value: string): void {
+    const checked = checkName(this.#plugin, name);
+    if (checked.toLowerCase() === 'transfer-encoding') return;
+    this.state.responseHeaders.set(checked.toLowerCase(), {
+      name: checked,
+      value: checkValue(this.#plugin, checked, value),
+    });
+  }
+  clearResponseHeader(name: string): void {
+    const checked = checkName(this.#plugin, name);
+    this.state.responseHeaders.set(checked.toLowerCase(), { name: checked, value: undefined });
+  }
+
+  #exit(status: number, body: unknown, headers: Readonly<Record<string, string>> | undefined): void {
+    if (this.state.phase !== 'before') {
+      this.log.warn({ plugin: this.#plugin }, 'response.exit called after the access phase: ignored');
+      return;
+    }
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new PluginValueError(
+        this.#plugin,
+        `gave the status ${JSON.stringify(status)}, expected 100 to 599`,
+      );
+    }
+    const out: Record<string, string> = {};
+    let bytes: Buffer | undefined;
+    if (Buffer.isBuffer(body)) bytes = body;
+    else if (typeof body === 'string') {
+      bytes = Buffer.from(body);
+      out['content-type'] = 'text/plain; charset=utf-8';
+    } else if (body !== undefined && body !== null) {
+      bytes = Buffer.from(JSON.stringify(body));
+      out['content-type'] = 'application/json; charset=utf-8';
+    }
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      const checked = checkName(this.#plugin, name);
+      out[checked.toLowerCase()] = checkValue(this.#plugin, checked, value);
+    }
+    this.state.exit = { status, body: bytes, headers: out };
+  }
+}
