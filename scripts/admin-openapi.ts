@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildConfig, createLogger } from '@turnpike/shared';
+import { buildConfig, createLogger, InternalError } from '@turnpike/shared';
 import { buildAdminApi } from '../control-plane/src/admin/server.ts';
 import type { Dao } from '../control-plane/src/dao/types.ts';
 
@@ -35,7 +35,7 @@ const HEADER = `/**
 /** Building the document registers routes only: nothing may reach the datastore. */
 const noDao = new Proxy({} as Dao, {
   get: () => {
-    throw new Error('the OpenAPI document needs no DAO');
+    throw new InternalError('the OpenAPI document needs no DAO');
   },
 });
 

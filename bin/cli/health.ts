@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { UsageError } from '@turnpike/shared';
 import { formatListenAddress } from '@turnpike/shared/config';
 import type { Command } from 'commander';
 import { loadCliConfig, withConfigOptions } from './config.ts';
@@ -23,7 +24,7 @@ export function registerHealth(program: Command): void {
   ).action(async (options: { conf?: string; prefix?: string; ready?: boolean; timeout: string }) => {
     const { config } = await loadCliConfig(options);
     const listener = config.status_listen[0];
-    if (listener === undefined) throw new Error('status_listen is off: nothing to ask');
+    if (listener === undefined) throw new UsageError('status_listen is off: nothing to ask');
     const health = createRequire(import.meta.url)('../health.cjs') as HealthProbe;
     const url = health.statusUrl(formatListenAddress(listener), options.ready === true) as string;
     const result = await health.probe(url, Number(options.timeout));

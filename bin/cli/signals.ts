@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, readRunningPid, requireRunningPid } from '@turnpike/shared';
+import {
+  isAlive,
+  ReloadRefusedError,
+  ReloadUnreportedError,
+  readRunningPid,
+  requireRunningPid,
+  UsageError,
+} from '@turnpike/shared';
 import type { Command } from 'commander';
 import { RELOAD_RESULT_FILE, type ReloadResult } from '../node/reload.ts';
 import { type ConfigOptions, loadCliConfig, withConfigOptions } from './config.ts';
@@ -56,9 +63,9 @@ export function registerSignals(program: Command): void {
     const timeout = Number(options.timeout);
     const wait = Number(options.wait);
     if (!Number.isFinite(timeout) || timeout < 0)
-      throw new Error(`--timeout must be a number of seconds, got '${options.timeout}'`);
+      throw new UsageError(`--timeout must be a number of seconds, got '${options.timeout}'`);
     if (!Number.isFinite(wait) || wait < 0)
-      throw new Error(`--wait must be a number of seconds, got '${options.wait}'`);
+      throw new UsageError(`--wait must be a number of seconds, got '${options.wait}'`);
     const { pid } = await runningPid(options);
     if (wait > 0) {
       process.kill(pid, 'SIGUSR2');
@@ -95,8 +102,10 @@ export function registerSignals(program: Command): void {
     const sentAt = Date.now();
     process.kill(pid, 'SIGHUP');
     const result = await waitForReload(prefix, sentAt, 15_000);
-    if (result === undefined) throw new Error('the running Turnpike did not report the reload within 15s');
-    if (!result.ok) throw new Error(`reload refused, the running configuration is kept:\n${result.message}`);
+    if (result === undefined)
+      throw new ReloadUnreportedError('the running Turnpike did not report the reload within 15s');
+    if (!result.ok)
+      throw new ReloadRefusedError(`reload refused, the running configuration is kept:\n${result.message}`);
     process.stdout.write('Turnpike reloaded\n');
   });
 }

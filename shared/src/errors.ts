@@ -41,6 +41,15 @@ export const ERROR_CATALOGUE = {
     meaning: 'a Turnpike process already runs in this prefix',
     fix: 'stop it first (turnpike stop), or use another prefix',
   },
+  TP_RELOAD_REFUSED: {
+    meaning:
+      'the running node refused the configuration a reload (SIGHUP) asked it to read; it keeps the running one',
+    fix: 'correct what the message names (turnpike check validates a configuration first), then reload again',
+  },
+  TP_RELOAD_UNREPORTED: {
+    meaning: 'the running node did not report the outcome of a reload (SIGHUP) in time',
+    fix: "read the node's log: the reload may still be under way, or the process may not be Turnpike",
+  },
   TP_DATABASE: {
     meaning: 'the datastore failed or is unreachable',
     fix: 'check the dsn / pg_* settings and that PostgreSQL is up',
@@ -156,6 +165,40 @@ export const ERROR_CATALOGUE = {
     meaning: 'a request body larger than client_body_buffer_size could not be written to its temp file',
     fix: "check free space and permissions of the prefix's client_body_temp folder, or raise client_body_buffer_size",
   },
+  TP_CLUSTER_CERTIFICATE: {
+    meaning:
+      "the control plane's certificate is not the shared cluster certificate this data plane has (cluster_mtls = shared)",
+    fix: 'give both planes the same cluster_cert and cluster_cert_key (turnpike hybrid gen_cert makes them), or use cluster_mtls = pki',
+  },
+  TP_BODY_TOO_LARGE: {
+    meaning:
+      'a streamed request body of unknown length (chunked) passed client_max_body_size on its way upstream; the client got 413 and the upstream an unfinished body',
+    fix: 'send a smaller body, or raise client_max_body_size',
+  },
+  TP_UPSTREAM_WRITE_TIMEOUT: {
+    meaning:
+      "the upstream read none of a request body for longer than the service's write_timeout; the client got 504",
+    fix: "check the upstream (it is stuck or overloaded), or raise the service's write_timeout",
+  },
+  CERT_CHAIN_TOO_LONG: {
+    meaning:
+      "an upstream's certificate chain has more intermediate CAs than the service's tls_verify_depth allows; the connection was refused. Not TP_-prefixed: it stands for OpenSSL's own verify error of that name (Node cannot set the depth, so Turnpike checks it after OpenSSL) and is logged beside the others",
+    fix: "raise the service's tls_verify_depth, or have the upstream send a shorter chain",
+  },
+  TP_PROBE_TIMEOUT: {
+    meaning:
+      "an active health check probe got no answer within the upstream's healthchecks.active.timeout; it counts as a timeout",
+    fix: 'check the target, or raise healthchecks.active.timeout',
+  },
+  TP_REQUEST_ABANDONED: {
+    meaning:
+      "the proxy stopped an upstream request itself: its client left, its streamed body ended early, or the proxy answered the client in the upstream's place",
+    fix: 'nothing: this is the reason given to the upstream request, seen only in traces of that request',
+  },
+  TP_INTERNAL: {
+    meaning: 'a condition Turnpike rules out was met: a bug, named in the message',
+    fix: 'report it with the log line; the request or command it happened in failed',
+  },
   TP_REQUEST_BODY: {
     meaning:
       'an Admin API request body could not be read: a malformed multipart/form-data body (400), or one larger than the body limit (413)',
@@ -259,6 +302,19 @@ export class AlreadyRunningError extends TurnpikeError {
   static readonly [kCode] = 'TP_ALREADY_RUNNING';
   readonly code = 'TP_ALREADY_RUNNING';
   override readonly name = 'AlreadyRunningError';
+}
+
+/** The running node refused the configuration a reload asked it to read (see TP_RELOAD_REFUSED). */
+export class ReloadRefusedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_RELOAD_REFUSED';
+  readonly code = 'TP_RELOAD_REFUSED';
+  override readonly name = 'ReloadRefusedError';
+}
+
+export class ReloadUnreportedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_RELOAD_UNREPORTED';
+  readonly code = 'TP_RELOAD_UNREPORTED';
+  override readonly name = 'ReloadUnreportedError';
 }
 
 export class DatabaseError extends TurnpikeError {
@@ -398,6 +454,59 @@ export class RequestBodyBufferError extends TurnpikeError {
   static readonly [kCode] = 'TP_REQUEST_BODY_BUFFER';
   readonly code = 'TP_REQUEST_BODY_BUFFER';
   override readonly name = 'RequestBodyBufferError';
+}
+
+/** The control plane did not present the shared cluster certificate (see TP_CLUSTER_CERTIFICATE). */
+export class ClusterCertificateError extends TurnpikeError {
+  static readonly [kCode] = 'TP_CLUSTER_CERTIFICATE';
+  readonly code = 'TP_CLUSTER_CERTIFICATE';
+  override readonly name = 'ClusterCertificateError';
+}
+
+/** Raised inside a streamed request body when client_max_body_size is passed mid-stream. */
+export class BodyTooLargeError extends TurnpikeError {
+  static readonly [kCode] = 'TP_BODY_TOO_LARGE';
+  readonly code = 'TP_BODY_TOO_LARGE';
+  override readonly name = 'BodyTooLargeError';
+}
+
+/** The upstream stopped reading the request body for longer than the service's write_timeout. */
+export class UpstreamWriteTimeoutError extends TurnpikeError {
+  static readonly [kCode] = 'TP_UPSTREAM_WRITE_TIMEOUT';
+  readonly code = 'TP_UPSTREAM_WRITE_TIMEOUT';
+  override readonly name = 'UpstreamWriteTimeoutError';
+}
+
+/** An upstream certificate chain deeper than tls_verify_depth; its code is OpenSSL's name for it. */
+export class ChainTooLongError extends TurnpikeError {
+  static readonly [kCode] = 'CERT_CHAIN_TOO_LONG';
+  readonly code = 'CERT_CHAIN_TOO_LONG';
+  override readonly name = 'ChainTooLongError';
+
+  constructor(intermediates: number, depth: number) {
+    super(`certificate chain too long: ${intermediates} intermediate CAs, tls_verify_depth is ${depth}`);
+  }
+}
+
+/** An active health check probe outlived healthchecks.active.timeout. */
+export class ProbeTimeoutError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PROBE_TIMEOUT';
+  readonly code = 'TP_PROBE_TIMEOUT';
+  override readonly name = 'ProbeTimeoutError';
+}
+
+/** The reason the proxy gives an upstream request it stops itself (see TP_REQUEST_ABANDONED). */
+export class RequestAbandonedError extends TurnpikeError {
+  static readonly [kCode] = 'TP_REQUEST_ABANDONED';
+  readonly code = 'TP_REQUEST_ABANDONED';
+  override readonly name = 'RequestAbandonedError';
+}
+
+/** A condition the code rules out was met: a bug (see TP_INTERNAL). */
+export class InternalError extends TurnpikeError {
+  static readonly [kCode] = 'TP_INTERNAL';
+  readonly code = 'TP_INTERNAL';
+  override readonly name = 'InternalError';
 }
 
 /** Per-field messages in Kong's shape: nested objects for records, arrays for array items. */

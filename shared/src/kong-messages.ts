@@ -1,7 +1,8 @@
 /**
  * Kong's words for the errors nginx answers before any Lua runs (kong/error_handlers.lua BODIES),
  * as `{ "message" }` bodies: one table for the proxy and the Admin API. 431 and 405 are
- * Turnpike's (nginx answers 494 and 400 there); 426 is Kong's router's.
+ * Turnpike's (nginx answers 494 and 400 there); so is 505, for which Kong lets nginx answer with
+ * its own HTML page; 426 is Kong's router's.
  */
 export const KONG_STATUS_MESSAGES: Readonly<Record<number, string>> = {
   400: 'Bad request',
@@ -19,4 +20,5 @@ export const KONG_STATUS_MESSAGES: Readonly<Record<number, string>> = {
   502: 'An invalid response was received from the upstream server',
   503: 'The upstream server is currently unavailable',
   504: 'The upstream server is timing out',
+  505: 'HTTP version not supported',
 };

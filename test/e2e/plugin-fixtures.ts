@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { createDao, type Dao } from '@turnpike/control-plane/dao';
 import { bootstrap, openDatastore, readConfigVersion } from '@turnpike/control-plane/store';
+import { BalancerRegistry } from '@turnpike/data-plane/balancer';
 import { ConfigApplier } from '@turnpike/data-plane/config';
 import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '@turnpike/data-plane/plugins/bundled';
 import { DEFAULT_SETTINGS, type ProxySettings, startProxy } from '@turnpike/data-plane/proxy';
@@ -133,10 +134,13 @@ export async function pluginProxy(
   const config = await syncedConfig(entities, schemas);
 
   const pools = new UpstreamPools();
+  // Upstreams and targets are balanced as a worker balances them (IP targets: no DNS to wait for).
+  const balancers = new BalancerRegistry();
   const log = options.log ?? createLogger({ level: 'silent' });
-  const applier = new ConfigApplier({ dispatchers: pools, plugins: { handlers, schemas, log } });
+  const applier = new ConfigApplier({ dispatchers: pools, balancers, plugins: { handlers, schemas, log } });
   const runtime = applier.apply(config);
   assert.deepEqual(runtime.problems, []);
+  await balancers.settled();
   const proxy = await startProxy({
     listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
     holder: applier.runtime,
@@ -148,6 +152,7 @@ export async function pluginProxy(
     runtime,
     async [Symbol.asyncDispose]() {
       await proxy.stop('now', Date.now());
+      await balancers.stop();
       await pools.close();
     },
   };

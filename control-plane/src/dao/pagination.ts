@@ -23,9 +23,9 @@ export function encodeOffset(lastId: string): string {
 
 /** The id to continue after; InvalidOffsetError for anything encodeOffset did not make. */
 export function decodeOffset(offset: string): string {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(offset)) throw invalidOffset(offset);
   let decoded: unknown;
   try {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(offset)) throw new Error('not base64');
     decoded = JSON.parse(Buffer.from(offset, 'base64').toString('utf8'));
   } catch {
     throw invalidOffset(offset);

@@ -4,7 +4,7 @@
  * connection reports an error; while unreachable, a probe every `unhealthyIntervalMs` until one
  * succeeds. Readiness and the datastore's fail-fast read `reachable` synchronously.
  */
-import type { Logger } from '@turnpike/shared';
+import { DatabaseUnavailableError, type Logger } from '@turnpike/shared';
 
 /** What the rest of the control plane sees of the monitor. */
 export interface DatastoreHealth {
@@ -33,7 +33,7 @@ export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 function withTimeout(probe: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([probe, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@turnpike/shared';
+import { DatabaseError, type Logger } from '@turnpike/shared';
 import pg from 'pg';
 import { redactDsn, toDatabaseError } from './errors.ts';
 import type { ListenOptions } from './types.ts';
@@ -140,7 +140,7 @@ export class PgListener {
     }
     if (this.#closed) {
       await client.end().catch(() => undefined);
-      throw new Error('datastore closed');
+      throw new DatabaseError('datastore closed');
     }
     this.#client = client;
     return client;

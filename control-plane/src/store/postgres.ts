@@ -215,7 +215,7 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
       const client = await connect();
       const outcome = await inTransaction(client, fn, fail);
       // A connection whose ROLLBACK failed is in an unknown state: destroy it, don't reuse it.
-      client.release('error' in outcome && outcome.broken ? new Error('rollback failed') : undefined);
+      client.release('error' in outcome && outcome.broken);
       if ('error' in outcome) throw failOrKeep(outcome.error, fail);
       return outcome.value;
     },
@@ -239,7 +239,7 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
         end();
         // After a failure the session may still hold advisory locks or an open transaction:
         // destroying the connection releases them all.
-        client.release(failed ? new Error('session failed') : undefined);
+        client.release(failed);
       }
     },
     listen: (channel, onPayload, options) => listener.listen(channel, onPayload, options),

@@ -7,6 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP } from 'node:net';
+import { ProbeTimeoutError } from '@turnpike/shared';
 import type { Peer } from './peer.ts';
 import type { ActiveChecks } from './types.ts';
 
@@ -23,10 +24,6 @@ export interface ProbeTarget {
   report(peer: Peer, outcome: ProbeOutcome): void;
 }
 
-class ProbeTimeout extends Error {
-  readonly code = 'ETIMEDOUT';
-}
-
 /** HTTP(S) GET or TCP connect with node's clients; the whole probe is bounded by `timeout`. */
 export const networkProbe: Probe = (peer, checks, host) =>
   new Promise<ProbeOutcome>((resolve) => {
@@ -39,7 +36,7 @@ export const networkProbe: Probe = (peer, checks, host) =>
     };
     const timer = setTimeout(() => {
       finish('timeout');
-      cancel(new ProbeTimeout('probe timed out'));
+      cancel(new ProbeTimeoutError(`no answer within ${checks.timeout} ms`));
     }, checks.timeout);
     timer.unref();
     let cancel: (err: Error) => void;

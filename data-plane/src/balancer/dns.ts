@@ -79,6 +79,10 @@ const NETWORK_ERRORS = new Set(['ETIMEOUT', 'ECONNREFUSED', 'ECANCELLED', 'EDEST
 /** Answers that mean the name has no address: dns_not_found_ttl applies. */
 export const NOT_FOUND_ERRORS = new Set(['ENOTFOUND', 'ENODATA', 'empty record received']);
 
+/**
+ * A resolver error as node's own (errno `code`), not a catalogue error: it stands where node's
+ * would, read by code by undici, upstream/failure.ts and NOT_FOUND_ERRORS (so do dns-lookup.ts's).
+ */
 function notFound(hostname: string): Error {
   return Object.assign(new Error(`${hostname}: no address (ENOTFOUND)`), { code: 'ENOTFOUND' });
 }

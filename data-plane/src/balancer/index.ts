@@ -6,6 +6,7 @@ export {
   type ProbeTarget,
 } from './active-checks.ts';
 export { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
+export { type AttemptedService, type FailureStatus, UpstreamAttempts } from './attempts.ts';
 export {
   DEFAULT_DNS_SETTINGS,
   DEFAULT_RESOLVER_SETTINGS,
@@ -37,7 +38,7 @@ export {
 export { type FailureKind, isAvailable, type Peer, PeerState, peerKey } from './peer.ts';
 export { BalancerRegistry, type BalancerRegistryOptions, type BalancerSource } from './registry.ts';
 export { buildRing, type HashRing, pickFromRing, ringIndex } from './ring.ts';
-export { BalancedRequest, NO_PEER_BODY, NO_PEER_MESSAGE, ServiceBalancer } from './service-balancer.ts';
+export { NO_PEER_BODY, NO_PEER_MESSAGE, ServiceBalancer } from './service-balancer.ts';
 export { compileUpstreamSpec, statusTable } from './spec.ts';
 export type * from './types.ts';
 export {

@@ -1,10 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-
-/** Raised inside the request body stream when client_max_body_size is passed mid-stream. */
-export class BodyTooLargeError extends Error {
-  readonly code = 'TP_BODY_TOO_LARGE';
-  override readonly name = 'BodyTooLargeError';
-}
+import { BodyTooLargeError } from '@turnpike/shared';
 
 /**
  * Counts a chunked request body on its way upstream and fails it past the limit, so the upstream

@@ -1,12 +1,5 @@
-export { BodyTooLargeError } from './body-limit.ts';
 export { clientErrorStatus, overflowStatus } from './client-error.ts';
-export {
-  KONG_MESSAGES,
-  NO_ROUTE_MESSAGE,
-  SERVER_TOKEN,
-  VIA_TOKEN,
-  WEBSOCKET_ONLY_MESSAGE,
-} from './kong-responses.ts';
+export { NO_ROUTE_MESSAGE, SERVER_TOKEN, VIA_TOKEN, WEBSOCKET_ONLY_MESSAGE } from './kong-responses.ts';
 export { type ListenerInfo, ProxyPipeline } from './pipeline.ts';
 export { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 export {

@@ -5,33 +5,12 @@
 
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { TURNPIKE_VERSION } from '@turnpike/shared';
+import { KONG_STATUS_MESSAGES, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
 import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 
 export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
-
-/**
- * Kong's words per status. 431 and 405 are Turnpike's (nginx answers 494 / 400 instead); so is 505,
- * for which Kong lets nginx answer with its own HTML page.
- */
-export const KONG_MESSAGES: Readonly<Record<number, string>> = {
-  400: 'Bad request',
-  404: 'Not found',
-  405: 'Method not allowed',
-  408: 'Request timeout',
-  411: 'Length required',
-  413: 'Payload too large',
-  414: 'URI too long',
-  426: 'Please use HTTPS protocol',
-  431: 'Request header or cookie too large',
-  500: 'An unexpected error occurred',
-  502: 'An invalid response was received from the upstream server',
-  503: 'The upstream server is currently unavailable',
-  504: 'The upstream server is timing out',
-  505: 'HTTP version not supported',
-};
 
 export const NO_ROUTE_MESSAGE = 'no Route matched with those values';
 /** Kong's 503 for a route without a service (kong/init.lua, access phase). */
@@ -50,7 +29,7 @@ const CONTENT_TYPES: Readonly<Record<ErrorFormat, string>> = {
   plain: 'text/plain; charset=utf-8',
 };
 
-/** One message in every format, encoded once. */
+/** One message in every format, encoded once (Kong's words per status: shared/src/kong-messages.ts). */
 type Bodies = Readonly<Record<ErrorFormat, Buffer>>;
 
 /**
@@ -71,7 +50,7 @@ function bodiesOf(message: string): Bodies {
 }
 
 const BODIES = new Map<number, Bodies>(
-  Object.entries(KONG_MESSAGES).map(([status, message]) => [Number(status), bodiesOf(message)]),
+  Object.entries(KONG_STATUS_MESSAGES).map(([status, message]) => [Number(status), bodiesOf(message)]),
 );
 const NO_ROUTE_BODIES = bodiesOf(NO_ROUTE_MESSAGE);
 const WEBSOCKET_ONLY_BODIES = bodiesOf(WEBSOCKET_ONLY_MESSAGE);
@@ -177,6 +156,11 @@ function ownHeaders(
     format === undefined
       ? ['Content-Length', '0']
       : ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(length)];
+  return withServerHeaders(headers, flags, startedAt);
+}
+
+/** Adds X-Kong-Response-Latency and Server (when `headers` says so) to a response Turnpike makes. */
+function withServerHeaders(headers: string[], flags: ResponseHeaderFlags, startedAt: number): string[] {
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
   if (flags.server) headers.push('Server', SERVER_TOKEN);
   return headers;
@@ -216,10 +200,25 @@ function sendFormatted(
 }
 
 /**
- * A response a plugin made (`ctx.response.exit`, or the 500 of one that threw): the plugins'
+ * The headers of a plugin's exit (`ctx.response.exit`, or the 500 of one that threw): the plugins'
  * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
- * checked when they were set (plugins/runtime/plugin-values.ts).
+ * checked when they were set (plugins/runtime/plugin-values.ts). Undefined when a header phase
+ * threw: Kong's 500 goes out instead.
  */
+export function pluginExitHeaders(
+  exit: ChainExit,
+  run: PluginRun,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+): string[] | undefined {
+  const headers = [...exit.headers];
+  run.header(exit.status, headers);
+  if (run.failed) return undefined;
+  headers.push('Content-Length', String(exit.body?.length ?? 0));
+  return withServerHeaders(headers, flags, startedAt);
+}
+
+/** Sends a plugin's exit (see pluginExitHeaders); `close` ends the connection after it. */
 export function sendPluginExit(
   res: ServerResponse,
   exit: ChainExit,
@@ -228,20 +227,14 @@ export function sendPluginExit(
   startedAt: number,
   close: boolean,
 ): void {
-  const headers = [...exit.headers];
-  run.header(exit.status, headers);
-  // A header phase threw: the exit is not sent as the plugins left it, Kong's 500 is.
-  if (run.failed) {
+  const headers = pluginExitHeaders(exit, run, flags, startedAt);
+  if (headers === undefined) {
     sendKongError(res, 500, flags, startedAt, close);
     return;
   }
-  const body = exit.body;
-  headers.push('Content-Length', String(body?.length ?? 0));
-  if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
-  if (flags.server) headers.push('Server', SERVER_TOKEN);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(exit.status, headers);
-  res.end(body);
+  res.end(exit.body);
 }
 
 export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
@@ -249,12 +242,11 @@ export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, sta
   sendFormatted(res, 404, flags, startedAt, format, NO_ROUTE_BODIES[format], false);
 }
 
-/** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to https. */
+/** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to `location` (https). */
 export function sendHttpsRedirect(
   res: ServerResponse,
   status: number,
-  forwardedHost: string,
-  requestUri: string,
+  location: string,
   flags: ResponseHeaderFlags,
   startedAt: number,
 ): void {
@@ -268,7 +260,7 @@ export function sendHttpsRedirect(
     return;
   }
   const headers = ownHeaders(flags, startedAt, 0, undefined);
-  headers.push('Location', `https://${forwardedHost}${requestUri}`);
+  headers.push('Location', location);
   res.writeHead(status, headers);
   res.end();
 }

@@ -7,6 +7,7 @@
  */
 
 import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { RawResponseValueError } from '@turnpike/shared';
 
 const BAD_REASON = /[^\t\u0020-\u007e\u0080-\u00ff]/;
@@ -33,4 +34,10 @@ export function rawHead(status: number, reason: string, headers: readonly string
     head += `${name}: ${value}\r\n`;
   }
   return `${head}\r\n`;
+}
+
+/** Writes a whole raw answer and closes the socket after it (or at once when it cannot be written). */
+export function answerAndClose(socket: Duplex, response: string | Buffer): void {
+  if (socket.writable) socket.end(response);
+  else socket.destroy();
 }

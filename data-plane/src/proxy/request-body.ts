@@ -19,7 +19,8 @@ import { createReadStream, createWriteStream, unlink, type WriteStream } from 'n
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BodyLimit, BodyTooLargeError } from './body-limit.ts';
+import { BodyTooLargeError, RequestAbandonedError } from '@turnpike/shared';
+import { BodyLimit } from './body-limit.ts';
 
 export interface BodyBufferSettings {
   /** client_body_buffer_size: bytes held in memory before the body goes to a file. */
@@ -230,7 +231,7 @@ const kLimited = Symbol('turnpike.body-limit');
 type LimitedSource = Readable & { [kLimited]?: BodyLimit };
 
 function onLimitedSourceFailed(this: LimitedSource): void {
-  this[kLimited]?.destroy(new Error('the client request body ended early'));
+  this[kLimited]?.destroy(new RequestAbandonedError('the client request body ended early'));
 }
 
 /**

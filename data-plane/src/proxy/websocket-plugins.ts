@@ -14,47 +14,50 @@
 
 import { ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../runtime/index.ts';
-import { rawKongError, SERVER_TOKEN } from './kong-responses.ts';
+import type { ChainExit, PluginChain, PluginRun } from '../runtime/index.ts';
+import { pluginExitHeaders, rawKongError } from './kong-responses.ts';
+import type { Prepared } from './prepared.ts';
 import { rawHead } from './raw-response.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
 /** nginx's status for a request whose client left before it was answered. */
 const CLIENT_CLOSED = 499;
 
-/** A plugin run over an upgrade, and the status the log phase reports. */
-export interface UpgradeRun {
-  readonly run: PluginRun;
-  /** Records the status the client was answered (101, the upstream's, Kong's 502…). */
-  answered(status: number): void;
+const kResponse = Symbol('turnpike.upgrade-response');
+type SocketWithResponse = Duplex & { [kResponse]?: ServerResponse };
+
+function onSocketClose(this: SocketWithResponse): void {
+  this[kResponse]?.emit('close');
 }
 
 /**
- * Opens the chain for a handshake. The chain reports a response's status and closes its log phase
- * through a ServerResponse: an unattached one stands for the upgrade's answer, closed with the
- * client socket.
+ * The route's chain opened for a handshake, and the status its log phase reports. The chain reports a
+ * response's status and closes its log phase through a ServerResponse: an unattached one stands
+ * for the upgrade's answer, closed with the client socket.
  */
-export function openUpgradeRun(
-  chain: PluginChain,
-  socket: Duplex,
-  request: Omit<ChainRequest, 'res' | 'body'>,
-): UpgradeRun {
-  const res = new ServerResponse(request.req);
-  res.statusCode = CLIENT_CLOSED;
-  const run = chain.open({ ...request, res, body: null });
-  socket.once('close', () => res.emit('close'));
-  return {
-    run,
-    answered(status: number): void {
-      res.statusCode = status;
-    },
-  };
+export class UpgradeRun {
+  readonly run: PluginRun;
+  readonly #res: ServerResponse;
+
+  constructor(chain: PluginChain, socket: Duplex, prepared: Prepared) {
+    const res = new ServerResponse(prepared.req);
+    res.statusCode = CLIENT_CLOSED;
+    this.#res = res;
+    this.run = prepared.openChain(chain, res, null);
+    (socket as SocketWithResponse)[kResponse] = res;
+    socket.once('close', onSocketClose);
+  }
+
+  /** Records the status the client was answered (101, the upstream's, Kong's 502…). */
+  answered(status: number): void {
+    this.#res.statusCode = status;
+  }
 }
 
 /**
- * A plugin's exit as raw HTTP/1.1 bytes: the plugins' header phase sees it first, then Turnpike's
- * own headers are added, as sendPluginExit does; the connection is closed after it. Kong's 500
- * instead when a header phase threw; rawHead refuses (throws) any value that would split the head.
+ * A plugin's exit as raw HTTP/1.1 bytes, with the headers sendPluginExit sends; the connection is
+ * closed after it. Kong's 500 instead when a header phase threw; rawHead refuses (throws) any
+ * value that would split the head.
  */
 export function rawPluginExit(
   exit: ChainExit,
@@ -62,16 +65,10 @@ export function rawPluginExit(
   flags: ResponseHeaderFlags,
   startedAt: number,
 ): Buffer {
-  const headers = [...exit.headers];
-  run.header(exit.status, headers);
-  if (run.failed) return Buffer.from(rawKongError(500, flags), 'latin1');
-  const body = exit.body;
-  headers.push('Content-Length', String(body?.length ?? 0));
-  if (flags.responseLatency) {
-    headers.push('X-Kong-Response-Latency', String(Math.round(performance.now() - startedAt)));
-  }
-  if (flags.server) headers.push('Server', SERVER_TOKEN);
+  const headers = pluginExitHeaders(exit, run, flags, startedAt);
+  if (headers === undefined) return Buffer.from(rawKongError(500, flags), 'latin1');
   headers.push('Connection', 'close');
   const bytes = Buffer.from(rawHead(exit.status, STATUS_CODES[exit.status] ?? 'Unknown', headers), 'latin1');
+  const body = exit.body;
   return body === undefined ? bytes : Buffer.concat([bytes, body]);
 }

@@ -1,10 +1,5 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-
-/** The upstream stopped reading the request body for longer than the service's write_timeout. */
-export class UpstreamWriteTimeoutError extends Error {
-  readonly code = 'TP_UPSTREAM_WRITE_TIMEOUT';
-  override readonly name = 'UpstreamWriteTimeoutError';
-}
+import { UpstreamWriteTimeoutError } from '@turnpike/shared';
 
 /**
  * The service's `write_timeout` (nginx's proxy_send_timeout): the longest the upstream may leave

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { InternalError } from '@turnpike/shared';
 import type { Match } from '../router/index.ts';
 
 /** What the proxy hands a chain for one request. */
@@ -48,6 +49,11 @@ export interface PluginRun {
   readonly upstreamQuery: string;
   /** Set when a plugin read (or replaced) the body: forward these bytes instead of the stream. */
   readonly upstreamBody: Buffer | undefined;
+  /**
+   * The id of the consumer an auth plugin authenticated, else of its credential (Kong's order);
+   * undefined when none did. What an Upstream's `hash_on = consumer` hashes, read once access ran.
+   */
+  readonly consumerId: string | undefined;
   /** Header phase: edits the flat response headers in place before they are written. */
   header(status: number, headers: string[]): void;
   /** True when some plugin has a body phase: only then does the proxy call `body`. */
@@ -66,7 +72,7 @@ export interface PluginChain {
 }
 
 function emptyOpen(): PluginRun {
-  throw new Error('the empty plugin chain is never opened');
+  throw new InternalError('the empty plugin chain is never opened');
 }
 
 export const EMPTY_PLUGIN_CHAIN: PluginChain = Object.freeze({ empty: true, open: emptyOpen });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { UpstreamWriteTimeoutError } from '@turnpike/shared';
 import { classifyUpstreamError, isRetryable } from './failure.ts';
 
 const err = (code: string) => Object.assign(new Error(code), { code });
@@ -9,6 +10,11 @@ describe('upstream failures', () => {
     for (const code of ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']) {
       assert.equal(classifyUpstreamError(err(code)), 'timeout');
     }
+  });
+
+  it('are timeouts (504) when the upstream stopped reading the request body (write_timeout)', () => {
+    assert.equal(classifyUpstreamError(new UpstreamWriteTimeoutError('no body read for 10 ms')), 'timeout');
+    assert.equal(isRetryable(new UpstreamWriteTimeoutError('no body read for 10 ms')), false);
   });
 
   it('are invalid responses (502) for resets and unknown errors', () => {

@@ -1,6 +1,8 @@
 /**
  * What an upstream failure means for the client, as nginx decides for Kong: a timeout is a 504,
  * anything else a 502; only failures to connect (nothing reached the upstream) may be retried.
+ * The write timeout (TP_UPSTREAM_WRITE_TIMEOUT, nginx's proxy_send_timeout) is a timeout too:
+ * 504, and counted by passive health checks as one, as Kong reports every 504.
  */
 
 export type UpstreamFailure = 'connect' | 'timeout' | 'invalid';
@@ -15,7 +17,12 @@ const CONNECT_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+  'TP_UPSTREAM_WRITE_TIMEOUT',
+]);
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

@@ -1,3 +1,3 @@
 export { classifyUpstreamError, isRetryable, type UpstreamFailure } from './failure.ts';
 export { DEFAULT_POOL_OPTIONS, type UpstreamPoolOptions, UpstreamPools } from './pools.ts';
-export { ChainTooLongError, intermediateCount, tlsConnectOptions } from './tls.ts';
+export { intermediateCount, tlsConnectOptions } from './tls.ts';

@@ -10,15 +10,8 @@ import {
   type DetailedPeerCertificate,
   type PeerCertificate,
 } from 'node:tls';
+import { ChainTooLongError } from '@turnpike/shared';
 import type { UpstreamTlsProfile } from '../runtime/index.ts';
-
-/** The error a too-long chain fails with; its code is OpenSSL's name for it. */
-export class ChainTooLongError extends Error {
-  readonly code = 'CERT_CHAIN_TOO_LONG';
-  constructor(intermediates: number, depth: number) {
-    super(`certificate chain too long: ${intermediates} intermediate CAs, tls_verify_depth is ${depth}`);
-  }
-}
 
 /**
  * Intermediate CAs between the peer's certificate and its trust anchor in Node's detailed peer

@@ -9,7 +9,7 @@
  */
 
 import cluster from 'node:cluster';
-import { createLogger, Lifecycle, type Logger, type StopMode, toError } from '@turnpike/shared';
+import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
@@ -131,7 +131,7 @@ async function exit(worker: ProxyWorker | undefined, code: number): Promise<neve
  * and waits for its 'stop'. SIGTERM still ends a worker, which the main process then restarts.
  */
 export function runWorker(): void {
-  if (cluster.isPrimary) throw new Error('runWorker runs in a worker forked by node:cluster');
+  if (cluster.isPrimary) throw new WorkerError('runWorker runs in a worker forked by node:cluster');
   for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
 
   let running: Promise<ProxyWorker> | undefined;

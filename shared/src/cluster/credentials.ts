@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
 import { type ChannelCredentials, type ChannelOptions, credentials } from '@grpc/grpc-js';
-import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
+import { ClusterCertificateError, ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { CLUSTER_COMMON_NAME, certificateFingerprint } from './certificate.ts';
 import { type CommonNameCheck, commonNameCheck, firstCommonName } from './common-name.ts';
 
@@ -83,7 +83,9 @@ export function channelCredentials(options: ClusterChannelOptions): ChannelCrede
       checkServerIdentity: (_host: string, peer: PeerCertificate) =>
         certificateFingerprint(peer.raw) === expected
           ? undefined
-          : new Error('control plane certificate is not the cluster certificate (cluster_mtls = shared)'),
+          : new ClusterCertificateError(
+              'control plane certificate is not the cluster certificate (cluster_mtls = shared)',
+            ),
     });
   }
   const serverName = options.serverName;

@@ -104,8 +104,8 @@ export function envValues(env: Env, files: ReadonlyMap<string, string | Error>):
     const chosen = choose(target, settings, read);
     if (chosen === undefined) continue;
     const value = readValue(chosen, files);
-    if (value instanceof Error) {
-      read.problems.push({ key: target, source: sourceOf(chosen), message: value.message });
+    if (typeof value !== 'string') {
+      read.problems.push({ key: target, source: sourceOf(chosen), message: value.problem });
       continue;
     }
     apply(chosen, { text: value, source: sourceOf(chosen) }, read);
@@ -136,11 +136,16 @@ function choose(target: string, settings: EnvSetting[], read: EnvRead): EnvSetti
   return undefined;
 }
 
-function readValue(setting: EnvSetting, files: ReadonlyMap<string, string | Error>): string | Error {
+/** The setting's value (a `_FILE` variable's: the file's content), or why there is none. */
+function readValue(
+  setting: EnvSetting,
+  files: ReadonlyMap<string, string | Error>,
+): string | { readonly problem: string } {
   if (!setting.file) return setting.value.trim();
-  const content = setting.value === '' ? new Error('the variable is empty') : files.get(setting.value);
+  if (setting.value === '') return { problem: 'cannot read the file: the variable is empty' };
+  const content = files.get(setting.value);
   if (content === undefined || content instanceof Error) {
-    return new Error(`cannot read the file: ${content?.message ?? 'the file was not read'}`);
+    return { problem: `cannot read the file: ${content?.message ?? 'the file was not read'}` };
   }
   return content.replace(/[\r\n]+$/, '').trim();
 }

@@ -18,6 +18,7 @@
  * faulty plugin fails its own requests, and traffic through it must not be able to restart workers.
  */
 
+import { toError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 /** The exit code after a fatal failure (EX_SOFTWARE). */
@@ -46,10 +47,6 @@ export function fatalReason(thrown: unknown): string | undefined {
   return undefined;
 }
 
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(`non-error thrown: ${String(thrown)}`);
-}
-
 /**
  * Installs the handlers once per process (a second call is ignored). Returns a function that
  * removes them, for the tests that install them in a child process.
@@ -71,7 +68,7 @@ export function installSafetyNet(options: SafetyNetOptions): () => void {
 
   const caught = (kind: 'uncaught exception' | 'unhandled rejection', thrown: unknown): void => {
     const context = options.context?.();
-    const fields = { ...context, err: asError(thrown), kind };
+    const fields = { ...context, err: toError(thrown), kind };
     // A plugin's failure is the plugin's: its requests fail, the process does not (nor does it count).
     if (context?.plugin !== undefined) {
       log.error(fields, `${kind}: the process keeps running`);

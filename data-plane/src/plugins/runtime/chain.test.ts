@@ -96,6 +96,27 @@ describe('plugin chain', () => {
     assert.deepEqual(calls, ['limit:alice']);
   });
 
+  it('tells the balancer the authenticated consumer, else its credential, else nothing (hash_on = consumer)', async () => {
+    const authAs = (consumer: { id: string } | undefined, credential: { id: string } | undefined) =>
+      definePluginHandler({
+        name: 'auth',
+        version: '1.0.0',
+        priority: 1000,
+        access(ctx) {
+          ctx.authenticate(consumer, credential);
+        },
+      });
+    const plugins = [pluginEntity('auth', {})];
+    const consumer = { id: id('c') };
+    const credential = { id: id('k') };
+    const both = await runRequest([authAs(consumer, credential)], { plugins });
+    assert.equal(both?.run.consumerId, consumer.id);
+    const credentialOnly = await runRequest([authAs(undefined, credential)], { plugins });
+    assert.equal(credentialOnly?.run.consumerId, credential.id);
+    const none = await runRequest([authAs(undefined, undefined)], { plugins });
+    assert.equal(none?.run.consumerId, undefined);
+  });
+
   it('runs a plugin only for the protocols its instance lists', async () => {
     const calls: string[] = [];
     const plugins = [pluginEntity('p', {}, { protocols: ['https'] })];

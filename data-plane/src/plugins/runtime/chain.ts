@@ -312,6 +312,10 @@ class RequestRun implements PluginRun, PluginContext {
   get upstreamBody(): Buffer | undefined {
     return this.#upstreamBody;
   }
+  get consumerId(): string | undefined {
+    // kong/runloop/balancer/init.lua get_value_to_hash: the consumer, else the credential.
+    return this.#consumer?.id ?? this.#credential?.id;
+  }
   get transformsBody(): boolean {
     return this.#chain.hasBody;
   }

@@ -1,5 +1,6 @@
 /** Test support: a plugin's config as the control plane would store it (schema defaults filled). */
 import type { PluginSchema } from '@turnpike/plugin-sdk';
+import { SchemaViolationError } from '@turnpike/shared';
 import { validateEntity } from '@turnpike/shared/schema';
 
 export function configOf(
@@ -11,6 +12,6 @@ export function configOf(
     { name: schema.name, config },
     { operation: 'insert', pluginSchemas: (n) => (n === schema.name ? schema : undefined) },
   );
-  if (!result.ok) throw new Error(`invalid ${schema.name} config: ${JSON.stringify(result.fields)}`);
+  if (!result.ok) throw new SchemaViolationError(result.fields);
   return result.value.config;
 }

@@ -1,0 +1,109 @@
+/**
+ * A request prepareRequest refused (a limit, no route, the wrong protocol, no service), and how
+ * each protocol answers it: a plain request with a ServerResponse (`sendRefusal`), a WebSocket
+ * handshake with raw bytes before closing its socket (`rawRefusal`). Refusals without data of
+ * their own are made once; only a redirect carries its Location.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  NO_SERVICE_BODY,
+  rawKongError,
+  rawNoRoute,
+  sendHttpsRedirect,
+  sendKongError,
+  sendNoRoute,
+  sendWebSocketOnly,
+} from './kong-responses.ts';
+import type { ResponseHeaderFlags } from './settings.ts';
+
+/**
+ * - `limit`: the request line, headers, body size or handshake broke a rule: Kong's error for
+ *   `status`, and the connection is closed (the request was not read);
+ * - `no-route`: Kong's 404 `no Route matched with those values`;
+ * - `websocket-only`: a plain request to a route taking only ws / wss: 426;
+ * - `https-only`: a request over http to a route taking only https: Kong's 426;
+ * - `redirect`: the same with https_redirect_status_code 301/302/307/308: a redirect to `location`;
+ * - `no-service`: the route's service cannot be served: 503;
+ * - `serviceless`: the route has no service: Kong's 503 `no Service found with those values`.
+ */
+export type RefusalKind =
+  | 'limit'
+  | 'no-route'
+  | 'websocket-only'
+  | 'https-only'
+  | 'redirect'
+  | 'no-service'
+  | 'serviceless';
+
+export class Refusal {
+  readonly kind: RefusalKind;
+  readonly status: number;
+  /** `https://…` for a redirect. */
+  readonly location: string;
+
+  constructor(kind: RefusalKind, status: number, location = '') {
+    this.kind = kind;
+    this.status = status;
+    this.location = location;
+  }
+}
+
+export const NO_ROUTE = new Refusal('no-route', 404);
+export const WEBSOCKET_ONLY = new Refusal('websocket-only', 426);
+export const HTTPS_ONLY = new Refusal('https-only', 426);
+export const NO_SERVICE = new Refusal('no-service', 503);
+export const SERVICELESS = new Refusal('serviceless', 503);
+
+const LIMITS = new Map<number, Refusal>();
+
+/** The refusal of a request that broke a limit (400, 405, 413, 414, 431, 505…): made once per status. */
+export function limitRefusal(status: number): Refusal {
+  let refusal = LIMITS.get(status);
+  if (refusal === undefined) {
+    refusal = new Refusal('limit', status);
+    LIMITS.set(status, refusal);
+  }
+  return refusal;
+}
+
+/** Answers a refused plain (or HTTP/2) request. */
+export function sendRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  refusal: Refusal,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+): void {
+  switch (refusal.kind) {
+    case 'no-route':
+      sendNoRoute(res, flags, startedAt);
+      return;
+    case 'websocket-only':
+      sendWebSocketOnly(res, flags, startedAt);
+      return;
+    case 'https-only':
+    case 'redirect':
+      sendHttpsRedirect(res, refusal.status, refusal.location, flags, startedAt);
+      return;
+    case 'no-service':
+    case 'serviceless':
+      // An unread request body would be taken for the next request: close instead.
+      sendKongError(res, refusal.status, flags, startedAt, !req.complete, bodyOf(refusal));
+      return;
+    default:
+      sendKongError(res, refusal.status, flags, startedAt, true);
+  }
+}
+
+/** A refused WebSocket handshake's answer, written raw before the socket is closed. */
+export function rawRefusal(refusal: Refusal, flags: ResponseHeaderFlags): string {
+  return refusal.kind === 'no-route'
+    ? rawNoRoute(flags)
+    : rawKongError(refusal.status, flags, bodyOf(refusal));
+}
+
+/** Kong's own body for a refusal the runloop makes (rather than nginx): a route without a service. */
+function bodyOf(refusal: Refusal): Buffer | undefined {
+  return refusal.kind === 'serviceless' ? NO_SERVICE_BODY : undefined;
+}
