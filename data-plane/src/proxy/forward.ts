@@ -54,7 +54,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       const chain = this.prepared.chain;
       this.#body = body;
       if (chain === undefined || chain.empty) this.forward(undefined);
-      else void this.runPlugins(this.prepared.openChain(chain, this.res, body));
+      else this.runPlugins(this.prepared.openChain(chain, this.res, body));
     } catch (err) {
       this.fail(err);
     }
