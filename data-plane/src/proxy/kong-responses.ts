@@ -202,7 +202,7 @@ function sendFormatted(
 /**
  * The headers of a plugin's exit (`ctx.response.exit`, or the 500 of one that threw): the plugins'
  * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
- * checked when they were set (plugins/runtime/plugin-values.ts). Undefined when a header phase
+ * checked when they were set (plugin-chain/plugin-values.ts). Undefined when a header phase
  * threw: Kong's 500 goes out instead.
  */
 export function pluginExitHeaders(

@@ -1,5 +1,5 @@
 /**
- * The seam between the proxy and the plugin runtime (../plugins/runtime): one chain per route,
+ * The seam between the proxy and the plugin runtime (../plugin-chain): one chain per route,
  * compiled with the Runtime. The proxy opens a run only when the route has a chain, so a route
  * without plugins costs one map lookup per request.
  */

@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
-import type { Match } from '../../router/index.ts';
-import type { ChainExit, PluginRun } from '../../runtime/plugin-chain.ts';
+import type { Match } from '../router/index.ts';
+import type { ChainExit, PluginRun } from '../runtime/plugin-chain.ts';
 import { compilePluginChains } from './compile.ts';
 
 export const ROUTE_ID = 'r0000000-0000-4000-8000-000000000001';

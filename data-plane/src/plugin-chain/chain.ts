@@ -19,7 +19,7 @@ import type {
   PluginService,
 } from '@turnpike/plugin-sdk';
 import { PluginValueError, toError } from '@turnpike/shared';
-import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../../runtime/plugin-chain.ts';
+import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
 import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
 import { runInPlugin } from './plugin-scope.ts';
 import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
