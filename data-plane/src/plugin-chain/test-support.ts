@@ -79,6 +79,7 @@ export async function runRequest(
     match,
     scheme: request.scheme ?? 'http',
     clientIp: '127.0.0.1',
+    requestId: '0123456789abcdef0123456789abcdef',
     path: request.path ?? '/',
     query: request.query ?? '',
     upstreamHeaders,
