@@ -6,7 +6,6 @@
  * phase keeps is written in shared/plugin-sdk/src/handler.ts.
  */
 
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type {
   EntityLookup,
@@ -30,7 +29,10 @@ export type { CompiledInstance } from './instance.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
-const UNEXPECTED = Buffer.from('{"message":"An unexpected error occurred"}');
+/** Kong's JSON 500 (kong/tools/http.lua ERROR_TEMPLATES) for a plugin that threw, with the request's id. */
+function unexpected(requestId: string): Buffer {
+  return Buffer.from(`{\n  "message":"An unexpected error occurred",\n  "request_id":"${requestId}"\n}`);
+}
 export const kRun = Symbol('turnpike.plugin-run');
 export type ResponseWithRun = ServerResponse & { [kRun]?: RequestRun };
 
@@ -68,8 +70,6 @@ export class RequestRun implements PluginRun {
   #upstreamBody: Buffer | undefined;
   #logged = false;
   #phaseFailed = false;
-  /** Named in the log lines of this request's failures; made on the first one. */
-  #requestId: string | undefined;
 
   constructor(chain: CompiledChain, request: ChainRequest, db: EntityLookup) {
     this.#chain = chain;
@@ -232,9 +232,8 @@ export class RequestRun implements PluginRun {
   }
 
   #failed(entry: ChainEntry, phase: string, err: unknown): void {
-    this.#requestId ??= randomUUID().replaceAll('-', '');
     entry.log.error(
-      { plugin: entry.name, phase, request_id: this.#requestId, err: toError(err) },
+      { plugin: entry.name, phase, request_id: this.#request.requestId, err: toError(err) },
       'plugin failed',
     );
   }
@@ -296,7 +295,11 @@ export class RequestRun implements PluginRun {
   /** A throw in rewrite or access: Kong's 500, later rewrite/access phases skipped. */
   #failBeforeProxy(err: unknown): void {
     this.#failed(this.#current, 'access', err);
-    this.#exit = { status: 500, body: UNEXPECTED, headers: ['Content-Type', JSON_TYPE] };
+    this.#exit = {
+      status: 500,
+      body: unexpected(this.#request.requestId),
+      headers: ['Content-Type', JSON_TYPE],
+    };
   }
 
   header(status: number, headers: string[]): void {

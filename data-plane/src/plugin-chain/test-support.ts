@@ -98,6 +98,7 @@ export function openOn(chain: PluginChain, request: FakeRequest = {}): OpenedRun
     match,
     scheme: request.scheme ?? 'http',
     clientIp: '127.0.0.1',
+    requestId: '0123456789abcdef0123456789abcdef',
     path: request.path ?? '/',
     query: request.query ?? '',
     upstreamHeaders,

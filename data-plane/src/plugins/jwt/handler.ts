@@ -49,11 +49,25 @@ function retrieveToken(ctx: PluginContext, conf: JwtInstance): string | { multip
   return undefined;
 }
 
-type Failure = { status: number; body: unknown };
+/**
+ * `challenge`: `bare` is Kong's `Bearer [realm]` (no token), `none` no header (Kong's missing
+ * consumer); otherwise (absent) the challenge carries `error="invalid_token"`.
+ */
+type Failure = { status: number; body: unknown; challenge?: 'bare' | 'none' };
+
+/** Kong's WWW-Authenticate values: `Bearer`, `Bearer realm="r"`, each with `, error="invalid_token"`. */
+function challengeHeaders(conf: JwtConfig, withError: boolean): Record<string, string> {
+  const base = conf.realm == null ? 'Bearer' : `Bearer realm="${conf.realm}"`;
+  if (!withError) return { 'WWW-Authenticate': base };
+  return {
+    'WWW-Authenticate':
+      conf.realm == null ? 'Bearer error="invalid_token"' : `${base}, error="invalid_token"`,
+  };
+}
 
 function authenticate(ctx: PluginContext, conf: JwtInstance, nowSeconds: number): Failure | undefined {
   const token = retrieveToken(ctx, conf);
-  if (token === undefined) return { status: 401, body: { message: 'Unauthorized' } };
+  if (token === undefined) return { status: 401, body: { message: 'Unauthorized' }, challenge: 'bare' };
   if (typeof token !== 'string') return { status: 401, body: { message: 'Multiple tokens provided' } };
   const decoded = decodeToken(token);
   if ('error' in decoded) return { status: 401, body: { message: `Bad token; ${decoded.error}` } };
@@ -91,7 +105,12 @@ function authenticate(ctx: PluginContext, conf: JwtInstance, nowSeconds: number)
   }
   const consumer = secret.consumer == null ? undefined : ctx.db.get('consumers', secret.consumer.id);
   if (consumer === undefined) {
-    return { status: 401, body: { message: `Could not find consumer for '${claimName}=${key}'` } };
+    // Kong sends this one without a challenge.
+    return {
+      status: 401,
+      body: { message: `Could not find consumer for '${claimName}=${key}'` },
+      challenge: 'none',
+    };
   }
   authenticateConsumer(ctx, consumer, secret, secret.key ?? undefined);
   ctx.shared.set('authenticated_jwt_token', token);
@@ -113,6 +132,9 @@ export const handler = definePluginHandler<JwtConfig, JwtInstance>({
     if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;
     if (conf.anonymous != null && ctx.credential !== undefined) return;
     const failure = authenticate(ctx, conf, Date.now() / 1000);
-    if (failure !== undefined) failAuthentication(ctx, conf.anonymous, failure.status, failure.body);
+    if (failure === undefined) return;
+    const headers =
+      failure.challenge === 'none' ? undefined : challengeHeaders(conf, failure.challenge !== 'bare');
+    failAuthentication(ctx, conf.anonymous, failure.status, failure.body, headers);
   },
 });
