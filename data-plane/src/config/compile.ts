@@ -5,7 +5,8 @@ import type { BalancerSource } from '../balancer/registry.ts';
 import { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePluginChains } from '../plugin-chain/compile.ts';
+import { compilePlugins, lookupOnly } from '../plugin-chain/compile.ts';
+import { CompiledPlugins } from '../plugin-chain/plugins.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
 import type {
@@ -110,11 +111,21 @@ export function compileServiceInto(
 /**
  * Compiles a config version once; the result is immutable and safe to swap in whole. Pure: the
  * running version is left as it was (balancers are planned, not activated; see ./activate.ts).
+ * `previous`, the running version, lends its plugin instances (unchanged ones keep their
+ * configure result) and every instance id's cache.
  */
-export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
+export function compileRuntime(
+  config: RuntimeConfig,
+  options: CompileRuntimeOptions,
+  previous?: Runtime,
+): Runtime {
   const problems: RouterProblem[] = [];
   // First: a configuration this node cannot serve is refused before anything else is built.
-  const chains = options.chains ?? compilePluginChains(config.routes, config.entities, options.plugins);
+  const plugins =
+    options.chains === undefined
+      ? compilePlugins(config.routes, config.entities, options.plugins, compiledPluginsOf(previous))
+      : lookupOnly(config.entities);
+  const chains = options.chains ?? plugins.chains;
   const services = new Map<string, ServiceDispatch>();
   const upstreams = compileUpstreams(
     config.upstreams ?? [],
@@ -137,7 +148,21 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   });
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
-  return runtimeOf({ version: config.version, router, services, chains, upstreams, certificates, problems });
+  return runtimeOf({
+    version: config.version,
+    router,
+    services,
+    chains,
+    plugins,
+    upstreams,
+    certificates,
+    problems,
+  });
+}
+
+/** The running version's compiled plugins, when it has them: a compile keeps their instances and caches. */
+export function compiledPluginsOf(runtime: Runtime | undefined): CompiledPlugins | undefined {
+  return runtime?.plugins instanceof CompiledPlugins ? runtime.plugins : undefined;
 }
 
 /** The Runtime of compiled parts, frozen: what a full compile and a patch both end with. */

@@ -71,10 +71,10 @@ export class RequestRun implements PluginRun {
   #logged = false;
   #phaseFailed = false;
 
-  constructor(chain: CompiledChain, request: ChainRequest, db: EntityLookup) {
+  constructor(chain: CompiledChain, request: ChainRequest) {
     this.#chain = chain;
     this.#request = request;
-    this.db = db;
+    this.db = request.db;
     this.#configs = new Array(chain.entries.length);
     this.#current = chain.entries[0]!;
     this.#upstreamQuery = request.query;
