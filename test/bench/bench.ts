@@ -102,7 +102,7 @@ async function main(): Promise<number> {
   });
   const sections: Record<SectionName, (report: Report) => Promise<void>> = {
     proxy: async (r) => proxySection(r, await load()),
-    plugins: async (r) => pluginsSection(r, await load()),
+    plugins: async (r) => pluginsSection(r, await load(), quick),
     router: async (r) => routerSection(r, await load(), quick),
     startup: async (r) => startupSection(r, quick ? QUICK_STARTUP : FULL_STARTUP, await certs()),
     memory: (r) => memorySection(r, quick ? QUICK_MEMORY : FULL_MEMORY),
