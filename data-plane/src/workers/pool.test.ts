@@ -26,6 +26,7 @@ const SETTINGS: WorkerSettings = {
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
+  workers: 2,
 };
 
 function config(version: number): VersionedConfig {

@@ -19,6 +19,7 @@ import {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
+import { SharedCounterStore } from './shared-counters.ts';
 
 /** One forked worker as the pool sees it. */
 export interface WorkerChannel {
@@ -134,6 +135,8 @@ export class WorkerPool implements Stoppable {
   #applying = false;
   #stopping = false;
   #startup: Startup | undefined;
+  /** The node's one store of plugin counters, for every worker (restarts and config pushes keep it). */
+  readonly #counters = new SharedCounterStore();
 
   constructor(options: WorkerPoolOptions) {
     if (!Number.isInteger(options.count) || options.count < 1) {
@@ -360,6 +363,9 @@ export class WorkerPool implements Stoppable {
         slot.version = message.version;
         slot.pending.get(message.seq)?.({ ok: true, problems: message.problems });
         slot.pending.delete(message.seq);
+        return;
+      case 'counters-take':
+        slot.channel?.send(this.#counters.answer(message));
         return;
       case 'apply-failed':
         slot.pending.get(message.seq)?.({
