@@ -59,7 +59,7 @@ function firstOutcome(): { onEvent: (event: SyncClientEvent) => void; settled: P
 }
 
 /** What every worker is started with, decided here once so that all of them serve alike. */
-async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
+async function workerSettings(config: TurnpikeConfig, workers: number): Promise<WorkerSettings> {
   const needsTls = config.proxy_listen.some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
@@ -84,15 +84,17 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
     resolver: await readResolverSettings(config),
     // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
     routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
+    workers,
   };
 }
 
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const { config, log, lifecycle } = options;
+  const count = workerCount(config.worker_processes, availableParallelism());
   const pool = new WorkerPool({
-    count: workerCount(config.worker_processes, availableParallelism()),
+    count,
     spawn: clusterSpawner(),
-    settings: await workerSettings(config),
+    settings: await workerSettings(config, count),
     log,
   });
   lifecycle.add(pool);

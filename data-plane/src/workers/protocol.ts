@@ -29,6 +29,11 @@ export interface WorkerSettings {
   readonly resolver: ResolverSettings;
   /** kong.conf `router_flavor` (the configuration refuses `expressions`). */
   readonly routerFlavor: RouterFlavor;
+  /**
+   * How many proxy workers the node runs: with more than one, plugins' node-wide counters
+   * (rate-limiting's `local` policy) are kept by the main process (./shared-counters.ts).
+   */
+  readonly workers: number;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];
@@ -61,7 +66,15 @@ export type PrimaryMessage =
       readonly changes: readonly ConfigChange[];
     }
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
-  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number };
+  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
+  /** The node's counters' answer to a `counters-take` batch: per take its slots' counts and refused slot. */
+  | {
+      readonly type: 'counters-taken';
+      readonly seq: number;
+      readonly sizes: Uint8Array;
+      readonly counts: Float64Array;
+      readonly refused: Int8Array;
+    };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
@@ -78,17 +91,37 @@ export type WorkerMessage =
       readonly error: string;
       /** Set when a delta did not build on what the worker holds: nothing was compiled. */
       readonly stale?: boolean;
+    }
+  /** Takes from the node's counters, one event-loop turn's worth: `sizes[i]` slots of 3 numbers each. */
+  | {
+      readonly type: 'counters-take';
+      readonly seq: number;
+      readonly keys: readonly string[];
+      readonly sizes: Uint8Array;
+      readonly windows: Float64Array;
     };
 
 /** Tells a worker message from anything else on the IPC channel (cluster's own messages included). */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'start-failed' || type === 'applied' || type === 'apply-failed';
+  return (
+    type === 'ready' ||
+    type === 'start-failed' ||
+    type === 'applied' ||
+    type === 'apply-failed' ||
+    type === 'counters-take'
+  );
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'start' || type === 'apply' || type === 'apply-delta' || type === 'stop';
+  return (
+    type === 'start' ||
+    type === 'apply' ||
+    type === 'apply-delta' ||
+    type === 'stop' ||
+    type === 'counters-taken'
+  );
 }
