@@ -58,7 +58,10 @@ async function importRow(report: Report, cluster: HybridCluster, entities: numbe
   try {
     const file = join(dir, 'kong.yml');
     await writeFile(file, importFile(entities));
-    const env = { TURNPIKE_DSN: await cluster.newDatabase(), TURNPIKE_SECRETS_DEFAULT: 'bench-import-secret' };
+    const env = {
+      TURNPIKE_DSN: await cluster.newDatabase(),
+      TURNPIKE_SECRETS_DEFAULT: 'bench-import-secret',
+    };
     const boot = await runTurnpike(['migrations', 'bootstrap'], env);
     if (boot.code !== 0) throw new Error(`migrations bootstrap failed: ${boot.stderr}`);
     const t0 = performance.now();
