@@ -234,8 +234,7 @@ async function prepareSchema(
 function secretsFor(config: TurnpikeConfig, inMemory: boolean, log: Logger): readonly string[] {
   if (config.secrets_default.length > 0) return config.secrets_default;
   if (inMemory) return [randomBytes(32).toString('base64url')];
-  log.warn(
-    'secrets_default is not set: certificate keys and other encrypted fields cannot be stored until it is',
-  );
+  // As Kong, which keeps a certificate's key as given: encrypted at rest only once a key is set.
+  log.warn('secrets_default is not set: certificate keys and other sensitive fields are stored unencrypted');
   return [];
 }
