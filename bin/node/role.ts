@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { type Lifecycle, type Logger, loadNodeId, type StatusSource } from '@turnpike/shared';
+import type { LogFiles } from '@turnpike/shared/access-log';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
 import type { Registry } from 'prom-client';
@@ -11,6 +12,8 @@ export interface RoleOptions {
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
   readonly metrics: Registry;
+  /** The node's log files: the Admin API's access log, the data plane's reopen hook. */
+  readonly logFiles: LogFiles;
 }
 
 /**
@@ -22,7 +25,9 @@ export interface RoleOptions {
  * memory for) the control plane's modules.
  */
 export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
-  const { config, sources, log, lifecycle, metrics } = options;
+  const { config, sources, log, lifecycle, metrics, logFiles } = options;
+  const adminAccessLog = logFiles.open(config.admin_access_log);
+  const accessLog = adminAccessLog === undefined ? {} : { adminAccessLog };
   const nodeId = config.node_id ?? (await loadNodeId(config.prefix));
   const common = { config, log, lifecycle, nodeId, hostname: hostname() };
   // One loader for both planes (and `turnpike check`): the CP needs the schemas (and, for `GET /`,
@@ -36,6 +41,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...common,
       clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
+      logFiles,
     });
     return [dp.status];
   }
@@ -47,6 +53,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       metrics,
       clusterTls: await clusterTlsFromConfig(config, sources),
       ...plugins,
+      ...accessLog,
     });
     return [cp.status];
   }
@@ -59,6 +66,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     clusterTls: internal,
     clusterListen: { host: '127.0.0.1', port: 0 },
     ...plugins,
+    ...accessLog,
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dp = await startDataPlane({
@@ -66,6 +74,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     clusterTls: internal,
     controlPlane: `127.0.0.1:${cp.clusterPort}`,
     plugins: loaded.versions,
+    logFiles,
   });
   return [cp.status, dp.status];
 }

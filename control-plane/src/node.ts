@@ -13,6 +13,7 @@ import {
   stoppableServer,
   TURNPIKE_VERSION,
 } from '@turnpike/shared';
+import { type LogWriter, logServerAccess } from '@turnpike/shared/access-log';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
 import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
@@ -45,6 +46,8 @@ export interface ControlPlaneOptions {
   readonly pluginSchemas: PluginSchemaLookup;
   readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
+  /** admin_access_log's writer: one `combined` line per Admin API request. */
+  readonly adminAccessLog?: LogWriter;
 }
 
 export interface ControlPlane {
@@ -150,6 +153,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   for (const entry of config.admin_listen) {
     const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res), clientError);
     connections.track(server);
+    if (options.adminAccessLog !== undefined) logServerAccess(server, options.adminAccessLog);
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
     const port = boundPort(server, entry);
     adminPorts.push(port);

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Lifecycle, type Logger, type StatusSource, TURNPIKE_VERSION } from '@turnpike/shared';
+import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
 import { readResolverSettings } from './balancer/index.ts';
@@ -30,6 +31,8 @@ export interface DataPlaneOptions {
   readonly controlPlane?: string;
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
+  /** The node's log files: the data plane asks its workers to reopen theirs with them. */
+  readonly logFiles?: LogFiles;
 }
 
 export interface DataPlane {
@@ -84,6 +87,12 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
     resolver: await readResolverSettings(config),
     // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
     routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
+    logs: {
+      prefix: config.prefix,
+      accessLog: config.proxy_access_log,
+      accessLogFormat: config.proxy_access_log_format,
+      errorLog: config.proxy_error_log,
+    },
   };
 }
 
@@ -96,6 +105,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     log,
   });
   lifecycle.add(pool);
+  options.logFiles?.onReopen(() => pool.reopenLogs());
   await pool.start();
   log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 

@@ -46,6 +46,7 @@ const SETTINGS: WorkerSettings = {
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
+  logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 
 /**
@@ -71,6 +72,7 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
               (error: unknown) => reply({ type: 'start-failed', error: String(error) }),
             );
           } else if (message.type === 'stop') exit(null);
+          else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
           else void started?.then((worker) => worker.handle(message));
         });
       },

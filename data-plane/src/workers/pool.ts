@@ -230,6 +230,11 @@ export class WorkerPool implements Stoppable {
     }));
   }
 
+  /** Asks every running worker to reopen its log files (SIGUSR1, reload). */
+  reopenLogs(): void {
+    for (const slot of this.#slots) if (slot.state === 'running') slot.channel?.send({ type: 'reopen-logs' });
+  }
+
   /** Asks every worker to stop (`now`) or drain; kills those still alive after the deadline. */
   async stop(mode: StopMode, deadline: number): Promise<void> {
     this.#stopping = true;

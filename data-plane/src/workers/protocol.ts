@@ -29,6 +29,17 @@ export interface WorkerSettings {
   readonly resolver: ResolverSettings;
   /** kong.conf `router_flavor` (the configuration refuses `expressions`). */
   readonly routerFlavor: RouterFlavor;
+  /** The worker's log files: each worker opens its own (append mode), as nginx's workers do. */
+  readonly logs: WorkerLogSettings;
+}
+
+export interface WorkerLogSettings {
+  readonly prefix: string;
+  /** proxy_access_log's value (a path, /dev/stdout, /dev/stderr, off). */
+  readonly accessLog: string;
+  readonly accessLogFormat: 'kong' | 'json';
+  /** proxy_error_log's value. */
+  readonly errorLog: string;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];
@@ -61,7 +72,9 @@ export type PrimaryMessage =
       readonly changes: readonly ConfigChange[];
     }
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
-  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number };
+  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
+  /** Reopen the log files (SIGUSR1, reload: logrotate moved them). */
+  | { readonly type: 'reopen-logs' };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
@@ -90,5 +103,11 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'start' || type === 'apply' || type === 'apply-delta' || type === 'stop';
+  return (
+    type === 'start' ||
+    type === 'apply' ||
+    type === 'apply-delta' ||
+    type === 'stop' ||
+    type === 'reopen-logs'
+  );
 }

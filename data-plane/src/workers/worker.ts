@@ -17,6 +17,7 @@ import { loadPluginRuntime } from '../plugins/runtime/index.ts';
 import { startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
+import { openWorkerLogs, type WorkerLogs } from './logs.ts';
 import {
   isPrimaryMessage,
   NO_CONFIG_VERSION,
@@ -40,12 +41,25 @@ export class ProxyWorker {
   /** The worker's configuration: its Runtime, what it was built from, the apply path. */
   readonly config: ConfigApplier;
   readonly #send: SendToPrimary;
+  readonly #logs: WorkerLogs;
 
-  private constructor(log: Logger, lifecycle: Lifecycle, config: ConfigApplier, send: SendToPrimary) {
+  private constructor(
+    log: Logger,
+    lifecycle: Lifecycle,
+    config: ConfigApplier,
+    send: SendToPrimary,
+    logs: WorkerLogs,
+  ) {
     this.log = log;
     this.lifecycle = lifecycle;
     this.config = config;
     this.#send = send;
+    this.#logs = logs;
+  }
+
+  /** Reopens the access and error log files (logrotate moved them). */
+  reopenLogs(): void {
+    this.#logs.reopen();
   }
 
   /** Listens and applies `config`, then tells the main process it is ready (with its ports). */
@@ -55,7 +69,13 @@ export class ProxyWorker {
     config: VersionedConfig | null,
     send: SendToPrimary,
   ): Promise<ProxyWorker> {
-    const log = createLogger({ level: settings.logLevel, name: 'turnpike' }).child({ worker: slot });
+    const logs = openWorkerLogs(settings.logs);
+    const log = createLogger({
+      level: settings.logLevel,
+      name: 'turnpike',
+      ...(logs.error === undefined ? {} : { errorLog: logs.error }),
+    }).child({ worker: slot });
+    logs.reportTo(log);
     const lifecycle = new Lifecycle(log);
     // One resolver (the dns_* keys) for the balancers' targets and the services' own hosts.
     const resolve = systemResolver(settings.resolver);
@@ -83,10 +103,13 @@ export class ProxyWorker {
       log,
       settings: settings.proxy,
       ...(settings.tls === undefined ? {} : { tls: settings.tls }),
+      ...(logs.observer === undefined ? {} : { observer: logs.observer }),
     });
     lifecycle.add(proxy);
+    // Added after the proxy: stopped after it, so the last requests' lines are written out.
+    lifecycle.add(logs);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
-    return new ProxyWorker(log, lifecycle, applier, send);
+    return new ProxyWorker(log, lifecycle, applier, send, logs);
   }
 
   /** Applies a configuration message; a refusal is answered with apply-failed, never thrown. */
@@ -182,6 +205,12 @@ export function runWorker(): void {
         return;
       case 'stop':
         stop(message.mode, message.deadline);
+        return;
+      case 'reopen-logs':
+        running?.then(
+          (worker) => worker.reopenLogs(),
+          () => {},
+        );
         return;
     }
   };

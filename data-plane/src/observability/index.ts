@@ -1,0 +1,9 @@
+export {
+  type AccessLogFormat,
+  jsonLogRecord,
+  kongLogLine,
+  type Latencies,
+  latenciesOf,
+  loggedStatus,
+  ProxyAccessLog,
+} from './access-log.ts';
