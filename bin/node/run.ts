@@ -7,6 +7,7 @@ import {
   releasePrefix,
   type StatusSource,
   startStatusServer,
+  NodeMetrics,
   TURNPIKE_VERSION,
   toError,
 } from '@turnpike/shared';
@@ -107,7 +108,7 @@ export async function runNode(options: RunOptions): Promise<void> {
   });
 
   try {
-    const metrics = new Registry();
+    const metrics = new NodeMetrics(new Registry());
     const statusListen = config.status_listen[0];
     if (statusListen !== undefined) {
       const status = await startStatusServer({

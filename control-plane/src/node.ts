@@ -32,6 +32,7 @@ import { startDatastoreConfigSource } from './snapshot/index.ts';
 import { bootstrap, type Datastore, openDatastore, recentConfigChanges, status, up } from './store/index.ts';
 import type { DataPlaneRegistry } from './sync/index.ts';
 import { startSyncServer } from './sync/index.ts';
+import { registerKongControlPlaneMetrics } from './sync/kong-metrics.ts';
 
 export interface ControlPlaneOptions {
   readonly config: TurnpikeConfig;
@@ -119,6 +120,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return false;
     }
   };
+  if (options.metrics !== undefined) {
+    registerKongControlPlaneMetrics(options.metrics, sync.registry, datastoreReachable);
+  }
   const clusterEvents = startClusterFeed({
     registry: sync.registry,
     source,

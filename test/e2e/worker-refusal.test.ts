@@ -46,6 +46,7 @@ const SETTINGS: WorkerSettings = {
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
+  nodeId: '00000000-0000-4000-8000-000000000000',
   logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 
@@ -73,6 +74,7 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
             );
           } else if (message.type === 'stop') exit(null);
           else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
+          else if (message.type === 'metrics') void started?.then((worker) => worker.sendMetrics(message.seq));
           else void started?.then((worker) => worker.handle(message));
         });
       },

@@ -7,3 +7,16 @@ export {
   loggedStatus,
   ProxyAccessLog,
 } from './access-log.ts';
+export {
+  KONG_LATENCY_BUCKETS,
+  type KongMetricsOptions,
+  KongProxyMetrics,
+  UPSTREAM_LATENCY_BUCKETS,
+} from './kong-metrics.ts';
+export { combineObservers } from './observers.ts';
+export {
+  NO_PROMETHEUS,
+  type PrometheusConfig,
+  type PrometheusSwitches,
+  prometheusConfigOf,
+} from './prometheus-config.ts';

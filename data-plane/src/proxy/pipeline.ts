@@ -48,7 +48,10 @@ export class ProxyPipeline {
     const startedAt = performance.now();
     const requestId = newRequestId();
     const observer = this.#observer;
-    if (observer !== undefined) observeResponse(res, new RequestEntry(requestId, startedAt, observer));
+    if (observer !== undefined) {
+      observer.requestStarted?.();
+      observeResponse(res, new RequestEntry(requestId, startedAt, observer));
+    }
     try {
       this.#handle(req, res, startedAt, requestId);
     } catch (err) {

@@ -7,11 +7,16 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Prepared } from './prepared.ts';
 
 /** Told of every finished request of the listeners it is given to. */
 export interface RequestObserver {
+  /** A request arrived (before anything else is done with it). */
+  requestStarted?(): void;
   requestDone(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): void;
+  /** A client connection was accepted by a proxy listener. */
+  connectionOpened?(socket: Socket): void;
 }
 
 /** nginx's status for a request whose client left before it was answered. */

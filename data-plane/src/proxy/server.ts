@@ -149,6 +149,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     for (const entry of options.listen) {
       const server = createListener(entry, settings.limits, tls);
       server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+      const observer = options.observer;
+      if (observer?.connectionOpened !== undefined) {
+        server.on('connection', (socket: Socket) => observer.connectionOpened!(socket));
+      }
       const port = await listen(server, entry.host, entry.port);
       const info = { https: entry.ssl, port };
       const websocket = new WebSocketProxy(options.holder, settings, info, options.log);

@@ -26,6 +26,7 @@ const SETTINGS: WorkerSettings = {
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
+  nodeId: '00000000-0000-4000-8000-000000000000',
   logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 

@@ -29,6 +29,8 @@ export interface WorkerSettings {
   readonly resolver: ResolverSettings;
   /** kong.conf `router_flavor` (the configuration refuses `expressions`). */
   readonly routerFlavor: RouterFlavor;
+  /** This node's id: the `node_id` label of Kong's metrics. */
+  readonly nodeId: string;
   /** The worker's log files: each worker opens its own (append mode), as nginx's workers do. */
   readonly logs: WorkerLogSettings;
 }
@@ -74,11 +76,15 @@ export type PrimaryMessage =
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
   | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
   /** Reopen the log files (SIGUSR1, reload: logrotate moved them). */
-  | { readonly type: 'reopen-logs' };
+  | { readonly type: 'reopen-logs' }
+  /** Send this worker's metrics (the status listener is scraped). */
+  | { readonly type: 'metrics'; readonly seq: number };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
   | { readonly type: 'start-failed'; readonly error: string }
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: readonly unknown[] }
   | {
       readonly type: 'applied';
       readonly seq: number;
@@ -97,7 +103,13 @@ export type WorkerMessage =
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'start-failed' || type === 'applied' || type === 'apply-failed';
+  return (
+    type === 'ready' ||
+    type === 'start-failed' ||
+    type === 'applied' ||
+    type === 'apply-failed' ||
+    type === 'metrics'
+  );
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
@@ -108,6 +120,7 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     type === 'apply' ||
     type === 'apply-delta' ||
     type === 'stop' ||
-    type === 'reopen-logs'
+    type === 'reopen-logs' ||
+    type === 'metrics'
   );
 }
