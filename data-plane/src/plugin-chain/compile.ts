@@ -70,6 +70,16 @@ export function pluginInstancesOf(
   return instances;
 }
 
+function hasPhase(handler: PluginHandler): boolean {
+  return (
+    handler.rewrite !== undefined ||
+    handler.access !== undefined ||
+    handler.header !== undefined ||
+    handler.body !== undefined ||
+    handler.log !== undefined
+  );
+}
+
 /** Instances bucketed by scope, so a route only looks at the ones that may apply to it. */
 interface Buckets {
   /** No route and no service (global and consumer-only): may apply to every route. */
@@ -143,7 +153,10 @@ export function compilePluginChains(
     };
   };
   const chainOf = (candidates: readonly PluginInstance[], routeId: string, serviceId: string | undefined) => {
-    const resolved = resolveRoutePlugins(candidates, routeId, serviceId);
+    // A handler without any phase (prometheus: the node's metrics do its work) adds nothing to a chain.
+    const resolved = resolveRoutePlugins(candidates, routeId, serviceId).filter((r) =>
+      hasPhase(options.handlers.get(r.name)!),
+    );
     if (resolved.length === 0) return undefined;
     const entries = resolved.map(entryOf);
     // Higher priority first; equal priorities by name, so the order never depends on the input's.

@@ -13,6 +13,7 @@ import { ForwardCall } from './forward.ts';
 import { type ListenerContext, type ListenerInfo, listenerContext, prepareRequest } from './prepare.ts';
 import { Refusal, sendRefusal } from './refusal.ts';
 import { type BodyBufferSettings, bufferRequestBody, streamRequestBody } from './request-body.ts';
+import { observeResponse, RequestEntry, type RequestObserver } from './request-entry.ts';
 import { failRequest } from './request-failure.ts';
 import { newRequestId } from './request-id.ts';
 import type { ProxySettings } from './settings.ts';
@@ -23,9 +24,17 @@ export class ProxyPipeline {
   readonly #holder: RuntimeSource;
   readonly #listener: ListenerContext;
   readonly #bodies: BodyBufferSettings;
+  readonly #observer: RequestObserver | undefined;
 
-  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo, log: Logger) {
+  constructor(
+    holder: RuntimeSource,
+    settings: ProxySettings,
+    listener: ListenerInfo,
+    log: Logger,
+    observer?: RequestObserver,
+  ) {
     this.#holder = holder;
+    this.#observer = observer;
     this.#listener = listenerContext(settings, listener, log, false);
     this.#bodies = {
       memory: settings.limits.bodyBufferSize,
@@ -38,6 +47,11 @@ export class ProxyPipeline {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
     const requestId = newRequestId();
+    const observer = this.#observer;
+    if (observer !== undefined) {
+      observer.requestStarted?.();
+      observeResponse(res, new RequestEntry(requestId, startedAt, observer));
+    }
     try {
       this.#handle(req, res, startedAt, requestId);
     } catch (err) {
