@@ -42,6 +42,7 @@ const WRITE_ORDER: readonly EntityName[] = [
   'keyauth_credentials',
   'basicauth_credentials',
   'jwt_secrets',
+  'hmacauth_credentials',
   'acls',
 ];
 

@@ -58,6 +58,7 @@ export type CaCertificate = EntityOf<Entities['ca_certificates']>;
 export type KeyauthCredential = EntityOf<Entities['keyauth_credentials']>;
 export type BasicauthCredential = EntityOf<Entities['basicauth_credentials']>;
 export type JwtSecret = EntityOf<Entities['jwt_secrets']>;
+export type HmacauthCredential = EntityOf<Entities['hmacauth_credentials']>;
 export type Acl = EntityOf<Entities['acls']>;
 export type Vault = EntityOf<Entities['vaults']> & { config: Record<string, unknown> };
 
@@ -74,6 +75,7 @@ export interface EntityTypes {
   keyauth_credentials: KeyauthCredential;
   basicauth_credentials: BasicauthCredential;
   jwt_secrets: JwtSecret;
+  hmacauth_credentials: HmacauthCredential;
   acls: Acl;
   vaults: Vault;
 }

@@ -183,6 +183,7 @@ export type EntityName =
   | 'keyauth_credentials'
   | 'basicauth_credentials'
   | 'jwt_secrets'
+  | 'hmacauth_credentials'
   | 'acls'
   | 'vaults';
 

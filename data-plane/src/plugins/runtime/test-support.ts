@@ -66,7 +66,14 @@ export async function runRequest(
     const prev = headers[lower];
     headers[lower] = prev === undefined ? value : `${prev}, ${value}`;
   }
-  const req = { method: request.method ?? 'GET', headers, rawHeaders: raw } as unknown as IncomingMessage;
+  const url = request.query === undefined ? (request.path ?? '/') : `${request.path ?? '/'}?${request.query}`;
+  const req = {
+    method: request.method ?? 'GET',
+    url,
+    httpVersion: '1.1',
+    headers,
+    rawHeaders: raw,
+  } as unknown as IncomingMessage;
   const res = new EventEmitter();
   const upstreamHeaders = [...raw];
   const match = {

@@ -156,6 +156,8 @@ export class TestContext implements PluginContext {
       scheme: request.scheme ?? 'http',
       headers,
       query,
+      target: request.query === undefined ? (request.path ?? '/') : `${request.path ?? '/'}?${request.query}`,
+      httpVersion: '1.1',
       clientIp: request.clientIp ?? '127.0.0.1',
       header: (name) => {
         const value = headers[name.toLowerCase()];

@@ -4,6 +4,7 @@ import { basicauthCredentials } from './basicauth-credentials.ts';
 import { caCertificates } from './ca-certificates.ts';
 import { certificates } from './certificates.ts';
 import { consumers } from './consumers.ts';
+import { hmacauthCredentials } from './hmacauth-credentials.ts';
 import { jwtSecrets } from './jwt-secrets.ts';
 import { keyauthCredentials } from './keyauth-credentials.ts';
 import { plugins } from './plugins.ts';
@@ -27,6 +28,7 @@ export const ENTITIES = {
   keyauth_credentials: keyauthCredentials,
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
+  hmacauth_credentials: hmacauthCredentials,
   acls,
   vaults,
 } as const;
