@@ -43,6 +43,10 @@ const WRITE_ORDER: readonly EntityName[] = [
   'basicauth_credentials',
   'jwt_secrets',
   'hmacauth_credentials',
+  'oauth2_credentials',
+  'oauth2_tokens',
+  'oauth2_credentials',
+  'oauth2_tokens',
   'acls',
 ];
 

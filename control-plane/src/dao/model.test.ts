@@ -32,6 +32,7 @@ describe('the table model', () => {
         'hmacauth_credentials',
         'jwt_secrets',
         'keyauth_credentials',
+        'oauth2_credentials',
         'plugins',
       ],
     );
@@ -45,7 +46,7 @@ describe('the table model', () => {
   });
 });
 
-describe('the entity migrations (001_entities, 003_hmac_auth)', () => {
+describe('the entity migrations (001_entities, 003_hmac_auth, 004_oauth2)', () => {
   let db: Datastore;
   before(async () => {
     db = await openPglite(undefined);

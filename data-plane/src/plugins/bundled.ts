@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_PLUGINS = [
   'jwt',
+  'oauth2',
   'key-auth',
   'basic-auth',
   'hmac-auth',

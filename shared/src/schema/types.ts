@@ -184,6 +184,8 @@ export type EntityName =
   | 'basicauth_credentials'
   | 'jwt_secrets'
   | 'hmacauth_credentials'
+  | 'oauth2_credentials'
+  | 'oauth2_tokens'
   | 'acls'
   | 'vaults';
 

@@ -7,6 +7,7 @@ import { consumers } from './consumers.ts';
 import { hmacauthCredentials } from './hmacauth-credentials.ts';
 import { jwtSecrets } from './jwt-secrets.ts';
 import { keyauthCredentials } from './keyauth-credentials.ts';
+import { oauth2Credentials, oauth2Tokens } from './oauth2.ts';
 import { plugins } from './plugins.ts';
 import { routes } from './routes.ts';
 import { services } from './services.ts';
@@ -29,6 +30,8 @@ export const ENTITIES = {
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
   hmacauth_credentials: hmacauthCredentials,
+  oauth2_credentials: oauth2Credentials,
+  oauth2_tokens: oauth2Tokens,
   acls,
   vaults,
 } as const;
