@@ -5,7 +5,7 @@ import type { BalancerSource } from '../balancer/registry.ts';
 import { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePluginChains } from '../plugins/runtime/compile.ts';
+import { compilePluginChains } from '../plugin-chain/compile.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
 import type {

@@ -15,7 +15,7 @@ import { sendKongError, sendPluginExit } from './kong-responses.ts';
 import type { ListenerContext } from './prepare.ts';
 import type { Prepared } from './prepared.ts';
 import type { BodyWaiter, BufferedBody } from './request-body.ts';
-import { failRequest, failureId } from './request-failure.ts';
+import { failRequest } from './request-failure.ts';
 import { clientHeaders } from './response-headers.ts';
 import { UndiciCall } from './undici-call.ts';
 import { withWriteTimeout } from './write-timeout.ts';
@@ -62,7 +62,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
 
   fail(err: unknown): void {
     const prepared = this.prepared;
-    failRequest(prepared.req, this.res, err, this.#listener.flags, prepared.startedAt, this.#listener.log);
+    failRequest(
+      prepared.req,
+      this.res,
+      err,
+      this.#listener.flags,
+      prepared.startedAt,
+      prepared.requestId,
+      this.#listener.log,
+    );
   }
 
   bodyReady(body: BufferedBody, length: number): void {
@@ -81,14 +89,14 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         cause: error,
       });
       this.#listener.log.error(
-        { err, request_id: failureId(), path: prepared.req.url },
+        { err, request_id: prepared.requestId, path: prepared.req.url },
         'request body refused',
       );
     }
     const res = this.res;
     try {
       if (!res.headersSent && !res.destroyed)
-        sendKongError(res, status, this.#listener.flags, prepared.startedAt, true);
+        sendKongError(res, status, this.#listener.flags, prepared.startedAt, prepared.requestId, true);
     } catch (err) {
       this.fail(err);
     }
@@ -113,7 +121,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
 
   protected answerExit(exit: ChainExit, run: PluginRun): void {
     const prepared = this.prepared;
-    sendPluginExit(this.res, exit, run, this.#listener.flags, prepared.startedAt, !prepared.req.complete);
+    sendPluginExit(
+      this.res,
+      exit,
+      run,
+      this.#listener.flags,
+      prepared.startedAt,
+      prepared.requestId,
+      !prepared.req.complete,
+    );
   }
 
   onBodySent(): void {
@@ -135,17 +151,19 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     const flags = this.#listener.flags;
     const headers = clientHeaders((controller.rawHeaders ?? []) as (Buffer | string)[], flags);
     this.responded(statusCode);
-    this.addProxyHeaders(headers, flags);
+    this.addProxyHeaders(headers, flags, statusCode);
     const plugins = this.prepared.plugins;
     if (plugins !== undefined) {
       plugins.header(statusCode, headers);
       // A header phase threw (logged by the chain): Kong's 500 instead of the upstream's answer.
       if (plugins.failed) {
         this.#abandon(controller);
-        sendKongError(this.res, 500, flags, this.prepared.startedAt, !this.prepared.req.complete);
+        const prepared = this.prepared;
+        sendKongError(this.res, 500, flags, prepared.startedAt, prepared.requestId, !prepared.req.complete);
         return;
       }
     }
+    if (flags.requestId) this.addRequestId(headers);
     this.res.writeHead(statusCode, headers);
   }
 
@@ -204,7 +222,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     if (err instanceof BodyTooLargeError) {
       this.finished = true;
       this.released();
-      sendKongError(res, 413, this.#listener.flags, this.prepared.startedAt, true);
+      sendKongError(res, 413, this.#listener.flags, this.prepared.startedAt, this.prepared.requestId, true);
       return;
     }
     // The upstream failed this attempt: counted, then retried elsewhere or answered 502/504.
@@ -215,6 +233,14 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     this.finished = true;
     // An unread request body would be taken for the next request: close instead.
     const prepared = this.prepared;
-    sendKongError(this.res, status, this.#listener.flags, prepared.startedAt, !prepared.req.complete, body);
+    sendKongError(
+      this.res,
+      status,
+      this.#listener.flags,
+      prepared.startedAt,
+      prepared.requestId,
+      !prepared.req.complete,
+      body,
+    );
   }
 }

@@ -14,6 +14,7 @@ import { type ListenerContext, type ListenerInfo, listenerContext, prepareReques
 import { Refusal, sendRefusal } from './refusal.ts';
 import { type BodyBufferSettings, bufferRequestBody, streamRequestBody } from './request-body.ts';
 import { failRequest } from './request-failure.ts';
+import { newRequestId } from './request-id.ts';
 import type { ProxySettings } from './settings.ts';
 
 export type { ListenerInfo } from './prepare.ts';
@@ -36,20 +37,21 @@ export class ProxyPipeline {
   /** node's 'request' listener. Whatever it throws ends this request only (request-failure.ts). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
+    const requestId = newRequestId();
     try {
-      this.#handle(req, res, startedAt);
+      this.#handle(req, res, startedAt, requestId);
     } catch (err) {
       const listener = this.#listener;
-      failRequest(req, res, err, listener.flags, startedAt, listener.log);
+      failRequest(req, res, err, listener.flags, startedAt, requestId, listener.log);
     }
   };
 
-  #handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
+  #handle(req: IncomingMessage, res: ServerResponse, startedAt: number, requestId: string): void {
     const listener = this.#listener;
     // Read once: a swap during this request does not change what it sees.
-    const prepared = prepareRequest(req, listener, this.#holder.current, startedAt);
+    const prepared = prepareRequest(req, listener, this.#holder.current, startedAt, requestId);
     if (prepared instanceof Refusal) {
-      sendRefusal(req, res, prepared, listener.flags, startedAt);
+      sendRefusal(req, res, prepared, listener.flags, startedAt, requestId);
       return;
     }
     const call = new ForwardCall(prepared, res, listener);

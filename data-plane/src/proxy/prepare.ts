@@ -68,7 +68,11 @@ export function listenerContext(
     upgrade,
     settings,
     flags: settings.headers,
-    scanner: new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize),
+    scanner: new RequestHeaderScanner(
+      settings.realIpHeader,
+      settings.limits.maxHeaderSize,
+      settings.headers.upstreamRequestId,
+    ),
     trusted: compileTrustedIps(settings.trustedIps),
     log,
   };
@@ -86,6 +90,7 @@ export function prepareRequest(
   listener: ListenerContext,
   runtime: Runtime,
   startedAt: number,
+  requestId: string,
 ): Prepared | Refusal {
   const limits = listener.settings.limits;
   const upgrade = listener.upgrade;
@@ -145,7 +150,7 @@ export function prepareRequest(
   if (dispatch === undefined) return NO_SERVICE;
 
   const client = realClientAddress(peer, scanned.realIp, listener.trusted, listener.settings.realIpRecursive);
-  const prepared = new Prepared(req, startedAt, scheme, url, queryAt, path);
+  const prepared = new Prepared(req, startedAt, requestId, scheme, url, queryAt, path);
   prepared.found = found;
   prepared.dispatch = dispatch;
   prepared.chain = runtime.chains.get(found.route.id);
@@ -158,6 +163,8 @@ export function prepareRequest(
     path,
     httpVersion: req.httpVersion,
   });
+  // headers_upstream: Kong's id replaces the client's (the scan dropped it).
+  if (listener.flags.upstreamRequestId) scanned.forward.push('X-Kong-Request-Id', requestId);
   prepared.upstreamHeaders = scanned.forward;
   prepared.clientIp = client;
   prepared.contentLength = scanned.contentLength;

@@ -16,6 +16,8 @@ import { hostValueIndex } from './forwarded-headers.ts';
 export class Prepared implements HashRequest {
   readonly req: IncomingMessage;
   readonly startedAt: number;
+  /** The request id (X-Kong-Request-Id, error bodies, logs): 32 hex digits. */
+  readonly requestId: string;
   readonly scheme: 'http' | 'https';
   /** The request target as received. */
   readonly url: string;
@@ -45,6 +47,7 @@ export class Prepared implements HashRequest {
   constructor(
     req: IncomingMessage,
     startedAt: number,
+    requestId: string,
     scheme: 'http' | 'https',
     url: string,
     queryAt: number,
@@ -52,6 +55,7 @@ export class Prepared implements HashRequest {
   ) {
     this.req = req;
     this.startedAt = startedAt;
+    this.requestId = requestId;
     this.scheme = scheme;
     this.url = url;
     this.queryAt = queryAt;
@@ -103,6 +107,7 @@ export class Prepared implements HashRequest {
       match: this.found,
       scheme: this.scheme,
       clientIp: this.clientIp,
+      requestId: this.requestId,
       path: this.requestPath,
       query: this.receivedQuery,
       upstreamHeaders: this.upstreamHeaders,

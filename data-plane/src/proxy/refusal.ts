@@ -74,33 +74,34 @@ export function sendRefusal(
   refusal: Refusal,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
 ): void {
   switch (refusal.kind) {
     case 'no-route':
-      sendNoRoute(res, flags, startedAt);
+      sendNoRoute(res, flags, startedAt, requestId);
       return;
     case 'websocket-only':
-      sendWebSocketOnly(res, flags, startedAt);
+      sendWebSocketOnly(res, flags, startedAt, requestId);
       return;
     case 'https-only':
     case 'redirect':
-      sendHttpsRedirect(res, refusal.status, refusal.location, flags, startedAt);
+      sendHttpsRedirect(res, refusal.status, refusal.location, flags, startedAt, requestId);
       return;
     case 'no-service':
     case 'serviceless':
       // An unread request body would be taken for the next request: close instead.
-      sendKongError(res, refusal.status, flags, startedAt, !req.complete, bodyOf(refusal));
+      sendKongError(res, refusal.status, flags, startedAt, requestId, !req.complete, bodyOf(refusal));
       return;
     default:
-      sendKongError(res, refusal.status, flags, startedAt, true);
+      sendKongError(res, refusal.status, flags, startedAt, requestId, true);
   }
 }
 
 /** A refused WebSocket handshake's answer, written raw before the socket is closed. */
-export function rawRefusal(refusal: Refusal, flags: ResponseHeaderFlags): string {
+export function rawRefusal(refusal: Refusal, flags: ResponseHeaderFlags, requestId: string): string {
   return refusal.kind === 'no-route'
-    ? rawNoRoute(flags)
-    : rawKongError(refusal.status, flags, bodyOf(refusal));
+    ? rawNoRoute(flags, requestId)
+    : rawKongError(refusal.status, flags, requestId, bodyOf(refusal));
 }
 
 /** Kong's own body for a refusal the runloop makes (rather than nginx): a route without a service. */

@@ -22,6 +22,7 @@ import { answerAfterPending, answerClientError } from './client-error.ts';
 import { rawKongError } from './kong-responses.ts';
 import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
+import { newRequestId } from './request-id.ts';
 import { DEFAULT_SETTINGS, type ProxyLimits, type ProxySettings } from './settings.ts';
 import { sniCallback } from './sni.ts';
 import { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';
@@ -113,7 +114,7 @@ function configure(
   });
   // CONNECT asks for a tunnel, which a reverse proxy does not offer (after any pipelined answers).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
-    answerAfterPending(socket, rawKongError(405, settings.headers)),
+    answerAfterPending(socket, rawKongError(405, settings.headers, newRequestId())),
   );
   server.on('upgrade', websocket.handle);
 }

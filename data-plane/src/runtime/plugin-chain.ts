@@ -1,5 +1,5 @@
 /**
- * The seam between the proxy and the plugin runtime (../plugins/runtime): one chain per route,
+ * The seam between the proxy and the plugin runtime (../plugin-chain): one chain per route,
  * compiled with the Runtime. The proxy opens a run only when the route has a chain, so a route
  * without plugins costs one map lookup per request.
  */
@@ -16,6 +16,8 @@ export interface ChainRequest {
   readonly match: Match;
   readonly scheme: 'http' | 'https';
   readonly clientIp: string;
+  /** The request id (X-Kong-Request-Id): named in the log lines of the request's plugin failures. */
+  readonly requestId: string;
   /** The request path as received, without the query string. */
   readonly path: string;
   /** The query string as received, without '?'. */

@@ -50,14 +50,12 @@ describe("Kong's own kong.conf", () => {
     assert.deepEqual(found.sort(), [
       // Turnpike has a default for these two, where Kong's file leaves them empty (unset).
       `cluster_control_plane (from kong.conf:${lineOf(EVERYTHING_SET, 'cluster_control_plane')}): must not be empty (default: 127.0.0.1:8005)`,
-      `headers_upstream (from kong.conf:${lineOf(EVERYTHING_SET, 'headers_upstream')}): not supported yet: X-Kong-Request-Id sent to upstreams`,
       `pg_pool_size (from kong.conf:${lineOf(EVERYTHING_SET, 'pg_pool_size')}): must not be empty (default: 10)`,
     ]);
   });
 
   it('once those are set as the messages say, refuses SRV in dns_order, then accepts the file with one warning', () => {
     let text = EVERYTHING_SET;
-    text = edit(text, 'headers_upstream', 'off');
     text = edit(text, 'cluster_control_plane', '127.0.0.1:8005');
     text = edit(text, 'pg_pool_size', '10');
     assert.deepEqual(

@@ -38,6 +38,9 @@ export const HEADER_TOKENS = [
   'X-Kong-Request-Id',
 ] as const;
 
+/** Tokens Kong accepts in `headers_upstream` (kong/conf_loader/constants.lua UPSTREAM_HEADER_KEY_TO_NAME). */
+export const UPSTREAM_HEADER_TOKENS = ['off', 'X-Kong-Request-Id'] as const;
+
 export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
 
 const opt = Type.Optional;
@@ -125,9 +128,15 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   headers: listOf(HEADER_TOKENS, {
     section: 'general',
-    default: 'server_tokens, latency_tokens',
+    default: 'server_tokens, latency_tokens, X-Kong-Request-Id',
     description:
       'Headers added to responses: server_tokens, latency_tokens, Server, Via, X-Kong-Proxy-Latency, X-Kong-Response-Latency, X-Kong-Admin-Latency, X-Kong-Upstream-Latency, X-Kong-Upstream-Status, X-Kong-Request-Id, or off.',
+  }),
+  headers_upstream: listOf(UPSTREAM_HEADER_TOKENS, {
+    section: 'general',
+    default: 'X-Kong-Request-Id',
+    description:
+      'Headers added to requests sent upstream: X-Kong-Request-Id (the request id, replacing any the client sent), or off.',
   }),
   trusted_ips: list(
     {

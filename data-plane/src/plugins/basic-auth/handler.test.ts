@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { hashPassword } from '@turnpike/shared';
-import { configOf } from '../runtime/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { parseBasic } from './credentials.ts';
 import { handler, verified } from './handler.ts';
 import { schema } from './schema.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { configOf } from '../runtime/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { handler } from './handler.ts';
 import { schema } from './schema.ts';
 import { checkClaims, decodeToken } from './token.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configOf } from '../runtime/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { handler } from './handler.ts';
 import { schema } from './schema.ts';
 

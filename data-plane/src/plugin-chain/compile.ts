@@ -7,7 +7,7 @@
 import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { ConfigInvalidError, describeFields, type Logger, SchemaViolationError } from '@turnpike/shared';
 import { type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
-import type { PluginChain } from '../../runtime/plugin-chain.ts';
+import type { PluginChain } from '../runtime/plugin-chain.ts';
 import { type ChainEntry, CompiledChain, type CompiledInstance } from './chain.ts';
 import { compileEntityLookup, type EntityContent } from './entity-lookup.ts';
 import { type PluginInstance, type ResolvedPlugin, resolveRoutePlugins } from './precedence.ts';

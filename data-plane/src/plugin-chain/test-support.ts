@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
-import type { Match } from '../../router/index.ts';
-import type { ChainExit, PluginRun } from '../../runtime/plugin-chain.ts';
+import type { Match } from '../router/index.ts';
+import type { ChainExit, PluginRun } from '../runtime/plugin-chain.ts';
 import { compilePluginChains } from './compile.ts';
 
 export const ROUTE_ID = 'r0000000-0000-4000-8000-000000000001';
@@ -86,6 +86,7 @@ export async function runRequest(
     match,
     scheme: request.scheme ?? 'http',
     clientIp: '127.0.0.1',
+    requestId: '0123456789abcdef0123456789abcdef',
     path: request.path ?? '/',
     query: request.query ?? '',
     upstreamHeaders,

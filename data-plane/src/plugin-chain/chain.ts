@@ -4,7 +4,6 @@
  * The contract each phase keeps is written in shared/plugin-sdk/src/handler.ts.
  */
 
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type {
   EntityLookup,
@@ -19,7 +18,7 @@ import type {
   PluginService,
 } from '@turnpike/plugin-sdk';
 import { PluginValueError, toError } from '@turnpike/shared';
-import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../../runtime/plugin-chain.ts';
+import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
 import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
 import { runInPlugin } from './plugin-scope.ts';
 import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
@@ -46,7 +45,10 @@ export interface ChainEntry {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
-const UNEXPECTED = Buffer.from('{"message":"An unexpected error occurred"}');
+/** Kong's JSON 500 (kong/tools/http.lua ERROR_TEMPLATES) for a plugin that threw, with the request's id. */
+function unexpected(requestId: string): Buffer {
+  return Buffer.from(`{\n  "message":"An unexpected error occurred",\n  "request_id":"${requestId}"\n}`);
+}
 const kRun = Symbol('turnpike.plugin-run');
 type ResponseWithRun = ServerResponse & { [kRun]?: RequestRun };
 
@@ -185,8 +187,6 @@ class RequestRun implements PluginRun, PluginContext {
   #upstreamBody: Buffer | undefined;
   #logged = false;
   #phaseFailed = false;
-  /** Named in the log lines of this request's failures; made on the first one. */
-  #requestId: string | undefined;
 
   constructor(chain: CompiledChain, request: ChainRequest) {
     this.#chain = chain;
@@ -345,9 +345,8 @@ class RequestRun implements PluginRun, PluginContext {
   }
 
   #failed(entry: ChainEntry, phase: string, err: unknown): void {
-    this.#requestId ??= randomUUID().replaceAll('-', '');
     entry.log.error(
-      { plugin: entry.name, phase, request_id: this.#requestId, err: toError(err) },
+      { plugin: entry.name, phase, request_id: this.#request.requestId, err: toError(err) },
       'plugin failed',
     );
   }
@@ -381,7 +380,11 @@ class RequestRun implements PluginRun, PluginContext {
       }
     } catch (err) {
       this.#failed(entry, 'access', err);
-      this.#exit = { status: 500, body: UNEXPECTED, headers: ['Content-Type', JSON_TYPE] };
+      this.#exit = {
+        status: 500,
+        body: unexpected(this.#request.requestId),
+        headers: ['Content-Type', JSON_TYPE],
+      };
     }
   }
 
