@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { configOf } from '../runtime/schema-support.ts';
-import { type FakeRequest, id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import { type FakeRequest, id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { handler, NO_DATE, SIGNATURE_NOT_SAME, SIGNATURE_NOT_VALID } from './handler.ts';
 import { schema } from './schema.ts';
 import { parseHttpDate, signingString } from './signature.ts';

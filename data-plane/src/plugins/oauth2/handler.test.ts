@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { hashClientSecret } from '@turnpike/shared/schema';
-import { configOf } from '../runtime/schema-support.ts';
-import { type FakeRequest, id, pluginEntity, runRequest, SERVICE_ID } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import {
+  type FakeRequest,
+  id,
+  pluginEntity,
+  runRequest,
+  SERVICE_ID,
+} from '../../plugin-chain/test-support.ts';
 import type { StoredCode, StoredToken, TokenStore } from './grants.ts';
 import { handler, oauth2Handler } from './handler.ts';
 import { schema } from './schema.ts';
