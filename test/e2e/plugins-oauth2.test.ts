@@ -57,7 +57,11 @@ before(async () => {
     const cp = await startControlPlaneNode(target, certs, { env });
     const [plain, tls] = [await freePort(), await freePort()];
     const dp = await startDataPlaneNode(cp.clusterPort, certs, {
-      env: { TURNPIKE_PROXY_LISTEN: `127.0.0.1:${plain}, 127.0.0.1:${tls} ssl` },
+      // trusted_ips: the test client stands for a TLS-terminating load balancer.
+      env: {
+        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${plain}, 127.0.0.1:${tls} ssl`,
+        TURNPIKE_TRUSTED_IPS: '127.0.0.1',
+      },
     });
     nodes.push({ name, cp, dp, proxyUrl: `http://127.0.0.1:${plain}`, httpsUrl: `https://127.0.0.1:${tls}` });
   }
@@ -208,6 +212,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         ],
         ['/oauth-hidden', { enable_password_grant: true, hide_credentials: true }],
         ['/oauth-anonymous', { enable_password_grant: true, anonymous: 'anon' }],
+        ['/oauth-terminated', { enable_client_credentials: true, accept_http_if_already_terminated: true }],
       ];
       for (const [path, config] of routes) {
         const name = path.slice(1);
@@ -219,9 +224,10 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         assert.equal(plugin.status, 201, JSON.stringify(plugin.body));
         assert.equal(plugin.body.config.provision_key.length > 0, true);
       }
+      // The data plane has the configuration once the last route answers for its plugin.
       await eventually(
-        () => proxy(node, '/oauth-anonymous'),
-        (r) => r.status === 200,
+        () => proxy(node, '/oauth-terminated'),
+        (r) => r.status === 401,
         30_000,
       );
 
@@ -301,6 +307,22 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         [400, { error: 'access_denied', error_description: 'You must use HTTPS' }],
       );
       assert.equal(plain.headers.get('cache-control'), 'no-store');
+      const terminated = (path: string) =>
+        proxy(
+          node,
+          path,
+          { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' },
+          {
+            method: 'POST',
+            body: 'grant_type=client_credentials&client_id=clientid123&client_secret=wrong',
+          },
+        );
+      // Behind a trusted TLS terminator with accept_http_if_already_terminated, plain HTTP passes the check.
+      assert.deepEqual((await terminated('/oauth-terminated/oauth2/token')).json, {
+        error: 'invalid_client',
+        error_description: 'Invalid client authentication',
+      });
+      assert.equal((await terminated('/oauth/oauth2/token')).json.error, 'access_denied');
 
       const client = { client_id: 'clientid123', client_secret: 'secret123' };
       const unsupported = await post('/oauth/oauth2/token', { grant_type: 'password', ...client });

@@ -111,6 +111,9 @@ class RequestView implements PluginRequest {
   get clientIp(): string {
     return this.#chain.clientIp;
   }
+  get forwardedScheme(): string {
+    return this.#chain.forwardedScheme;
+  }
   get target(): string {
     const url = this.#chain.req.url ?? '';
     const q = url.indexOf('?');

@@ -22,6 +22,8 @@ export interface FakeRequest {
   readonly headers?: readonly [string, string][];
   readonly body?: string;
   readonly scheme?: 'http' | 'https';
+  /** X-Forwarded-Proto as believed from a trusted peer; the scheme when absent. */
+  readonly forwardedScheme?: string;
 }
 
 export interface RunResult {
@@ -86,6 +88,7 @@ export async function runRequest(
     match,
     scheme: request.scheme ?? 'http',
     clientIp: '127.0.0.1',
+    forwardedScheme: request.forwardedScheme ?? request.scheme ?? 'http',
     requestId: '0123456789abcdef0123456789abcdef',
     path: request.path ?? '/',
     query: request.query ?? '',

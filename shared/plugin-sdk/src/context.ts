@@ -70,6 +70,11 @@ export interface PluginRequest {
   readonly httpVersion: string;
   /** The client address (after trusted_ips / real_ip_header, as X-Real-IP). */
   readonly clientIp: string;
+  /**
+   * The scheme the client used before any TLS-terminating proxy: X-Forwarded-Proto when
+   * trusted_ips trusts the peer that sent it, else `scheme` (Kong's `kong.request.get_forwarded_scheme`).
+   */
+  readonly forwardedScheme: string;
   /** One header's value; a repeated header gives its values joined by ", " (set-cookie excepted). */
   header(name: string): string | undefined;
   /** How many times a header came (key-auth refuses a duplicated key). */

@@ -100,9 +100,13 @@ function findClient(ctx: PluginContext, clientId: string | undefined): Client | 
   return ctx.db.findBy('oauth2_credentials', 'client_id', clientId) as Client | undefined;
 }
 
-/** Kong's check_https (trusted_ips is not consulted: see README.md). */
-function isHttps(ctx: PluginContext): boolean {
-  return ctx.request.scheme === 'https';
+/**
+ * Kong's check_https: TLS to this node, or with accept_http_if_already_terminated the
+ * X-Forwarded-Proto of a peer trusted_ips trusts.
+ */
+function isHttps(ctx: PluginContext, conf: OAuth2Config): boolean {
+  if (ctx.request.scheme === 'https') return true;
+  return conf.accept_http_if_already_terminated && ctx.request.forwardedScheme.toLowerCase() === 'https';
 }
 
 function serviceId(ctx: PluginContext, conf: OAuth2Config): string | undefined {
@@ -167,7 +171,7 @@ export function issueToken(
   let invalidClient: { status: number; challenge: string } | undefined;
   const state = params.state;
   const grant = params.grant_type;
-  if (!isHttps(ctx)) {
+  if (!isHttps(ctx, conf)) {
     response = err('access_denied', 'You must use HTTPS');
   } else {
     if (
@@ -323,7 +327,7 @@ export function authorize(
   const state = params.state;
   let redirect: string | undefined;
   let implicit = false;
-  if (!isHttps(ctx)) {
+  if (!isHttps(ctx, conf)) {
     response = err('access_denied', 'You must use HTTPS');
   } else if (conf.provision_key !== params.provision_key) {
     response = err('invalid_provision_key', 'Invalid provision_key');

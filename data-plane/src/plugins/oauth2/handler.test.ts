@@ -262,7 +262,17 @@ describe('oauth2: the token and authorize endpoints', () => {
     assert.equal(headerOf(refused?.exit?.headers, 'pragma'), 'no-cache');
   });
 
-  it('requires HTTPS', async () => {
+  it('requires HTTPS, or a trusted X-Forwarded-Proto: https with accept_http_if_already_terminated', async () => {
+    const terminated = form({ grant_type: 'nope' }, { scheme: 'http', forwardedScheme: 'https' });
+    const accepted = await runRequest(
+      [handler],
+      entities({ accept_http_if_already_terminated: true }),
+      terminated,
+    );
+    // Past the HTTPS check: the later checks' error (no client given) is the answer, as in Kong.
+    assert.equal((accepted?.json as { error?: string } | undefined)?.error, 'invalid_client');
+    const ignored = await runRequest([handler], entities({}), terminated);
+    assert.equal((ignored?.json as { error?: string } | undefined)?.error, 'access_denied');
     const r = await runRequest([handler], entities({}), form({ grant_type: 'password' }, { scheme: 'http' }));
     assert.deepEqual(
       [r?.exit?.status, r?.json],

@@ -159,6 +159,7 @@ export class TestContext implements PluginContext {
       target: request.query === undefined ? (request.path ?? '/') : `${request.path ?? '/'}?${request.query}`,
       httpVersion: '1.1',
       clientIp: request.clientIp ?? '127.0.0.1',
+      forwardedScheme: request.scheme ?? 'http',
       header: (name) => {
         const value = headers[name.toLowerCase()];
         return Array.isArray(value) ? value.join(', ') : value;
