@@ -71,7 +71,11 @@ function firstOutcome(): { onEvent: (event: SyncClientEvent) => void; settled: P
 }
 
 /** What every worker is started with, decided here once so that all of them serve alike. */
-async function workerSettings(config: TurnpikeConfig, workers: number, nodeId: string): Promise<WorkerSettings> {
+async function workerSettings(
+  config: TurnpikeConfig,
+  workers: number,
+  nodeId: string,
+): Promise<WorkerSettings> {
   const needsTls = config.proxy_listen.some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
