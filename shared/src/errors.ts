@@ -143,6 +143,11 @@ export const ERROR_CATALOGUE = {
       'the Admin API refuses a request parameter outside any entity schema, with Kong\'s bare `{"message"}` body (`custom_id must be an unempty string`)',
     fix: 'correct the parameter the message names',
   },
+  TP_OPERATION_UNSUPPORTED: {
+    meaning:
+      "an entity write reached a DB-less node (`database = off`): its configuration is the declarative file only (Kong code 12, `cannot create 'routes' entities when not using a database`)",
+    fix: 'send the whole configuration to POST /config, or run the node with a database',
+  },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
@@ -743,6 +748,20 @@ export class InvalidOptionsError extends KongError {
   override toJSON(): { message: string; name: string; code: number; options: Record<string, string> } {
     return { message: this.message, name: this.kongName, code: this.kongCode, options: { ...this.options } };
   }
+}
+
+/**
+ * Kong's `operation unsupported` (code 12, 405): the off strategy's answer to an entity write
+ * (kong/db/strategies/off/init.lua): `cannot <create|update|create or update|remove> '<entity>'
+ * entities when not using a database`.
+ */
+export class OperationUnsupportedError extends KongError {
+  static readonly [kCode] = 'TP_OPERATION_UNSUPPORTED';
+  readonly code = 'TP_OPERATION_UNSUPPORTED';
+  override readonly name = 'OperationUnsupportedError';
+  readonly kongCode = 12;
+  readonly kongName = 'operation unsupported';
+  readonly status = 405;
 }
 
 /**

@@ -49,6 +49,18 @@ class RequestView implements PluginRequest {
   get clientIp(): string {
     return this.#chain.clientIp;
   }
+  get forwardedScheme(): string {
+    return this.#chain.forwardedScheme;
+  }
+  get target(): string {
+    const url = this.#chain.req.url ?? '';
+    const q = url.indexOf('?');
+    return q === -1 ? this.#chain.path : this.#chain.path + url.slice(q);
+  }
+  get httpVersion(): string {
+    const version = this.#chain.req.httpVersion ?? '1.1';
+    return version.includes('.') ? version : `${version}.0`;
+  }
   header(name: string): string | undefined {
     const value = this.#chain.req.headers[name.toLowerCase()];
     return Array.isArray(value) ? value.join(', ') : value;

@@ -75,6 +75,16 @@ export interface ChainRoute {
   readonly service?: { readonly id: string } | null;
 }
 
+function hasPhase(handler: PluginHandler): boolean {
+  return (
+    handler.rewrite !== undefined ||
+    handler.access !== undefined ||
+    handler.header !== undefined ||
+    handler.body !== undefined ||
+    handler.log !== undefined
+  );
+}
+
 /** Builds chains from compiled instances, counting them. One per compile or patch. */
 export class ChainBuilder {
   compiled = 0;
@@ -123,7 +133,10 @@ export class ChainBuilder {
   /** The chain of the candidates that apply to `routeId` on `serviceId` (Kong's precedence), by priority. */
   chain(candidates: readonly PluginInstance[], routeId: string, serviceId: string | undefined) {
     this.compiled++;
-    const resolved = resolveRoutePlugins(candidates, routeId, serviceId);
+    // A handler without any phase (prometheus: the node's metrics do its work) adds nothing to a chain.
+    const resolved = resolveRoutePlugins(candidates, routeId, serviceId).filter((r) =>
+      hasPhase(this.#handlers.get(r.name)!),
+    );
     if (resolved.length === 0) return undefined;
     const entries = resolved.map((r) => this.#entry(r));
     // Higher priority first; equal priorities by name, so the order never depends on the input's.

@@ -22,6 +22,8 @@ export interface FakeRequest {
   readonly headers?: readonly [string, string][];
   readonly body?: string;
   readonly scheme?: 'http' | 'https';
+  /** X-Forwarded-Proto as believed from a trusted peer; the scheme when absent. */
+  readonly forwardedScheme?: string;
 }
 
 export interface RunResult {
@@ -93,7 +95,14 @@ export function openOn(compiled: TestChain, request: FakeRequest = {}): OpenedRu
     const prev = headers[lower];
     headers[lower] = prev === undefined ? value : `${prev}, ${value}`;
   }
-  const req = { method: request.method ?? 'GET', headers, rawHeaders: raw } as unknown as IncomingMessage;
+  const url = request.query === undefined ? (request.path ?? '/') : `${request.path ?? '/'}?${request.query}`;
+  const req = {
+    method: request.method ?? 'GET',
+    url,
+    httpVersion: '1.1',
+    headers,
+    rawHeaders: raw,
+  } as unknown as IncomingMessage;
   const res = new EventEmitter();
   const upstreamHeaders = [...raw];
   const match = {
@@ -106,6 +115,7 @@ export function openOn(compiled: TestChain, request: FakeRequest = {}): OpenedRu
     match,
     scheme: request.scheme ?? 'http',
     clientIp: '127.0.0.1',
+    forwardedScheme: request.forwardedScheme ?? request.scheme ?? 'http',
     requestId: '0123456789abcdef0123456789abcdef',
     path: request.path ?? '/',
     query: request.query ?? '',

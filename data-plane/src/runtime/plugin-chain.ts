@@ -17,6 +17,8 @@ export interface ChainRequest {
   readonly match: Match;
   readonly scheme: 'http' | 'https';
   readonly clientIp: string;
+  /** The scheme, or X-Forwarded-Proto's when trusted_ips trusts the peer (Kong's get_forwarded_scheme). */
+  readonly forwardedScheme: string;
   /** The request id (X-Kong-Request-Id): named in the log lines of the request's plugin failures. */
   readonly requestId: string;
   /** The request path as received, without the query string. */

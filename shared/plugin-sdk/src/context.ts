@@ -61,8 +61,20 @@ export interface PluginRequest {
   readonly headers: IncomingHttpHeaders;
   /** The query string as received, parsed on first use. */
   readonly query: URLSearchParams;
+  /**
+   * The request target as received: the path, then `?` and the query when the URL had one, not
+   * decoded or normalized (nginx's `$request_uri`, Kong's `kong.request.get_path_with_query`).
+   */
+  readonly target: string;
+  /** The HTTP version, `1.0`, `1.1` or `2.0` (`kong.request.get_http_version`, as `%.1f`). */
+  readonly httpVersion: string;
   /** The client address (after trusted_ips / real_ip_header, as X-Real-IP). */
   readonly clientIp: string;
+  /**
+   * The scheme the client used before any TLS-terminating proxy: X-Forwarded-Proto when
+   * trusted_ips trusts the peer that sent it, else `scheme` (Kong's `kong.request.get_forwarded_scheme`).
+   */
+  readonly forwardedScheme: string;
   /** One header's value; a repeated header gives its values joined by ", " (set-cookie excepted). */
   header(name: string): string | undefined;
   /** How many times a header came (key-auth refuses a duplicated key). */
