@@ -207,7 +207,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
       assert.equal((await admin(node, 'POST', '/consumers', { username: 'anon' })).status, 201);
       const routes: [string, Record<string, unknown>][] = [
         [
-          '/oauth',
+          '/oauth-main',
           { enable_client_credentials: true, scopes: ['email'], provision_key: 'prov', realm: 'api' },
         ],
         ['/oauth-hidden', { enable_password_grant: true, hide_credentials: true }],
@@ -231,14 +231,14 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         30_000,
       );
 
-      const missing = await proxy(node, '/oauth');
+      const missing = await proxy(node, '/oauth-main');
       assert.deepEqual(
         [missing.status, missing.json],
         [401, { error: 'invalid_request', error_description: 'The access token is missing' }],
       );
       assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="api"');
 
-      const ok = await proxy(node, '/oauth/x', { authorization: 'Bearer alice-token' });
+      const ok = await proxy(node, '/oauth-main/x', { authorization: 'Bearer alice-token' });
       assert.equal(ok.status, 200);
       const seen = upstream.received.at(-1)!;
       assert.equal(seen.headers['x-consumer-username'], 'alice');
@@ -246,10 +246,10 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
       assert.equal(seen.headers['x-authenticated-scope'], 'email');
       assert.equal(seen.headers['x-authenticated-userid'], 'user-1');
       assert.equal(seen.headers.authorization, 'Bearer alice-token');
-      assert.equal((await proxy(node, '/oauth/x?access_token=alice-token')).status, 200);
+      assert.equal((await proxy(node, '/oauth-main/x?access_token=alice-token')).status, 200);
 
       const before = upstream.received.length;
-      const invalid = await proxy(node, '/oauth', { authorization: 'Bearer nope' });
+      const invalid = await proxy(node, '/oauth-main', { authorization: 'Bearer nope' });
       assert.deepEqual(
         [invalid.status, invalid.json],
         [401, { error: 'invalid_token', error_description: 'The access token is invalid or has expired' }],
@@ -282,7 +282,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         });
         return { status: res.status, headers: res.headers, json: (await res.json()) as Json };
       };
-      const get = await proxy(node, '/oauth/oauth2/token');
+      const get = await proxy(node, '/oauth-main/oauth2/token');
       assert.deepEqual(
         [get.status, get.json],
         [
@@ -295,7 +295,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
       );
       const plain = await proxy(
         node,
-        '/oauth/oauth2/token',
+        '/oauth-main/oauth2/token',
         { 'content-type': 'application/x-www-form-urlencoded' },
         {
           method: 'POST',
@@ -322,17 +322,17 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         error: 'invalid_client',
         error_description: 'Invalid client authentication',
       });
-      assert.equal((await terminated('/oauth/oauth2/token')).json.error, 'access_denied');
+      assert.equal((await terminated('/oauth-main/oauth2/token')).json.error, 'access_denied');
 
       const client = { client_id: 'clientid123', client_secret: 'secret123' };
-      const unsupported = await post('/oauth/oauth2/token', { grant_type: 'password', ...client });
+      const unsupported = await post('/oauth-main/oauth2/token', { grant_type: 'password', ...client });
       assert.deepEqual(
         [unsupported.status, unsupported.json],
         [400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type' }],
       );
       const basic = `Basic ${Buffer.from('clientid123:wrong').toString('base64')}`;
       const wrong = await post(
-        '/oauth/oauth2/token',
+        '/oauth-main/oauth2/token',
         { grant_type: 'client_credentials' },
         { authorization: basic },
       );
@@ -341,7 +341,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         [401, { error: 'invalid_client', error_description: 'Invalid client authentication' }],
       );
       assert.equal(wrong.headers.get('www-authenticate'), 'Basic realm="OAuth2.0"');
-      const scope = await post('/oauth/oauth2/token', {
+      const scope = await post('/oauth-main/oauth2/token', {
         grant_type: 'client_credentials',
         scope: 'admin',
         ...client,
@@ -350,16 +350,66 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         error: 'invalid_scope',
         error_description: '"admin" is an invalid scope',
       });
-      const provision = await post('/oauth/oauth2/authorize', { response_type: 'code', ...client });
+      const provision = await post('/oauth-main/oauth2/authorize', { response_type: 'code', ...client });
       assert.deepEqual(provision.json, {
         error: 'invalid_provision_key',
         error_description: 'Invalid provision_key',
       });
 
       // A grant that would write a token: a data plane has no database (README), as in Kong hybrid.
-      const issuing = await post('/oauth/oauth2/token', { grant_type: 'client_credentials', ...client });
+      const issuing = await post('/oauth-main/oauth2/token', { grant_type: 'client_credentials', ...client });
       assert.deepEqual([issuing.status, issuing.json], [500, { message: 'An unexpected error occurred' }]);
       assert.equal(upstream.received.length, before + 2, 'an endpoint request reached the service');
+    },
+  );
+
+  onBoth(
+    'a declarative file carries oauth2_credentials under consumers and oauth2_tokens at the top',
+    async (node) => {
+      const res = await fetch(`${node.cp.adminUrl}/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: `_format_version: "3.0"
+services:
+- name: declared
+  url: http://127.0.0.1:${upstream.port}
+  routes:
+  - name: declared
+    paths: [/declared]
+    plugins:
+    - name: oauth2
+      config:
+        enable_client_credentials: true
+consumers:
+- username: carol
+  oauth2_credentials:
+  - name: carol-app
+    client_id: carol-client
+    client_secret: carol-secret
+    redirect_uris: [https://carol.test/cb]
+oauth2_tokens:
+- credential: carol-client
+  service: declared
+  access_token: carol-token
+  expires_in: 0
+  scope: read
+`,
+      });
+      assert.equal(res.status, 201, await res.text());
+      assert.equal((await admin(node, 'GET', '/oauth2/carol-client')).body.name, 'carol-app');
+      const ok = await eventually(
+        () => proxy(node, '/declared', { authorization: 'Bearer carol-token' }),
+        (r) => r.status === 200,
+        30_000,
+      );
+      assert.equal(ok.status, 200);
+      assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'carol');
+      assert.equal(upstream.received.at(-1)!.headers['x-authenticated-scope'], 'read');
+      // alice's token went with the configuration the file replaced.
+      assert.equal((await proxy(node, '/declared', { authorization: 'Bearer alice-token' })).status, 401);
+      const exported = (await admin(node, 'GET', '/config')).body.config as string;
+      assert.match(exported, /oauth2_credentials:/);
+      assert.match(exported, /access_token: carol-token/);
     },
   );
 });
