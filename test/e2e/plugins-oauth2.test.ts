@@ -1,7 +1,7 @@
 /**
  * oauth2 end to end, on PostgreSQL and on the embedded datastore (PGlite): client applications
  * through Kong's nested Admin endpoints (`/consumers/{c}/oauth2`, `/oauth2`), tokens through
- * `/oauth2_tokens`, stored (migration 004_oauth2), synced to a data-plane process whose proxy
+ * `/oauth2_tokens`, stored (migration 005_oauth2), synced to a data-plane process whose proxy
  * authenticates them; the proxy's `/oauth2/token` and `/oauth2/authorize` as a Kong hybrid data
  * plane answers them (no database: Kong's 500 once a grant would write; every refusal before).
  */

@@ -46,7 +46,7 @@ describe('the table model', () => {
   });
 });
 
-describe('the entity migrations (001_entities, 003_hmac_auth, 004_oauth2)', () => {
+describe('the entity migrations (001_entities, 004_hmac_auth, 005_oauth2)', () => {
   let db: Datastore;
   before(async () => {
     db = await openPglite(undefined);

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
 import type { Match } from '../router/index.ts';
-import type { ChainExit, PluginRun } from '../runtime/plugin-chain.ts';
+import type { ChainExit, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
 import { compilePluginChains } from './compile.ts';
 
 export const ROUTE_ID = 'r0000000-0000-4000-8000-000000000001';
@@ -49,18 +49,37 @@ export function contentOf(entities: EntityLists): Map<string, Map<string, unknow
   return content;
 }
 
-/** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and runs a request through rewrite + access. */
-export async function runRequest(
+export interface OpenedRun {
+  readonly run: PluginRun;
+  /** The upstream headers, flat; plugins edit them in place. */
+  readonly upstreamHeaders: string[];
+  readonly res: EventEmitter;
+}
+
+/** Compiles the chain of one route (ROUTE_ID on SERVICE_ID); undefined when no plugin applies. */
+export function compileChain(
   handlers: readonly PluginHandler[],
   entities: EntityLists,
-  request: FakeRequest = {},
-): Promise<RunResult | undefined> {
+): PluginChain | undefined {
   const chains = compilePluginChains([{ id: ROUTE_ID, service: { id: SERVICE_ID } }], contentOf(entities), {
     handlers: new Map(handlers.map((h) => [h.name, h])),
     log: createLogger({ level: 'silent' }),
   });
-  const chain = chains.get(ROUTE_ID);
-  if (chain === undefined) return undefined;
+  return chains.get(ROUTE_ID);
+}
+
+/** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and opens a run, no phase called yet. */
+export function openRun(
+  handlers: readonly PluginHandler[],
+  entities: EntityLists,
+  request: FakeRequest = {},
+): OpenedRun | undefined {
+  const chain = compileChain(handlers, entities);
+  return chain === undefined ? undefined : openOn(chain, request);
+}
+
+/** Opens a run of `chain` for a request made of plain objects. */
+export function openOn(chain: PluginChain, request: FakeRequest = {}): OpenedRun {
   const raw = (request.headers ?? []).flat();
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers ?? []) {
@@ -95,6 +114,18 @@ export async function runRequest(
     upstreamHeaders,
     body: request.body === undefined ? null : Readable.from([Buffer.from(request.body)]),
   });
+  return { run, upstreamHeaders, res };
+}
+
+/** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and runs a request through rewrite + access. */
+export async function runRequest(
+  handlers: readonly PluginHandler[],
+  entities: EntityLists,
+  request: FakeRequest = {},
+): Promise<RunResult | undefined> {
+  const opened = openRun(handlers, entities, request);
+  if (opened === undefined) return undefined;
+  const { run, upstreamHeaders, res } = opened;
   await run.beforeProxy();
   const upstream: Record<string, string> = {};
   for (let i = 0; i < upstreamHeaders.length; i += 2)

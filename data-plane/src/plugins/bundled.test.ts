@@ -21,6 +21,7 @@ describe('bundled plugins', () => {
       'hmac-auth': 1030,
       acl: 950,
       'rate-limiting': 910,
+      prometheus: 13,
     });
   });
 });

@@ -12,6 +12,7 @@ export const BUNDLED_PLUGINS = [
   'hmac-auth',
   'acl',
   'rate-limiting',
+  'prometheus',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

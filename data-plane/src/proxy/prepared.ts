@@ -41,6 +41,8 @@ export class Prepared implements HashRequest {
   contentLength = -1;
   /** A body follows the headers (never for a handshake: prepare refuses one with a body). */
   hasBody = false;
+  /** A gRPC call (HTTP/2, gRPC Content-Type): answered by GrpcCall, its body always streamed. */
+  grpc = false;
   /** The chain's run for this request, once opened (openChain). */
   plugins: PluginRun | undefined = undefined;
   /** The query string the plugins set, without '?'; undefined: the one received. */

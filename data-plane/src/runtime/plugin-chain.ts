@@ -47,7 +47,11 @@ export interface ChainExit {
  * response passes. The log phase runs by itself when the response closes; nothing here throws.
  */
 export interface PluginRun {
-  beforeProxy(): Promise<void>;
+  /**
+   * Rewrite and access. Undefined when they all ran synchronously (done: read `exit` now); else a
+   * promise that settles (never rejects) once they are done.
+   */
+  beforeProxy(): Promise<void> | undefined;
   readonly exit: ChainExit | undefined;
   /** The query string to forward (without '?'), after plugins changed it. */
   readonly upstreamQuery: string;

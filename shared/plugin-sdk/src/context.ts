@@ -111,7 +111,11 @@ export interface PluginContext {
   readonly service: PluginService | undefined;
   /** The configuration version's entities. */
   readonly db: EntityLookup;
-  /** This plugin's private store for the configuration version: emptied when a new version is applied. */
+  /**
+   * The private store of the plugin instance running (its `plugins` entity id), kept across
+   * configuration versions and changes of that instance's config, dropped when the instance is
+   * deleted. Key what you store by everything it depends on (a credential's id and stored hash…).
+   */
   readonly cache: Map<string, unknown>;
   /** A per-request store shared by every plugin (Kong's `kong.ctx.shared`). */
   readonly shared: Map<string, unknown>;

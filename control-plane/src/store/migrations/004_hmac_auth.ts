@@ -6,7 +6,7 @@ import type { Migration } from './types.ts';
  * Constraint names are the ones dao/model.ts derives.
  */
 export const migration: Migration = {
-  name: '003_hmac_auth',
+  name: '004_hmac_auth',
   up: /* sql */ `
     CREATE TABLE IF NOT EXISTS hmacauth_credentials (
       id          uuid        PRIMARY KEY,

@@ -8,7 +8,7 @@ import type { Migration } from './types.ts';
  * Kong's columns, with `expires_at` for Kong's 300 s ttl.
  */
 export const migration: Migration = {
-  name: '004_oauth2',
+  name: '005_oauth2',
   up: /* sql */ `
     CREATE TABLE IF NOT EXISTS oauth2_credentials (
       id          uuid        PRIMARY KEY,
