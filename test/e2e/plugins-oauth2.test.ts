@@ -6,7 +6,7 @@
  * plane answers them (no database: Kong's 500 once a grant would write; every refusal before).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +22,7 @@ import {
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { startTurnpike } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
@@ -412,4 +413,67 @@ oauth2_tokens:
       assert.match(exported, /access_token: carol-token/);
     },
   );
+});
+
+describe('oauth2 on a DB-less node', () => {
+  test("checks the declarative file's tokens, and answers an issuing grant as Kong DB-less", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'turnpike-oauth2-dbless-'));
+    try {
+      const file = join(dir, 'kong.yml');
+      await writeFile(
+        file,
+        `_format_version: "3.0"
+services:
+- name: s
+  url: http://127.0.0.1:${upstream.port}
+  routes:
+  - name: r
+    paths: [/dbless]
+    plugins:
+    - name: oauth2
+      config: { enable_client_credentials: true, accept_http_if_already_terminated: true }
+consumers:
+- username: dora
+  oauth2_credentials:
+  - { name: app, client_id: dora-client, client_secret: dora-secret }
+oauth2_tokens:
+- { credential: dora-client, service: s, access_token: dora-token, expires_in: 0 }
+`,
+      );
+      const [admin, proxyPort, status] = [await freePort(), await freePort(), await freePort()];
+      await using _node = await startTurnpike({
+        env: {
+          TURNPIKE_DATABASE: 'off',
+          TURNPIKE_DECLARATIVE_CONFIG: file,
+          TURNPIKE_TRUSTED_IPS: '127.0.0.1',
+          TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+          TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+          TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+        },
+      });
+      const url = `http://127.0.0.1:${proxyPort}`;
+      const ok = await eventually(
+        () => fetch(`${url}/dbless`, { headers: { authorization: 'Bearer dora-token' } }),
+        (r) => r.status === 200,
+        30_000,
+      );
+      assert.equal(ok.status, 200);
+      assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'dora');
+      assert.equal(
+        (await fetch(`${url}/dbless`, { headers: { authorization: 'Bearer other' } })).status,
+        401,
+      );
+      const issuing = await fetch(`${url}/dbless/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' },
+        body: 'grant_type=client_credentials&client_id=dora-client&client_secret=dora-secret',
+      });
+      assert.deepEqual(
+        [issuing.status, await issuing.json()],
+        [500, { message: 'An unexpected error occurred' }],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
