@@ -1,11 +1,14 @@
 /**
- * rate-limiting (Kong 3.x kong/plugins/rate-limiting/handler.lua), `local` policy: fixed windows
- * per period, counted in this process (see counters.ts). A request is refused when any period's
- * count already reached its limit; only requests let through are counted, as Kong increments
- * after the access phase decided.
+ * rate-limiting (Kong 3.x kong/plugins/rate-limiting/handler.lua): fixed windows per period. The
+ * `local` policy counts in this process (see counters.ts), the `redis` policy in a Redis server
+ * the nodes share (redis-policy.ts). A request is refused when any period's count already reached
+ * its limit; with `local` only requests let through are counted, as Kong increments after the
+ * access phase decided. When Redis cannot answer, `fault_tolerant` (the default) lets the request
+ * through without rate-limit headers and logs the error, as Kong; otherwise the request fails (500).
  */
 import { definePluginHandler, type PluginContext, type PluginHandler } from '@turnpike/plugin-sdk';
-import { type CounterEntry, LocalCounters, PERIOD_COUNT } from './counters.ts';
+import { LocalCounters, PERIOD_COUNT } from './counters.ts';
+import { RedisPolicy } from './redis-policy.ts';
 import { ORDERED_PERIODS, type RateLimitingConfig } from './schema.ts';
 import { resetSeconds } from './windows.ts';
 
@@ -54,10 +57,10 @@ function limitsOf(conf: RateLimitingConfig): Float64Array {
 }
 
 /** The period whose limit is reached (Kong keeps the last one found), or -1. */
-function stoppedPeriod(entry: CounterEntry, limits: Float64Array): number {
+function stoppedPeriod(counts: Float64Array, limits: Float64Array): number {
   let stop = -1;
   for (let i = 0; i < PERIOD_COUNT; i++) {
-    if (!Number.isNaN(limits[i]!) && limits[i]! - entry.counts[i]! <= 0) stop = i;
+    if (!Number.isNaN(limits[i]!) && limits[i]! - counts[i]! <= 0) stop = i;
   }
   return stop;
 }
@@ -69,7 +72,7 @@ function stoppedPeriod(entry: CounterEntry, limits: Float64Array): number {
  */
 function setHeaders(
   ctx: PluginContext,
-  entry: CounterEntry,
+  counts: Float64Array,
   limits: Float64Array,
   stop: number,
   nowMs: number,
@@ -79,7 +82,7 @@ function setHeaders(
   for (let i = 0; i < PERIOD_COUNT; i++) {
     const limit = limits[i]!;
     if (Number.isNaN(limit)) continue;
-    let remaining = limit - entry.counts[i]!;
+    let remaining = limit - counts[i]!;
     if (stop === -1 || stop === i) remaining--;
     remaining = Math.max(0, remaining);
     ctx.setResponseHeader(X_LIMIT[i]!, String(limit));
@@ -100,6 +103,8 @@ function setHeaders(
 
 export interface RateLimitingOptions {
   readonly counters?: LocalCounters;
+  /** The redis policy's connections and batching tables (default: the process's connections). */
+  readonly redis?: RedisPolicy;
   /** Milliseconds since the epoch (tests pass a fixed clock). */
   readonly now?: () => number;
 }
@@ -110,6 +115,34 @@ export function createRateLimitingHandler(options: RateLimitingOptions = {}): Pl
   // configuration version, and a config push must not hand every client a fresh allowance.
   const counters = options.counters ?? new LocalCounters();
   const now = options.now ?? Date.now;
+  const redis = options.redis ?? new RedisPolicy();
+
+  /** Sets the headers and refuses the request when a period is exhausted; true when refused. */
+  const decide = (ctx: PluginContext, conf: RateLimitingConfig, counts: Float64Array, nowMs: number) => {
+    const limits = limitsOf(conf);
+    const stop = stoppedPeriod(counts, limits);
+    const reset = conf.hide_client_headers ? undefined : setHeaders(ctx, counts, limits, stop, nowMs);
+    if (stop === -1) return false;
+    // As Kong: Retry-After comes with the other headers, so hide_client_headers hides it too.
+    if (reset !== undefined) ctx.setResponseHeader('Retry-After', String(reset));
+    ctx.response.exit(conf.error_code ?? 429, {
+      message: conf.error_message ?? 'API rate limit exceeded',
+    });
+    return true;
+  };
+
+  const redisAccess = async (ctx: PluginContext, conf: RateLimitingConfig, nowMs: number) => {
+    let usage: Awaited<ReturnType<RedisPolicy['usage']>>;
+    try {
+      usage = await redis.usage(ctx, conf, limitsOf(conf), identifierOf(ctx, conf), nowMs);
+    } catch (err) {
+      if (conf.fault_tolerant === false) throw err;
+      ctx.log.error({ err: (err as Error).message }, 'failed to get usage');
+      return;
+    }
+    if (!decide(ctx, conf, usage.counts, nowMs)) redis.increment(ctx, conf, usage);
+  };
+
   return definePluginHandler<RateLimitingConfig>({
     name: 'rate-limiting',
     version: '3.9.0',
@@ -118,22 +151,14 @@ export function createRateLimitingHandler(options: RateLimitingOptions = {}): Pl
 
     access(ctx, conf) {
       const nowMs = now();
+      if (conf.policy === 'redis') return redisAccess(ctx, conf, nowMs);
       const limits = limitsOf(conf);
       // Kong scopes counters by the plugin's route and service; the SDK gives a handler the
       // request's route and service, so counters here are per matched route and service.
       const key = `${ctx.route.id}\u0000${ctx.service?.id ?? ''}\u0000${identifierOf(ctx, conf)}`;
       const entry = counters.entry(key, limits, nowMs);
-      const stop = stoppedPeriod(entry, limits);
-      const reset = conf.hide_client_headers ? undefined : setHeaders(ctx, entry, limits, stop, nowMs);
-      if (stop !== -1) {
-        // As Kong: Retry-After comes with the other headers, so hide_client_headers hides it too.
-        if (reset !== undefined) ctx.setResponseHeader('Retry-After', String(reset));
-        ctx.response.exit(conf.error_code ?? 429, {
-          message: conf.error_message ?? 'API rate limit exceeded',
-        });
-        return;
-      }
-      counters.increment(entry, limits);
+      if (!decide(ctx, conf, entry.counts, nowMs)) counters.increment(entry, limits);
+      return undefined;
     },
   });
 }
