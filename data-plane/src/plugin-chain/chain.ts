@@ -171,6 +171,7 @@ class RequestRun implements PluginRun, PluginContext {
   #exit: ChainExit | undefined;
   #phase: 'before' | 'header' | 'after' = 'before';
   #status = 0;
+  #headerExit: number | undefined;
   /** Response header edits made before the response exists, replayed in the header phase. */
   #pendingResponse: [string, string | undefined][] | undefined;
   #liveResponse: string[] | undefined;
@@ -274,6 +275,12 @@ class RequestRun implements PluginRun, PluginContext {
     setHeader(headers, 'Content-Length', String(body.length));
   }
   exitWith(status: number, body: unknown, headers: Readonly<Record<string, string>> | undefined): void {
+    if (this.#phase === 'header' && this.#exit === undefined && body == null && headers === undefined) {
+      // Kong's exit in header_filter: the proxied response becomes `status`, without a body.
+      checkStatus(this.#current.name, status);
+      this.#headerExit = status;
+      return;
+    }
     if (this.#phase !== 'before') {
       this.#current.log.warn(
         { plugin: this.#current.name },
@@ -333,6 +340,9 @@ class RequestRun implements PluginRun, PluginContext {
   /** True once a header or body phase threw: the proxy then answers 500, or closes the connection. */
   get failed(): boolean {
     return this.#phaseFailed;
+  }
+  get headerExitStatus(): number | undefined {
+    return this.#headerExit;
   }
 
   #failed(entry: ChainEntry, phase: string, err: unknown): void {
@@ -399,6 +409,12 @@ class RequestRun implements PluginRun, PluginContext {
       } catch (err) {
         this.#failed(entry, 'header', err);
         this.#phaseFailed = true;
+      }
+      if (this.#headerExit !== undefined) {
+        // As ngx.exit in header_filter: no later header phase; no body goes out.
+        removeHeader(headers, 'transfer-encoding');
+        setHeader(headers, 'Content-Length', '0');
+        break;
       }
     }
     this.#liveResponse = undefined;

@@ -19,6 +19,7 @@ describe('bundled plugins', () => {
       'basic-auth': 1100,
       acl: 950,
       'rate-limiting': 910,
+      'response-ratelimiting': 900,
     });
   });
 });

@@ -66,6 +66,12 @@ export interface PluginRun {
    * proxy answers Kong's 500 when nothing was sent yet, else closes the connection.
    */
   readonly failed: boolean;
+  /**
+   * Set when a header phase called `response.exit(status)` (no body; Kong's kong.response.exit in
+   * header_filter): the proxy answers that status with the headers as edited and no body, drops
+   * the upstream's body, and runs no later header phase.
+   */
+  readonly headerExitStatus: number | undefined;
 }
 
 export interface PluginChain {

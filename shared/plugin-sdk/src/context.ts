@@ -83,6 +83,9 @@ export interface PluginResponse {
    * string or Buffer as is. Return right after calling it: the remaining rewrite/access phases
    * are skipped, the service is not called; header and log phases still run. Throws a
    * PluginValueError for a status outside 100–599 or an invalid header (see setResponseHeader).
+   *
+   * In the header phase of a proxied response, `exit(status)` alone (no body, no headers) turns
+   * the response into that status with no body, as Kong's exit in header_filter.
    */
   exit(status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void;
   /** True once a plugin called exit. */

@@ -7,7 +7,7 @@
  * |---------|-------------------------------------------------------------|--------------------------------------------|---------------------------------------|
  * | rewrite | before access; only global plugins (no route/service/consumer) | 500 Kong body, logged with plugin name; later phases skipped except log | later rewrite/access skipped, service not called; header, log run |
  * | access  | after rewrite, before the service is called; may await      | as rewrite                                 | as rewrite                            |
- * | header  | before the response headers are written (proxied or exit)   | 500 Kong body if nothing was sent, logged  | not available (headers are on the way) |
+ * | header  | before the response headers are written (proxied or exit)   | 500 Kong body if nothing was sent, logged  | proxied only, `exit(status)` alone (Kong's exit in header_filter): that status, the headers as edited, no body; later header phases skipped |
  * | body    | per response chunk of a proxied response; returns the chunk | connection closed, logged                  | not available                         |
  * | log     | once the response finished or the client went away         | logged, never reaches the client           | not available                         |
  *

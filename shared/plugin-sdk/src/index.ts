@@ -36,4 +36,13 @@ export {
   type SyncPhaseFunction,
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';
+export {
+  ORDERED_PERIODS,
+  PERIOD_SECONDS,
+  type Period,
+  periodsOrderError,
+  resetSeconds,
+  windowEnd,
+  windowStart,
+} from './ratelimit-windows.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

@@ -151,3 +151,9 @@ export function sharedRedisConnections(): RedisConnections {
   shared ??= new RedisConnections();
   return shared;
 }
+
+/** Ends the process's shared connections (a test's teardown; a node ends with its process). */
+export function closeSharedRedisConnections(): void {
+  shared?.close();
+  shared = undefined;
+}
