@@ -154,6 +154,9 @@ class ResponseView implements PluginResponse {
   header(name: string): string | undefined {
     return this.#run.responseHeader(name);
   }
+  headers(): [string, string][] {
+    return this.#run.responseHeaders();
+  }
 }
 
 /** One request through a chain: the PluginRun the proxy drives and the PluginContext plugins see. */
@@ -267,6 +270,21 @@ class RequestRun implements PluginRun, PluginContext {
     let value: string | undefined;
     for (const [n, v] of this.#pendingResponse ?? []) if (n.toLowerCase() === lower) value = v;
     return value;
+  }
+  responseHeaders(): [string, string][] {
+    const out: [string, string][] = [];
+    const live = this.#liveResponse;
+    if (live !== undefined) {
+      for (let i = 0; i < live.length; i += 2) out.push([live[i]!, live[i + 1]!]);
+      return out;
+    }
+    for (const [n, v] of this.#pendingResponse ?? []) {
+      const lower = n.toLowerCase();
+      const at = out.findIndex(([m]) => m.toLowerCase() === lower);
+      if (at !== -1) out.splice(at, 1);
+      if (v !== undefined) out.push([n, v]);
+    }
+    return out;
   }
   useUpstreamBody(body: Buffer): void {
     this.#upstreamBody = body;

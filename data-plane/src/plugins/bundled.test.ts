@@ -20,6 +20,7 @@ describe('bundled plugins', () => {
       acl: 950,
       'rate-limiting': 910,
       'response-ratelimiting': 900,
+      'proxy-cache': 100,
     });
   });
 });

@@ -11,6 +11,7 @@ export const BUNDLED_PLUGINS = [
   'acl',
   'rate-limiting',
   'response-ratelimiting',
+  'proxy-cache',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

@@ -92,6 +92,11 @@ export interface PluginResponse {
   readonly exited: boolean;
   /** A response header's value (header phase: the upstream's or the exit's; before: what plugins set). */
   header(name: string): string | undefined;
+  /**
+   * Every response header as [name, value] pairs in order, a repeated header once per value
+   * (header phase: the upstream's or the exit's, as edited so far; before: what plugins set).
+   */
+  headers(): [string, string][];
 }
 
 export interface PluginContext {
