@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type Lifecycle, type Logger, loadNodeId, type StatusSource } from '@turnpike/shared';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import type { Registry } from 'prom-client';
 import { loadNodePlugins } from './plugins.ts';
 
@@ -52,6 +53,8 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
+  // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
+  let workers: NodePluginAdmin | undefined;
   const cp = await startControlPlane({
     ...common,
     sources,
@@ -59,6 +62,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     clusterTls: internal,
     clusterListen: { host: '127.0.0.1', port: 0 },
     ...plugins,
+    nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dp = await startDataPlane({
@@ -67,5 +71,6 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     controlPlane: `127.0.0.1:${cp.clusterPort}`,
     plugins: loaded.versions,
   });
+  workers = dp.pluginAdmin;
   return [cp.status, dp.status];
 }

@@ -15,7 +15,7 @@ import {
 } from '@turnpike/shared';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
-import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
+import { type AvailablePlugin, type NodePluginAdmin, pluginsNotEnabled } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
 import { clientErrorAnswer } from './admin/client-error.ts';
@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
   readonly pluginSchemas: PluginSchemaLookup;
   readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
+  /** A traditional node's proxy workers, for plugin Admin endpoints (proxy-cache's purges). */
+  readonly nodePlugins?: NodePluginAdmin;
 }
 
 export interface ControlPlane {
@@ -138,6 +140,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clusterEvents,
     corsOrigins: () => guiOrigins,
     connections,
+    ...(options.nodePlugins === undefined ? {} : { nodePlugins: options.nodePlugins }),
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Lifecycle, type Logger, type StatusSource, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import { readResolverSettings } from './balancer/index.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
@@ -35,6 +36,8 @@ export interface DataPlaneOptions {
 export interface DataPlane {
   readonly status: StatusSource;
   readonly proxyPorts: readonly number[];
+  /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
+  readonly pluginAdmin: NodePluginAdmin;
 }
 
 /**
@@ -128,6 +131,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
 
   return {
     proxyPorts: pool.ports,
+    pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
     status: {
       name: 'data_plane',
       status: () => {

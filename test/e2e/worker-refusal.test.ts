@@ -71,6 +71,8 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
               (error: unknown) => reply({ type: 'start-failed', error: String(error) }),
             );
           } else if (message.type === 'stop') exit(null);
+          else if (message.type === 'plugin-admin')
+            void started?.then((worker) => worker.pluginAdmin(message));
           else void started?.then((worker) => worker.handle(message));
         });
       },

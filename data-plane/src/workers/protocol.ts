@@ -61,7 +61,9 @@ export type PrimaryMessage =
       readonly changes: readonly ConfigChange[];
     }
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
-  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number };
+  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
+  /** Run `op` through the `plugin` handler's nodeAdmin hook; answered by plugin-admin-reply. */
+  | { readonly type: 'plugin-admin'; readonly seq: number; readonly plugin: string; readonly op: unknown };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
@@ -78,17 +80,36 @@ export type WorkerMessage =
       readonly error: string;
       /** Set when a delta did not build on what the worker holds: nothing was compiled. */
       readonly stale?: boolean;
+    }
+  | {
+      readonly type: 'plugin-admin-reply';
+      readonly seq: number;
+      readonly reply?: unknown;
+      /** The hook threw, or the plugin has none here. */
+      readonly error?: string;
     };
 
 /** Tells a worker message from anything else on the IPC channel (cluster's own messages included). */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'start-failed' || type === 'applied' || type === 'apply-failed';
+  return (
+    type === 'ready' ||
+    type === 'start-failed' ||
+    type === 'applied' ||
+    type === 'apply-failed' ||
+    type === 'plugin-admin-reply'
+  );
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'start' || type === 'apply' || type === 'apply-delta' || type === 'stop';
+  return (
+    type === 'start' ||
+    type === 'apply' ||
+    type === 'apply-delta' ||
+    type === 'stop' ||
+    type === 'plugin-admin'
+  );
 }

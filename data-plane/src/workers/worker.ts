@@ -9,6 +9,7 @@
  */
 
 import cluster from 'node:cluster';
+import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
@@ -40,12 +41,20 @@ export class ProxyWorker {
   /** The worker's configuration: its Runtime, what it was built from, the apply path. */
   readonly config: ConfigApplier;
   readonly #send: SendToPrimary;
+  readonly #handlers: ReadonlyMap<string, PluginHandler> | undefined;
 
-  private constructor(log: Logger, lifecycle: Lifecycle, config: ConfigApplier, send: SendToPrimary) {
+  private constructor(
+    log: Logger,
+    lifecycle: Lifecycle,
+    config: ConfigApplier,
+    send: SendToPrimary,
+    handlers?: ReadonlyMap<string, PluginHandler>,
+  ) {
     this.log = log;
     this.lifecycle = lifecycle;
     this.config = config;
     this.#send = send;
+    this.#handlers = handlers;
   }
 
   /** Listens and applies `config`, then tells the main process it is ready (with its ports). */
@@ -86,7 +95,22 @@ export class ProxyWorker {
     });
     lifecycle.add(proxy);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
-    return new ProxyWorker(log, lifecycle, applier, send);
+    return new ProxyWorker(log, lifecycle, applier, send, plugins.handlers);
+  }
+
+  /** Runs a plugin's nodeAdmin hook; always answers, a throw as `error`. */
+  pluginAdmin(message: Extract<PrimaryMessage, { type: 'plugin-admin' }>): void {
+    const { seq, plugin, op } = message;
+    const hook = this.#handlers?.get(plugin)?.nodeAdmin;
+    if (hook === undefined) {
+      this.#send({ type: 'plugin-admin-reply', seq, error: `plugin '${plugin}' has no admin hook here` });
+      return;
+    }
+    try {
+      this.#send({ type: 'plugin-admin-reply', seq, reply: hook(op) });
+    } catch (error) {
+      this.#send({ type: 'plugin-admin-reply', seq, error: toError(error).message });
+    }
   }
 
   /** Applies a configuration message; a refusal is answered with apply-failed, never thrown. */
@@ -177,6 +201,12 @@ export function runWorker(): void {
         // Messages arrive in order and these are only sent after 'ready': `running` is settled.
         running?.then(
           (worker) => worker.handle(message),
+          () => {},
+        );
+        return;
+      case 'plugin-admin':
+        running?.then(
+          (worker) => worker.pluginAdmin(message),
           () => {},
         );
         return;

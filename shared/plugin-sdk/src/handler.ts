@@ -47,6 +47,12 @@ export interface PluginHandler<C = PluginConfig> {
   readonly header?: SyncPhaseFunction<C>;
   readonly body?: BodyPhaseFunction<C>;
   readonly log?: SyncPhaseFunction<C>;
+  /**
+   * What the node's Admin API may ask of this plugin's state in each proxy worker (proxy-cache:
+   * read or purge cached entries): called in every worker with the operation the Admin API
+   * sends; the reply (structured-cloneable) goes back to it. Plugin-defined; synchronous.
+   */
+  readonly nodeAdmin?: (op: unknown) => unknown;
 }
 
 /** What `handler.ts` of a plugin folder exports. */

@@ -29,7 +29,7 @@ import {
 } from './cache-control.ts';
 import { type Args, buildCacheKey, headersKey, keyUri, paramsKey } from './cache-key.ts';
 import type { ProxyCacheConfig } from './schema.ts';
-import { CACHE_VERSION, type CachedResponse, MAX_BYTES, MemoryStores } from './store.ts';
+import { CACHE_VERSION, type CachedResponse, entryDocument, MAX_BYTES, MemoryStores } from './store.ts';
 
 const STATE = 'proxy-cache';
 /** What logging plugins read, as Kong's kong.ctx.shared.proxy_cache_hit. */
@@ -164,6 +164,9 @@ export function createProxyCacheHandler(options: ProxyCacheOptions = {}): Plugin
     priority: 100,
     sdkVersion: '1.0.0',
 
+    // The node's Admin API (/proxy-cache endpoints) reads and purges this worker's stores.
+    nodeAdmin: (op) => nodeAdmin(stores, op),
+
     access(ctx, conf) {
       const cc = conf.cache_control ? parseDirectives(ctx.request.header('cache-control')) : undefined;
       const methods = conf.request_method as readonly string[];
@@ -277,6 +280,39 @@ export function createProxyCacheHandler(options: ProxyCacheOptions = {}): Plugin
     if (cc.has('private') || cc.has('no-store') || cc.has('no-cache')) return false;
     return resourceTtl(cc, ctx.response.header('expires'), now()) > 0;
   }
+}
+
+/**
+ * The /proxy-cache Admin endpoints' operations on this worker's stores: `fetch` (the entry as
+ * Kong shows it, or null), `purge` (whether there was one), `flush` (the named dictionaries).
+ */
+export function nodeAdmin(stores: MemoryStores, op: unknown): unknown {
+  const {
+    op: kind,
+    dictionary,
+    dictionaries,
+    key,
+  } = (op ?? {}) as {
+    op?: unknown;
+    dictionary?: unknown;
+    dictionaries?: unknown;
+    key?: unknown;
+  };
+  if (kind === 'flush') {
+    for (const name of Array.isArray(dictionaries) ? dictionaries : []) {
+      if (typeof name === 'string') stores.existing(name)?.flush();
+    }
+    return true;
+  }
+  if (typeof dictionary !== 'string' || typeof key !== 'string')
+    throw new TypeError('dictionary and key expected');
+  const store = stores.existing(dictionary);
+  if (kind === 'fetch') {
+    const entry = store?.fetch(key);
+    return entry === undefined ? null : entryDocument(entry);
+  }
+  if (kind === 'purge') return store?.purge(key) ?? false;
+  throw new TypeError(`unknown proxy-cache admin operation ${String(kind)}`);
 }
 
 export const handler = createProxyCacheHandler();

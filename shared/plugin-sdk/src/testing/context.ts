@@ -183,7 +183,8 @@ export class TestContext implements PluginContext {
       header: (name) => state.responseHeaders.get(name.toLowerCase())?.value,
       headers: () => {
         const out: [string, string][] = [];
-        for (const { name, value } of state.responseHeaders.values()) if (value !== undefined) out.push([name, value]);
+        for (const { name, value } of state.responseHeaders.values())
+          if (value !== undefined) out.push([name, value]);
         return out;
       },
     };
