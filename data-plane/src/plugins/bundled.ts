@@ -6,12 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_PLUGINS = [
   'jwt',
+  'oauth2',
   'key-auth',
   'basic-auth',
+  'hmac-auth',
   'acl',
   'rate-limiting',
   'response-ratelimiting',
   'proxy-cache',
+  'prometheus',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

@@ -29,6 +29,24 @@ export interface WorkerSettings {
   readonly resolver: ResolverSettings;
   /** kong.conf `router_flavor` (the configuration refuses `expressions`). */
   readonly routerFlavor: RouterFlavor;
+  /**
+   * How many proxy workers the node runs: with more than one, plugins' node-wide counters
+   * (rate-limiting's `local` policy) are kept by the main process (./shared-counters.ts).
+   */
+  readonly workers: number;
+  /** This node's id: the `node_id` label of Kong's metrics. */
+  readonly nodeId: string;
+  /** The worker's log files: each worker opens its own (append mode), as nginx's workers do. */
+  readonly logs: WorkerLogSettings;
+}
+
+export interface WorkerLogSettings {
+  readonly prefix: string;
+  /** proxy_access_log's value (a path, /dev/stdout, /dev/stderr, off). */
+  readonly accessLog: string;
+  readonly accessLogFormat: 'kong' | 'json';
+  /** proxy_error_log's value. */
+  readonly errorLog: string;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];
@@ -63,11 +81,25 @@ export type PrimaryMessage =
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
   | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
   /** Run `op` through the `plugin` handler's nodeAdmin hook; answered by plugin-admin-reply. */
-  | { readonly type: 'plugin-admin'; readonly seq: number; readonly plugin: string; readonly op: unknown };
+  | { readonly type: 'plugin-admin'; readonly seq: number; readonly plugin: string; readonly op: unknown }
+  /** The node's counters' answer to a `counters-take` batch: per take its slots' counts and refused slot. */
+  | {
+      readonly type: 'counters-taken';
+      readonly seq: number;
+      readonly sizes: Uint8Array;
+      readonly counts: Float64Array;
+      readonly refused: Int8Array;
+    }
+  /** Reopen the log files (SIGUSR1, reload: logrotate moved them). */
+  | { readonly type: 'reopen-logs' }
+  /** Send this worker's metrics (the status listener is scraped). */
+  | { readonly type: 'metrics'; readonly seq: number };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
   | { readonly type: 'start-failed'; readonly error: string }
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: readonly unknown[] }
   | {
       readonly type: 'applied';
       readonly seq: number;
@@ -87,6 +119,14 @@ export type WorkerMessage =
       readonly reply?: unknown;
       /** The hook threw, or the plugin has none here. */
       readonly error?: string;
+    }
+  /** Takes from the node's counters, one event-loop turn's worth: `sizes[i]` slots of 3 numbers each. */
+  | {
+      readonly type: 'counters-take';
+      readonly seq: number;
+      readonly keys: readonly string[];
+      readonly sizes: Uint8Array;
+      readonly windows: Float64Array;
     };
 
 /** Tells a worker message from anything else on the IPC channel (cluster's own messages included). */
@@ -98,7 +138,9 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     type === 'start-failed' ||
     type === 'applied' ||
     type === 'apply-failed' ||
-    type === 'plugin-admin-reply'
+    type === 'plugin-admin-reply' ||
+    type === 'counters-take' ||
+    type === 'metrics'
   );
 }
 
@@ -110,6 +152,9 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     type === 'apply' ||
     type === 'apply-delta' ||
     type === 'stop' ||
-    type === 'plugin-admin'
+    type === 'plugin-admin' ||
+    type === 'counters-taken' ||
+    type === 'reopen-logs' ||
+    type === 'metrics'
   );
 }

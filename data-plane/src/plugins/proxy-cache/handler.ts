@@ -109,8 +109,7 @@ function headerArgs(ctx: PluginContext, vary: readonly string[]): Args {
 export function cacheKeyOf(ctx: PluginContext, conf: ProxyCacheConfig): string {
   const method = ctx.request.method;
   const query = ctx.request.query;
-  const raw = query.size > 0 ? `${ctx.request.path}?${query}` : ctx.request.path;
-  let uri = keyUri(method, raw);
+  let uri = keyUri(method, ctx.request.target, ctx.request.httpVersion);
   if (conf.ignore_uri_case) uri = uri.toLowerCase();
   const vary = conf.vary_headers ?? [];
   return buildCacheKey(
