@@ -4,8 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { startTraditionalNode } from '../helpers/cluster.ts';
+import {
+  genClusterCert,
+  startControlPlaneNode,
+  startDataPlaneNode,
+  startTraditionalNode,
+} from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
+import { startPostgres } from '../helpers/postgres.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 import { serviceAndRoute } from './custom-plugin-fixtures.ts';
 import { send } from './proxy-fixtures.ts';
@@ -71,6 +77,31 @@ describe('proxy-cache Admin endpoints', () => {
     assert.equal((await http('DELETE', `${node.adminUrl}/proxy-cache`)).status, 204);
     assert.equal((await http('GET', `${node.adminUrl}/proxy-cache/${key}`)).status, 404);
     assert.equal((await http('GET', `${node.adminUrl}/proxy-cache/${pluginId}/caches/${key}`)).status, 404);
+  });
+
+  test("hybrid: the control plane has no cache of its own, as Kong's; data planes keep theirs until the TTL", async () => {
+    await using pg = await startPostgres();
+    await using certs = await genClusterCert();
+    await using upstream = await startEchoUpstream('cached');
+    await using cp = await startControlPlaneNode(await pg.newDatabase(), certs);
+    await using dp = await startDataPlaneNode(cp.clusterPort, certs);
+    await serviceAndRoute(cp.adminUrl, 'svc', upstream.url, '/pc');
+    const created = await http('POST', `${cp.adminUrl}/routes/${await routeId(cp.adminUrl)}/plugins`, {
+      name: 'proxy-cache',
+      config: { strategy: 'memory' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const proxyPort = Number(new URL(dp.proxyUrl).port);
+    const get = () => send(proxyPort, '/pc/item');
+    const first = await eventually(get, (r) => r.headers['x-cache-status'] !== undefined);
+    const key = String(first.headers['x-cache-key']);
+    await eventually(get, (r) => r.headers['x-cache-status'] === 'Hit');
+
+    assert.equal((await http('GET', `${cp.adminUrl}/proxy-cache/${key}`)).status, 404);
+    assert.equal((await http('DELETE', `${cp.adminUrl}/proxy-cache/${key}`)).status, 404);
+    assert.equal((await http('DELETE', `${cp.adminUrl}/proxy-cache`)).status, 204);
+    // Kong's control plane broadcasts to no data plane: the entry is still served.
+    assert.equal((await get()).headers['x-cache-status'], 'Hit');
   });
 });
 

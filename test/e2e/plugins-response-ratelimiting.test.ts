@@ -19,6 +19,7 @@ const ids = {
   block: '00000000-0000-4000-8000-0000000000e2',
   hidden: '00000000-0000-4000-8000-0000000000e3',
   shared: '00000000-0000-4000-8000-0000000000e4',
+  down: '00000000-0000-4000-8000-0000000000e5',
 };
 
 function route(id: string, path: string) {
@@ -46,6 +47,8 @@ describe('response-ratelimiting through the proxy', () => {
     const plugins = await bundledPlugins();
     upstream = await recordingUpstream(spender);
     redis = await startRedis();
+    const gone = await startRedis();
+    await gone[Symbol.asyncDispose]();
     const redisConf = { policy: 'redis', redis: { host: '127.0.0.1', port: redis.port } };
     const entities = {
       services: [{ id: ids.service, protocol: 'http', host: '127.0.0.1', port: upstream.port }],
@@ -55,6 +58,7 @@ describe('response-ratelimiting through the proxy', () => {
         route(ids.block, '/block'),
         route(ids.hidden, '/hidden'),
         route(ids.shared, '/shared'),
+        route(ids.down, '/down'),
       ],
       plugins: [
         plugin('response-ratelimiting', ids.video, { limits: { video: { minute: 3 } } }),
@@ -70,6 +74,11 @@ describe('response-ratelimiting through the proxy', () => {
           hide_client_headers: true,
         }),
         plugin('response-ratelimiting', ids.shared, { limits: { video: { minute: 2 } }, ...redisConf }),
+        plugin('response-ratelimiting', ids.down, {
+          limits: { video: { minute: 1 } },
+          policy: 'redis',
+          redis: { host: '127.0.0.1', port: gone.port, timeout: 200 },
+        }),
       ],
     };
     proxy = await pluginProxy(plugins, entities);
@@ -180,5 +189,15 @@ describe('response-ratelimiting through the proxy', () => {
     assert.equal(second.headers['x-ratelimit-remaining-video-minute'], '0');
     assert.equal((await spend(nodeA, '2')).status, 429);
     assert.equal((await spend(nodeB, '2')).status, 429);
+  });
+
+  it('lets requests through unlimited when Redis is down (fault_tolerant), as Kong', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await send(proxy.port, '/down', { 'x-cost': 'video=1' });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['x-ratelimit-limit-video-minute'], undefined);
+      // Without usage Kong leaves the cost header alone.
+      assert.equal(r.headers['x-kong-limit'], 'video=1');
+    }
   });
 });
