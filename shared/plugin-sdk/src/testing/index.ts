@@ -155,6 +155,8 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
     else headers.set(key, edit.value);
   }
   state.responseHeaders.clear();
+  // The header phase sees the response's headers (ctx.response.header / headers), as on a node.
+  for (const [key, value] of headers) state.responseHeaders.set(key, { name: key, value });
   state.phase = 'header';
   let headerFailed = false;
   if (handler.header !== undefined) {
@@ -170,8 +172,18 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
     else headers.set(key, edit.value);
   }
   state.phase = 'after';
-  let body = exit?.body ?? (upstream.body === undefined ? Buffer.alloc(0) : Buffer.from(upstream.body));
-  if (handler.body !== undefined && exit === undefined && !headerFailed) {
+  const headerExit = state.headerExit;
+  if (headerExit !== undefined) {
+    // The header phase answered: that status, no body (Kong's exit in header_filter).
+    state.status = headerExit;
+    headers.delete('transfer-encoding');
+    headers.set('content-length', '0');
+  }
+  let body =
+    headerExit !== undefined
+      ? Buffer.alloc(0)
+      : (exit?.body ?? (upstream.body === undefined ? Buffer.alloc(0) : Buffer.from(upstream.body)));
+  if (handler.body !== undefined && exit === undefined && !headerFailed && headerExit === undefined) {
     try {
       const out = handler.body(ctx, conf, body, true);
       if (!Buffer.isBuffer(out))
