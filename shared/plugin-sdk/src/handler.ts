@@ -46,9 +46,23 @@ export type BodyPhaseFunction<C> = (ctx: PluginContext, conf: C, chunk: Buffer, 
  * Runs once per plugin instance when a configuration version is compiled — again only when that
  * instance's config changes — for the work a request should not repeat: parsing keys, compiling
  * patterns, precomputing limits. Returns what the phases get as `conf` (the config itself when it
- * returns undefined). Synchronous, and a function of the config: no I/O, no request state.
+ * returns undefined). Synchronous, and a function of the config and the instance's scope: no I/O,
+ * no request state.
  */
-export type ConfigureFunction<C, S> = (config: C) => S | undefined;
+export type ConfigureFunction<C, S> = (config: C, instance: PluginInstanceScope) => S | undefined;
+
+/**
+ * Which plugin instance `configure` compiles, and where it is scoped (Kong's `conf.__plugin_id`,
+ * `conf.route_id`, `conf.service_id`): rate-limiting's redis keys name the plugin's route and
+ * service, not the request's.
+ */
+export interface PluginInstanceScope {
+  readonly id: string;
+  /** Undefined when the instance is not scoped to one. */
+  readonly routeId: string | undefined;
+  readonly serviceId: string | undefined;
+  readonly consumerId: string | undefined;
+}
 
 /**
  * `C` is the validated config; `S` what `configure` makes of it (the phases' `conf`), `C` when the

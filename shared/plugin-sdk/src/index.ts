@@ -34,6 +34,7 @@ export {
   type PluginConfig,
   type PluginHandler,
   type PluginHandlerModule,
+  type PluginInstanceScope,
   type SyncPhaseFunction,
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';

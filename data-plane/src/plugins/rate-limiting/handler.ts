@@ -22,7 +22,7 @@ import {
   type PluginContext,
   type PluginHandler,
 } from '@turnpike/plugin-sdk';
-import { RedisPolicy } from './redis-policy.ts';
+import { EMPTY_UUID, RedisPolicy, type RedisScope } from './redis-policy.ts';
 import { ORDERED_PERIODS, type RateLimitingConfig } from './schema.ts';
 import { resetSeconds, windowEnd, windowStart } from './windows.ts';
 
@@ -57,8 +57,14 @@ export function identifierOf(ctx: PluginContext, conf: RateLimitingConfig): stri
   return id ?? ctx.request.clientIp;
 }
 
-/** What an instance's phases get: its config and its limits by ORDERED_PERIODS index (NaN = none). */
-export type RateLimitingInstance = RateLimitingConfig & { readonly limits: Float64Array };
+/**
+ * What an instance's phases get: its config, its limits by ORDERED_PERIODS index (NaN = none), and
+ * its scope as Kong's redis keys name it (the plugin's route and service, EMPTY_UUID for none).
+ */
+export type RateLimitingInstance = RateLimitingConfig & {
+  readonly limits: Float64Array;
+  readonly scope: RedisScope;
+};
 
 /** The configured limits by ORDERED_PERIODS index (NaN = none): once per instance (configure). */
 export function limitsOf(conf: RateLimitingConfig): Float64Array {
@@ -176,7 +182,7 @@ async function redisAccess(
 ) {
   let usage: Awaited<ReturnType<RedisPolicy['usage']>>;
   try {
-    usage = await redis.usage(ctx, conf, conf.limits, identifierOf(ctx, conf), nowMs);
+    usage = await redis.usage(ctx, conf, conf.scope, conf.limits, identifierOf(ctx, conf), nowMs);
   } catch (err) {
     if (conf.fault_tolerant === false) throw err;
     ctx.log.error({ err: (err as Error).message }, 'failed to get usage');
@@ -209,8 +215,12 @@ export function createRateLimitingHandler(options: RateLimitingOptions = {}): Pl
     priority: 910,
     sdkVersion: '1.0.0',
 
-    configure(config) {
-      return { ...config, limits: limitsOf(config) };
+    configure(config, instance) {
+      return {
+        ...config,
+        limits: limitsOf(config),
+        scope: { routeId: instance.routeId ?? EMPTY_UUID, serviceId: instance.serviceId ?? EMPTY_UUID },
+      };
     },
 
     access(ctx, conf) {

@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { RedisConnections } from '@turnpike/plugin-sdk/redis';
 import { startRedis, type TestRedis } from '../../../../test/helpers/redis.ts';
 import { configOf } from '../../plugin-chain/schema-support.ts';
-import { pluginEntity, ROUTE_ID, runRequest, SERVICE_ID } from '../../plugin-chain/test-support.ts';
+import { pluginEntity, ROUTE_ID, runRequest } from '../../plugin-chain/test-support.ts';
 import { createRateLimitingHandler } from './handler.ts';
-import { RedisPolicy } from './redis-policy.ts';
+import { EMPTY_UUID, RedisPolicy } from './redis-policy.ts';
 import { schema } from './schema.ts';
 
 /** 12:00:15 UTC. */
@@ -28,7 +28,8 @@ function node(clock = { now: NOW }) {
 async function send(handler: ReturnType<typeof node>, config: Record<string, unknown>, ip?: string) {
   const r = await runRequest(
     [handler],
-    { plugins: [pluginEntity('rate-limiting', configOf(schema, config))] },
+    // On the route: Kong's keys name the plugin's route (and no service).
+    { plugins: [pluginEntity('rate-limiting', configOf(schema, config), { route: ROUTE_ID })] },
     {
       headers: ip === undefined ? [] : [['x-tenant', ip]],
     },
@@ -65,7 +66,7 @@ describe('rate-limiting redis policy', () => {
     const statuses = [];
     for (const h of [a, b, a, b]) statuses.push((await send(h, conf(), 'shared')).status);
     assert.deepEqual(statuses, [0, 0, 0, 429]);
-    const key = `ratelimit:${ROUTE_ID}:${SERVICE_ID}:shared:${MINUTE_START}:minute`;
+    const key = `ratelimit:${ROUTE_ID}:${EMPTY_UUID}:shared:${MINUTE_START}:minute`;
     // As Kong, the refused request was counted too.
     assert.equal(await redis.command('GET', key), '4');
     const ttl = Number(await redis.command('TTL', key));
@@ -97,7 +98,7 @@ describe('rate-limiting redis policy', () => {
     };
     assert.equal((await send(h, flat, 'flat')).status, 0);
     assert.equal((await send(h, flat, 'flat')).status, 429);
-    const key = `ratelimit:${ROUTE_ID}:${SERVICE_ID}:flat:${MINUTE_START}:minute`;
+    const key = `ratelimit:${ROUTE_ID}:${EMPTY_UUID}:flat:${MINUTE_START}:minute`;
     assert.equal(await secured.command('GET', key), null, 'not in database 0');
     await secured.command('SELECT', '3');
     assert.equal(await secured.command('GET', key), '2');
@@ -130,7 +131,7 @@ describe('rate-limiting redis policy', () => {
     const h = node();
     const batched = conf({ sync_rate: 0.1, minute: 10 });
     for (let i = 0; i < 4; i++) assert.equal((await send(h, batched, 'batched')).status, 0);
-    const key = `ratelimit:${ROUTE_ID}:${SERVICE_ID}:batched:${MINUTE_START}:minute`;
+    const key = `ratelimit:${ROUTE_ID}:${EMPTY_UUID}:batched:${MINUTE_START}:minute`;
     // The first request read (and counted) in Redis; the 3 others wait for the sync.
     assert.equal(await redis.command('GET', key), '1');
     const deadline = Date.now() + 5000;

@@ -3,7 +3,9 @@
  * counters in a Redis server every node shares, so a limit holds across data planes.
  *
  * - Keys are Kong's: `ratelimit:<route_id>:<service_id>:<identifier>:<window start ms>:<period>`,
- *   each expiring after its period (Kong's EXPIRATION: months 30 days, years 365).
+ *   the route and service being the plugin's own (EMPTY_UUID when it has none: a global plugin
+ *   counts across every route, as in Kong), each expiring after its period (Kong's EXPIRATION:
+ *   months 30 days, years 365).
  * - `sync_rate = -1` (realtime): one round trip per request increments every configured period
  *   and returns the counts before it (Kong's `incr` + `expire` script, one EVAL per period there,
  *   one for all periods here). As in Kong, a refused request is counted too.
@@ -52,6 +54,12 @@ return 1`,
 };
 
 export type RedisConf = RateLimitingConfig['redis'];
+
+/** The plugin's route and service (Kong's conf.route_id / conf.service_id), EMPTY_UUID for none. */
+export interface RedisScope {
+  readonly routeId: string;
+  readonly serviceId: string;
+}
 
 /** Kong's get_db_key: which batching tables a counter belongs to. */
 function dbKeyOf(redis: RedisConf): string {
@@ -108,12 +116,12 @@ export class RedisPolicy {
   async usage(
     ctx: PluginContext,
     conf: RateLimitingConfig,
+    scope: RedisScope,
     limits: Float64Array,
     identifier: string,
     nowMs: number,
   ): Promise<Usage> {
-    const routeId = ctx.route.id ?? EMPTY_UUID;
-    const serviceId = ctx.service?.id ?? EMPTY_UUID;
+    const { routeId, serviceId } = scope;
     const counts = new Float64Array(PERIOD_COUNT).fill(Number.NaN);
     const keys: string[] = [];
     const expirations: number[] = [];

@@ -85,6 +85,14 @@ export interface ResponseRateLimitingOptions {
   readonly now?: () => number;
 }
 
+/** An instance as its phases get it: the config, its limits compiled, and its Kong scope. */
+export type ResponseRateLimitingInstance = ResponseRateLimitingConfig & {
+  readonly compiled: readonly CompiledLimit[];
+  /** The plugin's route and service (Kong's conf.route_id / service_id), EMPTY_UUID for none. */
+  readonly routeId: string;
+  readonly serviceId: string;
+};
+
 export function createResponseRateLimitingHandler(options: ResponseRateLimitingOptions = {}): PluginHandler {
   const local = options.local ?? new LocalPolicy();
   const redis = options.redis ?? new RedisPolicy();
@@ -126,18 +134,27 @@ export function createResponseRateLimitingHandler(options: ResponseRateLimitingO
     decide(ctx, conf, { ...state, remaining: remainingOf(state.limits, usage) });
   };
 
-  return definePluginHandler<ResponseRateLimitingConfig>({
+  return definePluginHandler<ResponseRateLimitingConfig, ResponseRateLimitingInstance>({
     name: 'response-ratelimiting',
     version: '3.10.0',
     priority: 900,
     sdkVersion: '1.0.0',
 
+    configure(config, instance) {
+      return {
+        ...config,
+        compiled: compileLimits(config),
+        routeId: instance.routeId ?? EMPTY_UUID,
+        serviceId: instance.serviceId ?? EMPTY_UUID,
+      };
+    },
+
     access(ctx, conf) {
-      const limits = compileLimits(conf);
+      const limits = conf.compiled;
       if (limits.length === 0) return undefined;
       const scope: Scope = {
-        routeId: ctx.route.id,
-        serviceId: ctx.service?.id ?? EMPTY_UUID,
+        routeId: conf.routeId,
+        serviceId: conf.serviceId,
         identifier: identifierOf(ctx, conf),
         nowMs: now(),
       };
@@ -149,7 +166,7 @@ export function createResponseRateLimitingHandler(options: ResponseRateLimitingO
 
     header(ctx, conf) {
       const state = ctx.shared.get(STATE) as State | undefined;
-      const limits = compileLimits(conf);
+      const limits = conf.compiled;
       const increments = parseIncrements(ctx.response.header(conf.header_name), limits);
       // As Kong: without usage (Redis down, fault_tolerant) the cost header is passed on as is.
       if (state === undefined) return;

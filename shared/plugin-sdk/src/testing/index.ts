@@ -101,6 +101,14 @@ function headerObject(edits: ReadonlyMap<string, string>): Record<string, string
   return Object.fromEntries(edits);
 }
 
+/** The scope `configure` gets in the harness: an instance on no route, service or consumer. */
+const TEST_SCOPE = Object.freeze({
+  id: '00000000-0000-4000-8000-000000000000',
+  routeId: undefined,
+  serviceId: undefined,
+  consumerId: undefined,
+});
+
 /** Runs one request through `plugin`; see the module comment. */
 export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): Promise<RunResult> {
   const { handler, schema } = plugin;
@@ -124,7 +132,7 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
   let conf: PluginConfig = config;
   let configureFailed = false;
   try {
-    const configured: unknown = handler.configure?.(config);
+    const configured: unknown = handler.configure?.(config, TEST_SCOPE);
     if (configured !== undefined) conf = configured as PluginConfig;
   } catch (error) {
     failed('configure', error);
