@@ -18,6 +18,7 @@ import {
 import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
@@ -47,6 +48,8 @@ export interface DataPlaneOptions {
 export interface DataPlane {
   readonly status: StatusSource;
   readonly proxyPorts: readonly number[];
+  /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
+  readonly pluginAdmin: NodePluginAdmin;
 }
 
 /**
@@ -159,6 +162,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
 
   return {
     proxyPorts: pool.ports,
+    pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
     status: {
       name: 'data_plane',
       status: () => {

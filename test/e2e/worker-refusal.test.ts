@@ -75,6 +75,8 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
               (error: unknown) => reply({ type: 'start-failed', error: String(error) }),
             );
           } else if (message.type === 'stop') exit(null);
+          else if (message.type === 'plugin-admin')
+            void started?.then((worker) => worker.pluginAdmin(message));
           else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
           else if (message.type === 'metrics')
             void started?.then((worker) => worker.sendMetrics(message.seq));

@@ -75,6 +75,12 @@ export interface PluginRun {
    * proxy answers Kong's 500 when nothing was sent yet, else closes the connection.
    */
   readonly failed: boolean;
+  /**
+   * Set when a header phase called `response.exit(status)` (no body; Kong's kong.response.exit in
+   * header_filter): the proxy answers that status with the headers as edited and no body, drops
+   * the upstream's body, and runs no later header phase.
+   */
+  readonly headerExitStatus: number | undefined;
 }
 
 /** A version's plugins beside its chains: the entity lookup, and what its compile cost. */
