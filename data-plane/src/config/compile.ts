@@ -15,6 +15,7 @@ import type {
   ServiceDispatch,
   UpstreamTlsProfile,
 } from '../runtime/index.ts';
+import { compileStreamRouter } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
 import type { CompileRuntimeOptions, RuntimeConfig } from './types.ts';
 import { compileUpstreamTls, type UpstreamTlsEntities, upstreamTlsEntities } from './upstream-tls.ts';
@@ -29,7 +30,14 @@ export const SERVICE_DEFAULTS = {
   retries: SERVICE_FIELDS.retries.default,
 } as const;
 
-export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https', 'grpc', 'grpcs']);
+export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set([
+  'http',
+  'https',
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+]);
 
 function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
@@ -99,7 +107,7 @@ export function compileServiceInto(
     services.delete(service.id);
     problems.push({
       routeId: '',
-      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs)`,
+      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs, tcp, tls)`,
     });
     return;
   }
@@ -137,7 +145,17 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   });
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
-  return runtimeOf({ version: config.version, router, services, chains, upstreams, certificates, problems });
+  const streams = compileStreamRouter(config.routes, new Map(config.services.map((s) => [s.id, s])));
+  return runtimeOf({
+    version: config.version,
+    router,
+    streams,
+    services,
+    chains,
+    upstreams,
+    certificates,
+    problems,
+  });
 }
 
 /** The Runtime of compiled parts, frozen: what a full compile and a patch both end with. */
