@@ -15,6 +15,7 @@ import { sendKongError, sendPluginExit } from './kong-responses.ts';
 import type { ListenerContext } from './prepare.ts';
 import type { Prepared } from './prepared.ts';
 import type { BodyWaiter, BufferedBody } from './request-body.ts';
+import { entryOf, type RequestEntry } from './request-entry.ts';
 import { failRequest } from './request-failure.ts';
 import { clientHeaders } from './response-headers.ts';
 import { UndiciCall } from './undici-call.ts';
@@ -39,11 +40,16 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
   readonly #listener: ListenerContext;
   /** The request body as the client sent it (null: none). */
   #body: BufferedBody | null = null;
+  /** What an access log or metrics read of this request, when something observes the proxy. */
+  readonly #entry: RequestEntry | undefined;
 
   constructor(prepared: Prepared, res: ServerResponse, listener: ListenerContext) {
     super(prepared);
     this.res = res;
     this.#listener = listener;
+    const entry = entryOf(res);
+    if (entry !== undefined) entry.prepared = prepared;
+    this.#entry = entry;
     (res as ResponseWithCall)[kCall] = this;
     res.once('close', onClientClose);
   }
@@ -54,7 +60,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       const chain = this.prepared.chain;
       this.#body = body;
       if (chain === undefined || chain.empty) this.forward(undefined);
-      else void this.runPlugins(this.prepared.openChain(chain, this.res, body));
+      else this.runPlugins(this.prepared.openChain(chain, this.res, body));
     } catch (err) {
       this.fail(err);
     }
@@ -156,6 +162,8 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     const flags = this.#listener.flags;
     const headers = clientHeaders((controller.rawHeaders ?? []) as (Buffer | string)[], flags);
     this.responded(statusCode);
+    const entry = this.#entry;
+    if (entry !== undefined) this.#recordUpstream(entry, statusCode);
     this.addProxyHeaders(headers, flags, statusCode);
     const plugins = this.prepared.plugins;
     if (plugins !== undefined) {
@@ -177,6 +185,16 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     this.res.writeHead(statusCode, headers);
   }
 
+  #recordUpstream(entry: RequestEntry, statusCode: number): void {
+    entry.upstreamStatus = statusCode;
+    entry.upstreamSentAt = this.sentAt;
+    entry.upstreamAnsweredAt = performance.now();
+    const peer = this.peer;
+    const service = this.prepared.found.service!;
+    entry.upstreamAddress =
+      peer === undefined ? `${service.host}:${service.port}` : `${peer.ip}:${peer.port}`;
+  }
+
   /** Lets the upstream go: the proxy answers (or has answered) the client itself. */
   #abandon(controller: Dispatcher.DispatchController): void {
     this.finished = true;
@@ -195,6 +213,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         return;
       }
     }
+    if (this.#entry !== undefined) this.#entry.bodyBytes += chunk.length;
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', onClientDrain);
@@ -214,7 +233,10 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         this.res.destroy();
         return;
       }
-      if (tail.length > 0) this.res.write(tail);
+      if (tail.length > 0) {
+        if (this.#entry !== undefined) this.#entry.bodyBytes += tail.length;
+        this.res.write(tail);
+      }
     }
     this.res.end();
   }

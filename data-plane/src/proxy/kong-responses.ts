@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { KONG_STATUS_MESSAGES, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
+import { bodySent } from './request-entry.ts';
 import { REQUEST_ID_LENGTH } from './request-id.ts';
 import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 
@@ -230,6 +231,7 @@ function sendFormatted(
   const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(status, headers);
+  bodySent(res, body.length);
   res.end(render(body, requestId));
 }
 
@@ -279,6 +281,7 @@ export function sendPluginExit(
   }
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(exit.status, headers);
+  bodySent(res, exit.body?.length ?? 0);
   res.end(exit.body);
 }
 
@@ -307,6 +310,7 @@ export function sendHttpsRedirect(
     const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
     if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
     res.writeHead(426, headers);
+    bodySent(res, body.length);
     res.end(render(body, requestId));
     return;
   }
@@ -328,6 +332,7 @@ export function sendWebSocketOnly(
   const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
   if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
   res.writeHead(426, headers);
+  bodySent(res, body.length);
   res.end(render(body, requestId));
 }
 

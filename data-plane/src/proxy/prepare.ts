@@ -179,6 +179,7 @@ export function prepareRequest(
   if (listener.flags.upstreamRequestId) scanned.forward.push('X-Kong-Request-Id', requestId);
   prepared.upstreamHeaders = scanned.forward;
   prepared.clientIp = client;
+  prepared.forwardedScheme = forwardedProto;
   prepared.contentLength = scanned.contentLength;
   prepared.hasBody = hasBody(req, scanned, http2);
   prepared.grpc = http2 && isGrpcRequest(req);

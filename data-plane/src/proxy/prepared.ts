@@ -35,6 +35,8 @@ export class Prepared implements HashRequest {
   hostIndex = -1;
   /** The client address after trusted_ips and real_ip_header (nginx's $remote_addr). */
   clientIp = '';
+  /** The scheme, or the X-Forwarded-Proto of a trusted peer. */
+  forwardedScheme = '';
   /** The request's Content-Length; -1 when it sent none. */
   contentLength = -1;
   /** A body follows the headers (never for a handshake: prepare refuses one with a body). */
@@ -109,6 +111,7 @@ export class Prepared implements HashRequest {
       match: this.found,
       scheme: this.scheme,
       clientIp: this.clientIp,
+      forwardedScheme: this.forwardedScheme,
       requestId: this.requestId,
       path: this.requestPath,
       query: this.receivedQuery,

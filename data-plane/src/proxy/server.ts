@@ -23,6 +23,7 @@ import { createH2cServer } from './h2c.ts';
 import { rawKongError } from './kong-responses.ts';
 import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
+import type { RequestObserver } from './request-entry.ts';
 import { newRequestId } from './request-id.ts';
 import { DEFAULT_SETTINGS, type ProxyLimits, type ProxySettings } from './settings.ts';
 import { sniCallback } from './sni.ts';
@@ -41,6 +42,8 @@ export interface StartProxyOptions {
   readonly holder: RuntimeSource;
   readonly log: Logger;
   readonly settings?: ProxySettings;
+  /** Told of every finished plain request (access logs, metrics); none: nothing is recorded per request. */
+  readonly observer?: RequestObserver;
   /**
    * The ssl listeners' default certificate (see proxyTlsFromConfig); a self-signed one is generated
    * when absent. Certificate entities of the current Runtime are chosen by SNI over it.
@@ -154,10 +157,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     for (const entry of options.listen) {
       const server = createListener(entry, settings.limits, tls);
       server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+      const observer = options.observer;
+      if (observer?.connectionOpened !== undefined) {
+        server.on('connection', (socket: Socket) => observer.connectionOpened!(socket));
+      }
       const port = await listen(server, entry.host, entry.port);
       const info = { https: entry.ssl, port };
       const websocket = new WebSocketProxy(options.holder, settings, info, options.log);
-      const pipeline = new ProxyPipeline(options.holder, settings, info, options.log);
+      const pipeline = new ProxyPipeline(options.holder, settings, info, options.log, options.observer);
       configure(server, pipeline, websocket, settings, options.log);
       servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));
       ports.push(port);
