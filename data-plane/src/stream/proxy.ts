@@ -31,8 +31,8 @@ export interface StreamListenEntry {
 }
 
 export interface StreamTlsOptions {
-  readonly cert: string | Buffer;
-  readonly key: string | Buffer;
+  readonly cert: string | Buffer | (string | Buffer)[];
+  readonly key: string | Buffer | (string | Buffer)[];
   readonly SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
 }
 
