@@ -79,7 +79,7 @@ async function workerSettings(
   workers: number,
   nodeId: string,
 ): Promise<WorkerSettings> {
-  const needsTls = config.proxy_listen.some((entry) => entry.ssl);
+  const needsTls = [...config.proxy_listen, ...config.stream_listen].some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
     ? ((await proxyTlsFromConfig(config)) ?? (await defaultProxyCertificate()))
@@ -87,6 +87,7 @@ async function workerSettings(
   return {
     logLevel: toPinoLevel(config.log_level),
     listen: config.proxy_listen,
+    streamListen: config.stream_listen,
     proxy: proxySettingsFromConfig(config),
     tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
     pools: {

@@ -39,6 +39,7 @@ const IDS = {
 const SETTINGS: WorkerSettings = {
   logLevel: 'fatal',
   listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
+  streamListen: [],
   proxy: DEFAULT_SETTINGS,
   tls: undefined,
   pools: { keepalivePoolSize: 60, keepaliveMaxRequests: 1000, keepaliveIdleTimeout: 60 },

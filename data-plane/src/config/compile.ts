@@ -16,6 +16,7 @@ import type {
   ServiceDispatch,
   UpstreamTlsProfile,
 } from '../runtime/index.ts';
+import { compileStreamRouter } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
 import type { CompileRuntimeOptions, RuntimeConfig } from './types.ts';
 import { compileUpstreamTls, type UpstreamTlsEntities, upstreamTlsEntities } from './upstream-tls.ts';
@@ -30,7 +31,14 @@ export const SERVICE_DEFAULTS = {
   retries: SERVICE_FIELDS.retries.default,
 } as const;
 
-export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https', 'grpc', 'grpcs']);
+export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set([
+  'http',
+  'https',
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+]);
 
 function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
@@ -100,7 +108,7 @@ export function compileServiceInto(
     services.delete(service.id);
     problems.push({
       routeId: '',
-      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs)`,
+      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs, tcp, tls)`,
     });
     return;
   }
@@ -148,9 +156,11 @@ export function compileRuntime(
   });
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
+  const streams = compileStreamRouter(config.routes, new Map(config.services.map((s) => [s.id, s])));
   return runtimeOf({
     version: config.version,
     router,
+    streams,
     services,
     chains,
     plugins,

@@ -15,6 +15,7 @@ import { compileOrPatchPlugins } from '../plugin-chain/patch.ts';
 import type { RouteConfig, RouterProblem } from '../router/index.ts';
 import { patchRouter } from '../router/index.ts';
 import type { ProxyServiceConfig, Runtime } from '../runtime/index.ts';
+import { compileStreamRouter, isStreamRoute } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
 import { compiledPluginsOf, compileServiceInto, compileUpstreams, runtimeOf } from './compile.ts';
 import type { SyncedContent } from './decode.ts';
@@ -117,9 +118,21 @@ export function patchRuntime(
       ? compileCertificateIndex(listOf(entities, 'certificates'), listOf(entities, 'snis'), problems)
       : previous.certificates;
 
+  // Stream routes are few: the stream router is compiled again when a stream route, or a service
+  // while any stream route exists, changed (an HTTP-only delta leaves it as it was).
+  const streamsChanged =
+    [...changedRoutes].some(
+      ([id, route]) => isStreamRoute(route) || previous.streams.routes.some((r) => r.route.id === id),
+    ) ||
+    (changedServices.size > 0 && previous.streams.routes.length > 0);
+  const streams = streamsChanged
+    ? compileStreamRouter([...routeById.values()], serviceMap)
+    : previous.streams;
+
   return runtimeOf({
     version: update.version,
     router,
+    streams,
     services,
     chains,
     plugins,

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
 import type { Router, RouterProblem, ServiceConfig } from '../router/index.ts';
+import type { StreamRouter } from '../stream/router.ts';
 import type { PluginChain, PluginVersion } from './plugin-chain.ts';
 
 /**
@@ -71,6 +72,8 @@ export interface CertificateIndex {
 export interface Runtime {
   readonly version: string | number;
   readonly router: Router;
+  /** The `tcp` / `tls` / `tls_passthrough` routes, for the stream listeners (../stream). */
+  readonly streams: StreamRouter;
   /** By service id. A service missing here (bad protocol) answers 503. */
   readonly services: ReadonlyMap<string, ServiceDispatch>;
   /** By route id; routes without plugins are absent (EMPTY_PLUGIN_CHAIN). */

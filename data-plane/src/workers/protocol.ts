@@ -8,11 +8,14 @@ import type { ConfigChange, VersionedConfig } from '@turnpike/shared/sync';
 import type { ResolverSettings } from '../balancer/index.ts';
 import type { ProxyListenEntry, ProxySettings } from '../proxy/index.ts';
 import type { RouterFlavor, RouterProblem } from '../router/index.ts';
+import type { StreamListenEntry } from '../stream/index.ts';
 
 /** Everything a worker needs to serve, decided once by the main process (so workers agree). */
 export interface WorkerSettings {
   readonly logLevel: ReturnType<typeof toPinoLevel>;
   readonly listen: readonly ProxyListenEntry[];
+  /** stream_listen: TCP / TLS listeners for stream routes (none when off). */
+  readonly streamListen: readonly StreamListenEntry[];
   readonly proxy: ProxySettings;
   /** The ssl listeners' default certificate, made or read once in the main process. */
   readonly tls: { readonly cert: TlsMaterial; readonly key: TlsMaterial } | undefined;

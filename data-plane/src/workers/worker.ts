@@ -16,8 +16,9 @@ import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver }
 import { ConfigApplier } from '../config/index.ts';
 import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
 import { loadPluginRuntime } from '../plugin-chain/index.ts';
-import { startProxy } from '../proxy/index.ts';
+import { sniCallback, startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
+import { startStreamProxy } from '../stream/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import { openWorkerLogs, type WorkerLogs } from './logs.ts';
 import {
@@ -128,6 +129,17 @@ export class ProxyWorker {
       observer: combineObservers(logs.observer, metrics)!,
     });
     lifecycle.add(proxy);
+    if (settings.streamListen.length > 0) {
+      const streams = await startStreamProxy({
+        listen: settings.streamListen,
+        holder: applier.runtime,
+        log,
+        ...(settings.tls === undefined
+          ? {}
+          : { tls: { ...settings.tls, SNICallback: sniCallback(applier.runtime) } }),
+      });
+      lifecycle.add(streams);
+    }
     // Added after the proxy: stopped after it, so the last requests' lines are written out.
     lifecycle.add(logs);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
