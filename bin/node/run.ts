@@ -4,10 +4,10 @@ import {
   installSafetyNet,
   Lifecycle,
   type Logger,
+  NodeMetrics,
   releasePrefix,
   type StatusSource,
   startStatusServer,
-  NodeMetrics,
   TURNPIKE_VERSION,
   toError,
 } from '@turnpike/shared';

@@ -74,7 +74,8 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
             );
           } else if (message.type === 'stop') exit(null);
           else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
-          else if (message.type === 'metrics') void started?.then((worker) => worker.sendMetrics(message.seq));
+          else if (message.type === 'metrics')
+            void started?.then((worker) => worker.sendMetrics(message.seq));
           else void started?.then((worker) => worker.handle(message));
         });
       },

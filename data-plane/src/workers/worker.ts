@@ -13,10 +13,10 @@ import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerErr
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
+import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
 import { loadPluginRuntime } from '../plugins/runtime/index.ts';
 import { startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import { openWorkerLogs, type WorkerLogs } from './logs.ts';
 import {
