@@ -71,7 +71,11 @@ function firstOutcome(): { onEvent: (event: SyncClientEvent) => void; settled: P
 }
 
 /** What every worker is started with, decided here once so that all of them serve alike. */
-async function workerSettings(config: TurnpikeConfig, nodeId: string): Promise<WorkerSettings> {
+async function workerSettings(
+  config: TurnpikeConfig,
+  workers: number,
+  nodeId: string,
+): Promise<WorkerSettings> {
   const needsTls = config.proxy_listen.some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
@@ -96,6 +100,7 @@ async function workerSettings(config: TurnpikeConfig, nodeId: string): Promise<W
     resolver: await readResolverSettings(config),
     // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
     routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
+    workers,
     nodeId,
     logs: {
       prefix: config.prefix,
@@ -108,10 +113,11 @@ async function workerSettings(config: TurnpikeConfig, nodeId: string): Promise<W
 
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const { config, log, lifecycle } = options;
+  const count = workerCount(config.worker_processes, availableParallelism());
   const pool = new WorkerPool({
-    count: workerCount(config.worker_processes, availableParallelism()),
+    count,
     spawn: clusterSpawner(),
-    settings: await workerSettings(config, options.nodeId),
+    settings: await workerSettings(config, count, options.nodeId),
     log,
   });
   lifecycle.add(pool);

@@ -12,6 +12,7 @@ export const SECRET_KEYS = [
   'ssl_cert_key',
   'admin_ssl_cert_key',
   'admin_gui_ssl_cert_key',
+  'declarative_config_string',
   'password',
   'dsn',
   'authorization',

@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_PLUGINS = [
   'jwt',
+  'oauth2',
   'key-auth',
   'basic-auth',
+  'hmac-auth',
   'acl',
   'rate-limiting',
   'prometheus',

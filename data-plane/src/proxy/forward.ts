@@ -60,7 +60,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       const chain = this.prepared.chain;
       this.#body = body;
       if (chain === undefined || chain.empty) this.forward(undefined);
-      else void this.runPlugins(this.prepared.openChain(chain, this.res, body));
+      else this.runPlugins(this.prepared.openChain(chain, this.res, body));
     } catch (err) {
       this.fail(err);
     }
@@ -115,10 +115,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       path: this.prepared.upstreamTarget(),
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: this.prepared.upstreamHeaders,
-      body: withWriteTimeout(replaced ?? this.#body, dispatch.writeTimeout),
+      body: this.requestBody(replaced),
       headersTimeout: dispatch.readTimeout,
       bodyTimeout: dispatch.readTimeout,
     });
+  }
+
+  /** The body to send: the plugins' replacement or the client's, under the service's write_timeout. */
+  protected requestBody(replaced: Buffer | undefined): Dispatcher.DispatchOptions['body'] {
+    return withWriteTimeout(replaced ?? this.#body, this.prepared.dispatch.writeTimeout);
   }
 
   protected clientGone(): boolean {
@@ -172,6 +177,11 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       }
     }
     if (flags.requestId) this.addRequestId(headers);
+    this.writeHead(statusCode, headers);
+  }
+
+  /** Sends the response head to the client (gRPC moves a trailers-only answer's status to trailers). */
+  protected writeHead(statusCode: number, headers: string[]): void {
     this.res.writeHead(statusCode, headers);
   }
 
@@ -210,7 +220,10 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller?: Dispatcher.DispatchController,
+    _trailers?: Record<string, unknown> | null,
+  ): void {
     this.finished = true;
     this.released();
     const plugins = this.prepared.plugins;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import type { Logger } from '@turnpike/shared';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { ForwardCall } from './forward.ts';
+import { GrpcCall } from './grpc-call.ts';
 import { type ListenerContext, type ListenerInfo, listenerContext, prepareRequest } from './prepare.ts';
 import { Refusal, sendRefusal } from './refusal.ts';
 import { type BodyBufferSettings, bufferRequestBody, streamRequestBody } from './request-body.ts';
@@ -68,9 +69,12 @@ export class ProxyPipeline {
       sendRefusal(req, res, prepared, listener.flags, startedAt, requestId);
       return;
     }
-    const call = new ForwardCall(prepared, res, listener);
+    const call = prepared.grpc
+      ? new GrpcCall(prepared, res, listener)
+      : new ForwardCall(prepared, res, listener);
     if (!prepared.hasBody) call.proceed(null);
-    else if (prepared.found.route.request_buffering === false) {
+    else if (prepared.grpc || prepared.found.route.request_buffering === false) {
+      // gRPC streams both ways at once: a client-streaming call's body never ends before its answer.
       // Streamed as it comes; only a body of unknown length still needs counting.
       const max = listener.settings.limits.maxBodySize;
       call.proceed(streamRequestBody(req, prepared.contentLength < 0 ? max : 0));

@@ -19,6 +19,7 @@ import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { ListenEntry } from '@turnpike/shared/config';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { answerAfterPending, answerClientError } from './client-error.ts';
+import { createH2cServer } from './h2c.ts';
 import { rawKongError } from './kong-responses.ts';
 import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
@@ -30,7 +31,10 @@ import { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';
 import { WebSocketProxy } from './websocket.ts';
 import { isWebSocketUpgrade } from './websocket-handshake.ts';
 
-/** A proxy_listen entry; `http2` (with `ssl`) offers HTTP/2 by ALPN beside HTTP/1.1. */
+/**
+ * A proxy_listen entry; `http2` offers HTTP/2 beside HTTP/1.1: by ALPN with `ssl`, by the
+ * connection preface (h2c, prior knowledge) without.
+ */
 export type ProxyListenEntry = Pick<ListenEntry, 'host' | 'port' | 'ssl'> & { readonly http2?: boolean };
 
 export interface StartProxyOptions {
@@ -92,7 +96,11 @@ function createListener(
   limits: ProxyLimits,
   tls: ProxyTlsOptions | undefined,
 ): ProxyServer {
-  if (!entry.ssl || tls === undefined) return createHttpServer(serverOptions(limits));
+  if (!entry.ssl || tls === undefined) {
+    return entry.http2 === true
+      ? createH2cServer(limits, serverOptions(limits))
+      : createHttpServer(serverOptions(limits));
+  }
   if (entry.http2 === true) return createH2Server(limits, tls);
   return createHttpsServer({ ...serverOptions(limits), ...tls });
 }

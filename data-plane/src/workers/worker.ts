@@ -9,12 +9,13 @@
  */
 
 import cluster from 'node:cluster';
+import { installNodeCounters } from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
 import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
-import { loadPluginRuntime } from '../plugins/runtime/index.ts';
+import { loadPluginRuntime } from '../plugin-chain/index.ts';
 import { startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
@@ -26,6 +27,7 @@ import {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
+import { IpcNodeCounters } from './shared-counters.ts';
 
 export type SendToPrimary = (message: WorkerMessage) => void;
 
@@ -196,17 +198,26 @@ export function runWorker(): void {
     );
   };
 
+  // The node's counters, kept by the main process when the node runs several workers.
+  let counters: IpcNodeCounters | undefined;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     handle(message);
   });
   // The main process is gone (killed, crashed): nobody will restart or stop us, so stop now.
-  process.on('disconnect', () => stop('now', Date.now()));
+  process.on('disconnect', () => {
+    counters?.close('the main process is gone');
+    stop('now', Date.now());
+  });
 
   const handle = (message: PrimaryMessage): void => {
     switch (message.type) {
       case 'start':
         if (running !== undefined) return;
+        if (message.settings.workers > 1) {
+          counters = new IpcNodeCounters(send);
+          installNodeCounters(counters);
+        }
         running = ProxyWorker.start(message.slot, message.settings, message.config, send);
         running.catch((error: unknown) => {
           send({ type: 'start-failed', error: toError(error).message });
@@ -220,6 +231,9 @@ export function runWorker(): void {
           (worker) => worker.handle(message),
           () => {},
         );
+        return;
+      case 'counters-taken':
+        counters?.settle(message);
         return;
       case 'stop':
         stop(message.mode, message.deadline);

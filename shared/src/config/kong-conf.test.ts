@@ -180,7 +180,6 @@ describe('a kong.conf with Kong-only keys', () => {
       withVaultFixed.map((p) => `${p.key} (from ${p.source}): ${p.message}`),
       [
         'proxy_listen (from kong.conf:1): not supported yet: the proxy_protocol flag',
-        'proxy_listen (from kong.conf:1): not supported yet: http2 without ssl (HTTP/2 over cleartext, h2c)',
         'status_listen (from kong.conf:2): not supported yet: the ssl flag (TLS on /status)',
       ],
     );

@@ -339,7 +339,16 @@ export const TurnpikeConfigSchema = Type.Object({
   declarative_config: opt(
     path({
       section: 'proxy',
-      description: 'With database = off: a declarative configuration file (_format_version "3.0") to load.',
+      description:
+        'A declarative configuration file (kong.yml, _format_version 1.1, 2.1 or 3.0). With database = off, the whole configuration, loaded at start (POST /config replaces it); on a data plane, what it serves when it has no cache and no control plane answers.',
+    }),
+  ),
+  declarative_config_string: opt(
+    text({
+      section: 'proxy',
+      secret: true,
+      description:
+        'The declarative configuration itself (YAML or JSON), as declarative_config; when both are set, the file wins, as in Kong.',
     }),
   ),
 
