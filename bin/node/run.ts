@@ -150,9 +150,22 @@ function applyReload(
 ): LoadedConfig['config'] {
   log.level = toPinoLevel(next.log_level);
   // Plugins are loaded at start, in every process: a changed set waits for the restart.
-  const needsRestart = (['role', 'prefix', 'status_listen', 'plugins', 'plugin_paths'] as const).filter(
-    (key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]),
-  );
+  // Log destinations are opened at start (a reload reopens them, for logrotate, without moving them).
+  const needsRestart = (
+    [
+      'role',
+      'prefix',
+      'status_listen',
+      'plugins',
+      'plugin_paths',
+      'proxy_access_log',
+      'proxy_access_log_format',
+      'proxy_error_log',
+      'admin_access_log',
+      'admin_error_log',
+      'status_access_log',
+    ] as const
+  ).filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]));
   if (needsRestart.length > 0)
     log.warn({ keys: needsRestart }, 'changed keys take effect at the next restart');
   log.info('configuration reloaded');
@@ -160,6 +173,12 @@ function applyReload(
     ...next,
     role: current.role,
     prefix: current.prefix,
+    proxy_access_log: current.proxy_access_log,
+    proxy_access_log_format: current.proxy_access_log_format,
+    proxy_error_log: current.proxy_error_log,
+    admin_access_log: current.admin_access_log,
+    admin_error_log: current.admin_error_log,
+    status_access_log: current.status_access_log,
     status_listen: current.status_listen,
     plugins: current.plugins,
     plugin_paths: current.plugin_paths,

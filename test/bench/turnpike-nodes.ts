@@ -35,6 +35,8 @@ export interface BenchConfigOptions {
   readonly routes: number;
   /** key-auth and rate-limiting (local policy, a limit never reached) on the benched route. */
   readonly plugins?: boolean;
+  /** A global prometheus plugin with every switch on. */
+  readonly prometheus?: boolean;
 }
 
 export interface BenchConfig {
@@ -79,6 +81,16 @@ export async function benchConfig(options: BenchConfigOptions): Promise<BenchCon
       },
     ];
   }
+  if (options.prometheus === true) {
+    const config = {
+      per_consumer: true,
+      status_code_metrics: true,
+      latency_metrics: true,
+      bandwidth_metrics: true,
+      upstream_health_metrics: true,
+    };
+    rest.plugins = [...(rest.plugins ?? []), { id: uuid(5, 9), name: 'prometheus', config }];
+  }
   await using store = await syncedStore((await bundledPlugins()).schemas);
   await store.write({ services: [service] });
   // Routes in transactions of a thousand: one at a time, 10,000 would take PGlite most of a minute.
@@ -111,12 +123,13 @@ export async function startCachedDataPlane(
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
   content: ConfigContent,
   workers: number,
+  env: Record<string, string> = {},
 ): Promise<CachedDataPlane> {
   const prefix = await cachePrefix(content);
   try {
     const node = await startDataPlaneNode(NO_CONTROL_PLANE, certs, {
       prefix,
-      env: { TURNPIKE_WORKER_PROCESSES: String(workers) },
+      env: { TURNPIKE_WORKER_PROCESSES: String(workers), ...env },
     });
     return {
       node,
