@@ -36,6 +36,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...common,
       clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
+      workerInMainProcess: true,
     });
     return [dp.status];
   }
@@ -52,7 +53,9 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
-  const cp = await startControlPlane({
+  // The proxy workers start while the control plane opens its datastore (start-up in parallel,
+  // on another core); the data plane's sync stream waits for the control plane's port.
+  const cpStarting = startControlPlane({
     ...common,
     sources,
     metrics,
@@ -61,11 +64,15 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     ...plugins,
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
-  const dp = await startDataPlane({
+  const dpStarting = startDataPlane({
     ...common,
     clusterTls: internal,
-    controlPlane: `127.0.0.1:${cp.clusterPort}`,
+    controlPlane: cpStarting.then((cp) => `127.0.0.1:${cp.clusterPort}`),
     plugins: loaded.versions,
   });
-  return [cp.status, dp.status];
+  // Both settle before a failure is reported, so the node's stop finds every part they added.
+  const [cp, dp] = await Promise.allSettled([cpStarting, dpStarting]);
+  if (cp.status === 'rejected') throw cp.reason;
+  if (dp.status === 'rejected') throw dp.reason;
+  return [cp.value.status, dp.value.status];
 }

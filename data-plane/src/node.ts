@@ -14,7 +14,13 @@ import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
 import { readResolverSettings } from './balancer/index.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
-import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
+import {
+  clusterSpawner,
+  inProcessSpawner,
+  WorkerPool,
+  type WorkerSettings,
+  workerCount,
+} from './workers/index.ts';
 
 /** The file in the prefix where the last applied configuration is kept. */
 export const CONFIG_CACHE_FILE = 'config.cache';
@@ -26,8 +32,17 @@ export interface DataPlaneOptions {
   readonly nodeId: string;
   readonly hostname: string;
   readonly clusterTls: ClusterChannelOptions;
-  /** The control plane's host:port; default `cluster_control_plane`. */
-  readonly controlPlane?: string;
+  /**
+   * The control plane's host:port; default `cluster_control_plane`. A promise lets the workers
+   * start while the control plane still starts (a traditional node): the sync stream waits for it.
+   */
+  readonly controlPlane?: string | Promise<string>;
+  /**
+   * With `worker_processes = 1`, run that worker in this process instead of forking it
+   * (workers/in-process-spawn.ts): a data plane of its own. A traditional node keeps its worker
+   * apart from the control plane's event loop.
+   */
+  readonly workerInMainProcess?: boolean;
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
 }
@@ -93,7 +108,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   const count = workerCount(config.worker_processes, availableParallelism());
   const pool = new WorkerPool({
     count,
-    spawn: clusterSpawner(),
+    spawn: count === 1 && options.workerInMainProcess === true ? inProcessSpawner() : clusterSpawner(),
     settings: await workerSettings(config, count),
     log,
   });
@@ -101,9 +116,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   await pool.start();
   log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 
+  const address = await (options.controlPlane ?? config.cluster_control_plane);
   const first = firstOutcome();
   const sync = await startSyncClient({
-    address: options.controlPlane ?? config.cluster_control_plane,
+    address,
     tls: options.clusterTls,
     nodeId: options.nodeId,
     hostname: options.hostname,
