@@ -48,6 +48,8 @@ const SETTINGS: WorkerSettings = {
   routerFlavor: 'traditional_compatible',
   // Each in-process worker counts alone (the node-wide counters are the pool's over IPC).
   workers: 1,
+  nodeId: '00000000-0000-4000-8000-000000000000',
+  logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 
 /**
@@ -73,6 +75,9 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
               (error: unknown) => reply({ type: 'start-failed', error: String(error) }),
             );
           } else if (message.type === 'stop') exit(null);
+          else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
+          else if (message.type === 'metrics')
+            void started?.then((worker) => worker.sendMetrics(message.seq));
           else if (message.type === 'apply' || message.type === 'apply-delta')
             void started?.then((worker) => worker.handle(message));
         });

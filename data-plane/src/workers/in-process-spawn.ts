@@ -66,6 +66,20 @@ export function inProcessSpawner(): SpawnWorker {
         case 'counters-taken':
           // One worker counts in its own store: no counters travel.
           return;
+        case 'metrics':
+          if (started === undefined) reply({ type: 'metrics', seq: message.seq, metrics: [] });
+          else
+            started.then(
+              (worker) => worker.sendMetrics(message.seq),
+              () => reply({ type: 'metrics', seq: message.seq, metrics: [] }),
+            );
+          return;
+        case 'reopen-logs':
+          started?.then(
+            (worker) => worker.reopenLogs(),
+            () => {},
+          );
+          return;
       }
     };
     return {

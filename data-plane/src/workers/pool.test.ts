@@ -27,6 +27,8 @@ const SETTINGS: WorkerSettings = {
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
   workers: 2,
+  nodeId: '00000000-0000-4000-8000-000000000000',
+  logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 
 function config(version: number): VersionedConfig {

@@ -85,6 +85,8 @@ interface Slot {
   crashes: number;
   startedAt: number;
   readonly pending: Map<number, (answer: Answer) => void>;
+  /** Scrapes waiting for this worker's metrics, by seq. */
+  readonly scrapes: Map<number, (metrics: readonly unknown[]) => void>;
   restartTimer: NodeJS.Timeout | undefined;
   exited: Promise<void>;
   markExited: () => void;
@@ -134,6 +136,7 @@ export class WorkerPool implements Stoppable {
   #seq = 0;
   #applying = false;
   #stopping = false;
+  #scrapeSeq = 0;
   #startup: Startup | undefined;
   /** The node's one store of plugin counters, for every worker (restarts and config pushes keep it). */
   readonly #counters = new SharedCounterStore();
@@ -266,6 +269,36 @@ export class WorkerPool implements Stoppable {
     }));
   }
 
+  /**
+   * Every running worker's metrics (prom-client's JSON form, one array per worker), for the main
+   * process to aggregate; a worker that does not answer within `timeoutMs` is left out.
+   */
+  collectMetrics(timeoutMs = 2_000): Promise<(readonly unknown[])[]> {
+    const seq = ++this.#scrapeSeq;
+    const answers = this.#slots
+      .filter((slot) => slot.state === 'running' && slot.channel !== undefined)
+      .map(
+        (slot) =>
+          new Promise<readonly unknown[]>((resolve) => {
+            const timer = setTimeout(() => {
+              slot.scrapes.delete(seq);
+              resolve([]);
+            }, timeoutMs);
+            slot.scrapes.set(seq, (metrics) => {
+              clearTimeout(timer);
+              resolve(metrics);
+            });
+            slot.channel!.send({ type: 'metrics', seq });
+          }),
+      );
+    return Promise.all(answers);
+  }
+
+  /** Asks every running worker to reopen its log files (SIGUSR1, reload). */
+  reopenLogs(): void {
+    for (const slot of this.#slots) if (slot.state === 'running') slot.channel?.send({ type: 'reopen-logs' });
+  }
+
   /** Asks every worker to stop (`now`) or drain; kills those still alive after the deadline. */
   async stop(mode: StopMode, deadline: number): Promise<void> {
     this.#stopping = true;
@@ -305,6 +338,7 @@ export class WorkerPool implements Stoppable {
       crashes: 0,
       startedAt: 0,
       pending: new Map(),
+      scrapes: new Map(),
       restartTimer: undefined,
       exited: Promise.resolve(),
       markExited: () => {},
@@ -367,6 +401,10 @@ export class WorkerPool implements Stoppable {
       case 'counters-take':
         slot.channel?.send(this.#counters.answer(message));
         return;
+      case 'metrics':
+        slot.scrapes.get(message.seq)?.(message.metrics);
+        slot.scrapes.delete(message.seq);
+        return;
       case 'apply-failed':
         slot.pending.get(message.seq)?.({
           ok: false,
@@ -386,6 +424,8 @@ export class WorkerPool implements Stoppable {
     const reason = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
     for (const resolve of slot.pending.values()) resolve({ ok: false, error: `the worker ${reason}` });
     slot.pending.clear();
+    for (const resolve of slot.scrapes.values()) resolve([]);
+    slot.scrapes.clear();
     slot.markExited();
     if (this.#stopping) return;
     if (this.#startup !== undefined) {

@@ -34,6 +34,19 @@ export interface WorkerSettings {
    * (rate-limiting's `local` policy) are kept by the main process (./shared-counters.ts).
    */
   readonly workers: number;
+  /** This node's id: the `node_id` label of Kong's metrics. */
+  readonly nodeId: string;
+  /** The worker's log files: each worker opens its own (append mode), as nginx's workers do. */
+  readonly logs: WorkerLogSettings;
+}
+
+export interface WorkerLogSettings {
+  readonly prefix: string;
+  /** proxy_access_log's value (a path, /dev/stdout, /dev/stderr, off). */
+  readonly accessLog: string;
+  readonly accessLogFormat: 'kong' | 'json';
+  /** proxy_error_log's value. */
+  readonly errorLog: string;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];
@@ -74,11 +87,17 @@ export type PrimaryMessage =
       readonly sizes: Uint8Array;
       readonly counts: Float64Array;
       readonly refused: Int8Array;
-    };
+    }
+  /** Reopen the log files (SIGUSR1, reload: logrotate moved them). */
+  | { readonly type: 'reopen-logs' }
+  /** Send this worker's metrics (the status listener is scraped). */
+  | { readonly type: 'metrics'; readonly seq: number };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
   | { readonly type: 'start-failed'; readonly error: string }
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: readonly unknown[] }
   | {
       readonly type: 'applied';
       readonly seq: number;
@@ -110,7 +129,8 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     type === 'start-failed' ||
     type === 'applied' ||
     type === 'apply-failed' ||
-    type === 'counters-take'
+    type === 'counters-take' ||
+    type === 'metrics'
   );
 }
 
@@ -122,6 +142,8 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     type === 'apply' ||
     type === 'apply-delta' ||
     type === 'stop' ||
-    type === 'counters-taken'
+    type === 'counters-taken' ||
+    type === 'reopen-logs' ||
+    type === 'metrics'
   );
 }

@@ -28,6 +28,7 @@ export type {
 } from './context.ts';
 export {
   type BodyPhaseFunction,
+  type ConfigureFunction,
   definePluginHandler,
   type PhaseFunction,
   type PluginConfig,

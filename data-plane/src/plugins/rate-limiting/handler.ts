@@ -54,17 +54,15 @@ export function identifierOf(ctx: PluginContext, conf: RateLimitingConfig): stri
   return id ?? ctx.request.clientIp;
 }
 
-/** The configured limits by ORDERED_PERIODS index (NaN = none), computed once per config object. */
-const limitsByConf = new WeakMap<RateLimitingConfig, Float64Array>();
-function limitsOf(conf: RateLimitingConfig): Float64Array {
-  let limits = limitsByConf.get(conf);
-  if (limits === undefined) {
-    limits = new Float64Array(PERIOD_COUNT);
-    for (let i = 0; i < PERIOD_COUNT; i++) {
-      const v = conf[ORDERED_PERIODS[i]!];
-      limits[i] = typeof v === 'number' ? v : Number.NaN;
-    }
-    limitsByConf.set(conf, limits);
+/** What an instance's phases get: its config and its limits by ORDERED_PERIODS index (NaN = none). */
+export type RateLimitingInstance = RateLimitingConfig & { readonly limits: Float64Array };
+
+/** The configured limits by ORDERED_PERIODS index (NaN = none): once per instance (configure). */
+export function limitsOf(conf: RateLimitingConfig): Float64Array {
+  const limits = new Float64Array(PERIOD_COUNT);
+  for (let i = 0; i < PERIOD_COUNT; i++) {
+    const v = conf[ORDERED_PERIODS[i]!];
+    limits[i] = typeof v === 'number' ? v : Number.NaN;
   }
   return limits;
 }
@@ -166,19 +164,23 @@ export interface RateLimitingOptions {
 
 /** A rate-limiting handler over a store and clock; `handler` is the one counting for the node. */
 export function createRateLimitingHandler(options: RateLimitingOptions = {}): PluginHandler {
-  // Counters live outside ctx.cache on purpose: that cache is emptied on every new
-  // configuration version, and a config push must not hand every client a fresh allowance.
+  // Counters live outside ctx.cache on purpose: they are per route and service, not per
+  // instance, and a changed instance (a new limit) must not hand every client a fresh allowance.
   let counters = options.counters;
   const now = options.now ?? Date.now;
-  return definePluginHandler<RateLimitingConfig>({
+  return definePluginHandler<RateLimitingConfig, RateLimitingInstance>({
     name: 'rate-limiting',
     version: '3.9.0',
     priority: 910,
     sdkVersion: '1.0.0',
 
+    configure(config) {
+      return { ...config, limits: limitsOf(config) };
+    },
+
     access(ctx, conf) {
       const nowMs = now();
-      const limits = limitsOf(conf);
+      const limits = conf.limits;
       // Kong scopes counters by the plugin's route and service; the SDK gives a handler the
       // request's route and service, so counters here are per matched route and service.
       const key = `${ctx.route.id}\u0000${ctx.service?.id ?? ''}\u0000${identifierOf(ctx, conf)}`;
