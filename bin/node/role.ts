@@ -57,6 +57,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...common,
       clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
+      workerInMainProcess: true,
       logFiles,
       metrics,
     });
@@ -78,7 +79,9 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
   // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
   let workers: NodePluginAdmin | undefined;
-  const cp = await startControlPlane({
+  // The proxy workers start while the control plane opens its datastore (start-up in parallel,
+  // on another core); the data plane's sync stream waits for the control plane's port.
+  const cpStarting = startControlPlane({
     ...common,
     sources,
     metrics: metrics.registry,
@@ -89,14 +92,18 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
-  const dp = await startDataPlane({
+  const dpStarting = startDataPlane({
     ...common,
     clusterTls: internal,
-    controlPlane: `127.0.0.1:${cp.clusterPort}`,
+    controlPlane: cpStarting.then((cp) => `127.0.0.1:${cp.clusterPort}`),
     plugins: loaded.versions,
     logFiles,
     metrics,
   });
-  workers = dp.pluginAdmin;
-  return [cp.status, dp.status];
+  // Both settle before a failure is reported, so the node's stop finds every part they added.
+  const [cp, dp] = await Promise.allSettled([cpStarting, dpStarting]);
+  if (cp.status === 'rejected') throw cp.reason;
+  if (dp.status === 'rejected') throw dp.reason;
+  workers = dp.value.pluginAdmin;
+  return [cp.value.status, dp.value.status];
 }

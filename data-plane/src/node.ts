@@ -23,7 +23,13 @@ import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
-import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
+import {
+  clusterSpawner,
+  inProcessSpawner,
+  WorkerPool,
+  type WorkerSettings,
+  workerCount,
+} from './workers/index.ts';
 
 /** The file in the prefix where the last applied configuration is kept. */
 export const CONFIG_CACHE_FILE = 'config.cache';
@@ -35,8 +41,17 @@ export interface DataPlaneOptions {
   readonly nodeId: string;
   readonly hostname: string;
   readonly clusterTls: ClusterChannelOptions;
-  /** The control plane's host:port; default `cluster_control_plane`. */
-  readonly controlPlane?: string;
+  /**
+   * The control plane's host:port; default `cluster_control_plane`. A promise lets the workers
+   * start while the control plane still starts (a traditional node): the sync stream waits for it.
+   */
+  readonly controlPlane?: string | Promise<string>;
+  /**
+   * With `worker_processes = 1`, run that worker in this process instead of forking it
+   * (workers/in-process-spawn.ts): a data plane of its own. A traditional node keeps its worker
+   * apart from the control plane's event loop.
+   */
+  readonly workerInMainProcess?: boolean;
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
   /** The node's log files: the data plane asks its workers to reopen theirs with them. */
@@ -120,7 +135,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   const count = workerCount(config.worker_processes, availableParallelism());
   const pool = new WorkerPool({
     count,
-    spawn: clusterSpawner(),
+    spawn: count === 1 && options.workerInMainProcess === true ? inProcessSpawner() : clusterSpawner(),
     settings: await workerSettings(config, count, options.nodeId),
     log,
   });
@@ -130,9 +145,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   await pool.start();
   log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 
+  const address = await (options.controlPlane ?? config.cluster_control_plane);
   const first = firstOutcome();
   const sync = await startSyncClient({
-    address: options.controlPlane ?? config.cluster_control_plane,
+    address,
     tls: options.clusterTls,
     nodeId: options.nodeId,
     hostname: options.hostname,
