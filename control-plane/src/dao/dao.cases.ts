@@ -523,6 +523,28 @@ export function daoSuite(backend: SuiteBackend): void {
       await rotated.entity('certificates').delete(fresh.id);
     });
 
+    it('stores a certificate key as given without secrets_default, and reads it once a key is set', async () => {
+      const keyless = createDao(db, { pluginSchemas, secrets: [] });
+      const cert = await keyless
+        .entity('certificates')
+        .insert({ cert: fixture('ec.crt'), key: fixture('ec.key') });
+      assert.equal(cert.key, fixture('ec.key'));
+      const { rows } = await db.query<{ key: string }>(
+        "SELECT entity->>'key' AS key FROM certificates WHERE id = $1",
+        [cert.id],
+      );
+      assert.equal(rows[0]!.key, fixture('ec.key'));
+      assert.equal((await keyless.entity('certificates').get(cert.id))?.key, fixture('ec.key'));
+      // The suite's DAO has a key: it reads the plaintext one as it is.
+      assert.equal((await dao.entity('certificates').get(cert.id))?.key, fixture('ec.key'));
+      const encrypted = await dao
+        .entity('certificates')
+        .insert({ cert: fixture('rsa.crt'), key: fixture('rsa.key') });
+      await assert.rejects(keyless.entity('certificates').get(encrypted.id), /secrets_default is not set/);
+      await dao.entity('certificates').delete(encrypted.id);
+      await dao.entity('certificates').delete(cert.id);
+    });
+
     it('exports every entity with secrets decrypted, and reads the rows behind changes', async () => {
       const cert = await dao
         .entity('certificates')

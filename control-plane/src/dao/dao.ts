@@ -14,8 +14,12 @@ import { tableModel } from './model.ts';
 import { exportAll, readChanged, type SnapshotReader } from './snapshot-read.ts';
 import type { Dao, DaoOptions, EntityDao } from './types.ts';
 
-/** Derived on first use: scrypt costs tens of ms, and a DAO that never touches a secret needs no key. */
+/**
+ * Derived on first use: scrypt costs tens of ms, and a DAO that never touches a secret needs no
+ * key. Without a key, none: encrypted fields are stored as given (codec.ts).
+ */
 function lazyKeyring(secrets: readonly string[]): KeyringSource {
+  if (!secrets.some((s) => s !== '')) return () => Promise.resolve(undefined);
   let keyring: Promise<Keyring> | undefined;
   return () => {
     keyring ??= createKeyring(secrets);
