@@ -68,6 +68,8 @@ export function registerCheck(program: Command): void {
       if (config.role !== 'traditional') checkClusterTls(await clusterTlsFromConfig(config, sources));
       // Every enabled plugin found and loaded (schema checked, handler too outside a control plane).
       const plugins = await loadNodePlugins(config, sources);
+      // A data plane's declarative_config, read as start reads it (a bad file fails both).
+      if (config.role === 'data_plane') await declarativePluginNames(loaded, plugins.schemas);
       if (config.role !== 'data_plane') {
         const inUse = await pluginsInUse(loaded, plugins.schemas);
         if ('skipped' in inUse) {

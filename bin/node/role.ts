@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { type Lifecycle, type Logger, loadNodeId, type StatusSource } from '@turnpike/shared';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
+import type { PluginSchemaLookup } from '@turnpike/shared/schema';
+import { configFromEntities, hashConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import type { Registry } from 'prom-client';
 import { loadNodePlugins } from './plugins.ts';
 
@@ -31,11 +33,14 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.available };
 
   if (config.role === 'data_plane') {
+    // Read (and a bad file refused) before anything starts, as a DB-less node reads its file.
+    const declarative = await declarativeFallback(config, loaded.schemas);
     const { startDataPlane } = await import('@turnpike/data-plane/node');
     const dp = await startDataPlane({
       ...common,
       clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
+      ...(declarative === undefined ? {} : { declarative }),
     });
     return [dp.status];
   }
@@ -68,4 +73,22 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     plugins: loaded.versions,
   });
   return [cp.status, dp.status];
+}
+
+/**
+ * A data plane's `declarative_config` (or `declarative_config_string`), parsed with the control
+ * plane's declarative reader (bin/ is where both planes meet) into the content a snapshot
+ * carries, as version 0: any version the control plane sends replaces it.
+ */
+async function declarativeFallback(
+  config: TurnpikeConfig,
+  schemas: PluginSchemaLookup,
+): Promise<{ config: VersionedConfig; origin: string } | undefined> {
+  if (config.declarative_config === undefined && config.declarative_config_string === undefined)
+    return undefined;
+  const { buildTables, entitySetOf, readInitialDeclarative } = await import('@turnpike/control-plane/dbless');
+  const initial = await readInitialDeclarative(config, schemas);
+  if (initial === undefined) return undefined;
+  const content = configFromEntities(entitySetOf(await buildTables(initial.config)));
+  return { config: { version: 0, hash: hashConfig(content), config: content }, origin: initial.origin };
 }

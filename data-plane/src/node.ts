@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Lifecycle, type Logger, type StatusSource, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import type { VersionedConfig } from '@turnpike/shared/sync';
 import { readResolverSettings } from './balancer/index.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
@@ -28,6 +29,8 @@ export interface DataPlaneOptions {
   readonly clusterTls: ClusterChannelOptions;
   /** The control plane's host:port; default `cluster_control_plane`. */
   readonly controlPlane?: string;
+  /** `declarative_config`: served when there is no cache file, until the control plane answers. */
+  readonly declarative?: { readonly config: VersionedConfig; readonly origin: string };
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
 }
@@ -108,6 +111,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     turnpikeVersion: TURNPIKE_VERSION,
     plugins: [...(options.plugins ?? [])],
     cacheFile: join(config.prefix, CONFIG_CACHE_FILE),
+    ...(options.declarative === undefined ? {} : { fallback: options.declarative }),
     log,
     // Resolves when every worker swapped; a throw (one refused) becomes the Nack. Workers on the
     // previous version get the delta only; the others the whole configuration.
