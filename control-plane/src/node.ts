@@ -13,6 +13,7 @@ import {
   stoppableServer,
   TURNPIKE_VERSION,
 } from '@turnpike/shared';
+import { type LogWriter, logServerAccess } from '@turnpike/shared/access-log';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import {
   type ConfigSources,
@@ -47,6 +48,7 @@ import {
 } from './store/index.ts';
 import type { DataPlaneRegistry } from './sync/index.ts';
 import { startSyncServer } from './sync/index.ts';
+import { registerKongControlPlaneMetrics } from './sync/kong-metrics.ts';
 
 export interface ControlPlaneOptions {
   readonly config: TurnpikeConfig;
@@ -61,6 +63,8 @@ export interface ControlPlaneOptions {
   readonly pluginSchemas: PluginSchemaLookup;
   readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
+  /** admin_access_log's writer: one `combined` line per Admin API request. */
+  readonly adminAccessLog?: LogWriter;
 }
 
 export interface ControlPlane {
@@ -115,6 +119,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
 
+  // kong_datastore_reachable reads the backend's probe (DB-less: always reachable).
+  if (options.metrics !== undefined) {
+    registerKongControlPlaneMetrics(options.metrics, sync.registry, backend.probe);
+  }
   const clusterEvents = startClusterFeed({
     registry: sync.registry,
     source,
@@ -150,6 +158,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   for (const entry of config.admin_listen) {
     const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res), clientError);
     connections.track(server);
+    if (options.adminAccessLog !== undefined) logServerAccess(server, options.adminAccessLog);
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
     const port = boundPort(server, entry);
     adminPorts.push(port);

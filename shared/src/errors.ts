@@ -161,6 +161,11 @@ export const ERROR_CATALOGUE = {
     meaning: 'a plugin tried to end the worker process (process.exit, process.abort, process.kill of itself)',
     fix: 'fix the plugin named in the message: a plugin ends its request (ctx.response.exit), never the process',
   },
+  TP_PLUGIN_CONFIGURE: {
+    meaning:
+      "a plugin's configure(config) hook threw (or returned a promise) when the data plane compiled one of its instances: every request that instance applies to gets Kong's 500",
+    fix: 'fix the plugin named in the message, or the instance config it refused (the log line names the instance id)',
+  },
   TP_RAW_RESPONSE_VALUE: {
     meaning:
       'a status, reason phrase, header name or value meant for a response written straight to a socket (WebSocket handshakes) could not go into one',
@@ -446,6 +451,21 @@ export class PluginExitError extends TurnpikeError {
   constructor(plugin: string, call: string) {
     super(`plugin '${plugin}' called ${call}: refused, the worker keeps running`);
     this.plugin = plugin;
+  }
+}
+
+/** A plugin's configure hook failed for one instance (see TP_PLUGIN_CONFIGURE). */
+export class PluginConfigureError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_CONFIGURE';
+  readonly code = 'TP_PLUGIN_CONFIGURE';
+  override readonly name = 'PluginConfigureError';
+  readonly plugin: string;
+  readonly instance: string;
+
+  constructor(plugin: string, instance: string, problem: string, options?: ErrorOptions) {
+    super(`plugin '${plugin}' could not configure instance ${instance}: ${problem}`, options);
+    this.plugin = plugin;
+    this.instance = instance;
   }
 }
 

@@ -20,7 +20,13 @@ import { DEFAULT_SETTINGS, startProxy } from '@turnpike/data-plane/proxy';
 import type { ProxyServiceConfig, RuntimeSource } from '@turnpike/data-plane/runtime';
 import { UpstreamPools } from '@turnpike/data-plane/upstream';
 import { createLogger } from '@turnpike/shared';
-import { closedPort, type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
+import {
+  closedPort,
+  type RecordingUpstream,
+  recordingUpstream,
+  send,
+  withoutRequestId,
+} from './proxy-fixtures.ts';
 
 const UPSTREAM_ID = '00000000-0000-4000-8000-000000000001';
 
@@ -182,7 +188,7 @@ describe('proxy load balancing', () => {
     );
     const res = await send(proxy.port, '/');
     assert.equal(res.status, 503);
-    assert.deepEqual(JSON.parse(res.body), { message: NO_PEER_MESSAGE });
+    assert.deepEqual(withoutRequestId(JSON.parse(res.body)), { message: NO_PEER_MESSAGE });
     assert.equal(NO_PEER_MESSAGE, 'failure to get a peer from the ring-balancer');
     assert.deepEqual(
       balancerHealth(proxy.holder.current, UPSTREAM_ID)!.data.map((t) => t.health),

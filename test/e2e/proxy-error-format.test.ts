@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { proxySettingsFromConfig } from '@turnpike/data-plane/proxy';
 import { buildConfig } from '@turnpike/shared/config';
-import { closedPort, rawRequest, route, service, statuses, testProxy } from './proxy-fixtures.ts';
+import {
+  closedPort,
+  plainWithoutRequestId,
+  rawRequest,
+  route,
+  service,
+  statuses,
+  testProxy,
+  withoutRequestId,
+} from './proxy-fixtures.ts';
 
 /** A proxy whose settings come from turnpike.conf, with one route to a port nothing listens on. */
 async function proxyWith(conf: string) {
@@ -28,13 +37,17 @@ const BAD_GATEWAY = 'An invalid response was received from the upstream server';
 describe('the format of the proxy’s errors (Kong: error_default_type, Accept, Content-Type)', () => {
   it("answers an upstream failure in error_default_type when the request has neither Accept nor Content-Type: Kong's text/plain by default", async () => {
     await using plain = await proxyWith('');
-    assert.deepEqual(answerOf(await rawRequest(plain.port, get('/down'))), {
-      status: 502,
-      type: 'text/plain; charset=utf-8',
-      body: `${BAD_GATEWAY}\n`,
-    });
+    const text = answerOf(await rawRequest(plain.port, get('/down')));
+    assert.deepEqual(
+      { ...text, body: plainWithoutRequestId(text.body) },
+      {
+        status: 502,
+        type: 'text/plain; charset=utf-8',
+        body: `${BAD_GATEWAY}\n`,
+      },
+    );
     await using json = await proxyWith('error_default_type = application/json');
-    assert.deepEqual(JSON.parse(answerOf(await rawRequest(json.port, get('/down'))).body), {
+    assert.deepEqual(withoutRequestId(JSON.parse(answerOf(await rawRequest(json.port, get('/down'))).body)), {
       message: BAD_GATEWAY,
     });
     await using html = await proxyWith('error_default_type = text/html');
@@ -53,18 +66,20 @@ describe('the format of the proxy’s errors (Kong: error_default_type, Accept, 
     const anything = answerOf(await rawRequest(proxy.port, get('/down', 'Accept: */*\r\n')));
     assert.equal(anything.type, 'application/json; charset=utf-8', '*/* is Kong’s default, JSON');
     const text = answerOf(await rawRequest(proxy.port, get('/down', 'Accept: text/*\r\n')));
-    assert.equal(text.body, `${BAD_GATEWAY}\n`);
+    assert.equal(plainWithoutRequestId(text.body), `${BAD_GATEWAY}\n`);
     const byContentType = answerOf(
       await rawRequest(proxy.port, get('/down', 'Content-Type: application/json\r\nContent-Length: 0\r\n')),
     );
-    assert.deepEqual(JSON.parse(byContentType.body), { message: BAD_GATEWAY });
+    assert.deepEqual(withoutRequestId(JSON.parse(byContentType.body)), { message: BAD_GATEWAY });
   });
 
   it('answers the runloop’s own errors (no route) by Accept alone, JSON without one, as kong.response.error does', async () => {
     await using proxy = await proxyWith('error_default_type = text/plain');
     const miss = answerOf(await rawRequest(proxy.port, get('/nowhere')));
     assert.equal(miss.status, 404);
-    assert.deepEqual(JSON.parse(miss.body), { message: 'no Route matched with those values' });
+    assert.deepEqual(withoutRequestId(JSON.parse(miss.body)), {
+      message: 'no Route matched with those values',
+    });
     const html = answerOf(await rawRequest(proxy.port, get('/nowhere', 'Accept: text/html\r\n')));
     assert.match(html.body, /<p>no Route matched with those values\.<\/p>/);
   });

@@ -3,7 +3,7 @@
  * keeps exactly what it received, a proxy started in this process on 127.0.0.1, raw-socket requests.
  */
 
-import { AssertionError } from 'node:assert';
+import assert, { AssertionError } from 'node:assert';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
@@ -348,4 +348,23 @@ export function capturedLog(): CapturedLog {
     },
   };
   return { log: createLogger({ level: 'debug', destination, pretty: false }), lines };
+}
+
+const REQUEST_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * A JSON error body of the proxy without its `request_id`, after checking it is one (32 hex
+ * digits), as Kong's ERROR_TEMPLATES carry it.
+ */
+export function withoutRequestId(body: unknown): unknown {
+  const { request_id, ...rest } = body as { request_id?: unknown };
+  assert.match(String(request_id), REQUEST_ID, 'the error body carries the request id');
+  return rest;
+}
+
+/** A text/plain error body of the proxy (`message\nrequest_id: …\n`) as `message\n`, the id checked. */
+export function plainWithoutRequestId(text: string): string {
+  const match = /^([^\n]*\n)request_id: ([0-9a-f]{32})\n$/.exec(text);
+  assert.ok(match, `a Kong text error with its request id: ${JSON.stringify(text)}`);
+  return match[1]!;
 }

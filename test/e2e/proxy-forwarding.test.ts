@@ -3,8 +3,10 @@ import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { responseHeaderFlags } from '@turnpike/data-plane/proxy';
 import {
   closedPort,
+  plainWithoutRequestId,
   rawRequest,
   recordingUpstream,
   route,
@@ -12,6 +14,7 @@ import {
   service,
   statuses,
   testProxy,
+  withoutRequestId,
 } from './proxy-fixtures.ts';
 
 describe('proxy forwarding', () => {
@@ -105,20 +108,13 @@ describe('proxy forwarding', () => {
     assert.equal(res.status, 404);
     assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
     assert.match(res.headers.get('server') ?? '', /^turnpike\/\d/);
-    assert.deepEqual(await res.json(), { message: 'no Route matched with those values' });
+    assert.deepEqual(withoutRequestId(await res.json()), { message: 'no Route matched with those values' });
     assert.equal(upstream.received.length, 0);
   });
 
-  it('omits Server, Via and latency headers when headers = off', async () => {
+  it('omits Server, Via, latency and request id headers when headers = off', async () => {
     await using upstream = await recordingUpstream();
-    const off = {
-      server: false,
-      via: false,
-      proxyLatency: false,
-      upstreamLatency: false,
-      responseLatency: false,
-      errorDefaultType: 'json' as const,
-    };
+    const off = responseHeaderFlags(['off'], 'json');
     await using proxy = await testProxy([service(upstream.port)], [route({ paths: ['/a'] })], {
       settings: { headers: off },
     });
@@ -126,6 +122,9 @@ describe('proxy forwarding', () => {
     await ok.text();
     assert.equal(ok.headers.get('via'), null);
     assert.equal(ok.headers.get('x-kong-proxy-latency'), null);
+    assert.equal(ok.headers.get('x-kong-request-id'), null);
+    // headers_upstream is its own key: the upstream still gets the id.
+    assert.match(String(upstream.received[0]!.headers['x-kong-request-id']), /^[0-9a-f]{32}$/);
     const miss = await fetch(proxy.url('/zzz'));
     await miss.text();
     assert.equal(miss.headers.get('server'), null);
@@ -143,7 +142,11 @@ describe('https-only routes', () => {
     assert.deepEqual(statuses(answer), [426]);
     assert.match(answer, /\r\nUpgrade: TLS\/1\.2, HTTP\/1\.1\r\n/i);
     assert.match(answer, /\r\nConnection: Upgrade\r\n/i);
-    assert.ok(answer.endsWith('{"message":"Please use HTTPS protocol"}'));
+    const id = /\r\nX-Kong-Request-Id: ([0-9a-f]{32})\r\n/.exec(answer)?.[1];
+    assert.ok(
+      answer.endsWith(`{\n  "message":"Please use HTTPS protocol",\n  "request_id":"${id}"\n}`),
+      answer,
+    );
     assert.equal(upstream.received.length, 0);
   });
 
@@ -199,7 +202,7 @@ describe('upstream failures', () => {
     await using proxy = await testProxy([service(port, { retries: 0 })], [route()]);
     const res = await fetch(proxy.url('/'));
     assert.equal(res.status, 502);
-    assert.deepEqual(await res.json(), {
+    assert.deepEqual(withoutRequestId(await res.json()), {
       message: 'An invalid response was received from the upstream server',
     });
   });
@@ -251,7 +254,7 @@ describe('upstream failures', () => {
     await using proxy = await testProxy([service(upstream.port, { read_timeout: 150 })], [route()]);
     const res = await fetch(proxy.url('/slow'));
     assert.equal(res.status, 504);
-    assert.deepEqual(await res.json(), { message: 'The upstream server is timing out' });
+    assert.deepEqual(withoutRequestId(await res.json()), { message: 'The upstream server is timing out' });
   });
 
   it('answers 504 when the upstream stops reading the request body for longer than write_timeout', {
@@ -313,8 +316,8 @@ describe('upstream failures', () => {
     await using proxy = await testProxy([], [{ id: 'r', paths: ['/'] }]);
     const res = await fetch(proxy.url('/'));
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), { message: 'no Service found with those values' });
+    assert.deepEqual(withoutRequestId(await res.json()), { message: 'no Service found with those values' });
     const text = await fetch(proxy.url('/'), { headers: { accept: 'text/plain' } });
-    assert.equal(await text.text(), 'no Service found with those values\n');
+    assert.equal(plainWithoutRequestId(await text.text()), 'no Service found with those values\n');
   });
 });

@@ -14,6 +14,7 @@ import { bundledPlugins, type PluginProxy, plugin, pluginProxy } from './plugin-
 import {
   type CapturedLog,
   capturedLog,
+  plainWithoutRequestId,
   type RecordingUpstream,
   rawRequest,
   recordingUpstream,
@@ -21,6 +22,7 @@ import {
   service,
   statuses,
   testProxy,
+  withoutRequestId,
 } from './proxy-fixtures.ts';
 
 const KONG_500 = { message: 'An unexpected error occurred' };
@@ -34,10 +36,9 @@ function bodyOf(answer: string): unknown {
   const length = Number(/content-length: (\d+)/i.exec(answer)?.[1] ?? 0);
   const body = answer.slice(start, start + length);
   if (/content-type: text\/plain/i.test(answer.slice(0, start))) {
-    assert.match(body, /\n$/, 'Kong ends a text error with a newline');
-    return { message: body.slice(0, -1) };
+    return { message: plainWithoutRequestId(body).slice(0, -1) };
   }
-  return JSON.parse(body);
+  return withoutRequestId(JSON.parse(body));
 }
 
 describe("the pipeline's own failures", () => {

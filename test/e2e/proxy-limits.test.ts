@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_LIMITS } from '@turnpike/data-plane/proxy';
-import { proxiedUpstream, rawRequest, statuses } from './proxy-fixtures.ts';
+import { plainWithoutRequestId, proxiedUpstream, rawRequest, statuses } from './proxy-fixtures.ts';
 
 const LIMITS = {
   ...DEFAULT_LIMITS,
@@ -18,7 +18,7 @@ function limitedProxy() {
 /** The body of a raw answer: Kong's message in text/plain, error_default_type's default, as no Accept was sent. */
 function kongBody(answer: string): string {
   assert.match(answer, /\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
-  return answer.slice(answer.indexOf('\r\n\r\n') + 4);
+  return plainWithoutRequestId(answer.slice(answer.indexOf('\r\n\r\n') + 4));
 }
 
 describe('request limits', () => {

@@ -4,7 +4,16 @@ import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { startWebSocketEchoUpstream } from '../helpers/upstream.ts';
-import { closedPort, rawRequest, route, send, service, statuses } from './proxy-fixtures.ts';
+import {
+  closedPort,
+  plainWithoutRequestId,
+  rawRequest,
+  route,
+  send,
+  service,
+  statuses,
+  withoutRequestId,
+} from './proxy-fixtures.ts';
 import { tlsTestProxy } from './proxy-tls-fixtures.ts';
 
 const echoUpstream = startWebSocketEchoUpstream;
@@ -95,7 +104,7 @@ describe('WebSocket proxying', () => {
     const res = await send(proxy.port, '/ws');
     assert.equal(res.status, 426);
     assert.equal(res.headers.upgrade, 'websocket');
-    assert.deepEqual(JSON.parse(res.body), { message: 'Please use WebSocket protocol' });
+    assert.deepEqual(withoutRequestId(JSON.parse(res.body)), { message: 'Please use WebSocket protocol' });
   });
 
   it('answers a handshake over http to a wss-only route with 426', async () => {
@@ -116,7 +125,9 @@ describe('WebSocket proxying', () => {
     });
     const answer = await refused(`ws://127.0.0.1:${proxy.port}/elsewhere`);
     assert.equal(answer.status, 404);
-    assert.deepEqual(JSON.parse(answer.body), { message: 'no Route matched with those values' });
+    assert.deepEqual(withoutRequestId(JSON.parse(answer.body)), {
+      message: 'no Route matched with those values',
+    });
     assert.equal(upstream.handshakes.length, 0);
   });
 
@@ -128,7 +139,9 @@ describe('WebSocket proxying', () => {
     });
     const answer = await refused(`ws://127.0.0.1:${proxy.port}/lonely`);
     assert.equal(answer.status, 503);
-    assert.deepEqual(JSON.parse(answer.body), { message: 'no Service found with those values' });
+    assert.deepEqual(withoutRequestId(JSON.parse(answer.body)), {
+      message: 'no Service found with those values',
+    });
     const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/chat`, { headers: { via: '1.1 dev' } });
     await once(ws, 'open');
     ws.close();
@@ -163,7 +176,10 @@ describe('WebSocket proxying', () => {
     const answer = await refused(`ws://127.0.0.1:${proxy.port}/`);
     assert.equal(answer.status, 502);
     // A handshake carries no Accept: Kong's error_default_type, text/plain, applies.
-    assert.equal(answer.body, 'An invalid response was received from the upstream server\n');
+    assert.equal(
+      plainWithoutRequestId(answer.body),
+      'An invalid response was received from the upstream server\n',
+    );
   });
 
   it('refuses malformed handshakes before routing them', async () => {

@@ -19,7 +19,10 @@ test('one `turnpike start` with no configuration proxies what the Admin API conf
 
   const miss = await http('GET', `${node.proxyUrl}/echo/hello`);
   assert.equal(miss.status, 404);
-  assert.deepEqual(miss.body, { message: 'no Route matched with those values' });
+  assert.deepEqual(miss.body, {
+    message: 'no Route matched with those values',
+    request_id: miss.headers.get('x-kong-request-id'),
+  });
 
   const service = await http('POST', `${adminUrl}/services`, { name: 'echo', url: `${upstream.url}/base` });
   assert.equal(service.status, 201, service.text);

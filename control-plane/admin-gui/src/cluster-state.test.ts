@@ -38,7 +38,15 @@ describe('the cluster view’s state', () => {
     s = applyEvent(
       s,
       'data-plane',
-      { kind: 'nack', data_plane: dp({ id: 'dp-2', hostname: 'edge-2', last_error: 'bad' }) },
+      {
+        kind: 'nack',
+        data_plane: dp({
+          id: 'dp-2',
+          hostname: 'edge-2',
+          last_error: 'bad',
+          last_error_code: 'TP_CONFIG_REJECTED',
+        }),
+      },
       4,
     );
     s = applyEvent(
@@ -52,7 +60,7 @@ describe('the cluster view’s state', () => {
       s.log.map((l) => l.text),
       [
         'edge-2 disconnected',
-        'edge-2 rejected a configuration: bad',
+        'edge-2 rejected a configuration: TP_CONFIG_REJECTED: bad',
         'edge-1 applied version 4 (12 ms after it was published)',
         'config version 4 published',
         'edge-2 connected',

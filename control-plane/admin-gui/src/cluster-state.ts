@@ -12,6 +12,8 @@ export interface DataPlane {
   readonly config_hash: string;
   readonly last_seen: number;
   readonly last_error: string;
+  /** The stable code of the last refusal or NACK (`TP_CONFIG_REJECTED`, …); absent from older CPs. */
+  readonly last_error_code?: string;
   readonly connected: boolean;
 }
 
@@ -62,6 +64,7 @@ export function applyEvent(state: ClusterState, type: string, data: unknown, now
       const dataPlanes = upsert(state.dataPlanes, dp);
       if (event.kind === 'seen' || event.kind === 'status') return { ...state, dataPlanes };
       const name = dp.hostname || dp.id.slice(0, 8);
+      const reason = dp.last_error_code ? `${dp.last_error_code}: ${dp.last_error}` : dp.last_error;
       const text =
         event.kind === 'connect'
           ? `${name} connected`
@@ -70,8 +73,8 @@ export function applyEvent(state: ClusterState, type: string, data: unknown, now
             : event.kind === 'ack'
               ? `${name} applied version ${dp.config_version}${reachText(event.reached)}`
               : event.kind === 'nack'
-                ? `${name} rejected a configuration: ${dp.last_error}`
-                : `${name} was refused: ${dp.last_error}`;
+                ? `${name} rejected a configuration: ${reason}`
+                : `${name} was refused: ${reason}`;
       return { ...state, dataPlanes, log: logged(state, now, text) };
     }
     default:

@@ -45,6 +45,8 @@ export interface DataPlaneView {
   readonly config_hash: string;
   readonly last_seen: number;
   readonly last_error: string;
+  /** The refusal's or NACK's stable code (`TP_CONFIG_REJECTED`, …); '' when none. */
+  readonly last_error_code: string;
   readonly connected: boolean;
   readonly labels: Record<string, string>;
 }
@@ -60,6 +62,7 @@ export function dataPlaneView(record: DataPlaneRecord): DataPlaneView {
     config_hash: record.config_hash,
     last_seen: record.last_seen,
     last_error: record.last_error,
+    last_error_code: record.last_error_code,
     connected: record.connected,
     labels: record.labels,
   };

@@ -103,7 +103,11 @@ describe('startClusterFeed', () => {
     const v1 = source.apply([{ entity: 'services', id: 's1', op: 'upsert', value: { id: 's1' } }]);
     tick(25);
     registry.upsert('dp1', { config_version: v1.version, config_hash: v1.hash, sync_status: 'normal' });
-    registry.upsert('dp1', { sync_status: 'config_rejected', last_error: 'bad route' });
+    registry.upsert('dp1', {
+      sync_status: 'config_rejected',
+      last_error: 'bad route',
+      last_error_code: 'TP_CONFIG_REJECTED',
+    });
     registry.upsert('dp1', { connected: false, sync_status: 'offline' });
 
     assert.deepEqual(
@@ -117,6 +121,7 @@ describe('startClusterFeed', () => {
     const nack = events[3];
     assert.ok(nack?.type === 'data-plane');
     assert.equal(nack.data_plane.last_error, 'bad route');
+    assert.equal(nack.data_plane.last_error_code, 'TP_CONFIG_REJECTED', 'the NACK code reaches the GUI');
 
     assert.deepEqual(feed.snapshot().latest, v1);
     assert.equal(feed.snapshot().data_planes[0]?.connected, false);

@@ -111,6 +111,7 @@ function createEntityDao(model: TableModel, view: TablesView): EntityDao {
     insert: () => Promise.reject(unsupported(model, 'create')),
     update: (idOrKey: string) => Promise.reject(unsupported(model, 'update', idOrKey)),
     upsert: (idOrKey: string) => Promise.reject(unsupported(model, 'create or update', idOrKey)),
+    upsertMany: () => Promise.reject(unsupported(model, 'create or update')),
     delete: (idOrKey: string) => Promise.reject(unsupported(model, 'remove', idOrKey)),
   };
 }

@@ -9,7 +9,7 @@
 
 import type { EntityName, SyncedEntity } from '@turnpike/shared/schema';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePluginChains } from '../plugins/runtime/compile.ts';
+import { compilePluginChains } from '../plugin-chain/compile.ts';
 import type { RouteConfig, RouterProblem } from '../router/index.ts';
 import { patchRouter } from '../router/index.ts';
 import type { ProxyServiceConfig, Runtime } from '../runtime/index.ts';

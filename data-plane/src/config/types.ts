@@ -3,7 +3,7 @@
 import type { OptionalFields, SyncedEntity } from '@turnpike/shared/schema';
 import type { BalancerSource } from '../balancer/registry.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
-import type { PluginRuntimeOptions } from '../plugins/runtime/compile.ts';
+import type { PluginRuntimeOptions } from '../plugin-chain/compile.ts';
 import type { RouteConfig, RouterFlavor } from '../router/index.ts';
 import type { DispatcherSource, PluginChain, ProxyServiceConfig } from '../runtime/index.ts';
 import type { SyncedContent } from './decode.ts';

@@ -15,10 +15,13 @@ describe('bundled plugins', () => {
     const priorities = Object.fromEntries([...loaded.plugins].map(([n, p]) => [n, p.handler?.priority]));
     assert.deepEqual(priorities, {
       jwt: 1450,
+      oauth2: 1400,
       'key-auth': 1250,
       'basic-auth': 1100,
+      'hmac-auth': 1030,
       acl: 950,
       'rate-limiting': 910,
+      prometheus: 13,
     });
   });
 });

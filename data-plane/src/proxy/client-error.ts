@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { rawKongError } from './kong-responses.ts';
+import { newRequestId } from './request-id.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
 /** What node's parser attaches to the errors it reports. */
@@ -184,5 +185,5 @@ export function answerClientError(err: ParserError, socket: Duplex, flags: Respo
     socket.destroy();
     return;
   }
-  answerAfterPending(socket, rawKongError(clientErrorStatus(err), flags));
+  answerAfterPending(socket, rawKongError(clientErrorStatus(err), flags, newRequestId()));
 }

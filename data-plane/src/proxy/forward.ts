@@ -15,7 +15,8 @@ import { sendKongError, sendPluginExit } from './kong-responses.ts';
 import type { ListenerContext } from './prepare.ts';
 import type { Prepared } from './prepared.ts';
 import type { BodyWaiter, BufferedBody } from './request-body.ts';
-import { failRequest, failureId } from './request-failure.ts';
+import { entryOf, type RequestEntry } from './request-entry.ts';
+import { failRequest } from './request-failure.ts';
 import { clientHeaders } from './response-headers.ts';
 import { UndiciCall } from './undici-call.ts';
 import { withWriteTimeout } from './write-timeout.ts';
@@ -39,11 +40,16 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
   readonly #listener: ListenerContext;
   /** The request body as the client sent it (null: none). */
   #body: BufferedBody | null = null;
+  /** What an access log or metrics read of this request, when something observes the proxy. */
+  readonly #entry: RequestEntry | undefined;
 
   constructor(prepared: Prepared, res: ServerResponse, listener: ListenerContext) {
     super(prepared);
     this.res = res;
     this.#listener = listener;
+    const entry = entryOf(res);
+    if (entry !== undefined) entry.prepared = prepared;
+    this.#entry = entry;
     (res as ResponseWithCall)[kCall] = this;
     res.once('close', onClientClose);
   }
@@ -54,7 +60,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       const chain = this.prepared.chain;
       this.#body = body;
       if (chain === undefined || chain.empty) this.forward(undefined);
-      else void this.runPlugins(this.prepared.openChain(chain, this.res, body));
+      else this.runPlugins(this.prepared.openChain(chain, this.res, body));
     } catch (err) {
       this.fail(err);
     }
@@ -62,7 +68,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
 
   fail(err: unknown): void {
     const prepared = this.prepared;
-    failRequest(prepared.req, this.res, err, this.#listener.flags, prepared.startedAt, this.#listener.log);
+    failRequest(
+      prepared.req,
+      this.res,
+      err,
+      this.#listener.flags,
+      prepared.startedAt,
+      prepared.requestId,
+      this.#listener.log,
+    );
   }
 
   bodyReady(body: BufferedBody, length: number): void {
@@ -81,14 +95,14 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         cause: error,
       });
       this.#listener.log.error(
-        { err, request_id: failureId(), path: prepared.req.url },
+        { err, request_id: prepared.requestId, path: prepared.req.url },
         'request body refused',
       );
     }
     const res = this.res;
     try {
       if (!res.headersSent && !res.destroyed)
-        sendKongError(res, status, this.#listener.flags, prepared.startedAt, true);
+        sendKongError(res, status, this.#listener.flags, prepared.startedAt, prepared.requestId, true);
     } catch (err) {
       this.fail(err);
     }
@@ -101,10 +115,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       path: this.prepared.upstreamTarget(),
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: this.prepared.upstreamHeaders,
-      body: withWriteTimeout(replaced ?? this.#body, dispatch.writeTimeout),
+      body: this.requestBody(replaced),
       headersTimeout: dispatch.readTimeout,
       bodyTimeout: dispatch.readTimeout,
     });
+  }
+
+  /** The body to send: the plugins' replacement or the client's, under the service's write_timeout. */
+  protected requestBody(replaced: Buffer | undefined): Dispatcher.DispatchOptions['body'] {
+    return withWriteTimeout(replaced ?? this.#body, this.prepared.dispatch.writeTimeout);
   }
 
   protected clientGone(): boolean {
@@ -113,7 +132,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
 
   protected answerExit(exit: ChainExit, run: PluginRun): void {
     const prepared = this.prepared;
-    sendPluginExit(this.res, exit, run, this.#listener.flags, prepared.startedAt, !prepared.req.complete);
+    sendPluginExit(
+      this.res,
+      exit,
+      run,
+      this.#listener.flags,
+      prepared.startedAt,
+      prepared.requestId,
+      !prepared.req.complete,
+    );
   }
 
   onBodySent(): void {
@@ -135,18 +162,37 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     const flags = this.#listener.flags;
     const headers = clientHeaders((controller.rawHeaders ?? []) as (Buffer | string)[], flags);
     this.responded(statusCode);
-    this.addProxyHeaders(headers, flags);
+    const entry = this.#entry;
+    if (entry !== undefined) this.#recordUpstream(entry, statusCode);
+    this.addProxyHeaders(headers, flags, statusCode);
     const plugins = this.prepared.plugins;
     if (plugins !== undefined) {
       plugins.header(statusCode, headers);
       // A header phase threw (logged by the chain): Kong's 500 instead of the upstream's answer.
       if (plugins.failed) {
         this.#abandon(controller);
-        sendKongError(this.res, 500, flags, this.prepared.startedAt, !this.prepared.req.complete);
+        const prepared = this.prepared;
+        sendKongError(this.res, 500, flags, prepared.startedAt, prepared.requestId, !prepared.req.complete);
         return;
       }
     }
+    if (flags.requestId) this.addRequestId(headers);
+    this.writeHead(statusCode, headers);
+  }
+
+  /** Sends the response head to the client (gRPC moves a trailers-only answer's status to trailers). */
+  protected writeHead(statusCode: number, headers: string[]): void {
     this.res.writeHead(statusCode, headers);
+  }
+
+  #recordUpstream(entry: RequestEntry, statusCode: number): void {
+    entry.upstreamStatus = statusCode;
+    entry.upstreamSentAt = this.sentAt;
+    entry.upstreamAnsweredAt = performance.now();
+    const peer = this.peer;
+    const service = this.prepared.found.service!;
+    entry.upstreamAddress =
+      peer === undefined ? `${service.host}:${service.port}` : `${peer.ip}:${peer.port}`;
   }
 
   /** Lets the upstream go: the proxy answers (or has answered) the client itself. */
@@ -167,13 +213,17 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         return;
       }
     }
+    if (this.#entry !== undefined) this.#entry.bodyBytes += chunk.length;
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', onClientDrain);
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller?: Dispatcher.DispatchController,
+    _trailers?: Record<string, unknown> | null,
+  ): void {
     this.finished = true;
     this.released();
     const plugins = this.prepared.plugins;
@@ -183,7 +233,10 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         this.res.destroy();
         return;
       }
-      if (tail.length > 0) this.res.write(tail);
+      if (tail.length > 0) {
+        if (this.#entry !== undefined) this.#entry.bodyBytes += tail.length;
+        this.res.write(tail);
+      }
     }
     this.res.end();
   }
@@ -204,7 +257,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     if (err instanceof BodyTooLargeError) {
       this.finished = true;
       this.released();
-      sendKongError(res, 413, this.#listener.flags, this.prepared.startedAt, true);
+      sendKongError(res, 413, this.#listener.flags, this.prepared.startedAt, this.prepared.requestId, true);
       return;
     }
     // The upstream failed this attempt: counted, then retried elsewhere or answered 502/504.
@@ -215,6 +268,14 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     this.finished = true;
     // An unread request body would be taken for the next request: close instead.
     const prepared = this.prepared;
-    sendKongError(this.res, status, this.#listener.flags, prepared.startedAt, !prepared.req.complete, body);
+    sendKongError(
+      this.res,
+      status,
+      this.#listener.flags,
+      prepared.startedAt,
+      prepared.requestId,
+      !prepared.req.complete,
+      body,
+    );
   }
 }

@@ -1,12 +1,15 @@
 /**
  * Responses the proxy makes itself, with Kong's exact bodies (kong/error_handlers.lua BODIES and
- * kong/runloop/handler.lua). Bodies are encoded once, at import, never per request.
+ * kong/runloop/handler.lua) and Kong's ERROR_TEMPLATES, each carrying the request's id. Bodies are
+ * made once, at import, around the place of the id: a request adds only its id.
  */
 
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { KONG_STATUS_MESSAGES, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
+import { bodySent } from './request-entry.ts';
+import { REQUEST_ID_LENGTH } from './request-id.ts';
 import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 
 export const SERVER_TOKEN = `turnpike/${TURNPIKE_VERSION}`;
@@ -19,6 +22,10 @@ export const NO_SERVICE_MESSAGE = 'no Service found with those values';
 export const NO_SERVICE_BODY = Buffer.from(JSON.stringify({ message: NO_SERVICE_MESSAGE }));
 /** Turnpike's words for a plain request to a route whose protocols are only ws / wss. */
 export const WEBSOCKET_ONLY_MESSAGE = 'Please use WebSocket protocol';
+/** Kong's 426 for a gRPC request over HTTP/1 (kong/runloop/handler.lua, access). */
+export const HTTP2_ONLY_MESSAGE = 'Please use HTTP2 protocol';
+/** Kong's 415 for a request without a gRPC Content-Type on a gRPC route. */
+export const NOT_GRPC_MESSAGE = 'Non-gRPC request matched gRPC route';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** kong/tools/http.lua MIME_TYPES: the Content-Type of each error format. */
@@ -29,22 +36,40 @@ const CONTENT_TYPES: Readonly<Record<ErrorFormat, string>> = {
   plain: 'text/plain; charset=utf-8',
 };
 
-/** One message in every format, encoded once (Kong's words per status: shared/src/kong-messages.ts). */
-type Bodies = Readonly<Record<ErrorFormat, Buffer>>;
-
 /**
- * Kong's ERROR_TEMPLATES (kong/tools/http.lua) without their request_id, which Turnpike does not
- * generate yet; JSON stays Turnpike's compact `{"message":…}`. Messages are Turnpike's constants.
+ * One error body with its request id still to insert: what comes before the id and after it,
+ * and the body's length in bytes once the id is in (ids are ASCII, REQUEST_ID_LENGTH long).
  */
+interface Template {
+  readonly head: string;
+  readonly tail: string;
+  readonly length: number;
+}
+
+/** One message in every format, made once (Kong's words per status: shared/src/kong-messages.ts). */
+type Bodies = Readonly<Record<ErrorFormat, Template>>;
+
+function template(head: string, tail: string): Template {
+  return { head, tail, length: Buffer.byteLength(head) + REQUEST_ID_LENGTH + Buffer.byteLength(tail) };
+}
+
+/** A template's body for one request. */
+function render(body: Template, requestId: string): string {
+  return body.head + requestId + body.tail;
+}
+
+/** Kong's ERROR_TEMPLATES (kong/tools/http.lua), as Kong fills them: the message, then the request id. */
 function bodiesOf(message: string): Bodies {
   return {
-    json: Buffer.from(JSON.stringify({ message })),
-    plain: Buffer.from(`${message}\n`),
-    html: Buffer.from(
-      `<!doctype html>\n<html>\n  <head>\n    <meta charset="utf-8">\n    <title>Error</title>\n  </head>\n  <body>\n    <h1>Error</h1>\n    <p>${message}.</p>\n  </body>\n</html>\n`,
+    json: template(`{\n  "message":${JSON.stringify(message).slice(0, -1)}",\n  "request_id":"`, '"\n}'),
+    plain: template(`${message}\nrequest_id: `, '\n'),
+    html: template(
+      `<!doctype html>\n<html>\n  <head>\n    <meta charset="utf-8">\n    <title>Error</title>\n  </head>\n  <body>\n    <h1>Error</h1>\n    <p>${message}.</p>\n    <p>request_id: `,
+      '</p>\n  </body>\n</html>\n',
     ),
-    xml: Buffer.from(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<error>\n  <message>${message}</message>\n</error>\n`,
+    xml: template(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<error>\n  <message>${message}</message>\n  <requestid>`,
+      '</requestid>\n</error>\n',
     ),
   };
 }
@@ -54,6 +79,8 @@ const BODIES = new Map<number, Bodies>(
 );
 const NO_ROUTE_BODIES = bodiesOf(NO_ROUTE_MESSAGE);
 const WEBSOCKET_ONLY_BODIES = bodiesOf(WEBSOCKET_ONLY_MESSAGE);
+const HTTP2_ONLY_BODIES = bodiesOf(HTTP2_ONLY_MESSAGE);
+const NOT_GRPC_BODIES = bodiesOf(NOT_GRPC_MESSAGE);
 /** A caller's own `{"message":…}` body (the balancer's NO_PEER_BODY) in every format, made once per Buffer. */
 const CUSTOM_BODIES = new WeakMap<Buffer, Bodies>();
 
@@ -136,11 +163,6 @@ function isHttp2(res: ServerResponse): boolean {
   return (res as { stream?: unknown }).stream !== undefined;
 }
 
-/** Kong's JSON body for a status. */
-export function kongBody(status: number): Buffer {
-  return statusBodies(status).json;
-}
-
 function latency(startedAt: number): string {
   return String(Math.round(performance.now() - startedAt));
 }
@@ -149,6 +171,7 @@ function latency(startedAt: number): string {
 function ownHeaders(
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
   length: number,
   format: ErrorFormat | undefined,
 ): string[] {
@@ -156,32 +179,43 @@ function ownHeaders(
     format === undefined
       ? ['Content-Length', '0']
       : ['Content-Type', CONTENT_TYPES[format], 'Content-Length', String(length)];
-  return withServerHeaders(headers, flags, startedAt);
+  return withServerHeaders(headers, flags, startedAt, requestId);
 }
 
-/** Adds X-Kong-Response-Latency and Server (when `headers` says so) to a response Turnpike makes. */
-function withServerHeaders(headers: string[], flags: ResponseHeaderFlags, startedAt: number): string[] {
+/**
+ * Adds X-Kong-Response-Latency, Server and X-Kong-Request-Id (when `headers` says so) to a
+ * response Turnpike makes.
+ */
+export function withServerHeaders(
+  headers: string[],
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  requestId: string,
+): string[] {
   if (flags.responseLatency) headers.push('X-Kong-Response-Latency', latency(startedAt));
   if (flags.server) headers.push('Server', SERVER_TOKEN);
+  if (flags.requestId) headers.push('X-Kong-Request-Id', requestId);
   return headers;
 }
 
 /**
- * Kong's answer for a status, in the format the request asks for; `close` ends the connection
- * after it (the request was not read). Without `body` it is one of nginx's errors in Kong
- * (error_default_type applies); with one (the balancer's `{"message":…}`), Kong's runloop's.
+ * Kong's answer for a status, in the format the request asks for, with its request id; `close`
+ * ends the connection after it (the request was not read). Without `body` it is one of nginx's
+ * errors in Kong (error_default_type applies); with one (the balancer's `{"message":…}`), Kong's
+ * runloop's.
  */
 export function sendKongError(
   res: ServerResponse,
   status: number,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
   close = false,
   body?: Buffer,
 ): void {
   const format = body === undefined ? nginxErrorFormat(res, flags) : runloopErrorFormat(res);
   const encoded = (body === undefined ? statusBodies(status) : customBodies(body))[format];
-  sendFormatted(res, status, flags, startedAt, format, encoded, close);
+  sendFormatted(res, status, flags, startedAt, requestId, format, encoded, close);
 }
 
 function sendFormatted(
@@ -189,33 +223,45 @@ function sendFormatted(
   status: number,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
   format: ErrorFormat,
-  body: Buffer,
+  body: Template,
   close: boolean,
 ): void {
-  const headers = ownHeaders(flags, startedAt, body.length, format);
+  const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(status, headers);
-  res.end(body);
+  bodySent(res, body.length);
+  res.end(render(body, requestId));
 }
 
 /**
  * The headers of a plugin's exit (`ctx.response.exit`, or the 500 of one that threw): the plugins'
- * header phase sees it first, then Turnpike's own headers are added. The plugins' values were
- * checked when they were set (plugins/runtime/plugin-values.ts). Undefined when a header phase
- * threw: Kong's 500 goes out instead.
+ * header phase sees it first, then Turnpike's own headers are added (X-Kong-Request-Id last, over
+ * any a plugin set, as Kong's runloop does). The plugins' values were checked when they were set
+ * (plugin-chain/plugin-values.ts). Undefined when a header phase threw: Kong's 500 goes out instead.
  */
 export function pluginExitHeaders(
   exit: ChainExit,
   run: PluginRun,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
 ): string[] | undefined {
   const headers = [...exit.headers];
   run.header(exit.status, headers);
   if (run.failed) return undefined;
+  if (flags.requestId) removeHeader(headers, 'x-kong-request-id');
   headers.push('Content-Length', String(exit.body?.length ?? 0));
-  return withServerHeaders(headers, flags, startedAt);
+  return withServerHeaders(headers, flags, startedAt, requestId);
+}
+
+/** Removes every `name` (lowercase) from a flat [name, value, …] list. */
+export function removeHeader(headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    const key = headers[i]!;
+    if (key.length === name.length && key.toLowerCase() === name) headers.splice(i, 2);
+  }
 }
 
 /** Sends a plugin's exit (see pluginExitHeaders); `close` ends the connection after it. */
@@ -225,21 +271,28 @@ export function sendPluginExit(
   run: PluginRun,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
   close: boolean,
 ): void {
-  const headers = pluginExitHeaders(exit, run, flags, startedAt);
+  const headers = pluginExitHeaders(exit, run, flags, startedAt, requestId);
   if (headers === undefined) {
-    sendKongError(res, 500, flags, startedAt, close);
+    sendKongError(res, 500, flags, startedAt, requestId, close);
     return;
   }
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(exit.status, headers);
+  bodySent(res, exit.body?.length ?? 0);
   res.end(exit.body);
 }
 
-export function sendNoRoute(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
+export function sendNoRoute(
+  res: ServerResponse,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  requestId: string,
+): void {
   const format = runloopErrorFormat(res);
-  sendFormatted(res, 404, flags, startedAt, format, NO_ROUTE_BODIES[format], false);
+  sendFormatted(res, 404, flags, startedAt, requestId, format, NO_ROUTE_BODIES[format], false);
 }
 
 /** Kong's answer to http on an https-only route: 426 with Upgrade, or a redirect to `location` (https). */
@@ -249,47 +302,95 @@ export function sendHttpsRedirect(
   location: string,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
 ): void {
   if (status === 426) {
     const format = runloopErrorFormat(res);
     const body = statusBodies(426)[format];
-    const headers = ownHeaders(flags, startedAt, body.length, format);
+    const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
     if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
     res.writeHead(426, headers);
-    res.end(body);
+    bodySent(res, body.length);
+    res.end(render(body, requestId));
     return;
   }
-  const headers = ownHeaders(flags, startedAt, 0, undefined);
+  const headers = ownHeaders(flags, startedAt, requestId, 0, undefined);
   headers.push('Location', location);
   res.writeHead(status, headers);
   res.end();
 }
 
 /** 426 for a plain HTTP request to a route that only takes WebSocket (ws / wss). */
-export function sendWebSocketOnly(res: ServerResponse, flags: ResponseHeaderFlags, startedAt: number): void {
+export function sendWebSocketOnly(
+  res: ServerResponse,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  requestId: string,
+): void {
   const format = runloopErrorFormat(res);
   const body = WEBSOCKET_ONLY_BODIES[format];
-  const headers = ownHeaders(flags, startedAt, body.length, format);
+  const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
   if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
   res.writeHead(426, headers);
-  res.end(body);
+  bodySent(res, body.length);
+  res.end(render(body, requestId));
+}
+
+/**
+ * Kong's answers to the wrong protocol on a gRPC route: 426 (with `Upgrade: HTTP/2`) for a gRPC
+ * request over HTTP/1, 415 for a request that is not gRPC.
+ */
+export function sendGrpcProtocolError(
+  res: ServerResponse,
+  status: 415 | 426,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  requestId: string,
+): void {
+  const format = runloopErrorFormat(res);
+  const body = (status === 426 ? HTTP2_ONLY_BODIES : NOT_GRPC_BODIES)[format];
+  const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
+  if (status === 426) headers.push('Connection', 'Upgrade', 'Upgrade', 'HTTP/2');
+  res.writeHead(status, headers);
+  res.end(render(body, requestId));
 }
 
 /**
  * A whole response written straight to a socket, for requests node's parser refused, CONNECT
  * and WebSocket handshakes: there is no ServerResponse then, nor headers read, so nginx's errors
- * take error_default_type and a `body` given (`{"message":…}`, Kong's runloop's) stays JSON.
+ * take error_default_type and a `body` given (`{"message":…}`, Kong's runloop's) is JSON.
  * The connection is always closed after it.
  */
-export function rawKongError(status: number, flags: ResponseHeaderFlags, body?: Buffer): string {
-  const format = body === undefined ? flags.errorDefaultType : 'json';
-  const encoded = body ?? statusBodies(status)[format];
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${CONTENT_TYPES[format]}\r\nContent-Length: ${encoded.length}\r\n`;
+export function rawKongError(
+  status: number,
+  flags: ResponseHeaderFlags,
+  requestId: string,
+  body?: Buffer,
+): string {
+  return rawFormatted(
+    status,
+    flags,
+    requestId,
+    body === undefined ? flags.errorDefaultType : 'json',
+    body === undefined ? statusBodies(status) : customBodies(body),
+  );
+}
+
+function rawFormatted(
+  status: number,
+  flags: ResponseHeaderFlags,
+  requestId: string,
+  format: ErrorFormat,
+  bodies: Bodies,
+): string {
+  const body = bodies[format];
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${CONTENT_TYPES[format]}\r\nContent-Length: ${body.length}\r\n`;
   if (flags.server) head += `Server: ${SERVER_TOKEN}\r\n`;
-  return `${head}Connection: close\r\n\r\n${encoded.toString('latin1')}`;
+  if (flags.requestId) head += `X-Kong-Request-Id: ${requestId}\r\n`;
+  return `${head}Connection: close\r\n\r\n${render(body, requestId)}`;
 }
 
 /** rawKongError's 404 with Kong's no-route body, for upgrade requests no route takes. */
-export function rawNoRoute(flags: ResponseHeaderFlags): string {
-  return rawKongError(404, flags, NO_ROUTE_BODIES.json);
+export function rawNoRoute(flags: ResponseHeaderFlags, requestId: string): string {
+  return rawFormatted(404, flags, requestId, 'json', NO_ROUTE_BODIES);
 }

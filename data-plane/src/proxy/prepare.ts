@@ -14,12 +14,16 @@ import { match } from '../router/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
+import { GRPC_CONTENT_TYPE, isGrpcRequest } from './grpc-responses.ts';
 import { Prepared } from './prepared.ts';
 import {
+  GRPCS_ONLY,
+  HTTP2_ONLY,
   HTTPS_ONLY,
   limitRefusal,
   NO_ROUTE,
   NO_SERVICE,
+  NOT_GRPC,
   Refusal,
   SERVICELESS,
   WEBSOCKET_ONLY,
@@ -68,7 +72,11 @@ export function listenerContext(
     upgrade,
     settings,
     flags: settings.headers,
-    scanner: new RequestHeaderScanner(settings.realIpHeader, settings.limits.maxHeaderSize),
+    scanner: new RequestHeaderScanner(
+      settings.realIpHeader,
+      settings.limits.maxHeaderSize,
+      settings.headers.upstreamRequestId,
+    ),
     trusted: compileTrustedIps(settings.trustedIps),
     log,
   };
@@ -86,6 +94,7 @@ export function prepareRequest(
   listener: ListenerContext,
   runtime: Runtime,
   startedAt: number,
+  requestId: string,
 ): Prepared | Refusal {
   const limits = listener.settings.limits;
   const upgrade = listener.upgrade;
@@ -138,6 +147,14 @@ export function prepareRequest(
         ? HTTPS_ONLY
         : new Refusal('redirect', redirect, `https://${forwardedHost}${url}`);
     }
+    // Kong's gRPC checks, in its order: a gRPC Content-Type, then HTTP/2, then grpcs over TLS.
+    const grpc = found.grpc;
+    if (grpc !== 'none') {
+      const type = req.headers['content-type'];
+      if (type === undefined || !type.startsWith(GRPC_CONTENT_TYPE)) return NOT_GRPC;
+      if (!http2) return HTTP2_ONLY;
+      if (grpc === 'grpcs' && forwardedProto !== 'https') return GRPCS_ONLY;
+    }
   }
   // Kong's own 503 for a route without a service; nginx's for a service that cannot be served.
   if (found.service === undefined) return SERVICELESS;
@@ -145,7 +162,7 @@ export function prepareRequest(
   if (dispatch === undefined) return NO_SERVICE;
 
   const client = realClientAddress(peer, scanned.realIp, listener.trusted, listener.settings.realIpRecursive);
-  const prepared = new Prepared(req, startedAt, scheme, url, queryAt, path);
+  const prepared = new Prepared(req, startedAt, requestId, scheme, url, queryAt, path);
   prepared.found = found;
   prepared.dispatch = dispatch;
   prepared.chain = runtime.chains.get(found.route.id);
@@ -158,10 +175,14 @@ export function prepareRequest(
     path,
     httpVersion: req.httpVersion,
   });
+  // headers_upstream: Kong's id replaces the client's (the scan dropped it).
+  if (listener.flags.upstreamRequestId) scanned.forward.push('X-Kong-Request-Id', requestId);
   prepared.upstreamHeaders = scanned.forward;
   prepared.clientIp = client;
+  prepared.forwardedScheme = forwardedProto;
   prepared.contentLength = scanned.contentLength;
   prepared.hasBody = hasBody(req, scanned, http2);
+  prepared.grpc = http2 && isGrpcRequest(req);
   return prepared;
 }
 

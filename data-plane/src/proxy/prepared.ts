@@ -16,6 +16,8 @@ import { hostValueIndex } from './forwarded-headers.ts';
 export class Prepared implements HashRequest {
   readonly req: IncomingMessage;
   readonly startedAt: number;
+  /** The request id (X-Kong-Request-Id, error bodies, logs): 32 hex digits. */
+  readonly requestId: string;
   readonly scheme: 'http' | 'https';
   /** The request target as received. */
   readonly url: string;
@@ -33,10 +35,14 @@ export class Prepared implements HashRequest {
   hostIndex = -1;
   /** The client address after trusted_ips and real_ip_header (nginx's $remote_addr). */
   clientIp = '';
+  /** The scheme, or the X-Forwarded-Proto of a trusted peer. */
+  forwardedScheme = '';
   /** The request's Content-Length; -1 when it sent none. */
   contentLength = -1;
   /** A body follows the headers (never for a handshake: prepare refuses one with a body). */
   hasBody = false;
+  /** A gRPC call (HTTP/2, gRPC Content-Type): answered by GrpcCall, its body always streamed. */
+  grpc = false;
   /** The chain's run for this request, once opened (openChain). */
   plugins: PluginRun | undefined = undefined;
   /** The query string the plugins set, without '?'; undefined: the one received. */
@@ -45,6 +51,7 @@ export class Prepared implements HashRequest {
   constructor(
     req: IncomingMessage,
     startedAt: number,
+    requestId: string,
     scheme: 'http' | 'https',
     url: string,
     queryAt: number,
@@ -52,6 +59,7 @@ export class Prepared implements HashRequest {
   ) {
     this.req = req;
     this.startedAt = startedAt;
+    this.requestId = requestId;
     this.scheme = scheme;
     this.url = url;
     this.queryAt = queryAt;
@@ -103,6 +111,8 @@ export class Prepared implements HashRequest {
       match: this.found,
       scheme: this.scheme,
       clientIp: this.clientIp,
+      forwardedScheme: this.forwardedScheme,
+      requestId: this.requestId,
       path: this.requestPath,
       query: this.receivedQuery,
       upstreamHeaders: this.upstreamHeaders,

@@ -5,17 +5,12 @@
  * Plugins' throws are caught nearer, by the plugin chain, which logs them with the plugin's name.
  */
 
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Logger, toError } from '@turnpike/shared';
 import { rawKongError, sendKongError } from './kong-responses.ts';
+import { newRequestId } from './request-id.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
-
-/** A request id for the log line of a failed request (32 hex digits, as nginx's $request_id). */
-export function failureId(): string {
-  return randomUUID().replaceAll('-', '');
-}
 
 /** Ends a request the proxy failed on: 500 or a closed connection, and one log line. */
 export function failRequest(
@@ -24,15 +19,16 @@ export function failRequest(
   thrown: unknown,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
   log: Logger,
 ): void {
   log.error(
-    { err: toError(thrown), request_id: failureId(), method: req.method, path: req.url },
+    { err: toError(thrown), request_id: requestId, method: req.method, path: req.url },
     'request failed',
   );
   try {
     if (!res.headersSent && !res.writableEnded && !res.destroyed) {
-      sendKongError(res, 500, flags, startedAt, !req.complete);
+      sendKongError(res, 500, flags, startedAt, requestId, !req.complete);
       return;
     }
   } catch {
@@ -49,11 +45,12 @@ export function failUpgrade(
   thrown: unknown,
   flags: ResponseHeaderFlags,
   log: Logger,
+  requestId: string = newRequestId(),
 ): void {
   log.error(
-    { err: toError(thrown), request_id: failureId(), method: req.method, path: req.url },
+    { err: toError(thrown), request_id: requestId, method: req.method, path: req.url },
     'request failed',
   );
-  if (!answered && socket.writable) socket.end(rawKongError(500, flags));
+  if (!answered && socket.writable) socket.end(rawKongError(500, flags, requestId));
   else socket.destroy();
 }

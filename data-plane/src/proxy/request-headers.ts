@@ -73,11 +73,18 @@ export class RequestHeaderScanner {
   readonly #realIpHeader: string;
   readonly #maxBytes: number;
   readonly #interesting: Uint8Array;
+  /** headers_upstream lists X-Kong-Request-Id: the client's is dropped (the proxy sends its own). */
+  readonly #dropRequestId: boolean;
 
-  constructor(realIpHeader: string, maxBytes: number) {
+  constructor(realIpHeader: string, maxBytes: number, dropRequestId = false) {
     this.#realIpHeader = realIpHeader;
     this.#maxBytes = maxBytes;
-    this.#interesting = lengthsOf(DROPPED, REPLACED, new Set(['content-length', realIpHeader]));
+    this.#dropRequestId = dropRequestId;
+    this.#interesting = lengthsOf(
+      DROPPED,
+      REPLACED,
+      new Set(['content-length', 'x-kong-request-id', realIpHeader]),
+    );
   }
 
   scan(raw: readonly string[]): ScannedHeaders {
@@ -127,6 +134,9 @@ export class RequestHeaderScanner {
           // Two Host headers are ambiguous (RFC 9112 3.2): refuse, as nginx does.
           if (out.host !== undefined) out.status = 400;
           out.host = value;
+          continue;
+        case 'x-kong-request-id':
+          if (!this.#dropRequestId) forward.push(name, value);
           continue;
         case 'content-length':
           out.contentLength = Number(value);

@@ -1,6 +1,6 @@
 /**
  * An upstream's response headers as the client gets them: hop-by-hop headers dropped (and those
- * its Connection names), Kong's Via added. A 101's are kept whole: Connection and Upgrade are the
+ * its Connection names), Kong's Via added, its X-Kong-Request-Id dropped when the proxy sends its own. A 101's are kept whole: Connection and Upgrade are the
  * switch itself.
  */
 
@@ -8,8 +8,10 @@ import { VIA_TOKEN } from './kong-responses.ts';
 import { HOP_BY_HOP } from './request-headers.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
+/** The proxy sends its own (when `headers` lists it): the upstream's is dropped, as Kong replaces it. */
+const REQUEST_ID = 'x-kong-request-id';
 const INTERESTING_LENGTH = new Uint8Array(32);
-for (const name of [...HOP_BY_HOP, 'via']) INTERESTING_LENGTH[name.length] = 1;
+for (const name of [...HOP_BY_HOP, 'via', REQUEST_ID]) INTERESTING_LENGTH[name.length] = 1;
 
 /** Connection-named headers of the upstream's response, lowercase; undefined when none. */
 function namedInConnection(value: string): Set<string> | undefined {
@@ -38,6 +40,7 @@ export function clientHeaders(raw: readonly (Buffer | string)[], flags: Response
         continue;
       }
       if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === REQUEST_ID && flags.requestId) continue;
       if (lower === 'via' && flags.via) {
         via = via === undefined ? value : `${via}, ${value}`;
         continue;
@@ -64,7 +67,7 @@ export function switchingHeaders(
   const out: string[] = [];
   let via: string | undefined;
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
+    if (value === undefined || (name === REQUEST_ID && flags.requestId)) continue;
     if (name === 'via' && flags.via) {
       via = Array.isArray(value) ? value.join(', ') : value;
       continue;

@@ -47,6 +47,12 @@ export interface ResponseHeaderFlags {
   readonly proxyLatency: boolean;
   readonly upstreamLatency: boolean;
   readonly responseLatency: boolean;
+  /** X-Kong-Upstream-Status on proxied responses (only when listed: no token implies it). */
+  readonly upstreamStatus: boolean;
+  /** X-Kong-Request-Id on every response (Kong's default `headers` lists it). */
+  readonly requestId: boolean;
+  /** X-Kong-Request-Id on requests sent upstream (`headers_upstream`), replacing the client's. */
+  readonly upstreamRequestId: boolean;
   readonly errorDefaultType: ErrorFormat;
 }
 
@@ -83,8 +89,11 @@ export const DEFAULT_LIMITS: ProxyLimits = {
 export function responseHeaderFlags(
   tokens: readonly string[],
   errorDefaultType: ErrorFormat = 'plain',
+  upstreamTokens: readonly string[] = ['X-Kong-Request-Id'],
 ): ResponseHeaderFlags {
   const on = new Set(tokens.map((t) => t.toLowerCase()));
+  const upstream = new Set(upstreamTokens.map((t) => t.toLowerCase()));
+  const upstreamRequestId = !upstream.has('off') && upstream.has('x-kong-request-id');
   if (on.has('off')) {
     return {
       server: false,
@@ -92,6 +101,9 @@ export function responseHeaderFlags(
       proxyLatency: false,
       upstreamLatency: false,
       responseLatency: false,
+      upstreamStatus: false,
+      requestId: false,
+      upstreamRequestId,
       errorDefaultType,
     };
   }
@@ -103,13 +115,16 @@ export function responseHeaderFlags(
     proxyLatency: latency || on.has('x-kong-proxy-latency'),
     upstreamLatency: latency || on.has('x-kong-upstream-latency'),
     responseLatency: latency || on.has('x-kong-response-latency'),
+    upstreamStatus: on.has('x-kong-upstream-status'),
+    requestId: on.has('x-kong-request-id'),
+    upstreamRequestId,
     errorDefaultType,
   };
 }
 
 export const DEFAULT_SETTINGS: ProxySettings = {
   limits: DEFAULT_LIMITS,
-  headers: responseHeaderFlags(['server_tokens', 'latency_tokens']),
+  headers: responseHeaderFlags(['server_tokens', 'latency_tokens', 'X-Kong-Request-Id']),
   trustedIps: [],
   realIpHeader: 'x-real-ip',
   realIpRecursive: false,
@@ -125,6 +140,7 @@ type ProxyConfigKeys =
   | 'client_header_timeout'
   | 'keepalive_timeout'
   | 'headers'
+  | 'headers_upstream'
   | 'trusted_ips'
   | 'real_ip_header'
   | 'real_ip_recursive'
@@ -142,7 +158,11 @@ export function proxySettingsFromConfig(config: Pick<TurnpikeConfig, ProxyConfig
       headerTimeout: config.client_header_timeout,
       keepAliveTimeout: config.keepalive_timeout,
     },
-    headers: responseHeaderFlags(config.headers, ERROR_FORMAT_OF_TYPE[config.error_default_type] ?? 'plain'),
+    headers: responseHeaderFlags(
+      config.headers,
+      ERROR_FORMAT_OF_TYPE[config.error_default_type] ?? 'plain',
+      config.headers_upstream,
+    ),
     trustedIps: config.trusted_ips,
     realIpHeader: config.real_ip_header.toLowerCase(),
     realIpRecursive: config.real_ip_recursive,

@@ -11,6 +11,7 @@ import type { Dispatcher } from 'undici';
 import { UpstreamAttempts } from '../balancer/attempts.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
+import { removeHeader } from './kong-responses.ts';
 import type { Prepared } from './prepared.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
@@ -64,9 +65,31 @@ export abstract class UndiciCall extends UpstreamAttempts implements Dispatcher.
    * themselves; otherwise it goes upstream with what they changed (headers, query, body). The run
    * turns a plugin's throw into a 500 exit; anything else thrown here ends this request only.
    */
-  protected async runPlugins(run: PluginRun): Promise<void> {
+  protected runPlugins(run: PluginRun): void {
+    let pending: Promise<void> | undefined;
     try {
-      await run.beforeProxy();
+      pending = run.beforeProxy();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    // Synchronous plugins (the usual auth chain) are done already: no promise, no tick.
+    if (pending === undefined) this.#pluginsDone(run);
+    else void this.#awaitPlugins(pending, run);
+  }
+
+  async #awaitPlugins(pending: Promise<void>, run: PluginRun): Promise<void> {
+    try {
+      await pending;
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.#pluginsDone(run);
+  }
+
+  #pluginsDone(run: PluginRun): void {
+    try {
       // The client left while plugins ran (its close ran the log phase): nothing to send.
       if (this.clientGone()) return;
       const exit = run.exit;
@@ -90,9 +113,13 @@ export abstract class UndiciCall extends UpstreamAttempts implements Dispatcher.
   /** Ends the request with the proxy's own failure: logged, Kong's 500 or a closed connection. */
   abstract fail(err: unknown): void;
 
-  /** Kong's headers on a proxied response: the hash cookie this request created, the latencies. */
-  protected addProxyHeaders(headers: string[], flags: ResponseHeaderFlags): void {
+  /**
+   * Kong's headers on a proxied response: the hash cookie this request created, the latencies,
+   * X-Kong-Upstream-Status (only when `headers` lists it).
+   */
+  protected addProxyHeaders(headers: string[], flags: ResponseHeaderFlags, statusCode: number): void {
     if (this.hashCookie !== undefined) headers.push('Set-Cookie', this.hashCookie);
+    if (flags.upstreamStatus) headers.push('X-Kong-Upstream-Status', String(statusCode));
     const sentAt = this.sentAt;
     if (flags.upstreamLatency) {
       headers.push('X-Kong-Upstream-Latency', String(Math.round(performance.now() - sentAt)));
@@ -100,5 +127,11 @@ export abstract class UndiciCall extends UpstreamAttempts implements Dispatcher.
     if (flags.proxyLatency) {
       headers.push('X-Kong-Proxy-Latency', String(Math.round(sentAt - this.prepared.startedAt)));
     }
+  }
+
+  /** X-Kong-Request-Id, after the plugins' header phase: it replaces any a plugin set, as Kong's runloop does. */
+  protected addRequestId(headers: string[]): void {
+    if (this.prepared.plugins !== undefined) removeHeader(headers, 'x-kong-request-id');
+    headers.push('X-Kong-Request-Id', this.prepared.requestId);
   }
 }

@@ -73,7 +73,7 @@ export class WebSocketCall extends UndiciCall {
       }
       const upgrade = new UpgradeRun(chain, this.#client, this.prepared);
       this.#upgrade = upgrade;
-      void this.runPlugins(upgrade.run);
+      this.runPlugins(upgrade.run);
     } catch (err) {
       this.fail(err);
     }
@@ -82,7 +82,15 @@ export class WebSocketCall extends UndiciCall {
   fail(err: unknown): void {
     this.#upgrade?.answered(500);
     const context = this.#listener.context;
-    failUpgrade(this.prepared.req, this.#client, false, err, context.flags, context.log);
+    failUpgrade(
+      this.prepared.req,
+      this.#client,
+      false,
+      err,
+      context.flags,
+      context.log,
+      this.prepared.requestId,
+    );
   }
 
   protected forward(): void {
@@ -102,7 +110,14 @@ export class WebSocketCall extends UndiciCall {
   }
 
   protected answerExit(exit: ChainExit, run: PluginRun): void {
-    const answer = rawPluginExit(exit, run, this.#listener.context.flags, this.prepared.startedAt);
+    const prepared = this.prepared;
+    const answer = rawPluginExit(
+      exit,
+      run,
+      this.#listener.context.flags,
+      prepared.startedAt,
+      prepared.requestId,
+    );
     this.#upgrade?.answered(run.failed ? 500 : exit.status);
     answerAndClose(this.#client, answer);
   }
@@ -130,7 +145,15 @@ export class WebSocketCall extends UndiciCall {
       this.released();
       this.#upgrade?.answered(500);
       const context = this.#listener.context;
-      failUpgrade(this.prepared.req, this.#client, this.#answered, err, context.flags, context.log);
+      failUpgrade(
+        this.prepared.req,
+        this.#client,
+        this.#answered,
+        err,
+        context.flags,
+        context.log,
+        this.prepared.requestId,
+      );
       this.finished = true;
     }
   }
@@ -139,7 +162,8 @@ export class WebSocketCall extends UndiciCall {
     const client = this.#client;
     const flags = this.#listener.context.flags;
     const out = switchingHeaders(headers, flags);
-    this.addProxyHeaders(out, flags);
+    this.addProxyHeaders(out, flags, 101);
+    if (flags.requestId) out.push('X-Kong-Request-Id', this.prepared.requestId);
     // Built (and checked) before anything is written: a value that cannot go out fails cleanly.
     const head = rawHead(101, 'Switching Protocols', out);
     this.#answered = true;
@@ -224,6 +248,9 @@ export class WebSocketCall extends UndiciCall {
   protected answerFailure(status: FailureStatus, body: Buffer | undefined): void {
     this.finished = true;
     this.#upgrade?.answered(status);
-    answerAndClose(this.#client, rawKongError(status, this.#listener.context.flags, body));
+    answerAndClose(
+      this.#client,
+      rawKongError(status, this.#listener.context.flags, this.prepared.requestId, body),
+    );
   }
 }

@@ -64,9 +64,10 @@ export function rawPluginExit(
   run: PluginRun,
   flags: ResponseHeaderFlags,
   startedAt: number,
+  requestId: string,
 ): Buffer {
-  const headers = pluginExitHeaders(exit, run, flags, startedAt);
-  if (headers === undefined) return Buffer.from(rawKongError(500, flags), 'latin1');
+  const headers = pluginExitHeaders(exit, run, flags, startedAt, requestId);
+  if (headers === undefined) return Buffer.from(rawKongError(500, flags, requestId), 'latin1');
   headers.push('Connection', 'close');
   const bytes = Buffer.from(rawHead(exit.status, STATUS_CODES[exit.status] ?? 'Unknown', headers), 'latin1');
   const body = exit.body;

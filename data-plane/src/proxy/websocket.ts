@@ -15,6 +15,7 @@ import { type ListenerContext, type ListenerInfo, listenerContext, prepareReques
 import { answerAndClose } from './raw-response.ts';
 import { Refusal, rawRefusal } from './refusal.ts';
 import { failUpgrade } from './request-failure.ts';
+import { newRequestId } from './request-id.ts';
 import type { ProxySettings } from './settings.ts';
 import { type UpgradeListener, WebSocketCall } from './websocket-call.ts';
 
@@ -41,18 +42,19 @@ export class WebSocketProxy implements UpgradeListener {
     // A handshake pipelined behind a request still being answered: its 101 could not come in
     // order, so it is refused (400, once the earlier answers are out).
     if (hasPendingResponse(socket)) {
-      answerAfterPending(socket, rawKongError(400, context.flags));
+      answerAfterPending(socket, rawKongError(400, context.flags, newRequestId()));
       return;
     }
+    const requestId = newRequestId();
     try {
-      const prepared = prepareRequest(req, context, this.#holder.current, performance.now());
+      const prepared = prepareRequest(req, context, this.#holder.current, performance.now(), requestId);
       if (prepared instanceof Refusal) {
-        answerAndClose(socket, rawRefusal(prepared, context.flags));
+        answerAndClose(socket, rawRefusal(prepared, context.flags, requestId));
         return;
       }
       new WebSocketCall(prepared, socket, head, this).proceed();
     } catch (err) {
-      failUpgrade(req, socket, false, err, context.flags, context.log);
+      failUpgrade(req, socket, false, err, context.flags, context.log, requestId);
     }
   };
 }

@@ -1,11 +1,11 @@
 /**
  * The proxy worker's process-wide guards, installed once by worker-entry.ts before anything
- * else runs: plugin code may not end the worker (plugins/runtime/plugin-scope.ts), and the
+ * else runs: plugin code may not end the worker (plugin-chain/plugin-scope.ts), and the
  * safety net (shared/src/process/safety-net.ts) logs what escapes every request guard, naming the
  * plugin it came from, and keeps the worker serving unless its state is no longer sound.
  */
 import { createLogger, installSafetyNet } from '@turnpike/shared';
-import { currentPlugin, guardPluginExits } from '../plugins/runtime/index.ts';
+import { currentPlugin, guardPluginExits } from '../plugin-chain/index.ts';
 
 function pluginContext(): Readonly<Record<string, unknown>> | undefined {
   const plugin = currentPlugin();

@@ -46,7 +46,8 @@ describe('buildConfig: defaults', () => {
     assert.equal(config.pg_port, 5432);
     assert.equal(config.log_level, 'notice');
     assert.deepEqual(config.plugins, ['bundled']);
-    assert.deepEqual(config.headers, ['server_tokens', 'latency_tokens']);
+    assert.deepEqual(config.headers, ['server_tokens', 'latency_tokens', 'X-Kong-Request-Id']);
+    assert.deepEqual(config.headers_upstream, ['X-Kong-Request-Id']);
     assert.deepEqual(config.dns_order, ['LAST', 'A', 'CNAME']);
     assert.equal(config.client_body_buffer_size, 8192);
     assert.equal(config.client_max_body_size, 0);

@@ -146,7 +146,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   debug_ssl_cert_key: ignored("certificates of Kong's debug listener, which Turnpike does not have"),
 
   // PROXY
-  headers_upstream: refused('X-Kong-Request-Id sent to upstreams', 'off'),
   allow_debug_header: refused('the Kong-Debug response headers', 'off'),
 
   // DATASTORE

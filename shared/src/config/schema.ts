@@ -38,12 +38,12 @@ export const HEADER_TOKENS = [
   'X-Kong-Request-Id',
 ] as const;
 
+/** Tokens Kong accepts in `headers_upstream` (kong/conf_loader/constants.lua UPSTREAM_HEADER_KEY_TO_NAME). */
+export const UPSTREAM_HEADER_TOKENS = ['off', 'X-Kong-Request-Id'] as const;
+
 export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
 
 const opt = Type.Optional;
-
-/** Why the *_access_log and *_error_log keys have no effect yet. */
-const NO_LOG_FILES = 'Turnpike writes no access or error log files yet: its log is pino JSON on stdout';
 
 /**
  * Every turnpike.conf key: Kong's kong.conf names and defaults unless the description
@@ -70,38 +70,42 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   proxy_access_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/access.log',
-    description: 'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
+    description:
+      'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, /dev/stderr, or off. One line per request in Kong’s kong_log_format (nginx combined plus kong_request_id), or JSON (proxy_access_log_format); written asynchronously, reopened on SIGUSR1 and reload.',
+  }),
+  proxy_access_log_format: oneOf(['kong', 'json'] as const, {
+    section: 'general',
+    default: 'kong',
+    description:
+      'Turnpike addition: the proxy access log’s format: kong (Kong’s kong_log_format) or json (one object per line: request_id, client_ip, request, response, route, service, consumer, upstream_addr, upstream_status, latencies {kong, proxy, request} in ms).',
   }),
   proxy_error_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
-    description: 'Proxy error log.',
+    description:
+      'Where the proxy workers’ warnings and errors also go (pino JSON lines, level warn and above): a path relative to the prefix, /dev/stdout, /dev/stderr, or off. Every log line still goes to stdout.',
   }),
   admin_access_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/admin_access.log',
     description:
-      'Admin API access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
+      'Admin API access log (nginx combined format): a path relative to the prefix, an absolute path, /dev/stdout, /dev/stderr, or off.',
   }),
   admin_error_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
-    description: 'Admin API error log.',
+    description:
+      'Where the main process’s warnings and errors (Admin API, control plane, sync) also go; a data plane’s main process uses proxy_error_log.',
   }),
   status_access_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'off',
-    description: 'Status API access log.',
+    description: 'Status API access log (nginx combined format), or off.',
   }),
   status_error_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
+    notImplemented: 'the status listener’s errors are in the main process’s log (admin_error_log)',
     default: 'logs/status_error.log',
     description: 'Status API error log.',
   }),
@@ -125,9 +129,15 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   headers: listOf(HEADER_TOKENS, {
     section: 'general',
-    default: 'server_tokens, latency_tokens',
+    default: 'server_tokens, latency_tokens, X-Kong-Request-Id',
     description:
       'Headers added to responses: server_tokens, latency_tokens, Server, Via, X-Kong-Proxy-Latency, X-Kong-Response-Latency, X-Kong-Admin-Latency, X-Kong-Upstream-Latency, X-Kong-Upstream-Status, X-Kong-Request-Id, or off.',
+  }),
+  headers_upstream: listOf(UPSTREAM_HEADER_TOKENS, {
+    section: 'general',
+    default: 'X-Kong-Request-Id',
+    description:
+      'Headers added to requests sent upstream: X-Kong-Request-Id (the request id, replacing any the client sent), or off.',
   }),
   trusted_ips: list(
     {

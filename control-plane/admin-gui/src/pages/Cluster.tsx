@@ -129,7 +129,10 @@ export function Cluster() {
                 <td class="mono">{dp.config_hash.slice(0, 12)}</td>
                 <td>{lag(state, dp)}</td>
                 <td>{ago(dp.last_seen, now)}</td>
-                <td class="error-text">{dp.last_error}</td>
+                <td class="error-text">
+                  {dp.last_error_code ? <span class="mono small">{dp.last_error_code} </span> : null}
+                  {dp.last_error}
+                </td>
               </tr>
             ))}
           </tbody>

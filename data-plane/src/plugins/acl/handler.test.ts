@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { definePluginHandler } from '@turnpike/plugin-sdk';
-import { configOf } from '../runtime/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { blockedOrGroups } from './decide.ts';
 import { handler } from './handler.ts';
 import { schema } from './schema.ts';

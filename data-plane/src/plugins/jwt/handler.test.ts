@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { configOf } from '../runtime/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../runtime/test-support.ts';
+import { configOf } from '../../plugin-chain/schema-support.ts';
+import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { handler } from './handler.ts';
 import { schema } from './schema.ts';
 import { checkClaims, decodeToken } from './token.ts';
@@ -73,6 +73,28 @@ describe('jwt', () => {
       assert.equal(r?.exit?.status, 401);
       assert.deepEqual(r?.json, body, token);
     }
+  });
+
+  it("sends Kong's WWW-Authenticate: bare without a token, invalid_token otherwise, with the realm", async () => {
+    const challenge = (r: Awaited<ReturnType<typeof runRequest>>) => {
+      const h = r?.exit?.headers ?? [];
+      const i = h.findIndex((v, j) => j % 2 === 0 && v.toLowerCase() === 'www-authenticate');
+      return i === -1 ? undefined : h[i + 1];
+    };
+    const bad = {
+      headers: [['Authorization', `Bearer ${hs256({ iss: 'dave-key' }, 'wrong')}`]] as [string, string][],
+    };
+    assert.equal(challenge(await runRequest([handler], entities())), 'Bearer');
+    assert.equal(challenge(await runRequest([handler], entities(), bad)), 'Bearer error="invalid_token"');
+    const realm = entities({ realm: 'test-jwt' });
+    assert.equal(challenge(await runRequest([handler], realm)), 'Bearer realm="test-jwt"');
+    assert.equal(
+      challenge(await runRequest([handler], realm, bad)),
+      'Bearer realm="test-jwt", error="invalid_token"',
+    );
+    const twice = await runRequest([handler], realm, { query: 'jwt=a&jwt=b' });
+    assert.deepEqual(twice?.json, { message: 'Multiple tokens provided' });
+    assert.equal(challenge(twice), 'Bearer realm="test-jwt", error="invalid_token"');
   });
 
   it('verifies an ES256 token with the credential public key', async () => {

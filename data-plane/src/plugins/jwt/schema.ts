@@ -1,9 +1,16 @@
 /** jwt's configuration (Kong 3.x kong/plugins/jwt/schema.lua). */
-import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
+import {
+  configRecord,
+  definePluginSchema,
+  noConsumer,
+  type PluginConfigOf,
+  typedefs,
+} from '@turnpike/plugin-sdk';
 
 export const schema = definePluginSchema({
   name: 'jwt',
   fields: {
+    consumer: noConsumer,
     protocols: typedefs.protocolsHttp(),
     config: configRecord({
       uri_param_names: { type: 'set', elements: { type: 'string' }, default: ['jwt'] },
@@ -15,6 +22,7 @@ export const schema = definePluginSchema({
       run_on_preflight: { type: 'boolean', required: true, default: true },
       maximum_expiration: { type: 'number', default: 0, between: [0, 31536000] },
       header_names: { type: 'set', elements: { type: 'string' }, default: ['authorization'] },
+      realm: { type: 'string' },
     }),
   },
   entity_checks: [

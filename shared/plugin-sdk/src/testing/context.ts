@@ -156,7 +156,10 @@ export class TestContext implements PluginContext {
       scheme: request.scheme ?? 'http',
       headers,
       query,
+      target: request.query === undefined ? (request.path ?? '/') : `${request.path ?? '/'}?${request.query}`,
+      httpVersion: '1.1',
       clientIp: request.clientIp ?? '127.0.0.1',
+      forwardedScheme: request.scheme ?? 'http',
       header: (name) => {
         const value = headers[name.toLowerCase()];
         return Array.isArray(value) ? value.join(', ') : value;

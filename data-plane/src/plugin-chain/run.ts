@@ -1,171 +1,65 @@
 /**
- * A compiled plugin chain and its per-request run. The run is the PluginContext every plugin of
- * the request sees (one object per request); `cache` and `log` follow the plugin being called.
- * The contract each phase keeps is written in shared/plugin-sdk/src/handler.ts.
+ * One request through a compiled chain: the PluginRun the proxy drives. Plugins never see it:
+ * they get its frozen RequestContext (./context.ts). Rewrite and access run synchronously for as
+ * long as the phases do — a chain of synchronous plugins completes inside `beforeProxy` without a
+ * promise — and continue asynchronously from the first phase that returns one. The contract each
+ * phase keeps is written in shared/plugin-sdk/src/handler.ts.
  */
 
-import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type {
   EntityLookup,
   Logger,
+  PhaseFunction,
+  PluginConfig,
   PluginConsumer,
-  PluginContext,
   PluginCredential,
-  PluginHandler,
-  PluginRequest,
-  PluginResponse,
-  PluginRoute,
-  PluginService,
+  SyncPhaseFunction,
 } from '@turnpike/plugin-sdk';
 import { PluginValueError, toError } from '@turnpike/shared';
-import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../../runtime/plugin-chain.ts';
-import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
+import type { ChainExit, ChainRequest, PluginRun } from '../runtime/plugin-chain.ts';
+import type { ChainEntry, CompiledChain } from './chain.ts';
+import { RequestContext } from './context.ts';
+import { findHeader, removeHeader, setHeader } from './headers.ts';
+import type { CompiledInstance } from './instance.ts';
 import { runInPlugin } from './plugin-scope.ts';
 import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
 
-/** One plugin instance's config, compiled once per version. */
-export interface CompiledInstance {
-  readonly id: string;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly http: boolean;
-  readonly https: boolean;
-}
-
-/** One plugin in a route's chain: its handler and the instances that may apply. */
-export interface ChainEntry {
-  readonly name: string;
-  readonly handler: PluginHandler;
-  readonly base: CompiledInstance | undefined;
-  readonly global: CompiledInstance | undefined;
-  readonly byConsumer: ReadonlyMap<string, CompiledInstance> | undefined;
-  /** The plugin's store for this version, shared by every route. */
-  readonly cache: Map<string, unknown>;
-  readonly log: Logger;
-}
+export type { CompiledInstance } from './instance.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
-const UNEXPECTED = Buffer.from('{"message":"An unexpected error occurred"}');
-const kRun = Symbol('turnpike.plugin-run');
-type ResponseWithRun = ServerResponse & { [kRun]?: RequestRun };
+/** Kong's JSON 500 (kong/tools/http.lua ERROR_TEMPLATES) for a plugin that threw, with the request's id. */
+function unexpected(requestId: string): Buffer {
+  return Buffer.from(`{\n  "message":"An unexpected error occurred",\n  "request_id":"${requestId}"\n}`);
+}
+export const kRun = Symbol('turnpike.plugin-run');
+export type ResponseWithRun = ServerResponse & { [kRun]?: RequestRun };
 
-function onResponseClose(this: ResponseWithRun): void {
+export function onResponseClose(this: ResponseWithRun): void {
   this[kRun]?.runLog();
 }
 
-export class CompiledChain implements PluginChain {
-  readonly empty = false;
-  readonly entries: readonly ChainEntry[];
-  readonly db: EntityLookup;
-  readonly hasRewrite: boolean;
-  readonly hasBody: boolean;
-  readonly hasLog: boolean;
+type AnyPhase = PhaseFunction<PluginConfig> | SyncPhaseFunction<PluginConfig>;
 
-  constructor(entries: readonly ChainEntry[], db: EntityLookup) {
-    this.entries = entries;
-    this.db = db;
-    this.hasRewrite = entries.some((e) => e.handler.rewrite !== undefined && e.global !== undefined);
-    this.hasBody = entries.some((e) => e.handler.body !== undefined);
-    this.hasLog = entries.some((e) => e.handler.log !== undefined);
-  }
-
-  open(request: ChainRequest): PluginRun {
-    const run = new RequestRun(this, request);
-    if (this.hasLog) {
-      (request.res as ResponseWithRun)[kRun] = run;
-      request.res.once('close', onResponseClose);
-    }
-    return run;
-  }
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
-class RequestView implements PluginRequest {
-  readonly #chain: ChainRequest;
-  readonly #run: RequestRun;
-  #query: URLSearchParams | undefined;
-  #body: Promise<Buffer> | undefined;
-
-  constructor(chain: ChainRequest, run: RequestRun) {
-    this.#chain = chain;
-    this.#run = run;
-  }
-  get method(): string {
-    return this.#chain.req.method ?? 'GET';
-  }
-  get path(): string {
-    return this.#chain.path;
-  }
-  get scheme(): 'http' | 'https' {
-    return this.#chain.scheme;
-  }
-  get headers(): IncomingHttpHeaders {
-    return this.#chain.req.headers;
-  }
-  get query(): URLSearchParams {
-    this.#query ??= new URLSearchParams(this.#chain.query);
-    return this.#query;
-  }
-  get clientIp(): string {
-    return this.#chain.clientIp;
-  }
-  header(name: string): string | undefined {
-    const value = this.#chain.req.headers[name.toLowerCase()];
-    return Array.isArray(value) ? value.join(', ') : value;
-  }
-  headerCount(name: string): number {
-    return countRawHeader(this.#chain.req.rawHeaders, name);
-  }
-  readBody(): Promise<Buffer> {
-    this.#body ??= this.#read();
-    return this.#body;
-  }
-  async #read(): Promise<Buffer> {
-    const source = this.#chain.body;
-    let body: Buffer;
-    // A buffered body is already whole (in memory, or a stream over its temp file).
-    if (Buffer.isBuffer(source)) body = source;
-    else {
-      const chunks: Buffer[] = [];
-      if (source !== null) for await (const chunk of source) chunks.push(chunk as Buffer);
-      body = Buffer.concat(chunks);
-    }
-    this.#run.useUpstreamBody(body);
-    return body;
-  }
-}
-
-class ResponseView implements PluginResponse {
-  readonly #run: RequestRun;
-  constructor(run: RequestRun) {
-    this.#run = run;
-  }
-  get status(): number {
-    return this.#run.status;
-  }
-  get exited(): boolean {
-    return this.#run.exit !== undefined;
-  }
-  exit(status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void {
-    this.#run.exitWith(status, body, headers);
-  }
-  header(name: string): string | undefined {
-    return this.#run.responseHeader(name);
-  }
-}
-
-/** One request through a chain: the PluginRun the proxy drives and the PluginContext plugins see. */
-class RequestRun implements PluginRun, PluginContext {
+export class RequestRun implements PluginRun {
   readonly #chain: CompiledChain;
   readonly #request: ChainRequest;
-  readonly request: RequestView;
-  readonly response: ResponseView;
-  readonly shared = new Map<string, unknown>();
+  readonly #context: RequestContext;
+  readonly db: EntityLookup;
   /** The instance each entry runs with, resolved in access (consumer known by then). */
   readonly #configs: (CompiledInstance | undefined)[];
   #current: ChainEntry;
-  #consumer: PluginConsumer | undefined;
-  #credential: PluginCredential | undefined;
+  #instance: CompiledInstance | undefined;
+  #shared: Map<string, unknown> | undefined;
+  #query: URLSearchParams | undefined;
+  #body: Promise<Buffer> | undefined;
+  consumer: PluginConsumer | undefined;
+  credential: PluginCredential | undefined;
   #exit: ChainExit | undefined;
   #phase: 'before' | 'header' | 'after' = 'before';
   #status = 0;
@@ -176,45 +70,53 @@ class RequestRun implements PluginRun, PluginContext {
   #upstreamBody: Buffer | undefined;
   #logged = false;
   #phaseFailed = false;
-  /** Named in the log lines of this request's failures; made on the first one. */
-  #requestId: string | undefined;
 
-  constructor(chain: CompiledChain, request: ChainRequest) {
+  constructor(chain: CompiledChain, request: ChainRequest, db: EntityLookup) {
     this.#chain = chain;
     this.#request = request;
-    this.request = new RequestView(request, this);
-    this.response = new ResponseView(this);
+    this.db = db;
     this.#configs = new Array(chain.entries.length);
     this.#current = chain.entries[0]!;
     this.#upstreamQuery = request.query;
+    this.#context = new RequestContext(this, request);
   }
 
-  // PluginContext
+  // What the context reads and does for the plugin being called.
 
-  get route(): PluginRoute {
-    return this.#request.match.route as unknown as PluginRoute;
-  }
-  get service(): PluginService | undefined {
-    return this.#request.match.service as unknown as PluginService | undefined;
-  }
-  get db(): EntityLookup {
-    return this.#chain.db;
-  }
   get cache(): Map<string, unknown> {
-    return this.#current.cache;
+    return this.#instance!.cache;
   }
   get log(): Logger {
     return this.#current.log;
   }
-  get consumer(): PluginConsumer | undefined {
-    return this.#consumer;
+  get shared(): Map<string, unknown> {
+    this.#shared ??= new Map();
+    return this.#shared;
   }
-  get credential(): PluginCredential | undefined {
-    return this.#credential;
+  receivedQuery(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.#request.query);
+    return this.#query;
+  }
+  readBody(): Promise<Buffer> {
+    this.#body ??= this.#read();
+    return this.#body;
+  }
+  async #read(): Promise<Buffer> {
+    const source = this.#request.body;
+    let body: Buffer;
+    // A buffered body is already whole (in memory, or a stream over its temp file).
+    if (Buffer.isBuffer(source)) body = source;
+    else {
+      const chunks: Buffer[] = [];
+      if (source !== null) for await (const chunk of source) chunks.push(chunk as Buffer);
+      body = Buffer.concat(chunks);
+    }
+    this.useUpstreamBody(body);
+    return body;
   }
   authenticate(consumer: PluginConsumer | undefined, credential: PluginCredential | undefined): void {
-    this.#consumer = consumer;
-    this.#credential = credential;
+    this.consumer = consumer;
+    this.credential = credential;
   }
   setUpstreamHeader(name: string, value: string): void {
     const plugin = this.#current.name;
@@ -228,9 +130,6 @@ class RequestRun implements PluginRun, PluginContext {
     // URLSearchParams encodes; a raw string goes into the request line as given, so it is checked.
     this.#upstreamQuery =
       typeof query === 'string' ? checkQuery(this.#current.name, query.replace(/^\?/, '')) : query.toString();
-  }
-  setUpstreamBody(body: Buffer | string): void {
-    this.useUpstreamBody(typeof body === 'string' ? Buffer.from(body) : body);
   }
   setResponseHeader(name: string, value: string): void {
     const plugin = this.#current.name;
@@ -254,8 +153,6 @@ class RequestRun implements PluginRun, PluginContext {
     this.#pendingResponse ??= [];
     return this.#pendingResponse;
   }
-
-  // Used by the views.
 
   get status(): number {
     return this.#phase === 'after' ? this.#request.res.statusCode : this.#status;
@@ -314,15 +211,19 @@ class RequestRun implements PluginRun, PluginContext {
   }
   get consumerId(): string | undefined {
     // kong/runloop/balancer/init.lua get_value_to_hash: the consumer, else the credential.
-    return this.#consumer?.id ?? this.#credential?.id;
+    return this.consumer?.id ?? this.credential?.id;
   }
   get transformsBody(): boolean {
     return this.#chain.hasBody;
   }
+  /** True once a header or body phase threw: the proxy then answers 500, or closes the connection. */
+  get failed(): boolean {
+    return this.#phaseFailed;
+  }
 
   #resolve(entry: ChainEntry): CompiledInstance | undefined {
     let instance = entry.base;
-    const consumer = this.#consumer;
+    const consumer = this.consumer;
     if (entry.byConsumer !== undefined && consumer !== undefined) {
       instance = entry.byConsumer.get(consumer.id) ?? instance;
     }
@@ -330,50 +231,75 @@ class RequestRun implements PluginRun, PluginContext {
     return (this.#request.scheme === 'https' ? instance.https : instance.http) ? instance : undefined;
   }
 
-  /** True once a header or body phase threw: the proxy then answers 500, or closes the connection. */
-  get failed(): boolean {
-    return this.#phaseFailed;
-  }
-
   #failed(entry: ChainEntry, phase: string, err: unknown): void {
-    this.#requestId ??= randomUUID().replaceAll('-', '');
     entry.log.error(
-      { plugin: entry.name, phase, request_id: this.#requestId, err: toError(err) },
+      { plugin: entry.name, phase, request_id: this.#request.requestId, err: toError(err) },
       'plugin failed',
     );
   }
 
-  async beforeProxy(): Promise<void> {
+  /** Calls one phase of `entry` with `instance`'s conf; what it returns when that is a promise. */
+  #call(entry: ChainEntry, instance: CompiledInstance, phase: AnyPhase): PromiseLike<void> | undefined {
+    this.#current = entry;
+    this.#instance = instance;
+    if (instance.failure !== undefined) throw instance.failure;
+    const done = runInPlugin(entry.name, phase, this.#context, instance.conf);
+    return isThenable(done) ? done : undefined;
+  }
+
+  /** Rewrite and access; undefined when every phase was synchronous (nothing to await). */
+  beforeProxy(): Promise<void> | undefined {
+    return this.#advance(this.#chain.hasRewrite ? 0 : this.#chain.entries.length, 0);
+  }
+
+  /** Rewrite phases from `rewriteAt`, then access phases from `accessAt`, until one returns a promise. */
+  #advance(rewriteAt: number, accessAt: number): Promise<void> | undefined {
     const entries = this.#chain.entries;
-    let entry = entries[0]!;
+    const https = this.#request.scheme === 'https';
     try {
-      if (this.#chain.hasRewrite) {
-        for (entry of entries) {
-          const rewrite = entry.handler.rewrite;
-          const global = entry.global;
-          if (rewrite === undefined || global === undefined) continue;
-          if (!(this.#request.scheme === 'https' ? global.https : global.http)) continue;
-          this.#current = entry;
-          const done = runInPlugin(entry.name, rewrite, this, global.config);
-          if (done !== undefined) await done;
-          if (this.#exit !== undefined) break;
-        }
+      for (let i = rewriteAt; i < entries.length && this.#exit === undefined; i++) {
+        const entry = entries[i]!;
+        const rewrite = entry.handler.rewrite;
+        const global = entry.global;
+        if (rewrite === undefined || global === undefined || !(https ? global.https : global.http)) continue;
+        const done = this.#call(entry, global, rewrite);
+        if (done !== undefined) return this.#resume(done, i + 1, 0);
       }
-      for (let i = 0; i < entries.length; i++) {
-        entry = entries[i]!;
+      for (let i = accessAt; i < entries.length; i++) {
+        const entry = entries[i]!;
         const instance = this.#resolve(entry);
         this.#configs[i] = instance;
         const access = entry.handler.access;
         // After an exit the rest are only resolved (their header and log phases still run).
         if (instance === undefined || access === undefined || this.#exit !== undefined) continue;
-        this.#current = entry;
-        const done = runInPlugin(entry.name, access, this, instance.config);
-        if (done !== undefined) await done;
+        const done = this.#call(entry, instance, access);
+        if (done !== undefined) return this.#resume(done, entries.length, i + 1);
       }
     } catch (err) {
-      this.#failed(entry, 'access', err);
-      this.#exit = { status: 500, body: UNEXPECTED, headers: ['Content-Type', JSON_TYPE] };
+      this.#failBeforeProxy(err);
     }
+    return undefined;
+  }
+
+  async #resume(pending: PromiseLike<void>, rewriteAt: number, accessAt: number): Promise<void> {
+    try {
+      await pending;
+    } catch (err) {
+      this.#failBeforeProxy(err);
+      return;
+    }
+    const more = this.#advance(rewriteAt, accessAt);
+    if (more !== undefined) await more;
+  }
+
+  /** A throw in rewrite or access: Kong's 500, later rewrite/access phases skipped. */
+  #failBeforeProxy(err: unknown): void {
+    this.#failed(this.#current, 'access', err);
+    this.#exit = {
+      status: 500,
+      body: unexpected(this.#request.requestId),
+      headers: ['Content-Type', JSON_TYPE],
+    };
   }
 
   header(status: number, headers: string[]): void {
@@ -390,12 +316,13 @@ class RequestRun implements PluginRun, PluginContext {
       const instance = this.#configs[i];
       const phase = entry.handler.header;
       if (instance === undefined || phase === undefined) continue;
-      this.#current = entry;
       try {
-        runInPlugin(entry.name, phase, this, instance.config);
+        this.#call(entry, instance, phase);
       } catch (err) {
+        // Kong's 500 replaces these headers: the later header phases have nothing to edit.
         this.#failed(entry, 'header', err);
         this.#phaseFailed = true;
+        break;
       }
     }
     this.#liveResponse = undefined;
@@ -405,14 +332,17 @@ class RequestRun implements PluginRun, PluginContext {
   body(chunk: Buffer, eof: boolean): Buffer {
     const entries = this.#chain.entries;
     let out = chunk;
+    if (this.#phaseFailed) return out;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const instance = this.#configs[i];
       const phase = entry.handler.body;
       if (instance === undefined || phase === undefined) continue;
       this.#current = entry;
+      this.#instance = instance;
       try {
-        out = runInPlugin(entry.name, phase, this, instance.config, out, eof);
+        if (instance.failure !== undefined) throw instance.failure;
+        out = runInPlugin(entry.name, phase, this.#context, instance.conf, out, eof);
         if (!Buffer.isBuffer(out)) {
           throw new PluginValueError(
             entry.name,
@@ -420,8 +350,10 @@ class RequestRun implements PluginRun, PluginContext {
           );
         }
       } catch (err) {
+        // The connection is closed: the later body phases see nothing more.
         this.#failed(entry, 'body', err);
         this.#phaseFailed = true;
+        return chunk;
       }
     }
     return out;
@@ -438,9 +370,8 @@ class RequestRun implements PluginRun, PluginContext {
       const instance = this.#configs[i];
       const phase = entry.handler.log;
       if (instance === undefined || phase === undefined) continue;
-      this.#current = entry;
       try {
-        runInPlugin(entry.name, phase, this, instance.config);
+        this.#call(entry, instance, phase);
       } catch (err) {
         this.#failed(entry, 'log', err);
       }

@@ -70,7 +70,10 @@ describe('plugin chain', () => {
       plugins: [pluginEntity('thrower', {}), pluginEntity('later', {})],
     });
     assert.equal(result?.exit?.status, 500);
-    assert.deepEqual(result?.json, { message: 'An unexpected error occurred' });
+    assert.deepEqual(result?.json, {
+      message: 'An unexpected error occurred',
+      request_id: '0123456789abcdef0123456789abcdef',
+    });
     assert.deepEqual(calls, []);
   });
 

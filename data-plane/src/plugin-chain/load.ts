@@ -7,7 +7,7 @@
 import type { PluginHandler } from '@turnpike/plugin-sdk';
 import type { Logger } from '@turnpike/shared';
 import { loadPlugins } from '@turnpike/shared/plugins';
-import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '../bundled.ts';
+import { BUNDLED_PLUGINS, BUNDLED_PLUGINS_DIR } from '../plugins/bundled.ts';
 import type { PluginRuntimeOptions } from './compile.ts';
 
 export interface PluginSelection {
