@@ -14,6 +14,7 @@ import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import { configFromEntities, hashConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import { Gauge } from 'prom-client';
 import { loadNodePlugins } from './plugins.ts';
+import { PluginSet, type ReloadablePlanes } from './reload-apply.ts';
 
 export interface RoleOptions {
   readonly config: TurnpikeConfig;
@@ -34,7 +35,13 @@ export interface RoleOptions {
  * Each plane is imported only when the role runs it, so a data plane never loads (nor pays the
  * memory for) the control plane's modules.
  */
-export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
+/** What a started role gives the node: its status parts, and how a reload reaches its planes. */
+export interface RoleParts {
+  readonly status: StatusSource[];
+  readonly planes: ReloadablePlanes;
+}
+
+export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const { config, sources, log, lifecycle, metrics, logFiles } = options;
   const adminAccessLog = logFiles.open(config.admin_access_log);
   const accessLog = adminAccessLog === undefined ? {} : { adminAccessLog };
@@ -50,7 +57,9 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   // One loader for both planes (and `turnpike check`): the CP needs the schemas (and, for `GET /`,
   // each handler's version and priority), the DP the handlers too.
   const loaded = await loadNodePlugins(config, sources, log);
-  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.available };
+  // Swapped by a reload that changes `plugins`: the control plane reads through these two.
+  const pluginSet = new PluginSet(loaded);
+  const plugins = { pluginSchemas: pluginSet.lookup, pluginsAvailable: pluginSet.available };
 
   if (config.role === 'data_plane') {
     // Read (and a bad file refused) before anything starts, as a DB-less node reads its file.
@@ -64,7 +73,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       metrics,
       ...(declarative === undefined ? {} : { declarative }),
     });
-    return [dp.status];
+    return { status: [dp.status], planes: { dp, pluginSet } };
   }
   const { startControlPlane } = await import('@turnpike/control-plane/node');
   if (config.role === 'control_plane') {
@@ -76,7 +85,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...plugins,
       ...accessLog,
     });
-    return [cp.status];
+    return { status: [cp.status], planes: { cp, pluginSet } };
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
@@ -98,7 +107,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     logFiles,
     metrics,
   });
-  return [cp.status, dp.status];
+  return { status: [cp.status, dp.status], planes: { cp, dp, pluginSet } };
 }
 
 /**

@@ -73,6 +73,8 @@ export interface ControlPlane {
   readonly clusterPort: number;
   readonly adminPorts: readonly number[];
   readonly registry: DataPlaneRegistry;
+  /** The plugins the configuration uses (a reload's "in use but not enabled" check). */
+  pluginsInUse(): readonly string[];
 }
 
 /** Where the control plane's configuration lives: a datastore, or (DB-less) memory. */
@@ -115,6 +117,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
     turnpikeVersion: TURNPIKE_VERSION,
     maxPayload: config.cluster_max_payload,
+    purgeDelaySeconds: config.cluster_data_plane_purge_delay,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
@@ -177,6 +180,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   guiOrigins = adminGuiOrigins(config, gui.listeners);
 
   return {
+    pluginsInUse: () => source.pluginsInUse(),
     clusterPort: sync.port,
     adminPorts,
     registry: sync.registry,

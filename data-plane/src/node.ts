@@ -49,6 +49,14 @@ export interface DataPlaneOptions {
 
 export interface DataPlane {
   readonly status: StatusSource;
+  /**
+   * A reload's new configuration, checked already: when what workers start with changed
+   * (listeners, plugins, pools, DNS, `worker_processes` …), a rolling replacement of the workers
+   * (WorkerPool.replace); a worker that cannot start fails it and the old workers keep serving.
+   */
+  reconfigure(next: TurnpikeConfig, plugins?: readonly { name: string; version: string }[]): Promise<void>;
+  /** Whether changing `key` from `current` to `next` changes what workers start with (a reload applies it). */
+  changesWorkers(current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig): Promise<boolean>;
   readonly proxyPorts: readonly number[];
 }
 
@@ -161,7 +169,34 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     waited.abort();
   }
 
+  let settings = JSON.stringify(await workerSettings(config, count, options.nodeId));
+  let workersNow = count;
+  const reconfigure = async (
+    next: TurnpikeConfig,
+    plugins?: readonly { name: string; version: string }[],
+  ) => {
+    const nextCount = workerCount(next.worker_processes, availableParallelism());
+    const nextSettings = await workerSettings(next, nextCount, options.nodeId);
+    const text = JSON.stringify(nextSettings);
+    if (text === settings && nextCount === workersNow) return;
+    await pool.replace(nextSettings, nextCount);
+    settings = text;
+    workersNow = nextCount;
+    if (plugins !== undefined) sync.setPlugins(plugins);
+  };
+
+  const changesWorkers = async (current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig) => {
+    const changed = { ...current, [key]: next[key] } as TurnpikeConfig;
+    const before = workerCount(current.worker_processes, availableParallelism());
+    const after = workerCount(changed.worker_processes, availableParallelism());
+    if (before !== after) return true;
+    const a = JSON.stringify(await workerSettings(current, before, options.nodeId));
+    return a !== JSON.stringify(await workerSettings(changed, after, options.nodeId));
+  };
+
   return {
+    reconfigure,
+    changesWorkers,
     proxyPorts: pool.ports,
     status: {
       name: 'data_plane',

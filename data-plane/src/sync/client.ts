@@ -71,6 +71,11 @@ export interface SyncClientState {
 
 export interface SyncClient {
   state(): SyncClientState;
+  /**
+   * The plugins after a reload: configurations are checked against them at once; the control
+   * plane hears them in the next Hello (the stream's next connection).
+   */
+  setPlugins(plugins: readonly { name: string; version: string }[]): void;
   stop(): Promise<void>;
 }
 
@@ -221,6 +226,11 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
   transport.start();
 
   return {
+    setPlugins(plugins) {
+      installed.clear();
+      for (const plugin of plugins) installed.add(plugin.name);
+      options.plugins.splice(0, options.plugins.length, ...plugins);
+    },
     state: () => ({
       hasConfig: store.held !== undefined,
       version: store.held?.version ?? 0,
