@@ -55,7 +55,7 @@ export function registerCheck(program: Command): void {
     .command('check')
     .argument('[conf]', 'configuration file to check (default: as `start` finds it)')
     .description(
-      'check the validity of a configuration file and the TURNPIKE_* environment, exactly as `start` does: its keys, the cluster certificate, the plugins it enables and those its datastore uses',
+      'check the validity of a configuration file and the TURNPIKE_* environment, exactly as `start` does: its keys, the cluster certificate, the plugins it enables and those its datastore or declarative file uses, the declarative file itself',
     )
     .action(async (conf: string | undefined) => {
       const loaded = await loadConfig({
