@@ -4,7 +4,8 @@
  * loads them, and those the running configuration uses, "in use but not enabled"), every changed
  * key must be one a reload can apply, and only then is it applied: the data plane's workers
  * replaced one by one when what they start with changed (listeners, plugins, pools, DNS,
- * `worker_processes`), the control plane's plugin schemas swapped, the log level set. Any
+ * `worker_processes`), the Admin API's listeners added and removed, the control plane's plugin
+ * schemas swapped, the log level set. Any
  * failure before the apply refuses the reload with its reason (`turnpike reload` exits 1) and
  * keeps the running configuration; a worker that cannot start fails the replacement and the old
  * workers keep serving.
@@ -41,7 +42,12 @@ export class PluginSet {
 /** The parts of a running node a reload reaches. */
 export interface ReloadablePlanes {
   readonly pluginSet: PluginSet;
-  readonly cp?: { pluginsInUse(): readonly string[] };
+  readonly cp?: {
+    pluginsInUse(): readonly string[];
+    reconcileAdminListeners(
+      entries: TurnpikeConfig['admin_listen'],
+    ): Promise<{ commit(): Promise<void>; rollback(): Promise<void> }>;
+  };
   readonly dp?: {
     reconfigure(next: TurnpikeConfig, plugins?: readonly { name: string; version: string }[]): Promise<void>;
     changesWorkers(current: TurnpikeConfig, next: TurnpikeConfig, key: ConfigKey): Promise<boolean>;
@@ -71,6 +77,7 @@ export async function applyReload(
   const problems: ConfigProblem[] = [];
   for (const key of changed) {
     if (ALWAYS_LIVE.has(key)) continue;
+    if (key === 'admin_listen' && planes.cp !== undefined) continue;
     if (planes.dp !== undefined && (await planes.dp.changesWorkers(current, config, key))) continue;
     problems.push({
       key,
@@ -92,8 +99,19 @@ export async function applyReload(
       );
   }
 
-  if (planes.dp !== undefined) await planes.dp.reconfigure(config, loaded?.versions);
+  // Admin listeners added are opened first (a port in use refuses the reload), removed ones
+  // closed last, once everything else is applied.
+  const admin = changed.includes('admin_listen')
+    ? await planes.cp?.reconcileAdminListeners(config.admin_listen)
+    : undefined;
+  try {
+    if (planes.dp !== undefined) await planes.dp.reconfigure(config, loaded?.versions);
+  } catch (error) {
+    await admin?.rollback();
+    throw error;
+  }
   if (loaded !== undefined) planes.pluginSet.swap(loaded);
+  await admin?.commit();
   if (changed.length > 0) log.info({ keys: changed }, 'reload applied');
   return config;
 }

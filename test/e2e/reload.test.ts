@@ -112,15 +112,38 @@ test('reload opens a new listener and enables a plugin, and refuses what it cann
   const inUse = await reload();
   assert.equal(inUse.code, 1, inUse.stdout);
   assert.match(inUse.stderr, /key-auth/);
+  // An Admin API listener moved: the new port opened, the old one closed.
+  const movedAdmin = await freePort();
+  await conf({
+    proxy_listen: `127.0.0.1:${proxy}, 127.0.0.1:${added}`,
+    admin_listen: `127.0.0.1:${movedAdmin}`,
+    plugins: 'basic-auth, key-auth',
+  });
+  const moved = await reload();
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.equal((await http('GET', `http://127.0.0.1:${movedAdmin}/status`)).status, 200);
+  await eventually(
+    () =>
+      http('GET', `${adminUrl}/status`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (status) => status === 0,
+  );
   // A key only a restart applies: refused, naming it.
-  await conf({ admin_listen: `127.0.0.1:${await freePort()}`, plugins: 'basic-auth, key-auth' });
+  await conf({
+    proxy_listen: `127.0.0.1:${proxy}, 127.0.0.1:${added}`,
+    admin_listen: `127.0.0.1:${movedAdmin}`,
+    plugins: 'basic-auth, key-auth',
+    status_listen: `127.0.0.1:${await freePort()}`,
+  });
   const restartOnly = await reload();
   assert.equal(restartOnly.code, 1, restartOnly.stdout);
-  assert.match(restartOnly.stderr, /admin_listen \(from turnpike\.conf:2\).*restart/);
+  assert.match(restartOnly.stderr, /status_listen \(from turnpike\.conf:\d+\).*restart/);
   assert.equal(
     (await http('GET', `http://127.0.0.1:${added}/web/`)).status,
     401,
     'the running configuration is kept',
   );
-  assert.equal((await http('GET', `${adminUrl}/status`)).status, 200);
+  assert.equal((await http('GET', `http://127.0.0.1:${movedAdmin}/status`)).status, 200);
 });
