@@ -10,6 +10,7 @@ import {
 import type { LogFiles } from '@turnpike/shared/access-log';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import { configFromEntities, hashConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import { Gauge } from 'prom-client';
@@ -89,6 +90,8 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
+  // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
+  let workers: NodePluginAdmin | undefined;
   const cp = await startControlPlane({
     ...common,
     sources,
@@ -97,6 +100,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
     clusterListen: { host: '127.0.0.1', port: 0 },
     ...plugins,
     ...accessLog,
+    nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dp = await startDataPlane({
@@ -107,6 +111,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
     logFiles,
     metrics,
   });
+  workers = dp.pluginAdmin;
   return { status: [cp.status, dp.status], planes: { cp, dp, pluginSet } };
 }
 

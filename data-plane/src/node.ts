@@ -18,6 +18,7 @@ import {
 import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
@@ -58,6 +59,8 @@ export interface DataPlane {
   /** Whether changing `key` from `current` to `next` changes what workers start with (a reload applies it). */
   changesWorkers(current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig): Promise<boolean>;
   readonly proxyPorts: readonly number[];
+  /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
+  readonly pluginAdmin: NodePluginAdmin;
 }
 
 /**
@@ -87,7 +90,7 @@ async function workerSettings(
   workers: number,
   nodeId: string,
 ): Promise<WorkerSettings> {
-  const needsTls = config.proxy_listen.some((entry) => entry.ssl);
+  const needsTls = [...config.proxy_listen, ...config.stream_listen].some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
     ? ((await proxyTlsFromConfig(config)) ?? (await defaultProxyCertificate()))
@@ -95,6 +98,7 @@ async function workerSettings(
   return {
     logLevel: toPinoLevel(config.log_level),
     listen: config.proxy_listen,
+    streamListen: config.stream_listen,
     proxy: proxySettingsFromConfig(config),
     tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
     pools: {
@@ -198,6 +202,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     reconfigure,
     changesWorkers,
     proxyPorts: pool.ports,
+    pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
     status: {
       name: 'data_plane',
       status: () => {

@@ -21,6 +21,8 @@ describe('bundled plugins', () => {
       'hmac-auth': 1030,
       acl: 950,
       'rate-limiting': 910,
+      'response-ratelimiting': 900,
+      'proxy-cache': 100,
       prometheus: 13,
     });
   });

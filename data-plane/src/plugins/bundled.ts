@@ -12,6 +12,8 @@ export const BUNDLED_PLUGINS = [
   'hmac-auth',
   'acl',
   'rate-limiting',
+  'response-ratelimiting',
+  'proxy-cache',
   'prometheus',
 ] as const;
 
