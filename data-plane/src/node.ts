@@ -19,6 +19,7 @@ import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
 import type { NodePluginAdmin } from '@turnpike/shared/plugins';
+import type { VersionedConfig } from '@turnpike/shared/sync';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
@@ -52,6 +53,8 @@ export interface DataPlaneOptions {
    * apart from the control plane's event loop.
    */
   readonly workerInMainProcess?: boolean;
+  /** `declarative_config`: served when there is no cache file, until the control plane answers. */
+  readonly declarative?: { readonly config: VersionedConfig; readonly origin: string };
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
   /** The node's log files: the data plane asks its workers to reopen theirs with them. */
@@ -62,6 +65,14 @@ export interface DataPlaneOptions {
 
 export interface DataPlane {
   readonly status: StatusSource;
+  /**
+   * A reload's new configuration, checked already: when what workers start with changed
+   * (listeners, plugins, pools, DNS, `worker_processes` …), a rolling replacement of the workers
+   * (WorkerPool.replace); a worker that cannot start fails it and the old workers keep serving.
+   */
+  reconfigure(next: TurnpikeConfig, plugins?: readonly { name: string; version: string }[]): Promise<void>;
+  /** Whether changing `key` from `current` to `next` changes what workers start with (a reload applies it). */
+  changesWorkers(current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig): Promise<boolean>;
   readonly proxyPorts: readonly number[];
   /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
   readonly pluginAdmin: NodePluginAdmin;
@@ -155,6 +166,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     turnpikeVersion: TURNPIKE_VERSION,
     plugins: [...(options.plugins ?? [])],
     cacheFile: join(config.prefix, CONFIG_CACHE_FILE),
+    ...(options.declarative === undefined ? {} : { fallback: options.declarative }),
     log,
     // Resolves when every worker swapped; a throw (one refused) becomes the Nack. Workers on the
     // previous version get the delta only; the others the whole configuration.
@@ -177,7 +189,34 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     waited.abort();
   }
 
+  let settings = JSON.stringify(await workerSettings(config, count, options.nodeId));
+  let workersNow = count;
+  const reconfigure = async (
+    next: TurnpikeConfig,
+    plugins?: readonly { name: string; version: string }[],
+  ) => {
+    const nextCount = workerCount(next.worker_processes, availableParallelism());
+    const nextSettings = await workerSettings(next, nextCount, options.nodeId);
+    const text = JSON.stringify(nextSettings);
+    if (text === settings && nextCount === workersNow) return;
+    await pool.replace(nextSettings, nextCount);
+    settings = text;
+    workersNow = nextCount;
+    if (plugins !== undefined) sync.setPlugins(plugins);
+  };
+
+  const changesWorkers = async (current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig) => {
+    const changed = { ...current, [key]: next[key] } as TurnpikeConfig;
+    const before = workerCount(current.worker_processes, availableParallelism());
+    const after = workerCount(changed.worker_processes, availableParallelism());
+    if (before !== after) return true;
+    const a = JSON.stringify(await workerSettings(current, before, options.nodeId));
+    return a !== JSON.stringify(await workerSettings(changed, after, options.nodeId));
+  };
+
   return {
+    reconfigure,
+    changesWorkers,
     proxyPorts: pool.ports,
     pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
     status: {
