@@ -17,6 +17,7 @@ describe('bundled plugins', () => {
       jwt: 1450,
       'key-auth': 1250,
       'basic-auth': 1100,
+      'ip-restriction': 990,
       acl: 950,
       'rate-limiting': 910,
     });

@@ -4,7 +4,14 @@
  */
 import { fileURLToPath } from 'node:url';
 
-export const BUNDLED_PLUGINS = ['jwt', 'key-auth', 'basic-auth', 'acl', 'rate-limiting'] as const;
+export const BUNDLED_PLUGINS = [
+  'jwt',
+  'key-auth',
+  'basic-auth',
+  'ip-restriction',
+  'acl',
+  'rate-limiting',
+] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */
 export const BUNDLED_PLUGINS_DIR = fileURLToPath(new URL('.', import.meta.url));

@@ -1,0 +1,86 @@
+/**
+ * The traffic plugins' configurations on the Admin API of one `turnpike start`: Kong's defaults
+ * filled in, and a bad configuration refused with Kong's 400 naming the field, in Kong's words.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../helpers/free-port.ts';
+import { http } from '../helpers/http.ts';
+import { startTurnpike } from '../helpers/turnpike.ts';
+
+type Node = Awaited<ReturnType<typeof startTurnpike>>;
+
+interface Refusal {
+  readonly config: Record<string, unknown>;
+  /** The 400 body's `fields`. */
+  readonly fields: unknown;
+}
+
+/** Per plugin: one accepted config with the defaults Kong fills, then the refusals. */
+const CASES: Record<
+  string,
+  { accepted: Record<string, unknown>; defaults: Record<string, unknown>; refused: Refusal[] }
+> = {
+  'ip-restriction': {
+    accepted: { allow: ['10.0.0.0/8', '::1'] },
+    defaults: { allow: ['10.0.0.0/8', '::1'], deny: null, status: null, message: null },
+    refused: [
+      { config: { allow: 12 }, fields: { config: { allow: 'expected an array' } } },
+      {
+        config: { allow: ['127.0.0.1/32', 'hello', '0.0.0.0/33', '::/129'] },
+        fields: {
+          config: {
+            allow: [
+              null,
+              "invalid ip or cidr range: 'hello'",
+              "invalid ip or cidr range: '0.0.0.0/33'",
+              "invalid ip or cidr range: '::/129'",
+            ],
+          },
+        },
+      },
+      {
+        config: { allow: [], deny: [] },
+        fields: {
+          '@entity': ["at least one of these fields must be non-empty: 'config.allow', 'config.deny'"],
+        },
+      },
+    ],
+  },
+};
+
+describe('traffic plugins on the Admin API of turnpike start', () => {
+  let node: Node;
+  let admin: string;
+
+  before(async () => {
+    const [adminPort, proxyPort, statusPort] = [await freePort(), await freePort(), await freePort()];
+    node = await startTurnpike({
+      env: {
+        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+      },
+    });
+    admin = `http://127.0.0.1:${adminPort}`;
+    const created = await http('POST', `${admin}/services`, { name: 's', url: 'http://127.0.0.1:9' });
+    assert.equal(created.status, 201, created.text);
+  });
+  after(() => node?.[Symbol.asyncDispose]());
+
+  for (const [name, { accepted, defaults, refused }] of Object.entries(CASES)) {
+    it(`${name}: fills Kong's defaults and refuses bad configurations naming the field`, async () => {
+      const ok = await http('POST', `${admin}/plugins`, { name, config: accepted });
+      assert.equal(ok.status, 201, ok.text);
+      assert.deepEqual((ok.body as { config: unknown }).config, defaults);
+      assert.equal((await http('DELETE', `${admin}/plugins/${(ok.body as { id: string }).id}`)).status, 204);
+      for (const { config, fields } of refused) {
+        const res = await http('POST', `${admin}/services/s/plugins`, { name, config });
+        assert.equal(res.status, 400, `${JSON.stringify(config)}: ${res.text}`);
+        const body = res.body as { code: number; name: string; fields: unknown };
+        assert.equal(body.name, 'schema violation');
+        assert.deepEqual(body.fields, fields, JSON.stringify(config));
+      }
+    });
+  }
+});
