@@ -47,6 +47,30 @@ const CASES: Record<
       },
     ],
   },
+  'request-termination': {
+    accepted: { status_code: 404 },
+    defaults: { status_code: 404, message: null, content_type: null, body: null, echo: false, trigger: null },
+    refused: [
+      { config: { status_code: 'abcd' }, fields: { config: { status_code: 'expected an integer' } } },
+      {
+        config: { status_code: 99 },
+        fields: { config: { status_code: 'value should be between 100 and 599' } },
+      },
+      {
+        config: { status_code: 600 },
+        fields: { config: { status_code: 'value should be between 100 and 599' } },
+      },
+      {
+        config: { message: 'error', body: 'test' },
+        fields: { config: 'message cannot be used with content_type or body' },
+      },
+      { config: { content_type: 'text/html' }, fields: { config: 'content_type requires a body' } },
+      {
+        config: { echo: true, content_type: 'text/html', body: '<h1>x</h1>' },
+        fields: { config: 'echo cannot be used with content_type and body' },
+      },
+    ],
+  },
 };
 
 describe('traffic plugins on the Admin API of turnpike start', () => {

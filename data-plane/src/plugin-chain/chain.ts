@@ -16,9 +16,11 @@ import type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  UriCaptures,
 } from '@turnpike/plugin-sdk';
 import { PluginValueError, toError } from '@turnpike/shared';
 import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
+import { kongCaptures } from './captures.ts';
 import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
 import { runInPlugin } from './plugin-scope.ts';
 import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
@@ -87,6 +89,7 @@ class RequestView implements PluginRequest {
   readonly #run: RequestRun;
   #query: URLSearchParams | undefined;
   #body: Promise<Buffer> | undefined;
+  #captures: UriCaptures | undefined;
 
   constructor(chain: ChainRequest, run: RequestRun) {
     this.#chain = chain;
@@ -110,6 +113,13 @@ class RequestView implements PluginRequest {
   }
   get clientIp(): string {
     return this.#chain.clientIp;
+  }
+  get port(): number {
+    return this.#chain.req.socket.localPort ?? 0;
+  }
+  get uriCaptures(): UriCaptures {
+    this.#captures ??= kongCaptures(this.#chain.match.uriCaptures);
+    return this.#captures;
   }
   header(name: string): string | undefined {
     const value = this.#chain.req.headers[name.toLowerCase()];

@@ -20,6 +20,7 @@ describe('bundled plugins', () => {
       'ip-restriction': 990,
       acl: 950,
       'rate-limiting': 910,
+      'request-termination': 2,
     });
   });
 });

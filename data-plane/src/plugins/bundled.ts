@@ -11,6 +11,7 @@ export const BUNDLED_PLUGINS = [
   'ip-restriction',
   'acl',
   'rate-limiting',
+  'request-termination',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

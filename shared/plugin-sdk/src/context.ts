@@ -52,6 +52,15 @@ export interface EntityLookup {
   ): readonly EntityTypes[N][];
 }
 
+/**
+ * The captures of the route's regex path that matched (Kong's kong.request.get_uri_captures):
+ * `unnamed` from the first group on (the whole match excluded), `named` by group name.
+ */
+export interface UriCaptures {
+  readonly named: Readonly<Record<string, string>>;
+  readonly unnamed: readonly string[];
+}
+
 /** The client's request, read-only. Header names are lowercase, as node gives them. */
 export interface PluginRequest {
   readonly method: string;
@@ -63,6 +72,10 @@ export interface PluginRequest {
   readonly query: URLSearchParams;
   /** The client address (after trusted_ips / real_ip_header, as X-Real-IP). */
   readonly clientIp: string;
+  /** The port the request came in at (Kong's kong.request.get_port). */
+  readonly port: number;
+  /** The route's regex path captures; both empty for a route matched without one. */
+  readonly uriCaptures: UriCaptures;
   /** One header's value; a repeated header gives its values joined by ", " (set-cookie excepted). */
   header(name: string): string | undefined;
   /** How many times a header came (key-auth refuses a duplicated key). */

@@ -25,6 +25,7 @@ export type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  UriCaptures,
 } from './context.ts';
 export {
   type BodyPhaseFunction,

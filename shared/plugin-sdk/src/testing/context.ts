@@ -15,8 +15,11 @@ import type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  UriCaptures,
 } from '../context.ts';
 import type { Logger } from '../log.ts';
+
+const NO_CAPTURES: UriCaptures = Object.freeze({ named: Object.freeze({}), unnamed: Object.freeze([]) });
 
 export type TestEntities = Partial<Record<EntityName, readonly Record<string, unknown>[]>>;
 
@@ -31,6 +34,9 @@ export interface TestRequest {
   readonly body?: string | Buffer;
   readonly scheme?: 'http' | 'https';
   readonly clientIp?: string;
+  /** The port the request came in at (default 8000). */
+  readonly port?: number;
+  readonly uriCaptures?: UriCaptures;
 }
 
 /** A recorded log line: level, message and the fields. */
@@ -157,6 +163,8 @@ export class TestContext implements PluginContext {
       headers,
       query,
       clientIp: request.clientIp ?? '127.0.0.1',
+      port: request.port ?? 8000,
+      uriCaptures: request.uriCaptures ?? NO_CAPTURES,
       header: (name) => {
         const value = headers[name.toLowerCase()];
         return Array.isArray(value) ? value.join(', ') : value;
