@@ -47,6 +47,35 @@ const CASES: Record<
       },
     ],
   },
+  cors: {
+    accepted: { origins: ['http://a.test', '(.*[./])?b\\.test'] },
+    defaults: {
+      origins: ['http://a.test', '(.*[./])?b\\.test'],
+      headers: null,
+      exposed_headers: null,
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'],
+      max_age: null,
+      credentials: false,
+      private_network: false,
+      preflight_continue: false,
+      allow_origin_absent: true,
+    },
+    refused: [
+      {
+        config: { origins: ['*', '(unclosed'] },
+        fields: { config: { origins: [null, "'(unclosed' is not a valid regex"] } },
+      },
+      {
+        config: { methods: ['GET', 'FETCH'] },
+        fields: {
+          config: {
+            methods: [null, 'expected one of: GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS, TRACE, CONNECT'],
+          },
+        },
+      },
+      { config: { credentials: 'yes' }, fields: { config: { credentials: 'expected a boolean' } } },
+    ],
+  },
   'request-termination': {
     accepted: { status_code: 404 },
     defaults: { status_code: 404, message: null, content_type: null, body: null, echo: false, trigger: null },
