@@ -100,6 +100,20 @@ const CASES: Record<
       },
     ],
   },
+  'request-size-limiting': {
+    accepted: {},
+    defaults: { allowed_payload_size: 128, size_unit: 'megabytes', require_content_length: false },
+    refused: [
+      {
+        config: { size_unit: 'gigabytes' },
+        fields: { config: { size_unit: 'expected one of: megabytes, kilobytes, bytes' } },
+      },
+      {
+        config: { allowed_payload_size: 1.5 },
+        fields: { config: { allowed_payload_size: 'expected an integer' } },
+      },
+    ],
+  },
 };
 
 describe('traffic plugins on the Admin API of turnpike start', () => {

@@ -19,6 +19,7 @@ describe('bundled plugins', () => {
       'key-auth': 1250,
       'basic-auth': 1100,
       'ip-restriction': 990,
+      'request-size-limiting': 951,
       acl: 950,
       'rate-limiting': 910,
       'request-termination': 2,

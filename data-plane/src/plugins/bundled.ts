@@ -10,6 +10,7 @@ export const BUNDLED_PLUGINS = [
   'key-auth',
   'basic-auth',
   'ip-restriction',
+  'request-size-limiting',
   'acl',
   'rate-limiting',
   'request-termination',
