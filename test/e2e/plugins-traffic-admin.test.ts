@@ -47,6 +47,17 @@ const CASES: Record<
       },
     ],
   },
+  'correlation-id': {
+    accepted: {},
+    defaults: { header_name: 'Kong-Request-ID', generator: 'uuid#counter', echo_downstream: false },
+    refused: [
+      {
+        config: { generator: 'snowflake' },
+        fields: { config: { generator: 'expected one of: uuid, uuid#counter, tracker' } },
+      },
+      { config: { echo_downstream: 'yes' }, fields: { config: { echo_downstream: 'expected a boolean' } } },
+    ],
+  },
   cors: {
     accepted: { origins: ['http://a.test', '(.*[./])?b\\.test'] },
     defaults: {

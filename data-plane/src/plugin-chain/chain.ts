@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type {
   EntityLookup,
   Logger,
+  PluginConnection,
   PluginConsumer,
   PluginContext,
   PluginCredential,
@@ -21,6 +22,7 @@ import type {
 import { PluginValueError, toError } from '@turnpike/shared';
 import type { ChainExit, ChainRequest, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
 import { kongCaptures } from './captures.ts';
+import { connectionRequest } from './connections.ts';
 import { countRawHeader, findHeader, removeHeader, setHeader } from './headers.ts';
 import { runInPlugin } from './plugin-scope.ts';
 import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
@@ -90,6 +92,7 @@ class RequestView implements PluginRequest {
   #query: URLSearchParams | undefined;
   #body: Promise<Buffer> | undefined;
   #captures: UriCaptures | undefined;
+  #connection: PluginConnection | undefined;
 
   constructor(chain: ChainRequest, run: RequestRun) {
     this.#chain = chain;
@@ -116,6 +119,10 @@ class RequestView implements PluginRequest {
   }
   get port(): number {
     return this.#chain.req.socket.localPort ?? 0;
+  }
+  get connection(): PluginConnection {
+    this.#connection ??= connectionRequest(this.#chain.req.socket);
+    return this.#connection;
   }
   get uriCaptures(): UriCaptures {
     this.#captures ??= kongCaptures(this.#chain.match.uriCaptures);

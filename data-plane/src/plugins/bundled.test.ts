@@ -14,6 +14,7 @@ describe('bundled plugins', () => {
     });
     const priorities = Object.fromEntries([...loaded.plugins].map(([n, p]) => [n, p.handler?.priority]));
     assert.deepEqual(priorities, {
+      'correlation-id': 100001,
       cors: 2000,
       jwt: 1450,
       'key-auth': 1250,

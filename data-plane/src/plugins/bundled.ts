@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_PLUGINS = [
+  'correlation-id',
   'cors',
   'jwt',
   'key-auth',

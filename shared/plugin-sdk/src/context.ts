@@ -61,6 +61,16 @@ export interface UriCaptures {
   readonly unnamed: readonly string[];
 }
 
+/** The connection a request came on (Kong's ngx.var.server_addr, connection, connection_requests). */
+export interface PluginConnection {
+  /** The local address the connection was accepted at. */
+  readonly serverAddress: string;
+  /** The connection's serial number in this worker, from 1. */
+  readonly serial: number;
+  /** This request's number on the connection, from 1, among the requests that read `connection`. */
+  readonly requests: number;
+}
+
 /** The client's request, read-only. Header names are lowercase, as node gives them. */
 export interface PluginRequest {
   readonly method: string;
@@ -76,6 +86,8 @@ export interface PluginRequest {
   readonly port: number;
   /** The route's regex path captures; both empty for a route matched without one. */
   readonly uriCaptures: UriCaptures;
+  /** The connection it came on. */
+  readonly connection: PluginConnection;
   /** One header's value; a repeated header gives its values joined by ", " (set-cookie excepted). */
   header(name: string): string | undefined;
   /** How many times a header came (key-auth refuses a duplicated key). */

@@ -8,6 +8,7 @@ import { PluginValueError } from '../../../src/errors.ts';
 import type { EntityName } from '../../../src/schema/index.ts';
 import type {
   EntityLookup,
+  PluginConnection,
   PluginConsumer,
   PluginContext,
   PluginCredential,
@@ -37,6 +38,7 @@ export interface TestRequest {
   /** The port the request came in at (default 8000). */
   readonly port?: number;
   readonly uriCaptures?: UriCaptures;
+  readonly connection?: PluginConnection;
 }
 
 /** A recorded log line: level, message and the fields. */
@@ -165,6 +167,7 @@ export class TestContext implements PluginContext {
       clientIp: request.clientIp ?? '127.0.0.1',
       port: request.port ?? 8000,
       uriCaptures: request.uriCaptures ?? NO_CAPTURES,
+      connection: request.connection ?? { serverAddress: '127.0.0.1', serial: 1, requests: 1 },
       header: (name) => {
         const value = headers[name.toLowerCase()];
         return Array.isArray(value) ? value.join(', ') : value;
