@@ -2,8 +2,22 @@ import { ConfigInvalidError, readRunningPid, toError } from '@turnpike/shared';
 import { checkClusterTls, clusterTlsFromConfig } from '@turnpike/shared/cluster';
 import { formatWarning, type LoadedConfig, loadConfig, resolveDatastore } from '@turnpike/shared/config';
 import { pluginsNotEnabled } from '@turnpike/shared/plugins';
+import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Command } from 'commander';
 import { loadNodePlugins } from '../node/plugins.ts';
+
+/**
+ * The plugins a DB-less node's declarative file (`declarative_config`, or the string) uses, read
+ * and validated as `start` reads it: a file that does not parse fails the check the same way.
+ */
+async function declarativePluginNames(
+  loaded: LoadedConfig,
+  pluginSchemas: PluginSchemaLookup,
+): Promise<string[]> {
+  const { readInitialDeclarative } = await import('@turnpike/control-plane/dbless');
+  const initial = await readInitialDeclarative(loaded.config, pluginSchemas);
+  return [...new Set(initial?.config.entities.plugins.map((p) => String(p.name)) ?? [])];
+}
 
 /**
  * The plugins the node's datastore uses, for "plugin is in use but not enabled" as `start` checks
@@ -11,9 +25,13 @@ import { loadNodePlugins } from '../node/plugins.ts';
  * embedded one held open by a running node is not opened a second time. Undefined (with the
  * reason) when it cannot be read: the check then says it did not look.
  */
-async function pluginsInUse(loaded: LoadedConfig): Promise<{ names: string[] } | { skipped: string }> {
+async function pluginsInUse(
+  loaded: LoadedConfig,
+  pluginSchemas: PluginSchemaLookup,
+): Promise<{ names: string[] } | { skipped: string }> {
   const target = resolveDatastore(loaded.config, loaded.sources);
-  if (target.kind === 'memory' || target.kind === 'off') return { names: [] };
+  if (target.kind === 'memory') return { names: [] };
+  if (target.kind === 'off') return { names: await declarativePluginNames(loaded, pluginSchemas) };
   if (target.kind === 'pglite') {
     const pid = await readRunningPid(loaded.config.prefix);
     if (pid !== undefined)
@@ -51,7 +69,7 @@ export function registerCheck(program: Command): void {
       // Every enabled plugin found and loaded (schema checked, handler too outside a control plane).
       const plugins = await loadNodePlugins(config, sources);
       if (config.role !== 'data_plane') {
-        const inUse = await pluginsInUse(loaded);
+        const inUse = await pluginsInUse(loaded, plugins.schemas);
         if ('skipped' in inUse) {
           process.stderr.write(`warning: plugins in use were not checked: ${inUse.skipped}\n`);
         } else {

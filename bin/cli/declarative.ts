@@ -17,6 +17,7 @@ import { loadPlugins } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Command } from 'commander';
 import { type ConfigOptions, loadCliConfig, withConfigOptions } from './config.ts';
+import { importProgress } from './import-progress.ts';
 
 const DEFAULT_FILE = './kong.yml';
 
@@ -67,7 +68,7 @@ export function registerDeclarative(program: Command): void {
       withDao(options, 'db_import', async (dao, pluginSchemas) => {
         const parsed = await parseFile(file, pluginSchemas);
         process.stdout.write('parse successful, beginning import\n');
-        await importDeclarative(dao, parsed);
+        await importDeclarative(dao, parsed, { onProgress: importProgress(process.stdout) });
         process.stdout.write('import successful\n');
       }),
     );

@@ -1,8 +1,16 @@
 import { hostname } from 'node:os';
-import { type Lifecycle, type Logger, loadNodeId, type StatusSource } from '@turnpike/shared';
+import {
+  type Lifecycle,
+  type Logger,
+  loadNodeId,
+  type NodeMetrics,
+  type StatusSource,
+  TURNPIKE_VERSION,
+} from '@turnpike/shared';
+import type { LogFiles } from '@turnpike/shared/access-log';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
-import type { Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
 import { loadNodePlugins } from './plugins.ts';
 
 export interface RoleOptions {
@@ -10,7 +18,10 @@ export interface RoleOptions {
   readonly sources: ConfigSources;
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
-  readonly metrics: Registry;
+  /** The status listener's `/metrics`: this process's registry, and the proxy workers' (aggregated). */
+  readonly metrics: NodeMetrics;
+  /** The node's log files: the Admin API's access log, the data plane's reopen hook. */
+  readonly logFiles: LogFiles;
 }
 
 /**
@@ -22,9 +33,18 @@ export interface RoleOptions {
  * memory for) the control plane's modules.
  */
 export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
-  const { config, sources, log, lifecycle, metrics } = options;
+  const { config, sources, log, lifecycle, metrics, logFiles } = options;
+  const adminAccessLog = logFiles.open(config.admin_access_log);
+  const accessLog = adminAccessLog === undefined ? {} : { adminAccessLog };
   const nodeId = config.node_id ?? (await loadNodeId(config.prefix));
   const common = { config, log, lifecycle, nodeId, hostname: hostname() };
+  // Kong's node_info, whatever the role.
+  new Gauge({
+    name: 'kong_node_info',
+    help: 'Kong Node metadata information',
+    labelNames: ['node_id', 'version'],
+    registers: [metrics.registry],
+  }).set({ node_id: nodeId, version: TURNPIKE_VERSION }, 1);
   // One loader for both planes (and `turnpike check`): the CP needs the schemas (and, for `GET /`,
   // each handler's version and priority), the DP the handlers too.
   const loaded = await loadNodePlugins(config, sources, log);
@@ -36,6 +56,8 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...common,
       clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
+      logFiles,
+      metrics,
     });
     return [dp.status];
   }
@@ -44,9 +66,10 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     const cp = await startControlPlane({
       ...common,
       sources,
-      metrics,
+      metrics: metrics.registry,
       clusterTls: await clusterTlsFromConfig(config, sources),
       ...plugins,
+      ...accessLog,
     });
     return [cp.status];
   }
@@ -55,10 +78,11 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   const cp = await startControlPlane({
     ...common,
     sources,
-    metrics,
+    metrics: metrics.registry,
     clusterTls: internal,
     clusterListen: { host: '127.0.0.1', port: 0 },
     ...plugins,
+    ...accessLog,
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dp = await startDataPlane({
@@ -66,6 +90,8 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     clusterTls: internal,
     controlPlane: `127.0.0.1:${cp.clusterPort}`,
     plugins: loaded.versions,
+    logFiles,
+    metrics,
   });
   return [cp.status, dp.status];
 }

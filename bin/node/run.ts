@@ -4,12 +4,14 @@ import {
   installSafetyNet,
   Lifecycle,
   type Logger,
+  NodeMetrics,
   releasePrefix,
   type StatusSource,
   startStatusServer,
   TURNPIKE_VERSION,
   toError,
 } from '@turnpike/shared';
+import { LogFiles, logServerAccess } from '@turnpike/shared/access-log';
 import { type LoadedConfig, toPinoLevel } from '@turnpike/shared/config';
 import { Registry } from 'prom-client';
 import { writeReloadResult } from './reload.ts';
@@ -30,7 +32,17 @@ export interface RunOptions {
  */
 export async function runNode(options: RunOptions): Promise<void> {
   let { config } = options.loaded;
-  const log = createLogger({ level: toPinoLevel(config.log_level), name: 'turnpike' });
+  // Kong's *_error_log: a data plane's main process is the proxy's; otherwise the Admin API's.
+  const logFiles = new LogFiles(config.prefix);
+  const errorLogValue = config.role === 'data_plane' ? config.proxy_error_log : config.admin_error_log;
+  // stdout already gets every line.
+  const errorLog = errorLogValue.trim() === '/dev/stdout' ? undefined : logFiles.open(errorLogValue);
+  const log = createLogger({
+    level: toPinoLevel(config.log_level),
+    name: 'turnpike',
+    ...(errorLog === undefined ? {} : { errorLog }),
+  });
+  logFiles.reportTo(log);
   // What escapes every guard is logged; the node exits only when its state is no longer sound.
   installSafetyNet({ log });
   // Secrets in `config` are censored by the logger's redact paths (shared/src/log.ts).
@@ -49,6 +61,8 @@ export async function runNode(options: RunOptions): Promise<void> {
 
   await claimPrefix(config.prefix);
   lifecycle.add({ name: 'pid file', stop: () => releasePrefix(config.prefix) });
+  // Added early, so stopped late: the last lines of the parts stopped before it are written out.
+  lifecycle.add(logFiles);
 
   const stop = (mode: 'now' | 'drain', signal: string) => {
     log.info({ signal, mode }, 'signal received');
@@ -72,10 +86,17 @@ export async function runNode(options: RunOptions): Promise<void> {
     draining = true;
     log.info('draining: readiness now answers 503');
   });
+  // nginx's SIGUSR1: reopen the log files (logrotate moved them). Node's own SIGUSR1 (start the
+  // inspector) is given up for it, as nginx's meaning is what log rotation setups send.
+  process.on('SIGUSR1', () => {
+    logFiles.reopen();
+    log.info('log files reopened');
+  });
   process.on('SIGHUP', () => {
     options.reloadConfig().then(
       async (next) => {
         config = applyReload(config, next.config, log);
+        logFiles.reopen();
         await writeReloadResult(config.prefix, { at: Date.now(), ok: true, message: 'reloaded' });
       },
       async (err: unknown) => {
@@ -87,7 +108,7 @@ export async function runNode(options: RunOptions): Promise<void> {
   });
 
   try {
-    const metrics = new Registry();
+    const metrics = new NodeMetrics(new Registry());
     const statusListen = config.status_listen[0];
     if (statusListen !== undefined) {
       const status = await startStatusServer({
@@ -100,8 +121,17 @@ export async function runNode(options: RunOptions): Promise<void> {
         metrics,
       });
       lifecycle.add(status);
+      const statusAccessLog = logFiles.open(config.status_access_log);
+      if (statusAccessLog !== undefined) logServerAccess(status.server, statusAccessLog);
     }
-    const parts = await startRole({ config, sources: options.loaded.sources, log, lifecycle, metrics });
+    const parts = await startRole({
+      config,
+      sources: options.loaded.sources,
+      log,
+      lifecycle,
+      metrics,
+      logFiles,
+    });
     sources.push(...parts);
     started = true;
   } catch (err) {

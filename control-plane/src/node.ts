@@ -13,8 +13,14 @@ import {
   stoppableServer,
   TURNPIKE_VERSION,
 } from '@turnpike/shared';
+import { type LogWriter, logServerAccess } from '@turnpike/shared/access-log';
 import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
-import { type ConfigSources, resolveDatastore, type TurnpikeConfig } from '@turnpike/shared/config';
+import {
+  type ConfigSources,
+  type DatastoreTarget,
+  resolveDatastore,
+  type TurnpikeConfig,
+} from '@turnpike/shared/config';
 import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
@@ -25,12 +31,24 @@ import { buildAdminApi } from './admin/server.ts';
 import { adminGuiOrigins } from './admin-gui/origins.ts';
 import { startAdminGui } from './admin-gui/server.ts';
 import { startClusterFeed } from './cluster-view/feed.ts';
-import { createDao } from './dao/index.ts';
+import { createDao, type Dao, type SnapshotReader } from './dao/index.ts';
+import { readInitialDeclarative } from './dbless/initial.ts';
+import { createMemoryDao } from './dbless/memory-dao.ts';
+import { DblessState } from './dbless/state.ts';
 import { boundPort, listenHttp } from './http-listener.ts';
-import { startDatastoreConfigSource } from './snapshot/index.ts';
-import { bootstrap, type Datastore, openDatastore, recentConfigChanges, status, up } from './store/index.ts';
+import { type ConfigSource, startDatastoreConfigSource } from './snapshot/index.ts';
+import {
+  bootstrap,
+  type Datastore,
+  openDatastore,
+  type RecentConfigChange,
+  recentConfigChanges,
+  status,
+  up,
+} from './store/index.ts';
 import type { DataPlaneRegistry } from './sync/index.ts';
 import { startSyncServer } from './sync/index.ts';
+import { registerKongControlPlaneMetrics } from './sync/kong-metrics.ts';
 
 export interface ControlPlaneOptions {
   readonly config: TurnpikeConfig;
@@ -45,6 +63,8 @@ export interface ControlPlaneOptions {
   readonly pluginSchemas: PluginSchemaLookup;
   readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
+  /** admin_access_log's writer: one `combined` line per Admin API request. */
+  readonly adminAccessLog?: LogWriter;
 }
 
 export interface ControlPlane {
@@ -55,28 +75,22 @@ export interface ControlPlane {
   readonly registry: DataPlaneRegistry;
 }
 
+/** Where the control plane's configuration lives: a datastore, or (DB-less) memory. */
+interface Backend {
+  readonly dao: Dao & SnapshotReader;
+  readonly source: ConfigSource;
+  readonly reachable: () => boolean;
+  /** Reads the datastore now (readiness, `GET /status`). */
+  readonly probe: () => Promise<boolean>;
+  readonly recentChanges: (versions: number, perVersion: number) => Promise<RecentConfigChange[]>;
+  readonly dbless?: DblessState;
+}
+
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { config, log, lifecycle } = options;
   const target = resolveDatastore(config, options.sources);
-  if (target.kind === 'off') {
-    throw new ConfigInvalidError([
-      {
-        key: 'database',
-        source: options.sources.database,
-        message: 'a control plane needs a datastore (DB-less mode is not supported yet)',
-      },
-    ]);
-  }
-  const datastore = await openDatastore(target, { log });
-  lifecycle.add({ name: 'datastore', stop: () => datastore.close() });
-  await prepareSchema(datastore, target.kind === 'memory', config.run_migrations, log);
-
-  const secrets = secretsFor(config, target.kind === 'memory', log);
-  const dao = createDao(datastore, { pluginSchemas: options.pluginSchemas, secrets });
-  // Kong's db_update_frequency: how soon a change another writer made without NOTIFY is seen.
-  const pollIntervalMs = config.db_update_frequency * 1000;
-  const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
-  lifecycle.add(source);
+  const backend = target.kind === 'off' ? await openDbless(options) : await openBackend(options, target);
+  const { dao, source } = backend;
   refusePluginsNotEnabled(
     source.pluginsInUse(),
     options.pluginsAvailable.map((p) => p.name),
@@ -105,21 +119,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
 
-  // Readiness reads the datastore's health, which connection errors update at once.
-  const { health } = datastore;
-  const datastoreReachable = async () => {
-    if (!health.reachable) return false;
-    try {
-      await datastore.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  // kong_datastore_reachable reads the backend's probe (DB-less: always reachable).
+  if (options.metrics !== undefined) {
+    registerKongControlPlaneMetrics(options.metrics, sync.registry, backend.probe);
+  }
   const clusterEvents = startClusterFeed({
     registry: sync.registry,
     source,
-    recentChanges: (versions, perVersion) => recentConfigChanges(datastore, versions, perVersion),
+    recentChanges: backend.recentChanges,
     log,
   });
   let guiOrigins: readonly string[] = [];
@@ -133,7 +140,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     version: TURNPIKE_VERSION,
     pluginsAvailable: options.pluginsAvailable,
     pluginSchemas: options.pluginSchemas,
-    datastoreReachable,
+    datastoreReachable: backend.probe,
+    ...(backend.dbless === undefined ? {} : { dbless: backend.dbless }),
     clustering: sync.registry,
     clusterEvents,
     corsOrigins: () => guiOrigins,
@@ -150,6 +158,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   for (const entry of config.admin_listen) {
     const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res), clientError);
     connections.track(server);
+    if (options.adminAccessLog !== undefined) logServerAccess(server, options.adminAccessLog);
     lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
     const port = boundPort(server, entry);
     adminPorts.push(port);
@@ -176,12 +185,70 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       status: () => ({
         config_version: source.latest().version,
         config_hash: source.latest().hash,
-        database: { reachable: health.reachable },
+        database: backend.dbless === undefined ? { reachable: backend.reachable() } : 'off',
         data_planes: sync.registry.list().length,
       }),
       // Kong's words (kong/status/ready.lua).
-      notReadyReason: () => (health.reachable ? undefined : 'failed to connect to database'),
+      notReadyReason: () => (backend.reachable() ? undefined : 'failed to connect to database'),
     },
+  };
+}
+
+async function openBackend(
+  options: ControlPlaneOptions,
+  target: Exclude<DatastoreTarget, { kind: 'off' }>,
+): Promise<Backend> {
+  const { config, log, lifecycle } = options;
+  const datastore = await openDatastore(target, { log });
+  lifecycle.add({ name: 'datastore', stop: () => datastore.close() });
+  await prepareSchema(datastore, target.kind === 'memory', config.run_migrations, log);
+
+  const secrets = secretsFor(config, target.kind === 'memory', log);
+  const dao = createDao(datastore, { pluginSchemas: options.pluginSchemas, secrets });
+  // Kong's db_update_frequency: how soon a change another writer made without NOTIFY is seen.
+  const pollIntervalMs = config.db_update_frequency * 1000;
+  const source = await startDatastoreConfigSource({ datastore, reader: dao, log, pollIntervalMs });
+  lifecycle.add(source);
+  // Readiness reads the datastore's health, which connection errors update at once.
+  const { health } = datastore;
+  return {
+    dao,
+    source,
+    reachable: () => health.reachable,
+    probe: async () => {
+      if (!health.reachable) return false;
+      try {
+        await datastore.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    recentChanges: (versions, perVersion) => recentConfigChanges(datastore, versions, perVersion),
+  };
+}
+
+/**
+ * DB-less (`database = off`): no datastore at all. The declarative file is the whole
+ * configuration, held in memory and replaced by `POST /config`; entity writes are refused.
+ */
+async function openDbless(options: ControlPlaneOptions): Promise<Backend> {
+  const state = new DblessState();
+  const initial = await readInitialDeclarative(options.config, options.pluginSchemas);
+  if (initial !== undefined) {
+    await state.load(initial.config, initial.text);
+    options.log.info(
+      { origin: initial.origin, version: state.version(), hash: state.configurationHash() },
+      'declarative config loaded',
+    );
+  }
+  return {
+    dao: createMemoryDao(state),
+    source: state.source,
+    reachable: () => true,
+    probe: async () => true,
+    recentChanges: async () => [],
+    dbless: state,
   };
 }
 
@@ -234,8 +301,7 @@ async function prepareSchema(
 function secretsFor(config: TurnpikeConfig, inMemory: boolean, log: Logger): readonly string[] {
   if (config.secrets_default.length > 0) return config.secrets_default;
   if (inMemory) return [randomBytes(32).toString('base64url')];
-  log.warn(
-    'secrets_default is not set: certificate keys and other encrypted fields cannot be stored until it is',
-  );
+  // As Kong, which keeps a certificate's key as given: encrypted at rest only once a key is set.
+  log.warn('secrets_default is not set: certificate keys and other sensitive fields are stored unencrypted');
   return [];
 }

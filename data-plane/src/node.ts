@@ -8,10 +8,18 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Lifecycle, type Logger, type StatusSource, TURNPIKE_VERSION } from '@turnpike/shared';
+import {
+  type Lifecycle,
+  type Logger,
+  type NodeMetrics,
+  type StatusSource,
+  TURNPIKE_VERSION,
+} from '@turnpike/shared';
+import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
 import { readResolverSettings } from './balancer/index.ts';
+import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
 import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
@@ -30,6 +38,10 @@ export interface DataPlaneOptions {
   readonly controlPlane?: string;
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
+  /** The node's log files: the data plane asks its workers to reopen theirs with them. */
+  readonly logFiles?: LogFiles;
+  /** The status listener's `/metrics`: the data plane adds its workers' series, aggregated. */
+  readonly metrics?: NodeMetrics;
 }
 
 export interface DataPlane {
@@ -59,7 +71,11 @@ function firstOutcome(): { onEvent: (event: SyncClientEvent) => void; settled: P
 }
 
 /** What every worker is started with, decided here once so that all of them serve alike. */
-async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
+async function workerSettings(
+  config: TurnpikeConfig,
+  workers: number,
+  nodeId: string,
+): Promise<WorkerSettings> {
   const needsTls = config.proxy_listen.some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
@@ -84,18 +100,29 @@ async function workerSettings(config: TurnpikeConfig): Promise<WorkerSettings> {
     resolver: await readResolverSettings(config),
     // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
     routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
+    workers,
+    nodeId,
+    logs: {
+      prefix: config.prefix,
+      accessLog: config.proxy_access_log,
+      accessLogFormat: config.proxy_access_log_format,
+      errorLog: config.proxy_error_log,
+    },
   };
 }
 
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const { config, log, lifecycle } = options;
+  const count = workerCount(config.worker_processes, availableParallelism());
   const pool = new WorkerPool({
-    count: workerCount(config.worker_processes, availableParallelism()),
+    count,
     spawn: clusterSpawner(),
-    settings: await workerSettings(config),
+    settings: await workerSettings(config, count, options.nodeId),
     log,
   });
   lifecycle.add(pool);
+  options.logFiles?.onReopen(() => pool.reopenLogs());
+  if (options.metrics !== undefined) options.metrics.add(() => workerMetricsText(pool));
   await pool.start();
   log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 
@@ -117,6 +144,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     onEvent: first.onEvent,
   });
   lifecycle.add({ name: 'sync client', stop: async () => sync.stop() });
+  // Kong's data-plane-only series (a traditional node's control plane reports the datastore).
+  if (options.metrics !== undefined && config.role === 'data_plane') {
+    registerDataPlaneMetrics(options.metrics.registry, { connected: () => sync.state().connected });
+  }
   if (!sync.state().hasConfig) {
     const waited = new AbortController();
     await Promise.race([

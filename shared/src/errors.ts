@@ -143,6 +143,11 @@ export const ERROR_CATALOGUE = {
       'the Admin API refuses a request parameter outside any entity schema, with Kong\'s bare `{"message"}` body (`custom_id must be an unempty string`)',
     fix: 'correct the parameter the message names',
   },
+  TP_OPERATION_UNSUPPORTED: {
+    meaning:
+      "an entity write reached a DB-less node (`database = off`): its configuration is the declarative file only (Kong code 12, `cannot create 'routes' entities when not using a database`)",
+    fix: 'send the whole configuration to POST /config, or run the node with a database',
+  },
   TP_DECLARATIVE_CONFIG: {
     meaning: 'a declarative configuration file is invalid (Kong code 14)',
     fix: 'read the fields object: it names the entity path of each error',
@@ -155,6 +160,11 @@ export const ERROR_CATALOGUE = {
   TP_PLUGIN_EXIT: {
     meaning: 'a plugin tried to end the worker process (process.exit, process.abort, process.kill of itself)',
     fix: 'fix the plugin named in the message: a plugin ends its request (ctx.response.exit), never the process',
+  },
+  TP_PLUGIN_CONFIGURE: {
+    meaning:
+      "a plugin's configure(config) hook threw (or returned a promise) when the data plane compiled one of its instances: every request that instance applies to gets Kong's 500",
+    fix: 'fix the plugin named in the message, or the instance config it refused (the log line names the instance id)',
   },
   TP_RAW_RESPONSE_VALUE: {
     meaning:
@@ -444,6 +454,21 @@ export class PluginExitError extends TurnpikeError {
   }
 }
 
+/** A plugin's configure hook failed for one instance (see TP_PLUGIN_CONFIGURE). */
+export class PluginConfigureError extends TurnpikeError {
+  static readonly [kCode] = 'TP_PLUGIN_CONFIGURE';
+  readonly code = 'TP_PLUGIN_CONFIGURE';
+  override readonly name = 'PluginConfigureError';
+  readonly plugin: string;
+  readonly instance: string;
+
+  constructor(plugin: string, instance: string, problem: string, options?: ErrorOptions) {
+    super(`plugin '${plugin}' could not configure instance ${instance}: ${problem}`, options);
+    this.plugin = plugin;
+    this.instance = instance;
+  }
+}
+
 export class RawResponseValueError extends TurnpikeError {
   static readonly [kCode] = 'TP_RAW_RESPONSE_VALUE';
   readonly code = 'TP_RAW_RESPONSE_VALUE';
@@ -723,6 +748,20 @@ export class InvalidOptionsError extends KongError {
   override toJSON(): { message: string; name: string; code: number; options: Record<string, string> } {
     return { message: this.message, name: this.kongName, code: this.kongCode, options: { ...this.options } };
   }
+}
+
+/**
+ * Kong's `operation unsupported` (code 12, 405): the off strategy's answer to an entity write
+ * (kong/db/strategies/off/init.lua): `cannot <create|update|create or update|remove> '<entity>'
+ * entities when not using a database`.
+ */
+export class OperationUnsupportedError extends KongError {
+  static readonly [kCode] = 'TP_OPERATION_UNSUPPORTED';
+  readonly code = 'TP_OPERATION_UNSUPPORTED';
+  override readonly name = 'OperationUnsupportedError';
+  readonly kongCode = 12;
+  readonly kongName = 'operation unsupported';
+  readonly status = 405;
 }
 
 /**

@@ -14,5 +14,6 @@ export {
   installSafetyNet,
   type SafetyNetOptions,
 } from './process/safety-net.ts';
+export * from './status/metrics.ts';
 export * from './status/server.ts';
 export { TURNPIKE_VERSION } from './version.ts';

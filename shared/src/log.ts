@@ -12,6 +12,7 @@ export const SECRET_KEYS = [
   'ssl_cert_key',
   'admin_ssl_cert_key',
   'admin_gui_ssl_cert_key',
+  'declarative_config_string',
   'password',
   'dsn',
   'authorization',
@@ -35,6 +36,11 @@ export interface LogOptions {
   /** Where lines go; default stdout. Pretty-printed only when stdout is a terminal. */
   destination?: DestinationStream;
   pretty?: boolean;
+  /**
+   * Where warnings and errors also go (Kong's `*_error_log`): every line at `warn` or above is
+   * written there too, as the same JSON. Not with `pretty` (a terminal sees every line anyway).
+   */
+  errorLog?: DestinationStream;
 }
 
 export function createLogger(options: LogOptions = {}): Logger {
@@ -48,5 +54,13 @@ export function createLogger(options: LogOptions = {}): Logger {
   if (pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
-  return pino(base, options.destination ?? pino.destination({ dest: 1, sync: false }));
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  if (options.errorLog === undefined) return pino(base, destination);
+  return pino(
+    base,
+    pino.multistream([
+      { level: 'trace', stream: destination },
+      { level: 'warn', stream: options.errorLog },
+    ]),
+  );
 }

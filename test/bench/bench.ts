@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { genClusterCert } from '../helpers/cluster.ts';
 import { BenchUsageError, parseArgs, resultsFileName, type SectionName, USAGE } from './args.ts';
 import { controlPlaneSection, FULL_CONTROL_PLANE, QUICK_CONTROL_PLANE } from './control-plane.bench.ts';
+import { countersRows, FULL_COUNTERS, QUICK_COUNTERS } from './counters.bench.ts';
 import { type HybridCluster, startHybridCluster } from './hybrid-cluster.ts';
 import { describeMachine, machineLines, othersShare, sampleCpu } from './machine.ts';
 import { FULL_MEMORY, memorySection, QUICK_MEMORY } from './memory.bench.ts';
@@ -102,7 +103,10 @@ async function main(): Promise<number> {
   });
   const sections: Record<SectionName, (report: Report) => Promise<void>> = {
     proxy: async (r) => proxySection(r, await load()),
-    plugins: async (r) => pluginsSection(r, await load()),
+    plugins: async (r) => {
+      pluginsSection(r, await load());
+      await countersRows(r, quick ? QUICK_COUNTERS : FULL_COUNTERS);
+    },
     router: async (r) => routerSection(r, await load(), quick),
     startup: async (r) => startupSection(r, quick ? QUICK_STARTUP : FULL_STARTUP, await certs()),
     memory: (r) => memorySection(r, quick ? QUICK_MEMORY : FULL_MEMORY),

@@ -30,6 +30,8 @@ export interface HybridCluster extends AsyncDisposable {
   /** Background routes loaded so far (`bg-<i>`, path `/bg/<i>`). */
   readonly background: number;
   currentVersion(): Promise<number>;
+  /** A fresh, empty database on the cluster's PostgreSQL server (for `config db_import`). */
+  newDatabase(): Promise<string>;
   /** Loads background routes up to `total` through the DAO; waits until every data plane applied them. */
   ensureBackground(total: number): Promise<string | undefined>;
   /** Starts data planes (START_BATCH at a time) until there are `count`; each has applied the current version. */
@@ -70,6 +72,7 @@ export async function startHybridCluster(): Promise<HybridCluster> {
       return background;
     },
     currentVersion,
+    newDatabase: () => pg.newDatabase(),
     async ensureBackground(total) {
       if (total <= background) return undefined;
       const t0 = performance.now();

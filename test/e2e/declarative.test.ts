@@ -60,7 +60,11 @@ describe('turnpike config against PostgreSQL', () => {
 
     const imported = await runTurnpike(['config', 'db_import', file], env);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.match(imported.stdout, /parse successful, beginning import\nimport successful/);
+    assert.match(
+      imported.stdout,
+      /parse successful, beginning import\n(imported .*\n)*imported 9\/9 entities \(100%\), [\d,]+ entities\/s\nimport successful\n$/,
+      'progress as plain lines when stdout is not a terminal, the last at 100%',
+    );
 
     const exported = await runTurnpike(['config', 'db_export'], env);
     assert.equal(exported.code, 0, exported.stderr);

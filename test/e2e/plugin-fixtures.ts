@@ -42,6 +42,11 @@ const WRITE_ORDER: readonly EntityName[] = [
   'keyauth_credentials',
   'basicauth_credentials',
   'jwt_secrets',
+  'hmacauth_credentials',
+  'oauth2_credentials',
+  'oauth2_tokens',
+  'oauth2_credentials',
+  'oauth2_tokens',
   'acls',
 ];
 

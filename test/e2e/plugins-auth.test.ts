@@ -26,6 +26,8 @@ const ids = {
   admins: '00000000-0000-4000-8000-0000000000a4',
   ops: '00000000-0000-4000-8000-0000000000a5',
   jwt: '00000000-0000-4000-8000-0000000000a6',
+  jwtRealm: '00000000-0000-4000-8000-0000000000a7',
+  keyRealm: '00000000-0000-4000-8000-0000000000a8',
   alice: '00000000-0000-4000-8000-0000000000c1',
   wsService: '00000000-0000-4000-8000-000000000002',
   wsKey: '00000000-0000-4000-8000-0000000000b1',
@@ -118,6 +120,8 @@ describe('authentication plugins through the proxy', () => {
         route(ids.admins, '/admins'),
         route(ids.ops, '/ops'),
         route(ids.jwt, '/jwt'),
+        route(ids.jwtRealm, '/jwt-realm'),
+        route(ids.keyRealm, '/key-realm'),
         route(ids.wsKey, '/ws-key', ids.wsService),
         route(ids.wsOps, '/ws-ops', ids.wsService),
         route(ids.wsHidden, '/ws-hidden', ids.wsService),
@@ -141,6 +145,8 @@ describe('authentication plugins through the proxy', () => {
         plugin('key-auth', ids.ops),
         plugin('acl', ids.ops, { deny: ['admin'] }),
         plugin('jwt', ids.jwt, { claims_to_verify: ['exp'] }),
+        plugin('jwt', ids.jwtRealm, { realm: 'test-jwt' }),
+        plugin('key-auth', ids.keyRealm, { realm: 'test-key' }),
         plugin('key-auth', ids.wsKey),
         plugin('key-auth', ids.wsOps),
         plugin('acl', ids.wsOps, { deny: ['admin'] }),
@@ -310,6 +316,19 @@ describe('authentication plugins through the proxy', () => {
     assert.deepEqual([expired.status, JSON.parse(expired.body)], [401, { exp: 'token expired' }]);
     const forged = await send(port, '/jwt', bearer(hs256({ iss: 'alice-iss', exp: now + 60 }, 'guess')));
     assert.deepEqual([forged.status, JSON.parse(forged.body)], [401, { message: 'Invalid signature' }]);
+    assert.equal(forged.headers['www-authenticate'], 'Bearer error="invalid_token"');
+    assert.equal((await send(port, '/jwt')).headers['www-authenticate'], 'Bearer');
+  });
+
+  it("names the realm in jwt's and key-auth's WWW-Authenticate as Kong 3.10", async () => {
+    const none = await send(port, '/jwt-realm');
+    assert.deepEqual([none.status, none.headers['www-authenticate']], [401, 'Bearer realm="test-jwt"']);
+    const bad = await send(port, '/jwt-realm', {
+      authorization: `Bearer ${hs256({ iss: 'alice-iss' }, 'guess')}`,
+    });
+    assert.equal(bad.headers['www-authenticate'], 'Bearer realm="test-jwt", error="invalid_token"');
+    const key = await send(port, '/key-realm', { apikey: 'nope' });
+    assert.deepEqual([key.status, key.headers['www-authenticate']], [401, 'Key realm="test-key"']);
   });
 });
 

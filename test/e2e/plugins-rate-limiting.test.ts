@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createRateLimitingHandler } from '@turnpike/data-plane/plugins/rate-limiting';
+import { startTraditionalNode } from '../helpers/cluster.ts';
+import { eventually, http } from '../helpers/http.ts';
 import { bundledPlugins, type PluginProxy, plugin, pluginProxy } from './plugin-fixtures.ts';
 import { type RecordingUpstream, recordingUpstream, send } from './proxy-fixtures.ts';
 
@@ -119,5 +122,72 @@ describe('rate-limiting through the proxy', () => {
     assert.equal(refused.status, 429);
     assert.deepEqual(JSON.parse(refused.body), { message: 'API rate limit exceeded' });
     assert.deepEqual(rateHeaders(refused.headers), []);
+  });
+});
+
+describe('rate-limiting on a node with two proxy workers', () => {
+  it('counts once for the node: with minute = 5, exactly 5 of 20 requests pass, whichever worker serves them', async () => {
+    // The upstream says which of its connections a request came on: each worker has its own pool.
+    await using upstream = await recordingUpstream((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ peer: req.socket.remotePort }));
+    });
+    await using node = await startTraditionalNode({ env: { TURNPIKE_WORKER_PROCESSES: '2' } });
+    const { adminUrl } = node;
+    const proxyPort = Number(new URL(node.proxyUrl).port);
+    const service = await http('POST', `${adminUrl}/services`, {
+      name: 'limited',
+      url: `http://127.0.0.1:${upstream.port}`,
+    });
+    assert.equal(service.status, 201, service.text);
+    assert.equal(
+      (await http('POST', `${adminUrl}/services/limited/routes`, { paths: ['/limited'] })).status,
+      201,
+    );
+    const created = await http('POST', `${adminUrl}/services/limited/plugins`, {
+      name: 'rate-limiting',
+      config: { minute: 5, policy: 'local', limit_by: 'header', header_name: 'x-client' },
+    });
+    assert.equal(created.status, 201, created.text);
+    // Probes count under identifiers of their own; once one shows the plugin and the node is
+    // ready, every worker runs the version that has it.
+    let probe = 0;
+    await eventually(
+      () => send(proxyPort, '/limited', { 'x-client': `probe-${probe++}` }),
+      (r) => r.headers['x-ratelimit-limit-minute'] === '5',
+    );
+    await eventually(
+      () => http('GET', `${node.statusUrl}/status/ready`),
+      (r) => r.status === 200,
+    );
+    // All 20 requests in one UTC minute: start early in one.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 40_000) await sleep(60_500 - intoMinute);
+
+    const answers: { status: number; remaining: string | undefined; peer?: number }[] = [];
+    for (let i = 0; i < 20; i++) {
+      // A new connection each time: the node hands connections to its workers in turn.
+      const r = await send(proxyPort, '/limited', { 'x-client': 'tested' });
+      answers.push({
+        status: r.status,
+        remaining: r.headers['x-ratelimit-remaining-minute'] as string | undefined,
+        ...(r.status === 200 ? { peer: (JSON.parse(r.body) as { peer: number }).peer } : {}),
+      });
+    }
+    const passed = answers.filter((a) => a.status === 200);
+    assert.equal(passed.length, 5, JSON.stringify(answers));
+    assert.deepEqual(
+      passed.map((a) => a.remaining),
+      ['4', '3', '2', '1', '0'],
+      'the remaining count goes down across workers, as one counter',
+    );
+    assert.deepEqual(
+      answers.slice(5).map((a) => [a.status, a.remaining]),
+      Array.from({ length: 15 }, () => [429, '0']),
+    );
+    assert.ok(
+      new Set(passed.map((a) => a.peer)).size >= 2,
+      `both workers proxied some of the passed requests: ${JSON.stringify(passed)}`,
+    );
   });
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
+import { REPO_ROOT } from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 
 test('one `turnpike start` with no configuration proxies what the Admin API configures', async () => {
@@ -94,4 +99,23 @@ test('a key-auth plugin configured through the Admin API is enforced by the prox
   const unknown = await http('POST', `${adminUrl}/plugins`, { name: 'no-such-plugin' });
   assert.equal(unknown.status, 400);
   assert.match(JSON.stringify(unknown.body), /plugin 'no-such-plugin' not enabled/);
+});
+
+test('a node on a persisted datastore without secrets_default stores a certificate as given, as Kong does', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'turnpike-pglite-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await using node = await startTraditionalNode({
+    env: { TURNPIKE_DSN: `pglite://${dir}`, TURNPIKE_RUN_MIGRATIONS: 'on' },
+  });
+  const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'shared/src/schema/fixtures', name), 'utf8');
+  const created = await http('POST', `${node.adminUrl}/certificates`, {
+    cert: fixture('ec.crt'),
+    key: fixture('ec.key'),
+    snis: ['plain.example'],
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = (created.body as { id: string }).id;
+  const read = await http('GET', `${node.adminUrl}/certificates/${id}`);
+  assert.equal((read.body as { key: string }).key, fixture('ec.key'));
+  assert.deepEqual((read.body as { snis: string[] }).snis, ['plain.example']);
 });

@@ -46,6 +46,10 @@ const SETTINGS: WorkerSettings = {
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
+  // Each in-process worker counts alone (the node-wide counters are the pool's over IPC).
+  workers: 1,
+  nodeId: '00000000-0000-4000-8000-000000000000',
+  logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 
 /**
@@ -71,7 +75,11 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
               (error: unknown) => reply({ type: 'start-failed', error: String(error) }),
             );
           } else if (message.type === 'stop') exit(null);
-          else void started?.then((worker) => worker.handle(message));
+          else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
+          else if (message.type === 'metrics')
+            void started?.then((worker) => worker.sendMetrics(message.seq));
+          else if (message.type === 'apply' || message.type === 'apply-delta')
+            void started?.then((worker) => worker.handle(message));
         });
       },
       kill: (signal) => exit(signal),

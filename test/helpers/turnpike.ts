@@ -108,6 +108,8 @@ export interface StartOptions {
   readyMessage?: string;
   /** `start` (default) or `restart`. */
   command?: 'start' | 'restart';
+  /** Pins the node (and every process it forks) to these CPUs, as `taskset -c` reads them ("0"). */
+  cpus?: string;
 }
 
 /** Starts `turnpike start` as a real process with its own prefix; disposing stops it and removes the prefix. */
@@ -124,7 +126,13 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
     TURNPIKE_ADMIN_GUI_LISTEN: 'off',
     ...options.env,
   };
-  const child = spawn(process.execPath, [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])], {
+  const argv = [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])];
+  // taskset execs node in its own process: the child's pid is the node's.
+  const [command, args] =
+    options.cpus === undefined
+      ? [process.execPath, argv]
+      : ['taskset', ['-c', options.cpus, process.execPath, ...argv]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

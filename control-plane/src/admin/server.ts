@@ -12,7 +12,7 @@ import type { Dao } from '../dao/types.ts';
 import { adminTokenHook } from './auth.ts';
 import { DEFAULT_ADMIN_BODY_LIMIT, registerBodyParsers } from './body.ts';
 import type { ConnectionStats } from './connections.ts';
-import type { AdminContext } from './context.ts';
+import type { AdminContext, DblessConfig } from './context.ts';
 import { registerAdminCors } from './cors.ts';
 import { entityEndpoints } from './endpoints.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './errors.ts';
@@ -39,6 +39,8 @@ export interface AdminApiOptions {
   readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly pluginSchemas: PluginSchemaLookup;
   readonly datastoreReachable: () => Promise<boolean>;
+  /** A DB-less node's configuration: entity writes are refused by its DAO, POST /config loads into it. */
+  readonly dbless?: DblessConfig;
   /** Largest request body in bytes; default 10 MiB (Kong's nginx_admin_client_max_body_size). */
   readonly bodyLimit?: number;
   /** The data planes this control plane serves; absent on a node without a sync server. */
@@ -92,7 +94,11 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     // Route schemas annotate bodies without constraining them (routes/schema-docs.ts).
     ajv: { customOptions: { strict: false } },
   }) as unknown as FastifyInstance;
-  const ctx: AdminContext = { dao: options.dao, pluginSchemas: options.pluginSchemas };
+  const ctx: AdminContext = {
+    dao: options.dao,
+    pluginSchemas: options.pluginSchemas,
+    ...(options.dbless === undefined ? {} : { dbless: options.dbless }),
+  };
 
   app.setErrorHandler(adminErrorHandler);
   // Schemas document the API (OpenAPI) and never validate: every input reaches the routes, which

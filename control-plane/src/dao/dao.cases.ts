@@ -122,6 +122,53 @@ export function daoSuite(backend: SuiteBackend): void {
       assert.equal(err.message, `primary key violation on key '{id="${id}"}'`);
     });
 
+    it('upserts many by id as one by one would: created_at kept, one change each, and the same errors', async () => {
+      const services = dao.entity('services');
+      const kept = await services.insert({ name: unique('svc'), host: 'old.example' });
+      const fresh = Array.from({ length: 3 }, () => ({
+        id: randomUUID(),
+        name: unique('svc'),
+        host: 'new.example',
+      }));
+      const before = await dao.configVersion();
+      const written = await services.upsertMany([
+        { id: kept.id, name: kept.name, host: 'kept.example' },
+        ...fresh,
+      ]);
+      assert.equal(written, 4);
+      assert.equal(await dao.configVersion(), before + 1, 'one version for the call');
+      const again = await services.get(kept.id);
+      assert.equal(again?.host, 'kept.example');
+      assert.equal(again?.created_at, kept.created_at);
+      assert.equal(again?.retries, 5, 'validated as an upsert: defaults filled');
+      assert.equal((await services.get(fresh[2]!.id))?.name, fresh[2]!.name);
+      assert.deepEqual(
+        (await changesAt(db, before + 1)).map((c) => c.id),
+        [kept.id, ...fresh.map((f) => f.id)],
+      );
+
+      await assert.rejects(
+        services.upsertMany([{ id: randomUUID(), name: unique('svc'), host: 'x.example', retries: -1 }]),
+        SchemaViolationError,
+      );
+      // A name another entity holds: the batch falls back to one by one and names the field.
+      await assert.rejects(
+        services.upsertMany([
+          { id: randomUUID(), name: unique('svc'), host: 'y.example' },
+          { id: randomUUID(), name: kept.name, host: 'y.example' },
+        ]),
+        (err: unknown) => err instanceof UniqueViolationError && /name/.test(err.message),
+      );
+      assert.equal(await dao.configVersion(), before + 1, 'a refused batch leaves nothing behind');
+      // One id twice: the later wins, as it would one by one.
+      const id = randomUUID();
+      await services.upsertMany([
+        { id, name: unique('svc'), host: 'first.example' },
+        { id, name: unique('svc'), host: 'second.example' },
+      ]);
+      assert.equal((await services.get(id))?.host, 'second.example');
+    });
+
     it('does not find a child under another parent', async () => {
       const [a, b] = await Promise.all([
         dao.entity('consumers').insert({ username: unique('a') }),
@@ -446,6 +493,28 @@ export function daoSuite(backend: SuiteBackend): void {
       assert.equal(rows[0]!.key.split(':')[1], newKeyId);
       // The suite's own DAO only knows secret-a: leave nothing it cannot read.
       await rotated.entity('certificates').delete(fresh.id);
+    });
+
+    it('stores a certificate key as given without secrets_default, and reads it once a key is set', async () => {
+      const keyless = createDao(db, { pluginSchemas, secrets: [] });
+      const cert = await keyless
+        .entity('certificates')
+        .insert({ cert: fixture('ec.crt'), key: fixture('ec.key') });
+      assert.equal(cert.key, fixture('ec.key'));
+      const { rows } = await db.query<{ key: string }>(
+        "SELECT entity->>'key' AS key FROM certificates WHERE id = $1",
+        [cert.id],
+      );
+      assert.equal(rows[0]!.key, fixture('ec.key'));
+      assert.equal((await keyless.entity('certificates').get(cert.id))?.key, fixture('ec.key'));
+      // The suite's DAO has a key: it reads the plaintext one as it is.
+      assert.equal((await dao.entity('certificates').get(cert.id))?.key, fixture('ec.key'));
+      const encrypted = await dao
+        .entity('certificates')
+        .insert({ cert: fixture('rsa.crt'), key: fixture('rsa.key') });
+      await assert.rejects(keyless.entity('certificates').get(encrypted.id), /secrets_default is not set/);
+      await dao.entity('certificates').delete(encrypted.id);
+      await dao.entity('certificates').delete(cert.id);
     });
 
     it('exports every entity with secrets decrypted, and reads the rows behind changes', async () => {

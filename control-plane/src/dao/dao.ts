@@ -1,11 +1,11 @@
 /**
  * createDao: the generic DAO over a Datastore. Each write outside `transaction` is its own
  * transaction that bumps the config version once; inside `transaction`, every write shares one
- * transaction and the version bumps once, at the end, if anything changed. A throw anywhere
+ * transaction and the version bumps once, when it commits, if anything changed. A throw anywhere
  * rolls everything back, the version included.
  */
 import type { EntityName } from '@turnpike/shared/schema';
-import { bumpConfigVersion, readConfigVersion } from '../store/config-version.ts';
+import { readConfigVersion, recordConfigChanges } from '../store/config-version.ts';
 import { createKeyring, type Keyring } from '../store/keyring.ts';
 import type { Datastore, Queryable } from '../store/types.ts';
 import type { KeyringSource } from './codec.ts';
@@ -14,8 +14,12 @@ import { tableModel } from './model.ts';
 import { exportAll, readChanged, type SnapshotReader } from './snapshot-read.ts';
 import type { Dao, DaoOptions, EntityDao } from './types.ts';
 
-/** Derived on first use: scrypt costs tens of ms, and a DAO that never touches a secret needs no key. */
+/**
+ * Derived on first use: scrypt costs tens of ms, and a DAO that never touches a secret needs no
+ * key. Without a key, none: encrypted fields are stored as given (codec.ts).
+ */
 function lazyKeyring(secrets: readonly string[]): KeyringSource {
+  if (!secrets.some((s) => s !== '')) return () => Promise.resolve(undefined);
   let keyring: Promise<Keyring> | undefined;
   return () => {
     keyring ??= createKeyring(secrets);
@@ -26,7 +30,7 @@ function lazyKeyring(secrets: readonly string[]): KeyringSource {
 async function inTransaction<T>(tx: Queryable, fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
   const ctx: WriteContext = { tx, changes: [] };
   const result = await fn(ctx);
-  if (ctx.changes.length > 0) await bumpConfigVersion(tx, ctx.changes);
+  await recordConfigChanges(tx, ctx.changes);
   return result;
 }
 

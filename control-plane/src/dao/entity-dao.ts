@@ -13,6 +13,7 @@ import {
 import type { ConfigChange } from '../store/config-version.ts';
 import { findTextProblems, problemFields, storable, textProblem } from '../store/text.ts';
 import type { Queryable } from '../store/types.ts';
+import { upsertMany } from './bulk-upsert.ts';
 import { decodeEntity, encodeEntity, type KeyringSource } from './codec.ts';
 import { invalidPrimaryKey, mapConstraintError, notFound, notFoundByField } from './errors.ts';
 import { afterWrite, beforeWrite, decorate } from './hooks.ts';
@@ -112,7 +113,7 @@ function lookupFields(model: TableModel): string[] {
  * entity it is Kong's `foreign keys unresolved` (code 13). A primary key naming nothing is left
  * to the database: Kong's foreign key violation (code 4).
  */
-async function resolveForeignKeys(
+export async function resolveForeignKeys(
   q: Queryable,
   model: TableModel,
   data: Record<string, unknown>,
@@ -141,7 +142,7 @@ async function resolveForeignKeys(
   if (Object.keys(unresolved).length > 0) throw new ForeignKeysUnresolvedError(unresolved);
 }
 
-function validate(
+export function validate(
   model: TableModel,
   operation: Operation,
   data: Record<string, unknown>,
@@ -166,7 +167,7 @@ async function writeRow(q: Queryable, model: TableModel, sql: string, stored: St
 }
 
 /** The hashed fields this write's input sets: only those are hashed (again). */
-function freshHashed(model: TableModel, input: Record<string, unknown>): Set<string> {
+export function freshHashed(model: TableModel, input: Record<string, unknown>): Set<string> {
   return new Set(model.hashed.filter((f) => typeof input[f] === 'string'));
 }
 
@@ -306,6 +307,17 @@ export function createEntityDao(model: TableModel, runtime: DaoRuntime): EntityD
         // PUT replaces the entity but not its history.
         if (existing !== undefined) entity.created_at = existing.created_at;
         return store(ctx, upsertSql(model), entity, data);
+      });
+    },
+
+    upsertMany(inputs) {
+      return runtime.write(async (ctx) => {
+        const plain = model.name !== 'certificates' && inputs.every((i) => isUuid(String(i.id)));
+        if (plain) return upsertMany(ctx, model, runtime, inputs);
+        // Hooks (certificates' SNIs) or a key instead of an id: one at a time.
+        const single = createEntityDao(model, fixed(ctx, runtime));
+        for (const input of inputs) await single.upsert(String(input.id), input);
+        return inputs.length;
       });
     },
 

@@ -26,7 +26,15 @@ describe('the table model', () => {
       referencesTo('consumers')
         .map((r) => r.entity)
         .sort(),
-      ['acls', 'basicauth_credentials', 'jwt_secrets', 'keyauth_credentials', 'plugins'],
+      [
+        'acls',
+        'basicauth_credentials',
+        'hmacauth_credentials',
+        'jwt_secrets',
+        'keyauth_credentials',
+        'oauth2_credentials',
+        'plugins',
+      ],
     );
   });
 
@@ -38,7 +46,7 @@ describe('the table model', () => {
   });
 });
 
-describe('migration 001_entities', () => {
+describe('the entity migrations (001_entities, 004_hmac_auth, 005_oauth2)', () => {
   let db: Datastore;
   before(async () => {
     db = await openPglite(undefined);

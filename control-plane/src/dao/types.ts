@@ -57,6 +57,12 @@ export interface EntityDao {
   update(idOrKey: string, input: Record<string, unknown>, options?: WriteOptions): Promise<EntityRow>;
   /** PUT: create or replace (upsert) by id or endpoint key. */
   upsert(idOrKey: string, input: Record<string, unknown>, options?: WriteOptions): Promise<EntityRow>;
+  /**
+   * PUT of many at once (declarative import): each input names its entity by `id`; the same
+   * validation, errors and recorded changes as `upsert` one by one, in a few statements per
+   * batch. Returns how many were written.
+   */
+  upsertMany(inputs: readonly (Record<string, unknown> & { id: unknown })[]): Promise<number>;
   /** DELETE: cascades as the schema says; refuses (ForeignKeyViolationError) when still referenced. Idempotent. */
   delete(idOrKey: string, options?: WriteOptions): Promise<void>;
 }

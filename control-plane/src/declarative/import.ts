@@ -15,9 +15,22 @@ import type { DeclarativeConfig } from './types.ts';
 
 export type ImportMode = 'upsert' | 'replace';
 
+/** Where an import stands: entities written so far out of `total` (the file's count). */
+export interface ImportProgress {
+  readonly done: number;
+  readonly total: number;
+  /** The type being written. */
+  readonly entity: EntityName;
+}
+
 export interface ImportOptions {
   readonly mode?: ImportMode;
+  /** Called after each batch of upserts (and once at the start, with done 0). */
+  readonly onProgress?: (progress: ImportProgress) => void;
 }
+
+/** Entities upserted per DAO call: a few statements each, and a progress step. */
+export const IMPORT_BATCH = 500;
 
 export interface ImportSummary {
   /** Entities written, per type. */
@@ -79,7 +92,7 @@ async function removeAbsent(
 }
 
 /** The row as the DAO's PUT takes it: updated_at is the DAO's to set. */
-function upsertInput(row: EntityRow): Record<string, unknown> {
+function upsertInput(row: EntityRow): Record<string, unknown> & { id: string } {
   const { updated_at: _ignored, ...input } = row;
   return input;
 }
@@ -94,9 +107,18 @@ export function importDeclarative(
     for (const entity of WRITE_ORDER) wanted.set(entity, new Set(config.entities[entity].map((r) => r.id)));
     const deleted = options.mode === 'replace' ? await removeAbsent(tx, wanted) : {};
     const upserted: Partial<Record<EntityName, number>> = {};
+    const total = WRITE_ORDER.reduce((n, entity) => n + config.entities[entity].length, 0);
+    let done = 0;
+    const first = WRITE_ORDER.find((entity) => config.entities[entity].length > 0);
+    if (first !== undefined) options.onProgress?.({ done, total, entity: first });
     for (const entity of WRITE_ORDER) {
       const rows = config.entities[entity];
-      for (const row of rows) await tx.entity(entity).upsert(row.id, upsertInput(row));
+      for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
+        const batch = rows.slice(i, i + IMPORT_BATCH);
+        await tx.entity(entity).upsertMany(batch.map(upsertInput));
+        done += batch.length;
+        options.onProgress?.({ done, total, entity });
+      }
       if (rows.length > 0) upserted[entity] = rows.length;
     }
     return { upserted, deleted };

@@ -10,7 +10,14 @@ export {
   renderDeclarative,
 } from './export.ts';
 export { type FlattenOptions, type FlattenResult, flattenDeclarative } from './flatten.ts';
-export { type ImportMode, type ImportOptions, type ImportSummary, importDeclarative } from './import.ts';
+export {
+  IMPORT_BATCH,
+  type ImportMode,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportSummary,
+  importDeclarative,
+} from './import.ts';
 export { EXAMPLE_CONFIG } from './init-template.ts';
 export {
   DeclarativeParseError,

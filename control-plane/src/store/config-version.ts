@@ -49,6 +49,28 @@ export async function bumpConfigVersion(tx: Queryable, changes: readonly ConfigC
   return version;
 }
 
+/**
+ * Call inside the transaction that writes the entities: `changes` get the next config version
+ * when the transaction commits (migration 003_config_commit: a deferred trigger bumps
+ * config_state, logs the changes under the new version and queues NOTIFY turnpike_config, all
+ * inside COMMIT). Unlike `bumpConfigVersion`, which locks config_state from its UPDATE to the
+ * commit — every other writer waits out this one's remaining round trips — the lock here lasts
+ * only as long as the commit itself, so concurrent writers proceed side by side. Versions still
+ * commit in order, one per writing transaction; a rollback leaves nothing. The version is not
+ * known before the commit: read it afterwards (`readConfigVersion`) if needed. Several calls in
+ * one transaction make one version, their changes in call order. Nothing to record, no version.
+ */
+export async function recordConfigChanges(tx: Queryable, changes: readonly ConfigChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.query(
+    `INSERT INTO config_pending (first, entity, id, op)
+     SELECT c.position = 1, c.entity, c.id::uuid, c.op
+     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS c(entity, id, op, position)
+     ORDER BY c.position`,
+    [changes.map((c) => c.entity), changes.map((c) => c.id), changes.map((c) => c.op)],
+  );
+}
+
 /** The last committed config version (0 before any write). */
 export async function readConfigVersion(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ config_version: number }>(

@@ -8,6 +8,7 @@ export {
   type RecentConfigChange,
   readConfigVersion,
   recentConfigChanges,
+  recordConfigChanges,
   trimConfigChanges,
 } from './config-version.ts';
 export { isUnavailable, type PgErrorInfo, pgErrorInfo, redactDsn, sqlStateOf } from './errors.ts';

@@ -12,6 +12,7 @@ import {
   changesSince,
   readConfigVersion,
   recentConfigChanges,
+  recordConfigChanges,
   trimConfigChanges,
 } from './config-version.ts';
 import { sqlStateOf } from './errors.ts';
@@ -309,6 +310,70 @@ export function storeSuite(fixture: StoreFixture): void {
         { version: versions[i], entity: 'services', id, op: 'upsert' },
       );
     }
+  });
+
+  test('recordConfigChanges gives each of 20 concurrent transactions its own version at commit, in commit order', async (t) => {
+    const db = await open(t);
+    await bootstrap(db, silent);
+    const listener = await nextPayload(db, CONFIG_CHANNEL, (p) => p === '20');
+    t.after(() => listener.stop());
+    const ids = Array.from({ length: 20 }, () => [randomUUID(), randomUUID()] as const);
+    await Promise.all(
+      ids.map(([a, b]) =>
+        db.transaction(async (tx) => {
+          await recordConfigChanges(tx, [{ entity: 'services', id: a, op: 'upsert' }]);
+          await tx.query('SELECT 1'); // interleave with the others
+          // A second call in the same transaction joins the same version, after the first.
+          await recordConfigChanges(tx, [{ entity: 'routes', id: b, op: 'delete' }]);
+          await recordConfigChanges(tx, []);
+        }),
+      ),
+    );
+    assert.equal(await readConfigVersion(db), 20);
+    const since = await changesSince(db, 0);
+    assert.ok(since !== undefined);
+    assert.equal(since.changes.length, 40);
+    for (const [a, b] of ids) {
+      const first: { version: number } | undefined = since.changes.find((c) => c.id === a);
+      assert.ok(first !== undefined);
+      assert.deepEqual(
+        since.changes.filter((c) => c.version === first.version),
+        [
+          { version: first.version, entity: 'services', id: a, op: 'upsert' },
+          { version: first.version, entity: 'routes', id: b, op: 'delete' },
+        ],
+      );
+    }
+    const versionOrder = [...new Set(since.changes.map((c) => c.version))];
+    assert.deepEqual(
+      versionOrder,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.equal(await listener.received, '20');
+    assert.deepEqual(listener.payloads, versionOrder.map(String), 'one NOTIFY per version, in order');
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM config_pending');
+    assert.equal(rows[0]?.n, 0, 'nothing left pending after commit');
+  });
+
+  test('recordConfigChanges leaves neither version nor changes behind on rollback, and nothing before commit', async (t) => {
+    const db = await open(t);
+    await bootstrap(db, silent);
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await recordConfigChanges(tx, [{ entity: 'routes', id: randomUUID(), op: 'delete' }]);
+        throw new Error('validation failed after the write');
+      }),
+      /validation failed/,
+    );
+    assert.equal(await readConfigVersion(db), 0);
+    await db.transaction(async (tx) => {
+      await recordConfigChanges(tx, [{ entity: 'routes', id: randomUUID(), op: 'upsert' }]);
+      assert.equal(await readConfigVersion(tx), 0, 'the version is taken at commit');
+    });
+    assert.equal(await readConfigVersion(db), 1);
+    // Both ways of bumping share one sequence of versions.
+    assert.equal(await db.transaction((tx) => bumpConfigVersion(tx, [])), 2);
+    assert.equal((await changesSince(db, 0))?.changes.length, 1);
   });
 
   test('a rolled back transaction neither bumps the version nor logs its changes', async (t) => {

@@ -58,6 +58,16 @@ export abstract class UpstreamAttempts {
     this.#balancer = service.balancer?.upstream;
   }
 
+  /** The peer of the last attempt (undefined for a service not on an Upstream): logs and metrics. */
+  get peer(): Peer | undefined {
+    return this.#peer;
+  }
+
+  /** Attempts made so far. */
+  get attempts(): number {
+    return this.#attempts;
+  }
+
   /** When the current attempt started (performance.now()): latency headers and the EWMA. */
   get sentAt(): number {
     return this.#sentAt;

@@ -29,7 +29,7 @@ export const SERVICE_DEFAULTS = {
   retries: SERVICE_FIELDS.retries.default,
 } as const;
 
-export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https']);
+export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https', 'grpc', 'grpcs']);
 
 function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
@@ -99,7 +99,7 @@ export function compileServiceInto(
     services.delete(service.id);
     problems.push({
       routeId: '',
-      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https)`,
+      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs)`,
     });
     return;
   }

@@ -8,8 +8,9 @@ import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { ConfigInvalidError, describeFields, type Logger, SchemaViolationError } from '@turnpike/shared';
 import { type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
 import type { PluginChain } from '../runtime/plugin-chain.ts';
-import { type ChainEntry, CompiledChain, type CompiledInstance } from './chain.ts';
+import { type ChainEntry, CompiledChain } from './chain.ts';
 import { compileEntityLookup, type EntityContent } from './entity-lookup.ts';
+import { type CompiledInstance, compileInstance } from './instance.ts';
 import { type PluginInstance, type ResolvedPlugin, resolveRoutePlugins } from './precedence.ts';
 
 /** What the data plane loaded: handlers by plugin name (the loader's answer). */
@@ -27,18 +28,6 @@ export interface PluginRuntimeOptions {
 export interface ChainRoute {
   readonly id: string;
   readonly service?: { readonly id: string } | null;
-}
-
-const DEFAULT_PROTOCOLS = ['grpc', 'grpcs', 'http', 'https'];
-
-function compileInstance(instance: PluginInstance): CompiledInstance {
-  const protocols = instance.protocols ?? DEFAULT_PROTOCOLS;
-  return Object.freeze({
-    id: instance.id,
-    config: Object.freeze({ ...(instance.config ?? {}) }),
-    http: protocols.includes('http'),
-    https: protocols.includes('https'),
-  });
 }
 
 /**
@@ -79,6 +68,16 @@ export function pluginInstancesOf(
     );
   }
   return instances;
+}
+
+function hasPhase(handler: PluginHandler): boolean {
+  return (
+    handler.rewrite !== undefined ||
+    handler.access !== undefined ||
+    handler.header !== undefined ||
+    handler.body !== undefined ||
+    handler.log !== undefined
+  );
 }
 
 /** Instances bucketed by scope, so a route only looks at the ones that may apply to it. */
@@ -122,24 +121,18 @@ export function compilePluginChains(
   if (instances.length === 0 || options === undefined) return chains;
   const db = compileEntityLookup(content);
   const compiled = new Map<string, CompiledInstance>();
-  const caches = new Map<string, Map<string, unknown>>();
   const logs = new Map<string, Logger>();
   const instanceOf = (i: PluginInstance | undefined): CompiledInstance | undefined => {
     if (i === undefined) return undefined;
     let c = compiled.get(i.id);
     if (c === undefined) {
-      c = compileInstance(i);
+      c = compileInstance(i, options.handlers.get(i.name)!, undefined, options.log);
       compiled.set(i.id, c);
     }
     return c;
   };
   const entryOf = (resolved: ResolvedPlugin): ChainEntry => {
     const handler = options.handlers.get(resolved.name)!;
-    let cache = caches.get(resolved.name);
-    if (cache === undefined) {
-      cache = new Map();
-      caches.set(resolved.name, cache);
-    }
     let log = logs.get(resolved.name);
     if (log === undefined) {
       log = options.log.child({ plugin: resolved.name });
@@ -156,12 +149,14 @@ export function compilePluginChains(
       base: instanceOf(resolved.base),
       global: instanceOf(resolved.global),
       byConsumer,
-      cache,
       log,
     };
   };
   const chainOf = (candidates: readonly PluginInstance[], routeId: string, serviceId: string | undefined) => {
-    const resolved = resolveRoutePlugins(candidates, routeId, serviceId);
+    // A handler without any phase (prometheus: the node's metrics do its work) adds nothing to a chain.
+    const resolved = resolveRoutePlugins(candidates, routeId, serviceId).filter((r) =>
+      hasPhase(options.handlers.get(r.name)!),
+    );
     if (resolved.length === 0) return undefined;
     const entries = resolved.map(entryOf);
     // Higher priority first; equal priorities by name, so the order never depends on the input's.

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
 import type { Match } from '../router/index.ts';
-import type { ChainExit, PluginRun } from '../runtime/plugin-chain.ts';
+import type { ChainExit, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
 import { compilePluginChains } from './compile.ts';
 
 export const ROUTE_ID = 'r0000000-0000-4000-8000-000000000001';
@@ -22,6 +22,8 @@ export interface FakeRequest {
   readonly headers?: readonly [string, string][];
   readonly body?: string;
   readonly scheme?: 'http' | 'https';
+  /** X-Forwarded-Proto as believed from a trusted peer; the scheme when absent. */
+  readonly forwardedScheme?: string;
 }
 
 export interface RunResult {
@@ -47,18 +49,37 @@ export function contentOf(entities: EntityLists): Map<string, Map<string, unknow
   return content;
 }
 
-/** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and runs a request through rewrite + access. */
-export async function runRequest(
+export interface OpenedRun {
+  readonly run: PluginRun;
+  /** The upstream headers, flat; plugins edit them in place. */
+  readonly upstreamHeaders: string[];
+  readonly res: EventEmitter;
+}
+
+/** Compiles the chain of one route (ROUTE_ID on SERVICE_ID); undefined when no plugin applies. */
+export function compileChain(
   handlers: readonly PluginHandler[],
   entities: EntityLists,
-  request: FakeRequest = {},
-): Promise<RunResult | undefined> {
+): PluginChain | undefined {
   const chains = compilePluginChains([{ id: ROUTE_ID, service: { id: SERVICE_ID } }], contentOf(entities), {
     handlers: new Map(handlers.map((h) => [h.name, h])),
     log: createLogger({ level: 'silent' }),
   });
-  const chain = chains.get(ROUTE_ID);
-  if (chain === undefined) return undefined;
+  return chains.get(ROUTE_ID);
+}
+
+/** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and opens a run, no phase called yet. */
+export function openRun(
+  handlers: readonly PluginHandler[],
+  entities: EntityLists,
+  request: FakeRequest = {},
+): OpenedRun | undefined {
+  const chain = compileChain(handlers, entities);
+  return chain === undefined ? undefined : openOn(chain, request);
+}
+
+/** Opens a run of `chain` for a request made of plain objects. */
+export function openOn(chain: PluginChain, request: FakeRequest = {}): OpenedRun {
   const raw = (request.headers ?? []).flat();
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers ?? []) {
@@ -66,7 +87,14 @@ export async function runRequest(
     const prev = headers[lower];
     headers[lower] = prev === undefined ? value : `${prev}, ${value}`;
   }
-  const req = { method: request.method ?? 'GET', headers, rawHeaders: raw } as unknown as IncomingMessage;
+  const url = request.query === undefined ? (request.path ?? '/') : `${request.path ?? '/'}?${request.query}`;
+  const req = {
+    method: request.method ?? 'GET',
+    url,
+    httpVersion: '1.1',
+    headers,
+    rawHeaders: raw,
+  } as unknown as IncomingMessage;
   const res = new EventEmitter();
   const upstreamHeaders = [...raw];
   const match = {
@@ -79,12 +107,25 @@ export async function runRequest(
     match,
     scheme: request.scheme ?? 'http',
     clientIp: '127.0.0.1',
+    forwardedScheme: request.forwardedScheme ?? request.scheme ?? 'http',
     requestId: '0123456789abcdef0123456789abcdef',
     path: request.path ?? '/',
     query: request.query ?? '',
     upstreamHeaders,
     body: request.body === undefined ? null : Readable.from([Buffer.from(request.body)]),
   });
+  return { run, upstreamHeaders, res };
+}
+
+/** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and runs a request through rewrite + access. */
+export async function runRequest(
+  handlers: readonly PluginHandler[],
+  entities: EntityLists,
+  request: FakeRequest = {},
+): Promise<RunResult | undefined> {
+  const opened = openRun(handlers, entities, request);
+  if (opened === undefined) return undefined;
+  const { run, upstreamHeaders, res } = opened;
   await run.beforeProxy();
   const upstream: Record<string, string> = {};
   for (let i = 0; i < upstreamHeaders.length; i += 2)

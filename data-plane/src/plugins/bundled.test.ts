@@ -17,12 +17,15 @@ describe('bundled plugins', () => {
       'correlation-id': 100001,
       cors: 2000,
       jwt: 1450,
+      oauth2: 1400,
       'key-auth': 1250,
       'basic-auth': 1100,
+      'hmac-auth': 1030,
       'ip-restriction': 990,
       'request-size-limiting': 951,
       acl: 950,
       'rate-limiting': 910,
+      prometheus: 13,
       'request-termination': 2,
     });
   });

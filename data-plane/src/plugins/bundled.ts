@@ -8,12 +8,15 @@ export const BUNDLED_PLUGINS = [
   'correlation-id',
   'cors',
   'jwt',
+  'oauth2',
   'key-auth',
   'basic-auth',
+  'hmac-auth',
   'ip-restriction',
   'request-size-limiting',
   'acl',
   'rate-limiting',
+  'prometheus',
   'request-termination',
 ] as const;
 

@@ -15,6 +15,7 @@ import { sendKongError, sendPluginExit } from './kong-responses.ts';
 import type { ListenerContext } from './prepare.ts';
 import type { Prepared } from './prepared.ts';
 import type { BodyWaiter, BufferedBody } from './request-body.ts';
+import { entryOf, type RequestEntry } from './request-entry.ts';
 import { failRequest } from './request-failure.ts';
 import { clientHeaders } from './response-headers.ts';
 import { UndiciCall } from './undici-call.ts';
@@ -39,11 +40,16 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
   readonly #listener: ListenerContext;
   /** The request body as the client sent it (null: none). */
   #body: BufferedBody | null = null;
+  /** What an access log or metrics read of this request, when something observes the proxy. */
+  readonly #entry: RequestEntry | undefined;
 
   constructor(prepared: Prepared, res: ServerResponse, listener: ListenerContext) {
     super(prepared);
     this.res = res;
     this.#listener = listener;
+    const entry = entryOf(res);
+    if (entry !== undefined) entry.prepared = prepared;
+    this.#entry = entry;
     (res as ResponseWithCall)[kCall] = this;
     res.once('close', onClientClose);
   }
@@ -54,7 +60,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       const chain = this.prepared.chain;
       this.#body = body;
       if (chain === undefined || chain.empty) this.forward(undefined);
-      else void this.runPlugins(this.prepared.openChain(chain, this.res, body));
+      else this.runPlugins(this.prepared.openChain(chain, this.res, body));
     } catch (err) {
       this.fail(err);
     }
@@ -109,10 +115,15 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       path: this.prepared.upstreamTarget(),
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: this.prepared.upstreamHeaders,
-      body: withWriteTimeout(replaced ?? this.#body, dispatch.writeTimeout),
+      body: this.requestBody(replaced),
       headersTimeout: dispatch.readTimeout,
       bodyTimeout: dispatch.readTimeout,
     });
+  }
+
+  /** The body to send: the plugins' replacement or the client's, under the service's write_timeout. */
+  protected requestBody(replaced: Buffer | undefined): Dispatcher.DispatchOptions['body'] {
+    return withWriteTimeout(replaced ?? this.#body, this.prepared.dispatch.writeTimeout);
   }
 
   protected clientGone(): boolean {
@@ -151,6 +162,8 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     const flags = this.#listener.flags;
     const headers = clientHeaders((controller.rawHeaders ?? []) as (Buffer | string)[], flags);
     this.responded(statusCode);
+    const entry = this.#entry;
+    if (entry !== undefined) this.#recordUpstream(entry, statusCode);
     this.addProxyHeaders(headers, flags, statusCode);
     const plugins = this.prepared.plugins;
     if (plugins !== undefined) {
@@ -164,7 +177,22 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       }
     }
     if (flags.requestId) this.addRequestId(headers);
+    this.writeHead(statusCode, headers);
+  }
+
+  /** Sends the response head to the client (gRPC moves a trailers-only answer's status to trailers). */
+  protected writeHead(statusCode: number, headers: string[]): void {
     this.res.writeHead(statusCode, headers);
+  }
+
+  #recordUpstream(entry: RequestEntry, statusCode: number): void {
+    entry.upstreamStatus = statusCode;
+    entry.upstreamSentAt = this.sentAt;
+    entry.upstreamAnsweredAt = performance.now();
+    const peer = this.peer;
+    const service = this.prepared.found.service!;
+    entry.upstreamAddress =
+      peer === undefined ? `${service.host}:${service.port}` : `${peer.ip}:${peer.port}`;
   }
 
   /** Lets the upstream go: the proxy answers (or has answered) the client itself. */
@@ -185,13 +213,17 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         return;
       }
     }
+    if (this.#entry !== undefined) this.#entry.bodyBytes += chunk.length;
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once('drain', onClientDrain);
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller?: Dispatcher.DispatchController,
+    _trailers?: Record<string, unknown> | null,
+  ): void {
     this.finished = true;
     this.released();
     const plugins = this.prepared.plugins;
@@ -201,7 +233,10 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
         this.res.destroy();
         return;
       }
-      if (tail.length > 0) this.res.write(tail);
+      if (tail.length > 0) {
+        if (this.#entry !== undefined) this.#entry.bodyBytes += tail.length;
+        this.res.write(tail);
+      }
     }
     this.res.end();
   }

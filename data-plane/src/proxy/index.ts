@@ -1,6 +1,7 @@
 export { clientErrorStatus, overflowStatus } from './client-error.ts';
 export { NO_ROUTE_MESSAGE, SERVER_TOKEN, VIA_TOKEN, WEBSOCKET_ONLY_MESSAGE } from './kong-responses.ts';
 export { type ListenerInfo, ProxyPipeline } from './pipeline.ts';
+export { CLIENT_CLOSED, RequestEntry, type RequestObserver } from './request-entry.ts';
 export { RequestHeaderScanner, type ScannedHeaders } from './request-headers.ts';
 export {
   type ProxyListenEntry,

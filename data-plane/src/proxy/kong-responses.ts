@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { KONG_STATUS_MESSAGES, TURNPIKE_VERSION } from '@turnpike/shared';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
+import { bodySent } from './request-entry.ts';
 import { REQUEST_ID_LENGTH } from './request-id.ts';
 import type { ErrorFormat, ResponseHeaderFlags } from './settings.ts';
 
@@ -21,6 +22,10 @@ export const NO_SERVICE_MESSAGE = 'no Service found with those values';
 export const NO_SERVICE_BODY = Buffer.from(JSON.stringify({ message: NO_SERVICE_MESSAGE }));
 /** Turnpike's words for a plain request to a route whose protocols are only ws / wss. */
 export const WEBSOCKET_ONLY_MESSAGE = 'Please use WebSocket protocol';
+/** Kong's 426 for a gRPC request over HTTP/1 (kong/runloop/handler.lua, access). */
+export const HTTP2_ONLY_MESSAGE = 'Please use HTTP2 protocol';
+/** Kong's 415 for a request without a gRPC Content-Type on a gRPC route. */
+export const NOT_GRPC_MESSAGE = 'Non-gRPC request matched gRPC route';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** kong/tools/http.lua MIME_TYPES: the Content-Type of each error format. */
@@ -74,6 +79,8 @@ const BODIES = new Map<number, Bodies>(
 );
 const NO_ROUTE_BODIES = bodiesOf(NO_ROUTE_MESSAGE);
 const WEBSOCKET_ONLY_BODIES = bodiesOf(WEBSOCKET_ONLY_MESSAGE);
+const HTTP2_ONLY_BODIES = bodiesOf(HTTP2_ONLY_MESSAGE);
+const NOT_GRPC_BODIES = bodiesOf(NOT_GRPC_MESSAGE);
 /** A caller's own `{"message":…}` body (the balancer's NO_PEER_BODY) in every format, made once per Buffer. */
 const CUSTOM_BODIES = new WeakMap<Buffer, Bodies>();
 
@@ -179,7 +186,7 @@ function ownHeaders(
  * Adds X-Kong-Response-Latency, Server and X-Kong-Request-Id (when `headers` says so) to a
  * response Turnpike makes.
  */
-function withServerHeaders(
+export function withServerHeaders(
   headers: string[],
   flags: ResponseHeaderFlags,
   startedAt: number,
@@ -224,6 +231,7 @@ function sendFormatted(
   const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(status, headers);
+  bodySent(res, body.length);
   res.end(render(body, requestId));
 }
 
@@ -273,6 +281,7 @@ export function sendPluginExit(
   }
   if (close && !isHttp2(res)) headers.push('Connection', 'close');
   res.writeHead(exit.status, headers);
+  bodySent(res, exit.body?.length ?? 0);
   res.end(exit.body);
 }
 
@@ -301,6 +310,7 @@ export function sendHttpsRedirect(
     const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
     if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1');
     res.writeHead(426, headers);
+    bodySent(res, body.length);
     res.end(render(body, requestId));
     return;
   }
@@ -322,6 +332,26 @@ export function sendWebSocketOnly(
   const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
   if (!isHttp2(res)) headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
   res.writeHead(426, headers);
+  bodySent(res, body.length);
+  res.end(render(body, requestId));
+}
+
+/**
+ * Kong's answers to the wrong protocol on a gRPC route: 426 (with `Upgrade: HTTP/2`) for a gRPC
+ * request over HTTP/1, 415 for a request that is not gRPC.
+ */
+export function sendGrpcProtocolError(
+  res: ServerResponse,
+  status: 415 | 426,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  requestId: string,
+): void {
+  const format = runloopErrorFormat(res);
+  const body = (status === 426 ? HTTP2_ONLY_BODIES : NOT_GRPC_BODIES)[format];
+  const headers = ownHeaders(flags, startedAt, requestId, body.length, format);
+  if (status === 426) headers.push('Connection', 'Upgrade', 'Upgrade', 'HTTP/2');
+  res.writeHead(status, headers);
   res.end(render(body, requestId));
 }
 

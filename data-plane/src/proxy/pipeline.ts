@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import type { Logger } from '@turnpike/shared';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { ForwardCall } from './forward.ts';
+import { GrpcCall } from './grpc-call.ts';
 import { type ListenerContext, type ListenerInfo, listenerContext, prepareRequest } from './prepare.ts';
 import { Refusal, sendRefusal } from './refusal.ts';
 import { type BodyBufferSettings, bufferRequestBody, streamRequestBody } from './request-body.ts';
+import { observeResponse, RequestEntry, type RequestObserver } from './request-entry.ts';
 import { failRequest } from './request-failure.ts';
 import { newRequestId } from './request-id.ts';
 import type { ProxySettings } from './settings.ts';
@@ -23,9 +25,17 @@ export class ProxyPipeline {
   readonly #holder: RuntimeSource;
   readonly #listener: ListenerContext;
   readonly #bodies: BodyBufferSettings;
+  readonly #observer: RequestObserver | undefined;
 
-  constructor(holder: RuntimeSource, settings: ProxySettings, listener: ListenerInfo, log: Logger) {
+  constructor(
+    holder: RuntimeSource,
+    settings: ProxySettings,
+    listener: ListenerInfo,
+    log: Logger,
+    observer?: RequestObserver,
+  ) {
     this.#holder = holder;
+    this.#observer = observer;
     this.#listener = listenerContext(settings, listener, log, false);
     this.#bodies = {
       memory: settings.limits.bodyBufferSize,
@@ -38,6 +48,11 @@ export class ProxyPipeline {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
     const requestId = newRequestId();
+    const observer = this.#observer;
+    if (observer !== undefined) {
+      observer.requestStarted?.();
+      observeResponse(res, new RequestEntry(requestId, startedAt, observer));
+    }
     try {
       this.#handle(req, res, startedAt, requestId);
     } catch (err) {
@@ -54,9 +69,12 @@ export class ProxyPipeline {
       sendRefusal(req, res, prepared, listener.flags, startedAt, requestId);
       return;
     }
-    const call = new ForwardCall(prepared, res, listener);
+    const call = prepared.grpc
+      ? new GrpcCall(prepared, res, listener)
+      : new ForwardCall(prepared, res, listener);
     if (!prepared.hasBody) call.proceed(null);
-    else if (prepared.found.route.request_buffering === false) {
+    else if (prepared.grpc || prepared.found.route.request_buffering === false) {
+      // gRPC streams both ways at once: a client-streaming call's body never ends before its answer.
       // Streamed as it comes; only a body of unknown length still needs counting.
       const max = listener.settings.limits.maxBodySize;
       call.proceed(streamRequestBody(req, prepared.contentLength < 0 ? max : 0));

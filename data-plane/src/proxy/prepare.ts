@@ -14,12 +14,16 @@ import { match } from '../router/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { compileTrustedIps, peerOf, realClientAddress } from './client-address.ts';
 import { appendForwardedHeaders, hostName } from './forwarded-headers.ts';
+import { GRPC_CONTENT_TYPE, isGrpcRequest } from './grpc-responses.ts';
 import { Prepared } from './prepared.ts';
 import {
+  GRPCS_ONLY,
+  HTTP2_ONLY,
   HTTPS_ONLY,
   limitRefusal,
   NO_ROUTE,
   NO_SERVICE,
+  NOT_GRPC,
   Refusal,
   SERVICELESS,
   WEBSOCKET_ONLY,
@@ -143,6 +147,14 @@ export function prepareRequest(
         ? HTTPS_ONLY
         : new Refusal('redirect', redirect, `https://${forwardedHost}${url}`);
     }
+    // Kong's gRPC checks, in its order: a gRPC Content-Type, then HTTP/2, then grpcs over TLS.
+    const grpc = found.grpc;
+    if (grpc !== 'none') {
+      const type = req.headers['content-type'];
+      if (type === undefined || !type.startsWith(GRPC_CONTENT_TYPE)) return NOT_GRPC;
+      if (!http2) return HTTP2_ONLY;
+      if (grpc === 'grpcs' && forwardedProto !== 'https') return GRPCS_ONLY;
+    }
   }
   // Kong's own 503 for a route without a service; nginx's for a service that cannot be served.
   if (found.service === undefined) return SERVICELESS;
@@ -167,8 +179,10 @@ export function prepareRequest(
   if (listener.flags.upstreamRequestId) scanned.forward.push('X-Kong-Request-Id', requestId);
   prepared.upstreamHeaders = scanned.forward;
   prepared.clientIp = client;
+  prepared.forwardedScheme = forwardedProto;
   prepared.contentLength = scanned.contentLength;
   prepared.hasBody = hasBody(req, scanned, http2);
+  prepared.grpc = http2 && isGrpcRequest(req);
   return prepared;
 }
 

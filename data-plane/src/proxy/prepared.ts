@@ -35,10 +35,14 @@ export class Prepared implements HashRequest {
   hostIndex = -1;
   /** The client address after trusted_ips and real_ip_header (nginx's $remote_addr). */
   clientIp = '';
+  /** The scheme, or the X-Forwarded-Proto of a trusted peer. */
+  forwardedScheme = '';
   /** The request's Content-Length; -1 when it sent none. */
   contentLength = -1;
   /** A body follows the headers (never for a handshake: prepare refuses one with a body). */
   hasBody = false;
+  /** A gRPC call (HTTP/2, gRPC Content-Type): answered by GrpcCall, its body always streamed. */
+  grpc = false;
   /** The chain's run for this request, once opened (openChain). */
   plugins: PluginRun | undefined = undefined;
   /** The query string the plugins set, without '?'; undefined: the one received. */
@@ -107,6 +111,7 @@ export class Prepared implements HashRequest {
       match: this.found,
       scheme: this.scheme,
       clientIp: this.clientIp,
+      forwardedScheme: this.forwardedScheme,
       requestId: this.requestId,
       path: this.requestPath,
       query: this.receivedQuery,

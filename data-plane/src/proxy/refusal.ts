@@ -7,9 +7,19 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  GRPC_STATUS_CANCELLED,
+  grpcMessageOf,
+  grpcStatusOf,
+  isGrpcRequest,
+  sendGrpcStatus,
+} from './grpc-responses.ts';
+import {
+  NO_ROUTE_MESSAGE,
   NO_SERVICE_BODY,
+  NO_SERVICE_MESSAGE,
   rawKongError,
   rawNoRoute,
+  sendGrpcProtocolError,
   sendHttpsRedirect,
   sendKongError,
   sendNoRoute,
@@ -25,7 +35,13 @@ import type { ResponseHeaderFlags } from './settings.ts';
  * - `https-only`: a request over http to a route taking only https: Kong's 426;
  * - `redirect`: the same with https_redirect_status_code 301/302/307/308: a redirect to `location`;
  * - `no-service`: the route's service cannot be served: 503;
- * - `serviceless`: the route has no service: Kong's 503 `no Service found with those values`.
+ * - `serviceless`: the route has no service: Kong's 503 `no Service found with those values`;
+ * - `http2-only`: a gRPC request over HTTP/1 to a gRPC route: Kong's 426 `Please use HTTP2 protocol`;
+ * - `not-grpc`: a request without a gRPC Content-Type to a gRPC route: Kong's 415;
+ * - `grpcs-only`: a plaintext gRPC request to a route taking only grpcs: gRPC status 1 (Cancelled),
+ *   `gRPC request matched gRPCs route`.
+ *
+ * A gRPC request (grpc-responses.ts `isGrpcRequest`) gets each of them as a gRPC status instead.
  */
 export type RefusalKind =
   | 'limit'
@@ -34,7 +50,10 @@ export type RefusalKind =
   | 'https-only'
   | 'redirect'
   | 'no-service'
-  | 'serviceless';
+  | 'serviceless'
+  | 'http2-only'
+  | 'not-grpc'
+  | 'grpcs-only';
 
 export class Refusal {
   readonly kind: RefusalKind;
@@ -54,6 +73,11 @@ export const WEBSOCKET_ONLY = new Refusal('websocket-only', 426);
 export const HTTPS_ONLY = new Refusal('https-only', 426);
 export const NO_SERVICE = new Refusal('no-service', 503);
 export const SERVICELESS = new Refusal('serviceless', 503);
+export const HTTP2_ONLY = new Refusal('http2-only', 426);
+export const NOT_GRPC = new Refusal('not-grpc', 415);
+export const GRPCS_ONLY = new Refusal('grpcs-only', 200);
+
+const GRPCS_ONLY_MESSAGE = 'gRPC request matched gRPCs route';
 
 const LIMITS = new Map<number, Refusal>();
 
@@ -76,6 +100,10 @@ export function sendRefusal(
   startedAt: number,
   requestId: string,
 ): void {
+  if (isGrpcRequest(req)) {
+    sendGrpcRefusal(res, refusal, flags, startedAt, requestId);
+    return;
+  }
   switch (refusal.kind) {
     case 'no-route':
       sendNoRoute(res, flags, startedAt, requestId);
@@ -87,6 +115,10 @@ export function sendRefusal(
     case 'redirect':
       sendHttpsRedirect(res, refusal.status, refusal.location, flags, startedAt, requestId);
       return;
+    case 'http2-only':
+    case 'not-grpc':
+      sendGrpcProtocolError(res, refusal.status as 415 | 426, flags, startedAt, requestId);
+      return;
     case 'no-service':
     case 'serviceless':
       // An unread request body would be taken for the next request: close instead.
@@ -95,6 +127,27 @@ export function sendRefusal(
     default:
       sendKongError(res, refusal.status, flags, startedAt, requestId, true);
   }
+}
+
+/** A refused gRPC request's answer: Kong's gRPC status and message for the refusal, HTTP 200 (grpc-responses.ts). */
+function sendGrpcRefusal(
+  res: ServerResponse,
+  refusal: Refusal,
+  flags: ResponseHeaderFlags,
+  startedAt: number,
+  requestId: string,
+): void {
+  if (refusal.kind === 'grpcs-only') {
+    sendGrpcStatus(res, GRPC_STATUS_CANCELLED, GRPCS_ONLY_MESSAGE, flags, startedAt, requestId);
+    return;
+  }
+  const message =
+    refusal.kind === 'no-route'
+      ? NO_ROUTE_MESSAGE
+      : refusal.kind === 'serviceless'
+        ? NO_SERVICE_MESSAGE
+        : grpcMessageOf(refusal.status);
+  sendGrpcStatus(res, grpcStatusOf(refusal.status), message, flags, startedAt, requestId);
 }
 
 /** A refused WebSocket handshake's answer, written raw before the socket is closed. */

@@ -19,9 +19,11 @@ import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { ListenEntry } from '@turnpike/shared/config';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { answerAfterPending, answerClientError } from './client-error.ts';
+import { createH2cServer } from './h2c.ts';
 import { rawKongError } from './kong-responses.ts';
 import { type ProxyServer, stoppableListener } from './listener-stop.ts';
 import { ProxyPipeline } from './pipeline.ts';
+import type { RequestObserver } from './request-entry.ts';
 import { newRequestId } from './request-id.ts';
 import { DEFAULT_SETTINGS, type ProxyLimits, type ProxySettings } from './settings.ts';
 import { sniCallback } from './sni.ts';
@@ -29,7 +31,10 @@ import { defaultProxyCertificate, type ProxyTlsOptions } from './tls.ts';
 import { WebSocketProxy } from './websocket.ts';
 import { isWebSocketUpgrade } from './websocket-handshake.ts';
 
-/** A proxy_listen entry; `http2` (with `ssl`) offers HTTP/2 by ALPN beside HTTP/1.1. */
+/**
+ * A proxy_listen entry; `http2` offers HTTP/2 beside HTTP/1.1: by ALPN with `ssl`, by the
+ * connection preface (h2c, prior knowledge) without.
+ */
 export type ProxyListenEntry = Pick<ListenEntry, 'host' | 'port' | 'ssl'> & { readonly http2?: boolean };
 
 export interface StartProxyOptions {
@@ -37,6 +42,8 @@ export interface StartProxyOptions {
   readonly holder: RuntimeSource;
   readonly log: Logger;
   readonly settings?: ProxySettings;
+  /** Told of every finished plain request (access logs, metrics); none: nothing is recorded per request. */
+  readonly observer?: RequestObserver;
   /**
    * The ssl listeners' default certificate (see proxyTlsFromConfig); a self-signed one is generated
    * when absent. Certificate entities of the current Runtime are chosen by SNI over it.
@@ -89,7 +96,11 @@ function createListener(
   limits: ProxyLimits,
   tls: ProxyTlsOptions | undefined,
 ): ProxyServer {
-  if (!entry.ssl || tls === undefined) return createHttpServer(serverOptions(limits));
+  if (!entry.ssl || tls === undefined) {
+    return entry.http2 === true
+      ? createH2cServer(limits, serverOptions(limits))
+      : createHttpServer(serverOptions(limits));
+  }
   if (entry.http2 === true) return createH2Server(limits, tls);
   return createHttpsServer({ ...serverOptions(limits), ...tls });
 }
@@ -146,10 +157,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     for (const entry of options.listen) {
       const server = createListener(entry, settings.limits, tls);
       server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+      const observer = options.observer;
+      if (observer?.connectionOpened !== undefined) {
+        server.on('connection', (socket: Socket) => observer.connectionOpened!(socket));
+      }
       const port = await listen(server, entry.host, entry.port);
       const info = { https: entry.ssl, port };
       const websocket = new WebSocketProxy(options.holder, settings, info, options.log);
-      const pipeline = new ProxyPipeline(options.holder, settings, info, options.log);
+      const pipeline = new ProxyPipeline(options.holder, settings, info, options.log, options.observer);
       configure(server, pipeline, websocket, settings, options.log);
       servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));
       ports.push(port);

@@ -65,9 +65,31 @@ export abstract class UndiciCall extends UpstreamAttempts implements Dispatcher.
    * themselves; otherwise it goes upstream with what they changed (headers, query, body). The run
    * turns a plugin's throw into a 500 exit; anything else thrown here ends this request only.
    */
-  protected async runPlugins(run: PluginRun): Promise<void> {
+  protected runPlugins(run: PluginRun): void {
+    let pending: Promise<void> | undefined;
     try {
-      await run.beforeProxy();
+      pending = run.beforeProxy();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    // Synchronous plugins (the usual auth chain) are done already: no promise, no tick.
+    if (pending === undefined) this.#pluginsDone(run);
+    else void this.#awaitPlugins(pending, run);
+  }
+
+  async #awaitPlugins(pending: Promise<void>, run: PluginRun): Promise<void> {
+    try {
+      await pending;
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.#pluginsDone(run);
+  }
+
+  #pluginsDone(run: PluginRun): void {
+    try {
       // The client left while plugins ran (its close ran the log phase): nothing to send.
       if (this.clientGone()) return;
       const exit = run.exit;

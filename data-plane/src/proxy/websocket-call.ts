@@ -73,7 +73,7 @@ export class WebSocketCall extends UndiciCall {
       }
       const upgrade = new UpgradeRun(chain, this.#client, this.prepared);
       this.#upgrade = upgrade;
-      void this.runPlugins(upgrade.run);
+      this.runPlugins(upgrade.run);
     } catch (err) {
       this.fail(err);
     }

@@ -65,7 +65,12 @@ export interface CompiledRoute {
   readonly serviceHost: string | undefined;
   /** Set when the route takes https but not http. */
   readonly httpsRedirectStatus: number | undefined;
+  /** Whether the route takes gRPC: `grpc` (grpc, with or without grpcs), `grpcs` (grpcs only), or not. */
+  readonly grpc: GrpcRoute;
 }
+
+/** A route's gRPC protocols, as Kong's runloop checks them (kong/runloop/handler.lua, access). */
+export type GrpcRoute = 'none' | 'grpc' | 'grpcs';
 
 export interface RouteBucket {
   /** Routes with no paths, or regex paths without a literal prefix, by rank. */

@@ -146,6 +146,7 @@ function buildMatch(req: RequestKey, search: Search, route: CompiledRoute): Matc
     route: route.route,
     service: route.service,
     redirectStatus: search.https ? undefined : route.httpsRedirectStatus,
+    grpc: route.grpc,
     path: search.path,
     prefix: route.stripPath ? matched : undefined,
     upstreamPath: escapePath(upstream),

@@ -129,6 +129,7 @@ export function prepareRoute(
       protocols.includes('https') && !protocols.includes('http')
         ? (route.https_redirect_status_code ?? 426)
         : undefined,
+    grpc: protocols.includes('grpc') ? 'grpc' : protocols.includes('grpcs') ? 'grpcs' : 'none',
   } as const;
   if (paths === undefined) {
     return [

@@ -95,6 +95,11 @@ export interface Match {
    * this status instead of proxying (426 "Please use HTTPS protocol", or a redirect to https).
    */
   readonly redirectStatus: number | undefined;
+  /**
+   * The route's gRPC protocols: `grpc` (it takes grpc, and grpcs too when listed), `grpcs` (only
+   * grpcs: a plaintext gRPC request is refused), `none` (an HTTP route).
+   */
+  readonly grpc: 'none' | 'grpc' | 'grpcs';
   /** The normalised request path that was matched. */
   readonly path: string;
   /** The part of the path stripped by strip_path (Kong's `match_t.prefix`), else undefined. */

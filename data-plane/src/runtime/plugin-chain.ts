@@ -16,6 +16,8 @@ export interface ChainRequest {
   readonly match: Match;
   readonly scheme: 'http' | 'https';
   readonly clientIp: string;
+  /** The scheme, or X-Forwarded-Proto's when trusted_ips trusts the peer (Kong's get_forwarded_scheme). */
+  readonly forwardedScheme: string;
   /** The request id (X-Kong-Request-Id): named in the log lines of the request's plugin failures. */
   readonly requestId: string;
   /** The request path as received, without the query string. */
@@ -45,7 +47,11 @@ export interface ChainExit {
  * response passes. The log phase runs by itself when the response closes; nothing here throws.
  */
 export interface PluginRun {
-  beforeProxy(): Promise<void>;
+  /**
+   * Rewrite and access. Undefined when they all ran synchronously (done: read `exit` now); else a
+   * promise that settles (never rejects) once they are done.
+   */
+  beforeProxy(): Promise<void> | undefined;
   readonly exit: ChainExit | undefined;
   /** The query string to forward (without '?'), after plugins changed it. */
   readonly upstreamQuery: string;

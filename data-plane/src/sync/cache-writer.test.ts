@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { createLogger } from '@turnpike/shared';
 import { configFromEntities, hashConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import { readCacheFile } from './cache-file.ts';
-import { CacheWriter } from './cache-writer.ts';
+import { CACHE_WRITE_COST_FACTOR, CacheWriter } from './cache-writer.ts';
 
 const log = createLogger({ level: 'silent' });
 
@@ -86,6 +86,30 @@ describe('CacheWriter', () => {
     assert.deepEqual(versions, [1], 'the second write waits for the interval');
     await writer.flush();
     assert.deepEqual(versions, [1, 2]);
+  });
+
+  it('stretches the interval to CACHE_WRITE_COST_FACTOR times the last write, so a slow write is not repeated every interval', async () => {
+    const starts: number[] = [];
+    const written = writtenSignal();
+    const writer = new CacheWriter({
+      path: 'x',
+      log,
+      intervalMs: 0,
+      write: async () => {
+        starts.push(performance.now());
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      ...written,
+    });
+    const first = written.until(1);
+    writer.schedule(version(1));
+    await first;
+    const second = written.until(2);
+    writer.schedule(version(2));
+    await second;
+    const gap = starts[1]! - starts[0]!;
+    // The first write took ≥ 20 ms: the second starts no sooner than 20 × that after it.
+    assert.ok(gap >= CACHE_WRITE_COST_FACTOR * 20 - 5, `the second write started ${gap} ms after the first`);
   });
 
   it('logs a failed write and writes the next version scheduled', async () => {

@@ -9,6 +9,7 @@ import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import type { DispatcherSource, ProxyServiceConfig, UpstreamTlsProfile } from '../runtime/index.ts';
+import { H2Dispatcher } from './h2-dispatcher.ts';
 import { tlsConnectOptions } from './tls.ts';
 
 export interface UpstreamPoolOptions {
@@ -52,7 +53,7 @@ function codeOf(err: Error): string | undefined {
 }
 
 export class UpstreamPools implements DispatcherSource {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, Pool | H2Dispatcher>();
   readonly #options: UpstreamPoolOptions;
   readonly #log: Logger | undefined;
 
@@ -70,17 +71,34 @@ export class UpstreamPools implements DispatcherSource {
     const https = service.protocol === 'https' || service.protocol === 'wss' || service.protocol === 'grpcs';
     const origin = `${https ? 'https' : 'http'}://${service.host.includes(':') ? `[${service.host}]` : service.host}:${service.port}`;
     const profile = https ? (tls ?? profileFromService(service)) : undefined;
-    const key = `${origin}|${connectTimeout}|${profile?.digest ?? ''}`;
+    const h2 = service.protocol === 'grpc' || service.protocol === 'grpcs';
+    const key = `${origin}|${connectTimeout}|${profile?.digest ?? ''}${h2 ? '|h2' : ''}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = this.#createPool(origin, profile, connectTimeout);
+      pool = this.#createPool(origin, profile, connectTimeout, h2);
       this.#pools.set(key, pool);
     }
     return pool;
   }
 
-  #createPool(origin: string, tls: UpstreamTlsProfile | undefined, connectTimeout: number): Pool {
+  /**
+   * `h2`: a gRPC service, reached over HTTP/2 only — h2c with prior knowledge for `grpc`, ALPN h2
+   * for `grpcs` — its calls multiplexed on one session (h2-dispatcher.ts).
+   */
+  #createPool(
+    origin: string,
+    tls: UpstreamTlsProfile | undefined,
+    connectTimeout: number,
+    h2: boolean,
+  ): Pool | H2Dispatcher {
     const o = this.#options;
+    if (h2) {
+      return new H2Dispatcher(origin, {
+        connectTimeout,
+        tls: tls === undefined ? undefined : tlsConnectOptions(tls),
+        lookup: o.lookup,
+      });
+    }
     const idleMs = o.keepaliveIdleTimeout === 0 ? NO_IDLE_LIMIT_MS : o.keepaliveIdleTimeout * 1000;
     const pool = new Pool(origin, {
       pipelining: o.keepalivePoolSize === 0 ? 0 : 1,

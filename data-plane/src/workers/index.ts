@@ -19,4 +19,5 @@ export {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
+export { IpcNodeCounters, SharedCounterStore } from './shared-counters.ts';
 export { ProxyWorker, runWorker, type SendToPrimary } from './worker.ts';

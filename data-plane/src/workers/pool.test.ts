@@ -26,6 +26,9 @@ const SETTINGS: WorkerSettings = {
   dns: { staleTtl: 3600, errorTtl: 1, notFoundTtl: 30 },
   resolver: DEFAULT_RESOLVER_SETTINGS,
   routerFlavor: 'traditional_compatible',
+  workers: 2,
+  nodeId: '00000000-0000-4000-8000-000000000000',
+  logs: { prefix: '/nonexistent', accessLog: 'off', accessLogFormat: 'kong', errorLog: 'off' },
 };
 
 function config(version: number): VersionedConfig {
@@ -382,6 +385,46 @@ describe('WorkerPool', () => {
       message.type === 'apply' && worker.slot === 2 ? undefined : obliging(message, worker);
     await assert.rejects(pool.apply(config(1)), /worker 2: the worker did not answer within 20 ms/);
     assert.deepEqual(fleet.kills, [{ pid: fleet.workers[1]!.pid, signal: 'SIGKILL' }]);
+    await pool.stop('now', Date.now());
+  });
+
+  test('a worker slower to start than the deadline delays the start, with a warning, and never fails it', async () => {
+    const fleet = new FakeFleet();
+    let late: FakeWorker | undefined;
+    fleet.behaviour = (message, worker) => {
+      if (message.type === 'start' && worker.slot === 2) {
+        late = worker;
+        return undefined;
+      }
+      return obliging(message, worker);
+    };
+    const { pool, lines } = poolOf(fleet, { startTimeoutMs: 10 });
+    let started = false;
+    const start = pool.start().then(() => {
+      started = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(started, false);
+    const warning = lines.find((l) => l.msg === 'the proxy workers have not started yet: still waiting');
+    assert.deepEqual(warning?.workers, [2]);
+    assert.equal(pool.notReadyReason(), 'worker 2 is not running');
+    late?.reply({ type: 'ready', version: 0, ports: [8000] });
+    await start;
+    assert.equal(pool.notReadyReason(), undefined);
+    assert.deepEqual(fleet.kills, []);
+    await pool.stop('now', Date.now());
+  });
+
+  test('an answer that waited while the main loop was blocked past the deadline still counts', async () => {
+    const fleet = new FakeFleet();
+    const { pool } = poolOf(fleet, { applyTimeoutMs: 20 });
+    await pool.start();
+    const applied = pool.apply(config(1));
+    // The answers are on their way (setImmediate) when the loop blocks past the 20 ms deadline.
+    const until = Date.now() + 50;
+    while (Date.now() < until) {}
+    await applied;
+    assert.deepEqual(fleet.kills, []);
     await pool.stop('now', Date.now());
   });
 

@@ -19,6 +19,7 @@ import {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
+import { SharedCounterStore } from './shared-counters.ts';
 
 /** One forked worker as the pool sees it. */
 export interface WorkerChannel {
@@ -84,6 +85,8 @@ interface Slot {
   crashes: number;
   startedAt: number;
   readonly pending: Map<number, (answer: Answer) => void>;
+  /** Scrapes waiting for this worker's metrics, by seq. */
+  readonly scrapes: Map<number, (metrics: readonly unknown[]) => void>;
   restartTimer: NodeJS.Timeout | undefined;
   exited: Promise<void>;
   markExited: () => void;
@@ -103,6 +106,27 @@ function versionOf(config: VersionedConfig | undefined): number {
   return config?.version ?? NO_CONFIG_VERSION;
 }
 
+/**
+ * Runs `callback` once `ms` have passed and the event loop has then read its pending input.
+ * A timer fires in the loop's timers phase, before the poll phase reads sockets and IPC: after a
+ * stretch of the main loop starved by synchronous or microtask-only work, every deadline that
+ * passed meanwhile fires before the answers that arrived in time are read. The callback runs from
+ * setImmediate (the check phase, after that poll), so those answers are seen first.
+ */
+function afterPendingInput(ms: number, callback: () => void): { cancel(): void } {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(callback);
+  }, ms);
+  timer.unref();
+  return {
+    cancel() {
+      clearTimeout(timer);
+      if (immediate !== undefined) clearImmediate(immediate);
+    },
+  };
+}
+
 export class WorkerPool implements Stoppable {
   readonly name = 'proxy workers';
   readonly #options: WorkerPoolOptions;
@@ -112,7 +136,10 @@ export class WorkerPool implements Stoppable {
   #seq = 0;
   #applying = false;
   #stopping = false;
+  #scrapeSeq = 0;
   #startup: Startup | undefined;
+  /** The node's one store of plugin counters, for every worker (restarts and config pushes keep it). */
+  readonly #counters = new SharedCounterStore();
 
   constructor(options: WorkerPoolOptions) {
     if (!Number.isInteger(options.count) || options.count < 1) {
@@ -122,16 +149,28 @@ export class WorkerPool implements Stoppable {
     this.#log = options.log;
   }
 
-  /** Forks every worker and resolves once all listen; the first one that fails fails the start. */
+  /**
+   * Forks every worker and resolves once all listen; the first one that fails (answers
+   * start-failed, or exits) fails the start. A slow start never does: past `startTimeoutMs` the
+   * pool logs a warning and keeps waiting (readiness stays "not running" meanwhile). A main
+   * process busy with config work (an Admin API `POST /config` of 50k routes in a traditional
+   * node) can starve its own event loop for longer than any deadline, and a timer fires before
+   * the 'ready' already waiting on the channel is read: a deadline cannot tell that from a hung
+   * worker, so it does not end the node.
+   */
   async start(): Promise<void> {
     const started = new Promise<void>((resolve, reject) => {
       this.#startup = { resolve, reject };
     });
     const timeoutMs = this.#options.startTimeoutMs ?? 30_000;
-    const timer = setTimeout(
-      () => this.#failStart(new WorkerError(`the proxy workers did not start within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = afterPendingInput(timeoutMs, () => {
+      const waiting = this.#slots.filter((slot) => slot.state !== 'running').map((slot) => slot.index);
+      if (this.#startup === undefined || waiting.length === 0) return;
+      this.#log.warn(
+        { workers: waiting, waited_ms: timeoutMs },
+        'the proxy workers have not started yet: still waiting',
+      );
+    });
     for (let index = 1; index <= this.#options.count; index++) {
       const slot = this.#newSlot(index);
       this.#slots.push(slot);
@@ -143,7 +182,7 @@ export class WorkerPool implements Stoppable {
       await this.stop('now', Date.now());
       throw error;
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       this.#startup = undefined;
     }
   }
@@ -230,6 +269,36 @@ export class WorkerPool implements Stoppable {
     }));
   }
 
+  /**
+   * Every running worker's metrics (prom-client's JSON form, one array per worker), for the main
+   * process to aggregate; a worker that does not answer within `timeoutMs` is left out.
+   */
+  collectMetrics(timeoutMs = 2_000): Promise<(readonly unknown[])[]> {
+    const seq = ++this.#scrapeSeq;
+    const answers = this.#slots
+      .filter((slot) => slot.state === 'running' && slot.channel !== undefined)
+      .map(
+        (slot) =>
+          new Promise<readonly unknown[]>((resolve) => {
+            const timer = setTimeout(() => {
+              slot.scrapes.delete(seq);
+              resolve([]);
+            }, timeoutMs);
+            slot.scrapes.set(seq, (metrics) => {
+              clearTimeout(timer);
+              resolve(metrics);
+            });
+            slot.channel!.send({ type: 'metrics', seq });
+          }),
+      );
+    return Promise.all(answers);
+  }
+
+  /** Asks every running worker to reopen its log files (SIGUSR1, reload). */
+  reopenLogs(): void {
+    for (const slot of this.#slots) if (slot.state === 'running') slot.channel?.send({ type: 'reopen-logs' });
+  }
+
   /** Asks every worker to stop (`now`) or drain; kills those still alive after the deadline. */
   async stop(mode: StopMode, deadline: number): Promise<void> {
     this.#stopping = true;
@@ -269,6 +338,7 @@ export class WorkerPool implements Stoppable {
       crashes: 0,
       startedAt: 0,
       pending: new Map(),
+      scrapes: new Map(),
       restartTimer: undefined,
       exited: Promise.resolve(),
       markExited: () => {},
@@ -328,6 +398,13 @@ export class WorkerPool implements Stoppable {
         slot.pending.get(message.seq)?.({ ok: true, problems: message.problems });
         slot.pending.delete(message.seq);
         return;
+      case 'counters-take':
+        slot.channel?.send(this.#counters.answer(message));
+        return;
+      case 'metrics':
+        slot.scrapes.get(message.seq)?.(message.metrics);
+        slot.scrapes.delete(message.seq);
+        return;
       case 'apply-failed':
         slot.pending.get(message.seq)?.({
           ok: false,
@@ -347,6 +424,8 @@ export class WorkerPool implements Stoppable {
     const reason = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
     for (const resolve of slot.pending.values()) resolve({ ok: false, error: `the worker ${reason}` });
     slot.pending.clear();
+    for (const resolve of slot.scrapes.values()) resolve([]);
+    slot.scrapes.clear();
     slot.markExited();
     if (this.#stopping) return;
     if (this.#startup !== undefined) {
@@ -399,14 +478,14 @@ export class WorkerPool implements Stoppable {
     const seq = ++this.#seq;
     const timeoutMs = this.#options.applyTimeoutMs ?? 60_000;
     return new Promise<Answer>((resolve) => {
-      const timer = setTimeout(() => {
+      // The verdict waits for what the channel already holds: a busy main loop is not a silent worker.
+      const timer = afterPendingInput(timeoutMs, () => {
         if (!slot.pending.delete(seq)) return;
         resolve({ ok: false, error: `the worker did not answer within ${timeoutMs} ms` });
         channel.kill('SIGKILL');
-      }, timeoutMs);
-      timer.unref();
+      });
       slot.pending.set(seq, (answer) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(answer);
       });
       channel.send(message(seq));

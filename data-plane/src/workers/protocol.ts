@@ -29,6 +29,24 @@ export interface WorkerSettings {
   readonly resolver: ResolverSettings;
   /** kong.conf `router_flavor` (the configuration refuses `expressions`). */
   readonly routerFlavor: RouterFlavor;
+  /**
+   * How many proxy workers the node runs: with more than one, plugins' node-wide counters
+   * (rate-limiting's `local` policy) are kept by the main process (./shared-counters.ts).
+   */
+  readonly workers: number;
+  /** This node's id: the `node_id` label of Kong's metrics. */
+  readonly nodeId: string;
+  /** The worker's log files: each worker opens its own (append mode), as nginx's workers do. */
+  readonly logs: WorkerLogSettings;
+}
+
+export interface WorkerLogSettings {
+  readonly prefix: string;
+  /** proxy_access_log's value (a path, /dev/stdout, /dev/stderr, off). */
+  readonly accessLog: string;
+  readonly accessLogFormat: 'kong' | 'json';
+  /** proxy_error_log's value. */
+  readonly errorLog: string;
 }
 
 type TlsMaterial = string | Buffer | (string | Buffer)[];
@@ -61,11 +79,25 @@ export type PrimaryMessage =
       readonly changes: readonly ConfigChange[];
     }
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
-  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number };
+  | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
+  /** The node's counters' answer to a `counters-take` batch: per take its slots' counts and refused slot. */
+  | {
+      readonly type: 'counters-taken';
+      readonly seq: number;
+      readonly sizes: Uint8Array;
+      readonly counts: Float64Array;
+      readonly refused: Int8Array;
+    }
+  /** Reopen the log files (SIGUSR1, reload: logrotate moved them). */
+  | { readonly type: 'reopen-logs' }
+  /** Send this worker's metrics (the status listener is scraped). */
+  | { readonly type: 'metrics'; readonly seq: number };
 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly version: number; readonly ports: readonly number[] }
   | { readonly type: 'start-failed'; readonly error: string }
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: readonly unknown[] }
   | {
       readonly type: 'applied';
       readonly seq: number;
@@ -78,17 +110,40 @@ export type WorkerMessage =
       readonly error: string;
       /** Set when a delta did not build on what the worker holds: nothing was compiled. */
       readonly stale?: boolean;
+    }
+  /** Takes from the node's counters, one event-loop turn's worth: `sizes[i]` slots of 3 numbers each. */
+  | {
+      readonly type: 'counters-take';
+      readonly seq: number;
+      readonly keys: readonly string[];
+      readonly sizes: Uint8Array;
+      readonly windows: Float64Array;
     };
 
 /** Tells a worker message from anything else on the IPC channel (cluster's own messages included). */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'start-failed' || type === 'applied' || type === 'apply-failed';
+  return (
+    type === 'ready' ||
+    type === 'start-failed' ||
+    type === 'applied' ||
+    type === 'apply-failed' ||
+    type === 'counters-take' ||
+    type === 'metrics'
+  );
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'start' || type === 'apply' || type === 'apply-delta' || type === 'stop';
+  return (
+    type === 'start' ||
+    type === 'apply' ||
+    type === 'apply-delta' ||
+    type === 'stop' ||
+    type === 'counters-taken' ||
+    type === 'reopen-logs' ||
+    type === 'metrics'
+  );
 }

@@ -9,14 +9,17 @@
  */
 
 import cluster from 'node:cluster';
+import { installNodeCounters } from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
+import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
 import { loadPluginRuntime } from '../plugin-chain/index.ts';
 import { startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
+import { openWorkerLogs, type WorkerLogs } from './logs.ts';
 import {
   isPrimaryMessage,
   NO_CONFIG_VERSION,
@@ -24,6 +27,7 @@ import {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
+import { IpcNodeCounters } from './shared-counters.ts';
 
 export type SendToPrimary = (message: WorkerMessage) => void;
 
@@ -40,12 +44,39 @@ export class ProxyWorker {
   /** The worker's configuration: its Runtime, what it was built from, the apply path. */
   readonly config: ConfigApplier;
   readonly #send: SendToPrimary;
+  readonly #logs: WorkerLogs;
+  readonly #metrics: KongProxyMetrics;
 
-  private constructor(log: Logger, lifecycle: Lifecycle, config: ConfigApplier, send: SendToPrimary) {
+  private constructor(
+    log: Logger,
+    lifecycle: Lifecycle,
+    config: ConfigApplier,
+    send: SendToPrimary,
+    logs: WorkerLogs,
+    metrics: KongProxyMetrics,
+  ) {
     this.log = log;
     this.lifecycle = lifecycle;
     this.config = config;
     this.#send = send;
+    this.#logs = logs;
+    this.#metrics = metrics;
+  }
+
+  /** Sends this worker's metrics to the main process, which aggregates every worker's. */
+  sendMetrics(seq: number): void {
+    this.#metrics.registry.getMetricsAsJSON().then(
+      (metrics) => this.#send({ type: 'metrics', seq, metrics }),
+      (error: unknown) => {
+        this.log.error({ err: toError(error) }, 'metrics collection failed');
+        this.#send({ type: 'metrics', seq, metrics: [] });
+      },
+    );
+  }
+
+  /** Reopens the access and error log files (logrotate moved them). */
+  reopenLogs(): void {
+    this.#logs.reopen();
   }
 
   /** Listens and applies `config`, then tells the main process it is ready (with its ports). */
@@ -55,7 +86,13 @@ export class ProxyWorker {
     config: VersionedConfig | null,
     send: SendToPrimary,
   ): Promise<ProxyWorker> {
-    const log = createLogger({ level: settings.logLevel, name: 'turnpike' }).child({ worker: slot });
+    const logs = openWorkerLogs(settings.logs);
+    const log = createLogger({
+      level: settings.logLevel,
+      name: 'turnpike',
+      ...(logs.error === undefined ? {} : { errorLog: logs.error }),
+    }).child({ worker: slot });
+    logs.reportTo(log);
     const lifecycle = new Lifecycle(log);
     // One resolver (the dns_* keys) for the balancers' targets and the services' own hosts.
     const resolve = systemResolver(settings.resolver);
@@ -77,16 +114,21 @@ export class ProxyWorker {
       NO_CONFIG_VERSION,
     );
     applier.apply(config);
+    const metrics = new KongProxyMetrics({ nodeId: settings.nodeId, runtime: applier.runtime });
+    metrics.configure(prometheusConfigOf(applier.config?.config));
     const proxy = await startProxy({
       listen: settings.listen,
       holder: applier.runtime,
       log,
       settings: settings.proxy,
       ...(settings.tls === undefined ? {} : { tls: settings.tls }),
+      observer: combineObservers(logs.observer, metrics)!,
     });
     lifecycle.add(proxy);
+    // Added after the proxy: stopped after it, so the last requests' lines are written out.
+    lifecycle.add(logs);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
-    return new ProxyWorker(log, lifecycle, applier, send);
+    return new ProxyWorker(log, lifecycle, applier, send, logs, metrics);
   }
 
   /** Applies a configuration message; a refusal is answered with apply-failed, never thrown. */
@@ -107,6 +149,7 @@ export class ProxyWorker {
       this.#send({ type: 'apply-failed', seq, error: toError(error).message });
       return;
     }
+    this.#metrics.configure(prometheusConfigOf(this.config.config?.config));
     this.#send({ type: 'applied', seq, version: versionOf(runtime), problems: runtime.problems });
   }
 
@@ -155,17 +198,26 @@ export function runWorker(): void {
     );
   };
 
+  // The node's counters, kept by the main process when the node runs several workers.
+  let counters: IpcNodeCounters | undefined;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     handle(message);
   });
   // The main process is gone (killed, crashed): nobody will restart or stop us, so stop now.
-  process.on('disconnect', () => stop('now', Date.now()));
+  process.on('disconnect', () => {
+    counters?.close('the main process is gone');
+    stop('now', Date.now());
+  });
 
   const handle = (message: PrimaryMessage): void => {
     switch (message.type) {
       case 'start':
         if (running !== undefined) return;
+        if (message.settings.workers > 1) {
+          counters = new IpcNodeCounters(send);
+          installNodeCounters(counters);
+        }
         running = ProxyWorker.start(message.slot, message.settings, message.config, send);
         running.catch((error: unknown) => {
           send({ type: 'start-failed', error: toError(error).message });
@@ -180,8 +232,23 @@ export function runWorker(): void {
           () => {},
         );
         return;
+      case 'counters-taken':
+        counters?.settle(message);
+        return;
       case 'stop':
         stop(message.mode, message.deadline);
+        return;
+      case 'metrics':
+        running?.then(
+          (worker) => worker.sendMetrics(message.seq),
+          () => send({ type: 'metrics', seq: message.seq, metrics: [] }),
+        );
+        return;
+      case 'reopen-logs':
+        running?.then(
+          (worker) => worker.reopenLogs(),
+          () => {},
+        );
         return;
     }
   };

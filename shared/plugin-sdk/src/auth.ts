@@ -61,8 +61,10 @@ export function failAuthentication(
   if (typeof anonymous === 'string' && anonymous !== '') {
     const consumer = findConsumer(ctx.db, anonymous);
     if (consumer === undefined) {
-      ctx.log.error({ anonymous }, 'anonymous consumer not found');
-      ctx.response.exit(500, { message: 'An unexpected error occurred' });
+      // Kong 3.10's words (key-auth, basic-auth, jwt, hmac-auth, oauth2 alike).
+      const message = `anonymous consumer ${anonymous} is configured but doesn't exist`;
+      ctx.log.error({ anonymous }, message);
+      ctx.response.exit(500, { message });
       return;
     }
     authenticateConsumer(ctx, consumer, undefined);

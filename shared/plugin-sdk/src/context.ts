@@ -80,8 +80,20 @@ export interface PluginRequest {
   readonly headers: IncomingHttpHeaders;
   /** The query string as received, parsed on first use. */
   readonly query: URLSearchParams;
+  /**
+   * The request target as received: the path, then `?` and the query when the URL had one, not
+   * decoded or normalized (nginx's `$request_uri`, Kong's `kong.request.get_path_with_query`).
+   */
+  readonly target: string;
+  /** The HTTP version, `1.0`, `1.1` or `2.0` (`kong.request.get_http_version`, as `%.1f`). */
+  readonly httpVersion: string;
   /** The client address (after trusted_ips / real_ip_header, as X-Real-IP). */
   readonly clientIp: string;
+  /**
+   * The scheme the client used before any TLS-terminating proxy: X-Forwarded-Proto when
+   * trusted_ips trusts the peer that sent it, else `scheme` (Kong's `kong.request.get_forwarded_scheme`).
+   */
+  readonly forwardedScheme: string;
   /** The port the request came in at (Kong's kong.request.get_port). */
   readonly port: number;
   /** The route's regex path captures; both empty for a route matched without one. */
@@ -124,7 +136,11 @@ export interface PluginContext {
   readonly service: PluginService | undefined;
   /** The configuration version's entities. */
   readonly db: EntityLookup;
-  /** This plugin's private store for the configuration version: emptied when a new version is applied. */
+  /**
+   * The private store of the plugin instance running (its `plugins` entity id), kept across
+   * configuration versions and changes of that instance's config, dropped when the instance is
+   * deleted. Key what you store by everything it depends on (a credential's id and stored hash…).
+   */
   readonly cache: Map<string, unknown>;
   /** A per-request store shared by every plugin (Kong's `kong.ctx.shared`). */
   readonly shared: Map<string, unknown>;

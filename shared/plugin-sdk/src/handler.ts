@@ -3,13 +3,20 @@
  * phase — what runs, and what happens on a throw or an early `ctx.response.exit` — is part of
  * the SDK, as go-control-plane's Callbacks are:
  *
- * | phase   | runs                                                        | on throw                                   | on exit                               |
- * |---------|-------------------------------------------------------------|--------------------------------------------|---------------------------------------|
- * | rewrite | before access; only global plugins (no route/service/consumer) | 500 Kong body, logged with plugin name; later phases skipped except log | later rewrite/access skipped, service not called; header, log run |
- * | access  | after rewrite, before the service is called; may await      | as rewrite                                 | as rewrite                            |
- * | header  | before the response headers are written (proxied or exit)   | 500 Kong body if nothing was sent, logged  | not available (headers are on the way) |
- * | body    | per response chunk of a proxied response; returns the chunk | connection closed, logged                  | not available                         |
- * | log     | once the response finished or the client went away         | logged, never reaches the client           | not available                         |
+ * | phase     | runs                                                          | on throw                                   | on exit                               |
+ * |-----------|---------------------------------------------------------------|--------------------------------------------|---------------------------------------|
+ * | configure | once per instance, when a config version is compiled (not per request); synchronous | logged with the plugin name and instance id; every request the instance applies to gets Kong's 500 | not available |
+ * | rewrite   | before access; only global plugins (no route/service/consumer) | 500 Kong body, logged with plugin name; later phases skipped except log | later rewrite/access skipped, service not called; header, log run |
+ * | access    | after rewrite, before the service is called; sync, or returns a promise to await | as rewrite                      | as rewrite                            |
+ * | header    | before the response headers are written (proxied or exit)     | 500 Kong body if nothing was sent, logged; later header phases skipped | not available (headers are on the way) |
+ * | body      | per response chunk of a proxied response; returns the chunk   | connection closed, logged; later body phases skipped | not available                 |
+ * | log       | once the response finished or the client went away           | logged, never reaches the client           | not available                         |
+ *
+ * A phase gets the request's PluginContext — a frozen object: the engine behind it is out of
+ * reach — and the instance's `conf`: what `configure(config)` returned, or the validated config
+ * when the handler has no configure. Rewrite and access may be plain functions: a chain whose
+ * phases return nothing runs without a promise; one that returns a promise is awaited before the
+ * next phase (write `async` only where something is awaited).
  *
  * Phases run in priority order (higher first); each plugin applies with exactly one
  * configuration, chosen by Kong's precedence (consumer+route+service … global). A plugin
@@ -29,12 +36,25 @@ import type { PluginContext } from './context.ts';
 /** The plugin's validated `config` (its schema's defaults filled). */
 export type PluginConfig = Readonly<Record<string, unknown>>;
 
+/** Rewrite and access: return nothing when done synchronously, a promise when something is awaited. */
 export type PhaseFunction<C> = (ctx: PluginContext, conf: C) => void | Promise<void>;
 export type SyncPhaseFunction<C> = (ctx: PluginContext, conf: C) => void;
 /** Returns the chunk to send (the same Buffer to pass it through); `eof` marks the last call. */
 export type BodyPhaseFunction<C> = (ctx: PluginContext, conf: C, chunk: Buffer, eof: boolean) => Buffer;
 
-export interface PluginHandler<C = PluginConfig> {
+/**
+ * Runs once per plugin instance when a configuration version is compiled — again only when that
+ * instance's config changes — for the work a request should not repeat: parsing keys, compiling
+ * patterns, precomputing limits. Returns what the phases get as `conf` (the config itself when it
+ * returns undefined). Synchronous, and a function of the config: no I/O, no request state.
+ */
+export type ConfigureFunction<C, S> = (config: C) => S | undefined;
+
+/**
+ * `C` is the validated config; `S` what `configure` makes of it (the phases' `conf`), `C` when the
+ * handler has no configure.
+ */
+export interface PluginHandler<C = PluginConfig, S = C> {
   readonly name: string;
   /** The plugin's own version (semver), reported to the control plane. */
   readonly version: string;
@@ -42,11 +62,13 @@ export interface PluginHandler<C = PluginConfig> {
   readonly priority: number;
   /** The SDK version the plugin was written for; the loader refuses another major version. */
   readonly sdkVersion?: string;
-  readonly rewrite?: PhaseFunction<C>;
-  readonly access?: PhaseFunction<C>;
-  readonly header?: SyncPhaseFunction<C>;
-  readonly body?: BodyPhaseFunction<C>;
-  readonly log?: SyncPhaseFunction<C>;
+  /** Per-instance precomputation at compile time (see ConfigureFunction). */
+  readonly configure?: ConfigureFunction<C, S>;
+  readonly rewrite?: PhaseFunction<S>;
+  readonly access?: PhaseFunction<S>;
+  readonly header?: SyncPhaseFunction<S>;
+  readonly body?: BodyPhaseFunction<S>;
+  readonly log?: SyncPhaseFunction<S>;
 }
 
 /** What `handler.ts` of a plugin folder exports. */
@@ -56,8 +78,8 @@ export interface PluginHandlerModule {
 
 /**
  * Types a handler's phases with its config (the runtime only ever passes a config its schema
- * validated) and proves the handler meets the contract.
+ * validated) — or with what its `configure` returns — and proves the handler meets the contract.
  */
-export function definePluginHandler<C>(handler: PluginHandler<C>): PluginHandler {
+export function definePluginHandler<C, S = C>(handler: PluginHandler<C, S>): PluginHandler {
   return handler as unknown as PluginHandler;
 }

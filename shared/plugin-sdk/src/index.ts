@@ -30,6 +30,7 @@ export type {
 } from './context.ts';
 export {
   type BodyPhaseFunction,
+  type ConfigureFunction,
   definePluginHandler,
   type PhaseFunction,
   type PluginConfig,
@@ -38,4 +39,13 @@ export {
   type SyncPhaseFunction,
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';
+export {
+  type CounterTake,
+  type CounterWindows,
+  installNodeCounters,
+  LocalNodeCounters,
+  type LocalNodeCountersOptions,
+  type NodeCounters,
+  nodeCounters,
+} from './node-counters.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

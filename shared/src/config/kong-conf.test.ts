@@ -90,7 +90,6 @@ describe("Kong's own kong.conf", () => {
       'lua_socket_pool_size',
       'pg_ro_host',
       'db_cache_ttl',
-      'proxy_access_log',
       'admin_gui_access_log',
     ]) {
       assert.equal(ignored.get(key)?.source, `kong.conf:${lineOf(text, key)}`, key);
@@ -102,6 +101,8 @@ describe("Kong's own kong.conf", () => {
       'pg_host',
       'stream_listen',
       'router_flavor',
+      'proxy_access_log',
+      'admin_error_log',
     ]) {
       assert.equal(ignored.has(key), false, `${key} is applied or accepted, not ignored`);
     }
@@ -179,7 +180,6 @@ describe('a kong.conf with Kong-only keys', () => {
       withVaultFixed.map((p) => `${p.key} (from ${p.source}): ${p.message}`),
       [
         'proxy_listen (from kong.conf:1): not supported yet: the proxy_protocol flag',
-        'proxy_listen (from kong.conf:1): not supported yet: http2 without ssl (HTTP/2 over cleartext, h2c)',
         'status_listen (from kong.conf:2): not supported yet: the ssl flag (TLS on /status)',
       ],
     );

@@ -167,7 +167,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   pg_ro_keepalive_timeout: ignored(PG_RO),
   pg_ro_pool_size: ignored(PG_RO),
   pg_ro_backlog: ignored(PG_RO),
-  declarative_config_string: refused('the declarative configuration as a string', EMPTY),
   db_update_propagation: ignored('a delay for eventually consistent databases (Cassandra)'),
   db_cache_ttl: ignored(CACHE),
   db_cache_neg_ttl: ignored(CACHE),

@@ -89,9 +89,6 @@ function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources
   for (const key of ['proxy_listen', 'admin_listen', 'status_listen', 'cluster_listen'] as const) {
     if (config[key].some((entry) => entry.proxyProtocol)) refuse(key, 'the proxy_protocol flag');
   }
-  if (config.proxy_listen.some((entry) => entry.http2 && !entry.ssl)) {
-    refuse('proxy_listen', 'http2 without ssl (HTTP/2 over cleartext, h2c)');
-  }
   if (config.status_listen.some((entry) => entry.ssl))
     refuse('status_listen', 'the ssl flag (TLS on /status)');
   if (config.status_listen.length > 1) refuse('status_listen', 'more than one status listener');

@@ -45,9 +45,6 @@ export const DNS_RECORD_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'] as const;
 
 const opt = Type.Optional;
 
-/** Why the *_access_log and *_error_log keys have no effect yet. */
-const NO_LOG_FILES = 'Turnpike writes no access or error log files yet: its log is pino JSON on stdout';
-
 /**
  * Every turnpike.conf key: Kong's kong.conf names and defaults unless the description
  * says otherwise. The order here is the order of turnpike.conf.default.
@@ -73,38 +70,42 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   proxy_access_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/access.log',
-    description: 'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
+    description:
+      'Proxy access log: a path relative to the prefix, an absolute path, /dev/stdout, /dev/stderr, or off. One line per request in Kong’s kong_log_format (nginx combined plus kong_request_id), or JSON (proxy_access_log_format); written asynchronously, reopened on SIGUSR1 and reload.',
+  }),
+  proxy_access_log_format: oneOf(['kong', 'json'] as const, {
+    section: 'general',
+    default: 'kong',
+    description:
+      'Turnpike addition: the proxy access log’s format: kong (Kong’s kong_log_format) or json (one object per line: request_id, client_ip, request, response, route, service, consumer, upstream_addr, upstream_status, latencies {kong, proxy, request} in ms).',
   }),
   proxy_error_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
-    description: 'Proxy error log.',
+    description:
+      'Where the proxy workers’ warnings and errors also go (pino JSON lines, level warn and above): a path relative to the prefix, /dev/stdout, /dev/stderr, or off. Every log line still goes to stdout.',
   }),
   admin_access_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/admin_access.log',
     description:
-      'Admin API access log: a path relative to the prefix, an absolute path, /dev/stdout, or off.',
+      'Admin API access log (nginx combined format): a path relative to the prefix, an absolute path, /dev/stdout, /dev/stderr, or off.',
   }),
   admin_error_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'logs/error.log',
-    description: 'Admin API error log.',
+    description:
+      'Where the main process’s warnings and errors (Admin API, control plane, sync) also go; a data plane’s main process uses proxy_error_log.',
   }),
   status_access_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
     default: 'off',
-    description: 'Status API access log.',
+    description: 'Status API access log (nginx combined format), or off.',
   }),
   status_error_log: path({
     section: 'general',
-    notImplemented: NO_LOG_FILES,
+    notImplemented: 'the status listener’s errors are in the main process’s log (admin_error_log)',
     default: 'logs/status_error.log',
     description: 'Status API error log.',
   }),
@@ -338,7 +339,16 @@ export const TurnpikeConfigSchema = Type.Object({
   declarative_config: opt(
     path({
       section: 'proxy',
-      description: 'With database = off: a declarative configuration file (_format_version "3.0") to load.',
+      description:
+        'A declarative configuration file (kong.yml, _format_version 1.1, 2.1 or 3.0). With database = off, the whole configuration, loaded at start (POST /config replaces it); on a data plane, what it serves when it has no cache and no control plane answers.',
+    }),
+  ),
+  declarative_config_string: opt(
+    text({
+      section: 'proxy',
+      secret: true,
+      description:
+        'The declarative configuration itself (YAML or JSON), as declarative_config; when both are set, the file wins, as in Kong.',
     }),
   ),
 

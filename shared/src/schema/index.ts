@@ -11,6 +11,7 @@ import { type ValidateEntityOptions, type ValidationResult, validateEntity as va
 export { certDigest } from './entities/ca-certificates.ts';
 export { ENTITIES } from './entities/index.ts';
 export { JWT_ALGORITHMS } from './entities/jwt-secrets.ts';
+export { hashClientSecret } from './entities/oauth2.ts';
 export { DEFAULT_TARGET_PORT, formatTarget } from './entities/targets.ts';
 export { HEALTHCHECKS_DEFAULTS } from './entities/upstreams.ts';
 export { BUNDLED_VAULTS } from './entities/vaults.ts';
@@ -58,6 +59,9 @@ export type CaCertificate = EntityOf<Entities['ca_certificates']>;
 export type KeyauthCredential = EntityOf<Entities['keyauth_credentials']>;
 export type BasicauthCredential = EntityOf<Entities['basicauth_credentials']>;
 export type JwtSecret = EntityOf<Entities['jwt_secrets']>;
+export type HmacauthCredential = EntityOf<Entities['hmacauth_credentials']>;
+export type Oauth2Credential = EntityOf<Entities['oauth2_credentials']>;
+export type Oauth2Token = EntityOf<Entities['oauth2_tokens']>;
 export type Acl = EntityOf<Entities['acls']>;
 export type Vault = EntityOf<Entities['vaults']> & { config: Record<string, unknown> };
 
@@ -74,6 +78,9 @@ export interface EntityTypes {
   keyauth_credentials: KeyauthCredential;
   basicauth_credentials: BasicauthCredential;
   jwt_secrets: JwtSecret;
+  hmacauth_credentials: HmacauthCredential;
+  oauth2_credentials: Oauth2Credential;
+  oauth2_tokens: Oauth2Token;
   acls: Acl;
   vaults: Vault;
 }

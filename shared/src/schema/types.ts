@@ -183,6 +183,9 @@ export type EntityName =
   | 'keyauth_credentials'
   | 'basicauth_credentials'
   | 'jwt_secrets'
+  | 'hmacauth_credentials'
+  | 'oauth2_credentials'
+  | 'oauth2_tokens'
   | 'acls'
   | 'vaults';
 

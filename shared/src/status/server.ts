@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { stoppableServer } from '../process/http-server.ts';
 import type { Stoppable } from '../process/lifecycle.ts';
+import type { MetricsSource } from './metrics.ts';
 
 /** A part of the node that reports into `/status` and decides readiness. */
 export interface StatusSource {
@@ -21,7 +21,7 @@ export interface StatusServerOptions {
   version: string;
   role: string;
   sources: () => readonly StatusSource[];
-  metrics?: Registry;
+  metrics?: MetricsSource;
 }
 
 export interface StatusServer extends Stoppable {

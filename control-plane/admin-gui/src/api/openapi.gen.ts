@@ -2876,6 +2876,230 @@ export interface paths {
         };
         trace?: never;
     };
+    "/consumers/{parent}/hmac-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List hmacauth_credentials of a consumers entity */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a hmacauth_credentials entity under a consumers entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        secret?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description string; required. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{parent}/hmac-auth/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a hmacauth_credentials entity of a consumers entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a hmacauth_credentials entity under a consumers entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        secret?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description string; required. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a hmacauth_credentials entity of a consumers entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a hmacauth_credentials entity of a consumers entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        secret?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description string; required. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
     "/consumers/{parent}/jwt": {
         parameters: {
             query?: never;
@@ -3330,6 +3554,254 @@ export interface paths {
         };
         trace?: never;
     };
+    "/consumers/{parent}/oauth2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List oauth2_credentials of a consumers entity */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a oauth2_credentials entity under a consumers entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{parent}/oauth2/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a oauth2_credentials entity of a consumers entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a oauth2_credentials entity under a consumers entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a oauth2_credentials entity of a consumers entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a oauth2_credentials entity of a consumers entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
     "/consumers/{parent}/plugins": {
         parameters: {
             query?: never;
@@ -3622,6 +4094,350 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/hmac-auths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List hmacauth_credentials */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a hmacauth_credentials entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        secret?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description string; required. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hmac-auths/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a hmacauth_credentials entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a hmacauth_credentials entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        secret?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description string; required. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a hmacauth_credentials entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a hmacauth_credentials entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or username */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        secret?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description string; required. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/hmac-auths/{owner}/consumer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch the consumers entity of a hmacauth_credentials entity (consumer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace the consumers entity of a hmacauth_credentials entity (consumer) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        custom_id?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                        /** @description string. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete the consumers entity of a hmacauth_credentials entity (consumer) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update the consumers entity of a hmacauth_credentials entity (consumer) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        custom_id?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                        /** @description string. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         trace?: never;
     };
     "/jwts": {
@@ -4303,6 +5119,1192 @@ export interface paths {
                         readonly updated_at?: unknown;
                         /** @description string. */
                         username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/oauth2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List oauth2_credentials */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a oauth2_credentials entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List oauth2_tokens */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a oauth2_tokens entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2_tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a oauth2_tokens entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a oauth2_tokens entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a oauth2_tokens entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a oauth2_tokens entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/oauth2_tokens/{owner}/credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch the oauth2_credentials entity of a oauth2_tokens entity (credential) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace the oauth2_credentials entity of a oauth2_tokens entity (credential) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete the oauth2_credentials entity of a oauth2_tokens entity (credential) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update the oauth2_credentials entity of a oauth2_tokens entity (credential) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/oauth2_tokens/{owner}/service": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch the services entity of a oauth2_tokens entity (service) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace the services entity of a oauth2_tokens entity (service) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description array. */
+                        ca_certificates?: unknown;
+                        /** @description foreign (certificates). */
+                        client_certificate?: unknown;
+                        /** @description integer; between 1 and 2147483646; default: 60000. */
+                        connect_timeout?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: true. */
+                        enabled?: unknown;
+                        /** @description string; required. */
+                        host?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        name?: unknown;
+                        /** @description string. */
+                        path?: unknown;
+                        /** @description integer; between 0 and 65535; required; default: 80. */
+                        port?: unknown;
+                        /** @description string; one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp, ws, wss; required; default: "http". */
+                        protocol?: unknown;
+                        /** @description integer; between 1 and 2147483646; default: 60000. */
+                        read_timeout?: unknown;
+                        /** @description integer; between 0 and 32767; default: 5. */
+                        retries?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description boolean. */
+                        tls_verify?: unknown;
+                        /** @description integer; between 0 and 64; default: null. */
+                        tls_verify_depth?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                        /** @description shorthand: expanded into other fields on write. */
+                        url?: unknown;
+                        /** @description integer; between 1 and 2147483646; default: 60000. */
+                        write_timeout?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete the services entity of a oauth2_tokens entity (service) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update the services entity of a oauth2_tokens entity (service) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description array. */
+                        ca_certificates?: unknown;
+                        /** @description foreign (certificates). */
+                        client_certificate?: unknown;
+                        /** @description integer; between 1 and 2147483646; default: 60000. */
+                        connect_timeout?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: true. */
+                        enabled?: unknown;
+                        /** @description string; required. */
+                        host?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        name?: unknown;
+                        /** @description string. */
+                        path?: unknown;
+                        /** @description integer; between 0 and 65535; required; default: 80. */
+                        port?: unknown;
+                        /** @description string; one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp, ws, wss; required; default: "http". */
+                        protocol?: unknown;
+                        /** @description integer; between 1 and 2147483646; default: 60000. */
+                        read_timeout?: unknown;
+                        /** @description integer; between 0 and 32767; default: 5. */
+                        retries?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description boolean. */
+                        tls_verify?: unknown;
+                        /** @description integer; between 0 and 64; default: null. */
+                        tls_verify_depth?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                        /** @description shorthand: expanded into other fields on write. */
+                        url?: unknown;
+                        /** @description integer; between 1 and 2147483646; default: 60000. */
+                        write_timeout?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/oauth2/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a oauth2_credentials entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a oauth2_credentials entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a oauth2_credentials entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a oauth2_credentials entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or client_id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        client_id?: unknown;
+                        /** @description string. */
+                        client_secret?: unknown;
+                        /** @description string; one of: confidential, public; required; default: "confidential". */
+                        client_type?: unknown;
+                        /** @description foreign (consumers); required. */
+                        consumer?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description boolean; required; default: false. */
+                        hash_secret?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string; required. */
+                        name?: unknown;
+                        /** @description array. */
+                        redirect_uris?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/oauth2/{owner}/consumer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch the consumers entity of a oauth2_credentials entity (consumer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace the consumers entity of a oauth2_credentials entity (consumer) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        custom_id?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                        /** @description string. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete the consumers entity of a oauth2_credentials entity (consumer) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update the consumers entity of a oauth2_credentials entity (consumer) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description owner */
+                    owner: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description string. */
+                        custom_id?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description set. */
+                        tags?: unknown;
+                        /** @description integer. */
+                        readonly updated_at?: unknown;
+                        /** @description string. */
+                        username?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/oauth2/{parent}/oauth2_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List oauth2_tokens of a oauth2_credentials entity */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a oauth2_tokens entity under a oauth2_credentials entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/{parent}/oauth2_tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a oauth2_tokens entity of a oauth2_credentials entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a oauth2_tokens entity under a oauth2_credentials entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a oauth2_tokens entity of a oauth2_credentials entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a oauth2_tokens entity of a oauth2_credentials entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
                     };
                 };
             };
@@ -6434,6 +8436,254 @@ export interface paths {
         };
         trace?: never;
     };
+    "/services/{parent}/oauth2_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List oauth2_tokens of a services entity */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The offset a previous page returned. */
+                    offset?: string;
+                    /** @description Page size, 1 to 1000 (default 100). */
+                    size?: string;
+                    /** @description `a,b`: entities with every tag; `a/b`: entities with any of them. */
+                    tags?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a oauth2_tokens entity under a services entity */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/services/{parent}/oauth2_tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fetch a oauth2_tokens entity of a services entity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Create or replace a oauth2_tokens entity under a services entity */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** Delete a oauth2_tokens entity of a services entity */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a oauth2_tokens entity of a services entity */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or access_token */
+                    id: string;
+                    /** @description parent */
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description string. */
+                        access_token?: unknown;
+                        /** @description string. */
+                        authenticated_userid?: unknown;
+                        /** @description integer. */
+                        readonly created_at?: unknown;
+                        /** @description foreign (oauth2_credentials); required. */
+                        credential?: unknown;
+                        /** @description integer; required. */
+                        expires_in?: unknown;
+                        /** @description string. */
+                        id?: unknown;
+                        /** @description string. */
+                        refresh_token?: unknown;
+                        /** @description string. */
+                        scope?: unknown;
+                        /** @description foreign (services); default: null. */
+                        service?: unknown;
+                        /** @description string; one of: bearer; required; default: "bearer". */
+                        token_type?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
     "/services/{parent}/plugins": {
         parameters: {
             query?: never;
@@ -8468,6 +10718,27 @@ export interface components {
             /** @description string. */
             username?: string | null;
         };
+        /** hmacauth_credentials */
+        hmacauth_credentials: {
+            /** @description foreign (consumers); required. */
+            consumer?: {
+                /** Format: uuid */
+                id?: string;
+            };
+            /** @description integer. */
+            created_at?: number;
+            /**
+             * Format: uuid
+             * @description string.
+             */
+            id?: string;
+            /** @description string. */
+            secret?: string;
+            /** @description set. */
+            tags?: string[] | null;
+            /** @description string; required. */
+            username?: string;
+        };
         /** jwt_secrets */
         jwt_secrets: {
             /**
@@ -8514,6 +10785,73 @@ export interface components {
             key?: string;
             /** @description set. */
             tags?: string[] | null;
+        };
+        /** oauth2_credentials */
+        oauth2_credentials: {
+            /** @description string. */
+            client_id?: string;
+            /** @description string. */
+            client_secret?: string;
+            /**
+             * @description string; one of: confidential, public; required; default: "confidential".
+             * @enum {string}
+             */
+            client_type?: "confidential" | "public";
+            /** @description foreign (consumers); required. */
+            consumer?: {
+                /** Format: uuid */
+                id?: string;
+            };
+            /** @description integer. */
+            created_at?: number;
+            /** @description boolean; required; default: false. */
+            hash_secret?: boolean;
+            /**
+             * Format: uuid
+             * @description string.
+             */
+            id?: string;
+            /** @description string; required. */
+            name?: string;
+            /** @description array. */
+            redirect_uris?: (string | null)[] | null;
+            /** @description set. */
+            tags?: string[] | null;
+        };
+        /** oauth2_tokens */
+        oauth2_tokens: {
+            /** @description string. */
+            access_token?: string;
+            /** @description string. */
+            authenticated_userid?: string | null;
+            /** @description integer. */
+            created_at?: number;
+            /** @description foreign (oauth2_credentials); required. */
+            credential?: {
+                /** Format: uuid */
+                id?: string;
+            };
+            /** @description integer; required. */
+            expires_in?: number;
+            /**
+             * Format: uuid
+             * @description string.
+             */
+            id?: string;
+            /** @description string. */
+            refresh_token?: string | null;
+            /** @description string. */
+            scope?: string | null;
+            /** @description foreign (services); default: null. */
+            service?: {
+                /** Format: uuid */
+                id?: string;
+            } | null;
+            /**
+             * @description string; one of: bearer; required; default: "bearer".
+             * @enum {string}
+             */
+            token_type?: "bearer";
         };
         /** plugins */
         plugins: {

@@ -118,6 +118,12 @@ function sourceOf(body: unknown): Source | undefined {
   return undefined;
 }
 
+/** What Kong hashes for `configuration_hash`: the text, or the JSON document as sent. */
+function documentText(source: Source | undefined): string {
+  if (source === undefined) return '';
+  return source.kind === 'text' ? source.value : JSON.stringify(source.value);
+}
+
 function byId(config: DeclarativeConfig): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [entity, rows] of Object.entries(config.entities)) {
@@ -188,7 +194,9 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: AdminContext): v
         const config = parsed(request, body, source);
         if (config === undefined) return reply.code(400).send(NO_CONFIG);
         const before = await ctx.dao.configVersion();
-        await importDeclarative(ctx.dao, config, { mode: 'replace' });
+        // DB-less: the file becomes the whole configuration in memory; else the database's.
+        if (ctx.dbless !== undefined) await ctx.dbless.load(config, documentText(source));
+        else await importDeclarative(ctx.dao, config, { mode: 'replace' });
         const after = await ctx.dao.configVersion();
         // One version more means no other write came between: the database holds exactly this file.
         loaded = text !== undefined && after - before <= 1 ? { md5: text, version: after } : undefined;

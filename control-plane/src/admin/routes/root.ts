@@ -56,11 +56,11 @@ export function registerRootRoutes(
       node.datastoreReachable().catch(() => false),
       ctx.dao.configVersion().catch(() => null),
     ]);
-    return {
-      database: { reachable },
-      server: node.connections?.counts() ?? NO_CONNECTIONS,
-      config_version: configVersion,
-    };
+    const server = node.connections?.counts() ?? NO_CONNECTIONS;
+    // Kong's DB-less node reports the hash of what it loaded instead of a database (health.lua).
+    if (ctx.dbless !== undefined)
+      return { server, configuration_hash: ctx.dbless.configurationHash(), config_version: configVersion };
+    return { database: { reachable }, server, config_version: configVersion };
   });
 
   app.get('/endpoints', { schema: { tags: ['information'], summary: 'Every Admin API path' } }, async () => ({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { hashPassword } from '@turnpike/shared';
 import { configOf } from '../../plugin-chain/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
+import { compileChain, id, openOn, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { parseBasic } from './credentials.ts';
 import { handler, verified } from './handler.ts';
 import { schema } from './schema.ts';
@@ -58,7 +58,7 @@ describe('basic-auth', () => {
     assert.equal(r?.upstream.authorization, undefined);
   });
 
-  it('remembers a verified password for the configuration version, and only a verified one', async () => {
+  it('remembers a verified password for the instance, and only a verified one', async () => {
     const stored = await hashPassword('hunter2');
     const credential = { id: 'cred-1', password: stored };
     const ctx = { cache: new Map<string, unknown>() } as unknown as Parameters<typeof verified>[0];
@@ -75,5 +75,18 @@ describe('basic-auth', () => {
       await verified(ctx, { id: 'cred-1', password: await hashPassword('other') }, 'hunter2'),
       false,
     );
+  });
+
+  it('answers a password verified before without a promise; a first check awaits scrypt', async () => {
+    const chain = compileChain([handler], entities());
+    const request = { headers: [['Authorization', basic('bob', 'hunter2')]] as [string, string][] };
+    const first = openOn(chain!, request);
+    const pending = first.run.beforeProxy();
+    assert.ok(pending instanceof Promise);
+    await pending;
+    assert.equal(first.run.consumerId, bob.id);
+    const again = openOn(chain!, request);
+    assert.equal(again.run.beforeProxy(), undefined);
+    assert.equal(again.run.consumerId, bob.id);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * basic-auth (Kong 3.x kong/plugins/basic-auth/access.lua): a username and password from
  * `Proxy-Authorization` or `Authorization`, checked against the credential's scrypt hash.
- * Verifying costs tens of ms, so verified (credential, password digest) pairs are remembered for
- * the configuration version (a changed password is a new version, which empties the cache).
+ * Verifying costs tens of ms, so verified (credential, password digest) pairs are remembered in
+ * the instance's ctx.cache, which outlives configuration versions; an entry counts only while the
+ * credential's stored hash is the one it was verified against (a changed password misses).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -26,6 +27,17 @@ export interface StoredPassword {
   readonly password?: unknown;
 }
 
+function cacheKey(credential: StoredPassword, password: string): string {
+  return `${credential.id}:${createHash('sha256').update(password).digest('base64')}`;
+}
+
+/** True when this (credential, password) pair was verified before with the same stored hash. */
+export function knownGood(ctx: PluginContext, credential: StoredPassword, password: string): boolean {
+  const stored = credential.password;
+  return typeof stored === 'string' && ctx.cache.get(cacheKey(credential, password)) === stored;
+}
+
+/** Checks the password against the stored scrypt hash (tens of ms, off the event loop). */
 export async function verified(
   ctx: PluginContext,
   credential: StoredPassword,
@@ -33,16 +45,38 @@ export async function verified(
 ): Promise<boolean> {
   const stored = credential.password;
   if (typeof stored !== 'string') return false;
-  const key = `${credential.id}:${createHash('sha256').update(password).digest('base64')}`;
-  if (ctx.cache.get(key) === stored) return true;
+  if (knownGood(ctx, credential, password)) return true;
   if (!(await verifyPassword(password, stored))) return false;
   if (ctx.cache.size >= MAX_VERIFIED) ctx.cache.clear();
-  ctx.cache.set(key, stored);
+  ctx.cache.set(cacheKey(credential, password), stored);
   return true;
 }
 
 function lookup(ctx: PluginContext, given: BasicCredentials | undefined) {
   return given === undefined ? undefined : ctx.db.findBy('basicauth_credentials', 'username', given.username);
+}
+
+type Credential = NonNullable<ReturnType<typeof lookup>>;
+type Consumer = NonNullable<ReturnType<PluginContext['db']['get']>>;
+
+function accept(ctx: PluginContext, conf: BasicAuthConfig, consumer: Consumer, credential: Credential): void {
+  if (conf.hide_credentials) {
+    ctx.clearUpstreamHeader('authorization');
+    ctx.clearUpstreamHeader('proxy-authorization');
+  }
+  authenticateConsumer(ctx, consumer, credential);
+}
+
+async function verifyThenAccept(
+  ctx: PluginContext,
+  conf: BasicAuthConfig,
+  consumer: Consumer,
+  credential: Credential,
+  password: string,
+  challenge: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (await verified(ctx, credential, password)) accept(ctx, conf, consumer, credential);
+  else failAuthentication(ctx, conf.anonymous, 401, INVALID, challenge);
 }
 
 export const handler = definePluginHandler<BasicAuthConfig>({
@@ -51,7 +85,8 @@ export const handler = definePluginHandler<BasicAuthConfig>({
   priority: 1100,
   sdkVersion: '1.0.0',
 
-  async access(ctx, conf) {
+  // Synchronous when the pair was verified before (the cache): a promise only for a scrypt check.
+  access(ctx, conf): Promise<void> | undefined {
     if (conf.anonymous != null && ctx.credential !== undefined) return;
     const challenge = { 'WWW-Authenticate': `Basic realm="${conf.realm}"` };
     const proxyAuth = ctx.request.header('proxy-authorization');
@@ -69,19 +104,14 @@ export const handler = definePluginHandler<BasicAuthConfig>({
     }
     const consumer =
       credential?.consumer == null ? undefined : ctx.db.get('consumers', credential.consumer.id);
-    if (
-      given === undefined ||
-      credential === undefined ||
-      consumer === undefined ||
-      !(await verified(ctx, credential, given.password))
-    ) {
+    if (given === undefined || credential === undefined || consumer === undefined) {
       failAuthentication(ctx, conf.anonymous, 401, INVALID, challenge);
       return;
     }
-    if (conf.hide_credentials) {
-      ctx.clearUpstreamHeader('authorization');
-      ctx.clearUpstreamHeader('proxy-authorization');
+    if (knownGood(ctx, credential, given.password)) {
+      accept(ctx, conf, consumer, credential);
+      return;
     }
-    authenticateConsumer(ctx, consumer, credential);
+    return verifyThenAccept(ctx, conf, consumer, credential, given.password, challenge);
   },
 });

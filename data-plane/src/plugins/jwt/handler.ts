@@ -9,8 +9,12 @@ import {
   failAuthentication,
   type PluginContext,
 } from '@turnpike/plugin-sdk';
+import { PublicKeys } from './keys.ts';
 import type { JwtConfig } from './schema.ts';
-import { checkClaims, decodeToken, exceedsMaximumExpiration, verifySignature } from './token.ts';
+import { checkClaims, decodeToken, exceedsMaximumExpiration, isHmac, verifySignature } from './token.ts';
+
+/** What a jwt instance's phases get: its config and its public keys, parsed once (configure). */
+export type JwtInstance = JwtConfig & { readonly publicKeys: PublicKeys };
 
 const BEARER = /\s*[Bb]earer\s+(.+)/;
 
@@ -24,7 +28,7 @@ function cookie(header: string | undefined, name: string): string | undefined {
 }
 
 /** The token, `multiple` when a query parameter repeats, undefined when none. */
-function retrieveToken(ctx: PluginContext, conf: JwtConfig): string | { multiple: true } | undefined {
+function retrieveToken(ctx: PluginContext, conf: JwtInstance): string | { multiple: true } | undefined {
   const query = ctx.request.query;
   for (const name of conf.uri_param_names ?? []) {
     const values = query.getAll(name);
@@ -61,7 +65,7 @@ function challengeHeaders(conf: JwtConfig, withError: boolean): Record<string, s
   };
 }
 
-function authenticate(ctx: PluginContext, conf: JwtConfig, nowSeconds: number): Failure | undefined {
+function authenticate(ctx: PluginContext, conf: JwtInstance, nowSeconds: number): Failure | undefined {
   const token = retrieveToken(ctx, conf);
   if (token === undefined) return { status: 401, body: { message: 'Unauthorized' }, challenge: 'bare' };
   if (typeof token !== 'string') return { status: 401, body: { message: 'Multiple tokens provided' } };
@@ -84,8 +88,13 @@ function authenticate(ctx: PluginContext, conf: JwtConfig, nowSeconds: number): 
   if (decoded.header.alg !== algorithm) return { status: 401, body: { message: 'Invalid algorithm' } };
   const raw = algorithm.startsWith('HS') ? secret.secret : secret.rsa_public_key;
   if (typeof raw !== 'string' || raw === '') return { status: 401, body: { message: 'Invalid key/secret' } };
-  const keyMaterial = conf.secret_is_base64 ? Buffer.from(raw, 'base64') : raw;
-  if (!verifySignature(decoded, algorithm, keyMaterial)) {
+  // As Kong: secret_is_base64 decodes the secret, or the public key's PEM.
+  const keyMaterial = isHmac(algorithm)
+    ? conf.secret_is_base64
+      ? Buffer.from(raw, 'base64')
+      : raw
+    : conf.publicKeys.get(raw);
+  if (keyMaterial === undefined || !verifySignature(decoded, algorithm, keyMaterial)) {
     return { status: 401, body: { message: 'Invalid signature' } };
   }
   const errors = checkClaims(decoded.claims, conf.claims_to_verify ?? [], nowSeconds);
@@ -108,11 +117,16 @@ function authenticate(ctx: PluginContext, conf: JwtConfig, nowSeconds: number): 
   return undefined;
 }
 
-export const handler = definePluginHandler<JwtConfig>({
+export const handler = definePluginHandler<JwtConfig, JwtInstance>({
   name: 'jwt',
   version: '3.9.0',
   priority: 1450,
   sdkVersion: '1.0.0',
+
+  // Once per instance: its public keys are parsed on first use, then kept.
+  configure(config) {
+    return { ...config, publicKeys: new PublicKeys(config.secret_is_base64) };
+  },
 
   access(ctx, conf) {
     if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;

@@ -2,7 +2,7 @@
  * JWS compact tokens (Kong's jwt_parser.lua): decode, verify the signature with node:crypto, check
  * the registered claims. Pure apart from the clock, which is passed in.
  */
-import { constants, createHmac, createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
+import { constants, createHmac, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
 
 export interface DecodedToken {
   readonly header: Record<string, unknown>;
@@ -50,20 +50,25 @@ export function decodeToken(token: string): DecodedToken | { error: string } {
   };
 }
 
-/** True when the signature verifies with `key` (an HMAC secret, or a PEM public key). */
-export function verifySignature(token: DecodedToken, alg: string, key: Buffer | string): boolean {
+/** True when the alg is an HMAC one (its key is a shared secret, not a public key). */
+export function isHmac(alg: string): boolean {
+  return HMAC[alg] !== undefined;
+}
+
+/**
+ * True when the signature verifies with `key`: the HMAC secret for HS*, else the public key
+ * (parsed once per instance, see keys.ts).
+ */
+export function verifySignature(token: DecodedToken, alg: string, key: Buffer | string | KeyObject): boolean {
   const data = Buffer.from(token.signingInput);
   const hmac = HMAC[alg];
   if (hmac !== undefined) {
+    if (typeof key !== 'string' && !Buffer.isBuffer(key)) return false;
     const expected = createHmac(hmac, key).update(data).digest();
     return expected.length === token.signature.length && timingSafeEqual(expected, token.signature);
   }
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey(key);
-  } catch {
-    return false;
-  }
+  if (typeof key === 'string' || Buffer.isBuffer(key)) return false;
+  const publicKey = key;
   try {
     if (RSA[alg] !== undefined) return verify(RSA[alg], data, publicKey, token.signature);
     if (PSS[alg] !== undefined) {

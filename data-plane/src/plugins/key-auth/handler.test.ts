@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configOf } from '../../plugin-chain/schema-support.ts';
-import { id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
+import { id, openRun, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { handler } from './handler.ts';
 import { schema } from './schema.ts';
 
@@ -105,5 +105,26 @@ describe('key-auth', () => {
     const r = await runRequest([handler], entities({ run_on_preflight: false }), { method: 'OPTIONS' });
     assert.equal(r?.exit, undefined);
     assert.equal(r?.upstream['x-consumer-id'], undefined);
+  });
+});
+
+describe('key-auth without a promise', () => {
+  it('authenticates a key from a header synchronously: beforeProxy returns nothing to await', () => {
+    const opened = openRun([handler], entities(), { headers: [['apikey', 'secret-key']] });
+    assert.equal(opened?.run.beforeProxy(), undefined);
+    assert.equal(opened?.run.exit, undefined);
+    assert.equal(opened?.run.consumerId, alice.id);
+  });
+
+  it('awaits only when the key must be looked for in the body', async () => {
+    const opened = openRun([handler], entities({ key_in_body: true }), {
+      method: 'POST',
+      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+      body: 'apikey=secret-key',
+    });
+    const pending = opened?.run.beforeProxy();
+    assert.ok(pending instanceof Promise);
+    await pending;
+    assert.equal(opened?.run.consumerId, alice.id);
   });
 });

@@ -23,11 +23,18 @@ function challenge(conf: KeyAuthConfig): Readonly<Record<string, string>> {
 }
 
 type Found = { key: string } | { duplicate: true } | undefined;
+/** findKey reached the body, which is not read yet. */
+const NEEDS_BODY = Symbol('needs body');
 
-async function findKey(ctx: PluginContext, conf: KeyAuthConfig): Promise<Found> {
+/** Synchronous while the key is in a header or the query; `body` once it was read. */
+function findKey(
+  ctx: PluginContext,
+  conf: KeyAuthConfig,
+  body: Buffer | undefined,
+): Found | typeof NEEDS_BODY {
   const request = ctx.request;
   let fields: Record<string, unknown> | undefined;
-  let bodyRead = false;
+  let bodyParsed = false;
   for (const name of conf.key_names) {
     let value: unknown;
     let where: 'header' | 'query' | 'body' | undefined;
@@ -48,9 +55,10 @@ async function findKey(ctx: PluginContext, conf: KeyAuthConfig): Promise<Found> 
       }
     }
     if (value === undefined && conf.key_in_body) {
-      if (!bodyRead) {
-        bodyRead = true;
-        fields = parseBodyFields(await request.readBody(), request.header('content-type'));
+      if (body === undefined) return NEEDS_BODY;
+      if (!bodyParsed) {
+        bodyParsed = true;
+        fields = parseBodyFields(body, request.header('content-type'));
       }
       value = fields?.[name];
       where = 'body';
@@ -73,33 +81,44 @@ async function findKey(ctx: PluginContext, conf: KeyAuthConfig): Promise<Found> 
   return undefined;
 }
 
+function authenticate(ctx: PluginContext, conf: KeyAuthConfig, found: Found): void {
+  if (found !== undefined && 'duplicate' in found) {
+    failAuthentication(ctx, conf.anonymous, 401, DUPLICATE, challenge(conf));
+    return;
+  }
+  if (found === undefined || found.key === '') {
+    failAuthentication(ctx, conf.anonymous, 401, NO_KEY, challenge(conf));
+    return;
+  }
+  const credential = ctx.db.findBy('keyauth_credentials', 'key', found.key);
+  const consumer = credential?.consumer == null ? undefined : ctx.db.get('consumers', credential.consumer.id);
+  if (credential === undefined || consumer === undefined) {
+    failAuthentication(ctx, conf.anonymous, 401, INVALID, challenge(conf));
+    return;
+  }
+  authenticateConsumer(ctx, consumer, credential);
+}
+
+/** key_in_body with no key in a header or the query: the body is read, then the search goes on. */
+async function authenticateWithBody(ctx: PluginContext, conf: KeyAuthConfig): Promise<void> {
+  const body = await ctx.request.readBody();
+  authenticate(ctx, conf, findKey(ctx, conf, body) as Found);
+}
+
 export const handler = definePluginHandler<KeyAuthConfig>({
   name: 'key-auth',
   version: '3.9.0',
   priority: 1250,
   sdkVersion: '1.0.0',
 
-  async access(ctx, conf) {
+  // Synchronous unless the body must be read (key_in_body): no promise per request.
+  access(ctx, conf): Promise<void> | undefined {
     if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;
     // With anonymous, auth plugins are OR-ed: an earlier one already authenticated the request.
     if (conf.anonymous != null && ctx.credential !== undefined) return;
-
-    const found = await findKey(ctx, conf);
-    if (found !== undefined && 'duplicate' in found) {
-      failAuthentication(ctx, conf.anonymous, 401, DUPLICATE, challenge(conf));
-      return;
-    }
-    if (found === undefined || found.key === '') {
-      failAuthentication(ctx, conf.anonymous, 401, NO_KEY, challenge(conf));
-      return;
-    }
-    const credential = ctx.db.findBy('keyauth_credentials', 'key', found.key);
-    const consumer =
-      credential?.consumer == null ? undefined : ctx.db.get('consumers', credential.consumer.id);
-    if (credential === undefined || consumer === undefined) {
-      failAuthentication(ctx, conf.anonymous, 401, INVALID, challenge(conf));
-      return;
-    }
-    authenticateConsumer(ctx, consumer, credential);
+    const found = findKey(ctx, conf, undefined);
+    if (found === NEEDS_BODY) return authenticateWithBody(ctx, conf);
+    authenticate(ctx, conf, found);
+    return undefined;
   },
 });

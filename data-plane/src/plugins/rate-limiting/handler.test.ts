@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LocalNodeCounters } from '@turnpike/plugin-sdk';
 import { configOf } from '../../plugin-chain/schema-support.ts';
 import { type FakeRequest, id, pluginEntity, runRequest } from '../../plugin-chain/test-support.ts';
 import { handler as keyAuth } from '../key-auth/handler.ts';
 import { schema as keyAuthSchema } from '../key-auth/schema.ts';
-import { LocalCounters } from './counters.ts';
 import { createRateLimitingHandler, handler } from './handler.ts';
 import { schema } from './schema.ts';
 
@@ -26,7 +26,7 @@ function limiter() {
   const clock = { now: NOW };
   return {
     clock,
-    handler: createRateLimitingHandler({ counters: new LocalCounters(), now: () => clock.now }),
+    handler: createRateLimitingHandler({ counters: new LocalNodeCounters(), now: () => clock.now }),
   };
 }
 

@@ -1,13 +1,29 @@
 /**
  * rate-limiting (Kong 3.x kong/plugins/rate-limiting/handler.lua), `local` policy: fixed windows
- * per period, counted in this process (see counters.ts). A request is refused when any period's
- * count already reached its limit; only requests let through are counted, as Kong increments
- * after the access phase decided.
+ * per period, counted once for the node (the SDK's `nodeCounters()`, as Kong counts in its node's
+ * shared dict): every proxy worker of a node shares one count. A request is refused when any
+ * period's count already reached its limit; only requests let through are counted, as Kong
+ * increments after the access phase decided. Check and count are one atomic take in the node's
+ * store, so exactly the limit passes, whichever workers serve it (Kong's get-then-increment can
+ * let a few more through under concurrency).
+ *
+ * With one proxy worker the store is in the worker (synchronous, no allocation); with several
+ * it lives in the node's main process and a take is answered over IPC, batched per event-loop
+ * turn. When that store cannot be reached, `fault_tolerant` (default true) lets the request
+ * through without headers, as Kong does when its counters fail; otherwise the request gets a 500.
  */
-import { definePluginHandler, type PluginContext, type PluginHandler } from '@turnpike/plugin-sdk';
-import { type CounterEntry, LocalCounters, PERIOD_COUNT } from './counters.ts';
+import {
+  type CounterTake,
+  definePluginHandler,
+  type NodeCounters,
+  nodeCounters,
+  type PluginContext,
+  type PluginHandler,
+} from '@turnpike/plugin-sdk';
 import { ORDERED_PERIODS, type RateLimitingConfig } from './schema.ts';
-import { resetSeconds } from './windows.ts';
+import { resetSeconds, windowEnd, windowStart } from './windows.ts';
+
+const PERIOD_COUNT = ORDERED_PERIODS.length;
 
 const X_LIMIT = ORDERED_PERIODS.map((p) => `X-RateLimit-Limit-${p[0]!.toUpperCase()}${p.slice(1)}`);
 const X_REMAINING = ORDERED_PERIODS.map((p) => `X-RateLimit-Remaining-${p[0]!.toUpperCase()}${p.slice(1)}`);
@@ -38,28 +54,32 @@ export function identifierOf(ctx: PluginContext, conf: RateLimitingConfig): stri
   return id ?? ctx.request.clientIp;
 }
 
-/** The configured limits by ORDERED_PERIODS index (NaN = none), computed once per config object. */
-const limitsByConf = new WeakMap<RateLimitingConfig, Float64Array>();
-function limitsOf(conf: RateLimitingConfig): Float64Array {
-  let limits = limitsByConf.get(conf);
-  if (limits === undefined) {
-    limits = new Float64Array(PERIOD_COUNT);
-    for (let i = 0; i < PERIOD_COUNT; i++) {
-      const v = conf[ORDERED_PERIODS[i]!];
-      limits[i] = typeof v === 'number' ? v : Number.NaN;
-    }
-    limitsByConf.set(conf, limits);
+/** What an instance's phases get: its config and its limits by ORDERED_PERIODS index (NaN = none). */
+export type RateLimitingInstance = RateLimitingConfig & { readonly limits: Float64Array };
+
+/** The configured limits by ORDERED_PERIODS index (NaN = none): once per instance (configure). */
+export function limitsOf(conf: RateLimitingConfig): Float64Array {
+  const limits = new Float64Array(PERIOD_COUNT);
+  for (let i = 0; i < PERIOD_COUNT; i++) {
+    const v = conf[ORDERED_PERIODS[i]!];
+    limits[i] = typeof v === 'number' ? v : Number.NaN;
   }
   return limits;
 }
 
-/** The period whose limit is reached (Kong keeps the last one found), or -1. */
-function stoppedPeriod(entry: CounterEntry, limits: Float64Array): number {
-  let stop = -1;
+/** The windows of a take (start, end, limit per period), filled per request; a take reads it at once. */
+const scratch = new Float64Array(PERIOD_COUNT * 3);
+function windowsAt(limits: Float64Array, nowMs: number): Float64Array {
   for (let i = 0; i < PERIOD_COUNT; i++) {
-    if (!Number.isNaN(limits[i]!) && limits[i]! - entry.counts[i]! <= 0) stop = i;
+    const limit = limits[i]!;
+    scratch[i * 3 + 2] = limit;
+    if (Number.isNaN(limit)) continue;
+    const period = ORDERED_PERIODS[i]!;
+    const start = windowStart(period, nowMs);
+    scratch[i * 3] = start;
+    scratch[i * 3 + 1] = windowEnd(period, start);
   }
-  return stop;
+  return scratch;
 }
 
 /**
@@ -69,7 +89,7 @@ function stoppedPeriod(entry: CounterEntry, limits: Float64Array): number {
  */
 function setHeaders(
   ctx: PluginContext,
-  entry: CounterEntry,
+  counts: Float64Array,
   limits: Float64Array,
   stop: number,
   nowMs: number,
@@ -79,7 +99,7 @@ function setHeaders(
   for (let i = 0; i < PERIOD_COUNT; i++) {
     const limit = limits[i]!;
     if (Number.isNaN(limit)) continue;
-    let remaining = limit - entry.counts[i]!;
+    let remaining = limit - counts[i]!;
     if (stop === -1 || stop === i) remaining--;
     remaining = Math.max(0, remaining);
     ctx.setResponseHeader(X_LIMIT[i]!, String(limit));
@@ -98,42 +118,77 @@ function setHeaders(
   return reset;
 }
 
+/** What the take decided: headers, and the 429 when a period is full. */
+function decide(
+  ctx: PluginContext,
+  conf: RateLimitingConfig,
+  limits: Float64Array,
+  taken: CounterTake,
+  nowMs: number,
+): void {
+  const stop = taken.refused;
+  const reset = conf.hide_client_headers ? undefined : setHeaders(ctx, taken.counts, limits, stop, nowMs);
+  if (stop === -1) return;
+  // As Kong: Retry-After comes with the other headers, so hide_client_headers hides it too.
+  if (reset !== undefined) ctx.setResponseHeader('Retry-After', String(reset));
+  ctx.response.exit(conf.error_code ?? 429, {
+    message: conf.error_message ?? 'API rate limit exceeded',
+  });
+}
+
+/** A take answered by the node's main process; an unreachable store is Kong's failed get_usage. */
+async function decideShared(
+  ctx: PluginContext,
+  conf: RateLimitingConfig,
+  limits: Float64Array,
+  pending: Promise<CounterTake>,
+  nowMs: number,
+): Promise<void> {
+  let taken: CounterTake;
+  try {
+    taken = await pending;
+  } catch (error) {
+    if (conf.fault_tolerant === false) throw error;
+    ctx.log.error({ err: error }, 'failed to get usage');
+    return;
+  }
+  decide(ctx, conf, limits, taken, nowMs);
+}
+
 export interface RateLimitingOptions {
-  readonly counters?: LocalCounters;
+  /** The store to count in; default the node's (`nodeCounters()`, looked up at the first request). */
+  readonly counters?: NodeCounters;
   /** Milliseconds since the epoch (tests pass a fixed clock). */
   readonly now?: () => number;
 }
 
-/** A rate-limiting handler over its own counters and clock; `handler` is the process-wide one. */
+/** A rate-limiting handler over a store and clock; `handler` is the one counting for the node. */
 export function createRateLimitingHandler(options: RateLimitingOptions = {}): PluginHandler {
-  // Counters live outside ctx.cache on purpose: that cache is emptied on every new
-  // configuration version, and a config push must not hand every client a fresh allowance.
-  const counters = options.counters ?? new LocalCounters();
+  // Counters live outside ctx.cache on purpose: they are per route and service, not per
+  // instance, and a changed instance (a new limit) must not hand every client a fresh allowance.
+  let counters = options.counters;
   const now = options.now ?? Date.now;
-  return definePluginHandler<RateLimitingConfig>({
+  return definePluginHandler<RateLimitingConfig, RateLimitingInstance>({
     name: 'rate-limiting',
     version: '3.9.0',
     priority: 910,
     sdkVersion: '1.0.0',
 
+    configure(config) {
+      return { ...config, limits: limitsOf(config) };
+    },
+
     access(ctx, conf) {
       const nowMs = now();
-      const limits = limitsOf(conf);
+      const limits = conf.limits;
       // Kong scopes counters by the plugin's route and service; the SDK gives a handler the
       // request's route and service, so counters here are per matched route and service.
       const key = `${ctx.route.id}\u0000${ctx.service?.id ?? ''}\u0000${identifierOf(ctx, conf)}`;
-      const entry = counters.entry(key, limits, nowMs);
-      const stop = stoppedPeriod(entry, limits);
-      const reset = conf.hide_client_headers ? undefined : setHeaders(ctx, entry, limits, stop, nowMs);
-      if (stop !== -1) {
-        // As Kong: Retry-After comes with the other headers, so hide_client_headers hides it too.
-        if (reset !== undefined) ctx.setResponseHeader('Retry-After', String(reset));
-        ctx.response.exit(conf.error_code ?? 429, {
-          message: conf.error_message ?? 'API rate limit exceeded',
-        });
-        return;
-      }
-      counters.increment(entry, limits);
+      counters ??= nodeCounters();
+      const taken = counters.take(key, windowsAt(limits, nowMs));
+      if (taken instanceof Promise) return decideShared(ctx, conf, limits, taken, nowMs);
+      decide(ctx, conf, limits, taken, nowMs);
+      return undefined;
     },
   });
 }

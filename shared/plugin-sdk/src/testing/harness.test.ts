@@ -91,3 +91,34 @@ describe('the SDK test harness', () => {
     assert.throws(() => validateConfig(bad as never), /config\.x\.type: unknown type "strng"/);
   });
 });
+
+describe('runPlugin and configure', () => {
+  it("hands the phases what configure made of the config; a throwing configure is Kong's 500", async () => {
+    const schema = definePluginSchema({
+      name: 'configured',
+      fields: { config: configRecord({ word: { type: 'string', default: 'hi' } }) },
+    });
+    const handler = definePluginHandler<{ word: string }, { upper: string }>({
+      name: 'configured',
+      version: '1.0.0',
+      priority: 1,
+      configure: (config) => ({ upper: config.word.toUpperCase() }),
+      access(ctx, conf) {
+        ctx.setUpstreamHeader('X-Word', conf.upper);
+      },
+    });
+    const ok = await runPlugin({ handler, schema }, { config: { word: 'hello' } });
+    assert.equal(ok.upstream.headers['X-Word'] ?? ok.upstream.headers['x-word'], 'HELLO');
+    const broken = definePluginHandler<{ word: string }>({
+      name: 'configured',
+      version: '1.0.0',
+      priority: 1,
+      configure() {
+        throw new Error('bad word');
+      },
+    });
+    const failed = await runPlugin({ handler: broken, schema });
+    assert.equal(failed.exit?.status, 500);
+    assert.equal(failed.errors[0]?.phase, 'configure');
+  });
+});

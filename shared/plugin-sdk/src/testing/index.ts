@@ -7,7 +7,8 @@
  *
  * It checks the schema as a node does at load, validates `config` with it (defaults filled, Kong's
  * error shape on a bad one), then runs one request through the phases in the order and with the
- * throw / exit rules of the SDK's contract (../handler.ts): rewrite (with `global: true`), access;
+ * throw / exit rules of the SDK's contract (../handler.ts): configure (its result is the phases'
+ * `conf`; a throw is Kong's 500), rewrite (with `global: true`), access;
  * then, unless the plugin exited, the service's response (`upstream`); header, body (one chunk),
  * log. It is a test double of the node's chain for one plugin, not the node's chain itself: the
  * end-to-end behaviour of a plugin on a node is what docs/plugins.md "Testing" shows next.
@@ -15,7 +16,7 @@
 import { SchemaViolationError } from '../../../src/errors.ts';
 import { checkPluginSchema, type PluginSchema, validateEntity } from '../../../src/schema/index.ts';
 import type { PluginConsumer, PluginCredential } from '../context.ts';
-import type { PluginHandler } from '../handler.ts';
+import type { PluginConfig, PluginHandler } from '../handler.ts';
 import {
   recordingLogger,
   TestContext,
@@ -119,11 +120,23 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
     ctx.log.error({ plugin: handler.name, phase, err: error }, 'plugin failed');
   };
 
+  // As on a node: configure once (at compile time there), its result is what the phases get.
+  let conf: PluginConfig = config;
+  let configureFailed = false;
   try {
-    if (options.global === true && handler.rewrite !== undefined) await handler.rewrite(ctx, config);
-    if (state.exit === undefined && handler.access !== undefined) await handler.access(ctx, config);
+    const configured: unknown = handler.configure?.(config);
+    if (configured !== undefined) conf = configured as PluginConfig;
   } catch (error) {
-    failed('access', error);
+    failed('configure', error);
+    configureFailed = true;
+  }
+
+  try {
+    if (configureFailed) throw new Error(`plugin '${handler.name}' could not configure its instance`);
+    if (options.global === true && handler.rewrite !== undefined) await handler.rewrite(ctx, conf);
+    if (state.exit === undefined && handler.access !== undefined) await handler.access(ctx, conf);
+  } catch (error) {
+    if (!configureFailed) failed('access', error);
     state.exit = {
       status: 500,
       body: Buffer.from(JSON.stringify(UNEXPECTED)),
@@ -146,7 +159,7 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
   let headerFailed = false;
   if (handler.header !== undefined) {
     try {
-      handler.header(ctx, config);
+      handler.header(ctx, conf);
     } catch (error) {
       failed('header', error);
       headerFailed = true;
@@ -160,7 +173,7 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
   let body = exit?.body ?? (upstream.body === undefined ? Buffer.alloc(0) : Buffer.from(upstream.body));
   if (handler.body !== undefined && exit === undefined && !headerFailed) {
     try {
-      const out = handler.body(ctx, config, body, true);
+      const out = handler.body(ctx, conf, body, true);
       if (!Buffer.isBuffer(out))
         throw new TypeError(`the body phase returned ${typeof out}, expected a Buffer`);
       body = out;
@@ -170,7 +183,7 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
   }
   if (handler.log !== undefined) {
     try {
-      handler.log(ctx, config);
+      handler.log(ctx, conf);
     } catch (error) {
       failed('log', error);
     }

@@ -4,8 +4,10 @@ import { basicauthCredentials } from './basicauth-credentials.ts';
 import { caCertificates } from './ca-certificates.ts';
 import { certificates } from './certificates.ts';
 import { consumers } from './consumers.ts';
+import { hmacauthCredentials } from './hmacauth-credentials.ts';
 import { jwtSecrets } from './jwt-secrets.ts';
 import { keyauthCredentials } from './keyauth-credentials.ts';
+import { oauth2Credentials, oauth2Tokens } from './oauth2.ts';
 import { plugins } from './plugins.ts';
 import { routes } from './routes.ts';
 import { services } from './services.ts';
@@ -27,6 +29,9 @@ export const ENTITIES = {
   keyauth_credentials: keyauthCredentials,
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
+  hmacauth_credentials: hmacauthCredentials,
+  oauth2_credentials: oauth2Credentials,
+  oauth2_tokens: oauth2Tokens,
   acls,
   vaults,
 } as const;
