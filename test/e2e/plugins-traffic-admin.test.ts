@@ -47,6 +47,13 @@ const CASES: Record<
       },
     ],
   },
+  'bot-detection': {
+    accepted: { deny: ['HelloWorld'] },
+    defaults: { allow: [], deny: ['HelloWorld'] },
+    refused: [
+      { config: { allow: ['ok', '(bad'] }, fields: { config: { allow: [null, 'not a valid regex: (bad'] } } },
+    ],
+  },
   'correlation-id': {
     accepted: {},
     defaults: { header_name: 'Kong-Request-ID', generator: 'uuid#counter', echo_downstream: false },

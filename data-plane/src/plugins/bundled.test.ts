@@ -15,6 +15,7 @@ describe('bundled plugins', () => {
     const priorities = Object.fromEntries([...loaded.plugins].map(([n, p]) => [n, p.handler?.priority]));
     assert.deepEqual(priorities, {
       'correlation-id': 100001,
+      'bot-detection': 2500,
       cors: 2000,
       jwt: 1450,
       oauth2: 1400,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_PLUGINS = [
   'correlation-id',
+  'bot-detection',
   'cors',
   'jwt',
   'oauth2',
