@@ -118,6 +118,30 @@ const CASES: Record<
       },
     ],
   },
+  'response-transformer': {
+    accepted: { add: { headers: ['x-a:1'] } },
+    defaults: {
+      remove: { json: [], headers: [] },
+      rename: { json: [], headers: [] },
+      replace: { json: [], json_types: [], headers: [] },
+      add: { json: [], json_types: [], headers: ['x-a:1'] },
+      append: { json: [], json_types: [], headers: [] },
+    },
+    refused: [
+      {
+        config: { add: { headers: ['novalue'] } },
+        fields: { config: { add: { headers: ['invalid value: novalue'] } } },
+      },
+      {
+        config: { rename: { headers: ['a:b c'] } },
+        fields: { config: { rename: { headers: ["'b c' is not a valid header"] } } },
+      },
+      {
+        config: { add: { json_types: ['date'] } },
+        fields: { config: { add: { json_types: ['expected one of: boolean, number, string'] } } },
+      },
+    ],
+  },
   'request-size-limiting': {
     accepted: {},
     defaults: { allowed_payload_size: 128, size_unit: 'megabytes', require_content_length: false },

@@ -26,6 +26,7 @@ describe('bundled plugins', () => {
       'request-size-limiting': 951,
       acl: 950,
       'rate-limiting': 910,
+      'response-transformer': 800,
       prometheus: 13,
       'request-termination': 2,
     });

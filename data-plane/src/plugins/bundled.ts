@@ -17,6 +17,7 @@ export const BUNDLED_PLUGINS = [
   'request-size-limiting',
   'acl',
   'rate-limiting',
+  'response-transformer',
   'prometheus',
   'request-termination',
 ] as const;
