@@ -5,10 +5,12 @@ import { compileJson, transformJson } from './json.ts';
 import { pairOf } from './pairs.ts';
 import type { ResponseTransformerConfig } from './schema.ts';
 
+interface Part {
+  readonly json?: string[];
+  readonly json_types?: string[];
+}
 const empty = { json: [], json_types: [], headers: [] };
-function conf(
-  part: Partial<Record<'add' | 'append' | 'replace', Partial<typeof empty>>>,
-): ResponseTransformerConfig {
+function conf(part: Partial<Record<'add' | 'append' | 'replace', Part>>): ResponseTransformerConfig {
   return {
     remove: { json: [], headers: [] },
     rename: { json: [], headers: [] },
