@@ -8,6 +8,9 @@ import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
 
+const SUPPORTED =
+  'only $(headers.<name>), $(query_params.<name>), $(uri_captures.<name>) (or ["<name>"], uri_captures[<n>]), with an optional `or "<default>"`, and $("<literal>") are supported';
+
 type Node = Awaited<ReturnType<typeof startTurnpike>>;
 
 interface Refusal {
@@ -115,6 +118,48 @@ const CASES: Record<
       {
         config: { echo: true, content_type: 'text/html', body: '<h1>x</h1>' },
         fields: { config: 'echo cannot be used with content_type and body' },
+      },
+    ],
+  },
+  'request-transformer': {
+    accepted: { add: { headers: ['x-a:$(headers.host)'] } },
+    defaults: {
+      http_method: null,
+      remove: { body: [], headers: [], querystring: [] },
+      rename: { body: [], headers: [], querystring: [] },
+      replace: { body: [], headers: [], querystring: [], uri: null },
+      add: { body: [], headers: ['x-a:$(headers.host)'], querystring: [] },
+      append: { body: [], headers: [], querystring: [] },
+    },
+    refused: [
+      { config: { http_method: 'get' }, fields: { config: { http_method: 'invalid value: get' } } },
+      {
+        config: { add: { querystring: ['novalue'] } },
+        fields: { config: { add: { querystring: ["key 'novalue' has no value"] } } },
+      },
+      {
+        config: { rename: { headers: ['a:b c'] } },
+        fields: { config: { rename: { headers: ["'b c' is not a valid header"] } } },
+      },
+      {
+        config: { add: { querystring: ['q:$(ERROR())'] } },
+        fields: {
+          config: {
+            add: {
+              querystring: [`value '$(ERROR())' is not in supported format, error:${SUPPORTED}`],
+            },
+          },
+        },
+      },
+      {
+        config: { replace: { uri: '/x/$(10 * uri_captures.user1)' } },
+        fields: {
+          config: {
+            replace: {
+              uri: `value '/x/$(10 * uri_captures.user1)' is not in supported format, error:${SUPPORTED}`,
+            },
+          },
+        },
       },
     ],
   },

@@ -164,6 +164,12 @@ export class RequestContext implements PluginContext {
   setUpstreamQuery(query: URLSearchParams | string): void {
     this.#run.setUpstreamQuery(query);
   }
+  setUpstreamPath(path: string): void {
+    this.#run.setUpstreamPath(path);
+  }
+  setUpstreamMethod(method: string): void {
+    this.#run.setUpstreamMethod(method);
+  }
   setResponseHeader(name: string, value: string): void {
     this.#run.setResponseHeader(name, value);
   }

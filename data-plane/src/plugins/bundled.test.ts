@@ -26,6 +26,7 @@ describe('bundled plugins', () => {
       'request-size-limiting': 951,
       acl: 950,
       'rate-limiting': 910,
+      'request-transformer': 801,
       'response-transformer': 800,
       prometheus: 13,
       'request-termination': 2,

@@ -17,6 +17,7 @@ export const BUNDLED_PLUGINS = [
   'request-size-limiting',
   'acl',
   'rate-limiting',
+  'request-transformer',
   'response-transformer',
   'prometheus',
   'request-termination',

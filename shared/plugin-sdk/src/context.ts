@@ -167,6 +167,14 @@ export interface PluginContext {
    */
   setUpstreamQuery(query: URLSearchParams | string): void;
   /**
+   * Replaces the path sent to the service (Kong's kong.service.request.set_path): it must start
+   * with `/`; characters a request line cannot carry (space, controls, non-ASCII…) are
+   * percent-encoded, `%` escapes are kept. Else PluginValueError.
+   */
+  setUpstreamPath(path: string): void;
+  /** Replaces the method sent to the service (kong.service.request.set_method): an HTTP token, uppercased. */
+  setUpstreamMethod(method: string): void;
+  /**
    * Sets (replaces) a header of the response sent to the client, whether proxied or from exit;
    * checked as setUpstreamHeader. Transfer-Encoding is ignored (with a warning), as in Kong.
    */

@@ -116,6 +116,8 @@ export interface TestState {
   exit: TestExit | undefined;
   readonly upstreamHeaders: Map<string, string>;
   upstreamQuery: string;
+  upstreamPath: string | undefined;
+  upstreamMethod: string | undefined;
   upstreamBody: Buffer | undefined;
   readonly responseHeaders: HeaderEdits;
 }
@@ -153,6 +155,8 @@ export class TestContext implements PluginContext {
         Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v as string)]),
       ),
       upstreamQuery: request.query ?? '',
+      upstreamPath: undefined,
+      upstreamMethod: undefined,
       upstreamBody: undefined,
       responseHeaders: new Map(),
     };
@@ -218,6 +222,26 @@ export class TestContext implements PluginContext {
       throw new PluginValueError(this.#plugin, `gave an invalid query string ${JSON.stringify(text)}`);
     }
     this.state.upstreamQuery = text;
+  }
+  setUpstreamPath(path: string): void {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new PluginValueError(
+        this.#plugin,
+        `gave the path ${JSON.stringify(path)}, expected a string starting with /`,
+      );
+    }
+    this.state.upstreamPath = path.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (c) =>
+      encodeURIComponent(c),
+    );
+  }
+  setUpstreamMethod(method: string): void {
+    if (typeof method !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(method)) {
+      throw new PluginValueError(
+        this.#plugin,
+        `gave the method ${JSON.stringify(method)}, expected an HTTP token`,
+      );
+    }
+    this.state.upstreamMethod = method.toUpperCase();
   }
   setResponseHeader(name: string, value: string): void {
     const checked = checkName(this.#plugin, name);
