@@ -12,7 +12,7 @@ import type { LoadRequest } from './load.ts';
 import { startNginx } from './nginx.ts';
 import { ALL_CPUS, type ListeningChild, spawnListening } from './processes.ts';
 import type { Tools } from './tools.ts';
-import { BENCH_API_KEY, benchConfig, startCachedDataPlane } from './turnpike-nodes.ts';
+import { BENCH_API_KEY, benchConfig, startCachedDataPlane, type TrafficPlugin } from './turnpike-nodes.ts';
 
 export const TARGET_KEYS = [
   'direct',
@@ -25,6 +25,9 @@ export const TARGET_KEYS = [
   'turnpike-2',
   'turnpike-10k',
   'turnpike-plugins',
+  'turnpike-ip-restriction',
+  'turnpike-cors',
+  'turnpike-request-transformer',
 ] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
 
@@ -39,6 +42,9 @@ export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
   'turnpike-2': 'Turnpike, 2 workers, 1 route',
   'turnpike-10k': 'Turnpike, 1 worker, 10,000 routes',
   'turnpike-plugins': 'Turnpike, 1 worker, key-auth + rate-limiting',
+  'turnpike-ip-restriction': 'Turnpike, 1 worker, ip-restriction',
+  'turnpike-cors': 'Turnpike, 1 worker, cors',
+  'turnpike-request-transformer': 'Turnpike, 1 worker, request-transformer',
 };
 
 /** The CPU the proxies and the upstream share, and the load generator's own. */
@@ -96,7 +102,7 @@ async function startNginxProxy(workers: number, fixture: TargetFixture): Promise
 
 async function startTurnpike(
   fixture: TargetFixture,
-  options: { workers: number; routes: number; plugins: boolean },
+  options: { workers: number; routes: number; plugins: boolean; trafficPlugin?: TrafficPlugin },
 ): Promise<StartedTarget> {
   const config = await benchConfig({ upstreamPort: fixture.upstreamPort, ...options });
   const dp = await startCachedDataPlane(await fixture.certs(), config.content, options.workers);
@@ -134,6 +140,15 @@ export async function startTarget(key: TargetKey, fixture: TargetFixture): Promi
       return startTurnpike(fixture, { workers: 1, routes: 10_000, plugins: false });
     case 'turnpike-plugins':
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: true });
+    case 'turnpike-ip-restriction':
+    case 'turnpike-cors':
+    case 'turnpike-request-transformer':
+      return startTurnpike(fixture, {
+        workers: 1,
+        routes: 1,
+        plugins: false,
+        trafficPlugin: key.slice('turnpike-'.length) as TrafficPlugin,
+      });
   }
 }
 
