@@ -10,6 +10,7 @@ import {
 import type { LogFiles } from '@turnpike/shared/access-log';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import { Gauge } from 'prom-client';
 import { loadNodePlugins } from './plugins.ts';
 
@@ -75,6 +76,8 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
+  // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
+  let workers: NodePluginAdmin | undefined;
   const cp = await startControlPlane({
     ...common,
     sources,
@@ -83,6 +86,7 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     clusterListen: { host: '127.0.0.1', port: 0 },
     ...plugins,
     ...accessLog,
+    nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dp = await startDataPlane({
@@ -93,5 +97,6 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     logFiles,
     metrics,
   });
+  workers = dp.pluginAdmin;
   return [cp.status, dp.status];
 }

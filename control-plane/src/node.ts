@@ -21,7 +21,7 @@ import {
   resolveDatastore,
   type TurnpikeConfig,
 } from '@turnpike/shared/config';
-import { type AvailablePlugin, pluginsNotEnabled } from '@turnpike/shared/plugins';
+import { type AvailablePlugin, type NodePluginAdmin, pluginsNotEnabled } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
 import { clientErrorAnswer } from './admin/client-error.ts';
@@ -65,6 +65,8 @@ export interface ControlPlaneOptions {
   readonly metrics?: Registry;
   /** admin_access_log's writer: one `combined` line per Admin API request. */
   readonly adminAccessLog?: LogWriter;
+  /** A traditional node's proxy workers, for plugin Admin endpoints (proxy-cache's purges). */
+  readonly nodePlugins?: NodePluginAdmin;
 }
 
 export interface ControlPlane {
@@ -146,6 +148,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clusterEvents,
     corsOrigins: () => guiOrigins,
     connections,
+    ...(options.nodePlugins === undefined ? {} : { nodePlugins: options.nodePlugins }),
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });

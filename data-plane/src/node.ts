@@ -18,6 +18,7 @@ import {
 import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
+import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
@@ -47,6 +48,8 @@ export interface DataPlaneOptions {
 export interface DataPlane {
   readonly status: StatusSource;
   readonly proxyPorts: readonly number[];
+  /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
+  readonly pluginAdmin: NodePluginAdmin;
 }
 
 /**
@@ -76,7 +79,7 @@ async function workerSettings(
   workers: number,
   nodeId: string,
 ): Promise<WorkerSettings> {
-  const needsTls = config.proxy_listen.some((entry) => entry.ssl);
+  const needsTls = [...config.proxy_listen, ...config.stream_listen].some((entry) => entry.ssl);
   // One default certificate for the node, not one per worker.
   const tls = needsTls
     ? ((await proxyTlsFromConfig(config)) ?? (await defaultProxyCertificate()))
@@ -84,6 +87,7 @@ async function workerSettings(
   return {
     logLevel: toPinoLevel(config.log_level),
     listen: config.proxy_listen,
+    streamListen: config.stream_listen,
     proxy: proxySettingsFromConfig(config),
     tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
     pools: {
@@ -159,6 +163,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
 
   return {
     proxyPorts: pool.ports,
+    pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
     status: {
       name: 'data_plane',
       status: () => {

@@ -48,6 +48,14 @@ const manifest = {
   types: exports['.']!.types,
   files: ['lib', 'README.md'],
   engines: source.engines,
+  // Only `@turnpike/plugin-sdk/redis` needs it; on a node the SDK (and ioredis) is the node's own.
+  peerDependencies: source.dependencies,
+  peerDependenciesMeta: Object.fromEntries(
+    Object.keys((source.dependencies as Record<string, string> | undefined) ?? {}).map((d) => [
+      d,
+      { optional: true },
+    ]),
+  ),
   keywords: ['turnpike', 'kong', 'api-gateway', 'plugin', 'sdk'],
 };
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   const sections: Record<SectionName, (report: Report) => Promise<void>> = {
     proxy: async (r) => proxySection(r, await load()),
     plugins: async (r) => {
-      pluginsSection(r, await load());
+      pluginsSection(r, await load(), quick);
       await countersRows(r, quick ? QUICK_COUNTERS : FULL_COUNTERS);
     },
     router: async (r) => routerSection(r, await load(), quick),

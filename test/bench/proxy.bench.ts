@@ -4,6 +4,7 @@
  * adds the in-process match figures (router.bench.ts).
  */
 
+import { pluginCompileFigures, reportPluginCompile } from './plugin-compile.bench.ts';
 import type { LoadResults, TargetResult } from './proxy-load.ts';
 import { FIXED_RATE } from './proxy-load.ts';
 import { TARGET_KEYS, TARGET_LABELS, type TargetKey } from './proxy-targets.ts';
@@ -206,7 +207,7 @@ export function proxySection(report: Report, load: LoadResults): void {
   report.extra(targetsTable(load));
 }
 
-export function pluginsSection(report: Report, load: LoadResults): void {
+export function pluginsSection(report: Report, load: LoadResults, quick = false): void {
   ratioRow(
     report,
     load,
@@ -228,6 +229,7 @@ export function pluginsSection(report: Report, load: LoadResults): void {
   report.note(
     'ip-restriction, cors, request-transformer: one plugin on the route, configured as TRAFFIC_PLUGIN_CONFIGS (turnpike-nodes.ts) says; each request passes through it',
   );
+  reportPluginCompile(report, 10_000, pluginCompileFigures(10_000, quick ? 5 : 20));
 }
 
 export function routerSection(report: Report, load: LoadResults, quick: boolean): void {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,8 +19,10 @@ import {
   startControlPlaneNode,
   startDataPlaneNode,
 } from '../helpers/cluster.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { startTurnpike } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
@@ -352,4 +354,54 @@ hmacauth_credentials:
       assert.match(exported, /hmacauth_credentials:/);
     },
   );
+});
+
+describe('hmac-auth on a DB-less node', () => {
+  test("authenticates with the declarative file's credentials", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'turnpike-hmac-dbless-'));
+    try {
+      const file = join(dir, 'kong.yml');
+      await writeFile(
+        file,
+        `_format_version: "3.0"
+services:
+- name: s
+  url: http://127.0.0.1:${upstream.port}
+  routes:
+  - name: r
+    paths: [/dbless]
+    plugins:
+    - name: hmac-auth
+      config: { realm: dbless }
+consumers:
+- username: erin
+  hmacauth_credentials:
+  - { username: erin, secret: erin-secret }
+`,
+      );
+      const [admin, proxyPort, status] = [await freePort(), await freePort(), await freePort()];
+      await using _node = await startTurnpike({
+        env: {
+          TURNPIKE_DATABASE: 'off',
+          TURNPIKE_DECLARATIVE_CONFIG: file,
+          TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+          TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+          TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+        },
+      });
+      const node = { dp: { proxyUrl: `http://127.0.0.1:${proxyPort}` } } as unknown as Node;
+      const ok = await eventually(
+        () => signedRequest(node, '/dbless', { username: 'erin', secret: 'erin-secret' }),
+        (r) => r.status === 200,
+        30_000,
+      );
+      assert.equal(ok.status, 200);
+      assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'erin');
+      const forged = await signedRequest(node, '/dbless', { username: 'erin', secret: 'guess' });
+      assert.deepEqual([forged.status, forged.json], [401, { message: 'HMAC signature does not match' }]);
+      assert.equal(forged.headers.get('www-authenticate'), 'hmac realm="dbless"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,7 +6,7 @@
  * plane answers them (no database: Kong's 500 once a grant would write; every refusal before).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +22,7 @@ import {
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { startTurnpike } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
@@ -207,7 +208,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
       assert.equal((await admin(node, 'POST', '/consumers', { username: 'anon' })).status, 201);
       const routes: [string, Record<string, unknown>][] = [
         [
-          '/oauth',
+          '/oauth-main',
           { enable_client_credentials: true, scopes: ['email'], provision_key: 'prov', realm: 'api' },
         ],
         ['/oauth-hidden', { enable_password_grant: true, hide_credentials: true }],
@@ -231,14 +232,14 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         30_000,
       );
 
-      const missing = await proxy(node, '/oauth');
+      const missing = await proxy(node, '/oauth-main');
       assert.deepEqual(
         [missing.status, missing.json],
         [401, { error: 'invalid_request', error_description: 'The access token is missing' }],
       );
       assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="api"');
 
-      const ok = await proxy(node, '/oauth/x', { authorization: 'Bearer alice-token' });
+      const ok = await proxy(node, '/oauth-main/x', { authorization: 'Bearer alice-token' });
       assert.equal(ok.status, 200);
       const seen = upstream.received.at(-1)!;
       assert.equal(seen.headers['x-consumer-username'], 'alice');
@@ -246,10 +247,10 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
       assert.equal(seen.headers['x-authenticated-scope'], 'email');
       assert.equal(seen.headers['x-authenticated-userid'], 'user-1');
       assert.equal(seen.headers.authorization, 'Bearer alice-token');
-      assert.equal((await proxy(node, '/oauth/x?access_token=alice-token')).status, 200);
+      assert.equal((await proxy(node, '/oauth-main/x?access_token=alice-token')).status, 200);
 
       const before = upstream.received.length;
-      const invalid = await proxy(node, '/oauth', { authorization: 'Bearer nope' });
+      const invalid = await proxy(node, '/oauth-main', { authorization: 'Bearer nope' });
       assert.deepEqual(
         [invalid.status, invalid.json],
         [401, { error: 'invalid_token', error_description: 'The access token is invalid or has expired' }],
@@ -282,7 +283,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         });
         return { status: res.status, headers: res.headers, json: (await res.json()) as Json };
       };
-      const get = await proxy(node, '/oauth/oauth2/token');
+      const get = await proxy(node, '/oauth-main/oauth2/token');
       assert.deepEqual(
         [get.status, get.json],
         [
@@ -295,7 +296,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
       );
       const plain = await proxy(
         node,
-        '/oauth/oauth2/token',
+        '/oauth-main/oauth2/token',
         { 'content-type': 'application/x-www-form-urlencoded' },
         {
           method: 'POST',
@@ -322,17 +323,17 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         error: 'invalid_client',
         error_description: 'Invalid client authentication',
       });
-      assert.equal((await terminated('/oauth/oauth2/token')).json.error, 'access_denied');
+      assert.equal((await terminated('/oauth-main/oauth2/token')).json.error, 'access_denied');
 
       const client = { client_id: 'clientid123', client_secret: 'secret123' };
-      const unsupported = await post('/oauth/oauth2/token', { grant_type: 'password', ...client });
+      const unsupported = await post('/oauth-main/oauth2/token', { grant_type: 'password', ...client });
       assert.deepEqual(
         [unsupported.status, unsupported.json],
         [400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type' }],
       );
       const basic = `Basic ${Buffer.from('clientid123:wrong').toString('base64')}`;
       const wrong = await post(
-        '/oauth/oauth2/token',
+        '/oauth-main/oauth2/token',
         { grant_type: 'client_credentials' },
         { authorization: basic },
       );
@@ -341,7 +342,7 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         [401, { error: 'invalid_client', error_description: 'Invalid client authentication' }],
       );
       assert.equal(wrong.headers.get('www-authenticate'), 'Basic realm="OAuth2.0"');
-      const scope = await post('/oauth/oauth2/token', {
+      const scope = await post('/oauth-main/oauth2/token', {
         grant_type: 'client_credentials',
         scope: 'admin',
         ...client,
@@ -350,16 +351,129 @@ describe('oauth2 on a control plane and a data plane, PostgreSQL and PGlite', ()
         error: 'invalid_scope',
         error_description: '"admin" is an invalid scope',
       });
-      const provision = await post('/oauth/oauth2/authorize', { response_type: 'code', ...client });
+      const provision = await post('/oauth-main/oauth2/authorize', { response_type: 'code', ...client });
       assert.deepEqual(provision.json, {
         error: 'invalid_provision_key',
         error_description: 'Invalid provision_key',
       });
 
       // A grant that would write a token: a data plane has no database (README), as in Kong hybrid.
-      const issuing = await post('/oauth/oauth2/token', { grant_type: 'client_credentials', ...client });
+      const issuing = await post('/oauth-main/oauth2/token', { grant_type: 'client_credentials', ...client });
       assert.deepEqual([issuing.status, issuing.json], [500, { message: 'An unexpected error occurred' }]);
       assert.equal(upstream.received.length, before + 2, 'an endpoint request reached the service');
     },
   );
+
+  onBoth(
+    'a declarative file carries oauth2_credentials under consumers and oauth2_tokens at the top',
+    async (node) => {
+      const res = await fetch(`${node.cp.adminUrl}/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: `_format_version: "3.0"
+services:
+- name: declared
+  url: http://127.0.0.1:${upstream.port}
+  routes:
+  - name: declared
+    paths: [/declared]
+    plugins:
+    - name: oauth2
+      config:
+        enable_client_credentials: true
+consumers:
+- username: carol
+  oauth2_credentials:
+  - name: carol-app
+    client_id: carol-client
+    client_secret: carol-secret
+    redirect_uris: [https://carol.test/cb]
+oauth2_tokens:
+- credential: carol-client
+  service: declared
+  access_token: carol-token
+  expires_in: 0
+  scope: read
+`,
+      });
+      assert.equal(res.status, 201, await res.text());
+      assert.equal((await admin(node, 'GET', '/oauth2/carol-client')).body.name, 'carol-app');
+      const ok = await eventually(
+        () => proxy(node, '/declared', { authorization: 'Bearer carol-token' }),
+        (r) => r.status === 200,
+        30_000,
+      );
+      assert.equal(ok.status, 200);
+      assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'carol');
+      assert.equal(upstream.received.at(-1)!.headers['x-authenticated-scope'], 'read');
+      // alice's token went with the configuration the file replaced.
+      assert.equal((await proxy(node, '/declared', { authorization: 'Bearer alice-token' })).status, 401);
+      const exported = (await admin(node, 'GET', '/config')).body.config as string;
+      assert.match(exported, /oauth2_credentials:/);
+      assert.match(exported, /access_token: carol-token/);
+    },
+  );
+});
+
+describe('oauth2 on a DB-less node', () => {
+  test("checks the declarative file's tokens, and answers an issuing grant as Kong DB-less", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'turnpike-oauth2-dbless-'));
+    try {
+      const file = join(dir, 'kong.yml');
+      await writeFile(
+        file,
+        `_format_version: "3.0"
+services:
+- name: s
+  url: http://127.0.0.1:${upstream.port}
+  routes:
+  - name: r
+    paths: [/dbless]
+    plugins:
+    - name: oauth2
+      config: { enable_client_credentials: true, accept_http_if_already_terminated: true }
+consumers:
+- username: dora
+  oauth2_credentials:
+  - { name: app, client_id: dora-client, client_secret: dora-secret }
+oauth2_tokens:
+- { credential: dora-client, service: s, access_token: dora-token, expires_in: 0 }
+`,
+      );
+      const [admin, proxyPort, status] = [await freePort(), await freePort(), await freePort()];
+      await using _node = await startTurnpike({
+        env: {
+          TURNPIKE_DATABASE: 'off',
+          TURNPIKE_DECLARATIVE_CONFIG: file,
+          TURNPIKE_TRUSTED_IPS: '127.0.0.1',
+          TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+          TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+          TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+        },
+      });
+      const url = `http://127.0.0.1:${proxyPort}`;
+      const ok = await eventually(
+        () => fetch(`${url}/dbless`, { headers: { authorization: 'Bearer dora-token' } }),
+        (r) => r.status === 200,
+        30_000,
+      );
+      assert.equal(ok.status, 200);
+      assert.equal(upstream.received.at(-1)!.headers['x-consumer-username'], 'dora');
+      assert.equal(
+        (await fetch(`${url}/dbless`, { headers: { authorization: 'Bearer other' } })).status,
+        401,
+      );
+      const issuing = await fetch(`${url}/dbless/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' },
+        body: 'grant_type=client_credentials&client_id=dora-client&client_secret=dora-secret',
+      });
+      assert.deepEqual(
+        [issuing.status, await issuing.json()],
+        [500, { message: 'An unexpected error occurred' }],
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

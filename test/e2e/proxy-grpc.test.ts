@@ -13,6 +13,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
+import { issueCertificate, makeAuthority } from '../helpers/pki.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 import { bidiPingPong, clientStream, echoClient, echoServer, serverStream, unary } from './grpc-fixtures.ts';
 import { closedPort } from './proxy-fixtures.ts';
@@ -212,5 +213,51 @@ describe('gRPC through a running node', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('proxies grpcs: TLS with ALPN h2 from the client, and to a TLS service', async () => {
+    const ca = await makeAuthority('grpc test CA');
+    const leaf = await issueCertificate(ca, 'echo.upstream.test', ['echo.upstream.test']);
+    await using upstream = await echoServer({ cert: leaf.certPem, key: leaf.keyPem });
+    const [plain, tls] = [await freePort(), await freePort()];
+    await using node = await startTraditionalNode({
+      env: { TURNPIKE_PROXY_LISTEN: `127.0.0.1:${plain}, 127.0.0.1:${tls} http2 ssl` },
+    });
+    const created = async (path: string, body: Record<string, unknown>): Promise<void> => {
+      const res = await http('POST', `${node.adminUrl}${path}`, body);
+      assert.equal(res.status, 201, `${path}: ${res.text}`);
+    };
+    // tls_verify off (Kong's default): the upstream's certificate is from a CA the node does not know.
+    await created('/services', { name: 'secure', url: `grpcs://127.0.0.1:${upstream.port}` });
+    await created('/services/secure/routes', {
+      name: 'secure',
+      protocols: ['grpcs'],
+      paths: ['/test.Echo/'],
+    });
+
+    const client = echoClient(`127.0.0.1:${tls}`, { servername: 'gateway.test' });
+    try {
+      const answer = await eventually(
+        () => unary(client, 'Unary', Buffer.from('over tls')),
+        (r) => r.error === null,
+      );
+      assert.equal(answer.value?.toString(), 'over tls');
+      assert.deepEqual(answer.trailers?.get('x-trailer'), ['done']);
+      assert.deepEqual(upstream.received.at(-1)?.get('x-forwarded-proto'), ['https']);
+      const joined = await clientStream(
+        client,
+        ['x', 'y'].map((s) => Buffer.from(s)),
+      );
+      assert.equal(joined.value?.toString(), 'xy');
+    } finally {
+      client.close();
+    }
+    // The same call in plain text on a grpcs-only route: Kong's gRPC refusal (the plain listener is HTTP/1 here).
+    const overHttp1 = await fetch(`http://127.0.0.1:${plain}/test.Echo/Unary`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc' },
+      body: frame(Buffer.from('x')),
+    });
+    assert.equal(overHttp1.status, 426);
   });
 });

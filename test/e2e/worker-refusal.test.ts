@@ -39,6 +39,7 @@ const IDS = {
 const SETTINGS: WorkerSettings = {
   logLevel: 'fatal',
   listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
+  streamListen: [],
   proxy: DEFAULT_SETTINGS,
   tls: undefined,
   pools: { keepalivePoolSize: 60, keepaliveMaxRequests: 1000, keepaliveIdleTimeout: 60 },
@@ -75,6 +76,8 @@ function inProcessWorkers(settingsOf: (slot: number) => WorkerSettings) {
               (error: unknown) => reply({ type: 'start-failed', error: String(error) }),
             );
           } else if (message.type === 'stop') exit(null);
+          else if (message.type === 'plugin-admin')
+            void started?.then((worker) => worker.pluginAdmin(message));
           else if (message.type === 'reopen-logs') void started?.then((worker) => worker.reopenLogs());
           else if (message.type === 'metrics')
             void started?.then((worker) => worker.sendMetrics(message.seq));

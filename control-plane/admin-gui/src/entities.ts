@@ -104,6 +104,22 @@ export const KINDS: readonly EntityKind[] = [
         columns: [c('key'), c('algorithm'), c('tags')],
       },
       {
+        key: 'hmac-auth',
+        title: 'HMAC credentials',
+        segment: 'hmac-auth',
+        schema: 'hmacauth_credentials',
+        parentField: 'consumer',
+        columns: [c('username'), c('tags')],
+      },
+      {
+        key: 'oauth2',
+        title: 'OAuth 2.0 applications',
+        segment: 'oauth2',
+        schema: 'oauth2_credentials',
+        parentField: 'consumer',
+        columns: [c('name'), c('client_id'), c('client_type'), c('redirect_uris'), c('tags')],
+      },
+      {
         key: 'acls',
         title: 'ACL groups',
         segment: 'acls',

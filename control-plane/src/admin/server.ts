@@ -5,7 +5,7 @@
  */
 import swagger from '@fastify/swagger';
 import type { Logger, TurnpikeConfig } from '@turnpike/shared';
-import type { AvailablePlugin } from '@turnpike/shared/plugins';
+import type { AvailablePlugin, NodePluginAdmin } from '@turnpike/shared/plugins';
 import { ENTITIES, entityJsonSchema, type PluginSchemaLookup } from '@turnpike/shared/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Dao } from '../dao/types.ts';
@@ -24,6 +24,7 @@ import { type ClusteringView, registerClusteringRoutes } from './routes/clusteri
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerEntityRoutes } from './routes/entities.ts';
 import { registerForeignRoutes, registerNestedRoutes } from './routes/nested.ts';
+import { registerProxyCacheRoutes } from './routes/proxy-cache.ts';
 import { registerRootRoutes } from './routes/root.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerTagRoutes } from './routes/tags.ts';
@@ -51,6 +52,8 @@ export interface AdminApiOptions {
   readonly connections?: ConnectionStats;
   /** Browser origins allowed to call the API cross-origin: the Admin GUI's (admin_gui_url). */
   readonly corsOrigins?: () => readonly string[];
+  /** This node's proxy workers' plugin state (a traditional node); absent on a control plane. */
+  readonly nodePlugins?: NodePluginAdmin;
 }
 
 /** Fastify paths (`/services/:id`) in Kong's notation (`/services/{services}`), for GET /endpoints. */
@@ -143,6 +146,9 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     registerConfigRoutes(api, ctx);
     registerClusteringRoutes(api, options.clustering);
     registerClusterEventRoutes(api, options.clusterEvents);
+    // As Kong loads a plugin's api.lua: only when the node runs the plugin.
+    if (options.pluginsAvailable.some((p) => p.name === 'proxy-cache'))
+      registerProxyCacheRoutes(api, ctx, options.nodePlugins);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     // After the scoped plugins above (/config) have added their routes.
     api.after(() => methods.complete());

@@ -80,7 +80,12 @@ export class ConfigApplier {
     }
     const vaults = this.#vaults(config.config);
     const synced = decodeContent(config.config, vaults);
-    const compiled = compileRuntime(runtimeConfigOf(config.version, synced), this.#options);
+    // The running version lends its plugin instances and caches (a resync keeps basic-auth's).
+    const compiled = compileRuntime(
+      runtimeConfigOf(config.version, synced),
+      this.#options,
+      this.#holder.current,
+    );
     const runtime = this.#swap(withProblems(compiled, vaults));
     // Set only now: a refused version (a throw above) leaves what the applier held.
     this.#held = { config, decoded: { content: config.config, synced } };
@@ -118,7 +123,7 @@ export class ConfigApplier {
 
   /** An already typed configuration (tests, benchmarks): compiled, swapped in, activated. */
   install(config: RuntimeConfig): Runtime {
-    const runtime = this.#swap(compileRuntime(config, this.#options));
+    const runtime = this.#swap(compileRuntime(config, this.#options, this.#holder.current));
     this.#held = null;
     return runtime;
   }

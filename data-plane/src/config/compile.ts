@@ -5,7 +5,8 @@ import type { BalancerSource } from '../balancer/registry.ts';
 import { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePluginChains } from '../plugin-chain/compile.ts';
+import { compilePlugins, lookupOnly } from '../plugin-chain/compile.ts';
+import { CompiledPlugins } from '../plugin-chain/plugins.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
 import type {
@@ -15,6 +16,7 @@ import type {
   ServiceDispatch,
   UpstreamTlsProfile,
 } from '../runtime/index.ts';
+import { compileStreamRouter } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
 import type { CompileRuntimeOptions, RuntimeConfig } from './types.ts';
 import { compileUpstreamTls, type UpstreamTlsEntities, upstreamTlsEntities } from './upstream-tls.ts';
@@ -29,7 +31,14 @@ export const SERVICE_DEFAULTS = {
   retries: SERVICE_FIELDS.retries.default,
 } as const;
 
-export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https', 'grpc', 'grpcs']);
+export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set([
+  'http',
+  'https',
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+]);
 
 function positive(value: number | null | undefined, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
@@ -99,7 +108,7 @@ export function compileServiceInto(
     services.delete(service.id);
     problems.push({
       routeId: '',
-      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs)`,
+      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs, tcp, tls)`,
     });
     return;
   }
@@ -110,11 +119,21 @@ export function compileServiceInto(
 /**
  * Compiles a config version once; the result is immutable and safe to swap in whole. Pure: the
  * running version is left as it was (balancers are planned, not activated; see ./activate.ts).
+ * `previous`, the running version, lends its plugin instances (unchanged ones keep their
+ * configure result) and every instance id's cache.
  */
-export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOptions): Runtime {
+export function compileRuntime(
+  config: RuntimeConfig,
+  options: CompileRuntimeOptions,
+  previous?: Runtime,
+): Runtime {
   const problems: RouterProblem[] = [];
   // First: a configuration this node cannot serve is refused before anything else is built.
-  const chains = options.chains ?? compilePluginChains(config.routes, config.entities, options.plugins);
+  const plugins =
+    options.chains === undefined
+      ? compilePlugins(config.routes, config.entities, options.plugins, compiledPluginsOf(previous))
+      : lookupOnly(config.entities);
+  const chains = options.chains ?? plugins.chains;
   const services = new Map<string, ServiceDispatch>();
   const upstreams = compileUpstreams(
     config.upstreams ?? [],
@@ -137,7 +156,23 @@ export function compileRuntime(config: RuntimeConfig, options: CompileRuntimeOpt
   });
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
-  return runtimeOf({ version: config.version, router, services, chains, upstreams, certificates, problems });
+  const streams = compileStreamRouter(config.routes, new Map(config.services.map((s) => [s.id, s])));
+  return runtimeOf({
+    version: config.version,
+    router,
+    streams,
+    services,
+    chains,
+    plugins,
+    upstreams,
+    certificates,
+    problems,
+  });
+}
+
+/** The running version's compiled plugins, when it has them: a compile keeps their instances and caches. */
+export function compiledPluginsOf(runtime: Runtime | undefined): CompiledPlugins | undefined {
+  return runtime?.plugins instanceof CompiledPlugins ? runtime.plugins : undefined;
 }
 
 /** The Runtime of compiled parts, frozen: what a full compile and a patch both end with. */

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { definePluginHandler } from '@turnpike/plugin-sdk';
+import { createLogger } from '@turnpike/shared';
 import { applyDelta, type ConfigChange, type ConfigContent, hashConfig } from '@turnpike/shared/sync';
 import type { Dispatcher } from 'undici';
 import { match } from '../router/index.ts';
 import type { DispatcherSource, Runtime } from '../runtime/index.ts';
+import { ConfigApplier } from './applier.ts';
 import { compileRuntime } from './compile.ts';
 import { decodeContent } from './decode.ts';
 import { patchRuntime } from './patch.ts';
@@ -145,5 +148,52 @@ describe('patchRuntime', () => {
       () => patchRuntime(before, { version: 2, entities: decodeContent(content), changes }, { dispatchers }),
       /key-auth plugin is in use but not enabled/,
     );
+  });
+});
+
+describe('patchRuntime and the plugin chains', () => {
+  it('compiles only the touched chain for a one-route delta, and keeps ctx.cache through a delta and a resync', () => {
+    const handler = definePluginHandler({ name: 'tag', version: '1.0.0', priority: 1, access() {} });
+    const plugins = { handlers: new Map([['tag', handler]]), log: createLogger({ level: 'silent' }) };
+    const routes = new Map<string, unknown>();
+    const pluginEntities = new Map<string, unknown>();
+    for (let i = 0; i < 200; i++) {
+      routes.set(`r${i}`, { id: `r${i}`, paths: [`/r${i}`], service: { id: 's1' } });
+      pluginEntities.set(`p${i}`, { id: `p${i}`, name: 'tag', route: { id: `r${i}` }, config: {} });
+    }
+    const content: ConfigContent = new Map<string, ReadonlyMap<string, unknown>>([
+      ['services', new Map([['s1', { id: 's1', protocol: 'http', host: 'a.up', port: 80 }]])],
+      ['routes', routes],
+      ['plugins', pluginEntities],
+    ]);
+    const applier = new ConfigApplier({ dispatchers, plugins });
+    const first = applier.apply({ version: 1, hash: hashConfig(content), config: content });
+    assert.equal(first.plugins.compiledChains, 200);
+    const instanceOf = (runtime: Runtime, route: string) =>
+      (runtime.chains.get(route) as unknown as { entries: { base: { cache: Map<string, unknown> } }[] })
+        .entries[0]!.base;
+    instanceOf(first, 'r9').cache.set('seen', true);
+
+    const changes: ConfigChange[] = [
+      {
+        entity: 'routes',
+        id: 'r9',
+        op: 'upsert',
+        value: { id: 'r9', paths: ['/moved'], service: { id: 's1' } },
+      },
+    ];
+    const next = applyDelta(content, hashConfig(content), changes);
+    const patched = applier.applyDelta({ fromVersion: 1, version: 2, hash: next.hash, changes });
+    assert.ok(!('stale' in patched));
+    assert.equal(patched.plugins.compiledChains, 1);
+    assert.equal(instanceOf(patched, 'r9').cache.get('seen'), true);
+    assert.equal(
+      match(patched.router, { method: 'GET', scheme: 'http', host: 'x', path: '/moved', headers: {} })?.route
+        .id,
+      'r9',
+    );
+
+    const resynced = applier.apply({ version: 3, hash: next.hash, config: next.config });
+    assert.equal(instanceOf(resynced, 'r9').cache.get('seen'), true);
   });
 });

@@ -1,34 +1,26 @@
 /**
  * The next version's Runtime from the previous one and the entities a delta changed: the router
  * is patched (../router/patch.ts), services are recompiled by id (and those whose upstream TLS
- * reads a changed CA certificate or certificate), and balancers, certificates and
- * plugin chains are rebuilt only when their own entities changed. Unchanged parts are shared
+ * reads a changed CA certificate or certificate), balancers and certificates are rebuilt only
+ * when their own entities changed, and the plugin chains are patched: only the chains the changed
+ * plugins and routes touch are compiled again. Unchanged parts are shared
  * with the previous Runtime, which stays intact; the result is swapped in one assignment as a
  * full compile's is, and serves the same (patch.test.ts compares them).
  */
 
 import type { EntityName, SyncedEntity } from '@turnpike/shared/schema';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePluginChains } from '../plugin-chain/compile.ts';
+import { lookupOnly } from '../plugin-chain/compile.ts';
+import { compileOrPatchPlugins } from '../plugin-chain/patch.ts';
 import type { RouteConfig, RouterProblem } from '../router/index.ts';
 import { patchRouter } from '../router/index.ts';
 import type { ProxyServiceConfig, Runtime } from '../runtime/index.ts';
+import { compileStreamRouter, isStreamRoute } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
-import { compileServiceInto, compileUpstreams, runtimeOf } from './compile.ts';
+import { compiledPluginsOf, compileServiceInto, compileUpstreams, runtimeOf } from './compile.ts';
 import type { SyncedContent } from './decode.ts';
 import type { CompileRuntimeOptions, EntityChange, RuntimeUpdate } from './types.ts';
 import { referencesTlsEntity, upstreamTlsEntities } from './upstream-tls.ts';
-
-/** The types the router, services, balancers and certificates read; any other type feeds plugins. */
-const RUNTIME_TYPES = new Set([
-  'routes',
-  'services',
-  'upstreams',
-  'targets',
-  'certificates',
-  'snis',
-  'ca_certificates',
-]);
 
 function listOf<N extends EntityName>(entities: SyncedContent, type: N): SyncedEntity<N>[] {
   const byId = entities.get(type);
@@ -71,13 +63,12 @@ export function patchRuntime(
   const routes = () => listOf(entities, 'routes');
 
   // First, as in a full compile: a configuration this node cannot serve is refused up front.
-  const pluginsChanged = [...types].some((type) => !RUNTIME_TYPES.has(type));
-  const hasPlugins = (entities.get('plugins')?.size ?? 0) > 0;
-  const chains =
-    options.chains ??
-    (pluginsChanged || hasPlugins || previous.chains.size > 0
-      ? compilePluginChains(routes(), entities, options.plugins)
-      : previous.chains);
+  // Only the chains the changed plugins and routes touch are compiled (../plugin-chain/patch.ts).
+  const plugins =
+    options.chains === undefined
+      ? compileOrPatchPlugins(compiledPluginsOf(previous), routes, entities, changes, options.plugins)
+      : lookupOnly(entities);
+  const chains = options.chains ?? plugins.chains;
 
   const balancersChanged = types.has('upstreams') || types.has('targets');
   const upstreams = balancersChanged
@@ -127,5 +118,26 @@ export function patchRuntime(
       ? compileCertificateIndex(listOf(entities, 'certificates'), listOf(entities, 'snis'), problems)
       : previous.certificates;
 
-  return runtimeOf({ version: update.version, router, services, chains, upstreams, certificates, problems });
+  // Stream routes are few: the stream router is compiled again when a stream route, or a service
+  // while any stream route exists, changed (an HTTP-only delta leaves it as it was).
+  const streamsChanged =
+    [...changedRoutes].some(
+      ([id, route]) => isStreamRoute(route) || previous.streams.routes.some((r) => r.route.id === id),
+    ) ||
+    (changedServices.size > 0 && previous.streams.routes.length > 0);
+  const streams = streamsChanged
+    ? compileStreamRouter([...routeById.values()], serviceMap)
+    : previous.streams;
+
+  return runtimeOf({
+    version: update.version,
+    router,
+    streams,
+    services,
+    chains,
+    plugins,
+    upstreams,
+    certificates,
+    problems,
+  });
 }

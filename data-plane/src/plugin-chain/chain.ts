@@ -1,11 +1,12 @@
 /**
  * A compiled plugin chain: the plugins that apply to a route, by priority, with the instances
- * each may run with. `open` starts one request's run (./run.ts); plugins see it through the
+ * each may run with. It holds nothing of a version but those: routes, versions and combinations
+ * share it (the entities a request's plugins read come with the request, `ChainRequest.db`). `open` starts one request's run (./run.ts); plugins see it through the
  * frozen context of ./context.ts. The contract each phase keeps is written in
  * shared/plugin-sdk/src/handler.ts.
  */
 
-import type { EntityLookup, Logger, PluginHandler } from '@turnpike/plugin-sdk';
+import type { Logger, PluginHandler } from '@turnpike/plugin-sdk';
 import type { ChainRequest, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
 import type { CompiledInstance } from './instance.ts';
 import { kRun, onResponseClose, RequestRun, type ResponseWithRun } from './run.ts';
@@ -25,21 +26,19 @@ export interface ChainEntry {
 export class CompiledChain implements PluginChain {
   readonly empty = false;
   readonly entries: readonly ChainEntry[];
-  readonly db: EntityLookup;
   readonly hasRewrite: boolean;
   readonly hasBody: boolean;
   readonly hasLog: boolean;
 
-  constructor(entries: readonly ChainEntry[], db: EntityLookup) {
+  constructor(entries: readonly ChainEntry[]) {
     this.entries = entries;
-    this.db = db;
     this.hasRewrite = entries.some((e) => e.handler.rewrite !== undefined && e.global !== undefined);
     this.hasBody = entries.some((e) => e.handler.body !== undefined);
     this.hasLog = entries.some((e) => e.handler.log !== undefined);
   }
 
   open(request: ChainRequest): PluginRun {
-    const run = new RequestRun(this, request, this.db);
+    const run = new RequestRun(this, request);
     if (this.hasLog) {
       (request.res as ResponseWithRun)[kRun] = run;
       request.res.once('close', onResponseClose);

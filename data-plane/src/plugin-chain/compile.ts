@@ -1,17 +1,32 @@
 /**
- * Compiles the plugin chains of one configuration version: per route, the plugins that apply
+ * Compiles the plugins of one configuration version in full: per route, the plugins that apply
  * (Kong's precedence), ordered by priority (higher first). Routes that no plugin applies to get
- * no chain at all, so the proxy keeps its fast path for them.
+ * no chain at all, so the proxy keeps its fast path for them. Chains are compiled per
+ * combination, not per route: one shared by the routes no route- or service-scoped instance
+ * names, one per service with instances, one per route an instance names. A delta patches the
+ * result (./patch.ts) instead of coming here.
  */
 
-import type { PluginHandler } from '@turnpike/plugin-sdk';
+import type { PluginHandler, Logger as PluginLogger } from '@turnpike/plugin-sdk';
 import { ConfigInvalidError, describeFields, type Logger, SchemaViolationError } from '@turnpike/shared';
 import { type PluginSchemaLookup, validateEntity } from '@turnpike/shared/schema';
+import { LayeredMap } from '@turnpike/shared/sync';
 import type { PluginChain } from '../runtime/plugin-chain.ts';
-import { type ChainEntry, CompiledChain } from './chain.ts';
+import type { CompiledChain } from './chain.ts';
 import { compileEntityLookup, type EntityContent } from './entity-lookup.ts';
 import { type CompiledInstance, compileInstance } from './instance.ts';
-import { type PluginInstance, type ResolvedPlugin, resolveRoutePlugins } from './precedence.ts';
+import {
+  type Bucket,
+  ChainBuilder,
+  type ChainRoute,
+  type ChainState,
+  CompiledPlugins,
+  emptyState,
+  NO_BUCKET,
+} from './plugins.ts';
+import type { PluginInstance } from './precedence.ts';
+
+export type { ChainRoute } from './plugins.ts';
 
 /** What the data plane loaded: handlers by plugin name (the loader's answer). */
 export interface PluginRuntimeOptions {
@@ -24,39 +39,30 @@ export interface PluginRuntimeOptions {
   readonly log: Logger;
 }
 
-/** A route as the chain compiler needs it. */
-export interface ChainRoute {
-  readonly id: string;
-  readonly service?: { readonly id: string } | null;
+/** Child loggers per plugin name: made once per worker, whatever the version. */
+const logsByOptions = new WeakMap<PluginRuntimeOptions, Map<string, PluginLogger>>();
+export function pluginLogs(options: PluginRuntimeOptions): Map<string, PluginLogger> {
+  let logs = logsByOptions.get(options);
+  if (logs === undefined) {
+    logs = new Map();
+    logsByOptions.set(options, logs);
+  }
+  return logs;
 }
 
 /**
- * The plugin entities of a version, refusing any enabled one this node has no handler for, or
- * whose config this node's schema of that plugin rejects.
+ * Refuses plugin entities this node cannot run: an enabled one it has no handler for ("… plugin
+ * is in use but not enabled", Kong's words), or one whose config this node's schema rejects.
  */
-export function pluginInstancesOf(
-  content: EntityContent | undefined,
+export function checkPluginEntities(
+  entities: Iterable<PluginInstance>,
   handlers: ReadonlyMap<string, PluginHandler> | undefined,
   schemas?: PluginSchemaLookup,
-): PluginInstance[] {
-  const instances = [...(content?.get('plugins')?.values() ?? [])] as PluginInstance[];
+): void {
+  const list = [...entities];
   const missing = new Set<string>();
-  for (const instance of instances) {
+  for (const instance of list) {
     if (instance.enabled !== false && handlers?.has(instance.name) !== true) missing.add(instance.name);
-  }
-  if (schemas !== undefined && missing.size === 0) {
-    for (const instance of instances) {
-      const result = validateEntity('plugins', instance as unknown as Record<string, unknown>, {
-        operation: 'upsert',
-        pluginSchemas: schemas,
-      });
-      if (!result.ok) {
-        throw new SchemaViolationError(
-          result.fields,
-          `plugin '${instance.name}' (${instance.id}): ${describeFields(result.fields)}`,
-        );
-      }
-    }
   }
   if (missing.size > 0) {
     throw new ConfigInvalidError(
@@ -67,25 +73,30 @@ export function pluginInstancesOf(
       })),
     );
   }
+  if (schemas === undefined) return;
+  for (const instance of list) {
+    const result = validateEntity('plugins', instance as unknown as Record<string, unknown>, {
+      operation: 'upsert',
+      pluginSchemas: schemas,
+    });
+    if (!result.ok) {
+      throw new SchemaViolationError(
+        result.fields,
+        `plugin '${instance.name}' (${instance.id}): ${describeFields(result.fields)}`,
+      );
+    }
+  }
+}
+
+/** The plugin entities of a version, refused as checkPluginEntities says. */
+export function pluginInstancesOf(
+  content: EntityContent | undefined,
+  handlers: ReadonlyMap<string, PluginHandler> | undefined,
+  schemas?: PluginSchemaLookup,
+): PluginInstance[] {
+  const instances = [...(content?.get('plugins')?.values() ?? [])] as PluginInstance[];
+  checkPluginEntities(instances, handlers, schemas);
   return instances;
-}
-
-function hasPhase(handler: PluginHandler): boolean {
-  return (
-    handler.rewrite !== undefined ||
-    handler.access !== undefined ||
-    handler.header !== undefined ||
-    handler.body !== undefined ||
-    handler.log !== undefined
-  );
-}
-
-/** Instances bucketed by scope, so a route only looks at the ones that may apply to it. */
-interface Buckets {
-  /** No route and no service (global and consumer-only): may apply to every route. */
-  readonly everywhere: PluginInstance[];
-  readonly byRoute: Map<string, PluginInstance[]>;
-  readonly byService: Map<string, PluginInstance[]>;
 }
 
 function push(map: Map<string, PluginInstance[]>, key: string, instance: PluginInstance): void {
@@ -94,89 +105,102 @@ function push(map: Map<string, PluginInstance[]>, key: string, instance: PluginI
   else list.push(instance);
 }
 
-function bucket(instances: readonly PluginInstance[]): Buckets {
-  const buckets: Buckets = { everywhere: [], byRoute: new Map(), byService: new Map() };
-  for (const instance of instances) {
-    if (instance.enabled === false) continue;
-    const route = instance.route?.id;
-    const service = instance.service?.id;
-    if (route !== undefined) push(buckets.byRoute, route, instance);
-    else if (service !== undefined) push(buckets.byService, service, instance);
-    else buckets.everywhere.push(instance);
-  }
-  return buckets;
+/** Where an enabled instance is bucketed: by its route, else its service, else everywhere. */
+export function scopeOf(instance: PluginInstance): { route?: string; service?: string } {
+  const route = instance.route?.id;
+  if (route !== undefined) return { route };
+  const service = instance.service?.id;
+  return service === undefined ? {} : { service };
 }
 
 /**
- * Compiles every route's chain. `content` is the version's synced entities (plugins, consumers,
- * credentials…); the chains share one entity lookup and one cache per plugin.
+ * The chain state of a whole version. `previous` (the running version) lends what did not change:
+ * an instance compiled from the very same entity object is kept (its configure is not run again,
+ * its config is not validated again), and every instance id keeps its cache.
  */
+export function compileChainState(
+  sources: ReadonlyMap<string, PluginInstance>,
+  routes: Iterable<ChainRoute>,
+  options: PluginRuntimeOptions,
+  previous: ChainState | undefined,
+): { state: ChainState; chains: Map<string, PluginChain>; compiled: number } {
+  const instances = new Map<string, CompiledInstance>();
+  const everywhere: PluginInstance[] = [];
+  const byRoute = new Map<string, PluginInstance[]>();
+  const byService = new Map<string, PluginInstance[]>();
+  for (const source of sources.values()) {
+    if (source.enabled === false) continue;
+    const before = previous?.instances.get(source.id);
+    instances.set(
+      source.id,
+      before?.source === source
+        ? before
+        : compileInstance(source, options.handlers.get(source.name)!, before, options.log),
+    );
+    const scope = scopeOf(source);
+    if (scope.route !== undefined) push(byRoute, scope.route, source);
+    else if (scope.service !== undefined) push(byService, scope.service, source);
+    else everywhere.push(source);
+  }
+  const builder = new ChainBuilder(options.handlers, instances, pluginLogs(options), options.log);
+  const shared = everywhere.length === 0 ? undefined : builder.chain(everywhere, '', undefined);
+  const serviceChains = new Map<string, CompiledChain>();
+  for (const [serviceId, list] of byService) {
+    const chain = builder.chain([...everywhere, ...list], '', serviceId);
+    if (chain !== undefined) serviceChains.set(serviceId, chain);
+  }
+  const state: ChainState = {
+    sources: LayeredMap.of(new Map(sources)),
+    instances: LayeredMap.of(instances),
+    everywhere: everywhere.length === 0 ? NO_BUCKET : everywhere,
+    byRoute: LayeredMap.of(byRoute as Map<string, Bucket>),
+    byService: LayeredMap.of(byService as Map<string, Bucket>),
+    shared,
+    serviceChains: LayeredMap.of(serviceChains),
+  };
+  const chains = new Map<string, PluginChain>();
+  for (const route of routes) {
+    const chain = builder.routeChain(route, state);
+    if (chain !== undefined) chains.set(route.id, chain);
+  }
+  return { state, chains, compiled: builder.compiled };
+}
+
+/**
+ * Compiles every route's chain and the version's entity lookup. `content` is the version's synced
+ * entities (plugins, consumers, credentials…); `previous`, the running version's plugins, lends
+ * unchanged instances and the caches (see compileChainState).
+ */
+export function compilePlugins(
+  routes: readonly ChainRoute[],
+  content: EntityContent | undefined,
+  options: PluginRuntimeOptions | undefined,
+  previous?: CompiledPlugins,
+): CompiledPlugins {
+  const sources = (content?.get('plugins') ?? new Map()) as ReadonlyMap<string, PluginInstance>;
+  const known = previous?.state.sources;
+  // What the running version already checked is the same object here: only the rest is checked.
+  const fresh =
+    known === undefined ? sources.values() : [...sources.values()].filter((s) => known.get(s.id) !== s);
+  checkPluginEntities(fresh, options?.handlers, options?.schemas);
+  const db = compileEntityLookup(content);
+  if (options === undefined || sources.size === 0) {
+    return new CompiledPlugins(LayeredMap.of(), db, 0, emptyState());
+  }
+  const { state, chains, compiled } = compileChainState(sources, routes, options, previous?.state);
+  return new CompiledPlugins(LayeredMap.of(chains), db, compiled, state);
+}
+
+/** The chains alone, by route id (tests and tools). */
 export function compilePluginChains(
   routes: readonly ChainRoute[],
   content: EntityContent | undefined,
   options: PluginRuntimeOptions | undefined,
-): Map<string, PluginChain> {
-  const chains = new Map<string, PluginChain>();
-  const instances = pluginInstancesOf(content, options?.handlers, options?.schemas);
-  if (instances.length === 0 || options === undefined) return chains;
-  const db = compileEntityLookup(content);
-  const compiled = new Map<string, CompiledInstance>();
-  const logs = new Map<string, Logger>();
-  const instanceOf = (i: PluginInstance | undefined): CompiledInstance | undefined => {
-    if (i === undefined) return undefined;
-    let c = compiled.get(i.id);
-    if (c === undefined) {
-      c = compileInstance(i, options.handlers.get(i.name)!, undefined, options.log);
-      compiled.set(i.id, c);
-    }
-    return c;
-  };
-  const entryOf = (resolved: ResolvedPlugin): ChainEntry => {
-    const handler = options.handlers.get(resolved.name)!;
-    let log = logs.get(resolved.name);
-    if (log === undefined) {
-      log = options.log.child({ plugin: resolved.name });
-      logs.set(resolved.name, log);
-    }
-    let byConsumer: Map<string, CompiledInstance> | undefined;
-    if (resolved.byConsumer !== undefined) {
-      byConsumer = new Map();
-      for (const [consumer, instance] of resolved.byConsumer) byConsumer.set(consumer, instanceOf(instance)!);
-    }
-    return {
-      name: resolved.name,
-      handler,
-      base: instanceOf(resolved.base),
-      global: instanceOf(resolved.global),
-      byConsumer,
-      log,
-    };
-  };
-  const chainOf = (candidates: readonly PluginInstance[], routeId: string, serviceId: string | undefined) => {
-    // A handler without any phase (prometheus: the node's metrics do its work) adds nothing to a chain.
-    const resolved = resolveRoutePlugins(candidates, routeId, serviceId).filter((r) =>
-      hasPhase(options.handlers.get(r.name)!),
-    );
-    if (resolved.length === 0) return undefined;
-    const entries = resolved.map(entryOf);
-    // Higher priority first; equal priorities by name, so the order never depends on the input's.
-    entries.sort((a, b) => b.handler.priority - a.handler.priority || (a.name < b.name ? -1 : 1));
-    return new CompiledChain(entries, db);
-  };
+): ReadonlyMap<string, PluginChain> {
+  return compilePlugins(routes, content, options).chains;
+}
 
-  const buckets = bucket(instances);
-  // Routes no route- or service-scoped instance names share one chain.
-  const shared = buckets.everywhere.length === 0 ? undefined : chainOf(buckets.everywhere, '', undefined);
-  for (const route of routes) {
-    const serviceId = route.service?.id ?? undefined;
-    const own = buckets.byRoute.get(route.id);
-    const ofService = serviceId === undefined ? undefined : buckets.byService.get(serviceId);
-    if (own === undefined && ofService === undefined) {
-      if (shared !== undefined) chains.set(route.id, shared);
-      continue;
-    }
-    const chain = chainOf([...buckets.everywhere, ...(own ?? []), ...(ofService ?? [])], route.id, serviceId);
-    if (chain !== undefined) chains.set(route.id, chain);
-  }
-  return chains;
+/** A version without compiled chains (they were handed in whole): its entity lookup only. */
+export function lookupOnly(content: EntityContent | undefined): CompiledPlugins {
+  return new CompiledPlugins(LayeredMap.of(), compileEntityLookup(content), 0, emptyState());
 }

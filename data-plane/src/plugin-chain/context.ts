@@ -108,6 +108,9 @@ class ResponseView implements PluginResponse {
   header(name: string): string | undefined {
     return this.#run.responseHeader(name);
   }
+  headers(): [string, string][] {
+    return this.#run.responseHeaders();
+  }
 }
 
 /** The PluginContext of one request; frozen, as are its request and response views. */

@@ -86,7 +86,12 @@ export function compileInstance(
   let failure: PluginConfigureError | undefined;
   let conf: unknown;
   try {
-    conf = runInPlugin(source.name, configure, config);
+    conf = runInPlugin(source.name, configure, config, {
+      id: source.id,
+      routeId: source.route?.id ?? undefined,
+      serviceId: source.service?.id ?? undefined,
+      consumerId: source.consumer?.id ?? undefined,
+    });
     if (isThenable(conf)) {
       // A rejection nobody waits for would reach the worker's safety net: catch it here.
       Promise.resolve(conf).catch(() => {});

@@ -70,6 +70,7 @@ export class RequestRun implements PluginRun {
   #exit: ChainExit | undefined;
   #phase: 'before' | 'header' | 'after' = 'before';
   #status = 0;
+  #headerExit: number | undefined;
   /** Response header edits made before the response exists, replayed in the header phase. */
   #pendingResponse: [string, string | undefined][] | undefined;
   #liveResponse: string[] | undefined;
@@ -80,10 +81,10 @@ export class RequestRun implements PluginRun {
   #logged = false;
   #phaseFailed = false;
 
-  constructor(chain: CompiledChain, request: ChainRequest, db: EntityLookup) {
+  constructor(chain: CompiledChain, request: ChainRequest) {
     this.#chain = chain;
     this.#request = request;
-    this.db = db;
+    this.db = request.db;
     this.#configs = new Array(chain.entries.length);
     this.#current = chain.entries[0]!;
     this.#upstreamQuery = request.query;
@@ -179,6 +180,21 @@ export class RequestRun implements PluginRun {
     for (const [n, v] of this.#pendingResponse ?? []) if (n.toLowerCase() === lower) value = v;
     return value;
   }
+  responseHeaders(): [string, string][] {
+    const out: [string, string][] = [];
+    const live = this.#liveResponse;
+    if (live !== undefined) {
+      for (let i = 0; i < live.length; i += 2) out.push([live[i]!, live[i + 1]!]);
+      return out;
+    }
+    for (const [n, v] of this.#pendingResponse ?? []) {
+      const lower = n.toLowerCase();
+      const at = out.findIndex(([m]) => m.toLowerCase() === lower);
+      if (at !== -1) out.splice(at, 1);
+      if (v !== undefined) out.push([n, v]);
+    }
+    return out;
+  }
   useUpstreamBody(body: Buffer): void {
     this.#upstreamBody = body;
     const headers = this.#request.upstreamHeaders;
@@ -186,6 +202,12 @@ export class RequestRun implements PluginRun {
     setHeader(headers, 'Content-Length', String(body.length));
   }
   exitWith(status: number, body: unknown, headers: Readonly<Record<string, string>> | undefined): void {
+    if (this.#phase === 'header' && this.#exit === undefined && body == null && headers === undefined) {
+      // Kong's exit in header_filter: the proxied response becomes `status`, without a body.
+      checkStatus(this.#current.name, status);
+      this.#headerExit = status;
+      return;
+    }
     if (this.#phase !== 'before') {
       this.#current.log.warn(
         { plugin: this.#current.name },
@@ -240,6 +262,9 @@ export class RequestRun implements PluginRun {
   /** True once a header or body phase threw: the proxy then answers 500, or closes the connection. */
   get failed(): boolean {
     return this.#phaseFailed;
+  }
+  get headerExitStatus(): number | undefined {
+    return this.#headerExit;
   }
 
   #resolve(entry: ChainEntry): CompiledInstance | undefined {
@@ -343,6 +368,12 @@ export class RequestRun implements PluginRun {
         // Kong's 500 replaces these headers: the later header phases have nothing to edit.
         this.#failed(entry, 'header', err);
         this.#phaseFailed = true;
+        break;
+      }
+      if (this.#headerExit !== undefined) {
+        // As ngx.exit in header_filter: no later header phase; no body goes out.
+        removeHeader(headers, 'transfer-encoding');
+        setHeader(headers, 'Content-Length', '0');
         break;
       }
     }

@@ -5,11 +5,11 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { PluginHandler } from '@turnpike/plugin-sdk';
+import type { EntityLookup, PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger } from '@turnpike/shared';
 import type { Match } from '../router/index.ts';
 import type { ChainExit, PluginChain, PluginRun } from '../runtime/plugin-chain.ts';
-import { compilePluginChains } from './compile.ts';
+import { compilePlugins } from './compile.ts';
 
 export const ROUTE_ID = 'r0000000-0000-4000-8000-000000000001';
 export const SERVICE_ID = 's0000000-0000-4000-8000-000000000001';
@@ -56,16 +56,23 @@ export interface OpenedRun {
   readonly res: EventEmitter;
 }
 
+/** A route's chain with the entity lookup of its version, as a Runtime hands them to a request. */
+export interface TestChain {
+  readonly chain: PluginChain;
+  readonly db: EntityLookup;
+}
+
 /** Compiles the chain of one route (ROUTE_ID on SERVICE_ID); undefined when no plugin applies. */
 export function compileChain(
   handlers: readonly PluginHandler[],
   entities: EntityLists,
-): PluginChain | undefined {
-  const chains = compilePluginChains([{ id: ROUTE_ID, service: { id: SERVICE_ID } }], contentOf(entities), {
+): TestChain | undefined {
+  const compiled = compilePlugins([{ id: ROUTE_ID, service: { id: SERVICE_ID } }], contentOf(entities), {
     handlers: new Map(handlers.map((h) => [h.name, h])),
     log: createLogger({ level: 'silent' }),
   });
-  return chains.get(ROUTE_ID);
+  const chain = compiled.chains.get(ROUTE_ID);
+  return chain === undefined ? undefined : { chain, db: compiled.db };
 }
 
 /** Compiles the chains for one route (ROUTE_ID on SERVICE_ID) and opens a run, no phase called yet. */
@@ -79,7 +86,8 @@ export function openRun(
 }
 
 /** Opens a run of `chain` for a request made of plain objects. */
-export function openOn(chain: PluginChain, request: FakeRequest = {}): OpenedRun {
+export function openOn(compiled: TestChain, request: FakeRequest = {}): OpenedRun {
+  const { chain, db } = compiled;
   const raw = (request.headers ?? []).flat();
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers ?? []) {
@@ -113,6 +121,7 @@ export function openOn(chain: PluginChain, request: FakeRequest = {}): OpenedRun
     query: request.query ?? '',
     upstreamHeaders,
     body: request.body === undefined ? null : Readable.from([Buffer.from(request.body)]),
+    db,
   });
   return { run, upstreamHeaders, res };
 }

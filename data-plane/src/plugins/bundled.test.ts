@@ -26,8 +26,10 @@ describe('bundled plugins', () => {
       'request-size-limiting': 951,
       acl: 950,
       'rate-limiting': 910,
+      'response-ratelimiting': 900,
       'request-transformer': 801,
       'response-transformer': 800,
+      'proxy-cache': 100,
       prometheus: 13,
       'request-termination': 2,
     });

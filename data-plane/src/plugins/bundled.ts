@@ -17,8 +17,10 @@ export const BUNDLED_PLUGINS = [
   'request-size-limiting',
   'acl',
   'rate-limiting',
+  'response-ratelimiting',
   'request-transformer',
   'response-transformer',
+  'proxy-cache',
   'prometheus',
   'request-termination',
 ] as const;

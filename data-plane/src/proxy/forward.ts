@@ -177,6 +177,14 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
       }
     }
     if (flags.requestId) this.addRequestId(headers);
+    const replaced = plugins?.headerExitStatus;
+    if (replaced !== undefined) {
+      // A header phase answered (response-ratelimiting's 429): its status, no body, upstream let go.
+      this.#abandon(controller);
+      this.res.writeHead(replaced, headers);
+      this.res.end();
+      return;
+    }
     this.writeHead(statusCode, headers);
   }
 

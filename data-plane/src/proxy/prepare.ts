@@ -166,6 +166,7 @@ export function prepareRequest(
   prepared.found = found;
   prepared.dispatch = dispatch;
   prepared.chain = runtime.chains.get(found.route.id);
+  prepared.pluginDb = runtime.plugins.db;
   prepared.hostIndex = appendForwardedHeaders(scanned, found, {
     peer,
     client,

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import type { HashRequest } from '../balancer/hash-value.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { Match, UriCaptures } from '../router/index.ts';
-import type { PluginChain, PluginRun, ServiceDispatch } from '../runtime/index.ts';
+import type { PluginChain, PluginRun, PluginVersion, ServiceDispatch } from '../runtime/index.ts';
 import { hostValueIndex } from './forwarded-headers.ts';
 
 export class Prepared implements HashRequest {
@@ -29,6 +29,8 @@ export class Prepared implements HashRequest {
   dispatch!: ServiceDispatch;
   /** The route's plugin chain; undefined (or empty) when no plugin applies: the fast path. */
   chain: PluginChain | undefined = undefined;
+  /** The version's entities the chain's plugins read (`ctx.db`); set with `chain`. */
+  pluginDb: PluginVersion['db'] | undefined = undefined;
   /** The headers for the service, flat `[name, value, …]` (plugins edit them in place). */
   upstreamHeaders!: string[];
   /** Where the Host value is in `upstreamHeaders`. */
@@ -120,6 +122,7 @@ export class Prepared implements HashRequest {
       query: this.receivedQuery,
       upstreamHeaders: this.upstreamHeaders,
       body,
+      db: this.pluginDb!,
     });
     this.plugins = run;
     return run;

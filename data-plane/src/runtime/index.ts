@@ -5,6 +5,7 @@ export {
   EMPTY_PLUGIN_CHAIN,
   type PluginChain,
   type PluginRun,
+  type PluginVersion,
 } from './plugin-chain.ts';
 export type {
   CertificateIndex,

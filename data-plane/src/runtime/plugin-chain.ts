@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { EntityLookup } from '@turnpike/plugin-sdk';
 import { InternalError } from '@turnpike/shared';
 import type { Match } from '../router/index.ts';
 
@@ -31,6 +32,8 @@ export interface ChainRequest {
    * memory, else a stream (over its temp file when buffered, the client's when streamed).
    */
   readonly body: Readable | Buffer | null;
+  /** The version's entities, as plugins read them (`ctx.db`): the Runtime's `plugins.db`. */
+  readonly db: EntityLookup;
 }
 
 /** A response a plugin made (`ctx.response.exit`), or the 500 of a plugin that threw. */
@@ -76,6 +79,19 @@ export interface PluginRun {
    * proxy answers Kong's 500 when nothing was sent yet, else closes the connection.
    */
   readonly failed: boolean;
+  /**
+   * Set when a header phase called `response.exit(status)` (no body; Kong's kong.response.exit in
+   * header_filter): the proxy answers that status with the headers as edited and no body, drops
+   * the upstream's body, and runs no later header phase.
+   */
+  readonly headerExitStatus: number | undefined;
+}
+
+/** A version's plugins beside its chains: the entity lookup, and what its compile cost. */
+export interface PluginVersion {
+  readonly db: EntityLookup;
+  /** How many chains the compile (or patch) that made this version resolved. */
+  readonly compiledChains: number;
 }
 
 export interface PluginChain {

@@ -4,7 +4,8 @@ import type { Dispatcher } from 'undici';
 import type { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
 import type { Router, RouterProblem, ServiceConfig } from '../router/index.ts';
-import type { PluginChain } from './plugin-chain.ts';
+import type { StreamRouter } from '../stream/router.ts';
+import type { PluginChain, PluginVersion } from './plugin-chain.ts';
 
 /**
  * A Service with the fields the proxy reads on top of the router's (the shared schema's type;
@@ -71,10 +72,14 @@ export interface CertificateIndex {
 export interface Runtime {
   readonly version: string | number;
   readonly router: Router;
+  /** The `tcp` / `tls` / `tls_passthrough` routes, for the stream listeners (../stream). */
+  readonly streams: StreamRouter;
   /** By service id. A service missing here (bad protocol) answers 503. */
   readonly services: ReadonlyMap<string, ServiceDispatch>;
   /** By route id; routes without plugins are absent (EMPTY_PLUGIN_CHAIN). */
   readonly chains: ReadonlyMap<string, PluginChain>;
+  /** The entities plugins read (`ctx.db`, handed to each run) and what the chains' compile cost. */
+  readonly plugins: PluginVersion;
   /** Balancers by upstream id (health reports: balancerHealth). */
   readonly upstreams: ReadonlyMap<string, UpstreamBalancer>;
   /** True when some route matches on headers: only then does the proxy build a header lookup. */

@@ -19,6 +19,7 @@ import type { PrimaryMessage, WorkerMessage, WorkerSettings } from './protocol.t
 const SETTINGS: WorkerSettings = {
   logLevel: 'info',
   listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
+  streamListen: [],
   proxy: DEFAULT_SETTINGS,
   tls: undefined,
   pools: { keepalivePoolSize: 60, keepaliveMaxRequests: 1000, keepaliveIdleTimeout: 60 },

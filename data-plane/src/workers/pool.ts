@@ -106,6 +106,8 @@ function versionOf(config: VersionedConfig | undefined): number {
   return config?.version ?? NO_CONFIG_VERSION;
 }
 
+type PluginAdminReply = Extract<WorkerMessage, { type: 'plugin-admin-reply' }>;
+
 /**
  * Runs `callback` once `ms` have passed and the event loop has then read its pending input.
  * A timer fires in the loop's timers phase, before the poll phase reads sockets and IPC: after a
@@ -134,6 +136,7 @@ export class WorkerPool implements Stoppable {
   readonly #slots: Slot[] = [];
   #current: VersionedConfig | undefined;
   #seq = 0;
+  readonly #adminPending = new Map<number, (reply: PluginAdminReply) => void>();
   #applying = false;
   #stopping = false;
   #scrapeSeq = 0;
@@ -398,6 +401,9 @@ export class WorkerPool implements Stoppable {
         slot.pending.get(message.seq)?.({ ok: true, problems: message.problems });
         slot.pending.delete(message.seq);
         return;
+      case 'plugin-admin-reply':
+        this.#adminPending.get(message.seq)?.(message);
+        return;
       case 'counters-take':
         slot.channel?.send(this.#counters.answer(message));
         return;
@@ -447,6 +453,41 @@ export class WorkerPool implements Stoppable {
     const startup = this.#startup;
     this.#startup = undefined;
     startup?.reject(error);
+  }
+
+  /**
+   * Runs `op` through the `plugin` handler's nodeAdmin hook in every running worker: the replies,
+   * one per worker that answered within `timeoutMs` (a worker that threw or lacks the hook is
+   * left out and logged). The node's Admin API reaches the workers' plugin state this way.
+   */
+  async pluginAdmin(plugin: string, op: unknown, timeoutMs = 5000): Promise<unknown[]> {
+    const asks = this.#slots
+      .filter((slot) => slot.state === 'running' && slot.channel !== undefined)
+      .map(
+        (slot) =>
+          new Promise<PluginAdminReply | undefined>((resolve) => {
+            const seq = ++this.#seq;
+            const timer = setTimeout(() => {
+              this.#adminPending.delete(seq);
+              resolve(undefined);
+            }, timeoutMs);
+            timer.unref();
+            this.#adminPending.set(seq, (reply) => {
+              clearTimeout(timer);
+              this.#adminPending.delete(seq);
+              resolve(reply);
+            });
+            slot.channel!.send({ type: 'plugin-admin', seq, plugin, op });
+          }),
+      );
+    const replies: unknown[] = [];
+    for (const reply of await Promise.all(asks)) {
+      if (reply === undefined) this.#log.warn({ plugin }, 'a worker did not answer a plugin admin call');
+      else if (reply.error !== undefined)
+        this.#log.warn({ plugin, error: reply.error }, 'plugin admin call failed');
+      else replies.push(reply.reply);
+    }
+    return replies;
   }
 
   /** Sends one configuration and waits for the answer; a silent worker is killed (and restarted). */

@@ -8,11 +8,14 @@ import type { ConfigChange, VersionedConfig } from '@turnpike/shared/sync';
 import type { ResolverSettings } from '../balancer/index.ts';
 import type { ProxyListenEntry, ProxySettings } from '../proxy/index.ts';
 import type { RouterFlavor, RouterProblem } from '../router/index.ts';
+import type { StreamListenEntry } from '../stream/index.ts';
 
 /** Everything a worker needs to serve, decided once by the main process (so workers agree). */
 export interface WorkerSettings {
   readonly logLevel: ReturnType<typeof toPinoLevel>;
   readonly listen: readonly ProxyListenEntry[];
+  /** stream_listen: TCP / TLS listeners for stream routes (none when off). */
+  readonly streamListen: readonly StreamListenEntry[];
   readonly proxy: ProxySettings;
   /** The ssl listeners' default certificate, made or read once in the main process. */
   readonly tls: { readonly cert: TlsMaterial; readonly key: TlsMaterial } | undefined;
@@ -80,6 +83,8 @@ export type PrimaryMessage =
     }
   /** Stop (`now`) or drain, then exit; `deadline` is an epoch time in ms. */
   | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
+  /** Run `op` through the `plugin` handler's nodeAdmin hook; answered by plugin-admin-reply. */
+  | { readonly type: 'plugin-admin'; readonly seq: number; readonly plugin: string; readonly op: unknown }
   /** The node's counters' answer to a `counters-take` batch: per take its slots' counts and refused slot. */
   | {
       readonly type: 'counters-taken';
@@ -111,6 +116,13 @@ export type WorkerMessage =
       /** Set when a delta did not build on what the worker holds: nothing was compiled. */
       readonly stale?: boolean;
     }
+  | {
+      readonly type: 'plugin-admin-reply';
+      readonly seq: number;
+      readonly reply?: unknown;
+      /** The hook threw, or the plugin has none here. */
+      readonly error?: string;
+    }
   /** Takes from the node's counters, one event-loop turn's worth: `sizes[i]` slots of 3 numbers each. */
   | {
       readonly type: 'counters-take';
@@ -129,6 +141,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     type === 'start-failed' ||
     type === 'applied' ||
     type === 'apply-failed' ||
+    type === 'plugin-admin-reply' ||
     type === 'counters-take' ||
     type === 'metrics'
   );
@@ -142,6 +155,7 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     type === 'apply' ||
     type === 'apply-delta' ||
     type === 'stop' ||
+    type === 'plugin-admin' ||
     type === 'counters-taken' ||
     type === 'reopen-logs' ||
     type === 'metrics'

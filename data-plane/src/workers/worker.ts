@@ -9,15 +9,16 @@
  */
 
 import cluster from 'node:cluster';
-import { installNodeCounters } from '@turnpike/plugin-sdk';
+import { installNodeCounters, type PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
 import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
 import { loadPluginRuntime } from '../plugin-chain/index.ts';
-import { startProxy } from '../proxy/index.ts';
+import { sniCallback, startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
+import { startStreamProxy } from '../stream/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import { openWorkerLogs, type WorkerLogs } from './logs.ts';
 import {
@@ -44,6 +45,7 @@ export class ProxyWorker {
   /** The worker's configuration: its Runtime, what it was built from, the apply path. */
   readonly config: ConfigApplier;
   readonly #send: SendToPrimary;
+  readonly #handlers: ReadonlyMap<string, PluginHandler> | undefined;
   readonly #logs: WorkerLogs;
   readonly #metrics: KongProxyMetrics;
 
@@ -54,11 +56,13 @@ export class ProxyWorker {
     send: SendToPrimary,
     logs: WorkerLogs,
     metrics: KongProxyMetrics,
+    handlers?: ReadonlyMap<string, PluginHandler>,
   ) {
     this.log = log;
     this.lifecycle = lifecycle;
     this.config = config;
     this.#send = send;
+    this.#handlers = handlers;
     this.#logs = logs;
     this.#metrics = metrics;
   }
@@ -125,10 +129,36 @@ export class ProxyWorker {
       observer: combineObservers(logs.observer, metrics)!,
     });
     lifecycle.add(proxy);
+    if (settings.streamListen.length > 0) {
+      const streams = await startStreamProxy({
+        listen: settings.streamListen,
+        holder: applier.runtime,
+        log,
+        ...(settings.tls === undefined
+          ? {}
+          : { tls: { ...settings.tls, SNICallback: sniCallback(applier.runtime) } }),
+      });
+      lifecycle.add(streams);
+    }
     // Added after the proxy: stopped after it, so the last requests' lines are written out.
     lifecycle.add(logs);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
-    return new ProxyWorker(log, lifecycle, applier, send, logs, metrics);
+    return new ProxyWorker(log, lifecycle, applier, send, logs, metrics, plugins.handlers);
+  }
+
+  /** Runs a plugin's nodeAdmin hook; always answers, a throw as `error`. */
+  pluginAdmin(message: Extract<PrimaryMessage, { type: 'plugin-admin' }>): void {
+    const { seq, plugin, op } = message;
+    const hook = this.#handlers?.get(plugin)?.nodeAdmin;
+    if (hook === undefined) {
+      this.#send({ type: 'plugin-admin-reply', seq, error: `plugin '${plugin}' has no admin hook here` });
+      return;
+    }
+    try {
+      this.#send({ type: 'plugin-admin-reply', seq, reply: hook(op) });
+    } catch (error) {
+      this.#send({ type: 'plugin-admin-reply', seq, error: toError(error).message });
+    }
   }
 
   /** Applies a configuration message; a refusal is answered with apply-failed, never thrown. */
@@ -229,6 +259,12 @@ export function runWorker(): void {
         // Messages arrive in order and these are only sent after 'ready': `running` is settled.
         running?.then(
           (worker) => worker.handle(message),
+          () => {},
+        );
+        return;
+      case 'plugin-admin':
+        running?.then(
+          (worker) => worker.pluginAdmin(message),
           () => {},
         );
         return;

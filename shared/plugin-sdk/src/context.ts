@@ -120,12 +120,20 @@ export interface PluginResponse {
    * string or Buffer as is. Return right after calling it: the remaining rewrite/access phases
    * are skipped, the service is not called; header and log phases still run. Throws a
    * PluginValueError for a status outside 100–599 or an invalid header (see setResponseHeader).
+   *
+   * In the header phase of a proxied response, `exit(status)` alone (no body, no headers) turns
+   * the response into that status with no body, as Kong's exit in header_filter.
    */
   exit(status: number, body?: unknown, headers?: Readonly<Record<string, string>>): void;
   /** True once a plugin called exit. */
   readonly exited: boolean;
   /** A response header's value (header phase: the upstream's or the exit's; before: what plugins set). */
   header(name: string): string | undefined;
+  /**
+   * Every response header as [name, value] pairs in order, a repeated header once per value
+   * (header phase: the upstream's or the exit's, as edited so far; before: what plugins set).
+   */
+  headers(): [string, string][];
 }
 
 export interface PluginContext {

@@ -8,7 +8,7 @@
  * | configure | once per instance, when a config version is compiled (not per request); synchronous | logged with the plugin name and instance id; every request the instance applies to gets Kong's 500 | not available |
  * | rewrite   | before access; only global plugins (no route/service/consumer) | 500 Kong body, logged with plugin name; later phases skipped except log | later rewrite/access skipped, service not called; header, log run |
  * | access    | after rewrite, before the service is called; sync, or returns a promise to await | as rewrite                      | as rewrite                            |
- * | header    | before the response headers are written (proxied or exit)     | 500 Kong body if nothing was sent, logged; later header phases skipped | not available (headers are on the way) |
+ * | header    | before the response headers are written (proxied or exit)     | 500 Kong body if nothing was sent, logged; later header phases skipped | proxied only, `exit(status)` alone (Kong's exit in header_filter): that status, the headers as edited, no body; later header phases skipped |
  * | body      | per response chunk of a proxied response; returns the chunk   | connection closed, logged; later body phases skipped | not available                 |
  * | log       | once the response finished or the client went away           | logged, never reaches the client           | not available                         |
  *
@@ -46,9 +46,23 @@ export type BodyPhaseFunction<C> = (ctx: PluginContext, conf: C, chunk: Buffer, 
  * Runs once per plugin instance when a configuration version is compiled — again only when that
  * instance's config changes — for the work a request should not repeat: parsing keys, compiling
  * patterns, precomputing limits. Returns what the phases get as `conf` (the config itself when it
- * returns undefined). Synchronous, and a function of the config: no I/O, no request state.
+ * returns undefined). Synchronous, and a function of the config and the instance's scope: no I/O,
+ * no request state.
  */
-export type ConfigureFunction<C, S> = (config: C) => S | undefined;
+export type ConfigureFunction<C, S> = (config: C, instance: PluginInstanceScope) => S | undefined;
+
+/**
+ * Which plugin instance `configure` compiles, and where it is scoped (Kong's `conf.__plugin_id`,
+ * `conf.route_id`, `conf.service_id`): rate-limiting's redis keys name the plugin's route and
+ * service, not the request's.
+ */
+export interface PluginInstanceScope {
+  readonly id: string;
+  /** Undefined when the instance is not scoped to one. */
+  readonly routeId: string | undefined;
+  readonly serviceId: string | undefined;
+  readonly consumerId: string | undefined;
+}
 
 /**
  * `C` is the validated config; `S` what `configure` makes of it (the phases' `conf`), `C` when the
@@ -69,6 +83,12 @@ export interface PluginHandler<C = PluginConfig, S = C> {
   readonly header?: SyncPhaseFunction<S>;
   readonly body?: BodyPhaseFunction<S>;
   readonly log?: SyncPhaseFunction<S>;
+  /**
+   * What the node's Admin API may ask of this plugin's state in each proxy worker (proxy-cache:
+   * read or purge cached entries): called in every worker with the operation the Admin API
+   * sends; the reply (structured-cloneable) goes back to it. Plugin-defined; synchronous.
+   */
+  readonly nodeAdmin?: (op: unknown) => unknown;
 }
 
 /** What `handler.ts` of a plugin folder exports. */

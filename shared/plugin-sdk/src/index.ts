@@ -36,6 +36,7 @@ export {
   type PluginConfig,
   type PluginHandler,
   type PluginHandlerModule,
+  type PluginInstanceScope,
   type SyncPhaseFunction,
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';
@@ -48,4 +49,13 @@ export {
   type NodeCounters,
   nodeCounters,
 } from './node-counters.ts';
+export {
+  ORDERED_PERIODS,
+  PERIOD_SECONDS,
+  type Period,
+  periodsOrderError,
+  resetSeconds,
+  windowEnd,
+  windowStart,
+} from './ratelimit-windows.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

@@ -107,16 +107,16 @@ describe('KONG_* variables', () => {
       warnings[0]?.settings.map((s) => `${s.key} (from ${s.source})`),
       ['nginx_daemon (from KONG_NGINX_DAEMON)'],
     );
-    assert.deepEqual(problems({ KONG_STREAM_LISTEN: 'off' }), []);
-    assert.deepEqual(problems({ KONG_STREAM_LISTEN: '0.0.0.0:5555' }), [
+    assert.deepEqual(problems({ KONG_CLUSTER_OCSP: 'off' }), []);
+    assert.deepEqual(problems({ KONG_CLUSTER_OCSP: 'on' }), [
       {
-        key: 'stream_listen',
-        source: 'KONG_STREAM_LISTEN',
-        message: 'not supported yet: TCP / TLS stream proxying',
+        key: 'cluster_ocsp',
+        source: 'KONG_CLUSTER_OCSP',
+        message: 'not supported yet: OCSP checks of data plane certificates',
       },
     ]);
     // TURNPIKE_<Kong key> follows the same rules.
-    assert.equal(problems({ TURNPIKE_STREAM_LISTEN: '0.0.0.0:5555' })[0]?.source, 'TURNPIKE_STREAM_LISTEN');
+    assert.equal(problems({ TURNPIKE_CLUSTER_OCSP: 'on' })[0]?.source, 'TURNPIKE_CLUSTER_OCSP');
   });
 
   it('that name no key are not configuration, as Kong ignores them (Kubernetes sets KONG_PORT_… for a service named kong)', () => {

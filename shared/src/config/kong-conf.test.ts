@@ -131,14 +131,16 @@ describe('a kong.conf with Kong-only keys', () => {
   });
 
   it('accepts a refused key set to the value that asks for what Turnpike does, and refuses any other', () => {
-    assert.deepEqual(load('stream_listen = off\nrouter_flavor = traditional_compatible\n').warnings, []);
-    assert.deepEqual(problems('\nstream_listen = 0.0.0.0:5555\n'), [
+    assert.deepEqual(load('cluster_ocsp = off\nrouter_flavor = traditional_compatible\n').warnings, []);
+    assert.deepEqual(problems('\ncluster_ocsp = on\n'), [
       {
-        key: 'stream_listen',
+        key: 'cluster_ocsp',
         source: 'kong.conf:2',
-        message: 'not supported yet: TCP / TLS stream proxying',
+        message: 'not supported yet: OCSP checks of data plane certificates',
       },
     ]);
+    // stream_listen is Turnpike's own key now: TCP / TLS stream proxying.
+    assert.equal(load('stream_listen = 127.0.0.1:5555\n').config.stream_listen[0]?.port, 5555);
   });
 
   it('takes router_flavor traditional_compatible (the default) and traditional, and refuses expressions', () => {

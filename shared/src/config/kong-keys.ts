@@ -32,7 +32,7 @@ const WORKERS =
   "how Kong's nginx workers share state: Turnpike's workers each swap in every configuration whole";
 const TRACING = 'tracing is not supported yet';
 const WASM = 'WebAssembly filters are not supported';
-const NO_STREAM = 'concerns stream proxying, and stream_listen is refused';
+const NO_STREAM = "concerns nginx's stream module: stream proxying here has no such setting";
 
 const ignored = (why: string): KongKeyRule => ({ kind: 'ignored', why });
 const refused = (why: string, ...accepts: string[]): KongKeyRule =>
@@ -74,9 +74,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   cluster_rpc: ignored("selects Kong's own sync protocol; Turnpike speaks its gRPC protocol"),
   cluster_rpc_sync: ignored("selects Kong's own sync protocol; Turnpike speaks its gRPC protocol"),
   cluster_cjson: ignored("selects Kong's JSON encoder for sync payloads"),
-
-  // LISTENERS
-  stream_listen: refused('TCP / TLS stream proxying', 'off'),
 
   // NGINX
   nginx_user: ignored('the user is the one Turnpike runs as (the images run as 65532)'),
@@ -125,7 +122,9 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   nginx_stream_lua_ssl_conf_command: ignored(NO_STREAM),
 
   // TLS
-  mem_cache_size: ignored(CACHE),
+  mem_cache_size: ignored(
+    "sizes Kong's entity caches (Turnpike's data planes hold the whole configuration in memory) and kong_db_cache, proxy-cache's store: here at most 64 MiB per dictionary per proxy worker",
+  ),
   lmdb_environment_path: ignored('where Kong keeps a DB-less configuration; Turnpike keeps it in memory'),
   lmdb_map_size: ignored('where Kong keeps a DB-less configuration; Turnpike keeps it in memory'),
   worker_events_max_payload: ignored(WORKERS),

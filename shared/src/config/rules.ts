@@ -86,9 +86,17 @@ function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources
   const problems: ConfigProblem[] = [];
   const refuse = (key: ConfigKey, why: string) =>
     problems.push({ key, source: sources[key], message: refusal(why) });
-  for (const key of ['proxy_listen', 'admin_listen', 'status_listen', 'cluster_listen'] as const) {
+  for (const key of [
+    'proxy_listen',
+    'stream_listen',
+    'admin_listen',
+    'status_listen',
+    'cluster_listen',
+  ] as const) {
     if (config[key].some((entry) => entry.proxyProtocol)) refuse(key, 'the proxy_protocol flag');
   }
+  if (config.stream_listen.some((entry) => entry.http2))
+    refuse('stream_listen', 'the http2 flag (a stream listener carries bytes, not HTTP)');
   if (config.status_listen.some((entry) => entry.ssl))
     refuse('status_listen', 'the ssl flag (TLS on /status)');
   if (config.status_listen.length > 1) refuse('status_listen', 'more than one status listener');

@@ -226,6 +226,12 @@ export const TurnpikeConfigSchema = Type.Object({
     description:
       'Proxy listeners: <ip>:<port> [ssl] [http2] [proxy_protocol] [reuseport] [backlog=N], comma-separated, or off.',
   }),
+  stream_listen: listen({
+    section: 'listeners',
+    default: 'off',
+    description:
+      'TCP / TLS stream listeners for tcp, tls and tls_passthrough routes: <ip>:<port> [ssl] [reuseport] [backlog=N], comma-separated, or off. With ssl, TLS is terminated with the certificate of the SNI.',
+  }),
   admin_listen: listen({
     section: 'listeners',
     default: '127.0.0.1:8001 reuseport backlog=16384, 127.0.0.1:8444 http2 ssl reuseport backlog=16384',

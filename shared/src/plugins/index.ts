@@ -20,3 +20,4 @@ export {
   pluginsNotEnabled,
 } from './load.ts';
 export { installPluginModuleHooks, nodeSdkUrl } from './module-hooks.ts';
+export type { NodePluginAdmin } from './node-admin.ts';

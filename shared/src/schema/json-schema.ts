@@ -138,6 +138,12 @@ function fieldDocument(field: FieldDescriptor): Json {
   if (field.type === 'record') {
     doc.fields = fieldsDocument(field.fields);
     if (field.entity_checks !== undefined) doc.entity_checks = checksDocument(field.entity_checks);
+    if (field.shorthand_fields !== undefined) {
+      // Kong lists them as `{ name: descriptor }` entries, the expansion function left out.
+      doc.shorthand_fields = Object.entries(field.shorthand_fields).map(([name, { func: _f, ...sh }]) => ({
+        [name]: fieldDocument(sh as FieldDescriptor),
+      }));
+    }
   }
   return doc;
 }

@@ -32,6 +32,7 @@ const COMMON = new Set([
 /** Kong's attribute_types, for the attributes Turnpike knows: which field types may carry each. */
 const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   uuid: ['string'],
+  referenceable: ['string'],
   len_eq: ['string', 'array', 'set', 'map'],
   len_min: ['string', 'array', 'set', 'map'],
   len_max: ['string', 'array', 'set', 'map'],
@@ -52,6 +53,7 @@ const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   fields: ['record'],
   entity_checks: ['record'],
   abstract: ['record'],
+  shorthand_fields: ['record'],
   reference: ['foreign'],
   on_delete: ['foreign'],
 };

@@ -8,6 +8,7 @@ import type { FieldErrors } from '../errors.ts';
 import { runEntityChecks } from './entity-checks.ts';
 import { isPlainObject, validateField } from './field.ts';
 import { MSG } from './messages.ts';
+import { expandShorthands, shorthandErrors } from './shorthand.ts';
 import type { EntityCheck, FieldDescriptor, FieldMap, RecordField } from './types.ts';
 
 export type Context = 'insert' | 'update' | 'upsert';
@@ -54,7 +55,7 @@ function adjust(field: FieldDescriptor, value: unknown, context: Context, opts: 
         : value !== null && (value !== undefined || field.required === true);
     if (recurse) {
       const v = value ?? missingValue(field, opts);
-      if (isPlainObject(v)) return processAutoFields(field.fields, v, context, opts);
+      if (isPlainObject(v)) return processAutoFields(field.fields, expandShorthands(field, v), context, opts);
     }
   } else if (Array.isArray(value) && (field.type === 'array' || field.type === 'set')) {
     const items = field.type === 'set' ? uniqueItems(value) : value;
@@ -148,8 +149,14 @@ export function validateShape(
 
 /** A record field's value: its defaults applied, then validated whole (Kong does the same). */
 export function validateRecord(field: RecordField, value: Record<string, unknown>): FieldErrors | undefined {
-  const copy = processAutoFields(field.fields, value, 'insert', { now: 0 });
-  return validateShape(field.fields, field.entity_checks ?? [], copy, { fullCheck: true, updating: false });
+  const copy = processAutoFields(field.fields, expandShorthands(field, value), 'insert', { now: 0 });
+  const invalid = shorthandErrors(field, copy);
+  if (invalid !== undefined) for (const name of Object.keys(invalid)) delete copy[name];
+  const errors = validateShape(field.fields, field.entity_checks ?? [], copy, {
+    fullCheck: true,
+    updating: false,
+  });
+  return invalid === undefined ? errors : { ...errors, ...invalid };
 }
 
 /** Kong's merge_values: `top` wins, records merge field by field, arrays are replaced. */

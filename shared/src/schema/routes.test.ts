@@ -138,6 +138,12 @@ describe('routes', () => {
     );
   });
 
+  it('refuses udp, which this gateway does not proxy, rather than accept a route it never serves', () => {
+    assert.deepEqual(errorsOf({ protocols: ['udp'], sources: [{ ip: '10.0.0.1' }] }).protocols, [
+      "'udp' is not supported by this gateway yet (tcp, tls and tls_passthrough are)",
+    ]);
+  });
+
   it('refuses protocols from different families', () => {
     assert.equal(
       errorsOf({ protocols: ['http', 'tcp'], paths: ['/'] }).protocols,

@@ -98,7 +98,26 @@ export interface RecordField extends FieldBase {
   readonly entity_checks?: readonly EntityCheck[];
   /** The plugins entity's `config`: replaced by the plugin's own schema. */
   readonly abstract?: boolean;
+  /**
+   * Input-only fields of this record expanded into real ones before validation (Kong's record
+   * `shorthand_fields`, e.g. rate-limiting's deprecated `redis_host` → `redis.host`); see shorthand.ts.
+   */
+  readonly shorthand_fields?: { readonly [name: string]: RecordShorthand };
 }
+
+/**
+ * A record's shorthand: the value is validated as the descriptor, then `func` gives the real
+ * fields it sets. With `deprecation`, the real fields win over it and a different value under a
+ * `replaced_with` path is an error (Kong's validate_deprecation_exclusiveness).
+ */
+export type RecordShorthand = FieldDescriptor & {
+  readonly func: (value: never) => Record<string, unknown> | undefined;
+  readonly deprecation?: {
+    readonly message: string;
+    readonly removal_in_version: string;
+    readonly replaced_with: readonly { readonly path: readonly string[] }[];
+  };
+};
 
 export interface ForeignField extends FieldBase {
   readonly type: 'foreign';

@@ -194,6 +194,18 @@ describe('oauth2: access tokens', () => {
     assert.equal(body?.run.upstreamBody?.toString(), 'keep=1');
   });
 
+  it('refuses a global token on a plugin without global_credentials even with anonymous, as Kong', async () => {
+    const global = token({ service: null });
+    const r = await runRequest([handler], entities({ anonymous: 'anonymous' }, [global]), {
+      headers: [['Authorization', `Bearer ${global.access_token}`]],
+    });
+    assert.equal(r?.exit?.status, 401);
+    const other = await runRequest([handler], entities({ anonymous: 'anonymous' }, [global]), {
+      headers: [['Authorization', 'Bearer unknown']],
+    });
+    assert.equal(other?.exit, undefined);
+  });
+
   it('goes on as the anonymous consumer, without the authenticated headers', async () => {
     const r = await runRequest([handler], entities({ anonymous: 'anonymous' }), {
       headers: [['X-Authenticated-Scope', 'forged']],

@@ -38,6 +38,8 @@ interface Failure {
   readonly status: number;
   readonly body: Record<string, string>;
   readonly challenge: string;
+  /** Sent even with `anonymous` (Kong's retrieve_token exits itself for a global token). */
+  readonly always?: boolean;
 }
 
 function invalidToken(conf: OAuth2Config, description = INVALID_OR_EXPIRED): Failure {
@@ -103,10 +105,13 @@ async function authenticate(ctx: PluginContext, conf: OAuth2Config): Promise<Fai
   const service = ctx.service?.id;
   if (token === undefined) return invalidToken(conf);
   if (!conf.global_credentials && token.service == null) {
-    return invalidToken(
-      conf,
-      "The access token is global, but the current plugin is configured without 'global_credentials'",
-    );
+    return {
+      ...invalidToken(
+        conf,
+        "The access token is global, but the current plugin is configured without 'global_credentials'",
+      ),
+      always: true,
+    };
   }
   if (token.service != null && token.service.id !== service) return invalidToken(conf);
   if (token.expires_in > 0 && Date.now() / 1000 - token.created_at > token.expires_in)
@@ -175,7 +180,11 @@ export function oauth2Handler(store: TokenStore) {
           setAuthenticatedHeaders(ctx, undefined);
           return;
         }
-        if ((await authenticate(ctx, conf)) === undefined) return;
+        const failure = await authenticate(ctx, conf);
+        if (failure === undefined) return;
+        if (failure.always === true) {
+          return ctx.response.exit(failure.status, failure.body, { 'WWW-Authenticate': failure.challenge });
+        }
         const consumer = findConsumer(ctx.db, conf.anonymous);
         if (consumer === undefined) {
           const message = `anonymous consumer ${conf.anonymous} is configured but doesn't exist`;

@@ -1,5 +1,7 @@
 /**
- * rate-limiting (Kong 3.x kong/plugins/rate-limiting/handler.lua), `local` policy: fixed windows
+ * rate-limiting (Kong 3.x kong/plugins/rate-limiting/handler.lua). The `redis` policy counts in a
+ * Redis server the nodes share (redis-policy.ts; Redis unreachable: `fault_tolerant` lets the
+ * request through without headers and logs, else a 500, as Kong). The `local` policy: fixed windows
  * per period, counted once for the node (the SDK's `nodeCounters()`, as Kong counts in its node's
  * shared dict): every proxy worker of a node shares one count. A request is refused when any
  * period's count already reached its limit; only requests let through are counted, as Kong
@@ -20,6 +22,7 @@ import {
   type PluginContext,
   type PluginHandler,
 } from '@turnpike/plugin-sdk';
+import { EMPTY_UUID, RedisPolicy, type RedisScope } from './redis-policy.ts';
 import { ORDERED_PERIODS, type RateLimitingConfig } from './schema.ts';
 import { resetSeconds, windowEnd, windowStart } from './windows.ts';
 
@@ -54,8 +57,14 @@ export function identifierOf(ctx: PluginContext, conf: RateLimitingConfig): stri
   return id ?? ctx.request.clientIp;
 }
 
-/** What an instance's phases get: its config and its limits by ORDERED_PERIODS index (NaN = none). */
-export type RateLimitingInstance = RateLimitingConfig & { readonly limits: Float64Array };
+/**
+ * What an instance's phases get: its config, its limits by ORDERED_PERIODS index (NaN = none), and
+ * its scope as Kong's redis keys name it (the plugin's route and service, EMPTY_UUID for none).
+ */
+export type RateLimitingInstance = RateLimitingConfig & {
+  readonly limits: Float64Array;
+  readonly scope: RedisScope;
+};
 
 /** The configured limits by ORDERED_PERIODS index (NaN = none): once per instance (configure). */
 export function limitsOf(conf: RateLimitingConfig): Float64Array {
@@ -155,9 +164,40 @@ async function decideShared(
   decide(ctx, conf, limits, taken, nowMs);
 }
 
+/** The period whose limit is reached (Kong keeps the last one found), or -1: the redis policy's take. */
+function stoppedPeriod(counts: Float64Array, limits: Float64Array): number {
+  let stop = -1;
+  for (let i = 0; i < PERIOD_COUNT; i++) {
+    if (!Number.isNaN(limits[i]!) && limits[i]! - counts[i]! <= 0) stop = i;
+  }
+  return stop;
+}
+
+/** The redis policy: Kong reads (and, realtime, counts) in Redis, then decides as the local policy. */
+async function redisAccess(
+  ctx: PluginContext,
+  conf: RateLimitingInstance,
+  redis: RedisPolicy,
+  nowMs: number,
+) {
+  let usage: Awaited<ReturnType<RedisPolicy['usage']>>;
+  try {
+    usage = await redis.usage(ctx, conf, conf.scope, conf.limits, identifierOf(ctx, conf), nowMs);
+  } catch (err) {
+    if (conf.fault_tolerant === false) throw err;
+    ctx.log.error({ err: (err as Error).message }, 'failed to get usage');
+    return;
+  }
+  const refused = stoppedPeriod(usage.counts, conf.limits);
+  decide(ctx, conf, conf.limits, { refused, counts: usage.counts }, nowMs);
+  if (refused === -1) redis.increment(ctx, conf, usage);
+}
+
 export interface RateLimitingOptions {
   /** The store to count in; default the node's (`nodeCounters()`, looked up at the first request). */
   readonly counters?: NodeCounters;
+  /** The redis policy's connections and batching tables (default: the process's connections). */
+  readonly redis?: RedisPolicy;
   /** Milliseconds since the epoch (tests pass a fixed clock). */
   readonly now?: () => number;
 }
@@ -168,18 +208,24 @@ export function createRateLimitingHandler(options: RateLimitingOptions = {}): Pl
   // instance, and a changed instance (a new limit) must not hand every client a fresh allowance.
   let counters = options.counters;
   const now = options.now ?? Date.now;
+  const redis = options.redis ?? new RedisPolicy();
   return definePluginHandler<RateLimitingConfig, RateLimitingInstance>({
     name: 'rate-limiting',
     version: '3.9.0',
     priority: 910,
     sdkVersion: '1.0.0',
 
-    configure(config) {
-      return { ...config, limits: limitsOf(config) };
+    configure(config, instance) {
+      return {
+        ...config,
+        limits: limitsOf(config),
+        scope: { routeId: instance.routeId ?? EMPTY_UUID, serviceId: instance.serviceId ?? EMPTY_UUID },
+      };
     },
 
     access(ctx, conf) {
       const nowMs = now();
+      if (conf.policy === 'redis') return redisAccess(ctx, conf, redis, nowMs);
       const limits = conf.limits;
       // Kong scopes counters by the plugin's route and service; the SDK gives a handler the
       // request's route and service, so counters here are per matched route and service.

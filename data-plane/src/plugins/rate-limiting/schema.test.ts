@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateEntity } from '@turnpike/shared/schema';
-import { REDIS_UNSUPPORTED, schema } from './schema.ts';
+import { schema } from './schema.ts';
 
 function validate(config: Record<string, unknown>) {
   return validateEntity(
@@ -58,11 +58,113 @@ describe('rate-limiting schema', () => {
     });
   });
 
-  it('refuses the cluster policy as Kong does without a database, and redis as not implemented', () => {
+  it('refuses the cluster policy as Kong does without a database', () => {
     assert.deepEqual(fieldsOf({ minute: 1, policy: 'cluster' }), {
       config: { policy: 'expected one of: local, redis' },
     });
-    assert.deepEqual(fieldsOf({ minute: 1, policy: 'redis' }), { config: { policy: REDIS_UNSUPPORTED } });
+  });
+
+  it("fills config.redis with Kong's defaults, whatever the policy", () => {
+    const result = validate({ minute: 3 });
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.config.redis, {
+      host: null,
+      port: 6379,
+      timeout: 2000,
+      username: null,
+      password: null,
+      database: 0,
+      ssl: false,
+      ssl_verify: false,
+      server_name: null,
+    });
+  });
+
+  it('accepts the redis policy with the nested config.redis fields (Kong 3.8+)', () => {
+    const result = validate({
+      second: 10,
+      policy: 'redis',
+      redis: {
+        host: 'redis.example',
+        port: 6380,
+        database: 2,
+        username: 'test',
+        password: 'testXXX',
+        ssl: true,
+        ssl_verify: false,
+        timeout: 1100,
+        server_name: 'redis.example',
+      },
+    });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.fields));
+    const redis = result.value.config.redis as Record<string, unknown>;
+    assert.equal(redis.port, 6380);
+    assert.equal(redis.database, 2);
+  });
+
+  it('maps the deprecated flat redis_* fields onto config.redis, as Kong does', () => {
+    const result = validate({
+      second: 10,
+      policy: 'redis',
+      redis_host: 'redis.example',
+      redis_port: 6380,
+      redis_database: 3,
+      redis_username: 'test',
+      redis_password: 'testXXX',
+      redis_ssl: true,
+      redis_ssl_verify: true,
+      redis_timeout: 1100,
+      redis_server_name: 'sni.example',
+    });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.fields));
+    const config = result.value.config as Record<string, unknown>;
+    assert.deepEqual(config.redis, {
+      host: 'redis.example',
+      port: 6380,
+      timeout: 1100,
+      username: 'test',
+      password: 'testXXX',
+      database: 3,
+      ssl: true,
+      ssl_verify: true,
+      server_name: 'sni.example',
+    });
+    assert.equal(config.redis_host, undefined, 'the flat fields are not stored');
+  });
+
+  it("accepts a flat field equal to its nested one, and refuses them different, in Kong's words", () => {
+    assert.ok(
+      validate({ minute: 1, policy: 'redis', redis_host: 'a.example', redis: { host: 'a.example' } }).ok,
+    );
+    assert.deepEqual(
+      fieldsOf({ minute: 1, policy: 'redis', redis_host: 'a.example', redis: { host: 'b.example' } }),
+      {
+        config: {
+          redis_host:
+            'both deprecated and new field are used but their values mismatch: redis_host = a.example vs redis.host = b.example',
+        },
+      },
+    );
+  });
+
+  it('checks a flat field against its own type', () => {
+    assert.deepEqual(fieldsOf({ minute: 1, policy: 'redis', redis_host: 'h', redis_port: 'x' }), {
+      config: { redis_port: 'expected an integer' },
+    });
+  });
+
+  it('requires config.redis.host with the redis policy, as Kong words it', () => {
+    assert.deepEqual(fieldsOf({ minute: 1, policy: 'redis' }), {
+      '@entity': ["failed conditional validation given value of field 'config.policy'"],
+      config: { redis: { host: 'required field missing' } },
+    });
+  });
+
+  it('refuses a sync_rate under 0.02 with the redis policy', () => {
+    assert.deepEqual(fieldsOf({ minute: 1, policy: 'redis', redis: { host: 'h' }, sync_rate: 0.01 }), {
+      config: 'sync_rate must be greater than 0.02, or -1 to disable',
+    });
+    assert.ok(validate({ minute: 1, policy: 'redis', redis: { host: 'h' }, sync_rate: 0.5 }).ok);
   });
 
   it('refuses sync_rate without the redis policy', () => {

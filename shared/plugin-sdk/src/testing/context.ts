@@ -120,6 +120,8 @@ export interface TestState {
   upstreamMethod: string | undefined;
   upstreamBody: Buffer | undefined;
   readonly responseHeaders: HeaderEdits;
+  /** Set by `exit(status)` in the header phase of a proxied response (no body follows). */
+  headerExit?: number;
 }
 
 export class TestContext implements PluginContext {
@@ -199,6 +201,12 @@ export class TestContext implements PluginContext {
       },
       exit,
       header: (name) => state.responseHeaders.get(name.toLowerCase())?.value,
+      headers: () => {
+        const out: [string, string][] = [];
+        for (const { name, value } of state.responseHeaders.values())
+          if (value !== undefined) out.push([name, value]);
+        return out;
+      },
     };
   }
 
@@ -257,6 +265,17 @@ export class TestContext implements PluginContext {
   }
 
   #exit(status: number, body: unknown, headers: Readonly<Record<string, string>> | undefined): void {
+    const proxied = this.state.exit === undefined;
+    if (this.state.phase === 'header' && proxied && body == null && headers === undefined) {
+      if (!Number.isInteger(status) || status < 100 || status > 599) {
+        throw new PluginValueError(
+          this.#plugin,
+          `gave the status ${JSON.stringify(status)}, expected 100 to 599`,
+        );
+      }
+      this.state.headerExit = status;
+      return;
+    }
     if (this.state.phase !== 'before') {
       this.log.warn({ plugin: this.#plugin }, 'response.exit called after the access phase: ignored');
       return;

@@ -86,6 +86,33 @@ describe('the SDK test harness', () => {
     assert.ok(result.logs.some((l) => l.level === 'error' && l.msg === 'plugin failed'));
   });
 
+  it("sees the service's headers in the header phase, and answers a header-phase exit with its status and no body", async () => {
+    const costly = definePluginHandler<Conf>({
+      name: 'greeter',
+      version: '1.0.0',
+      priority: 10,
+      header(ctx) {
+        const cost = ctx.response.header('x-cost');
+        ctx.clearResponseHeader('x-cost');
+        assert.deepEqual(
+          ctx.response.headers().map(([name]) => name),
+          ['content-type'],
+        );
+        if (cost === 'too much') ctx.response.exit(429);
+      },
+    });
+    const upstream = {
+      status: 200,
+      headers: { 'content-type': 'text/plain', 'x-cost': 'too much' },
+      body: 'x',
+    };
+    const result = await runPlugin({ handler: costly, schema }, { upstream });
+    assert.equal(result.response.status, 429);
+    assert.equal(result.response.body.length, 0);
+    assert.equal(result.response.headers['content-length'], '0');
+    assert.equal(result.response.headers['x-cost'], undefined);
+  });
+
   it('refuses a schema the node would refuse at load', () => {
     const bad = { name: 'greeter', fields: { config: { type: 'record', fields: { x: { type: 'strng' } } } } };
     assert.throws(() => validateConfig(bad as never), /config\.x\.type: unknown type "strng"/);

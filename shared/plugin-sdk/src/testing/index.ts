@@ -104,6 +104,14 @@ function headerObject(edits: ReadonlyMap<string, string>): Record<string, string
   return Object.fromEntries(edits);
 }
 
+/** The scope `configure` gets in the harness: an instance on no route, service or consumer. */
+const TEST_SCOPE = Object.freeze({
+  id: '00000000-0000-4000-8000-000000000000',
+  routeId: undefined,
+  serviceId: undefined,
+  consumerId: undefined,
+});
+
 /** Runs one request through `plugin`; see the module comment. */
 export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): Promise<RunResult> {
   const { handler, schema } = plugin;
@@ -127,7 +135,7 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
   let conf: PluginConfig = config;
   let configureFailed = false;
   try {
-    const configured: unknown = handler.configure?.(config);
+    const configured: unknown = handler.configure?.(config, TEST_SCOPE);
     if (configured !== undefined) conf = configured as PluginConfig;
   } catch (error) {
     failed('configure', error);
@@ -158,6 +166,8 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
     else headers.set(key, edit.value);
   }
   state.responseHeaders.clear();
+  // The header phase sees the response's headers (ctx.response.header / headers), as on a node.
+  for (const [key, value] of headers) state.responseHeaders.set(key, { name: key, value });
   state.phase = 'header';
   let headerFailed = false;
   if (handler.header !== undefined) {
@@ -173,8 +183,18 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
     else headers.set(key, edit.value);
   }
   state.phase = 'after';
-  let body = exit?.body ?? (upstream.body === undefined ? Buffer.alloc(0) : Buffer.from(upstream.body));
-  if (handler.body !== undefined && exit === undefined && !headerFailed) {
+  const headerExit = state.headerExit;
+  if (headerExit !== undefined) {
+    // The header phase answered: that status, no body (Kong's exit in header_filter).
+    state.status = headerExit;
+    headers.delete('transfer-encoding');
+    headers.set('content-length', '0');
+  }
+  let body =
+    headerExit !== undefined
+      ? Buffer.alloc(0)
+      : (exit?.body ?? (upstream.body === undefined ? Buffer.alloc(0) : Buffer.from(upstream.body)));
+  if (handler.body !== undefined && exit === undefined && !headerFailed && headerExit === undefined) {
     try {
       const out = handler.body(ctx, conf, body, true);
       if (!Buffer.isBuffer(out))

@@ -107,7 +107,7 @@ export const routes = {
       type: 'set',
       len_min: 1,
       required: true,
-      elements: { type: 'string', one_of: t.PROTOCOLS },
+      elements: t.routeProtocol,
       mutually_exclusive_subsets: [
         ['http', 'https'],
         ['tcp', 'tls', 'udp'],

@@ -1,0 +1,187 @@
+/**
+ * The stream listeners (Kong's `stream_listen`): raw TCP, and TLS terminated with the
+ * certificate of the client's SNI for entries flagged `ssl`. Per connection: what the stream
+ * router needs (addresses, ports, SNI), the route, then a StreamCall to the route's service.
+ *
+ * - On a plain listener, when the configuration has `tls_passthrough` routes, the first bytes are
+ *   read (up to `PREREAD_MS`, as nginx's ssl_preread): a TLS ClientHello is routed on its SNI
+ *   with protocol `tls_passthrough` and forwarded untouched; anything else is `tcp`. Without
+ *   such routes nothing is read ahead, so server-speaks-first protocols work.
+ * - On an `ssl` listener, connections are `tls` once the handshake is done.
+ * - No route, or a route whose service cannot be served: the connection is closed.
+ * - Stopping stops accepting; `drain` lets open connections finish up to the deadline.
+ */
+
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
+import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
+import type { RuntimeSource } from '../runtime/index.ts';
+import { readClientHello } from './client-hello.ts';
+import { matchStream, type StreamKey, type StreamProtocol } from './router.ts';
+import { StreamCall, type StreamCallDone } from './stream-call.ts';
+
+/** How long a plain connection's first bytes are waited for when tls_passthrough routes exist. */
+export const PREREAD_MS = 1000;
+
+export interface StreamListenEntry {
+  readonly host: string;
+  readonly port: number;
+  readonly ssl: boolean;
+}
+
+export interface StreamTlsOptions {
+  readonly cert: string | Buffer | (string | Buffer)[];
+  readonly key: string | Buffer | (string | Buffer)[];
+  readonly SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+}
+
+export interface StartStreamProxyOptions {
+  readonly listen: readonly StreamListenEntry[];
+  readonly holder: RuntimeSource;
+  readonly log: Logger;
+  /** For `ssl` entries: the default certificate and the SNI callback (certificate entities). */
+  readonly tls?: StreamTlsOptions;
+  /** Told of every connection that ended (stream metrics, the log phase). */
+  readonly onClosed?: (
+    done: StreamCallDone & { readonly route: string; readonly protocol: StreamProtocol },
+  ) => void;
+}
+
+export interface RunningStreamProxy extends Stoppable {
+  readonly ports: readonly number[];
+  /** Stream connections open now. */
+  readonly active: number;
+}
+
+function unmapped(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export async function startStreamProxy(options: StartStreamProxyOptions): Promise<RunningStreamProxy> {
+  const { holder, log } = options;
+  const calls = new Set<StreamCall>();
+  const idle = new Set<Socket>();
+
+  const route = (socket: Socket, protocol: StreamProtocol, sni: string | undefined, head?: Buffer): void => {
+    idle.delete(socket);
+    const runtime = holder.current;
+    const key: StreamKey = {
+      protocol,
+      sourceIp: unmapped(socket.remoteAddress),
+      sourcePort: socket.remotePort ?? 0,
+      destinationIp: unmapped(socket.localAddress),
+      destinationPort: socket.localPort ?? 0,
+      sni,
+    };
+    const found = matchStream(runtime.streams, key);
+    const dispatch = found?.service === undefined ? undefined : runtime.services.get(found.service.id);
+    if (found === undefined || dispatch === undefined) {
+      log.info(
+        { ...key },
+        found === undefined ? 'no stream route matched' : 'stream route has no service to serve',
+      );
+      socket.destroy();
+      return;
+    }
+    if (head !== undefined) socket.unshift(head);
+    const call = new StreamCall(socket, found, dispatch, log, (c, done) => {
+      calls.delete(c);
+      options.onClosed?.({ ...done, route: found.route.id, protocol });
+    });
+    calls.add(call);
+    call.start();
+  };
+
+  const plain = (socket: Socket): void => {
+    idle.add(socket);
+    socket.once('close', () => idle.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const passthrough = holder.current.streams.routes.some((r) => r.protocols.has('tls_passthrough'));
+    if (!passthrough) {
+      route(socket, 'tcp', undefined);
+      return;
+    }
+    let seen: Buffer = Buffer.alloc(0);
+    const done = (protocol: StreamProtocol, sni: string | undefined): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      route(socket, protocol, sni, seen.length > 0 ? seen : undefined);
+    };
+    const onData = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const hello = readClientHello(seen);
+      if (hello.kind === 'tls') done('tls_passthrough', hello.sni);
+      else if (hello.kind === 'not-tls') done('tcp', undefined);
+    };
+    const timer = setTimeout(() => done('tcp', undefined), PREREAD_MS);
+    socket.on('data', onData);
+    socket.resume();
+  };
+
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (const entry of options.listen) {
+      let server: Server;
+      if (entry.ssl) {
+        const tls = options.tls;
+        if (tls === undefined) throw new TypeError('an ssl stream listener needs a certificate');
+        server = createTlsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            allowHalfOpen: true,
+            ...(tls.SNICallback === undefined ? {} : { SNICallback: tls.SNICallback }),
+          },
+          (socket: TLSSocket) => {
+            socket.on('error', () => socket.destroy());
+            const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase() : undefined;
+            route(socket, 'tls', sni);
+          },
+        );
+        server.on('tlsClientError', (err: Error) =>
+          log.debug({ err: err.message }, 'stream TLS handshake failed'),
+        );
+      } else {
+        server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, plain);
+      }
+      server.listen({ host: entry.host, port: entry.port });
+      await once(server, 'listening');
+      const address = server.address();
+      ports.push(typeof address === 'object' && address !== null ? address.port : entry.port);
+      servers.push(server);
+    }
+  } catch (err) {
+    for (const server of servers) server.close();
+    throw err;
+  }
+  if (ports.length > 0) log.info({ ports }, 'stream proxy listening');
+
+  return {
+    name: 'stream proxy',
+    ports,
+    get active() {
+      return calls.size;
+    },
+    async stop(mode: StopMode, deadline: number): Promise<void> {
+      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      for (const socket of idle) socket.destroy();
+      const destroyAll = (): void => {
+        for (const call of calls) call.destroy();
+      };
+      if (mode === 'now') destroyAll();
+      else {
+        // Drain: open connections go on until they end, or until the deadline.
+        const timer = setTimeout(destroyAll, Math.max(0, deadline - Date.now()));
+        timer.unref();
+        while (calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        clearTimeout(timer);
+        destroyAll();
+      }
+      await Promise.all(closed);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * One proxied stream connection, once routed: the upstream-attempt machine
+ * (../balancer/attempts.ts) over TCP (or TLS for a `tls` service), then bytes both ways.
+ *
+ * - Each attempt connects to the service's host, or to the peer its Upstream's balancer picks,
+ *   within the service's connect_timeout; a connection that never opened is retried on another
+ *   peer up to `retries`, and counted by passive health checks.
+ * - Once connected, the two sockets are piped both ways with backpressure (`pipe` pauses the
+ *   faster side). A FIN from one side is passed on as a FIN (half-close), and the connection ends
+ *   when both directions have ended.
+ * - The service's read_timeout and write_timeout bound how long either side may stay silent
+ *   (nginx's proxy_timeout between two reads or writes): then both sockets are closed.
+ * - A connection that cannot be served is closed: a stream has no error page.
+ */
+
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Logger } from '@turnpike/shared';
+import { UpstreamAttempts } from '../balancer/attempts.ts';
+import type { HashRequest } from '../balancer/hash-value.ts';
+import type { Peer } from '../balancer/peer.ts';
+import type { ServiceDispatch } from '../runtime/index.ts';
+import { tlsConnectOptions } from '../upstream/index.ts';
+import type { StreamRoute } from './router.ts';
+
+const NO_HEADERS = Object.freeze({});
+
+export interface StreamCallDone {
+  /** Bytes from the client to the upstream, and back. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export class StreamCall extends UpstreamAttempts {
+  readonly #client: Socket;
+  readonly #dispatch: ServiceDispatch;
+  readonly #route: StreamRoute;
+  readonly #log: Logger;
+  readonly #onDone: (call: StreamCall, done: StreamCallDone) => void;
+  #upstream: Socket | undefined = undefined;
+  #closed = false;
+
+  constructor(
+    client: Socket,
+    route: StreamRoute,
+    dispatch: ServiceDispatch,
+    log: Logger,
+    onDone: (call: StreamCall, done: StreamCallDone) => void,
+  ) {
+    super(dispatch);
+    this.#client = client;
+    this.#route = route;
+    this.#dispatch = dispatch;
+    this.#log = log;
+    this.#onDone = onDone;
+    // Nothing is read from the client until the upstream is connected (then `pipe` resumes it).
+    client.pause();
+    client.on('error', (err) => this.#close(err));
+    client.once('close', (hadError) => this.#sideClosed(hadError));
+  }
+
+  /** The first attempt; consistent hashing on a stream can only hash on the client's address. */
+  start(): void {
+    const request: HashRequest = {
+      headers: NO_HEADERS,
+      clientIp: this.#client.remoteAddress ?? '',
+      path: '',
+      query: '',
+      uriCaptures: undefined,
+      consumerId: undefined,
+    };
+    this.begin(request);
+  }
+
+  /** Closes both sides now (a stop at its deadline). */
+  destroy(): void {
+    this.#client.destroy();
+    this.#upstream?.destroy();
+  }
+
+  protected sendAttempt(peer: Peer | undefined): void {
+    if (this.#closed) return;
+    const service = this.#dispatch.service;
+    const host = peer?.ip ?? service.host;
+    const port = peer?.port ?? service.port;
+    const tls = this.#dispatch.tls;
+    const upstream =
+      service.protocol === 'tls'
+        ? tlsConnect({
+            host,
+            port,
+            ...(tls === undefined ? { rejectUnauthorized: false } : tlsConnectOptions(tls)),
+            ...(isIP(service.host) === 0 ? { servername: service.host } : {}),
+          })
+        : netConnect({ host, port, allowHalfOpen: true });
+    this.#upstream = upstream;
+    const connectTimeout = this.#dispatch.connectTimeout;
+    const timer =
+      connectTimeout > 0
+        ? setTimeout(
+            () =>
+              upstream.destroy(
+                Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+              ),
+            connectTimeout,
+          )
+        : undefined;
+    const failedBeforeConnect = (err: Error): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (this.#upstream === upstream) this.#upstream = undefined;
+      this.failed(err);
+    };
+    upstream.once('error', failedBeforeConnect);
+    upstream.once(service.protocol === 'tls' ? 'secureConnect' : 'connect', () => {
+      if (timer !== undefined) clearTimeout(timer);
+      upstream.off('error', failedBeforeConnect);
+      this.connected();
+      this.#pipe(upstream);
+    });
+  }
+
+  #pipe(upstream: Socket): void {
+    const client = this.#client;
+    if (this.#closed) {
+      upstream.destroy();
+      return;
+    }
+    upstream.on('error', (err) => this.#close(err));
+    upstream.once('close', (hadError) => this.#sideClosed(hadError));
+    // Idle bounds: nothing read from the upstream for read_timeout, nothing taken for write_timeout.
+    const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
+    if (idle > 0) {
+      upstream.setTimeout(idle, () =>
+        this.#close(Object.assign(new Error('stream idle timeout'), { code: 'ETIMEDOUT' })),
+      );
+      client.setTimeout(idle, () =>
+        this.#close(Object.assign(new Error('stream idle timeout'), { code: 'ETIMEDOUT' })),
+      );
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  }
+
+  /**
+   * One side closed. After a clean end each way (FIN passed on by `pipe`), the other side closes
+   * by itself once its own writes are flushed; an abrupt close (RST) takes the other side down.
+   */
+  #sideClosed(hadError: boolean): void {
+    const upstream = this.#upstream;
+    if (hadError || upstream === undefined || (this.#client.closed && upstream.closed)) {
+      this.#close(
+        hadError ? Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }) : undefined,
+      );
+      return;
+    }
+    // The other side still flushes what it holds; pipe has ended it.
+  }
+
+  protected answerFailure(): void {
+    // No peer could take it, or every attempt failed: a stream has no error page.
+    this.#close(undefined);
+  }
+
+  #close(err: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.released();
+    const client = this.#client;
+    const upstream = this.#upstream;
+    if (err !== undefined) {
+      this.#log.info(
+        { err: err.message, code: (err as { code?: string }).code, route: this.#route.route.id },
+        'stream connection closed on error',
+      );
+    }
+    client.destroy();
+    upstream?.destroy();
+    this.#onDone(this, {
+      bytesIn: upstream?.bytesWritten ?? 0,
+      bytesOut: client.bytesWritten,
+    });
+  }
+}
