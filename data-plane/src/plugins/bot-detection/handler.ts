@@ -10,7 +10,7 @@ export const handler = definePluginHandler<BotDetectionConfig, AgentExaminer>({
   name: 'bot-detection',
   version: '3.10.0',
   priority: 2500,
-  sdkVersion: '1.0.0',
+  sdkVersion: '1.1.0',
 
   configure(config) {
     return new AgentExaminer(config.allow ?? [], config.deny ?? []);

@@ -11,7 +11,9 @@ const DEFAULT_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT';
 /** kong.ctx.plugin.skip_response_headers: a preflight was answered (or delegated) in access. */
 const PREFLIGHT = 'cors:preflight';
 
+/** The config with its origins, methods and headers compiled once per instance (configure). */
 interface Compiled {
+  readonly conf: CorsConfig;
   readonly origins: OriginPolicy;
   readonly methods: string;
   readonly headers: string | undefined;
@@ -19,24 +21,18 @@ interface Compiled {
   readonly maxAge: string | undefined;
 }
 
-const compiled = new WeakMap<CorsConfig, Compiled>();
-
 function compile(conf: CorsConfig): Compiled {
-  let c = compiled.get(conf);
-  if (c === undefined) {
-    c = {
-      origins: compileOrigins(conf.origins),
-      methods: conf.methods == null ? DEFAULT_METHODS : conf.methods.join(','),
-      headers: conf.headers != null && conf.headers.length > 0 ? conf.headers.join(',') : undefined,
-      exposed:
-        conf.exposed_headers != null && conf.exposed_headers.length > 0
-          ? conf.exposed_headers.join(',')
-          : undefined,
-      maxAge: conf.max_age == null ? undefined : String(conf.max_age),
-    };
-    compiled.set(conf, c);
-  }
-  return c;
+  return {
+    conf,
+    origins: compileOrigins(conf.origins),
+    methods: conf.methods == null ? DEFAULT_METHODS : conf.methods.join(','),
+    headers: conf.headers != null && conf.headers.length > 0 ? conf.headers.join(',') : undefined,
+    exposed:
+      conf.exposed_headers != null && conf.exposed_headers.length > 0
+        ? conf.exposed_headers.join(',')
+        : undefined,
+    maxAge: conf.max_age == null ? undefined : String(conf.max_age),
+  };
 }
 
 /** Vary: Origin — set on a preflight; added beside the service's own Vary on a response. */
@@ -68,13 +64,16 @@ function originHeaders(
   }
 }
 
-export const handler = definePluginHandler<CorsConfig>({
+export const handler = definePluginHandler<CorsConfig, Compiled>({
   name: 'cors',
   version: '3.10.0',
   priority: 2000,
-  sdkVersion: '1.0.0',
+  sdkVersion: '1.1.0',
 
-  access(ctx, conf) {
+  configure: compile,
+
+  access(ctx, c) {
+    const conf = c.conf;
     const request = ctx.request;
     const origin = request.header('origin');
     if (
@@ -87,7 +86,6 @@ export const handler = definePluginHandler<CorsConfig>({
     }
     ctx.shared.set(PREFLIGHT, true);
     if (conf.preflight_continue) return;
-    const c = compile(conf);
     originHeaders(ctx, conf, c, origin, false);
     if (c.headers !== undefined) ctx.setResponseHeader('Access-Control-Allow-Headers', c.headers);
     else {
@@ -103,11 +101,11 @@ export const handler = definePluginHandler<CorsConfig>({
     ctx.response.exit(200);
   },
 
-  header(ctx, conf) {
+  header(ctx, c) {
+    const conf = c.conf;
     if (ctx.shared.get(PREFLIGHT) === true) return;
     const origin = ctx.request.header('origin');
     if ((origin === undefined || origin === '') && !conf.allow_origin_absent) return;
-    const c = compile(conf);
     originHeaders(ctx, conf, c, origin, true);
     if (c.exposed !== undefined) ctx.setResponseHeader('Access-Control-Expose-Headers', c.exposed);
   },

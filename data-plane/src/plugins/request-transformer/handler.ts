@@ -34,7 +34,7 @@ export const handler = definePluginHandler<RequestTransformerConfig, Compiled>({
   name: 'request-transformer',
   version: '3.10.0',
   priority: 801,
-  sdkVersion: '1.0.0',
+  sdkVersion: '1.1.0',
 
   configure: compile,
 

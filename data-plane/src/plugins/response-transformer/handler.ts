@@ -75,7 +75,7 @@ export const handler = definePluginHandler<ResponseTransformerConfig, Compiled>(
   name: 'response-transformer',
   version: '3.10.0',
   priority: 800,
-  sdkVersion: '1.0.0',
+  sdkVersion: '1.1.0',
 
   configure: compile,
 
