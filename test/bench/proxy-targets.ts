@@ -12,7 +12,7 @@ import type { LoadRequest } from './load.ts';
 import { startNginx } from './nginx.ts';
 import { ALL_CPUS, type ListeningChild, spawnListening } from './processes.ts';
 import type { Tools } from './tools.ts';
-import { BENCH_API_KEY, benchConfig, startCachedDataPlane } from './turnpike-nodes.ts';
+import { BENCH_API_KEY, benchConfig, startCachedDataPlane, type TrafficPlugin } from './turnpike-nodes.ts';
 
 export const TARGET_KEYS = [
   'direct',
@@ -27,6 +27,9 @@ export const TARGET_KEYS = [
   'turnpike-plugins',
   'turnpike-nolog',
   'turnpike-prometheus',
+  'turnpike-ip-restriction',
+  'turnpike-cors',
+  'turnpike-request-transformer',
 ] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
 
@@ -43,6 +46,9 @@ export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
   'turnpike-plugins': 'Turnpike, 1 worker, key-auth + rate-limiting',
   'turnpike-nolog': 'Turnpike, 1 worker, proxy_access_log = off',
   'turnpike-prometheus': 'Turnpike, 1 worker, prometheus (every switch on)',
+  'turnpike-ip-restriction': 'Turnpike, 1 worker, ip-restriction',
+  'turnpike-cors': 'Turnpike, 1 worker, cors',
+  'turnpike-request-transformer': 'Turnpike, 1 worker, request-transformer',
 };
 
 /** The CPU the proxies and the upstream share, and the load generator's own. */
@@ -100,7 +106,14 @@ async function startNginxProxy(workers: number, fixture: TargetFixture): Promise
 
 async function startTurnpike(
   fixture: TargetFixture,
-  options: { workers: number; routes: number; plugins: boolean; prometheus?: boolean; accessLog?: boolean },
+  options: {
+    workers: number;
+    routes: number;
+    plugins: boolean;
+    prometheus?: boolean;
+    accessLog?: boolean;
+    trafficPlugin?: TrafficPlugin;
+  },
 ): Promise<StartedTarget> {
   const config = await benchConfig({ upstreamPort: fixture.upstreamPort, ...options });
   // Kong's default, as every other Turnpike target: the access log in the prefix.
@@ -144,6 +157,15 @@ export async function startTarget(key: TargetKey, fixture: TargetFixture): Promi
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, accessLog: false });
     case 'turnpike-prometheus':
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, prometheus: true });
+    case 'turnpike-ip-restriction':
+    case 'turnpike-cors':
+    case 'turnpike-request-transformer':
+      return startTurnpike(fixture, {
+        workers: 1,
+        routes: 1,
+        plugins: false,
+        trafficPlugin: key.slice('turnpike-'.length) as TrafficPlugin,
+      });
   }
 }
 

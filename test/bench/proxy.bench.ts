@@ -25,7 +25,14 @@ export const LOAD_SECTION_TARGETS = {
     'turnpike-10k',
     'turnpike-plugins',
   ],
-  plugins: ['direct', 'turnpike-1', 'turnpike-plugins'],
+  plugins: [
+    'direct',
+    'turnpike-1',
+    'turnpike-plugins',
+    'turnpike-ip-restriction',
+    'turnpike-cors',
+    'turnpike-request-transformer',
+  ],
   observability: ['direct', 'turnpike-1', 'turnpike-nolog', 'turnpike-prometheus'],
   router: ['direct', 'turnpike-1', 'turnpike-10k'],
 } as const satisfies Record<string, readonly TargetKey[]>;
@@ -222,9 +229,17 @@ export function pluginsSection(report: Report, load: LoadResults, quick = false)
   );
   costRow(report, load, 'key-auth + rate-limiting, cost', 'turnpike-plugins', 'turnpike-1');
   addedP99Row(report, load, 'turnpike-plugins');
+  for (const plugin of ['ip-restriction', 'cors', 'request-transformer'] as const) {
+    const key = `turnpike-${plugin}` as const;
+    ratioRow(report, load, `${plugin} ÷ no plugin (1 worker)`, [key, 'turnpike-1'], 0.85);
+    costRow(report, load, `${plugin}, cost`, key, 'turnpike-1');
+  }
   setupNotes(report, load);
   report.note(
     'rate-limiting: policy local, limit_by consumer, a limit of 10⁹/minute (never reached); key-auth: the key in the apikey header',
+  );
+  report.note(
+    'ip-restriction, cors, request-transformer: one plugin on the route, configured as TRAFFIC_PLUGIN_CONFIGS (turnpike-nodes.ts) says; each request passes through it',
   );
   reportPluginCompile(report, 10_000, pluginCompileFigures(10_000, quick ? 5 : 20));
 }
