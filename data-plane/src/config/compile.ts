@@ -156,7 +156,12 @@ export function compileRuntime(
   });
   problems.push(...router.problems);
   const certificates = compileCertificateIndex(config.certificates, config.snis, problems);
-  const streams = compileStreamRouter(config.routes, new Map(config.services.map((s) => [s.id, s])));
+  const streams = compileStreamRouter(
+    config.routes,
+    new Map(config.services.map((s) => [s.id, s])),
+    [...(config.entities?.get('plugins')?.values() ?? [])] as never[],
+    problems,
+  );
   return runtimeOf({
     version: config.version,
     router,

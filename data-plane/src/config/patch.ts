@@ -124,9 +124,14 @@ export function patchRuntime(
     [...changedRoutes].some(
       ([id, route]) => isStreamRoute(route) || previous.streams.routes.some((r) => r.route.id === id),
     ) ||
-    (changedServices.size > 0 && previous.streams.routes.length > 0);
+    ((changedServices.size > 0 || types.has('plugins')) && previous.streams.routes.length > 0);
   const streams = streamsChanged
-    ? compileStreamRouter([...routeById.values()], serviceMap)
+    ? compileStreamRouter(
+        [...routeById.values()],
+        serviceMap,
+        listOf(entities, 'plugins') as never[],
+        problems,
+      )
     : previous.streams;
 
   return runtimeOf({

@@ -18,6 +18,7 @@ import { createServer as createTlsServer, type SecureContext, type TLSSocket } f
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { readClientHello } from './client-hello.ts';
+import { guardAllows } from './guards.ts';
 import { matchStream, type StreamKey, type StreamProtocol } from './router.ts';
 import { StreamCall, type StreamCallDone } from './stream-call.ts';
 
@@ -77,6 +78,11 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     };
     const found = matchStream(runtime.streams, key);
     const dispatch = found?.service === undefined ? undefined : runtime.services.get(found.service.id);
+    if (found?.ipGuard !== undefined && !guardAllows(found.ipGuard, key.sourceIp)) {
+      log.info({ ...key, route: found.route.id }, 'stream connection refused by ip-restriction');
+      socket.destroy();
+      return;
+    }
     if (found === undefined || dispatch === undefined) {
       log.info(
         { ...key },

@@ -16,7 +16,8 @@
  */
 
 import { BlockList, isIP } from 'node:net';
-import type { RouteConfig, ServiceConfig } from '../router/index.ts';
+import type { RouteConfig, RouterProblem, ServiceConfig } from '../router/index.ts';
+import { type IpGuard, streamGuards } from './guards.ts';
 
 export type StreamProtocol = 'tcp' | 'tls' | 'tls_passthrough';
 
@@ -46,6 +47,8 @@ export interface StreamRoute {
   readonly sources: readonly Endpoint[] | undefined;
   readonly destinations: readonly Endpoint[] | undefined;
   readonly snis: ReadonlySet<string> | undefined;
+  /** The ip-restriction that applies to the route (./guards.ts), if any. */
+  readonly ipGuard: IpGuard | undefined;
 }
 
 export interface StreamRouter {
@@ -93,6 +96,8 @@ export function isStreamRoute(route: RouteConfig | undefined): boolean {
 export function compileStreamRouter(
   routes: readonly RouteConfig[],
   services: ReadonlyMap<string, ServiceConfig>,
+  plugins: readonly Parameters<typeof streamGuards>[1][number][] = [],
+  problems: RouterProblem[] = [],
 ): StreamRouter {
   const compiled: StreamRoute[] = [];
   for (const route of routes) {
@@ -109,6 +114,7 @@ export function compileStreamRouter(
       sources: endpoints(route.sources),
       destinations: endpoints(route.destinations),
       snis: snis === undefined ? undefined : new Set(snis.map((s) => s.toLowerCase())),
+      ipGuard: streamGuards(route, plugins, problems),
     });
   }
   compiled.sort(
