@@ -1,6 +1,15 @@
 /** The benchmark's command line: `pnpm bench [--quick] [section…] [--out file]`. */
 
-export const SECTIONS = ['proxy', 'plugins', 'router', 'startup', 'memory', 'sync', 'control-plane'] as const;
+export const SECTIONS = [
+  'proxy',
+  'plugins',
+  'router',
+  'startup',
+  'memory',
+  'sync',
+  'control-plane',
+  'protocols',
+] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** Other spellings a user may type. */
@@ -9,6 +18,9 @@ const ALIASES: Readonly<Record<string, SectionName>> = {
   cp: 'control-plane',
   controlplane: 'control-plane',
   admin: 'control-plane',
+  grpc: 'protocols',
+  tcp: 'protocols',
+  stream: 'protocols',
 };
 
 export interface BenchArgs {
