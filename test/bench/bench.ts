@@ -87,7 +87,8 @@ async function main(): Promise<number> {
   const date = new Date();
   const started = performance.now();
   const loadSelected = args.sections.filter((s) => LOAD_SECTIONS.includes(s));
-  const needed: ToolName[] = loadSelected.length > 0 ? ['nginx', 'wrk', 'hey'] : [];
+  const needed: ToolName[] =
+    loadSelected.length > 0 ? ['nginx', 'wrk', 'hey'] : args.sections.includes('protocols') ? ['nginx'] : [];
   const tools = await ensureTools(needed);
   const machine = await describeMachine(tools);
   console.log(`Turnpike benchmark${quick ? ' (--quick)' : ''}: ${args.sections.join(', ')}`);
@@ -115,7 +116,7 @@ async function main(): Promise<number> {
     sync: async (r) => syncSection(r, await cluster(), quick ? QUICK_SYNC : FULL_SYNC),
     'control-plane': async (r) =>
       controlPlaneSection(r, await cluster(), quick ? QUICK_CONTROL_PLANE : FULL_CONTROL_PLANE),
-    protocols: (r) => protocolsSection(r, quick ? QUICK_PROTOCOLS : FULL_PROTOCOLS),
+    protocols: (r) => protocolsSection(r, tools, quick ? QUICK_PROTOCOLS : FULL_PROTOCOLS),
   };
 
   const outcomes: SectionOutcome[] = [];

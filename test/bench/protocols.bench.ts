@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { echoClient, unary } from '../e2e/grpc-fixtures.ts';
 import { LOAD_CPU, PEER, startNginxTarget, startPeer, startTurnpikeTarget } from './protocols-targets.ts';
 import { fixed, median, type Report, rate, ratio } from './report.ts';
-import { ensureNginxStream, ensureTools } from './tools.ts';
+import { ensureNginxStream, type Tools } from './tools.ts';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -128,10 +128,11 @@ function rotated<T>(items: readonly T[], rep: number): T[] {
 const spread = (values: readonly number[], show: (v: number) => string): string =>
   values.length > 1 ? ` (${values.map(show).join(' / ')})` : '';
 
-export async function protocolsSection(report: Report, plan: ProtocolsPlan): Promise<void> {
-  const tools = await ensureTools(['nginx']);
+export async function protocolsSection(report: Report, tools: Tools, plan: ProtocolsPlan): Promise<void> {
   const nginx = tools.get('nginx');
   const stream = nginx === undefined ? { missing: 'nginx missing' } : await ensureNginxStream(nginx);
+  if ('module' in stream && stream.module !== undefined)
+    report.note(`nginx's stream module loaded from ${stream.module} (Debian's libnginx-mod-stream)`);
 
   await using grpcServer = await startPeer('grpc-server');
   await using sink = await startPeer('tcp-sink');
