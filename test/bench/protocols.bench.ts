@@ -125,6 +125,14 @@ function rotated<T>(items: readonly T[], rep: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
+/** As the proxy section: repetitions more than 30% apart make a ratio `noisy`. */
+function noisy(sides: readonly (readonly [string, readonly number[]])[]): string {
+  const names = sides
+    .filter(([, v]) => v.length > 1 && Math.max(...v) / Math.min(...v) > 1.3)
+    .map(([name]) => name);
+  return names.length === 0 ? '' : `; noisy, repetitions > 30% apart: ${names.join(', ')}`;
+}
+
 const spread = (values: readonly number[], show: (v: number) => string): string =>
   values.length > 1 ? ` (${values.map(show).join(' / ')})` : '';
 
@@ -196,7 +204,10 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
   const grpcRatio = ratio(grpcRate('turnpike'), grpcRate('direct'));
   report.add(
     'gRPC unary calls/s, Turnpike ÷ direct',
-    `${fixed(grpcRatio)} (${rate(grpcRate('turnpike'))} ÷ ${rate(grpcRate('direct'))} calls/s)`,
+    `${fixed(grpcRatio)} (${rate(grpcRate('turnpike'))} ÷ ${rate(grpcRate('direct'))} calls/s${noisy([
+      ['Turnpike', grpc.get('turnpike')!.map(callsPerSecond)],
+      ['direct', grpc.get('direct')!.map(callsPerSecond)],
+    ])})`,
     '≥ 0.5',
     Number.isFinite(grpcRatio) ? grpcRatio >= 0.5 : undefined,
   );
@@ -232,7 +243,10 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
     const r = ratio(tcpRate('turnpike'), tcpRate('direct'));
     report.add(
       `TCP MB/s, ${label}, Turnpike ÷ direct`,
-      `${fixed(r)} (${fixed(tcpRate('turnpike'), 0)} ÷ ${fixed(tcpRate('direct'), 0)} MB/s)`,
+      `${fixed(r)} (${fixed(tcpRate('turnpike'), 0)} ÷ ${fixed(tcpRate('direct'), 0)} MB/s${noisy([
+        ['Turnpike', runs.get('turnpike')!.map(mbps)],
+        ['direct', runs.get('direct')!.map(mbps)],
+      ])})`,
       '≥ 0.8',
       Number.isFinite(r) ? r >= 0.8 : undefined,
     );
