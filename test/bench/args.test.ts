@@ -15,6 +15,7 @@ test('named sections run in the suite order whatever order they are given in', (
 
 test("npm's -- separator and section aliases are accepted", () => {
   assert.deepEqual(parseArgs(['--', 'cp', 'start-up']).sections, ['startup', 'control-plane']);
+  assert.deepEqual(parseArgs(['grpc', 'proxy']).sections, ['proxy', 'protocols']);
 });
 
 test('an unknown section or option is refused with the valid names', () => {

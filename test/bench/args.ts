@@ -9,6 +9,7 @@ export const SECTIONS = [
   'memory',
   'sync',
   'control-plane',
+  'protocols',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
@@ -18,6 +19,9 @@ const ALIASES: Readonly<Record<string, SectionName>> = {
   cp: 'control-plane',
   controlplane: 'control-plane',
   admin: 'control-plane',
+  grpc: 'protocols',
+  tcp: 'protocols',
+  stream: 'protocols',
 };
 
 export interface BenchArgs {

@@ -14,6 +14,7 @@ import { type HybridCluster, startHybridCluster } from './hybrid-cluster.ts';
 import { describeMachine, machineLines, othersShare, sampleCpu } from './machine.ts';
 import { FULL_MEMORY, memorySection, QUICK_MEMORY } from './memory.bench.ts';
 import { descendants, stopDescendants } from './processes.ts';
+import { FULL_PROTOCOLS, protocolsSection, QUICK_PROTOCOLS } from './protocols.bench.ts';
 import {
   LOAD_SECTION_TARGETS,
   observabilitySection,
@@ -38,6 +39,7 @@ const TITLES: Readonly<Record<SectionName, string>> = {
   memory: 'memory of every process of a node',
   sync: 'config sync, control plane → data planes',
   'control-plane': 'control plane: Admin API writes on PostgreSQL with data planes connected',
+  protocols: 'gRPC unary calls and TCP stream throughput, through Turnpike against direct and nginx',
 };
 
 const LOAD_SECTIONS: readonly SectionName[] = ['proxy', 'plugins', 'observability', 'router'];
@@ -92,7 +94,8 @@ async function main(): Promise<number> {
   const date = new Date();
   const started = performance.now();
   const loadSelected = args.sections.filter((s) => LOAD_SECTIONS.includes(s));
-  const needed: ToolName[] = loadSelected.length > 0 ? ['nginx', 'wrk', 'hey'] : [];
+  const needed: ToolName[] =
+    loadSelected.length > 0 ? ['nginx', 'wrk', 'hey'] : args.sections.includes('protocols') ? ['nginx'] : [];
   const tools = await ensureTools(needed);
   const machine = await describeMachine(tools);
   console.log(`Turnpike benchmark${quick ? ' (--quick)' : ''}: ${args.sections.join(', ')}`);
@@ -121,6 +124,7 @@ async function main(): Promise<number> {
     sync: async (r) => syncSection(r, await cluster(), quick ? QUICK_SYNC : FULL_SYNC),
     'control-plane': async (r) =>
       controlPlaneSection(r, await cluster(), quick ? QUICK_CONTROL_PLANE : FULL_CONTROL_PLANE),
+    protocols: (r) => protocolsSection(r, tools, quick ? QUICK_PROTOCOLS : FULL_PROTOCOLS),
   };
 
   const outcomes: SectionOutcome[] = [];

@@ -131,3 +131,38 @@ export async function ensureTools(names: readonly ToolName[]): Promise<Tools> {
   for (const [name, reason] of missing) console.log(`bench: ${name} missing (${reason})`);
   return { found, missing, get: (name) => found.get(name) };
 }
+
+/** Debian's dynamic stream module for nginx (package libnginx-mod-stream). */
+const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/**
+ * What nginx needs for a `stream {}` block: `{ module: undefined }` when built in, the module
+ * to `load_module` when Debian builds it dynamic (installing libnginx-mod-stream when missing,
+ * and saying so), or `{ missing }` with the reason.
+ */
+export async function ensureNginxStream(
+  nginx: Tool,
+): Promise<{ readonly module: string | undefined } | { readonly missing: string }> {
+  const { stderr } = await run(nginx.path, ['-V']).catch((e: { stderr?: string }) => ({
+    stderr: e.stderr ?? '',
+  }));
+  if (/--with-stream(\s|$)/.test(stderr)) return { module: undefined };
+  if (!/--with-stream=dynamic/.test(stderr)) return { missing: 'nginx built without the stream module' };
+  if (existsSync(NGINX_STREAM_MODULE)) return { module: NGINX_STREAM_MODULE };
+  const prefix = aptCommand();
+  if (prefix === undefined || !existsSync('/usr/bin/apt-get'))
+    return { missing: 'libnginx-mod-stream missing and apt-get unavailable' };
+  console.log('bench: installing libnginx-mod-stream from Debian (apt-get install -y libnginx-mod-stream)');
+  const args = ['install', '-y', '-qq', '--no-install-recommends', 'libnginx-mod-stream'];
+  try {
+    await apt(prefix, args).catch(async () => {
+      await apt(prefix, ['update', '-qq']);
+      await apt(prefix, args);
+    });
+  } catch (error) {
+    return { missing: `apt-get install libnginx-mod-stream failed: ${String(error).split('\n')[0]}` };
+  }
+  return existsSync(NGINX_STREAM_MODULE)
+    ? { module: NGINX_STREAM_MODULE }
+    : { missing: `${NGINX_STREAM_MODULE} not found after apt-get install` };
+}
