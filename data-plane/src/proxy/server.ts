@@ -39,6 +39,8 @@ export type ProxyListenEntry = Pick<ListenEntry, 'host' | 'port' | 'ssl'> & { re
 
 export interface StartProxyOptions {
   readonly listen: readonly ProxyListenEntry[];
+  /** Listen with SO_REUSEPORT (an in-process worker whose successor binds the same ports). */
+  readonly reusePort?: boolean;
   readonly holder: RuntimeSource;
   readonly log: Logger;
   readonly settings?: ProxySettings;
@@ -130,10 +132,10 @@ function configure(
   server.on('upgrade', websocket.handle);
 }
 
-async function listen(server: ProxyServer, host: string, port: number): Promise<number> {
+async function listen(server: ProxyServer, host: string, port: number, reusePort: boolean): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => {
+    server.listen({ host, port, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -161,7 +163,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       if (observer?.connectionOpened !== undefined) {
         server.on('connection', (socket: Socket) => observer.connectionOpened!(socket));
       }
-      const port = await listen(server, entry.host, entry.port);
+      const port = await listen(server, entry.host, entry.port, options.reusePort === true);
       const info = { https: entry.ssl, port };
       const websocket = new WebSocketProxy(options.holder, settings, info, options.log);
       const pipeline = new ProxyPipeline(options.holder, settings, info, options.log, options.observer);

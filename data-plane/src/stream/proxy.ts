@@ -39,6 +39,8 @@ export interface StreamTlsOptions {
 
 export interface StartStreamProxyOptions {
   readonly listen: readonly StreamListenEntry[];
+  /** Listen with SO_REUSEPORT (an in-process worker whose successor binds the same ports). */
+  readonly reusePort?: boolean;
   readonly holder: RuntimeSource;
   readonly log: Logger;
   /** For `ssl` entries: the default certificate and the SNI callback (certificate entities). */
@@ -154,7 +156,11 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
       } else {
         server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, plain);
       }
-      server.listen({ host: entry.host, port: entry.port });
+      server.listen({
+        host: entry.host,
+        port: entry.port,
+        ...(options.reusePort === true ? { reusePort: true } : {}),
+      });
       await once(server, 'listening');
       const address = server.address();
       ports.push(typeof address === 'object' && address !== null ? address.port : entry.port);

@@ -43,7 +43,14 @@ export function inProcessSpawner(): SpawnWorker {
       switch (message.type) {
         case 'start':
           if (started !== undefined) return;
-          started = ProxyWorker.start(message.slot, message.settings, message.config, reply);
+          // reusePort: a reload's rolling replacement starts the next in-process worker while this
+          // one still listens on the same ports (forked workers share the primary's sockets instead).
+          started = ProxyWorker.start(
+            message.slot,
+            { ...message.settings, reusePort: true },
+            message.config,
+            reply,
+          );
           started.catch((error: unknown) => {
             reply({ type: 'start-failed', error: error instanceof Error ? error.message : String(error) });
             setImmediate(() => {

@@ -122,6 +122,7 @@ export class ProxyWorker {
     metrics.configure(prometheusConfigOf(applier.config?.config));
     const proxy = await startProxy({
       listen: settings.listen,
+      reusePort: settings.reusePort === true,
       holder: applier.runtime,
       log,
       settings: settings.proxy,
@@ -132,6 +133,7 @@ export class ProxyWorker {
     if (settings.streamListen.length > 0) {
       const streams = await startStreamProxy({
         listen: settings.streamListen,
+        reusePort: settings.reusePort === true,
         holder: applier.runtime,
         log,
         ...(settings.tls === undefined
