@@ -179,7 +179,7 @@ services:
 - name: twice
   host: a.test
   plugins:
-  - name: cors
+  - name: grpc-web
 - name: twice
   host: b.test
 `,
@@ -189,13 +189,13 @@ services:
     assert.equal(res.body.name, 'invalid declarative configuration');
     assert.deepEqual(res.body.fields, {
       services: [
-        { plugins: [{ name: "plugin 'cors' not enabled; add it to the 'plugins' configuration property" }] },
+        { plugins: [{ name: "plugin 'grpc-web' not enabled; add it to the 'plugins' configuration property" }] },
         "uniqueness violation: 'services' entity with name set to 'twice' already declared",
       ],
     });
     assert.equal(
       res.body.message,
-      `declarative config is invalid: {services={{plugins={{name="plugin 'cors' not enabled; add it to the 'plugins' configuration property"}}},"uniqueness violation: 'services' entity with name set to 'twice' already declared"}}`,
+      `declarative config is invalid: {services={{plugins={{name="plugin 'grpc-web' not enabled; add it to the 'plugins' configuration property"}}},"uniqueness violation: 'services' entity with name set to 'twice' already declared"}}`,
     );
   });
 
