@@ -17,6 +17,7 @@ import type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  SerializedRecord,
 } from '@turnpike/plugin-sdk';
 import type { ChainRequest } from '../runtime/plugin-chain.ts';
 import { countRawHeader } from './headers.ts';
@@ -155,6 +156,9 @@ export class RequestContext implements PluginContext {
   }
   clearResponseHeader(name: string): void {
     this.#run.clearResponseHeader(name);
+  }
+  serialize(): SerializedRecord {
+    return this.#run.serialize();
   }
 }
 

@@ -15,6 +15,7 @@ export const BUNDLED_PLUGINS = [
   'response-ratelimiting',
   'proxy-cache',
   'prometheus',
+  'file-log',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

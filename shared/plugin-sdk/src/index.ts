@@ -56,4 +56,5 @@ export {
   windowEnd,
   windowStart,
 } from './ratelimit-windows.ts';
+export type { SerializedRecord, SerializedTls } from './serialize.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';
