@@ -24,6 +24,7 @@ describe('bundled plugins', () => {
       'response-ratelimiting': 900,
       'proxy-cache': 100,
       prometheus: 13,
+      'http-log': 12,
       'file-log': 9,
     });
   });

@@ -15,6 +15,7 @@ export const BUNDLED_PLUGINS = [
   'response-ratelimiting',
   'proxy-cache',
   'prometheus',
+  'http-log',
   'file-log',
 ] as const;
 
