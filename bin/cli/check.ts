@@ -55,7 +55,7 @@ export function registerCheck(program: Command): void {
     .command('check')
     .argument('[conf]', 'configuration file to check (default: as `start` finds it)')
     .description(
-      'check the validity of a configuration file and the TURNPIKE_* environment, exactly as `start` does: its keys, the cluster certificate, the plugins it enables and those its datastore uses',
+      'check the validity of a configuration file and the TURNPIKE_* environment, exactly as `start` does: its keys, the cluster certificate, the plugins it enables and those its datastore or declarative file uses, the declarative file itself',
     )
     .action(async (conf: string | undefined) => {
       const loaded = await loadConfig({
@@ -68,6 +68,8 @@ export function registerCheck(program: Command): void {
       if (config.role !== 'traditional') checkClusterTls(await clusterTlsFromConfig(config, sources));
       // Every enabled plugin found and loaded (schema checked, handler too outside a control plane).
       const plugins = await loadNodePlugins(config, sources);
+      // A data plane's declarative_config, read as start reads it (a bad file fails both).
+      if (config.role === 'data_plane') await declarativePluginNames(loaded, plugins.schemas);
       if (config.role !== 'data_plane') {
         const inUse = await pluginsInUse(loaded, plugins.schemas);
         if ('skipped' in inUse) {

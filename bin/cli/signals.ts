@@ -94,7 +94,7 @@ export function registerSignals(program: Command): void {
     program
       .command('reload')
       .description(
-        're-read the configuration without dropping connections; a bad configuration is refused and the running one kept',
+        "re-read the configuration and apply all of it or nothing: start's checks, then listeners, plugins and workers replaced without dropping connections; a configuration that fails a check or changes a key only a restart applies is refused, exit 1, the running one kept",
       ),
   ).action(async (options: ConfigOptions) => {
     // Validate first, as start would: a bad file never reaches the running node.

@@ -11,8 +11,11 @@ import type { LogFiles } from '@turnpike/shared/access-log';
 import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
 import type { NodePluginAdmin } from '@turnpike/shared/plugins';
+import type { PluginSchemaLookup } from '@turnpike/shared/schema';
+import { configFromEntities, hashConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import { Gauge } from 'prom-client';
 import { loadNodePlugins } from './plugins.ts';
+import { PluginSet, type ReloadablePlanes } from './reload-apply.ts';
 
 export interface RoleOptions {
   readonly config: TurnpikeConfig;
@@ -33,7 +36,13 @@ export interface RoleOptions {
  * Each plane is imported only when the role runs it, so a data plane never loads (nor pays the
  * memory for) the control plane's modules.
  */
-export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
+/** What a started role gives the node: its status parts, and how a reload reaches its planes. */
+export interface RoleParts {
+  readonly status: StatusSource[];
+  readonly planes: ReloadablePlanes;
+}
+
+export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const { config, sources, log, lifecycle, metrics, logFiles } = options;
   const adminAccessLog = logFiles.open(config.admin_access_log);
   const accessLog = adminAccessLog === undefined ? {} : { adminAccessLog };
@@ -49,18 +58,24 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
   // One loader for both planes (and `turnpike check`): the CP needs the schemas (and, for `GET /`,
   // each handler's version and priority), the DP the handlers too.
   const loaded = await loadNodePlugins(config, sources, log);
-  const plugins = { pluginSchemas: loaded.schemas, pluginsAvailable: loaded.available };
+  // Swapped by a reload that changes `plugins`: the control plane reads through these two.
+  const pluginSet = new PluginSet(loaded);
+  const plugins = { pluginSchemas: pluginSet.lookup, pluginsAvailable: pluginSet.available };
 
   if (config.role === 'data_plane') {
+    // Read (and a bad file refused) before anything starts, as a DB-less node reads its file.
+    const declarative = await declarativeFallback(config, loaded.schemas);
     const { startDataPlane } = await import('@turnpike/data-plane/node');
     const dp = await startDataPlane({
       ...common,
       clusterTls: await clusterTlsFromConfig(config, sources),
       plugins: loaded.versions,
+      workerInMainProcess: true,
       logFiles,
       metrics,
+      ...(declarative === undefined ? {} : { declarative }),
     });
-    return [dp.status];
+    return { status: [dp.status], planes: { dp, pluginSet } };
   }
   const { startControlPlane } = await import('@turnpike/control-plane/node');
   if (config.role === 'control_plane') {
@@ -72,13 +87,15 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
       ...plugins,
       ...accessLog,
     });
-    return [cp.status];
+    return { status: [cp.status], planes: { cp, pluginSet } };
   }
   const pair = await generateClusterCertificate({ days: 2 });
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
   // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
   let workers: NodePluginAdmin | undefined;
-  const cp = await startControlPlane({
+  // The proxy workers start while the control plane opens its datastore (start-up in parallel,
+  // on another core); the data plane's sync stream waits for the control plane's port.
+  const cpStarting = startControlPlane({
     ...common,
     sources,
     metrics: metrics.registry,
@@ -89,14 +106,38 @@ export async function startRole(options: RoleOptions): Promise<StatusSource[]> {
     nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
-  const dp = await startDataPlane({
+  const dpStarting = startDataPlane({
     ...common,
     clusterTls: internal,
-    controlPlane: `127.0.0.1:${cp.clusterPort}`,
+    controlPlane: cpStarting.then((started) => `127.0.0.1:${started.clusterPort}`),
     plugins: loaded.versions,
     logFiles,
     metrics,
   });
+  // Both settle before a failure is reported, so the node's stop finds every part they added.
+  const [cpSettled, dpSettled] = await Promise.allSettled([cpStarting, dpStarting]);
+  if (cpSettled.status === 'rejected') throw cpSettled.reason;
+  if (dpSettled.status === 'rejected') throw dpSettled.reason;
+  const cp = cpSettled.value;
+  const dp = dpSettled.value;
   workers = dp.pluginAdmin;
-  return [cp.status, dp.status];
+  return { status: [cp.status, dp.status], planes: { cp, dp, pluginSet } };
+}
+
+/**
+ * A data plane's `declarative_config` (or `declarative_config_string`), parsed with the control
+ * plane's declarative reader (bin/ is where both planes meet) into the content a snapshot
+ * carries, as version 0: any version the control plane sends replaces it.
+ */
+async function declarativeFallback(
+  config: TurnpikeConfig,
+  schemas: PluginSchemaLookup,
+): Promise<{ config: VersionedConfig; origin: string } | undefined> {
+  if (config.declarative_config === undefined && config.declarative_config_string === undefined)
+    return undefined;
+  const { buildTables, entitySetOf, readInitialDeclarative } = await import('@turnpike/control-plane/dbless');
+  const initial = await readInitialDeclarative(config, schemas);
+  if (initial === undefined) return undefined;
+  const content = configFromEntities(entitySetOf(await buildTables(initial.config)));
+  return { config: { version: 0, hash: hashConfig(content), config: content }, origin: initial.origin };
 }

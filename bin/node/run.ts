@@ -3,8 +3,8 @@ import {
   createLogger,
   installSafetyNet,
   Lifecycle,
-  type Logger,
   NodeMetrics,
+  ReloadRefusedError,
   releasePrefix,
   type StatusSource,
   startStatusServer,
@@ -15,6 +15,7 @@ import { LogFiles, logServerAccess } from '@turnpike/shared/access-log';
 import { type LoadedConfig, toPinoLevel } from '@turnpike/shared/config';
 import { Registry } from 'prom-client';
 import { writeReloadResult } from './reload.ts';
+import { applyReload, type ReloadablePlanes } from './reload-apply.ts';
 import { startRole } from './role.ts';
 
 /** How long a SIGQUIT drain may take before the node closes what is left. `turnpike quit --timeout` is usually shorter. */
@@ -92,19 +93,28 @@ export async function runNode(options: RunOptions): Promise<void> {
     logFiles.reopen();
     log.info('log files reopened');
   });
+  let planes: ReloadablePlanes | undefined;
   process.on('SIGHUP', () => {
-    options.reloadConfig().then(
-      async (next) => {
-        config = applyReload(config, next.config, log);
-        logFiles.reopen();
-        await writeReloadResult(config.prefix, { at: Date.now(), ok: true, message: 'reloaded' });
-      },
-      async (err: unknown) => {
-        const error = toError(err);
-        log.error({ err: error }, 'reload refused: the running configuration is kept');
-        await writeReloadResult(config.prefix, { at: Date.now(), ok: false, message: error.message });
-      },
-    );
+    options
+      .reloadConfig()
+      .then((next) => {
+        if (planes === undefined) throw new ReloadRefusedError('the node is still starting');
+        return applyReload(config, next, planes, log);
+      })
+      .then(
+        async (next) => {
+          config = next;
+          log.level = toPinoLevel(next.log_level);
+          log.info('configuration reloaded');
+          logFiles.reopen();
+          await writeReloadResult(config.prefix, { at: Date.now(), ok: true, message: 'reloaded' });
+        },
+        async (err: unknown) => {
+          const error = toError(err);
+          log.error({ err: error }, 'reload refused: the running configuration is kept');
+          await writeReloadResult(config.prefix, { at: Date.now(), ok: false, message: error.message });
+        },
+      );
   });
 
   try {
@@ -132,7 +142,8 @@ export async function runNode(options: RunOptions): Promise<void> {
       metrics,
       logFiles,
     });
-    sources.push(...parts);
+    sources.push(...parts.status);
+    planes = parts.planes;
     started = true;
   } catch (err) {
     log.error({ err: toError(err) }, 'start failed');
@@ -140,28 +151,4 @@ export async function runNode(options: RunOptions): Promise<void> {
     throw err;
   }
   log.info({ role: config.role, prefix: config.prefix, version: TURNPIKE_VERSION }, 'Turnpike started');
-}
-
-/** Applies what can change without a restart; the rest is reported as needing one. */
-function applyReload(
-  current: LoadedConfig['config'],
-  next: LoadedConfig['config'],
-  log: Logger,
-): LoadedConfig['config'] {
-  log.level = toPinoLevel(next.log_level);
-  // Plugins are loaded at start, in every process: a changed set waits for the restart.
-  const needsRestart = (['role', 'prefix', 'status_listen', 'plugins', 'plugin_paths'] as const).filter(
-    (key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]),
-  );
-  if (needsRestart.length > 0)
-    log.warn({ keys: needsRestart }, 'changed keys take effect at the next restart');
-  log.info('configuration reloaded');
-  return {
-    ...next,
-    role: current.role,
-    prefix: current.prefix,
-    status_listen: current.status_listen,
-    plugins: current.plugins,
-    plugin_paths: current.plugin_paths,
-  };
 }

@@ -10,7 +10,6 @@ import {
   type Logger,
   MigrationsError,
   type StatusSource,
-  stoppableServer,
   TURNPIKE_VERSION,
 } from '@turnpike/shared';
 import { type LogWriter, logServerAccess } from '@turnpike/shared/access-log';
@@ -18,6 +17,7 @@ import type { ClusterTlsOptions } from '@turnpike/shared/cluster';
 import {
   type ConfigSources,
   type DatastoreTarget,
+  type ListenEntry,
   resolveDatastore,
   type TurnpikeConfig,
 } from '@turnpike/shared/config';
@@ -30,12 +30,12 @@ import { adminHeaderFlags, serverToken } from './admin/headers.ts';
 import { buildAdminApi } from './admin/server.ts';
 import { adminGuiOrigins } from './admin-gui/origins.ts';
 import { startAdminGui } from './admin-gui/server.ts';
+import { AdminListeners, type ListenerChange } from './admin-listeners.ts';
 import { startClusterFeed } from './cluster-view/feed.ts';
 import { createDao, type Dao, type SnapshotReader } from './dao/index.ts';
 import { readInitialDeclarative } from './dbless/initial.ts';
 import { createMemoryDao } from './dbless/memory-dao.ts';
 import { DblessState } from './dbless/state.ts';
-import { boundPort, listenHttp } from './http-listener.ts';
 import { type ConfigSource, startDatastoreConfigSource } from './snapshot/index.ts';
 import {
   bootstrap,
@@ -75,6 +75,10 @@ export interface ControlPlane {
   readonly clusterPort: number;
   readonly adminPorts: readonly number[];
   readonly registry: DataPlaneRegistry;
+  /** The plugins the configuration uses (a reload's "in use but not enabled" check). */
+  pluginsInUse(): readonly string[];
+  /** A reload's `admin_listen`: opens what it adds now, closes what it removes at `commit`. */
+  reconcileAdminListeners(entries: readonly ListenEntry[]): Promise<ListenerChange>;
 }
 
 /** Where the control plane's configuration lives: a datastore, or (DB-less) memory. */
@@ -117,6 +121,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
     turnpikeVersion: TURNPIKE_VERSION,
     maxPayload: config.cluster_max_payload,
+    purgeDelaySeconds: config.cluster_data_plane_purge_delay,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
@@ -158,15 +163,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const clientError = clientErrorAnswer(
     adminHeaderFlags(config.headers).server ? serverToken(TURNPIKE_VERSION) : undefined,
   );
-  for (const entry of config.admin_listen) {
-    const server = await listenHttp(entry, adminTls, (req, res) => admin.routing(req, res), clientError);
-    connections.track(server);
-    if (options.adminAccessLog !== undefined) logServerAccess(server, options.adminAccessLog);
-    lifecycle.add(stoppableServer(`admin listener ${entry.host}:${entry.port}`, server));
-    const port = boundPort(server, entry);
+  const adminListeners = new AdminListeners({
+    tls: adminTls,
+    handler: (req, res) => admin.routing(req, res),
+    clientError,
+    onServer: (server) => {
+      connections.track(server);
+      if (options.adminAccessLog !== undefined) logServerAccess(server, options.adminAccessLog);
+    },
+    lifecycle,
+    log,
+  });
+  await adminListeners.start(config.admin_listen);
+  for (const { entry, port } of adminListeners.entries) {
     adminPorts.push(port);
     firstPort[entry.ssl ? 'https' : 'http'] ??= port;
-    log.info({ host: entry.host, port, ssl: entry.ssl }, 'admin listener started');
   }
   // Stopped before the admin listeners: it ends the event streams that would hold a drain open.
   lifecycle.add(clusterEvents);
@@ -180,6 +191,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   guiOrigins = adminGuiOrigins(config, gui.listeners);
 
   return {
+    pluginsInUse: () => source.pluginsInUse(),
+    reconcileAdminListeners: (entries) => adminListeners.reconcile(entries),
     clusterPort: sync.port,
     adminPorts,
     registry: sync.registry,

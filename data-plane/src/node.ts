@@ -19,11 +19,18 @@ import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
 import type { NodePluginAdmin } from '@turnpike/shared/plugins';
+import type { VersionedConfig } from '@turnpike/shared/sync';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
-import { clusterSpawner, WorkerPool, type WorkerSettings, workerCount } from './workers/index.ts';
+import {
+  clusterSpawner,
+  inProcessSpawner,
+  WorkerPool,
+  type WorkerSettings,
+  workerCount,
+} from './workers/index.ts';
 
 /** The file in the prefix where the last applied configuration is kept. */
 export const CONFIG_CACHE_FILE = 'config.cache';
@@ -35,8 +42,19 @@ export interface DataPlaneOptions {
   readonly nodeId: string;
   readonly hostname: string;
   readonly clusterTls: ClusterChannelOptions;
-  /** The control plane's host:port; default `cluster_control_plane`. */
-  readonly controlPlane?: string;
+  /**
+   * The control plane's host:port; default `cluster_control_plane`. A promise lets the workers
+   * start while the control plane still starts (a traditional node): the sync stream waits for it.
+   */
+  readonly controlPlane?: string | Promise<string>;
+  /**
+   * With `worker_processes = 1`, run that worker in this process instead of forking it
+   * (workers/in-process-spawn.ts): a data plane of its own. A traditional node keeps its worker
+   * apart from the control plane's event loop.
+   */
+  readonly workerInMainProcess?: boolean;
+  /** `declarative_config`: served when there is no cache file, until the control plane answers. */
+  readonly declarative?: { readonly config: VersionedConfig; readonly origin: string };
   /** The plugins this node runs, announced in the sync Hello (the CP refuses a DP lacking one in use). */
   readonly plugins?: readonly { readonly name: string; readonly version: string }[];
   /** The node's log files: the data plane asks its workers to reopen theirs with them. */
@@ -47,6 +65,14 @@ export interface DataPlaneOptions {
 
 export interface DataPlane {
   readonly status: StatusSource;
+  /**
+   * A reload's new configuration, checked already: when what workers start with changed
+   * (listeners, plugins, pools, DNS, `worker_processes` …), a rolling replacement of the workers
+   * (WorkerPool.replace); a worker that cannot start fails it and the old workers keep serving.
+   */
+  reconfigure(next: TurnpikeConfig, plugins?: readonly { name: string; version: string }[]): Promise<void>;
+  /** Whether changing `key` from `current` to `next` changes what workers start with (a reload applies it). */
+  changesWorkers(current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig): Promise<boolean>;
   readonly proxyPorts: readonly number[];
   /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
   readonly pluginAdmin: NodePluginAdmin;
@@ -120,7 +146,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   const count = workerCount(config.worker_processes, availableParallelism());
   const pool = new WorkerPool({
     count,
-    spawn: clusterSpawner(),
+    spawn: count === 1 && options.workerInMainProcess === true ? inProcessSpawner() : clusterSpawner(),
     settings: await workerSettings(config, count, options.nodeId),
     log,
   });
@@ -130,15 +156,17 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   await pool.start();
   log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 
+  const address = await (options.controlPlane ?? config.cluster_control_plane);
   const first = firstOutcome();
   const sync = await startSyncClient({
-    address: options.controlPlane ?? config.cluster_control_plane,
+    address,
     tls: options.clusterTls,
     nodeId: options.nodeId,
     hostname: options.hostname,
     turnpikeVersion: TURNPIKE_VERSION,
     plugins: [...(options.plugins ?? [])],
     cacheFile: join(config.prefix, CONFIG_CACHE_FILE),
+    ...(options.declarative === undefined ? {} : { fallback: options.declarative }),
     log,
     // Resolves when every worker swapped; a throw (one refused) becomes the Nack. Workers on the
     // previous version get the delta only; the others the whole configuration.
@@ -161,7 +189,34 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     waited.abort();
   }
 
+  let settings = JSON.stringify(await workerSettings(config, count, options.nodeId));
+  let workersNow = count;
+  const reconfigure = async (
+    next: TurnpikeConfig,
+    plugins?: readonly { name: string; version: string }[],
+  ) => {
+    const nextCount = workerCount(next.worker_processes, availableParallelism());
+    const nextSettings = await workerSettings(next, nextCount, options.nodeId);
+    const text = JSON.stringify(nextSettings);
+    if (text === settings && nextCount === workersNow) return;
+    await pool.replace(nextSettings, nextCount);
+    settings = text;
+    workersNow = nextCount;
+    if (plugins !== undefined) sync.setPlugins(plugins);
+  };
+
+  const changesWorkers = async (current: TurnpikeConfig, next: TurnpikeConfig, key: keyof TurnpikeConfig) => {
+    const changed = { ...current, [key]: next[key] } as TurnpikeConfig;
+    const before = workerCount(current.worker_processes, availableParallelism());
+    const after = workerCount(changed.worker_processes, availableParallelism());
+    if (before !== after) return true;
+    const a = JSON.stringify(await workerSettings(current, before, options.nodeId));
+    return a !== JSON.stringify(await workerSettings(changed, after, options.nodeId));
+  };
+
   return {
+    reconfigure,
+    changesWorkers,
     proxyPorts: pool.ports,
     pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
     status: {

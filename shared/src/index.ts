@@ -9,6 +9,7 @@ export * from './process/lifecycle.ts';
 export { loadNodeId } from './process/node-id.ts';
 export * from './process/pidfile.ts';
 export {
+  addSafetyNetContext,
   FATAL_EXIT_CODE,
   fatalReason,
   installSafetyNet,

@@ -1,6 +1,15 @@
 /** The benchmark's command line: `pnpm bench [--quick] [section…] [--out file]`. */
 
-export const SECTIONS = ['proxy', 'plugins', 'router', 'startup', 'memory', 'sync', 'control-plane'] as const;
+export const SECTIONS = [
+  'proxy',
+  'plugins',
+  'observability',
+  'router',
+  'startup',
+  'memory',
+  'sync',
+  'control-plane',
+] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** Other spellings a user may type. */

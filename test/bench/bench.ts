@@ -14,7 +14,13 @@ import { type HybridCluster, startHybridCluster } from './hybrid-cluster.ts';
 import { describeMachine, machineLines, othersShare, sampleCpu } from './machine.ts';
 import { FULL_MEMORY, memorySection, QUICK_MEMORY } from './memory.bench.ts';
 import { descendants, stopDescendants } from './processes.ts';
-import { LOAD_SECTION_TARGETS, pluginsSection, proxySection, routerSection } from './proxy.bench.ts';
+import {
+  LOAD_SECTION_TARGETS,
+  observabilitySection,
+  pluginsSection,
+  proxySection,
+  routerSection,
+} from './proxy.bench.ts';
 import { FULL_LOAD, type LoadResults, QUICK_LOAD, runLoad } from './proxy-load.ts';
 import type { TargetKey } from './proxy-targets.ts';
 import { Report } from './report.ts';
@@ -26,6 +32,7 @@ import { ensureTools, type ToolName } from './tools.ts';
 const TITLES: Readonly<Record<SectionName, string>> = {
   proxy: 'proxy throughput and latency, side by side on one upstream',
   plugins: 'key-auth + rate-limiting against no plugin',
+  observability: 'access log and prometheus against none',
   router: 'router scale: 10,000 routes against 1',
   startup: 'start-up',
   memory: 'memory of every process of a node',
@@ -33,7 +40,7 @@ const TITLES: Readonly<Record<SectionName, string>> = {
   'control-plane': 'control plane: Admin API writes on PostgreSQL with data planes connected',
 };
 
-const LOAD_SECTIONS: readonly SectionName[] = ['proxy', 'plugins', 'router'];
+const LOAD_SECTIONS: readonly SectionName[] = ['proxy', 'plugins', 'observability', 'router'];
 
 /** Runs `make` once, on first use: what several sections share. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -107,6 +114,7 @@ async function main(): Promise<number> {
       pluginsSection(r, await load(), quick);
       await countersRows(r, quick ? QUICK_COUNTERS : FULL_COUNTERS);
     },
+    observability: async (r) => observabilitySection(r, await load()),
     router: async (r) => routerSection(r, await load(), quick),
     startup: async (r) => startupSection(r, quick ? QUICK_STARTUP : FULL_STARTUP, await certs()),
     memory: (r) => memorySection(r, quick ? QUICK_MEMORY : FULL_MEMORY),

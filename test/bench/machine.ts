@@ -72,7 +72,7 @@ export interface CpuSample {
 }
 
 /** utime + stime + cutime + cstime of one process (stat(5) fields 14-17), in clock ticks. */
-function processTicks(pid: number): number {
+export function processTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

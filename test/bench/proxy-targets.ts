@@ -12,7 +12,7 @@ import type { LoadRequest } from './load.ts';
 import { startNginx } from './nginx.ts';
 import { ALL_CPUS, type ListeningChild, spawnListening } from './processes.ts';
 import type { Tools } from './tools.ts';
-import { BENCH_API_KEY, benchConfig, startCachedDataPlane } from './turnpike-nodes.ts';
+import { BENCH_API_KEY, benchConfig, startCachedDataPlane, type TrafficPlugin } from './turnpike-nodes.ts';
 
 export const TARGET_KEYS = [
   'direct',
@@ -25,6 +25,11 @@ export const TARGET_KEYS = [
   'turnpike-2',
   'turnpike-10k',
   'turnpike-plugins',
+  'turnpike-nolog',
+  'turnpike-prometheus',
+  'turnpike-ip-restriction',
+  'turnpike-cors',
+  'turnpike-request-transformer',
 ] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
 
@@ -39,6 +44,11 @@ export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
   'turnpike-2': 'Turnpike, 2 workers, 1 route',
   'turnpike-10k': 'Turnpike, 1 worker, 10,000 routes',
   'turnpike-plugins': 'Turnpike, 1 worker, key-auth + rate-limiting',
+  'turnpike-nolog': 'Turnpike, 1 worker, proxy_access_log = off',
+  'turnpike-prometheus': 'Turnpike, 1 worker, prometheus (every switch on)',
+  'turnpike-ip-restriction': 'Turnpike, 1 worker, ip-restriction',
+  'turnpike-cors': 'Turnpike, 1 worker, cors',
+  'turnpike-request-transformer': 'Turnpike, 1 worker, request-transformer',
 };
 
 /** The CPU the proxies and the upstream share, and the load generator's own. */
@@ -96,10 +106,19 @@ async function startNginxProxy(workers: number, fixture: TargetFixture): Promise
 
 async function startTurnpike(
   fixture: TargetFixture,
-  options: { workers: number; routes: number; plugins: boolean },
+  options: {
+    workers: number;
+    routes: number;
+    plugins: boolean;
+    prometheus?: boolean;
+    accessLog?: boolean;
+    trafficPlugin?: TrafficPlugin;
+  },
 ): Promise<StartedTarget> {
   const config = await benchConfig({ upstreamPort: fixture.upstreamPort, ...options });
-  const dp = await startCachedDataPlane(await fixture.certs(), config.content, options.workers);
+  // Kong's default, as every other Turnpike target: the access log in the prefix.
+  const env: Record<string, string> = options.accessLog === false ? { TURNPIKE_PROXY_ACCESS_LOG: 'off' } : {};
+  const dp = await startCachedDataPlane(await fixture.certs(), config.content, options.workers, env);
   const headers: Record<string, string> = { ...HEADERS };
   if (config.request.host !== undefined) headers.host = config.request.host;
   return {
@@ -134,6 +153,19 @@ export async function startTarget(key: TargetKey, fixture: TargetFixture): Promi
       return startTurnpike(fixture, { workers: 1, routes: 10_000, plugins: false });
     case 'turnpike-plugins':
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: true });
+    case 'turnpike-nolog':
+      return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, accessLog: false });
+    case 'turnpike-prometheus':
+      return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, prometheus: true });
+    case 'turnpike-ip-restriction':
+    case 'turnpike-cors':
+    case 'turnpike-request-transformer':
+      return startTurnpike(fixture, {
+        workers: 1,
+        routes: 1,
+        plugins: false,
+        trafficPlugin: key.slice('turnpike-'.length) as TrafficPlugin,
+      });
   }
 }
 

@@ -13,8 +13,27 @@ import { reportRouterMatch, routerMatchFigures } from './router.bench.ts';
 
 /** The targets each load section needs (direct is always measured: it is the base of added p99). */
 export const LOAD_SECTION_TARGETS = {
-  proxy: TARGET_KEYS,
-  plugins: ['direct', 'turnpike-1', 'turnpike-plugins'],
+  proxy: [
+    'direct',
+    'nginx-1',
+    'nginx-2',
+    'bare',
+    'fastify',
+    'fast-gateway',
+    'turnpike-1',
+    'turnpike-2',
+    'turnpike-10k',
+    'turnpike-plugins',
+  ],
+  plugins: [
+    'direct',
+    'turnpike-1',
+    'turnpike-plugins',
+    'turnpike-ip-restriction',
+    'turnpike-cors',
+    'turnpike-request-transformer',
+  ],
+  observability: ['direct', 'turnpike-1', 'turnpike-nolog', 'turnpike-prometheus'],
   router: ['direct', 'turnpike-1', 'turnpike-10k'],
 } as const satisfies Record<string, readonly TargetKey[]>;
 
@@ -174,7 +193,7 @@ function bestNodeGateway(load: LoadResults): TargetKey | undefined {
 
 export function proxySection(report: Report, load: LoadResults): void {
   const nginx = load.results.get('nginx-1');
-  for (const key of TARGET_KEYS) {
+  for (const key of LOAD_SECTION_TARGETS.proxy) {
     const r = load.results.get(key);
     if (r !== undefined) report.add(r.label, describeTarget(r, nginx), '');
     else report.skip(TARGET_LABELS[key], '', load.skipped.get(key) ?? 'not measured');
@@ -210,11 +229,37 @@ export function pluginsSection(report: Report, load: LoadResults, quick = false)
   );
   costRow(report, load, 'key-auth + rate-limiting, cost', 'turnpike-plugins', 'turnpike-1');
   addedP99Row(report, load, 'turnpike-plugins');
+  for (const plugin of ['ip-restriction', 'cors', 'request-transformer'] as const) {
+    const key = `turnpike-${plugin}` as const;
+    ratioRow(report, load, `${plugin} ÷ no plugin (1 worker)`, [key, 'turnpike-1'], 0.85);
+    costRow(report, load, `${plugin}, cost`, key, 'turnpike-1');
+  }
   setupNotes(report, load);
   report.note(
     'rate-limiting: policy local, limit_by consumer, a limit of 10⁹/minute (never reached); key-auth: the key in the apikey header',
   );
+  report.note(
+    'ip-restriction, cors, request-transformer: one plugin on the route, configured as TRAFFIC_PLUGIN_CONFIGS (turnpike-nodes.ts) says; each request passes through it',
+  );
   reportPluginCompile(report, 10_000, pluginCompileFigures(10_000, quick ? 5 : 20));
+}
+
+export function observabilitySection(report: Report, load: LoadResults): void {
+  ratioRow(
+    report,
+    load,
+    'access log on (Kong format, a file) ÷ off (1 worker)',
+    ['turnpike-1', 'turnpike-nolog'],
+    0.95,
+  );
+  costRow(report, load, 'access log, cost', 'turnpike-1', 'turnpike-nolog');
+  ratioRow(report, load, 'prometheus ÷ without (1 worker)', ['turnpike-prometheus', 'turnpike-1'], 0.9);
+  costRow(report, load, 'prometheus, cost', 'turnpike-prometheus', 'turnpike-1');
+  addedP99Row(report, load, 'turnpike-prometheus');
+  setupNotes(report, load);
+  report.note(
+    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on',
+  );
 }
 
 export function routerSection(report: Report, load: LoadResults, quick: boolean): void {

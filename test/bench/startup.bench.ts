@@ -4,7 +4,9 @@
  *   answer: Kong's 404 for no route is the proxy serving), after one untimed start that plays
  *   "the first install" (the embedded datastore's cached cluster is made once per machine);
  * - a data plane with a cache file of 10,000 routes and its control plane down (cold boot
- *   from cache): the first proxied 200 for the table's last route.
+ *   from cache): the first proxied 200 for the table's last route;
+ * - a DB-less traditional node (`database = off`, 1 worker) with a kong.yml of 1,000 routes:
+ *   the first proxied 200 for the file's last route (issue 19's target: ≤ 1.5 s).
  */
 
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import type { ClusterCerts } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startTurnpike } from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
+import { spawnDblessNode, writeDblessFile } from './dbless-node.ts';
 import { median, ms, type Report } from './report.ts';
 import { Probe, spawnDataPlane } from './sync-fixtures.ts';
 import { benchConfig, cachePrefix, NO_CONTROL_PLANE } from './turnpike-nodes.ts';
@@ -125,7 +128,37 @@ async function measureColdBoot(report: Report, plan: StartupPlan, certs: Cluster
   );
 }
 
+/** DB-less: spawn → the last of 1,000 routes from kong.yml proxied. */
+async function measureDbless(report: Report, plan: StartupPlan): Promise<void> {
+  await using upstream = await startEchoUpstream('dbless-start');
+  await using file = await writeDblessFile(1_000, upstream.url);
+  const served: number[] = [];
+  for (let run = 0; run < plan.runs; run++) {
+    const prefix = await mkdtemp(join(tmpdir(), 'turnpike-bench-dbless-'));
+    try {
+      const node = await spawnDblessNode(file.path, prefix);
+      node.started.catch(() => undefined);
+      const proxy = new Probe(node.proxyUrl);
+      try {
+        served.push((await proxy.firstOkAt(file.lastRoute, POLL_MS, 60_000)) - node.spawnedAt);
+      } finally {
+        await proxy.close();
+        await (await node.started)[Symbol.asyncDispose]();
+      }
+    } finally {
+      await rm(prefix, { recursive: true, force: true });
+    }
+  }
+  report.add(
+    'DB-less (database = off, 1 worker), kong.yml of 1,000 routes: spawn → last route proxied 200',
+    `median ${ms(median(served))}, max ${ms(Math.max(...served))} (n=${served.length})`,
+    '≤ 1.5 s',
+    Math.max(...served) <= 1_500,
+  );
+}
+
 export async function startupSection(report: Report, plan: StartupPlan, certs: ClusterCerts): Promise<void> {
   await measureTraditional(report, plan);
+  await measureDbless(report, plan);
   await measureColdBoot(report, plan, certs);
 }

@@ -74,7 +74,7 @@ export const QUICK_SYNC: SyncPlan = {
   stallDeltas: 3,
   encodeRuns: 3,
   deadDps: 0,
-  fleet: 200,
+  fleet: 1_000,
   fleetWrites: 5,
   budgetMs: 80_000,
 };

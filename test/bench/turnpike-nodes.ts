@@ -35,7 +35,29 @@ export interface BenchConfigOptions {
   readonly routes: number;
   /** key-auth and rate-limiting (local policy, a limit never reached) on the benched route. */
   readonly plugins?: boolean;
+  /** A global prometheus plugin with every switch on. */
+  readonly prometheus?: boolean;
+  /** One traffic plugin on the benched route, configured as TRAFFIC_PLUGIN_CONFIGS says. */
+  readonly trafficPlugin?: TrafficPlugin;
 }
+
+export type TrafficPlugin = 'ip-restriction' | 'cors' | 'request-transformer';
+
+/** What the traffic plugin targets run: each lets the bench request through, doing its work on it. */
+export const TRAFFIC_PLUGIN_CONFIGS: Readonly<Record<TrafficPlugin, Record<string, unknown>>> = {
+  // The load comes from 127.0.0.1: allowed after a deny list it is not in.
+  'ip-restriction': { allow: ['10.0.0.0/8', '127.0.0.1', '::1'], deny: ['192.0.2.0/24'] },
+  // No Origin on the bench request: allow_origin_absent (the default) still sets the headers.
+  cors: {
+    origins: ['http://app.example.test', '(.*[./])?bench\\.test'],
+    credentials: true,
+    exposed_headers: ['x-total'],
+  },
+  'request-transformer': {
+    remove: { headers: ['x-none'] },
+    add: { headers: ['x-added:1', 'x-host:$(headers.host)'], querystring: ['bench:1'] },
+  },
+};
 
 export interface BenchConfig {
   readonly content: ConfigContent;
@@ -79,6 +101,28 @@ export async function benchConfig(options: BenchConfigOptions): Promise<BenchCon
       },
     ];
   }
+  if (options.prometheus === true) {
+    const config = {
+      per_consumer: true,
+      status_code_metrics: true,
+      latency_metrics: true,
+      bandwidth_metrics: true,
+      upstream_health_metrics: true,
+    };
+    rest.plugins = [...(rest.plugins ?? []), { id: uuid(5, 9), name: 'prometheus', config }];
+  }
+  if (options.trafficPlugin !== undefined) {
+    const target = routes.at(-1)!.id as string;
+    rest.plugins = [
+      ...(rest.plugins ?? []),
+      {
+        id: uuid(5, 2),
+        name: options.trafficPlugin,
+        route: { id: target },
+        config: TRAFFIC_PLUGIN_CONFIGS[options.trafficPlugin],
+      },
+    ];
+  }
   await using store = await syncedStore((await bundledPlugins()).schemas);
   await store.write({ services: [service] });
   // Routes in transactions of a thousand: one at a time, 10,000 would take PGlite most of a minute.
@@ -111,12 +155,13 @@ export async function startCachedDataPlane(
   certs: Pick<ClusterCerts, 'cert' | 'key'>,
   content: ConfigContent,
   workers: number,
+  env: Record<string, string> = {},
 ): Promise<CachedDataPlane> {
   const prefix = await cachePrefix(content);
   try {
     const node = await startDataPlaneNode(NO_CONTROL_PLANE, certs, {
       prefix,
-      env: { TURNPIKE_WORKER_PROCESSES: String(workers) },
+      env: { TURNPIKE_WORKER_PROCESSES: String(workers), ...env },
     });
     return {
       node,

@@ -56,11 +56,18 @@ async function scrape(statusUrl: string): Promise<Map<string, PromFamily>> {
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await res.text();
   const histograms = new Set([...text.matchAll(/^# TYPE (\S+) histogram$/gm)].map((m) => m[1]!));
-  const families = new Map(
-    parsePrometheusTextFormat(text.replace(/^# TYPE (\S+) histogram$/gm, '# TYPE $1 untyped')).map(
-      (family) => [family.name, family],
-    ),
-  );
+  // Untyped, a histogram's `_bucket` lines of one series after another's `_count` start a family
+  // of the same name again: the samples of every family of a name are merged.
+  const families = new Map<string, PromFamily>();
+  for (const family of parsePrometheusTextFormat(
+    text.replace(/^# TYPE (\S+) histogram$/gm, '# TYPE $1 untyped'),
+  )) {
+    const seen = families.get(family.name);
+    families.set(
+      family.name,
+      seen === undefined ? family : { ...seen, metrics: [...seen.metrics, ...family.metrics] },
+    );
+  }
   for (const name of histograms) {
     families.set(name, {
       name,

@@ -169,6 +169,34 @@ export function daoSuite(backend: SuiteBackend): void {
       assert.equal((await services.get(id))?.host, 'second.example');
     });
 
+    it('records the changes of one transaction in the order they were made, whatever their kind', async () => {
+      const a = await dao.entity('services').insert({ name: unique('svc'), host: 'a.example' });
+      const before = await dao.configVersion();
+      await dao.transaction(async (tx) => {
+        await tx.entity('services').delete(a.id);
+        await tx.entity('services').upsert(a.id, { name: a.name, host: 'again.example' });
+        await tx.entity('services').update(a.id, { retries: 2 });
+      });
+      assert.equal(await dao.configVersion(), before + 1);
+      assert.deepEqual(
+        (await changesAt(db, before + 1)).map((c) => c.op),
+        ['delete', 'upsert', 'upsert'],
+      );
+      const b = randomUUID();
+      await dao.transaction(async (tx) => {
+        await tx.entity('services').upsert(b, { name: unique('svc'), host: 'b.example' });
+        await tx.entity('services').delete(b);
+      });
+      assert.deepEqual(
+        (await changesAt(db, before + 2)).map((c) => [c.id, c.op]),
+        [
+          [b, 'upsert'],
+          [b, 'delete'],
+        ],
+      );
+      assert.equal(await dao.entity('services').get(b), undefined);
+    });
+
     it('does not find a child under another parent', async () => {
       const [a, b] = await Promise.all([
         dao.entity('consumers').insert({ username: unique('a') }),

@@ -103,3 +103,15 @@ export function listSql(model: TableModel, query: ListQuery): Where {
     params,
   };
 }
+
+/**
+ * `sql` (an insert, upsert or update of one row, `parameters` parameters) that also records the
+ * row's change for the config version its transaction takes at commit, as recordConfigChanges
+ * does (store/config-version.ts, migration 003_config_commit): one statement instead of two.
+ * The entity name is the last parameter.
+ */
+export function recordingSql(sql: string, parameters: number): string {
+  return `WITH written AS (${sql} RETURNING id)
+    INSERT INTO config_pending (first, entity, id, op)
+    SELECT true, $${parameters + 1}::text, written.id, 'upsert' FROM written`;
+}

@@ -33,11 +33,18 @@ export interface DatastoreConfigSource extends ConfigSource, Stoppable {
   refresh(): Promise<LatestVersion>;
 }
 
-/** Reads in one REPEATABLE READ transaction, so the version and the rows agree. */
+/**
+ * Reads in one REPEATABLE READ transaction, so the version and the rows agree. The SET goes out
+ * with the first read (PostgreSQL's clients pipeline; it runs first all the same): one round trip
+ * fewer for each version followed.
+ */
 function consistentRead<T>(datastore: Datastore, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return datastore.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    return fn(tx);
+    const isolated = tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    isolated.catch(() => undefined);
+    const result = await fn(tx);
+    await isolated;
+    return result;
   });
 }
 

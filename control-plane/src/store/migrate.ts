@@ -29,6 +29,13 @@ export interface MigrationRun {
   readonly subsystem: string;
   readonly name: string;
   readonly step: 'up' | 'teardown';
+  /** How long the step took (its SQL and its schema_meta record, one transaction), in ms. */
+  readonly ms: number;
+}
+
+/** `12 ms`, `1.4 s`: a step's duration as the migrations commands print it. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 export interface MigrationsResult {
@@ -140,10 +147,13 @@ async function runMigrations(
   const ran: MigrationRun[] = [];
   let pendingCount = 0;
   let processed = 0;
+  const startedAt = performance.now();
   for (const { subsystem, migrations } of list) {
     say(`migrating ${subsystem} on database '${database}'...`);
     for (const migration of migrations) {
+      const timings: string[] = [];
       if (steps.up) {
+        const upAt = performance.now();
         await session.transaction(async (tx) => {
           await tx.query(migration.up);
           await record(
@@ -153,24 +163,32 @@ async function runMigrations(
             migration.teardown === undefined ? 'executed' : 'pending',
           );
         });
-        ran.push({ subsystem, name: migration.name, step: 'up' });
+        const ms = performance.now() - upAt;
+        ran.push({ subsystem, name: migration.name, step: 'up', ms });
+        timings.push(`up ${formatDuration(ms)}`);
         if (migration.teardown !== undefined) pendingCount++;
       }
       if (steps.teardown && migration.teardown !== undefined) {
         const teardown = migration.teardown;
+        const teardownAt = performance.now();
         await session.transaction(async (tx) => {
           await tx.query(teardown);
           await record(tx, subsystem, migration.name, 'teardown');
         });
-        ran.push({ subsystem, name: migration.name, step: 'teardown' });
+        const ms = performance.now() - teardownAt;
+        ran.push({ subsystem, name: migration.name, step: 'teardown', ms });
+        timings.push(`teardown ${formatDuration(ms)}`);
         pendingCount = Math.max(0, pendingCount - 1);
       }
       const pendingNow = migration.teardown !== undefined && !steps.teardown;
       say(`${subsystem} migrated up to: ${migration.name} ${pendingNow ? '(pending)' : '(executed)'}`);
+      // Turnpike's addition, on a line of its own so that Kong's lines stay as Kong prints them.
+      say(`  ${subsystem}.${migration.name}: ${timings.join(', ')}`);
       processed++;
     }
   }
   say(`${processed} migration${processed > 1 ? 's' : ''} processed`);
+  say(`  migrations took ${formatDuration(performance.now() - startedAt)}`);
   if (processed - pendingCount > 0) say(`${processed - pendingCount} executed`);
   if (pendingCount > 0) say(`${pendingCount} pending`);
   return ran;

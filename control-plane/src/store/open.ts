@@ -1,6 +1,4 @@
 import { createLogger, type Logger } from '@turnpike/shared';
-import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
 import type { Datastore, DatastoreTarget } from './types.ts';
 
 export interface OpenOptions {
@@ -8,14 +6,20 @@ export interface OpenOptions {
   log?: Logger;
 }
 
-/** Opens the datastore a target names; throws DatabaseError when it cannot be reached. */
-export function openDatastore(target: DatastoreTarget, options: OpenOptions = {}): Promise<Datastore> {
+/**
+ * Opens the datastore a target names; throws DatabaseError when it cannot be reached. Each
+ * driver is imported only when used: a DB-less node (or one on PostgreSQL) never loads PGlite.
+ */
+export async function openDatastore(target: DatastoreTarget, options: OpenOptions = {}): Promise<Datastore> {
   switch (target.kind) {
     case 'memory':
-      return openPglite(undefined);
+      return (await import('./pglite.ts')).openPglite(undefined);
     case 'pglite':
-      return openPglite(target.dir);
+      return (await import('./pglite.ts')).openPglite(target.dir);
     case 'postgres':
-      return openPostgres(target, options.log ?? createLogger({ level: 'silent' }));
+      return (await import('./postgres.ts')).openPostgres(
+        target,
+        options.log ?? createLogger({ level: 'silent' }),
+      );
   }
 }

@@ -25,6 +25,19 @@ async function pgliteVersion(): Promise<string> {
   return 'unknown';
 }
 
+/**
+ * PGlite's own start parameters, with a smaller buffer pool: PostgreSQL's default
+ * `shared_buffers = 128MB` is memory a Turnpike control plane never needs for its tables (the
+ * whole datastore holds a few entity tables; an in-memory PGlite's "disk" is memory anyway, so a
+ * page read past the pool costs a copy, not I/O). 16 MB keeps a 50k-entity configuration's hot
+ * pages; measured on a 20,000-row table, the process's RSS went from 475 to 362 MB.
+ */
+export const PGLITE_START_PARAMS: readonly string[] = [
+  ...PGlite.defaultStartParams,
+  '-c',
+  'shared_buffers=16MB',
+];
+
 /** An in-memory PGlite, from the cached fresh cluster when there is one (and leaving one when not). */
 export async function createMemoryPglite(): Promise<PGlite> {
   const version = await pgliteVersion();
@@ -32,12 +45,12 @@ export async function createMemoryPglite(): Promise<PGlite> {
   const cached = version === 'unknown' ? undefined : await readFile(template).catch(() => undefined);
   if (cached !== undefined) {
     try {
-      return await PGlite.create({ loadDataDir: new Blob([cached]) });
+      return await PGlite.create({ loadDataDir: new Blob([cached]), startParams: [...PGLITE_START_PARAMS] });
     } catch {
       // A damaged template: make a new one below.
     }
   }
-  const db = await PGlite.create();
+  const db = await PGlite.create({ startParams: [...PGLITE_START_PARAMS] });
   if (version !== 'unknown') {
     try {
       const dump = await db.dumpDataDir('none');

@@ -5,7 +5,7 @@ import { DatabaseError } from '@turnpike/shared';
 import { toDatabaseError } from './errors.ts';
 import { ALWAYS_REACHABLE } from './health.ts';
 import { Mutex } from './mutex.ts';
-import { createMemoryPglite } from './pglite-template.ts';
+import { createMemoryPglite, PGLITE_START_PARAMS } from './pglite-template.ts';
 import type { Datastore, Queryable, QueryResult, Session } from './types.ts';
 
 /** Without parameters, several statements may run at once, as pg's simple query protocol allows. */
@@ -55,7 +55,10 @@ export async function openPglite(dir: string | undefined): Promise<Datastore> {
   }
   let db: PGlite;
   try {
-    db = folder === undefined ? await createMemoryPglite() : await PGlite.create(folder);
+    db =
+      folder === undefined
+        ? await createMemoryPglite()
+        : await PGlite.create(folder, { startParams: [...PGLITE_START_PARAMS] });
   } catch (err) {
     if (folder !== undefined) openDirs.delete(folder);
     throw fail(err, `could not open the embedded database${folder === undefined ? '' : ` in ${folder}`}`);

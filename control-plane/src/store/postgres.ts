@@ -70,9 +70,14 @@ async function inTransaction<T>(
   fail: (err: unknown) => DatabaseError,
 ): Promise<{ value: T } | { error: unknown; broken: boolean }> {
   const { queryable, end } = boundQueryable(client, 'transaction', fail);
+  // The pool's clients pipeline (see openPostgres): BEGIN goes out with the transaction's first
+  // statement instead of a round trip ahead of it. PostgreSQL runs them in order; BEGIN fails
+  // only when the connection does, and then so does that statement.
+  const begun = queryable.query('BEGIN');
+  begun.catch(() => undefined);
   try {
-    await queryable.query('BEGIN');
     const value = await fn(queryable);
+    await begun;
     // A COMMIT that meets a lost connection may or may not have committed: the caller gets 503.
     await queryable.query('COMMIT');
     return { value };
@@ -135,7 +140,9 @@ export async function openPostgres(target: PostgresTarget, log: Logger): Promise
     log.warn({ err: err.message, target: where }, 'PostgreSQL connection lost');
     health?.suspect();
   });
-  const pool = new pg.Pool({ ...config, max: poolMax(target), Client });
+  // Pipelining: a query issued while another is in flight is sent at once, not after it (only
+  // transactions rely on it, for BEGIN; everything else awaits each query, as without it).
+  const pool = new pg.Pool({ ...config, max: poolMax(target), Client, pipeline: true });
   // pg-pool re-emits an idle client's error here; the client's own listener has logged it.
   pool.on('error', () => undefined);
   const listener = new PgListener(config, log, { Client, onLost: () => health?.suspect() });

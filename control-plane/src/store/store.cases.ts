@@ -190,9 +190,14 @@ export function storeSuite(fixture: StoreFixture): void {
     assert.ok(first.messages.includes('core migrated up to: 000_base (executed)'));
     assert.equal(first.messages.at(-1), 'Database is up-to-date');
     assert.deepEqual(
-      first.ran,
+      first.ran.map(({ ms: _, ...run }) => run),
       CORE_NAMES.map((name) => ({ subsystem: 'core', name, step: 'up' })),
     );
+    // Each step's time, on a line of its own after Kong's.
+    assert.ok(first.ran.every((run) => run.ms >= 0));
+    const line = first.messages.indexOf('core migrated up to: 000_base (executed)');
+    assert.match(first.messages[line + 1] ?? '', /^ {2}core\.000_base: up \d+ ms$/);
+    assert.match(first.messages.find((m) => m.includes('migrations took')) ?? '', /^ {2}migrations took \d/);
     assert.equal(first.state.status, 'up_to_date');
 
     assert.deepEqual((await bootstrap(db, silent)).messages, ['Database already bootstrapped']);
@@ -238,7 +243,11 @@ export function storeSuite(fixture: StoreFixture): void {
     );
 
     const finished = await finish(db, silent, { sets: later });
-    assert.deepEqual(finished.ran, [{ subsystem: 'core', name: '902_widgets_name', step: 'teardown' }]);
+    assert.deepEqual(
+      finished.ran.map(({ ms: _, ...run }) => run),
+      [{ subsystem: 'core', name: '902_widgets_name', step: 'teardown' }],
+    );
+    assert.ok(finished.messages.some((m) => /^ {2}core\.902_widgets_name: teardown \d+ ms$/.test(m)));
     assert.equal(finished.state.status, 'up_to_date');
     const columns = await db.query<{ column_name: string }>(
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY column_name",

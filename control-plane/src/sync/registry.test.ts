@@ -4,6 +4,31 @@ import { MemoryDataPlaneRegistry, parseLabels } from './registry.ts';
 import { peerIp } from './server.ts';
 
 describe('MemoryDataPlaneRegistry', () => {
+  it('forgets a data plane not seen for cluster_data_plane_purge_delay, and keeps one seen since', () => {
+    let now = 1_700_000_000_000;
+    const registry = new MemoryDataPlaneRegistry(() => now, 60);
+    registry.upsert('gone', { hostname: 'a', last_seen: 1_700_000_000 });
+    registry.upsert('alive', { hostname: 'b', last_seen: 1_700_000_000 });
+    now += 59_000;
+    registry.upsert('alive', { last_seen: Math.floor(now / 1000) });
+    assert.deepEqual(
+      registry
+        .list()
+        .map((d) => d.id)
+        .sort(),
+      ['alive', 'gone'],
+    );
+    now += 2_000;
+    assert.deepEqual(
+      registry.list().map((d) => d.id),
+      ['alive'],
+    );
+    assert.equal(registry.get('gone'), undefined);
+    const forever = new MemoryDataPlaneRegistry(() => now);
+    forever.upsert('old', { last_seen: 0 });
+    assert.equal(forever.list().length, 1, 'without a delay nothing is purged');
+  });
+
   it('creates a data plane as unknown and merges later fields', () => {
     let now = 1_700_000_000_500;
     const registry = new MemoryDataPlaneRegistry(() => now);

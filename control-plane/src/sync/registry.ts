@@ -68,10 +68,23 @@ export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
   readonly #records = new Map<string, DataPlaneRecord & { updated_at: number }>();
   readonly #listeners = new Set<(record: DataPlaneRecord, change: DataPlaneChange) => void>();
   readonly #now: () => number;
+  readonly #purgeDelaySeconds: number | undefined;
 
-  /** `now` returns milliseconds; injectable so that tests need no clock. */
-  constructor(now: () => number = Date.now) {
+  /**
+   * `now` returns milliseconds; injectable so that tests need no clock. `purgeDelaySeconds` is
+   * Kong's cluster_data_plane_purge_delay: a data plane not seen for that long (no message, no
+   * heartbeat; a connected one is seen every heartbeat) is forgotten, as Kong's
+   * clustering_data_planes rows expire.
+   */
+  constructor(now: () => number = Date.now, purgeDelaySeconds?: number) {
     this.#now = now;
+    this.#purgeDelaySeconds = purgeDelaySeconds;
+  }
+
+  #purge(): void {
+    if (this.#purgeDelaySeconds === undefined) return;
+    const oldest = Math.floor(this.#now() / 1000) - this.#purgeDelaySeconds;
+    for (const [id, record] of this.#records) if (record.last_seen < oldest) this.#records.delete(id);
   }
 
   upsert(id: string, fields: Partial<Omit<DataPlaneRecord, 'id'>>): DataPlaneRecord {
@@ -100,11 +113,13 @@ export class MemoryDataPlaneRegistry implements DataPlaneRegistry {
   }
 
   get(id: string): DataPlaneRecord | undefined {
+    this.#purge();
     const record = this.#records.get(id);
     return record === undefined ? undefined : { ...record };
   }
 
   list(): DataPlaneListItem[] {
+    this.#purge();
     return [...this.#records.values()].map((r) => ({
       id: r.id,
       hostname: r.hostname,

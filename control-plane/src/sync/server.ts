@@ -25,6 +25,8 @@ export interface SyncServerOptions {
   turnpikeVersion: string;
   /** Default: a MemoryDataPlaneRegistry. */
   registry?: DataPlaneRegistry;
+  /** `cluster_data_plane_purge_delay`: seconds after which a data plane not seen is forgotten. */
+  purgeDelaySeconds?: number;
   /** Pass the status listener's Registry to export sync metrics. */
   metrics?: Registry;
   heartbeatIntervalMs?: number;
@@ -59,7 +61,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   const deadAfterMs = options.deadAfterMs ?? 30_000;
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-  const registry = options.registry ?? new MemoryDataPlaneRegistry();
+  const registry = options.registry ?? new MemoryDataPlaneRegistry(Date.now, options.purgeDelaySeconds);
   const metrics = syncMetrics(options.metrics);
   const { source, log } = options;
   const sessions = new Set<DataPlaneSession>();

@@ -8,11 +8,12 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { upstreamHealth } from '../balancer/index.ts';
 import type { RequestEntry, RequestObserver } from '../proxy/index.ts';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { latenciesOf, loggedStatus } from './access-log.ts';
+import { CounterFamily, type CounterSeries, HistogramFamily, type HistogramSeries } from './fast-series.ts';
 import { NO_PROMETHEUS, type PrometheusConfig, type PrometheusSwitches } from './prometheus-config.ts';
 
 /** kong/plugins/prometheus/exporter.lua KONG_LATENCY_BUCKETS and UPSTREAM_LATENCY_BUCKETS. */
@@ -28,21 +29,19 @@ const WORKSPACE = 'default';
 const SUBSYSTEM = 'http';
 const HEALTH_STATES = ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error'] as const;
 
-type CounterChild = ReturnType<Counter<string>['labels']>;
-type HistogramChild = ReturnType<Histogram<string>['labels']>;
-
 /** One route's series in one version: labels resolved once. */
 interface RouteSeries {
   readonly service: string;
   readonly route: string;
   readonly switches: PrometheusSwitches;
-  readonly kong: HistogramChild;
-  readonly upstream: HistogramChild;
-  readonly request: HistogramChild;
-  /** `code|source|consumer` → the requests counter's child. */
-  readonly statuses: Map<string, CounterChild>;
-  /** `direction|consumer` → the bandwidth counter's child. */
-  readonly bandwidth: Map<string, CounterChild>;
+  /** The latency histograms: only with `latency_metrics` (an unused series is never exposed). */
+  readonly kong: HistogramSeries | undefined;
+  readonly upstream: HistogramSeries | undefined;
+  readonly request: HistogramSeries | undefined;
+  /** `code|source|consumer` → the requests counter's series. */
+  readonly statuses: Map<string, CounterSeries>;
+  /** `direction|consumer` → the bandwidth counter's series. */
+  readonly bandwidth: Map<string, CounterSeries>;
 }
 
 const kCounted = Symbol('turnpike.metrics.counted');
@@ -71,49 +70,45 @@ export class KongProxyMetrics implements RequestObserver {
   readonly #connections = new Connections();
   #config: PrometheusConfig = NO_PROMETHEUS;
   #series = new Map<string, RouteSeries>();
-  readonly #requests: Counter<string>;
-  readonly #bandwidth: Counter<string>;
-  readonly #kongLatency: Histogram<string>;
-  readonly #upstreamLatency: Histogram<string>;
-  readonly #requestLatency: Histogram<string>;
+  readonly #requests: CounterFamily;
+  readonly #bandwidth: CounterFamily;
+  readonly #kongLatency: HistogramFamily;
+  readonly #upstreamLatency: HistogramFamily;
+  readonly #requestLatency: HistogramFamily;
 
   constructor(options: KongMetricsOptions) {
     const registers = [this.registry];
     const nodeId = options.nodeId;
     const stats = this.#connections;
-    this.#requests = new Counter({
-      name: 'kong_http_requests_total',
-      help: 'HTTP status codes per consumer/service/route in Kong',
-      labelNames: ['service', 'route', 'code', 'source', 'workspace', 'consumer'],
-      registers,
-    });
-    this.#kongLatency = new Histogram({
-      name: 'kong_kong_latency_ms',
-      help: 'Latency added by Kong and enabled plugins for each service/route in Kong',
-      labelNames: ['service', 'route', 'workspace'],
-      buckets: KONG_LATENCY_BUCKETS,
-      registers,
-    });
-    this.#upstreamLatency = new Histogram({
-      name: 'kong_upstream_latency_ms',
-      help: 'Latency added by upstream response for each service/route in Kong',
-      labelNames: ['service', 'route', 'workspace'],
-      buckets: UPSTREAM_LATENCY_BUCKETS,
-      registers,
-    });
-    this.#requestLatency = new Histogram({
-      name: 'kong_request_latency_ms',
-      help: 'Total latency incurred during requests for each service/route in Kong',
-      labelNames: ['service', 'route', 'workspace'],
-      buckets: UPSTREAM_LATENCY_BUCKETS,
-      registers,
-    });
-    this.#bandwidth = new Counter({
-      name: 'kong_bandwidth_bytes',
-      help: 'Total bandwidth (ingress/egress) throughput in bytes',
-      labelNames: ['service', 'route', 'direction', 'workspace', 'consumer'],
-      registers,
-    });
+    const registry = this.registry;
+    this.#requests = new CounterFamily(
+      registry,
+      'kong_http_requests_total',
+      'HTTP status codes per consumer/service/route in Kong',
+    );
+    this.#kongLatency = new HistogramFamily(
+      registry,
+      'kong_kong_latency_ms',
+      'Latency added by Kong and enabled plugins for each service/route in Kong',
+      KONG_LATENCY_BUCKETS,
+    );
+    this.#upstreamLatency = new HistogramFamily(
+      registry,
+      'kong_upstream_latency_ms',
+      'Latency added by upstream response for each service/route in Kong',
+      UPSTREAM_LATENCY_BUCKETS,
+    );
+    this.#requestLatency = new HistogramFamily(
+      registry,
+      'kong_request_latency_ms',
+      'Total latency incurred during requests for each service/route in Kong',
+      UPSTREAM_LATENCY_BUCKETS,
+    );
+    this.#bandwidth = new CounterFamily(
+      registry,
+      'kong_bandwidth_bytes',
+      'Total bandwidth (ingress/egress) throughput in bytes',
+    );
     new Gauge({
       name: 'kong_nginx_connections_total',
       help: 'Number of connections by subsystem',
@@ -246,29 +241,30 @@ export class KongProxyMetrics implements RequestObserver {
       const status = loggedStatus(res);
       const source = entry.upstreamStatus !== 0 && status === entry.upstreamStatus ? 'service' : 'kong';
       const key = `${status}|${source}|${consumer}`;
-      let child = series.statuses.get(key);
-      if (child === undefined) {
-        child = this.#requests.labels(
-          series.service,
-          series.route,
-          String(status),
+      let counter = series.statuses.get(key);
+      if (counter === undefined) {
+        const labels = {
+          service: series.service,
+          route: series.route,
+          code: String(status),
           source,
-          WORKSPACE,
+          workspace: WORKSPACE,
           consumer,
-        );
-        series.statuses.set(key, child);
+        };
+        counter = this.#requests.series(`${series.service}|${series.route}|${key}`, labels);
+        series.statuses.set(key, counter);
       }
-      child.inc();
+      counter.value++;
     }
-    if (switches.latency_metrics) {
+    if (series.request !== undefined) {
       const latencies = latenciesOf(entry);
       series.request.observe(latencies.request);
-      if (latencies.proxy >= 0) series.upstream.observe(latencies.proxy);
-      series.kong.observe(latencies.kong);
+      if (latencies.proxy >= 0) series.upstream!.observe(latencies.proxy);
+      series.kong!.observe(latencies.kong);
     }
     if (switches.bandwidth_metrics) {
-      this.#bandwidthOf(series, 'ingress', consumer).inc(requestSize(req));
-      this.#bandwidthOf(series, 'egress', consumer).inc(responseSize(res, entry));
+      this.#bandwidthOf(series, 'ingress', consumer).value += requestSize(req);
+      this.#bandwidthOf(series, 'egress', consumer).value += responseSize(res, entry);
     }
   }
 
@@ -280,13 +276,16 @@ export class KongProxyMetrics implements RequestObserver {
     // Kong's labels: the service's name, else its host; the route's name, else its id.
     const serviceLabel = service === undefined ? '' : (service.name ?? service.host);
     const routeLabel = route.name ?? route.id;
+    const labels = { service: serviceLabel, route: routeLabel, workspace: WORKSPACE };
+    const key = `${serviceLabel}|${routeLabel}`;
+    const latency = switches.latency_metrics;
     const series: RouteSeries = {
       service: serviceLabel,
       route: routeLabel,
       switches,
-      kong: this.#kongLatency.labels(serviceLabel, routeLabel, WORKSPACE),
-      upstream: this.#upstreamLatency.labels(serviceLabel, routeLabel, WORKSPACE),
-      request: this.#requestLatency.labels(serviceLabel, routeLabel, WORKSPACE),
+      kong: latency ? this.#kongLatency.series(key, labels) : undefined,
+      upstream: latency ? this.#upstreamLatency.series(key, labels) : undefined,
+      request: latency ? this.#requestLatency.series(key, labels) : undefined,
       statuses: new Map(),
       bandwidth: new Map(),
     };
@@ -294,14 +293,21 @@ export class KongProxyMetrics implements RequestObserver {
     return series;
   }
 
-  #bandwidthOf(series: RouteSeries, direction: 'ingress' | 'egress', consumer: string): CounterChild {
+  #bandwidthOf(series: RouteSeries, direction: 'ingress' | 'egress', consumer: string): CounterSeries {
     const key = `${direction}|${consumer}`;
-    let child = series.bandwidth.get(key);
-    if (child === undefined) {
-      child = this.#bandwidth.labels(series.service, series.route, direction, WORKSPACE, consumer);
-      series.bandwidth.set(key, child);
+    let counter = series.bandwidth.get(key);
+    if (counter === undefined) {
+      const labels = {
+        service: series.service,
+        route: series.route,
+        direction,
+        workspace: WORKSPACE,
+        consumer,
+      };
+      counter = this.#bandwidth.series(`${series.service}|${series.route}|${key}`, labels);
+      series.bandwidth.set(key, counter);
     }
-    return child;
+    return counter;
   }
 }
 

@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type {
   EntityLookup,
   Logger,
+  PluginConnection,
   PluginConsumer,
   PluginContext,
   PluginCredential,
@@ -18,14 +19,19 @@ import type {
   PluginRoute,
   PluginService,
   SerializedRecord,
+  UriCaptures,
 } from '@turnpike/plugin-sdk';
 import type { ChainRequest } from '../runtime/plugin-chain.ts';
+import { kongCaptures } from './captures.ts';
+import { connectionRequest } from './connections.ts';
 import { countRawHeader } from './headers.ts';
 import type { RequestRun } from './run.ts';
 
 class RequestView implements PluginRequest {
   readonly #chain: ChainRequest;
   readonly #run: RequestRun;
+  #captures: UriCaptures | undefined;
+  #connection: PluginConnection | undefined;
 
   constructor(chain: ChainRequest, run: RequestRun) {
     this.#chain = chain;
@@ -52,6 +58,17 @@ class RequestView implements PluginRequest {
   }
   get forwardedScheme(): string {
     return this.#chain.forwardedScheme;
+  }
+  get port(): number {
+    return this.#chain.req.socket.localPort ?? 0;
+  }
+  get connection(): PluginConnection {
+    this.#connection ??= connectionRequest(this.#chain.req.socket);
+    return this.#connection;
+  }
+  get uriCaptures(): UriCaptures {
+    this.#captures ??= kongCaptures(this.#chain.match.uriCaptures);
+    return this.#captures;
   }
   get target(): string {
     const url = this.#chain.req.url ?? '';
@@ -150,6 +167,12 @@ export class RequestContext implements PluginContext {
   }
   setUpstreamQuery(query: URLSearchParams | string): void {
     this.#run.setUpstreamQuery(query);
+  }
+  setUpstreamPath(path: string): void {
+    this.#run.setUpstreamPath(path);
+  }
+  setUpstreamMethod(method: string): void {
+    this.#run.setUpstreamMethod(method);
   }
   setResponseHeader(name: string, value: string): void {
     this.#run.setResponseHeader(name, value);

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PluginValueError } from '@turnpike/shared';
-import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
+import {
+  checkHeaderName,
+  checkHeaderValue,
+  checkMethod,
+  checkPath,
+  checkQuery,
+  checkStatus,
+} from './plugin-values.ts';
 
 function refusal(fn: () => unknown): PluginValueError {
   try {
@@ -62,5 +69,16 @@ describe('plugin values at the SDK boundary', () => {
     for (const query of ['a b', 'a=1\r\nX: y', 'a\u0000', 'ü=\u0100']) {
       assert.match(refusal(() => checkQuery('p', query)).message, /invalid query string/);
     }
+  });
+
+  it('percent-encodes what a request line cannot carry in a path, keeping escapes; refuses one without /', () => {
+    assert.equal(checkPath('p', '/a b/%20/é?#'), '/a%20b/%20/%C3%A9%3F%23');
+    assert.equal(checkPath('p', '/100%'), '/100%25');
+    assert.throws(() => checkPath('p', 'relative'), PluginValueError);
+  });
+
+  it('uppercases a method and refuses one that is not a token', () => {
+    assert.equal(checkMethod('p', 'get'), 'GET');
+    assert.throws(() => checkMethod('p', 'GE T'), PluginValueError);
   });
 });

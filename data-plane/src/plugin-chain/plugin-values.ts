@@ -74,3 +74,24 @@ export function checkQuery(plugin: string, query: string): string {
   }
   return query;
 }
+
+/** A path as a request line carries it: what it cannot carry percent-encoded (UTF-8), `%xx` escapes kept. */
+export function checkPath(plugin: string, path: unknown): string {
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw new PluginValueError(
+      plugin,
+      `gave the path ${JSON.stringify(path)}, expected a string starting with /`,
+    );
+  }
+  return path.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (c) => encodeURIComponent(c));
+}
+
+const METHOD_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** An HTTP method: a token, sent uppercase. */
+export function checkMethod(plugin: string, method: unknown): string {
+  if (typeof method !== 'string' || !METHOD_TOKEN.test(method)) {
+    throw new PluginValueError(plugin, `gave the method ${JSON.stringify(method)}, expected an HTTP token`);
+  }
+  return method.toUpperCase();
+}

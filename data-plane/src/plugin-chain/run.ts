@@ -24,7 +24,14 @@ import { RequestContext } from './context.ts';
 import { findHeader, removeHeader, setHeader } from './headers.ts';
 import type { CompiledInstance } from './instance.ts';
 import { runInPlugin } from './plugin-scope.ts';
-import { checkHeaderName, checkHeaderValue, checkQuery, checkStatus } from './plugin-values.ts';
+import {
+  checkHeaderName,
+  checkHeaderValue,
+  checkMethod,
+  checkPath,
+  checkQuery,
+  checkStatus,
+} from './plugin-values.ts';
 import { serializeRequest } from './serialize.ts';
 
 export type { CompiledInstance } from './instance.ts';
@@ -72,6 +79,8 @@ export class RequestRun implements PluginRun {
   /** The response headers as the header phase left them (the log serializer's). */
   #sentHeaders: string[] | undefined;
   #upstreamQuery: string;
+  #upstreamPath: string | undefined;
+  #upstreamMethod: string | undefined;
   #upstreamBody: Buffer | undefined;
   #logged = false;
   #record: SerializedRecord | undefined;
@@ -136,6 +145,12 @@ export class RequestRun implements PluginRun {
     // URLSearchParams encodes; a raw string goes into the request line as given, so it is checked.
     this.#upstreamQuery =
       typeof query === 'string' ? checkQuery(this.#current.name, query.replace(/^\?/, '')) : query.toString();
+  }
+  setUpstreamPath(path: string): void {
+    this.#upstreamPath = checkPath(this.#current.name, path);
+  }
+  setUpstreamMethod(method: string): void {
+    this.#upstreamMethod = checkMethod(this.#current.name, method);
   }
   setResponseHeader(name: string, value: string): void {
     const plugin = this.#current.name;
@@ -249,6 +264,12 @@ export class RequestRun implements PluginRun {
   }
   get upstreamBody(): Buffer | undefined {
     return this.#upstreamBody;
+  }
+  get upstreamPath(): string | undefined {
+    return this.#upstreamPath;
+  }
+  get upstreamMethod(): string | undefined {
+    return this.#upstreamMethod;
   }
   get consumerId(): string | undefined {
     // kong/runloop/balancer/init.lua get_value_to_hash: the consumer, else the credential.

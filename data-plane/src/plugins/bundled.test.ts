@@ -14,18 +14,26 @@ describe('bundled plugins', () => {
     });
     const priorities = Object.fromEntries([...loaded.plugins].map(([n, p]) => [n, p.handler?.priority]));
     assert.deepEqual(priorities, {
+      'correlation-id': 100001,
+      'bot-detection': 2500,
+      cors: 2000,
       jwt: 1450,
       oauth2: 1400,
       'key-auth': 1250,
       'basic-auth': 1100,
       'hmac-auth': 1030,
+      'ip-restriction': 990,
+      'request-size-limiting': 951,
       acl: 950,
       'rate-limiting': 910,
       'response-ratelimiting': 900,
+      'request-transformer': 801,
+      'response-transformer': 800,
       'proxy-cache': 100,
       prometheus: 13,
       'http-log': 12,
       'file-log': 9,
+      'request-termination': 2,
     });
   });
 });

@@ -5,18 +5,26 @@
 import { fileURLToPath } from 'node:url';
 
 export const BUNDLED_PLUGINS = [
+  'correlation-id',
+  'bot-detection',
+  'cors',
   'jwt',
   'oauth2',
   'key-auth',
   'basic-auth',
   'hmac-auth',
+  'ip-restriction',
+  'request-size-limiting',
   'acl',
   'rate-limiting',
   'response-ratelimiting',
+  'request-transformer',
+  'response-transformer',
   'proxy-cache',
   'prometheus',
   'http-log',
   'file-log',
+  'request-termination',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

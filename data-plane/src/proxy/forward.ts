@@ -113,7 +113,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     const { req, dispatch } = this.prepared;
     this.dispatchWith({
       path: this.prepared.upstreamTarget(),
-      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      method: (this.prepared.upstreamMethod ?? req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: this.prepared.upstreamHeaders,
       body: this.requestBody(replaced),
       headersTimeout: dispatch.readTimeout,

@@ -50,6 +50,9 @@ export class Prepared implements HashRequest {
   plugins: PluginRun | undefined = undefined;
   /** The query string the plugins set, without '?'; undefined: the one received. */
   #query: string | undefined = undefined;
+  /** The path and method the plugins set; undefined: the route's upstream path, the client's method. */
+  #path: string | undefined = undefined;
+  upstreamMethod: string | undefined = undefined;
 
   constructor(
     req: IncomingMessage,
@@ -100,7 +103,7 @@ export class Prepared implements HashRequest {
    * empty `?` kept, as Kong's $is_args) unless plugins set another.
    */
   upstreamTarget(): string {
-    const path = this.found.upstreamPath;
+    const path = this.#path ?? this.found.upstreamPath;
     const query = this.#query;
     if (query !== undefined) return query === '' ? path : `${path}?${query}`;
     return this.queryAt === -1 ? path : path + this.url.slice(this.queryAt);
@@ -143,6 +146,8 @@ export class Prepared implements HashRequest {
     this.hostIndex = index;
     const query = run.upstreamQuery;
     if (query !== this.receivedQuery) this.#query = query;
+    this.#path = run.upstreamPath;
+    this.upstreamMethod = run.upstreamMethod;
   }
 
   /**

@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { ConfigInvalidError } from '@turnpike/shared';
-import { generateClusterCertificate } from '@turnpike/shared/cluster';
+// The certificate module alone: the cluster index brings grpc-js, which a proxy worker never uses.
+import { generateClusterCertificate } from '@turnpike/shared/cluster/certificate';
 
 /** What an ssl listener serves by default; `SNICallback` overrides it per server name. */
 export interface ProxyTlsOptions {

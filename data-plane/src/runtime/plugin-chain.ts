@@ -77,6 +77,10 @@ export interface PluginRun {
   readonly exit: ChainExit | undefined;
   /** The query string to forward (without '?'), after plugins changed it. */
   readonly upstreamQuery: string;
+  /** The path to send instead of the route's upstream path (a plugin set it); undefined: unchanged. */
+  readonly upstreamPath: string | undefined;
+  /** The method to send instead of the client's; undefined: unchanged. */
+  readonly upstreamMethod: string | undefined;
   /** Set when a plugin read (or replaced) the body: forward these bytes instead of the stream. */
   readonly upstreamBody: Buffer | undefined;
   /**

@@ -20,6 +20,12 @@ export interface SyncClientOptions {
   labels?: string[];
   /** Where the last applied config is kept; loaded at start, written after the Ack. */
   cacheFile: string;
+  /**
+   * `declarative_config` on a data plane: what it serves when it has no cache file, until the
+   * control plane sends its own (which replaces it, as any snapshot does). Not written to the
+   * cache: a restart without a cache and without a control plane serves the file again.
+   */
+  fallback?: { readonly config: VersionedConfig; readonly origin: string };
   /** The shortest time between two cache file writes (a burst of versions is written once); default 1 s. */
   cacheWriteIntervalMs?: number;
   log: Logger;
@@ -45,7 +51,7 @@ export type SyncClientEvent =
   | { type: 'disconnected'; error: string }
   | { type: 'cache-loaded'; version: number; hash: string }
   | { type: 'received'; kind: 'snapshot' | 'delta'; version: number; fromVersion?: number }
-  | { type: 'applied'; kind: 'snapshot' | 'delta' | 'cache'; version: number; hash: string }
+  | { type: 'applied'; kind: 'snapshot' | 'delta' | 'cache' | 'declarative'; version: number; hash: string }
   | { type: 'cache-written'; version: number }
   | { type: 'rejected'; kind: 'snapshot' | 'delta'; version: number; error: string; code: string }
   | { type: 'refused'; syncStatus: string; message: string };
@@ -65,6 +71,11 @@ export interface SyncClientState {
 
 export interface SyncClient {
   state(): SyncClientState;
+  /**
+   * The plugins after a reload: configurations are checked against them at once; the control
+   * plane hears them in the next Hello (the stream's next connection).
+   */
+  setPlugins(plugins: readonly { name: string; version: string }[]): void;
   stop(): Promise<void>;
 }
 
@@ -215,6 +226,11 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
   transport.start();
 
   return {
+    setPlugins(plugins) {
+      installed.clear();
+      for (const plugin of plugins) installed.add(plugin.name);
+      options.plugins.splice(0, options.plugins.length, ...plugins);
+    },
     state: () => ({
       hasConfig: store.held !== undefined,
       version: store.held?.version ?? 0,
@@ -242,7 +258,10 @@ async function serveTheCache(
 ): Promise<void> {
   try {
     const cached = await store.readCache();
-    if (cached === undefined) return;
+    if (cached === undefined) {
+      await serveTheFallback(store, options, emit, checkPlugins);
+      return;
+    }
     // Written by this node with the plugins it had then: it may use one it no longer has.
     checkPlugins(cached, undefined);
     await options.apply(cached);
@@ -259,4 +278,28 @@ async function serveTheCache(
       `starting without a configuration: ${(error as Error).message}`,
     );
   }
+}
+
+/** No cache file: the declarative file, if the node has one (Kong's DP with declarative_config). */
+async function serveTheFallback(
+  store: ConfigStore,
+  options: SyncClientOptions,
+  emit: (event: SyncClientEvent) => void,
+  checkPlugins: (next: VersionedConfig, delta: undefined) => void,
+): Promise<void> {
+  const fallback = options.fallback;
+  if (fallback === undefined) return;
+  checkPlugins(fallback.config, undefined);
+  await options.apply(fallback.config);
+  store.commit(fallback.config, { fromCache: true });
+  emit({
+    type: 'applied',
+    kind: 'declarative',
+    version: fallback.config.version,
+    hash: fallback.config.hash,
+  });
+  options.log.info(
+    { origin: fallback.origin, hash: fallback.config.hash },
+    'no cached configuration: serving the declarative configuration until the control plane answers',
+  );
 }

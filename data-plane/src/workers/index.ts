@@ -1,6 +1,7 @@
 export { clusterSpawner, WORKER_ENTRY } from './cluster-spawn.ts';
 export { workerCount } from './count.ts';
 export { WorkerError } from './errors.ts';
+export { inProcessSpawner } from './in-process-spawn.ts';
 export {
   defaultRestartDelay,
   type SpawnWorker,

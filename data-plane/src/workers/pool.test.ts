@@ -138,6 +138,60 @@ function poolOf(fleet: FakeFleet, options: Partial<WorkerPoolOptions> = {}) {
   return { pool, lines };
 }
 
+describe('WorkerPool.replace (a reload)', () => {
+  test('starts the new workers with the new settings and the current config before draining the old ones', async () => {
+    const fleet = new FakeFleet();
+    const { pool } = poolOf(fleet, { count: 2 });
+    await pool.start();
+    await pool.apply(config(4));
+    const old = fleet.alive();
+    const next = { ...SETTINGS, listen: [...SETTINGS.listen, { host: '127.0.0.1', port: 0, ssl: true }] };
+    await pool.replace(next, 3);
+    const fresh = fleet.workers.slice(2);
+    assert.equal(fresh.length, 3);
+    for (const worker of fresh) {
+      const start = worker.received[0];
+      assert.equal(start?.type, 'start');
+      assert.deepEqual(start?.type === 'start' ? [start.settings, start.config?.version] : [], [next, 4]);
+    }
+    // The old ones were asked to drain, and leave the pool once gone.
+    for (const worker of old) assert.equal(worker.received.at(-1)?.type, 'stop');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(
+      pool.workers().map((w) => w.slot),
+      [3, 4, 5],
+    );
+    await pool.apply(config(5));
+    for (const worker of old)
+      assert.equal(worker.applied().at(-1)?.version ?? 4, 4, 'retired workers get no config');
+    assert.equal(pool.notReadyReason(), undefined);
+    await pool.stop('now', Date.now());
+  });
+
+  test('keeps the old workers when a new one cannot start, and throws its reason', async () => {
+    const fleet = new FakeFleet();
+    const { pool } = poolOf(fleet, { count: 2 });
+    await pool.start();
+    fleet.behaviour = (message, worker) =>
+      message.type === 'start' && worker.slot === 4
+        ? { type: 'start-failed', error: 'plugin no-such-plugin is not installed' }
+        : obliging(message, worker);
+    await assert.rejects(pool.replace(SETTINGS, 2), /no-such-plugin/);
+    assert.deepEqual(
+      pool.workers().map((w) => [w.slot, w.state]),
+      [
+        [1, 'running'],
+        [2, 'running'],
+      ],
+    );
+    assert.deepEqual(
+      fleet.alive().map((w) => w.slot),
+      [1, 2],
+    );
+    await pool.stop('now', Date.now());
+  });
+});
+
 describe('WorkerPool', () => {
   test('start resolves once every worker listens, and each was started with the same settings', async () => {
     const fleet = new FakeFleet();

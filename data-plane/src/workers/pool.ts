@@ -90,6 +90,10 @@ interface Slot {
   restartTimer: NodeJS.Timeout | undefined;
   exited: Promise<void>;
   markExited: () => void;
+  /** A rolling replacement waits on this worker's start: its failure is the replacement's. */
+  starting: Startup | undefined;
+  /** Replaced: drained, never restarted, dropped from the pool once it exited. */
+  retired: boolean;
 }
 
 interface Startup {
@@ -141,6 +145,7 @@ export class WorkerPool implements Stoppable {
   #stopping = false;
   #scrapeSeq = 0;
   #startup: Startup | undefined;
+  #settings: WorkerSettings;
   /** The node's one store of plugin counters, for every worker (restarts and config pushes keep it). */
   readonly #counters = new SharedCounterStore();
 
@@ -149,6 +154,7 @@ export class WorkerPool implements Stoppable {
       throw new RangeError(`a worker pool needs at least one worker, got ${options.count}`);
     }
     this.#options = options;
+    this.#settings = options.settings;
     this.#log = options.log;
   }
 
@@ -192,7 +198,7 @@ export class WorkerPool implements Stoppable {
 
   /** The bound port of each listen entry, as the workers report them (they share the sockets). */
   get ports(): readonly number[] {
-    return this.#slots.find((slot) => slot.state === 'running')?.ports ?? [];
+    return this.#slots.find((slot) => slot.state === 'running' && !slot.retired)?.ports ?? [];
   }
 
   /** The version every worker should run. */
@@ -208,7 +214,7 @@ export class WorkerPool implements Stoppable {
    */
   async apply(next: VersionedConfig, delta?: ConfigDelta): Promise<void> {
     const previous = this.#current;
-    const participants = this.#slots.filter((slot) => slot.state === 'running');
+    const participants = this.#slots.filter((slot) => slot.state === 'running' && !slot.retired);
     const usable = delta !== undefined && previous !== undefined && previous.version === delta.fromVersion;
     this.#applying = true;
     try {
@@ -254,6 +260,8 @@ export class WorkerPool implements Stoppable {
   notReadyReason(): string | undefined {
     const version = this.version;
     for (const slot of this.#slots) {
+      // A rolling replacement's workers: the old ones drain, the new ones are not serving yet.
+      if (slot.retired || slot.starting !== undefined) continue;
       if (slot.state !== 'running') return `worker ${slot.index} is not running`;
       if (slot.version !== version) {
         return `worker ${slot.index} runs configuration version ${slot.version}, not ${version}`;
@@ -302,6 +310,59 @@ export class WorkerPool implements Stoppable {
     for (const slot of this.#slots) if (slot.state === 'running') slot.channel?.send({ type: 'reopen-logs' });
   }
 
+  /**
+   * Rolling replacement (a reload that changes what workers are started with: listeners, plugins,
+   * pools, `worker_processes`): `count` new workers start with `settings` and the current
+   * configuration, one at a time; each old one is drained once its successor listens, so the
+   * shared listeners never close and no connection is dropped. When a new worker fails to start,
+   * the ones started so far are stopped, the old ones keep serving, and this throws: all or nothing.
+   */
+  async replace(settings: WorkerSettings, count: number, drainMs = 10_000): Promise<void> {
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`a worker pool needs at least one worker, got ${count}`);
+    const previous = this.#settings;
+    const old = this.#slots.filter((slot) => !slot.retired);
+    const fresh: Slot[] = [];
+    this.#settings = settings;
+    try {
+      let next = Math.max(0, ...this.#slots.map((slot) => slot.index)) + 1;
+      for (let i = 0; i < count; i++) {
+        const slot = this.#newSlot(next++);
+        const started = new Promise<void>((resolve, reject) => {
+          slot.starting = { resolve, reject };
+        });
+        this.#slots.push(slot);
+        fresh.push(slot);
+        this.#spawn(slot);
+        await started;
+      }
+    } catch (error) {
+      this.#settings = previous;
+      for (const slot of fresh) this.#retire(slot, 'now', Date.now());
+      await Promise.all(fresh.map((slot) => slot.exited));
+      throw error;
+    }
+    const deadline = Date.now() + drainMs;
+    for (const slot of old) this.#retire(slot, 'drain', deadline);
+    this.#log.info({ workers: count, replaced: old.length }, 'proxy workers replaced');
+  }
+
+  /** Stops one worker for good (replaced): it is not restarted, and leaves the pool once gone. */
+  #retire(slot: Slot, mode: StopMode, deadline: number): void {
+    slot.retired = true;
+    clearTimeout(slot.restartTimer);
+    if (slot.channel === undefined) {
+      const at = this.#slots.indexOf(slot);
+      if (at !== -1) this.#slots.splice(at, 1);
+      return;
+    }
+    slot.channel.send({ type: 'stop', mode, deadline });
+    const channel = slot.channel;
+    const killer = setTimeout(() => channel.kill('SIGKILL'), Math.max(0, deadline - Date.now()) + 2_000);
+    killer.unref();
+    void slot.exited.then(() => clearTimeout(killer));
+  }
+
   /** Asks every worker to stop (`now`) or drain; kills those still alive after the deadline. */
   async stop(mode: StopMode, deadline: number): Promise<void> {
     this.#stopping = true;
@@ -345,6 +406,8 @@ export class WorkerPool implements Stoppable {
       restartTimer: undefined,
       exited: Promise.resolve(),
       markExited: () => {},
+      starting: undefined,
+      retired: false,
     };
     return slot;
   }
@@ -370,7 +433,7 @@ export class WorkerPool implements Stoppable {
     channel.send({
       type: 'start',
       slot: slot.index,
-      settings: this.#options.settings,
+      settings: this.#settings,
       config: cloneable(this.#current),
     });
   }
@@ -385,6 +448,8 @@ export class WorkerPool implements Stoppable {
           { worker: slot.index, worker_pid: slot.channel?.pid, version: message.version },
           'worker started',
         );
+        slot.starting?.resolve();
+        slot.starting = undefined;
         if (this.#startup !== undefined && this.#slots.every((s) => s.state === 'running'))
           this.#startup.resolve();
         if (!this.#applying) this.#catchUp();
@@ -394,6 +459,11 @@ export class WorkerPool implements Stoppable {
           { worker: slot.index, worker_pid: slot.channel?.pid, error: message.error },
           'worker failed to start',
         );
+        if (slot.starting !== undefined) {
+          slot.starting.reject(new WorkerError(`worker ${slot.index} failed to start: ${message.error}`));
+          slot.starting = undefined;
+          return;
+        }
         this.#failStart(new WorkerError(`worker ${slot.index} failed to start: ${message.error}`));
         return;
       case 'applied':
@@ -433,6 +503,15 @@ export class WorkerPool implements Stoppable {
     for (const resolve of slot.scrapes.values()) resolve([]);
     slot.scrapes.clear();
     slot.markExited();
+    if (slot.starting !== undefined) {
+      slot.starting.reject(new WorkerError(`worker ${slot.index} (pid ${pid}) ${reason} while starting`));
+      slot.starting = undefined;
+      slot.retired = true;
+    }
+    if (slot.retired) {
+      this.#slots.splice(this.#slots.indexOf(slot), 1);
+      return;
+    }
     if (this.#stopping) return;
     if (this.#startup !== undefined) {
       this.#failStart(new WorkerError(`worker ${slot.index} (pid ${pid}) ${reason} while starting`));
@@ -549,7 +628,8 @@ export class WorkerPool implements Stoppable {
     if (this.#stopping) return;
     const version = this.version;
     for (const slot of this.#slots) {
-      if (slot.state !== 'running' || slot.version === version || slot.pending.size > 0) continue;
+      if (slot.state !== 'running' || slot.retired || slot.version === version || slot.pending.size > 0)
+        continue;
       this.#bringTo(slot, this.#current).catch((error: unknown) => {
         this.#log.error({ err: error, worker: slot.index }, 'worker catch-up failed');
       });

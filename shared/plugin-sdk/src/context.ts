@@ -53,6 +53,25 @@ export interface EntityLookup {
   ): readonly EntityTypes[N][];
 }
 
+/**
+ * The captures of the route's regex path that matched (Kong's kong.request.get_uri_captures):
+ * `unnamed` from the first group on (the whole match excluded), `named` by group name.
+ */
+export interface UriCaptures {
+  readonly named: Readonly<Record<string, string>>;
+  readonly unnamed: readonly string[];
+}
+
+/** The connection a request came on (Kong's ngx.var.server_addr, connection, connection_requests). */
+export interface PluginConnection {
+  /** The local address the connection was accepted at. */
+  readonly serverAddress: string;
+  /** The connection's serial number in this worker, from 1. */
+  readonly serial: number;
+  /** This request's number on the connection, from 1, among the requests that read `connection`. */
+  readonly requests: number;
+}
+
 /** The client's request, read-only. Header names are lowercase, as node gives them. */
 export interface PluginRequest {
   readonly method: string;
@@ -76,6 +95,12 @@ export interface PluginRequest {
    * trusted_ips trusts the peer that sent it, else `scheme` (Kong's `kong.request.get_forwarded_scheme`).
    */
   readonly forwardedScheme: string;
+  /** The port the request came in at (Kong's kong.request.get_port). */
+  readonly port: number;
+  /** The route's regex path captures; both empty for a route matched without one. */
+  readonly uriCaptures: UriCaptures;
+  /** The connection it came on. */
+  readonly connection: PluginConnection;
   /** One header's value; a repeated header gives its values joined by ", " (set-cookie excepted). */
   header(name: string): string | undefined;
   /** How many times a header came (key-auth refuses a duplicated key). */
@@ -150,6 +175,14 @@ export interface PluginContext {
    * a space, a control character or one beyond Latin-1 in it throws PluginValueError.
    */
   setUpstreamQuery(query: URLSearchParams | string): void;
+  /**
+   * Replaces the path sent to the service (Kong's kong.service.request.set_path): it must start
+   * with `/`; characters a request line cannot carry (space, controls, non-ASCII…) are
+   * percent-encoded, `%` escapes are kept. Else PluginValueError.
+   */
+  setUpstreamPath(path: string): void;
+  /** Replaces the method sent to the service (kong.service.request.set_method): an HTTP token, uppercased. */
+  setUpstreamMethod(method: string): void;
   /**
    * Sets (replaces) a header of the response sent to the client, whether proxied or from exit;
    * checked as setUpstreamHeader. Transfer-Encoding is ignored (with a warning), as in Kong.

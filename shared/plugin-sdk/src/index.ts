@@ -18,6 +18,7 @@ export { authenticateConsumer, CONSUMER_HEADERS, failAuthentication, findConsume
 export { bodyWithout, parseBodyFields } from './body.ts';
 export type {
   EntityLookup,
+  PluginConnection,
   PluginConsumer,
   PluginContext,
   PluginCredential,
@@ -25,6 +26,7 @@ export type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  UriCaptures,
 } from './context.ts';
 export {
   type BodyPhaseFunction,

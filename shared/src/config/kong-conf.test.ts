@@ -109,6 +109,68 @@ describe("Kong's own kong.conf", () => {
   });
 });
 
+/**
+ * A real kong.conf of a public Kong installation: the one Kong's own test suite runs Kong with
+ * (spec/kong_tests.conf of github.com/Kong/kong at tag 3.10.0, see fixtures/kong-3.10).
+ */
+const KONG_TESTS_CONF = readFileSync(
+  new URL('./fixtures/kong-3.10/kong_tests.conf', import.meta.url),
+  'utf8',
+);
+
+describe("Kong's own test installation kong.conf", () => {
+  it('is accepted as it is, with one warning listing exactly the keys that mean nothing here', () => {
+    const loaded = buildConfig({
+      file: { path: '/srv/kong/spec/kong_tests.conf', text: KONG_TESTS_CONF },
+      env: {},
+      cwd: '/srv/kong',
+    });
+    assert.equal(loaded.warnings.length, 1);
+    const [warning] = loaded.warnings;
+    assert.equal(warning?.message, IGNORED_MESSAGE);
+    assert.deepEqual(warning?.settings.map((s) => s.key).sort(), [
+      'anonymous_reports',
+      'dedicated_config_processing',
+      'lua_package_path',
+      'nginx_events_multi_accept',
+      'nginx_events_worker_connections',
+      'nginx_main_worker_rlimit_nofile',
+      'pg_ro_user',
+      'resolver_hosts_file',
+      'untrusted_lua',
+      'vaults',
+      'worker_consistency',
+    ]);
+    for (const setting of warning?.settings ?? []) {
+      assert.equal(setting.source, `kong_tests.conf:${lineOf(KONG_TESTS_CONF, setting.key)}`, setting.key);
+    }
+    // Every key Turnpike implements means what it means to Kong.
+    const { config } = loaded;
+    assert.equal(config.worker_processes, 1, 'nginx_worker_processes');
+    assert.equal(config.prefix, '/srv/kong/servroot');
+    assert.equal(config.database, 'postgres');
+    assert.equal(config.pg_database, 'kong_tests');
+    assert.equal(config.pg_timeout, 15000);
+    assert.equal(config.pg_password, 'foo#bar', "Kong's \\# escape, and the comment after it stripped");
+    assert.equal(config.log_level, 'debug');
+    assert.equal(config.admin_gui_listen.length, 0);
+    assert.deepEqual(
+      config.proxy_listen.map((l) => [l.port, l.ssl]),
+      [
+        [9000, false],
+        [9443, true],
+        [9002, false],
+      ],
+    );
+    assert.equal(config.dns_hostsfile, 'spec/fixtures/hosts');
+    assert.deepEqual(
+      config.plugins.slice(0, 2),
+      ['bundled', 'dummy'],
+      'its custom plugins are named: start loads them or says it cannot',
+    );
+  });
+});
+
 describe('a kong.conf with Kong-only keys', () => {
   it('applies Kong’s nginx-level names under Turnpike’s keys', () => {
     const { config, sources } = load(

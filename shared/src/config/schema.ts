@@ -202,7 +202,8 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'hybrid',
     default: '1209600',
     minimum: 60,
-    description: 'Seconds before a silent data plane is removed from the cluster status (60 or more).',
+    description:
+      'Seconds after which a data plane not seen (no message, no heartbeat) is removed from /clustering/data-planes, as Kong (60 or more).',
   }),
   cluster_max_reconnect_delay: integer({
     section: 'hybrid',

@@ -47,6 +47,24 @@ export function fatalReason(thrown: unknown): string | undefined {
   return undefined;
 }
 
+type ContextFn = () => Readonly<Record<string, unknown>> | undefined;
+
+/** Context added after the net was installed (a proxy worker running in the main process). */
+const addedContexts: ContextFn[] = [];
+
+/** Adds a source of context (`{ plugin }`) to the net, whoever installed it. */
+export function addSafetyNetContext(context: ContextFn): void {
+  if (!addedContexts.includes(context)) addedContexts.push(context);
+}
+
+function addedContext(): Readonly<Record<string, unknown>> | undefined {
+  for (const context of addedContexts) {
+    const fields = context();
+    if (fields !== undefined) return fields;
+  }
+  return undefined;
+}
+
 /**
  * Installs the handlers once per process (a second call is ignored). Returns a function that
  * removes them, for the tests that install them in a child process.
@@ -67,7 +85,7 @@ export function installSafetyNet(options: SafetyNetOptions): () => void {
   };
 
   const caught = (kind: 'uncaught exception' | 'unhandled rejection', thrown: unknown): void => {
-    const context = options.context?.();
+    const context = options.context?.() ?? addedContext();
     const fields = { ...context, err: toError(thrown), kind };
     // A plugin's failure is the plugin's: its requests fail, the process does not (nor does it count).
     if (context?.plugin !== undefined) {

@@ -11,7 +11,7 @@ export const UNAUTHORIZED = { message: 'Unauthorized' };
 
 export const handler = definePluginHandler<AclConfig>({
   name: 'acl',
-  version: '3.9.0',
+  version: '3.10.0',
   priority: 950,
   sdkVersion: '1.0.0',
 

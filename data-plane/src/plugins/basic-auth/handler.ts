@@ -81,7 +81,7 @@ async function verifyThenAccept(
 
 export const handler = definePluginHandler<BasicAuthConfig>({
   name: 'basic-auth',
-  version: '3.9.0',
+  version: '3.10.0',
   priority: 1100,
   sdkVersion: '1.0.0',
 

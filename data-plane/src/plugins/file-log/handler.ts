@@ -15,7 +15,7 @@ export const handler = definePluginHandler<FileLogConfig>({
   version: '3.10.0',
   // Kong's PRIORITY.
   priority: 9,
-  sdkVersion: '1.0.0',
+  sdkVersion: '1.1.0',
   log(ctx, conf) {
     appendLine(conf.path, conf.reopen, `${JSON.stringify(ctx.serialize())}\n`, ctx.log);
   },

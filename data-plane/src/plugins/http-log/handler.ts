@@ -75,7 +75,7 @@ export const handler = definePluginHandler<HttpLogConfig, Compiled>({
   version: '3.10.0',
   // Kong's PRIORITY.
   priority: 12,
-  sdkVersion: '1.0.0',
+  sdkVersion: '1.1.0',
   configure(config) {
     const { queue, warnings } = queueParams(config);
     const name = JSON.stringify([

@@ -119,7 +119,7 @@ function authenticate(ctx: PluginContext, conf: JwtInstance, nowSeconds: number)
 
 export const handler = definePluginHandler<JwtConfig, JwtInstance>({
   name: 'jwt',
-  version: '3.9.0',
+  version: '3.10.0',
   priority: 1450,
   sdkVersion: '1.0.0',
 

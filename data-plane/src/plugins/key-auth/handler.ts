@@ -107,7 +107,7 @@ async function authenticateWithBody(ctx: PluginContext, conf: KeyAuthConfig): Pr
 
 export const handler = definePluginHandler<KeyAuthConfig>({
   name: 'key-auth',
-  version: '3.9.0',
+  version: '3.10.0',
   priority: 1250,
   sdkVersion: '1.0.0',
 

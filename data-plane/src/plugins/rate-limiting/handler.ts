@@ -211,7 +211,7 @@ export function createRateLimitingHandler(options: RateLimitingOptions = {}): Pl
   const redis = options.redis ?? new RedisPolicy();
   return definePluginHandler<RateLimitingConfig, RateLimitingInstance>({
     name: 'rate-limiting',
-    version: '3.9.0',
+    version: '3.10.0',
     priority: 910,
     sdkVersion: '1.0.0',
 

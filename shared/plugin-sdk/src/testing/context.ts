@@ -8,6 +8,7 @@ import { PluginValueError } from '../../../src/errors.ts';
 import type { EntityName } from '../../../src/schema/index.ts';
 import type {
   EntityLookup,
+  PluginConnection,
   PluginConsumer,
   PluginContext,
   PluginCredential,
@@ -15,9 +16,12 @@ import type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  UriCaptures,
 } from '../context.ts';
 import type { Logger } from '../log.ts';
 import type { SerializedRecord } from '../serialize.ts';
+
+const NO_CAPTURES: UriCaptures = Object.freeze({ named: Object.freeze({}), unnamed: Object.freeze([]) });
 
 export type TestEntities = Partial<Record<EntityName, readonly Record<string, unknown>[]>>;
 
@@ -32,6 +36,10 @@ export interface TestRequest {
   readonly body?: string | Buffer;
   readonly scheme?: 'http' | 'https';
   readonly clientIp?: string;
+  /** The port the request came in at (default 8000). */
+  readonly port?: number;
+  readonly uriCaptures?: UriCaptures;
+  readonly connection?: PluginConnection;
 }
 
 /** A recorded log line: level, message and the fields. */
@@ -109,6 +117,8 @@ export interface TestState {
   exit: TestExit | undefined;
   readonly upstreamHeaders: Map<string, string>;
   upstreamQuery: string;
+  upstreamPath: string | undefined;
+  upstreamMethod: string | undefined;
   upstreamBody: Buffer | undefined;
   readonly responseHeaders: HeaderEdits;
   /** Set by `exit(status)` in the header phase of a proxied response (no body follows). */
@@ -148,6 +158,8 @@ export class TestContext implements PluginContext {
         Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v as string)]),
       ),
       upstreamQuery: request.query ?? '',
+      upstreamPath: undefined,
+      upstreamMethod: undefined,
       upstreamBody: undefined,
       responseHeaders: new Map(),
     };
@@ -163,6 +175,9 @@ export class TestContext implements PluginContext {
       httpVersion: '1.1',
       clientIp: request.clientIp ?? '127.0.0.1',
       forwardedScheme: request.scheme ?? 'http',
+      port: request.port ?? 8000,
+      uriCaptures: request.uriCaptures ?? NO_CAPTURES,
+      connection: request.connection ?? { serverAddress: '127.0.0.1', serial: 1, requests: 1 },
       header: (name) => {
         const value = headers[name.toLowerCase()];
         return Array.isArray(value) ? value.join(', ') : value;
@@ -216,6 +231,26 @@ export class TestContext implements PluginContext {
       throw new PluginValueError(this.#plugin, `gave an invalid query string ${JSON.stringify(text)}`);
     }
     this.state.upstreamQuery = text;
+  }
+  setUpstreamPath(path: string): void {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new PluginValueError(
+        this.#plugin,
+        `gave the path ${JSON.stringify(path)}, expected a string starting with /`,
+      );
+    }
+    this.state.upstreamPath = path.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (c) =>
+      encodeURIComponent(c),
+    );
+  }
+  setUpstreamMethod(method: string): void {
+    if (typeof method !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(method)) {
+      throw new PluginValueError(
+        this.#plugin,
+        `gave the method ${JSON.stringify(method)}, expected an HTTP token`,
+      );
+    }
+    this.state.upstreamMethod = method.toUpperCase();
   }
   setResponseHeader(name: string, value: string): void {
     const checked = checkName(this.#plugin, name);

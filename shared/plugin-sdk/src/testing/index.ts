@@ -60,6 +60,9 @@ export interface RunResult {
     readonly called: boolean;
     readonly headers: Readonly<Record<string, string>>;
     readonly query: string;
+    /** Set by setUpstreamPath / setUpstreamMethod; undefined: unchanged. */
+    readonly path: string | undefined;
+    readonly method: string | undefined;
     readonly body: Buffer | undefined;
   };
   /** What the client got: status, headers after the header phase, body after the body phase. */
@@ -217,6 +220,8 @@ export async function runPlugin(plugin: TestPlugin, options: RunOptions = {}): P
       called: exit === undefined,
       headers: headerObject(state.upstreamHeaders),
       query: state.upstreamQuery,
+      path: state.upstreamPath,
+      method: state.upstreamMethod,
       body: state.upstreamBody,
     },
     response: {
