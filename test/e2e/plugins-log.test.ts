@@ -101,6 +101,7 @@ let upstream: RecordingUpstream;
 let dir: string;
 let adminUrl: string;
 let proxyUrl: string;
+let statusUrl: string;
 
 async function lines(path: string): Promise<Record<string, unknown>[]> {
   let text = '';
@@ -148,6 +149,7 @@ describe('logging plugins through a running node', () => {
     });
     adminUrl = `http://127.0.0.1:${admin}`;
     proxyUrl = `http://127.0.0.1:${proxy}`;
+    statusUrl = `http://127.0.0.1:${status}`;
     const service = await http('POST', `${adminUrl}/services`, {
       name: 's',
       url: `http://127.0.0.1:${upstream.port}/base`,
@@ -447,5 +449,42 @@ describe('logging plugins through a running node', () => {
     const res = await fetch(`${proxyUrl}/slowlog/down`);
     await res.text();
     assert.equal(res.status, 200);
+  });
+
+  it('http-log: a full queue drops entries, counted on /metrics, and the proxy still answers', async () => {
+    const receiver = await startReceiver();
+    receiver.answer = () => 'hold';
+    try {
+      await routeWith('fullq', [
+        {
+          name: 'http-log',
+          config: {
+            http_endpoint: `http://127.0.0.1:${receiver.port}/full`,
+            timeout: 60000,
+            queue: { max_entries: 2 },
+          },
+        },
+      ]);
+      await deliveryReady('fullq', receiver);
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${proxyUrl}/fullq/${i}`);
+        await res.text();
+        assert.equal(res.status, 200);
+      }
+      const dropped = await eventually(
+        async () => {
+          const text = await (await fetch(`${statusUrl}/metrics`)).text();
+          const line = text
+            .split('\n')
+            .find((l) => l.startsWith('turnpike_log_entries_dropped{') && l.includes('plugin="http-log"'));
+          return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+        },
+        (n) => n >= 8,
+      );
+      assert.ok(dropped >= 8, String(dropped));
+      assert.ok(node.lines.some((l) => /queue full, dropping old entries/.test(JSON.stringify(l))));
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -40,6 +40,7 @@ export {
   type SyncPhaseFunction,
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';
+export { countLogDrops, logDrops } from './log-drops.ts';
 export {
   type CounterTake,
   type CounterWindows,

@@ -5,7 +5,7 @@
  * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
  * instances configured alike share it. The request never waits for delivery.
  */
-import { definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
+import { countLogDrops, definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
 import { LogQueue, type QueueConfig } from './queue.ts';
 import type { HttpLogConfig } from './schema.ts';
 import { LogSender } from './sender.ts';
@@ -23,6 +23,10 @@ interface Running {
 }
 
 const queues = new Map<string, Running>();
+
+function countDrops(count: number): void {
+  countLogDrops('http-log', count);
+}
 
 /** Kong's Queue.get_plugin_params: the legacy fields override queue.* when set to a non-default value. */
 export function queueParams(config: HttpLogConfig): { queue: QueueConfig; warnings: string[] } {
@@ -55,7 +59,7 @@ function running(compiled: Compiled, log: Logger): Running {
   let found = queues.get(compiled.name);
   if (found === undefined) {
     const sender = new LogSender(compiled.config, compiled.queue.max_batch_size === 1);
-    const queue = new LogQueue(compiled.name, compiled.queue, sender.send, log);
+    const queue = new LogQueue(compiled.name, compiled.queue, sender.send, log, countDrops);
     for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
     found = { queue, sender };
     queues.set(compiled.name, found);

@@ -46,7 +46,16 @@ export class LogQueue {
   /** Sends in flight (concurrency_limit = -1). */
   #inFlight = 0;
 
-  constructor(name: string, config: QueueConfig, send: SendBatch, log: Logger) {
+  readonly #onDrop: ((count: number) => void) | undefined;
+
+  constructor(
+    name: string,
+    config: QueueConfig,
+    send: SendBatch,
+    log: Logger,
+    onDrop?: (count: number) => void,
+  ) {
+    this.#onDrop = onDrop;
     this.#name = name;
     this.#config = config;
     this.#send = send;
@@ -120,6 +129,7 @@ export class LogQueue {
 
   #drop(count: number, message: string): void {
     this.dropped += count;
+    this.#onDrop?.(count);
     if (!this.#droppedWarned) {
       this.#log.warn({ queue: this.#name, dropped: this.dropped }, message);
       this.#droppedWarned = true;
@@ -162,6 +172,7 @@ export class LogQueue {
         const elapsed = (performance.now() - started) / 1000;
         if (this.#closed || config.max_retry_time < 0 || elapsed + delay > config.max_retry_time) {
           this.dropped += batch.length;
+          this.#onDrop?.(batch.length);
           this.#log.error(
             { queue: this.#name, err, entries: batch.length },
             `could not send entries after ${Math.round(elapsed * 1000) / 1000} seconds, dropping them`,
