@@ -8,6 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { logDrops } from '@turnpike/shared/plugins';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { upstreamHealth } from '../balancer/index.ts';
 import type { RequestEntry, RequestObserver } from '../proxy/index.ts';
@@ -137,6 +138,15 @@ export class KongProxyMetrics implements RequestObserver {
       registers,
       collect() {
         this.set({ node_id: nodeId, subsystem: SUBSYSTEM }, stats.requests);
+      },
+    });
+    new Gauge({
+      name: 'turnpike_log_entries_dropped',
+      help: 'Log entries the logging plugins dropped (queue full, or out of retries), per plugin',
+      labelNames: ['node_id', 'plugin'],
+      registers,
+      collect() {
+        for (const [plugin, count] of logDrops()) this.set({ node_id: nodeId, plugin }, count);
       },
     });
     const pid = String(process.pid);

@@ -18,6 +18,7 @@ import type {
   PluginResponse,
   PluginRoute,
   PluginService,
+  SerializedRecord,
   UriCaptures,
 } from '@turnpike/plugin-sdk';
 import type { ChainRequest } from '../runtime/plugin-chain.ts';
@@ -178,6 +179,9 @@ export class RequestContext implements PluginContext {
   }
   clearResponseHeader(name: string): void {
     this.#run.clearResponseHeader(name);
+  }
+  serialize(): SerializedRecord {
+    return this.#run.serialize();
   }
 }
 

@@ -14,6 +14,7 @@ import type {
   PluginConfig,
   PluginConsumer,
   PluginCredential,
+  SerializedRecord,
   SyncPhaseFunction,
 } from '@turnpike/plugin-sdk';
 import { PluginValueError, toError } from '@turnpike/shared';
@@ -31,6 +32,7 @@ import {
   checkQuery,
   checkStatus,
 } from './plugin-values.ts';
+import { serializeRequest } from './serialize.ts';
 
 export type { CompiledInstance } from './instance.ts';
 
@@ -74,11 +76,14 @@ export class RequestRun implements PluginRun {
   /** Response header edits made before the response exists, replayed in the header phase. */
   #pendingResponse: [string, string | undefined][] | undefined;
   #liveResponse: string[] | undefined;
+  /** The response headers as the header phase left them (the log serializer's). */
+  #sentHeaders: string[] | undefined;
   #upstreamQuery: string;
   #upstreamPath: string | undefined;
   #upstreamMethod: string | undefined;
   #upstreamBody: Buffer | undefined;
   #logged = false;
+  #record: SerializedRecord | undefined;
   #phaseFailed = false;
 
   constructor(chain: CompiledChain, request: ChainRequest) {
@@ -158,6 +163,20 @@ export class RequestRun implements PluginRun {
     }
     if (this.#liveResponse !== undefined) setHeader(this.#liveResponse, checked, text);
     else this.#pending().push([checked, text]);
+  }
+  /** Kong's kong.log.serialize(): the log phase only, built once. */
+  serialize(): SerializedRecord {
+    if (this.#phase !== 'after' || !this.#logged) {
+      throw new PluginValueError(this.#current.name, 'called serialize() outside the log phase');
+    }
+    this.#record ??= serializeRequest(
+      this.#request,
+      this.consumer,
+      this.credential,
+      this.#exit !== undefined,
+      this.#sentHeaders ?? [],
+    );
+    return this.#record;
   }
   clearResponseHeader(name: string): void {
     const checked = checkHeaderName(this.#current.name, name);
@@ -352,6 +371,7 @@ export class RequestRun implements PluginRun {
     this.#phase = 'header';
     this.#status = status;
     this.#liveResponse = headers;
+    this.#sentHeaders = headers;
     for (const [name, value] of this.#pendingResponse ?? []) {
       if (value === undefined) removeHeader(headers, name);
       else setHeader(headers, name, value);

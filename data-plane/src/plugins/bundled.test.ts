@@ -31,6 +31,8 @@ describe('bundled plugins', () => {
       'response-transformer': 800,
       'proxy-cache': 100,
       prometheus: 13,
+      'http-log': 12,
+      'file-log': 9,
       'request-termination': 2,
     });
   });

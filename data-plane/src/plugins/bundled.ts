@@ -22,6 +22,8 @@ export const BUNDLED_PLUGINS = [
   'response-transformer',
   'proxy-cache',
   'prometheus',
+  'http-log',
+  'file-log',
   'request-termination',
 ] as const;
 

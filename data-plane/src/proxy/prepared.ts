@@ -12,6 +12,7 @@ import type { Peer } from '../balancer/peer.ts';
 import type { Match, UriCaptures } from '../router/index.ts';
 import type { PluginChain, PluginRun, PluginVersion, ServiceDispatch } from '../runtime/index.ts';
 import { hostValueIndex } from './forwarded-headers.ts';
+import { entryOf } from './request-entry.ts';
 
 export class Prepared implements HashRequest {
   readonly req: IncomingMessage;
@@ -123,6 +124,9 @@ export class Prepared implements HashRequest {
       upstreamHeaders: this.upstreamHeaders,
       body,
       db: this.pluginDb!,
+      startedAt: this.startedAt,
+      upstream: this,
+      facts: entryOf(res),
     });
     this.plugins = run;
     return run;

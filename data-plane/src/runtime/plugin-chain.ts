@@ -34,6 +34,25 @@ export interface ChainRequest {
   readonly body: Readable | Buffer | null;
   /** The version's entities, as plugins read them (`ctx.db`): the Runtime's `plugins.db`. */
   readonly db: EntityLookup;
+  /** performance.now() when the request arrived (the log serializer's times). */
+  readonly startedAt?: number;
+  /** The request target sent upstream (the log serializer's `upstream_uri`). */
+  readonly upstream?: { upstreamTarget(): string };
+  /** The proxy's record of the request (timings, upstream status, bytes), when it keeps one. */
+  readonly facts?: RequestFacts | undefined;
+}
+
+/** What the proxy records of a request as it goes (its RequestEntry), read by the log serializer. */
+export interface RequestFacts {
+  readonly bodyBytes: number;
+  /** 0: no upstream answered. */
+  readonly upstreamStatus: number;
+  /** performance.now() values; 0 when it did not happen. */
+  readonly upstreamSentAt: number;
+  readonly upstreamAnsweredAt: number;
+  /** `ip:port` of the last attempt ('' : none). */
+  readonly upstreamAddress: string;
+  readonly endedAt: number;
 }
 
 /** A response a plugin made (`ctx.response.exit`), or the 500 of a plugin that threw. */

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityName, EntityTypes } from '../../src/schema/index.ts';
 import type { Logger } from './log.ts';
+import type { SerializedRecord } from './serialize.ts';
 
 /** A consumer as synced (Kong's consumers entity). */
 export interface PluginConsumer {
@@ -189,4 +190,9 @@ export interface PluginContext {
   setResponseHeader(name: string, value: string): void;
   /** Removes a header from the response sent to the client (header phase). */
   clearResponseHeader(name: string): void;
+  /**
+   * Kong's `kong.log.serialize()`: the request's log record (see SerializedRecord), built on the
+   * first call and the same object after. Log phase only: elsewhere it throws.
+   */
+  serialize(): SerializedRecord;
 }

@@ -40,6 +40,7 @@ export {
   type SyncPhaseFunction,
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';
+export { countLogDrops, logDrops } from './log-drops.ts';
 export {
   type CounterTake,
   type CounterWindows,
@@ -58,4 +59,5 @@ export {
   windowEnd,
   windowStart,
 } from './ratelimit-windows.ts';
+export type { SerializedRecord, SerializedTls } from './serialize.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

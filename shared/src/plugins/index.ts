@@ -1,3 +1,4 @@
+export { logDrops } from '@turnpike/plugin-sdk';
 export {
   findPlugin,
   type PluginOrigin,

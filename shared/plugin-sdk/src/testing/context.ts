@@ -19,6 +19,7 @@ import type {
   UriCaptures,
 } from '../context.ts';
 import type { Logger } from '../log.ts';
+import type { SerializedRecord } from '../serialize.ts';
 
 const NO_CAPTURES: UriCaptures = Object.freeze({ named: Object.freeze({}), unnamed: Object.freeze([]) });
 
@@ -262,6 +263,45 @@ export class TestContext implements PluginContext {
   clearResponseHeader(name: string): void {
     const checked = checkName(this.#plugin, name);
     this.state.responseHeaders.set(checked.toLowerCase(), { name: checked, value: undefined });
+  }
+
+  /** The log record of the test request: no upstream call, so no upstream fields or latencies. */
+  serialize(): SerializedRecord {
+    if (this.state.phase !== 'after') {
+      throw new PluginValueError(this.#plugin, 'called serialize() outside the log phase');
+    }
+    const req = this.request;
+    const query = req.query.toString();
+    const uri = query === '' ? req.path : `${req.path}?${query}`;
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      headers[name] = name === 'authorization' || name === 'proxy-authorization' ? 'REDACTED' : value;
+    }
+    const querystring: Record<string, string> = {};
+    for (const [key, value] of req.query) querystring[key] = value;
+    return {
+      request: {
+        id: '',
+        uri,
+        url: `${req.scheme}://localhost${uri}`,
+        querystring,
+        method: req.method,
+        headers,
+        size: 0,
+      },
+      upstream_uri: '',
+      upstream_status: '',
+      response: { status: this.state.status, headers: {}, size: 0 },
+      latencies: { kong: 0, proxy: -1, request: 0, receive: 0 },
+      route: this.route,
+      ...(this.service === undefined ? {} : { service: this.service }),
+      ...(this.consumer === undefined ? {} : { consumer: this.consumer }),
+      client_ip: req.clientIp,
+      started_at: Date.now(),
+      source: 'kong',
+      workspace_name: 'default',
+    };
   }
 
   #exit(status: number, body: unknown, headers: Readonly<Record<string, string>> | undefined): void {

@@ -1,0 +1,178 @@
+/**
+ * Kong's log serializer (kong/pdk/log.lua `serialize()`, http subsystem) over one request's run:
+ * what `ctx.serialize()` gives the log phase. Built once per request, on the first call.
+ */
+
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { PluginConsumer, PluginCredential, SerializedRecord, SerializedTls } from '@turnpike/plugin-sdk';
+import type { ChainRequest } from '../runtime/plugin-chain.ts';
+
+const REDACTED = 'REDACTED';
+
+function round(ms: number): number {
+  return Math.max(0, Math.round(ms));
+}
+
+/** Kong's kong.request.get_query(): repeated keys as arrays, a bare key (`?a`) as true. */
+function queryTable(query: string): Record<string, string | true | (string | true)[]> {
+  const out: Record<string, string | true | (string | true)[]> = {};
+  if (query === '') return out;
+  for (const part of query.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawKey = eq === -1 ? part : part.slice(0, eq);
+    let key: string;
+    let value: string | true;
+    try {
+      key = decodeURIComponent(rawKey.replaceAll('+', ' '));
+      value = eq === -1 ? true : decodeURIComponent(part.slice(eq + 1).replaceAll('+', ' '));
+    } catch {
+      key = rawKey;
+      value = eq === -1 ? true : part.slice(eq + 1);
+    }
+    const prior = out[key];
+    if (prior === undefined) out[key] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[key] = [prior, value];
+  }
+  return out;
+}
+
+function requestHeaders(chain: ChainRequest): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const raw = chain.req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = name === 'authorization' || name === 'proxy-authorization' ? REDACTED : raw[i + 1]!;
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = [prior, value];
+  }
+  return out;
+}
+
+/** The headers sent (as the header phase left them), then any the proxy set on `res` itself. */
+function responseHeaders(
+  sent: readonly string[],
+  own: OutgoingHttpHeaders,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < sent.length; i += 2) {
+    const name = sent[i]!.toLowerCase();
+    const value = sent[i + 1]!;
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = [prior, value];
+  }
+  for (const [name, value] of Object.entries(own)) {
+    if (value === undefined || out[name] !== undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return out;
+}
+
+function headBytes(raw: readonly string[]): number {
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    bytes += Buffer.byteLength(raw[i]!) + Buffer.byteLength(raw[i + 1]!) + 4; // ": " and CRLF
+  }
+  return bytes;
+}
+
+function tlsInfo(chain: ChainRequest): SerializedTls | undefined {
+  if (chain.scheme !== 'https') return undefined;
+  const socket = chain.req.socket as TLSSocket;
+  if (typeof socket.getCipher !== 'function') return undefined;
+  const cert = socket.getPeerCertificate?.();
+  const hasCert = cert !== undefined && cert !== null && Object.keys(cert).length > 0;
+  return {
+    version: socket.getProtocol?.() ?? '',
+    cipher: socket.getCipher()?.standardName ?? '',
+    client_verify: !hasCert ? 'NONE' : socket.authorized ? 'SUCCESS' : 'FAILED',
+  };
+}
+
+function hostOf(address: string): { ip: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const ip = address.slice(0, colon);
+  return { ip: ip.startsWith('[') ? ip.slice(1, -1) : ip, port: Number(address.slice(colon + 1)) };
+}
+
+/** The record of one request, its response closed. */
+export function serializeRequest(
+  chain: ChainRequest,
+  consumer: PluginConsumer | undefined,
+  credential: PluginCredential | undefined,
+  exited: boolean,
+  sentHeaders: readonly string[],
+): SerializedRecord {
+  const { req, res } = chain;
+  const facts = chain.facts;
+  const startedAt = chain.startedAt ?? performance.now();
+  const endedAt = facts !== undefined && facts.endedAt > 0 ? facts.endedAt : performance.now();
+  const total = endedAt - startedAt;
+  const proxy =
+    facts !== undefined && facts.upstreamAnsweredAt > 0 && facts.upstreamSentAt > 0
+      ? round(facts.upstreamAnsweredAt - facts.upstreamSentAt)
+      : -1;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const uri = q === -1 ? chain.path : chain.path + url.slice(q);
+  const host = req.headers.host ?? `${req.socket.localAddress ?? ''}:${req.socket.localPort ?? ''}`;
+  const hostWithPort = /:\d+$/.test(host) ? host : `${host}:${req.socket.localPort ?? ''}`;
+  const contentLength = Number(req.headers['content-length'] ?? 0) || 0;
+  const requestLine = `${req.method ?? 'GET'} ${url} HTTP/${req.httpVersion}\r\n`;
+  const outHeaders = responseHeaders(sentHeaders, res.getHeaders());
+  const statusLine = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
+  let responseHead = Buffer.byteLength(statusLine) + 2;
+  for (const [name, value] of Object.entries(outHeaders)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      responseHead += Buffer.byteLength(name) + Buffer.byteLength(v) + 4;
+    }
+  }
+  const answered = facts !== undefined && facts.upstreamStatus > 0;
+  const address = facts?.upstreamAddress ?? '';
+  const tls = tlsInfo(chain);
+  const record: Record<string, unknown> = {
+    request: {
+      id: chain.requestId,
+      uri,
+      url: `${chain.scheme}://${hostWithPort}${uri}`,
+      querystring: queryTable(chain.query),
+      method: req.method ?? 'GET',
+      headers: requestHeaders(chain),
+      size: Buffer.byteLength(requestLine) + headBytes(req.rawHeaders) + 2 + contentLength,
+      ...(tls === undefined ? {} : { tls }),
+    },
+    upstream_uri: chain.upstream?.upstreamTarget() ?? '',
+    upstream_status: answered ? String(facts.upstreamStatus) : '',
+    response: {
+      status: res.statusCode,
+      headers: outHeaders,
+      size: responseHead + (facts?.bodyBytes ?? 0),
+    },
+    latencies: {
+      kong: proxy === -1 ? round(total) : Math.max(0, round(total) - proxy),
+      proxy,
+      request: round(total),
+      receive: 0,
+    },
+    client_ip: chain.clientIp,
+    started_at: Math.round(performance.timeOrigin + startedAt),
+    source: answered && !exited ? 'upstream' : 'kong',
+    workspace_name: 'default',
+  };
+  if (address !== '') record.tries = [hostOf(address)];
+  if (credential !== undefined) {
+    const consumerId = credential.consumer?.id ?? consumer?.id;
+    record.authenticated_entity =
+      consumerId === undefined ? { id: credential.id } : { id: credential.id, consumer_id: consumerId };
+  }
+  record.route = chain.match.route;
+  if (chain.match.service !== undefined) record.service = chain.match.service;
+  if (consumer !== undefined) record.consumer = consumer;
+  return record as unknown as SerializedRecord;
+}

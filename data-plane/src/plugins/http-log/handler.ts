@@ -1,0 +1,99 @@
+/**
+ * http-log (Kong 3.10 kong/plugins/http-log/handler.lua): each request's serialized record
+ * (`ctx.serialize()`) is JSON-encoded and queued (./queue.ts, Kong's kong.tools.queue); batches go
+ * to `http_endpoint` (./sender.ts). One queue per worker for each distinct endpoint configuration
+ * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
+ * instances configured alike share it. The request never waits for delivery.
+ */
+import { countLogDrops, definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
+import { LogQueue, type QueueConfig } from './queue.ts';
+import type { HttpLogConfig } from './schema.ts';
+import { LogSender } from './sender.ts';
+
+interface Compiled {
+  readonly name: string;
+  readonly queue: QueueConfig;
+  readonly config: HttpLogConfig;
+  readonly warnings: readonly string[];
+}
+
+interface Running {
+  readonly queue: LogQueue;
+  readonly sender: LogSender;
+}
+
+const queues = new Map<string, Running>();
+
+function countDrops(count: number): void {
+  countLogDrops('http-log', count);
+}
+
+/** Kong's Queue.get_plugin_params: the legacy fields override queue.* when set to a non-default value. */
+export function queueParams(config: HttpLogConfig): { queue: QueueConfig; warnings: string[] } {
+  const queue: { -readonly [K in keyof QueueConfig]: QueueConfig[K] } = {
+    ...(config.queue as QueueConfig),
+    max_bytes: (config.queue.max_bytes as number | null | undefined) ?? null,
+  };
+  const warnings: string[] = [];
+  if (config.retry_count != null && config.retry_count !== 10) {
+    warnings.push(
+      'the retry_count parameter no longer works, please update your configuration to use initial_retry_delay and max_retry_time instead',
+    );
+  }
+  if (config.queue_size != null && config.queue_size !== 1) {
+    queue.max_batch_size = config.queue_size;
+    warnings.push(
+      'the queue_size parameter is deprecated, please update your configuration to use queue.max_batch_size instead',
+    );
+  }
+  if (config.flush_timeout != null && config.flush_timeout !== 2) {
+    queue.max_coalescing_delay = config.flush_timeout;
+    warnings.push(
+      'the flush_timeout parameter is deprecated, please update your configuration to use queue.max_coalescing_delay instead',
+    );
+  }
+  return { queue, warnings };
+}
+
+function running(compiled: Compiled, log: Logger): Running {
+  let found = queues.get(compiled.name);
+  if (found === undefined) {
+    const sender = new LogSender(compiled.config, compiled.queue.max_batch_size === 1);
+    const queue = new LogQueue(compiled.name, compiled.queue, sender.send, log, countDrops);
+    for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
+    found = { queue, sender };
+    queues.set(compiled.name, found);
+  }
+  return found;
+}
+
+/** Entries dropped by this worker's http-log queues (full queue, or out of retries). */
+export function droppedEntries(): number {
+  let total = 0;
+  for (const { queue } of queues.values()) total += queue.dropped;
+  return total;
+}
+
+export const handler = definePluginHandler<HttpLogConfig, Compiled>({
+  name: 'http-log',
+  version: '3.10.0',
+  // Kong's PRIORITY.
+  priority: 12,
+  sdkVersion: '1.1.0',
+  configure(config) {
+    const { queue, warnings } = queueParams(config);
+    const name = JSON.stringify([
+      config.http_endpoint,
+      config.method,
+      config.content_type,
+      config.timeout,
+      config.keepalive,
+      config.headers,
+      queue,
+    ]);
+    return { name, queue, config, warnings };
+  },
+  log(ctx, compiled) {
+    running(compiled, ctx.log).queue.enqueue(JSON.stringify(ctx.serialize()));
+  },
+});

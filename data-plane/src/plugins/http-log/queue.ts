@@ -1,0 +1,206 @@
+/**
+ * Kong 3.10's plugin queue (kong/tools/queue.lua), per worker: entries (JSON strings) are batched
+ * up to `max_batch_size`, a batch waits at most `max_coalescing_delay` seconds for more, and is
+ * handed to `send`; a failed send is retried after `initial_retry_delay`, doubled up to
+ * `max_retry_delay`, until `max_retry_time` seconds have passed since the first try, then dropped
+ * with an error. The queue is bounded: at `max_entries` (or `max_bytes`) the oldest entries are
+ * dropped (counted in `dropped`, warned once until the queue drains). With `concurrency_limit = -1`
+ * each entry is sent at once, on its own, without waiting for the others (Kong's unlimited
+ * concurrency). Nothing here is awaited by a request.
+ */
+import type { Logger } from '@turnpike/plugin-sdk';
+
+export interface QueueConfig {
+  readonly max_batch_size: number;
+  readonly max_coalescing_delay: number;
+  readonly max_entries: number;
+  readonly max_bytes: number | null;
+  readonly max_retry_time: number;
+  readonly initial_retry_delay: number;
+  readonly max_retry_delay: number;
+  readonly concurrency_limit: number;
+}
+
+/** Sends one batch; resolves true when delivered, else false or a rejection (retried). */
+export type SendBatch = (entries: readonly string[]) => Promise<void>;
+
+const CAPACITY_WARNING_THRESHOLD = 0.8;
+
+export class LogQueue {
+  readonly #config: QueueConfig;
+  readonly #send: SendBatch;
+  readonly #log: Logger;
+  readonly #name: string;
+  #entries: string[] = [];
+  #bytes = 0;
+  #running = false;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  #warned = false;
+  #droppedWarned = false;
+  #closed = false;
+  /** Entries dropped because the queue was full (or a batch ran out of retries). */
+  dropped = 0;
+  /** Batches delivered. */
+  sent = 0;
+  /** Sends in flight (concurrency_limit = -1). */
+  #inFlight = 0;
+
+  readonly #onDrop: ((count: number) => void) | undefined;
+
+  constructor(
+    name: string,
+    config: QueueConfig,
+    send: SendBatch,
+    log: Logger,
+    onDrop?: (count: number) => void,
+  ) {
+    this.#onDrop = onDrop;
+    this.#name = name;
+    this.#config = config;
+    this.#send = send;
+    this.#log = log;
+  }
+
+  get length(): number {
+    return this.#entries.length;
+  }
+
+  /** Adds one entry; false (logged) when it cannot be queued at all. Never throws, never blocks. */
+  enqueue(entry: string): boolean {
+    if (this.#closed) return false;
+    const config = this.#config;
+    if (config.concurrency_limit === -1) {
+      // Each entry on its own, at once; bounded by max_entries in flight.
+      if (this.#inFlight >= config.max_entries) {
+        this.#drop(1, 'queue full, dropping entry');
+        return false;
+      }
+      this.#inFlight++;
+      void this.#deliver([entry]).finally(() => {
+        this.#inFlight--;
+      });
+      return true;
+    }
+    const entries = this.#entries;
+    if (entries.length >= config.max_entries * CAPACITY_WARNING_THRESHOLD) {
+      if (!this.#warned) {
+        this.#log.warn({ queue: this.#name }, `queue at ${CAPACITY_WARNING_THRESHOLD * 100}% capacity`);
+        this.#warned = true;
+      }
+    } else this.#warned = false;
+    if (entries.length >= config.max_entries) {
+      entries.shift();
+      this.#drop(1, 'queue full, dropping old entries until processing is successful again');
+    }
+    const size = Buffer.byteLength(entry);
+    const maxBytes = config.max_bytes;
+    if (maxBytes !== null) {
+      if (size > maxBytes) {
+        this.#log.error(
+          { queue: this.#name },
+          `string to be queued is longer (${size} bytes) than the queue's max_bytes (${maxBytes} bytes)`,
+        );
+        return false;
+      }
+      let dropped = 0;
+      while (this.#bytes + size > maxBytes && entries.length > 0) {
+        this.#bytes -= Buffer.byteLength(entries.shift()!);
+        dropped++;
+      }
+      if (dropped > 0) this.#drop(dropped, `byte capacity exceeded, ${dropped} queue entries were dropped`);
+      this.#bytes += size;
+    }
+    entries.push(entry);
+    if (!this.#running) {
+      this.#running = true;
+      void this.#run();
+    } else if (entries.length >= config.max_batch_size) this.#wake?.();
+    return true;
+  }
+
+  /** Stops: pending entries are dropped, no more are taken. */
+  close(): void {
+    this.#closed = true;
+    this.#entries = [];
+    this.#bytes = 0;
+    this.#wake?.();
+  }
+
+  #drop(count: number, message: string): void {
+    this.dropped += count;
+    this.#onDrop?.(count);
+    if (!this.#droppedWarned) {
+      this.#log.warn({ queue: this.#name, dropped: this.dropped }, message);
+      this.#droppedWarned = true;
+    }
+  }
+
+  async #run(): Promise<void> {
+    const config = this.#config;
+    try {
+      while (!this.#closed && this.#entries.length > 0) {
+        if (this.#entries.length < config.max_batch_size && config.max_coalescing_delay > 0) {
+          await this.#sleep(config.max_coalescing_delay * 1000, true);
+        }
+        const batch = this.#entries.splice(0, config.max_batch_size);
+        if (config.max_bytes !== null) for (const e of batch) this.#bytes -= Buffer.byteLength(e);
+        if (batch.length === 0) break;
+        await this.#deliver(batch);
+        if (this.#entries.length === 0) this.#droppedWarned = false;
+      }
+    } finally {
+      this.#running = false;
+      if (!this.#closed && this.#entries.length > 0) {
+        this.#running = true;
+        void this.#run();
+      }
+    }
+  }
+
+  /** One batch, retried with backoff until max_retry_time; dropped with an error after. */
+  async #deliver(batch: readonly string[]): Promise<void> {
+    const config = this.#config;
+    const started = performance.now();
+    let delay = config.initial_retry_delay;
+    for (;;) {
+      try {
+        await this.#send(batch);
+        this.sent++;
+        return;
+      } catch (err) {
+        const elapsed = (performance.now() - started) / 1000;
+        if (this.#closed || config.max_retry_time < 0 || elapsed + delay > config.max_retry_time) {
+          this.dropped += batch.length;
+          this.#onDrop?.(batch.length);
+          this.#log.error(
+            { queue: this.#name, err, entries: batch.length },
+            `could not send entries after ${Math.round(elapsed * 1000) / 1000} seconds, dropping them`,
+          );
+          return;
+        }
+        this.#log.warn(
+          { queue: this.#name, err },
+          `handler could not process entries, retrying in ${delay}s`,
+        );
+        await this.#sleep(delay * 1000, false);
+        delay = Math.min(delay * 2, config.max_retry_delay);
+      }
+    }
+  }
+
+  /** Waits `ms`; a coalescing wait also ends as soon as a full batch is queued. */
+  #sleep(ms: number, wakeOnBatch: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#timer = setTimeout(done, ms);
+      this.#timer.unref?.();
+      if (wakeOnBatch) this.#wake = done;
+    });
+  }
+}

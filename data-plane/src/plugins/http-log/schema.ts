@@ -1,0 +1,95 @@
+/** http-log's configuration (Kong 3.10 kong/plugins/http-log/schema.lua, kong/tools/queue_schema.lua). */
+import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
+import { luaCodeField } from './lua-code.ts';
+
+/** Kong's typedefs.url: an absolute http(s) URL with a host. */
+function urlError(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'missing host in url';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `unsupported scheme '${url.protocol.slice(0, -1)}'`;
+  if (url.hostname === '') return 'missing host in url';
+  return undefined;
+}
+
+/** Kong's check: no Authorization header beside user info in http_endpoint. */
+function configError(config: Readonly<Record<string, unknown>>): string | undefined {
+  const endpoint = config.http_endpoint;
+  const headers = config.headers as Readonly<Record<string, string>> | null | undefined;
+  if (typeof endpoint !== 'string' || headers === null || headers === undefined) return undefined;
+  let userinfo = false;
+  try {
+    const url = new URL(endpoint);
+    userinfo = url.username !== '' || url.password !== '';
+  } catch {
+    return undefined;
+  }
+  if (!userinfo) return undefined;
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === 'authorization') {
+      return "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed";
+    }
+  }
+  return undefined;
+}
+
+/** Kong's typedefs.queue (kong/tools/queue_schema.lua). */
+export const queueField = {
+  type: 'record',
+  required: true,
+  fields: {
+    max_batch_size: { type: 'integer', default: 1, between: [1, 1_000_000] },
+    max_coalescing_delay: { type: 'number', default: 1, between: [0, 3600] },
+    max_entries: { type: 'integer', default: 10_000, between: [1, 1_000_000] },
+    max_bytes: { type: 'integer' },
+    max_retry_time: { type: 'number', default: 60 },
+    initial_retry_delay: { type: 'number', default: 0.01, between: [0.001, 1_000_000] },
+    max_retry_delay: { type: 'number', default: 60, between: [0.001, 1_000_000] },
+    concurrency_limit: { type: 'integer', default: 1, one_of: [-1, 1] },
+  },
+} as const;
+
+export const schema = definePluginSchema({
+  name: 'http-log',
+  fields: {
+    protocols: typedefs.protocols(),
+    config: {
+      ...configRecord({
+        http_endpoint: { type: 'string', required: true, custom_validator: urlError },
+        method: { type: 'string', default: 'POST', one_of: ['POST', 'PUT', 'PATCH'] },
+        content_type: {
+          type: 'string',
+          default: 'application/json',
+          one_of: ['application/json', 'application/json; charset=utf-8'],
+        },
+        timeout: { type: 'number', default: 10_000 },
+        keepalive: { type: 'number', default: 60_000 },
+        // Deprecated (Kong 3.x): mapped onto queue.* as Kong's Queue.get_plugin_params does.
+        retry_count: { type: 'integer' },
+        queue_size: { type: 'integer' },
+        flush_timeout: { type: 'number' },
+        headers: {
+          type: 'map',
+          keys: {
+            ...typedefs.headerName(),
+            match_none: [
+              { pattern: /^host$/i, err: "cannot contain 'Host' header" },
+              { pattern: /^content-length$/i, err: "cannot contain 'Content-Length' header" },
+              { pattern: /^content-type$/i, err: "cannot contain 'Content-Type' header" },
+            ],
+          },
+          values: { type: 'string' },
+        },
+        queue: queueField,
+        custom_fields_by_lua: luaCodeField,
+      }),
+      custom_validator: configError,
+    },
+  },
+});
+
+export type HttpLogConfig = PluginConfigOf<typeof schema>;

@@ -1,0 +1,58 @@
+/**
+ * The log serializer's record (Kong 3.10 kong/pdk/log.lua `serialize()` for the http subsystem):
+ * what the logging plugins (file-log, http-log) write per request. Built once per request, in the
+ * log phase, when a plugin first asks (`ctx.serialize()`).
+ */
+
+/** Kong's `build_tls_info`: present only for a request that came over TLS. */
+export interface SerializedTls {
+  readonly version: string;
+  readonly cipher: string;
+  /** nginx's `$ssl_client_verify`: `NONE` without a client certificate. */
+  readonly client_verify: string;
+}
+
+export interface SerializedRecord {
+  readonly request: {
+    readonly id: string;
+    /** The request target as received (nginx's `$request_uri`). */
+    readonly uri: string;
+    readonly url: string;
+    /** Kong's `kong.request.get_query()`: a value per key, an array for a repeated key, `true` for a bare key. */
+    readonly querystring: Record<string, string | true | (string | true)[]>;
+    readonly method: string;
+    /** Lowercase names; `authorization` and `proxy-authorization` read `REDACTED`. */
+    readonly headers: Record<string, string | string[]>;
+    /** Bytes of the request (request line, headers, body), nginx's `$request_length`. */
+    readonly size: number;
+    readonly tls?: SerializedTls;
+  };
+  readonly upstream_uri: string;
+  /** The upstream's status as nginx's `$upstream_status` (a string; '' when none answered). */
+  readonly upstream_status: string;
+  readonly response: {
+    readonly status: number;
+    readonly headers: Record<string, string | string[]>;
+    /** Bytes sent to the client (status line, headers, body), nginx's `$bytes_sent`. */
+    readonly size: number;
+  };
+  /** Milliseconds: `kong` Kong's own time, `proxy` the upstream's (-1: none), `request` the total. */
+  readonly latencies: {
+    readonly kong: number;
+    readonly proxy: number;
+    readonly request: number;
+    readonly receive: number;
+  };
+  /** The upstream attempt(s), as Kong's balancer tries (`ip`, `port`); absent when none was made. */
+  readonly tries?: readonly { readonly ip: string; readonly port: number }[];
+  readonly authenticated_entity?: { readonly id: string; readonly consumer_id?: string };
+  readonly route?: Readonly<Record<string, unknown>>;
+  readonly service?: Readonly<Record<string, unknown>>;
+  readonly consumer?: Readonly<Record<string, unknown>>;
+  readonly client_ip: string;
+  /** Milliseconds since the epoch when the request arrived. */
+  readonly started_at: number;
+  /** Kong's response source: `upstream` (the service answered) or `kong` (an exit or an error). */
+  readonly source: 'upstream' | 'kong';
+  readonly workspace_name: string;
+}
