@@ -189,7 +189,11 @@ services:
     assert.equal(res.body.name, 'invalid declarative configuration');
     assert.deepEqual(res.body.fields, {
       services: [
-        { plugins: [{ name: "plugin 'grpc-web' not enabled; add it to the 'plugins' configuration property" }] },
+        {
+          plugins: [
+            { name: "plugin 'grpc-web' not enabled; add it to the 'plugins' configuration property" },
+          ],
+        },
         "uniqueness violation: 'services' entity with name set to 'twice' already declared",
       ],
     });

@@ -207,7 +207,11 @@ describe('gRPC through a running node', () => {
       assert.equal(refused.error?.details, 'No API key found in request');
       const keyed = new Metadata();
       keyed.set('apikey', 'ann-key');
-      const allowed = await unary(client, 'Unary', Buffer.from('ok'), { metadata: keyed });
+      // The credential reaches the data plane a moment after the plugin did.
+      const allowed = await eventually(
+        () => unary(client, 'Unary', Buffer.from('ok'), { metadata: keyed }),
+        (r) => r.error === null,
+      );
       assert.equal(allowed.error, null);
       assert.equal(allowed.value?.toString(), 'ok');
     } finally {
