@@ -40,13 +40,27 @@ async function connections(dsn: string): Promise<number> {
 
 describe('pg_max_concurrent_queries', () => {
   test('caps the connections a node uses, however many requests come at once', async () => {
-    const burst = async (adminUrl: string) => {
-      const answers = await Promise.all(
-        Array.from({ length: 24 }, (_, i) =>
-          fetch(`${adminUrl}/services?size=${i + 1}`).then((r) => r.status),
-        ),
-      );
-      assert.deepEqual(new Set(answers), new Set([200]));
+    // The burst's reads wait on a lock the test holds, so they are all in flight at once whatever
+    // the machine's speed; the connections are counted while they wait, then the lock is let go.
+    const burstWhileLocked = async (dsn: string, adminUrl: string): Promise<number> => {
+      const locker = new pg.Client({ connectionString: dsn });
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE services IN ACCESS EXCLUSIVE MODE');
+        const answers = Promise.all(
+          Array.from({ length: 24 }, (_, i) =>
+            fetch(`${adminUrl}/services?size=${i + 1}`).then((r) => r.status),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const held = await connections(dsn);
+        await locker.query('COMMIT');
+        assert.deepEqual(new Set(await answers), new Set([200]));
+        return held;
+      } finally {
+        await locker.end();
+      }
     };
     const capped = await db.newDatabase();
     {
@@ -59,17 +73,14 @@ describe('pg_max_concurrent_queries', () => {
         body: JSON.stringify({ name: 'one', url: 'http://127.0.0.1:1' }),
       });
       assert.equal(created.status, 201);
-      await burst(cp.adminUrl);
       // The pool's one connection, and the one LISTEN holds.
-      assert.ok((await connections(capped)) <= 2, `${await connections(capped)} connections`);
+      const held = await burstWhileLocked(capped, cp.adminUrl);
+      assert.ok(held <= 2, `${held} connections`);
     }
     const uncapped = await db.newDatabase();
     await using cp = await startControlPlaneNode(uncapped, certs);
-    await burst(cp.adminUrl);
-    assert.ok(
-      (await connections(uncapped)) > 2,
-      'without the cap the same burst opens more: the check can fail',
-    );
+    const held = await burstWhileLocked(uncapped, cp.adminUrl);
+    assert.ok(held > 2, `without the cap the same burst opens more (${held}): the check can fail`);
   });
 });
 
