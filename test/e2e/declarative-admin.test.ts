@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   type ClusterCerts,
   type ControlPlaneNode,
   genClusterCert,
   startControlPlaneNode,
 } from '../helpers/cluster.ts';
+import { testOnEach } from '../helpers/each-node.ts';
 import { http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
@@ -58,16 +59,7 @@ async function get(cp: ControlPlaneNode, path: string) {
 
 /** Each case runs on both control planes, one after the other. */
 function onBoth(title: string, fn: (cp: ControlPlaneNode) => Promise<void>) {
-  test(title, async () => {
-    for (const node of nodes) {
-      try {
-        await fn(node.cp);
-      } catch (err) {
-        (err as Error).message = `[${node.name}] ${(err as Error).message}`;
-        throw err;
-      }
-    }
-  });
+  testOnEach(nodes, title, (node) => fn(node.cp));
 }
 
 describe('POST /config on a control plane process, PostgreSQL and PGlite', () => {

@@ -19,6 +19,7 @@ import {
   startControlPlaneNode,
   startDataPlaneNode,
 } from '../helpers/cluster.ts';
+import { testOnEach } from '../helpers/each-node.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
@@ -71,16 +72,7 @@ after(async () => {
 
 /** Each case runs on both datastores, one after the other. */
 function onBoth(title: string, fn: (node: Node) => Promise<void>) {
-  test(title, async () => {
-    for (const node of nodes) {
-      try {
-        await fn(node);
-      } catch (err) {
-        (err as Error).message = `[${node.name}] ${(err as Error).message}`;
-        throw err;
-      }
-    }
-  });
+  testOnEach(nodes, title, fn);
 }
 
 async function admin(node: Node, method: string, path: string, body?: unknown) {

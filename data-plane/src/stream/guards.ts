@@ -11,8 +11,9 @@
  * apply log names it) rather than passed over in silence.
  */
 
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
 import type { RouteConfig, RouterProblem } from '../router/index.ts';
+import { addressList, listed } from './addresses.ts';
 
 interface PluginEntity {
   readonly id: string;
@@ -33,20 +34,10 @@ export interface IpGuard {
 /** Plugins that do nothing on streams in Kong either (HTTP-only phases never run there). */
 const NO_STREAM_EFFECT: ReadonlySet<string> = new Set(['prometheus']);
 
-function family(address: string): 'ipv4' | 'ipv6' {
-  return isIP(address) === 6 ? 'ipv6' : 'ipv4';
-}
-
 function listOf(values: unknown): BlockList | undefined {
-  if (!Array.isArray(values) || values.length === 0) return undefined;
-  const list = new BlockList();
-  for (const value of values) {
-    if (typeof value !== 'string') continue;
-    const slash = value.indexOf('/');
-    if (slash === -1) list.addAddress(value, family(value));
-    else list.addSubnet(value.slice(0, slash), Number(value.slice(slash + 1)), family(value.slice(0, slash)));
-  }
-  return list;
+  return Array.isArray(values)
+    ? addressList(values.filter((v): v is string => typeof v === 'string'))
+    : undefined;
 }
 
 /** Kong's order for instances without a consumer: lower is more specific. */
@@ -92,7 +83,6 @@ export function streamGuards(
 /** Whether the guard lets a connection from `ip` through (deny first, then allow, as Kong). */
 export function guardAllows(guard: IpGuard, ip: string): boolean {
   if (isIP(ip) === 0) return false;
-  if (guard.deny?.check(ip, family(ip)) === true) return false;
-  if (guard.allow !== undefined && !guard.allow.check(ip, family(ip))) return false;
-  return true;
+  if (guard.deny !== undefined && listed(guard.deny, ip)) return false;
+  return guard.allow === undefined || listed(guard.allow, ip);
 }

@@ -15,8 +15,9 @@
  * protocol in priority order.
  */
 
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import type { RouteConfig, RouterProblem, ServiceConfig } from '../router/index.ts';
+import { addressList, listed } from './addresses.ts';
 import { type IpGuard, streamGuards } from './guards.ts';
 
 export type StreamProtocol = 'tcp' | 'tls' | 'tls_passthrough';
@@ -60,23 +61,9 @@ export const EMPTY_STREAM_ROUTER: StreamRouter = Object.freeze({ routes: [] });
 
 type EndpointConfig = { readonly ip?: string | null; readonly port?: number | null };
 
-function family(address: string): 'ipv4' | 'ipv6' {
-  return isIP(address) === 6 ? 'ipv6' : 'ipv4';
-}
-
 function endpoint(entry: EndpointConfig): Endpoint {
-  let ips: BlockList | undefined;
   const ip = entry.ip ?? undefined;
-  if (ip !== undefined) {
-    ips = new BlockList();
-    const slash = ip.indexOf('/');
-    if (slash === -1) ips.addAddress(ip, family(ip));
-    else {
-      const base = ip.slice(0, slash);
-      ips.addSubnet(base, Number(ip.slice(slash + 1)), family(base));
-    }
-  }
-  return { ips, port: entry.port ?? undefined };
+  return { ips: ip === undefined ? undefined : addressList([ip]), port: entry.port ?? undefined };
 }
 
 function endpoints(list: readonly EndpointConfig[] | null | undefined): readonly Endpoint[] | undefined {
@@ -129,7 +116,7 @@ export function compileStreamRouter(
 function endpointMatches(list: readonly Endpoint[], ip: string, port: number): boolean {
   for (const e of list) {
     if (e.port !== undefined && e.port !== port) continue;
-    if (e.ips !== undefined && !e.ips.check(ip, family(ip))) continue;
+    if (e.ips !== undefined && !listed(e.ips, ip)) continue;
     return true;
   }
   return false;

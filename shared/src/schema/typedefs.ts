@@ -159,6 +159,20 @@ export const name = define({
   unique: true,
   custom_validator: str(validateUtf8Name),
 } satisfies StringField);
+/** What a `luaCode` field answers when it is given code: Turnpike runs no Lua. */
+export const LUA_REFUSED =
+  'Lua code is not run by Turnpike: custom_fields_by_lua must be empty (the log record is sent as serialized)';
+/**
+ * Kong's typedefs.lua_code (a map of field name → Lua code, the log plugins' custom_fields_by_lua):
+ * a non-empty map is refused at validation rather than accepted and ignored; empty or none is fine.
+ */
+export const luaCode = define({
+  type: 'map',
+  keys: { type: 'string', len_min: 1 },
+  values: { type: 'string', len_min: 1 },
+  custom_validator: (value: never) =>
+    Object.keys(value as Readonly<Record<string, unknown>>).length > 0 ? LUA_REFUSED : undefined,
+} satisfies MapField);
 /** Kong's protocols Turnpike does not proxy: refused with this, rather than accepted and never served. */
 export const UDP_UNSUPPORTED =
   "'udp' is not supported by this gateway yet (tcp, tls and tls_passthrough are)";

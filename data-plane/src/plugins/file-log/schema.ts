@@ -1,6 +1,5 @@
 /** file-log's configuration (Kong 3.10 kong/plugins/file-log/schema.lua). */
 import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
-import { luaCodeField } from './lua-code.ts';
 
 export const schema = definePluginSchema({
   name: 'file-log',
@@ -22,7 +21,7 @@ export const schema = definePluginSchema({
         default: false,
         description: 'Determines whether the log file is closed and reopened on every request.',
       },
-      custom_fields_by_lua: luaCodeField,
+      custom_fields_by_lua: typedefs.luaCode(),
     }),
   },
 });

@@ -1,6 +1,5 @@
 /** http-log's configuration (Kong 3.10 kong/plugins/http-log/schema.lua, kong/tools/queue_schema.lua). */
 import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
-import { luaCodeField } from './lua-code.ts';
 
 /** Kong's typedefs.url: an absolute http(s) URL with a host. */
 function urlError(value: string): string | undefined {
@@ -85,7 +84,7 @@ export const schema = definePluginSchema({
           values: { type: 'string' },
         },
         queue: queueField,
-        custom_fields_by_lua: luaCodeField,
+        custom_fields_by_lua: typedefs.luaCode(),
       }),
       custom_validator: configError,
     },
