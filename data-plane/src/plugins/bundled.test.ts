@@ -33,6 +33,8 @@ describe('bundled plugins', () => {
       prometheus: 13,
       'http-log': 12,
       'file-log': 9,
+      'tcp-log': 7,
+      'udp-log': 8,
       'request-termination': 2,
     });
   });

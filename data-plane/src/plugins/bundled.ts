@@ -24,6 +24,8 @@ export const BUNDLED_PLUGINS = [
   'prometheus',
   'http-log',
   'file-log',
+  'tcp-log',
+  'udp-log',
   'request-termination',
 ] as const;
 
