@@ -1,5 +1,5 @@
 /**
- * tcp-log and udp-log end to end: one `turnpike start` (Admin API, store, sync, proxy worker), a
+ * tcp-log, udp-log and statsd end to end: one `turnpike start` (Admin API, store, sync, proxy worker), a
  * recording upstream, and the plugins' real receivers on loopback: a TCP server, a TLS server
  * (a throwaway CA's certificate) and a UDP socket. The assertions are on what arrives.
  */
@@ -18,12 +18,15 @@ import { closedPort, type RecordingUpstream, recordingUpstream } from './proxy-f
 interface LineReceiver {
   readonly port: number;
   readonly records: Record<string, unknown>[];
+  /** Every line as received. */
+  readonly lines: string[];
   readonly connections: { servername?: string | false | null; closed: boolean }[];
   close(): Promise<void>;
 }
 
 async function startLineReceiver(secure?: { certPem: string; keyPem: string }): Promise<LineReceiver> {
   const records: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   const connections: LineReceiver['connections'] = [];
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {
@@ -39,7 +42,9 @@ async function startLineReceiver(secure?: { certPem: string; keyPem: string }): 
       buffered += chunk;
       let nl = buffered.indexOf('\n');
       while (nl >= 0) {
-        records.push(JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>);
+        const line = buffered.slice(0, nl);
+        lines.push(line);
+        if (line.startsWith('{')) records.push(JSON.parse(line) as Record<string, unknown>);
         buffered = buffered.slice(nl + 1);
         nl = buffered.indexOf('\n');
       }
@@ -58,6 +63,7 @@ async function startLineReceiver(secure?: { certPem: string; keyPem: string }): 
   return {
     port: (server.address() as net.AddressInfo).port,
     records,
+    lines,
     connections,
     async close() {
       for (const s of sockets) s.destroy();
@@ -110,7 +116,7 @@ async function droppedOnMetrics(plugin: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-describe('tcp-log and udp-log through a running node', () => {
+describe('tcp-log, udp-log and statsd through a running node', () => {
   before(async () => {
     upstream = await recordingUpstream();
     const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
@@ -294,6 +300,143 @@ describe('tcp-log and udp-log through a running node', () => {
       assert.equal(entry.upstream_status, '200');
     } finally {
       socket.close();
+    }
+  });
+
+  it('statsd: schema defaults and Kong-shaped refusals', async () => {
+    const ok = await http('POST', `${adminUrl}/plugins`, { name: 'statsd', config: {} });
+    assert.equal(ok.status, 201, ok.text);
+    const config = (ok.body as { config: Record<string, unknown> }).config;
+    assert.equal(config.host, 'localhost');
+    assert.equal(config.port, 8125);
+    assert.equal(config.prefix, 'kong');
+    assert.equal(config.udp_packet_size, 0);
+    assert.equal(config.use_tcp, false);
+    assert.equal(config.consumer_identifier_default, 'custom_id');
+    assert.equal(config.service_identifier_default, 'service_name_or_host');
+    assert.equal(config.workspace_identifier_default, 'workspace_id');
+    assert.equal(config.tag_style, null);
+    assert.equal((config.metrics as unknown[]).length, 13);
+    assert.deepEqual((config.queue as { max_batch_size: number }).max_batch_size, 1);
+    assert.equal((await http('DELETE', `${adminUrl}/plugins/${(ok.body as { id: string }).id}`)).status, 204);
+
+    const noRate = await http('POST', `${adminUrl}/plugins`, {
+      name: 'statsd',
+      config: { metrics: [{ name: 'request_count', stat_type: 'counter' }] },
+    });
+    assert.equal(noRate.status, 400, noRate.text);
+    assert.match(
+      JSON.stringify((noRate.body as { fields: unknown }).fields),
+      /sample_rate.*required field missing/,
+    );
+    const badName = await http('POST', `${adminUrl}/plugins`, {
+      name: 'statsd',
+      config: {
+        metrics: [{ name: 'bogus', stat_type: 'timer' }],
+        tag_style: 'carbon',
+        allow_status_codes: ['2xx'],
+      },
+    });
+    assert.equal(badName.status, 400, badName.text);
+    const fields = JSON.stringify((badName.body as { fields: unknown }).fields);
+    assert.match(fields, /expected one of: kong_latency, latency/);
+    assert.match(fields, /tag_style.*expected one of: dogstatsd, influxdb, librato, signalfx/);
+    assert.match(fields, /allow_status_codes/);
+  });
+
+  it('statsd: Kong metric names over UDP (combined packets) and over TCP, allow_status_codes honoured', async () => {
+    const socket = dgram.createSocket('udp4');
+    const packets: string[] = [];
+    socket.on('message', (msg) => packets.push(msg.toString('utf8')));
+    socket.bind(0, '127.0.0.1');
+    await new Promise((r) => socket.once('listening', r));
+    const tcp = await startLineReceiver();
+    try {
+      const port = socket.address().port;
+      await routeWith('statsd', [
+        {
+          name: 'statsd',
+          config: {
+            host: '127.0.0.1',
+            port,
+            prefix: 'gw',
+            udp_packet_size: 1000,
+            allow_status_codes: ['200-299'],
+            metrics: [
+              { name: 'request_count', stat_type: 'counter', sample_rate: 1 },
+              { name: 'status_count', stat_type: 'counter', sample_rate: 1 },
+              { name: 'latency', stat_type: 'timer' },
+            ],
+          },
+        },
+      ]);
+      await ready('statsd', () => packets.length > 0);
+      packets.length = 0;
+      assert.equal((await get('/statsd/one')).status, 200);
+      const lines = await eventually(
+        async () => packets.flatMap((p) => p.split('\n')),
+        (l) => l.length >= 3,
+      );
+      assert.ok(packets.length <= 2, `combined into few packets: ${JSON.stringify(packets)}`);
+      assert.ok(lines.includes('gw.service.s.request.count:1|c'), JSON.stringify(lines));
+      assert.ok(lines.includes('gw.service.s.status.200:1|c'), JSON.stringify(lines));
+      assert.ok(
+        lines.some((l) => /^gw\.service\.s\.latency:\d+\|ms$/.test(l)),
+        JSON.stringify(lines),
+      );
+      // A 404 is outside allow_status_codes: nothing is sent for it.
+      await routeWith('statsd404', [
+        {
+          name: 'statsd',
+          config: {
+            host: '127.0.0.1',
+            port,
+            prefix: 'gw',
+            allow_status_codes: ['200-299'],
+            metrics: [{ name: 'status_count', stat_type: 'counter', sample_rate: 1 }],
+          },
+        },
+        { name: 'request-termination', config: { status_code: 404, message: 'gone' } },
+      ]);
+      await eventually(
+        async () => (await get('/statsd404/x')).status,
+        (status) => status === 404,
+      );
+      packets.length = 0;
+      assert.equal((await get('/statsd404/y')).status, 404);
+      assert.equal((await get('/statsd/two')).status, 200);
+      const after = await eventually(
+        async () => packets.flatMap((p) => p.split('\n')),
+        (l) => l.some((x) => x.includes('status.200')),
+      );
+      assert.ok(!after.some((l) => l.includes('status.404')), JSON.stringify(after));
+
+      await routeWith('statsdtcp', [
+        {
+          name: 'statsd',
+          config: {
+            host: '127.0.0.1',
+            port: tcp.port,
+            use_tcp: true,
+            tag_style: 'dogstatsd',
+            metrics: [{ name: 'request_count', stat_type: 'counter', sample_rate: 1 }],
+          },
+        },
+      ]);
+      await eventually(
+        async () => {
+          await get('/statsdtcp/x');
+          return tcp.lines.length;
+        },
+        (n) => n > 0,
+      );
+      assert.match(
+        tcp.lines[0]!,
+        /^kong\.request\.count:1\|c\|#service:s,route:statsdtcp,workspace:default,node:[^,]+,status:200$/,
+      );
+    } finally {
+      socket.close();
+      await tcp.close();
     }
   });
 });

@@ -35,6 +35,7 @@ describe('bundled plugins', () => {
       'file-log': 9,
       'tcp-log': 7,
       'udp-log': 8,
+      statsd: 11,
       'request-termination': 2,
     });
   });

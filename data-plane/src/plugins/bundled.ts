@@ -26,6 +26,7 @@ export const BUNDLED_PLUGINS = [
   'file-log',
   'tcp-log',
   'udp-log',
+  'statsd',
   'request-termination',
 ] as const;
 
