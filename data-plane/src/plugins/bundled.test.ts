@@ -36,6 +36,7 @@ describe('bundled plugins', () => {
       'tcp-log': 7,
       'udp-log': 8,
       statsd: 11,
+      syslog: 4,
       'request-termination': 2,
     });
   });

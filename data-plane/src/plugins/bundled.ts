@@ -27,6 +27,7 @@ export const BUNDLED_PLUGINS = [
   'tcp-log',
   'udp-log',
   'statsd',
+  'syslog',
   'request-termination',
 ] as const;
 
