@@ -32,6 +32,7 @@ describe('bundled plugins', () => {
       'proxy-cache': 100,
       prometheus: 13,
       'http-log': 12,
+      opentelemetry: 14,
       'file-log': 9,
       'request-termination': 2,
     });

@@ -23,6 +23,7 @@ export const BUNDLED_PLUGINS = [
   'proxy-cache',
   'prometheus',
   'http-log',
+  'opentelemetry',
   'file-log',
   'request-termination',
 ] as const;

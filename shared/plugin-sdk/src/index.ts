@@ -50,6 +50,7 @@ export {
   type NodeCounters,
   nodeCounters,
 } from './node-counters.ts';
+export { LogQueue, type QueueConfig, type SendBatch } from './queue.ts';
 export {
   ORDERED_PERIODS,
   PERIOD_SECONDS,

@@ -1,12 +1,17 @@
 /**
  * http-log (Kong 3.10 kong/plugins/http-log/handler.lua): each request's serialized record
- * (`ctx.serialize()`) is JSON-encoded and queued (./queue.ts, Kong's kong.tools.queue); batches go
+ * (`ctx.serialize()`) is JSON-encoded and queued (the SDK's LogQueue, Kong's kong.tools.queue); batches go
  * to `http_endpoint` (./sender.ts). One queue per worker for each distinct endpoint configuration
  * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
  * instances configured alike share it. The request never waits for delivery.
  */
-import { countLogDrops, definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
-import { LogQueue, type QueueConfig } from './queue.ts';
+import {
+  countLogDrops,
+  definePluginHandler,
+  type Logger,
+  LogQueue,
+  type QueueConfig,
+} from '@turnpike/plugin-sdk';
 import type { HttpLogConfig } from './schema.ts';
 import { LogSender } from './sender.ts';
 

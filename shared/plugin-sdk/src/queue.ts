@@ -8,7 +8,7 @@
  * each entry is sent at once, on its own, without waiting for the others (Kong's unlimited
  * concurrency). Nothing here is awaited by a request.
  */
-import type { Logger } from '@turnpike/plugin-sdk';
+import type { Logger } from './log.ts';
 
 export interface QueueConfig {
   readonly max_batch_size: number;
