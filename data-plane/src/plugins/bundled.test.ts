@@ -34,6 +34,9 @@ describe('bundled plugins', () => {
       'http-log': 12,
       opentelemetry: 14,
       'file-log': 9,
+      'tcp-log': 7,
+      'udp-log': 8,
+      statsd: 11,
       'request-termination': 2,
     });
   });

@@ -25,6 +25,9 @@ export const BUNDLED_PLUGINS = [
   'http-log',
   'opentelemetry',
   'file-log',
+  'tcp-log',
+  'udp-log',
+  'statsd',
   'request-termination',
 ] as const;
 

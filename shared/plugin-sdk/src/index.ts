@@ -50,7 +50,13 @@ export {
   type NodeCounters,
   nodeCounters,
 } from './node-counters.ts';
-export { LogQueue, type QueueConfig, type SendBatch } from './queue.ts';
+export {
+  type LegacyQueueFields,
+  LogQueue,
+  pluginQueueParams,
+  type QueueConfig,
+  type SendBatch,
+} from './queue.ts';
 export {
   ORDERED_PERIODS,
   PERIOD_SECONDS,

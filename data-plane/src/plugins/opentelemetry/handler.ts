@@ -12,6 +12,7 @@ import {
   definePluginHandler,
   type Logger,
   LogQueue,
+  pluginQueueParams,
   type QueueConfig,
   type SerializedRecord,
 } from '@turnpike/plugin-sdk';
@@ -90,23 +91,7 @@ export const handler = definePluginHandler<OpenTelemetryConfig, Compiled>({
   sdkVersion: '1.1.0',
   configure(config) {
     const endpoint = (config.traces_endpoint ?? config.endpoint) as string;
-    const queue: { -readonly [K in keyof QueueConfig]: QueueConfig[K] } = {
-      ...(config.queue as QueueConfig),
-      max_bytes: (config.queue.max_bytes as number | null | undefined) ?? null,
-    };
-    const warnings: string[] = [];
-    if (config.batch_span_count != null && config.batch_span_count !== 200) {
-      queue.max_batch_size = config.batch_span_count;
-      warnings.push(
-        'opentelemetry: config.batch_span_count is deprecated, please use config.queue.max_batch_size instead',
-      );
-    }
-    if (config.batch_flush_delay != null && config.batch_flush_delay !== 3) {
-      queue.max_coalescing_delay = config.batch_flush_delay;
-      warnings.push(
-        'opentelemetry: config.batch_flush_delay is deprecated, please use config.queue.max_coalescing_delay instead',
-      );
-    }
+    const { queue, warnings } = pluginQueueParams(config);
     const resource: Record<string, string> = {
       'service.name': 'kong',
       'service.version': VERSION,

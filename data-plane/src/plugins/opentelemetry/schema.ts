@@ -25,18 +25,12 @@ function configError(config: Readonly<Record<string, unknown>>): string | undefi
   return undefined;
 }
 
+/** Kong's typedefs.queue with opentelemetry's default max_batch_size, 200. */
 const queueField = {
-  type: 'record',
-  required: true,
+  ...typedefs.queue(),
   fields: {
-    max_batch_size: { type: 'integer', default: 200, between: [1, 1_000_000] },
-    max_coalescing_delay: { type: 'number', default: 1, between: [0, 3600] },
-    max_entries: { type: 'integer', default: 10_000, between: [1, 1_000_000] },
-    max_bytes: { type: 'integer' },
-    max_retry_time: { type: 'number', default: 60 },
-    initial_retry_delay: { type: 'number', default: 0.01, between: [0.001, 1_000_000] },
-    max_retry_delay: { type: 'number', default: 60, between: [0.001, 1_000_000] },
-    concurrency_limit: { type: 'integer', default: 1, one_of: [-1, 1] },
+    ...typedefs.queue().fields,
+    max_batch_size: { ...typedefs.queue().fields.max_batch_size, default: 200 },
   },
 } as const;
 
