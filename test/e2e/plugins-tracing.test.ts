@@ -99,6 +99,39 @@ async function startOtlpReceiver(): Promise<OtlpReceiver> {
   };
 }
 
+interface ZipkinReceiver {
+  readonly port: number;
+  readonly spans: Record<string, unknown>[];
+  readonly contentTypes: string[];
+  close(): Promise<void>;
+}
+
+async function startZipkinReceiver(): Promise<ZipkinReceiver> {
+  const spans: Record<string, unknown>[] = [];
+  const contentTypes: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      contentTypes.push(String(req.headers['content-type']));
+      spans.push(...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>[]));
+      res.writeHead(202).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    spans,
+    contentTypes,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+let zipkin: ZipkinReceiver;
 let node: RunningTurnpike;
 let upstream: RecordingUpstream;
 let otlp: OtlpReceiver;
@@ -115,13 +148,13 @@ async function routeWith(name: string, plugins: Record<string, unknown>[]): Prom
 }
 
 /** Sends `/<route>/ready-<route>` until the upstream sees a traceparent on it (route and plugin synced). */
-async function tracingReady(route: string): Promise<void> {
+async function tracingReady(route: string, header = 'traceparent'): Promise<void> {
   await eventually(
     async () => {
       const res = await fetch(`${proxyUrl}/${route}/ready-${route}`);
       await res.text();
       return upstream.received.filter(
-        (r) => r.url === `/base/ready-${route}` && r.headers.traceparent !== undefined,
+        (r) => r.url === `/base/ready-${route}` && r.headers[header] !== undefined,
       ).length;
     },
     (n) => n > 0,
@@ -132,6 +165,7 @@ describe('tracing plugins through a running node', () => {
   before(async () => {
     upstream = await recordingUpstream();
     otlp = await startOtlpReceiver();
+    zipkin = await startZipkinReceiver();
     const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
     node = await startTurnpike({
       env: {
@@ -152,6 +186,7 @@ describe('tracing plugins through a running node', () => {
     await node?.[Symbol.asyncDispose]();
     await upstream?.[Symbol.asyncDispose]();
     await otlp?.close();
+    await zipkin?.close();
   });
 
   it('opentelemetry: schema defaults and Kong-shaped refusals', async () => {
@@ -293,6 +328,120 @@ describe('tracing plugins through a running node', () => {
     );
     assert.deepEqual(
       otlp.spans().filter((s) => ids.includes(s.traceId)),
+      [],
+    );
+  });
+
+  it('zipkin: B3 multi in and out, Kong span names and tags, JSON v2 to http_endpoint', async () => {
+    const bad = await http('POST', `${adminUrl}/plugins`, {
+      name: 'zipkin',
+      config: { static_tags: [{ name: 'http.method', value: 'x' }] },
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(JSON.stringify(bad.body), /static_tags/);
+    await routeWith('zip', [
+      {
+        name: 'zipkin',
+        config: {
+          http_endpoint: `http://127.0.0.1:${zipkin.port}/api/v2/spans`,
+          sample_ratio: 1,
+          static_tags: [{ name: 'env', value: 'test' }],
+          http_response_header_for_traceid: 'x-trace-id',
+          queue: { max_coalescing_delay: 0.05 },
+        },
+      },
+    ]);
+    await tracingReady('zip', 'x-b3-traceid');
+    const traceId = '80f198ee56343ba864fe8b2a57d3eff7';
+    const clientSpan = 'e457b5a2e4d86bd1';
+    const clientParent = '05e3ac9a4f6e3b90';
+    const res = await fetch(`${proxyUrl}/zip/b3?x=1`, {
+      headers: {
+        'x-b3-traceid': traceId,
+        'x-b3-spanid': clientSpan,
+        'x-b3-parentspanid': clientParent,
+        'x-b3-sampled': '1',
+        'zipkin-tags': 'team=edge; tier = gold',
+      },
+    });
+    await res.text();
+    assert.equal(res.headers.get('x-trace-id'), traceId);
+    const seen = upstream.received.find((r) => r.url === '/base/b3?x=1');
+    assert.ok(seen);
+    assert.equal(seen.headers['x-b3-traceid'], traceId);
+    assert.equal(seen.headers['x-b3-parentspanid'], clientSpan);
+    assert.equal(seen.headers['x-b3-sampled'], '1');
+    const spans = await eventually(
+      async () => zipkin.spans.filter((s) => s.traceId === traceId),
+      (s) => s.length >= 3,
+    );
+    assert.equal(zipkin.contentTypes[0], 'application/json');
+    const request = spans.find((s) => s.name === 'GET');
+    const proxy = spans.find((s) => s.name === 'GET (proxy)');
+    const attempt = spans.find((s) => s.name === 'GET (balancer try 1)');
+    assert.ok(request && proxy && attempt, JSON.stringify(spans.map((s) => s.name)));
+    // B3 shares the client's span: the request span is it.
+    assert.equal(request.id, clientSpan);
+    assert.equal(request.parentId, clientParent);
+    assert.equal(request.kind, 'SERVER');
+    assert.equal(proxy.parentId, clientSpan);
+    assert.equal(proxy.kind, 'CLIENT');
+    assert.equal(proxy.id, seen.headers['x-b3-spanid']);
+    assert.equal(attempt.parentId, clientSpan);
+    assert.deepEqual(request.localEndpoint, { serviceName: 'kong' });
+    const tags = request.tags as Record<string, string>;
+    assert.equal(tags.lc, 'kong');
+    assert.equal(tags['http.method'], 'GET');
+    assert.equal(tags['http.path'], '/zip/b3');
+    assert.equal(tags['http.status_code'], '200');
+    assert.equal(tags.env, 'test');
+    assert.equal(tags.team, 'edge');
+    assert.equal(tags.tier, 'gold');
+    assert.equal(tags['kong.request.id'], res.headers.get('x-kong-request-id'));
+    assert.equal((proxy.tags as Record<string, string>)['kong.route_name'], 'zip');
+    assert.equal((proxy.tags as Record<string, string>)['kong.service_name'], 's');
+    assert.deepEqual(attempt.remoteEndpoint, { serviceName: 's', port: upstream.port, ipv4: '127.0.0.1' });
+    assert.equal((attempt.tags as Record<string, string>)['kong.balancer.try'], '1');
+    assert.ok(typeof request.timestamp === 'number' && typeof request.duration === 'number');
+    assert.ok((proxy.timestamp as number) >= (request.timestamp as number));
+  });
+
+  it('zipkin: b3-single out, W3C in, and sample_ratio 0 reports nothing', async () => {
+    await routeWith('zsingle', [
+      {
+        name: 'zipkin',
+        config: {
+          http_endpoint: `http://127.0.0.1:${zipkin.port}/api/v2/spans`,
+          sample_ratio: 0,
+          header_type: 'b3-single',
+          queue: { max_coalescing_delay: 0.05 },
+        },
+      },
+    ]);
+    await tracingReady('zsingle', 'b3');
+    const res = await fetch(`${proxyUrl}/zsingle/unsampled`);
+    await res.text();
+    const seen = upstream.received.find((r) => r.url === '/base/unsampled');
+    const b3 = /^([0-9a-f]{32})-([0-9a-f]{16})-0-([0-9a-f]{16})$/.exec(String(seen?.headers.b3));
+    assert.ok(b3, `b3 upstream: ${seen?.headers.b3}`);
+    assert.equal(seen?.headers['x-b3-traceid'], undefined);
+
+    // A sampled W3C parent is followed even with sample_ratio 0; the trace id is kept.
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const parent = 'b7ad6b7169203331';
+    const w3c = await fetch(`${proxyUrl}/zsingle/w3c`, {
+      headers: { traceparent: `00-${traceId}-${parent}-01` },
+    });
+    await w3c.text();
+    const seenW3c = upstream.received.find((r) => r.url === '/base/w3c');
+    assert.match(String(seenW3c?.headers.b3), new RegExp(`^${traceId}-[0-9a-f]{16}-1-[0-9a-f]{16}$`));
+    const spans = await eventually(
+      async () => zipkin.spans.filter((s) => s.traceId === traceId),
+      (s) => s.length >= 3,
+    );
+    assert.equal(spans.find((s) => s.kind === 'SERVER')?.parentId, parent);
+    assert.deepEqual(
+      zipkin.spans.filter((s) => s.traceId === b3[1]),
       [],
     );
   });

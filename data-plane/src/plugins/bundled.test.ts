@@ -33,6 +33,7 @@ describe('bundled plugins', () => {
       prometheus: 13,
       'http-log': 12,
       opentelemetry: 14,
+      zipkin: 100000,
       'file-log': 9,
       'tcp-log': 7,
       'udp-log': 8,

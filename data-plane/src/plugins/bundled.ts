@@ -24,6 +24,7 @@ export const BUNDLED_PLUGINS = [
   'prometheus',
   'http-log',
   'opentelemetry',
+  'zipkin',
   'file-log',
   'tcp-log',
   'udp-log',
