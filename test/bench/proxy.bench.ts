@@ -33,7 +33,7 @@ export const LOAD_SECTION_TARGETS = {
     'turnpike-cors',
     'turnpike-request-transformer',
   ],
-  observability: ['direct', 'turnpike-1', 'turnpike-nolog', 'turnpike-prometheus'],
+  observability: ['direct', 'turnpike-1', 'turnpike-nolog', 'turnpike-prometheus', 'turnpike-opentelemetry'],
   router: ['direct', 'turnpike-1', 'turnpike-10k'],
 } as const satisfies Record<string, readonly TargetKey[]>;
 
@@ -256,9 +256,17 @@ export function observabilitySection(report: Report, load: LoadResults): void {
   ratioRow(report, load, 'prometheus ÷ without (1 worker)', ['turnpike-prometheus', 'turnpike-1'], 0.9);
   costRow(report, load, 'prometheus, cost', 'turnpike-prometheus', 'turnpike-1');
   addedP99Row(report, load, 'turnpike-prometheus');
+  ratioRow(
+    report,
+    load,
+    'opentelemetry ÷ without (1 worker, every request sampled)',
+    ['turnpike-opentelemetry', 'turnpike-1'],
+    0.8,
+  );
+  costRow(report, load, 'opentelemetry, cost', 'turnpike-opentelemetry', 'turnpike-1');
   setupNotes(report, load);
   report.note(
-    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on',
+    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on; opentelemetry: a global instance, sampling_rate 1, exporting OTLP/HTTP protobuf to the bench upstream',
   );
 }
 

@@ -58,7 +58,9 @@ export function encodeTraces(
   scopeVersion: string,
 ): Uint8Array {
   const type = exportTraceServiceRequest();
-  const message = type.fromObject({
+  // Already in protobufjs's runtime shape (bytes as Buffers, enums as numbers, 64-bit values as
+  // decimal strings): encoded without the reflective fromObject copy.
+  const message = {
     resourceSpans: [
       {
         resource: { attributes: keyValues(resource) },
@@ -81,6 +83,6 @@ export function encodeTraces(
         ],
       },
     ],
-  });
+  };
   return type.encode(message).finish();
 }
