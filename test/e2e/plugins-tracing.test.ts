@@ -137,6 +137,7 @@ let upstream: RecordingUpstream;
 let otlp: OtlpReceiver;
 let adminUrl: string;
 let proxyUrl: string;
+let statusUrl: string;
 
 async function routeWith(name: string, plugins: Record<string, unknown>[]): Promise<void> {
   const created = await http('POST', `${adminUrl}/services/s/routes`, { name, paths: [`/${name}`] });
@@ -176,6 +177,7 @@ describe('tracing plugins through a running node', () => {
     });
     adminUrl = `http://127.0.0.1:${admin}`;
     proxyUrl = `http://127.0.0.1:${proxy}`;
+    statusUrl = `http://127.0.0.1:${status}`;
     const service = await http('POST', `${adminUrl}/services`, {
       name: 's',
       url: `http://127.0.0.1:${upstream.port}/base`,
@@ -330,6 +332,54 @@ describe('tracing plugins through a running node', () => {
       otlp.spans().filter((s) => ids.includes(s.traceId)),
       [],
     );
+  });
+
+  it('opentelemetry: a full queue drops spans, counted on /metrics, with a warning; requests keep flowing', async () => {
+    // A receiver that never answers: the first batch stays in flight, the queue (1 entry) overflows.
+    const held: import('node:http').ServerResponse[] = [];
+    const hang = createServer((req, res) => {
+      req.resume();
+      held.push(res);
+    });
+    hang.listen(0, '127.0.0.1');
+    await new Promise((r) => hang.once('listening', r));
+    try {
+      await routeWith('otelfull', [
+        {
+          name: 'opentelemetry',
+          config: {
+            traces_endpoint: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/v1/traces`,
+            sampling_rate: 1,
+            read_timeout: 60_000,
+            queue: { max_entries: 1, max_batch_size: 1, max_coalescing_delay: 0 },
+          },
+        },
+      ]);
+      await tracingReady('otelfull');
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${proxyUrl}/otelfull/n${i}`);
+        await res.text();
+        assert.equal(res.status, 200);
+      }
+      const dropped = await eventually(
+        async () => {
+          const text = await (await fetch(`${statusUrl}/metrics`)).text();
+          const line = text
+            .split('\n')
+            .find(
+              (l) => l.startsWith('turnpike_log_entries_dropped{') && l.includes('plugin="opentelemetry"'),
+            );
+          return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+        },
+        (n) => n >= 8,
+      );
+      assert.ok(dropped >= 8, String(dropped));
+      assert.ok(node.lines.some((l) => /queue full, dropping old entries/.test(JSON.stringify(l))));
+    } finally {
+      for (const res of held) res.destroy();
+      hang.closeAllConnections();
+      await new Promise((r) => hang.close(r));
+    }
   });
 
   it('zipkin: B3 multi in and out, Kong span names and tags, JSON v2 to http_endpoint', async () => {
