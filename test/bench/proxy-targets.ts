@@ -29,6 +29,7 @@ export const TARGET_KEYS = [
   'turnpike-plugins',
   'turnpike-nolog',
   'turnpike-prometheus',
+  'turnpike-opentelemetry',
   'turnpike-ip-restriction',
   'turnpike-cors',
   'turnpike-request-transformer',
@@ -49,6 +50,7 @@ export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
   'turnpike-plugins': 'Turnpike, 1 worker, key-auth + rate-limiting',
   'turnpike-nolog': 'Turnpike, 1 worker, proxy_access_log = off',
   'turnpike-prometheus': 'Turnpike, 1 worker, prometheus (every switch on)',
+  'turnpike-opentelemetry': 'Turnpike, 1 worker, opentelemetry (sampling_rate 1)',
   'turnpike-ip-restriction': 'Turnpike, 1 worker, ip-restriction',
   'turnpike-cors': 'Turnpike, 1 worker, cors',
   'turnpike-request-transformer': 'Turnpike, 1 worker, request-transformer',
@@ -122,6 +124,7 @@ async function startTurnpike(
     routes: number;
     plugins: boolean;
     prometheus?: boolean;
+    opentelemetry?: boolean;
     accessLog?: boolean;
     trafficPlugin?: TrafficPlugin;
     pluginConfig?: Record<string, unknown>;
@@ -169,6 +172,8 @@ export async function startTarget(key: TargetKey, fixture: TargetFixture): Promi
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, accessLog: false });
     case 'turnpike-prometheus':
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, prometheus: true });
+    case 'turnpike-opentelemetry':
+      return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, opentelemetry: true });
     case 'turnpike-ip-restriction':
     case 'turnpike-cors':
     case 'turnpike-request-transformer':

@@ -39,7 +39,14 @@ export const LOAD_SECTION_TARGETS = {
     'turnpike-cors',
     'turnpike-request-transformer',
   ],
-  observability: ['direct', 'turnpike-1', 'turnpike-nolog', 'turnpike-prometheus', 'turnpike-http-log-slow'],
+  observability: [
+    'direct',
+    'turnpike-1',
+    'turnpike-nolog',
+    'turnpike-prometheus',
+    'turnpike-http-log-slow',
+    'turnpike-opentelemetry',
+  ],
   router: ['direct', 'turnpike-1', 'turnpike-10k'],
 } as const satisfies Record<string, readonly TargetKey[]>;
 
@@ -304,9 +311,17 @@ export function observabilitySection(report: Report, load: LoadResults): void {
     0.9,
   );
   httpLogMemoryRow(report, load);
+  ratioRow(
+    report,
+    load,
+    'opentelemetry ÷ without (1 worker, every request sampled)',
+    ['turnpike-opentelemetry', 'turnpike-1'],
+    0.8,
+  );
+  costRow(report, load, 'opentelemetry, cost', 'turnpike-opentelemetry', 'turnpike-1');
   setupNotes(report, load);
   report.note(
-    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on',
+    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on; opentelemetry: a global instance, sampling_rate 1, exporting OTLP/HTTP protobuf to the bench upstream',
   );
   report.note(
     `http-log: on the route, Kong's queue defaults (one entry per delivery, concurrency 1) with max_entries ${HTTP_LOG_MAX_ENTRIES.toLocaleString('en')}, to a receiver in the benchmark process answering each delivery after ${SLOW_RECEIVER_MS} ms: the queue fills and drops the oldest entries while the proxy keeps its pace. The memory row compares RSS growth, which includes garbage V8 has not collected yet: a queue that held every entry would grow by about 1 KiB per request, 6 MiB over 6,000 requests past the bound`,

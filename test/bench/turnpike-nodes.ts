@@ -37,6 +37,11 @@ export interface BenchConfigOptions {
   readonly plugins?: boolean;
   /** A global prometheus plugin with every switch on. */
   readonly prometheus?: boolean;
+  /**
+   * A global opentelemetry plugin sampling every request, exporting to the bench upstream
+   * (`/v1/traces`, which answers 200 to any request): every request's spans are encoded and sent.
+   */
+  readonly opentelemetry?: boolean;
   /** One traffic plugin on the benched route, configured as TRAFFIC_PLUGIN_CONFIGS says. */
   readonly trafficPlugin?: TrafficPlugin;
   /** The traffic plugin's config, instead of TRAFFIC_PLUGIN_CONFIGS' (one that names a port of this run). */
@@ -114,6 +119,13 @@ export async function benchConfig(options: BenchConfigOptions): Promise<BenchCon
       upstream_health_metrics: true,
     };
     rest.plugins = [...(rest.plugins ?? []), { id: uuid(5, 9), name: 'prometheus', config }];
+  }
+  if (options.opentelemetry === true) {
+    const config = {
+      traces_endpoint: `http://127.0.0.1:${options.upstreamPort}/v1/traces`,
+      sampling_rate: 1,
+    };
+    rest.plugins = [...(rest.plugins ?? []), { id: uuid(5, 8), name: 'opentelemetry', config }];
   }
   if (options.trafficPlugin !== undefined) {
     const target = routes.at(-1)!.id as string;

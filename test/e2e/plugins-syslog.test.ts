@@ -145,6 +145,7 @@ describe('syslog through a running node, to a real syslog socket', () => {
       return {
         priority: Number(match[1]),
         pid: Number(match[2]),
+        // biome-ignore lint/suspicious/noExplicitAny: the log record is read loosely in assertions
         record: JSON.parse(match[3]!) as Record<string, any>,
       };
     });

@@ -32,6 +32,8 @@ describe('bundled plugins', () => {
       'proxy-cache': 100,
       prometheus: 13,
       'http-log': 12,
+      opentelemetry: 14,
+      zipkin: 100000,
       'file-log': 9,
       'tcp-log': 7,
       'udp-log': 8,

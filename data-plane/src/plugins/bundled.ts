@@ -23,6 +23,8 @@ export const BUNDLED_PLUGINS = [
   'proxy-cache',
   'prometheus',
   'http-log',
+  'opentelemetry',
+  'zipkin',
   'file-log',
   'tcp-log',
   'udp-log',

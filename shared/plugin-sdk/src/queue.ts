@@ -212,6 +212,10 @@ export interface LegacyQueueFields {
   readonly retry_count?: number | null | undefined;
   readonly queue_size?: number | null | undefined;
   readonly flush_timeout?: number | null | undefined;
+  /** opentelemetry's (old default 200): queue.max_batch_size. */
+  readonly batch_span_count?: number | null | undefined;
+  /** opentelemetry's (old default 3): queue.max_coalescing_delay. */
+  readonly batch_flush_delay?: number | null | undefined;
 }
 
 /**
@@ -240,6 +244,18 @@ export function pluginQueueParams(config: LegacyQueueFields): { queue: QueueConf
     queue.max_coalescing_delay = config.flush_timeout;
     warnings.push(
       'the flush_timeout parameter is deprecated, please update your configuration to use queue.max_coalescing_delay instead',
+    );
+  }
+  if (config.batch_span_count != null && config.batch_span_count !== 200) {
+    queue.max_batch_size = config.batch_span_count;
+    warnings.push(
+      'opentelemetry: config.batch_span_count is deprecated, please use config.queue.max_batch_size instead',
+    );
+  }
+  if (config.batch_flush_delay != null && config.batch_flush_delay !== 3) {
+    queue.max_coalescing_delay = config.batch_flush_delay;
+    warnings.push(
+      'opentelemetry: config.batch_flush_delay is deprecated, please use config.queue.max_coalescing_delay instead',
     );
   }
   return { queue, warnings };
