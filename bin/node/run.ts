@@ -121,10 +121,21 @@ export async function runNode(options: RunOptions): Promise<void> {
     const metrics = new NodeMetrics(new Registry());
     const statusListen = config.status_listen[0];
     if (statusListen !== undefined) {
+      // Kong's status_error_log: the status listener's warnings and errors also go there.
+      const statusErrorValue = config.status_error_log.trim();
+      const statusErrorLog = statusErrorValue === '/dev/stdout' ? undefined : logFiles.open(statusErrorValue);
+      const statusLog =
+        statusErrorLog === undefined
+          ? log
+          : createLogger({
+              level: toPinoLevel(config.log_level),
+              name: 'turnpike',
+              errorLog: statusErrorLog,
+            });
       const status = await startStatusServer({
         host: statusListen.host,
         port: statusListen.port,
-        log,
+        log: statusLog,
         version: TURNPIKE_VERSION,
         role: config.role,
         sources: () => sources,

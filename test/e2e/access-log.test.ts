@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, rename } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startTraditionalNode } from '../helpers/cluster.ts';
@@ -108,8 +109,9 @@ describe('access logs', () => {
         TURNPIKE_PROXY_ACCESS_LOG: 'json/access.log',
         TURNPIKE_PROXY_ACCESS_LOG_FORMAT: 'json',
         TURNPIKE_ADMIN_ACCESS_LOG: 'off',
-        // An ignored key: its warning is a line the error log must take.
-        TURNPIKE_STATUS_ERROR_LOG: 'logs/status_error.log',
+        // An ignored (nginx-only) key: its warning is a line the error log must take.
+        TURNPIKE_MEM_CACHE_SIZE: '128m',
+        TURNPIKE_STATUS_ERROR_LOG: 'logs/status_errors.log',
       },
     });
     await routeTo(node.adminUrl, upstream.url);
@@ -142,6 +144,29 @@ describe('access logs', () => {
       levels.every((level) => level >= 40),
       'warnings and errors only',
     );
-    assert.ok(errors.some((l) => l.includes('status_error_log')));
+    assert.ok(
+      errors.some((l) => l.includes('mem_cache_size')),
+      errors.join('\n'),
+    );
+
+    // status_error_log: a malformed request to the status listener is refused and logged there.
+    const status = new URL(node.statusUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(status.port), status.hostname, () =>
+        socket.write('NOT HTTP AT ALL\r\n\r\n'),
+      );
+      let text = '';
+      socket.setEncoding('utf8').on('data', (d: string) => {
+        text += d;
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request/);
+    const statusErrors = await linesWhen(join(node.prefix, 'logs/status_errors.log'), (l) => l.length > 0);
+    assert.ok(
+      statusErrors.some((l) => l.includes('status listener refused a malformed request')),
+      statusErrors.join('\n'),
+    );
   });
 });

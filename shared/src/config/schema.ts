@@ -105,9 +105,9 @@ export const TurnpikeConfigSchema = Type.Object({
   }),
   status_error_log: path({
     section: 'general',
-    notImplemented: 'the status listener’s errors are in the main process’s log (admin_error_log)',
     default: 'logs/status_error.log',
-    description: 'Status API error log.',
+    description:
+      'Where the status listener’s warnings and errors also go (malformed requests, failed handlers; pino JSON lines): a path relative to the prefix, /dev/stdout, /dev/stderr, or off.',
   }),
   plugins: list({
     section: 'general',

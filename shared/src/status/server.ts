@@ -78,6 +78,17 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       else res.destroy();
     });
   });
+  // Kong's status_error_log takes what nginx logs of a bad request: a warning, then nginx's 400.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code !== 'ECONNRESET')
+      log.warn(
+        { code: err.code, remote: (socket as { remoteAddress?: string }).remoteAddress },
+        'status listener refused a malformed request',
+      );
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const address = server.address();
