@@ -3,9 +3,10 @@ import { readFile, rename } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { WebSocket } from 'ws';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { startEchoUpstream } from '../helpers/upstream.ts';
+import { startEchoUpstream, startWebSocketEchoUpstream } from '../helpers/upstream.ts';
 
 /** kong/templates/nginx_kong.lua kong_log_format: nginx's combined plus the request id. */
 const KONG_LINE =
@@ -168,5 +169,49 @@ describe('access logs', () => {
       statusErrors.some((l) => l.includes('status listener refused a malformed request')),
       statusErrors.join('\n'),
     );
+  });
+
+  it('write one line per WebSocket handshake when its connection closes: 101 and the bytes the tunnel sent, or the refusal', async () => {
+    await using upstream = await startWebSocketEchoUpstream();
+    await using node = await startTraditionalNode();
+    const accessLog = join(node.prefix, 'logs/access.log');
+    await routeTo(node.adminUrl, `http://127.0.0.1:${upstream.port}`);
+    const url = `${node.proxyUrl.replace('http', 'ws')}/echo/chat`;
+    const echoed = await eventually(
+      () =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on('open', () => ws.send('hello over the tunnel'));
+          ws.on('message', (data) => {
+            ws.close();
+            resolve(String(data));
+          });
+          ws.on('error', () => resolve(''));
+          ws.on('unexpected-response', () => resolve(''));
+        }),
+      (text) => text !== '',
+    );
+    assert.match(echoed, /hello over the tunnel/);
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${node.proxyUrl.replace('http', 'ws')}/nowhere`);
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.on('error', () => undefined);
+    });
+    assert.equal(refused, 404);
+    const logged = await linesWhen(
+      accessLog,
+      (l) =>
+        l.some((line) => line.includes('"GET /echo/chat HTTP/1.1" 101')) &&
+        l.some((line) => line.includes('"GET /nowhere HTTP/1.1" 404')),
+    );
+    const tunnel = KONG_LINE.exec(logged.find((l) => l.includes('"GET /echo/chat HTTP/1.1" 101'))!);
+    assert.ok(tunnel);
+    // The echoed frame and the close frame went to the client after the 101's head.
+    assert.ok(Number(tunnel[6]) >= 'hello over the tunnel'.length, tunnel[0]);
+    const miss = KONG_LINE.exec(logged.find((l) => l.includes('"GET /nowhere HTTP/1.1" 404'))!);
+    assert.ok(miss && Number(miss[6]) > 0, miss?.[0]);
   });
 });

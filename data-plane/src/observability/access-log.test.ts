@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { RequestEntry } from '../proxy/index.ts';
-import { jsonLogRecord, kongLogLine, latenciesOf } from './access-log.ts';
+import { jsonLogRecord, kongLogLine, latenciesOf, loggedStatus } from './access-log.ts';
 
 const ID = '0123456789abcdef0123456789abcdef';
 
@@ -24,11 +24,11 @@ describe('the proxy access log', () => {
     const done = entry({ endedAt: 110, bodyBytes: 42 });
     const finished = { writableFinished: true, statusCode: 404 } as unknown as ServerResponse;
     assert.match(
-      kongLogLine(done, req, finished),
+      kongLogLine(done, req, loggedStatus(finished)),
       /^10\.0\.0\.9 - - \[[^\]]+\] "GET \/a\?b=1 HTTP\/1\.1" 404 42 "http:\/\/r\.test\/" "curl\/8" kong_request_id: "0123456789abcdef0123456789abcdef"$/,
     );
     const gone = { writableFinished: false, statusCode: 200 } as unknown as ServerResponse;
-    assert.match(kongLogLine(done, req, gone), /" 499 42 "/);
+    assert.match(kongLogLine(done, req, loggedStatus(gone)), /" 499 42 "/);
   });
 
   it("splits latencies as Kong's serializer: the upstream's, the rest, the total; -1 without an upstream", () => {
@@ -41,10 +41,11 @@ describe('the proxy access log', () => {
   });
 
   it('leaves route, service, consumer and upstream null for a request no route took', () => {
-    const record = jsonLogRecord(entry({ endedAt: 101 }), req, {
-      writableFinished: true,
-      statusCode: 404,
-    } as unknown as ServerResponse) as Record<string, unknown>;
+    const record = jsonLogRecord(
+      entry({ endedAt: 101 }),
+      req,
+      loggedStatus({ writableFinished: true, statusCode: 404 } as unknown as ServerResponse),
+    ) as Record<string, unknown>;
     assert.equal(record.request_id, ID);
     assert.equal(record.client_ip, '10.0.0.9');
     assert.deepEqual(

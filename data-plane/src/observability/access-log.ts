@@ -3,7 +3,8 @@
  * `kong_log_format` (kong/templates/nginx_kong.lua: nginx's `combined` plus
  * `kong_request_id: "…"`), or, with `proxy_access_log_format = json`, one JSON object per line
  * with what Kong's log serializer names (request id, route, service, consumer, upstream address
- * and status, latencies). Formatting runs when the response closed; the write is buffered
+ * and status, latencies). A WebSocket handshake gets its line when its connection closes (101 and
+ * the bytes the tunnel sent the client). Formatting runs when the response closed; the write is buffered
  * (LogWriter), so the request never waits for it.
  */
 
@@ -35,13 +36,13 @@ export function latenciesOf(entry: RequestEntry): Latencies {
 }
 
 /** One `kong_log_format` line, without its newline. */
-export function kongLogLine(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): string {
+export function kongLogLine(entry: RequestEntry, req: IncomingMessage, status: number): string {
   const address = entry.prepared?.clientIp ?? req.socket.remoteAddress ?? '-';
-  return `${combinedLine(req, address, loggedStatus(res), entry.bodyBytes)} kong_request_id: "${entry.requestId}"`;
+  return `${combinedLine(req, address, status, entry.bodyBytes)} kong_request_id: "${entry.requestId}"`;
 }
 
 /** One JSON line's object. */
-export function jsonLogRecord(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): object {
+export function jsonLogRecord(entry: RequestEntry, req: IncomingMessage, status: number): object {
   const prepared = entry.prepared;
   const route = prepared?.found.route;
   const service = prepared?.found.service;
@@ -56,7 +57,7 @@ export function jsonLogRecord(entry: RequestEntry, req: IncomingMessage, res: Se
       http_version: req.httpVersion,
       request_line: requestLine(req),
     },
-    response: { status: loggedStatus(res), size: entry.bodyBytes },
+    response: { status, size: entry.bodyBytes },
     route: route === undefined ? null : { id: route.id, name: route.name ?? null },
     service: service === undefined ? null : { id: service.id, name: service.name ?? null },
     consumer: consumerId === undefined ? null : { id: consumerId },
@@ -76,7 +77,18 @@ export class ProxyAccessLog implements RequestObserver {
   }
 
   requestDone(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): void {
-    const line = this.#json ? JSON.stringify(jsonLogRecord(entry, req, res)) : kongLogLine(entry, req, res);
+    this.#write(entry, req, loggedStatus(res));
+  }
+
+  /** A WebSocket handshake: one line when its connection closed (101 and the tunnel's bytes). */
+  upgradeDone(entry: RequestEntry, req: IncomingMessage, status: number): void {
+    this.#write(entry, req, status);
+  }
+
+  #write(entry: RequestEntry, req: IncomingMessage, status: number): void {
+    const line = this.#json
+      ? JSON.stringify(jsonLogRecord(entry, req, status))
+      : kongLogLine(entry, req, status);
     this.writer.write(`${line}\n`);
   }
 }

@@ -19,6 +19,10 @@ class Observers implements RequestObserver {
     for (const observer of this.#all) observer.requestDone(entry, req, res);
   }
 
+  upgradeDone(entry: RequestEntry, req: IncomingMessage, status: number): void {
+    for (const observer of this.#all) observer.upgradeDone?.(entry, req, status);
+  }
+
   connectionOpened(socket: Socket): void {
     for (const observer of this.#all) observer.connectionOpened?.(socket);
   }

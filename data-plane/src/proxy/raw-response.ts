@@ -37,7 +37,33 @@ export function rawHead(status: number, reason: string, headers: readonly string
 }
 
 /** Writes a whole raw answer and closes the socket after it (or at once when it cannot be written). */
+const kAnswer = Symbol('turnpike.raw-answer');
+type AnsweredSocket = Duplex & { [kAnswer]?: { status: number; headBytes: number } };
+
+/** Notes the status and head size of the answer written raw to `socket` (for its access line). */
+export function noteRawAnswer(socket: Duplex, status: number, headBytes: number): void {
+  (socket as AnsweredSocket)[kAnswer] ??= { status, headBytes };
+}
+
+/** The raw answer noted on `socket`, if any. */
+export function rawAnswerOf(socket: Duplex): { status: number; headBytes: number } | undefined {
+  return (socket as AnsweredSocket)[kAnswer];
+}
+
+/** A whole raw response's status and head size (`HTTP/1.1 NNN …\r\n\r\n`). */
+function noteWhole(socket: Duplex, response: string | Buffer): void {
+  const text =
+    typeof response === 'string'
+      ? response
+      : response.toString('latin1', 0, Math.min(response.length, 16384));
+  const status = Number(text.slice(9, 12));
+  const end = text.indexOf('\r\n\r\n');
+  if (Number.isInteger(status) && status >= 100)
+    noteRawAnswer(socket, status, end < 0 ? text.length : end + 4);
+}
+
 export function answerAndClose(socket: Duplex, response: string | Buffer): void {
+  noteWhole(socket, response);
   if (socket.writable) socket.end(response);
   else socket.destroy();
 }

@@ -15,6 +15,11 @@ export interface RequestObserver {
   /** A request arrived (before anything else is done with it). */
   requestStarted?(): void;
   requestDone(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * A WebSocket handshake's connection closed: `status` is what the client got (101, a refusal,
+   * the service's answer; 499 when it left first), `entry.bodyBytes` what followed the head.
+   */
+  upgradeDone?(entry: RequestEntry, req: IncomingMessage, status: number): void;
   /** A client connection was accepted by a proxy listener. */
   connectionOpened?(socket: Socket): void;
 }

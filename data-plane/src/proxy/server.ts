@@ -165,7 +165,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       }
       const port = await listen(server, entry.host, entry.port, options.reusePort === true);
       const info = { https: entry.ssl, port };
-      const websocket = new WebSocketProxy(options.holder, settings, info, options.log);
+      const websocket = new WebSocketProxy(options.holder, settings, info, options.log, options.observer);
       const pipeline = new ProxyPipeline(options.holder, settings, info, options.log, options.observer);
       configure(server, pipeline, websocket, settings, options.log);
       servers.push(stoppableListener(`proxy ${entry.host}:${port}`, server, websocket.tunnels));

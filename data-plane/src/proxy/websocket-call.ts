@@ -16,7 +16,7 @@ import type { ChainExit, PluginRun } from '../runtime/index.ts';
 import { rawKongError } from './kong-responses.ts';
 import type { ListenerContext } from './prepare.ts';
 import type { Prepared } from './prepared.ts';
-import { answerAndClose, rawHead } from './raw-response.ts';
+import { answerAndClose, noteRawAnswer, rawHead } from './raw-response.ts';
 import { failUpgrade } from './request-failure.ts';
 import { clientHeaders, switchingHeaders } from './response-headers.ts';
 import { UndiciCall } from './undici-call.ts';
@@ -170,6 +170,7 @@ export class WebSocketCall extends UndiciCall {
     this.finished = true;
     this.responded(101);
     this.#upgrade?.answered(101);
+    noteRawAnswer(client, 101, Buffer.byteLength(head, 'latin1'));
     client.write(head);
     if (this.#head.length > 0) upstream.write(this.#head);
     this.#tunnel(client, upstream);
@@ -218,6 +219,7 @@ export class WebSocketCall extends UndiciCall {
     this.#answered = true;
     this.responded(statusCode);
     this.#upgrade?.answered(statusCode);
+    noteRawAnswer(this.#client, statusCode, Buffer.byteLength(head, 'latin1'));
     this.#client.write(head);
   }
 
