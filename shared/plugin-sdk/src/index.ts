@@ -53,6 +53,7 @@ export {
 export {
   type LegacyQueueFields,
   LogQueue,
+  LogQueues,
   pluginQueueParams,
   type QueueConfig,
   type SendBatch,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './log.ts';
-import { LogQueue, type QueueConfig } from './queue.ts';
+import { LogQueue, LogQueues, type QueueConfig } from './queue.ts';
 
 const DEFAULTS: QueueConfig = {
   max_batch_size: 1,
@@ -149,5 +149,35 @@ describe('LogQueue', () => {
     assert.equal(q.enqueue('x'.repeat(11)), false);
     release();
     q.close();
+  });
+});
+
+describe('LogQueues', () => {
+  it('reclaims a queue idle past idleMs, never one that still holds entries, and makes it again on use', async () => {
+    const queues = new LogQueues<{ queue: LogQueue; close(): void }>(50);
+    let closed = 0;
+    let release: (() => void) | undefined;
+    const send = () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    const make = () => ({
+      queue: new LogQueue('q', DEFAULTS, send, recordingLog()),
+      close: () => void closed++,
+    });
+    const first = queues.get('a', make);
+    assert.equal(queues.get('a', make), first, 'one queue per name');
+    first.queue.enqueue('held');
+    // Busy (a delivery in flight): kept past idleMs.
+    await sleep(150);
+    assert.equal(queues.size, 1);
+    assert.equal(closed, 0);
+    release?.();
+    await until(() => first.queue.idle);
+    await until(() => queues.size === 0, 2000);
+    assert.equal(closed, 1);
+    const again = queues.get('a', make);
+    assert.notEqual(again, first, 'made again on its next use');
+    assert.equal(queues.size, 1);
   });
 });

@@ -67,6 +67,11 @@ export class LogQueue {
     return this.#entries.length;
   }
 
+  /** Nothing queued, nothing being sent: closing it loses nothing. */
+  get idle(): boolean {
+    return this.#entries.length === 0 && !this.#running && this.#inFlight === 0;
+  }
+
   /** Adds one entry; false (logged) when it cannot be queued at all. Never throws, never blocks. */
   enqueue(entry: string): boolean {
     if (this.#closed) return false;
@@ -259,4 +264,59 @@ export function pluginQueueParams(config: LegacyQueueFields): { queue: QueueConf
     );
   }
   return { queue, warnings };
+}
+
+/**
+ * A plugin's queues, one per name (Kong's queue names: instances configured alike share one),
+ * reclaimed once idle: a queue nothing was enqueued to for `idleMs` and that holds nothing is
+ * closed and forgotten, so instances that were removed or reconfigured leave nothing behind. One
+ * still in use is made again on its next entry (cheap: an empty queue).
+ */
+export class LogQueues<
+  Q extends { readonly queue: LogQueue; close?(): void } = { readonly queue: LogQueue },
+> {
+  readonly #idleMs: number;
+  readonly #queues = new Map<string, { value: Q; usedAt: number }>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(idleMs = 60_000) {
+    this.#idleMs = idleMs;
+  }
+
+  /** The queue named `name`, made by `create` when there is none. */
+  get(name: string, create: () => Q): Q {
+    let found = this.#queues.get(name);
+    if (found === undefined) {
+      found = { value: create(), usedAt: 0 };
+      this.#queues.set(name, found);
+      this.#sweepLater();
+    }
+    found.usedAt = performance.now();
+    return found.value;
+  }
+
+  get size(): number {
+    return this.#queues.size;
+  }
+
+  values(): IterableIterator<Q> {
+    return [...this.#queues.values()].map((q) => q.value)[Symbol.iterator]();
+  }
+
+  #sweepLater(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const now = performance.now();
+      for (const [name, entry] of this.#queues) {
+        if (now - entry.usedAt >= this.#idleMs && entry.value.queue.idle) {
+          entry.value.queue.close();
+          entry.value.close?.();
+          this.#queues.delete(name);
+        }
+      }
+      if (this.#queues.size > 0) this.#sweepLater();
+    }, this.#idleMs);
+    this.#timer.unref();
+  }
 }

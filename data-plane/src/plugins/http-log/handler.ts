@@ -10,6 +10,7 @@ import {
   definePluginHandler,
   type Logger,
   LogQueue,
+  LogQueues,
   pluginQueueParams,
   type QueueConfig,
 } from '@turnpike/plugin-sdk';
@@ -26,9 +27,10 @@ interface Compiled {
 interface Running {
   readonly queue: LogQueue;
   readonly sender: LogSender;
+  close(): void;
 }
 
-const queues = new Map<string, Running>();
+const queues = new LogQueues<Running>();
 
 function countDrops(count: number): void {
   countLogDrops('http-log', count);
@@ -40,15 +42,12 @@ export function queueParams(config: HttpLogConfig): { queue: QueueConfig; warnin
 }
 
 function running(compiled: Compiled, log: Logger): Running {
-  let found = queues.get(compiled.name);
-  if (found === undefined) {
+  return queues.get(compiled.name, () => {
     const sender = new LogSender(compiled.config, compiled.queue.max_batch_size === 1);
     const queue = new LogQueue(compiled.name, compiled.queue, sender.send, log, countDrops);
     for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
-    found = { queue, sender };
-    queues.set(compiled.name, found);
-  }
-  return found;
+    return { queue, sender, close: () => sender.close() };
+  });
 }
 
 /** Entries dropped by this worker's http-log queues (full queue, or out of retries). */

@@ -12,6 +12,7 @@ import {
   definePluginHandler,
   type Logger,
   LogQueue,
+  LogQueues,
   pluginQueueParams,
   type QueueConfig,
   type SerializedRecord,
@@ -48,18 +49,17 @@ export interface Trace {
 }
 
 const TRACE = 'opentelemetry:trace';
-const queues = new Map<string, LogQueue>();
+const queues = new LogQueues();
 
 function countDrops(count: number): void {
   countLogDrops('opentelemetry', count);
 }
 
 function queueFor(compiled: Compiled, log: Logger): LogQueue {
-  let queue = queues.get(compiled.name);
-  if (queue === undefined) {
+  return queues.get(compiled.name, () => {
     const exporter = new OtlpExporter({ ...compiled.config, endpoint: compiled.endpoint });
     const resource = compiled.resource;
-    queue = new LogQueue(
+    const queue = new LogQueue(
       compiled.name,
       compiled.queue,
       (entries) =>
@@ -74,9 +74,8 @@ function queueFor(compiled: Compiled, log: Logger): LogQueue {
       countDrops,
     );
     for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
-    queues.set(compiled.name, queue);
-  }
-  return queue;
+    return { queue };
+  }).queue;
 }
 
 function traceOf(shared: Map<string, unknown>): Trace | undefined {

@@ -11,6 +11,7 @@ import {
   definePluginHandler,
   type Logger,
   LogQueue,
+  LogQueues,
   pluginQueueParams,
   type QueueConfig,
 } from '@turnpike/plugin-sdk';
@@ -27,21 +28,19 @@ interface Compiled {
 
 /** Kong's hostname for metric names: dots become underscores. */
 const HOSTNAME = hostname().replaceAll('.', '_');
-const queues = new Map<string, LogQueue>();
+const queues = new LogQueues();
 
 function countDrops(count: number): void {
   countLogDrops('statsd', count);
 }
 
 function queueFor(compiled: Compiled, log: Logger): LogQueue {
-  let queue = queues.get(compiled.name);
-  if (queue === undefined) {
+  return queues.get(compiled.name, () => {
     const send = (entries: readonly string[]) => sendStatsd(compiled.config, entries, log);
-    queue = new LogQueue(compiled.name, compiled.queue, send, log, countDrops);
+    const queue = new LogQueue(compiled.name, compiled.queue, send, log, countDrops);
     for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
-    queues.set(compiled.name, queue);
-  }
-  return queue;
+    return { queue };
+  }).queue;
 }
 
 export const handler = definePluginHandler<StatsdConfig, Compiled>({

@@ -13,6 +13,7 @@ import {
   definePluginHandler,
   type Logger,
   LogQueue,
+  LogQueues,
   type PluginContext,
   pluginQueueParams,
   type QueueConfig,
@@ -49,7 +50,7 @@ interface Trace {
 }
 
 const TRACE = 'zipkin:trace';
-const queues = new Map<string, LogQueue>();
+const queues = new LogQueues();
 
 function id(bytes: number): string {
   return randomBytes(bytes).toString('hex');
@@ -58,20 +59,18 @@ function id(bytes: number): string {
 function queueFor(compiled: Compiled, log: Logger): LogQueue | undefined {
   const endpoint = compiled.config.http_endpoint;
   if (endpoint == null) return undefined;
-  let queue = queues.get(compiled.name);
-  if (queue === undefined) {
+  return queues.get(compiled.name, () => {
     const c = compiled.config;
     const reporter = new ZipkinReporter(
       endpoint,
       Math.max(c.connect_timeout, c.send_timeout, c.read_timeout),
     );
-    queue = new LogQueue(compiled.name, compiled.queue, reporter.send, log, (n) =>
+    const queue = new LogQueue(compiled.name, compiled.queue, reporter.send, log, (n) =>
       countLogDrops('zipkin', n),
     );
     for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
-    queues.set(compiled.name, queue);
-  }
-  return queue;
+    return { queue };
+  }).queue;
 }
 
 /** Kong's propagation.get_plugin_params: propagation.* when set, else derived from header_type. */
