@@ -38,10 +38,10 @@ import { startAdminGui } from './admin-gui/server.ts';
 import { AdminListeners, type ListenerChange } from './admin-listeners.ts';
 import { startClusterFeed } from './cluster-view/feed.ts';
 import { createDao, type Dao, type SnapshotReader } from './dao/index.ts';
-import { pluginWrites } from './plugin-writes/index.ts';
 import { readInitialDeclarative } from './dbless/initial.ts';
 import { createMemoryDao } from './dbless/memory-dao.ts';
 import { DblessState } from './dbless/state.ts';
+import { pluginWrites } from './plugin-writes/index.ts';
 import { type ConfigSource, startDatastoreConfigSource } from './snapshot/index.ts';
 import {
   bootstrap,
