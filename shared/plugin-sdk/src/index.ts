@@ -57,6 +57,13 @@ export {
   nodeDatastore,
 } from './node-datastore.ts';
 export {
+  type LegacyQueueFields,
+  LogQueue,
+  pluginQueueParams,
+  type QueueConfig,
+  type SendBatch,
+} from './queue.ts';
+export {
   ORDERED_PERIODS,
   PERIOD_SECONDS,
   type Period,
