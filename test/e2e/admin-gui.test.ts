@@ -361,6 +361,42 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     }
   });
 
+  test('admin_gui_path: the GUI is served under a path prefix, its routes, files and deep links too', async () => {
+    const guiPort = await freePort();
+    await using other = await startControlPlaneNode(await pg.newDatabase(), certs, {
+      env: {
+        TURNPIKE_ADMIN_TOKEN: TOKEN,
+        TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+        TURNPIKE_ADMIN_GUI_PATH: '/manager/v1',
+      },
+    });
+    const base = `http://127.0.0.1:${guiPort}`;
+    assert.equal((await http('GET', `${base}/services`)).status, 404, 'nothing outside the prefix');
+    assert.equal((await http('GET', `${base}/kconfig.json`)).status, 404);
+    assert.equal((await http('GET', `${base}/manager/v1/kconfig.json`)).status, 200);
+    const page = await browser.context.newPage();
+    try {
+      // A deep link, loaded first: its files come from under the prefix.
+      await page.goto(`${base}/manager/v1/services/new`);
+      const input = page.getByLabel('Admin token');
+      await input.fill(TOKEN);
+      await input.press('Enter');
+      await page.locator('#services-name').waitFor();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Consumers' }).click();
+      await page.getByRole('heading', { name: 'Consumers', level: 1 }).waitFor();
+      assert.equal(
+        new URL(page.url()).pathname,
+        '/manager/v1/consumers',
+        'the GUI links stay under the prefix',
+      );
+      await page.reload();
+      await page.getByRole('heading', { name: 'Consumers', level: 1 }).waitFor();
+    } finally {
+      await page.close();
+    }
+    assert.ok(other.adminUrl);
+  });
+
   test('on a narrow window nothing overflows sideways, and the GUI asked nothing of any other host or tripped the CSP', async () => {
     const narrow = await browser.context.newPage();
     await narrow.setViewportSize({ width: 380, height: 800 });
