@@ -116,6 +116,19 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
     plugins: loaded.versions,
     logFiles,
     metrics,
+    // With a database, the proxy's plugins write through the control plane (oauth2's tokens), as
+    // Kong's traditional node writes from the proxy; DB-less, they cannot (as Kong's).
+    ...(config.database === 'off'
+      ? {}
+      : {
+          writes: {
+            write: async (plugin: string, op: unknown) => {
+              const started = await cpStarting;
+              if (started.writes === undefined) throw new Error('this node has no datastore');
+              return started.writes.write(plugin, op);
+            },
+          },
+        }),
   });
   // Both settle before a failure is reported, so the node's stop finds every part they added.
   const [cpSettled, dpSettled] = await Promise.allSettled([cpStarting, dpStarting]);

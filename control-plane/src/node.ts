@@ -22,7 +22,12 @@ import {
   resolveDatastore,
   type TurnpikeConfig,
 } from '@turnpike/shared/config';
-import { type AvailablePlugin, type NodePluginAdmin, pluginsNotEnabled } from '@turnpike/shared/plugins';
+import {
+  type AvailablePlugin,
+  type NodePluginAdmin,
+  type NodePluginWrites,
+  pluginsNotEnabled,
+} from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
 import type { Registry } from 'prom-client';
 import { clientErrorAnswer } from './admin/client-error.ts';
@@ -37,6 +42,7 @@ import { createDao, type Dao, type SnapshotReader } from './dao/index.ts';
 import { readInitialDeclarative } from './dbless/initial.ts';
 import { createMemoryDao } from './dbless/memory-dao.ts';
 import { DblessState } from './dbless/state.ts';
+import { pluginWrites } from './plugin-writes/index.ts';
 import { type ConfigSource, startDatastoreConfigSource } from './snapshot/index.ts';
 import {
   bootstrap,
@@ -82,6 +88,8 @@ export interface ControlPlane {
   pluginsInUse(): readonly string[];
   /** A reload's `admin_listen`: opens what it adds now, closes what it removes at `commit`. */
   reconcileAdminListeners(entries: readonly ListenEntry[]): Promise<ListenerChange>;
+  /** The writes a traditional node's proxy makes (oauth2's tokens); undefined DB-less. */
+  readonly writes: NodePluginWrites | undefined;
 }
 
 /** Where the control plane's configuration lives: a datastore, or (DB-less) memory. */
@@ -93,6 +101,8 @@ interface Backend {
   readonly probe: () => Promise<boolean>;
   readonly recentChanges: (versions: number, perVersion: number) => Promise<RecentConfigChange[]>;
   readonly dbless?: DblessState;
+  /** The proxy's writes (a traditional node with a database); none DB-less, as Kong's cannot write. */
+  readonly writes?: NodePluginWrites;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -195,6 +205,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   guiOrigins = adminGuiOrigins(config, gui.listeners);
 
   return {
+    writes: backend.writes,
     pluginsInUse: () => source.pluginsInUse(),
     reconcileAdminListeners: (entries) => adminListeners.reconcile(entries),
     clusterPort: sync.port,
@@ -234,6 +245,7 @@ async function openBackend(
   return {
     dao,
     source,
+    writes: pluginWrites(dao, datastore),
     reachable: () => health.reachable,
     probe: async () => {
       if (!health.reachable) return false;

@@ -19,12 +19,13 @@ import {
 import type { LogFiles } from '@turnpike/shared/access-log';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type TurnpikeConfig, toPinoLevel } from '@turnpike/shared/config';
-import type { NodePluginAdmin } from '@turnpike/shared/plugins';
+import type { NodePluginAdmin, NodePluginWrites } from '@turnpike/shared/plugins';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
 import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
+import { VersionWaiter } from './version-waiter.ts';
 import {
   clusterSpawner,
   inProcessSpawner,
@@ -32,6 +33,9 @@ import {
   type WorkerSettings,
   workerCount,
 } from './workers/index.ts';
+
+/** How long a plugin's write waits for the workers to run it before it is answered anyway. */
+const WRITE_VISIBLE_WAIT_MS = 5_000;
 
 /** The file in the prefix where the last applied configuration is kept. */
 export const CONFIG_CACHE_FILE = 'config.cache';
@@ -62,6 +66,11 @@ export interface DataPlaneOptions {
   readonly logFiles?: LogFiles;
   /** The status listener's `/metrics`: the data plane adds its workers' series, aggregated. */
   readonly metrics?: NodeMetrics;
+  /**
+   * A traditional node's control plane, for the writes plugins make from the proxy (oauth2's
+   * tokens): each is answered once every worker runs the version holding it (./version-waiter.ts).
+   */
+  readonly writes?: NodePluginWrites;
 }
 
 export interface DataPlane {
@@ -147,11 +156,29 @@ async function workerSettings(
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const { config, log, lifecycle } = options;
   const count = workerCount(config.worker_processes, availableParallelism());
+  const applied = new VersionWaiter();
+  const writes = options.writes;
+  const withWrites = (settings: WorkerSettings): WorkerSettings =>
+    writes === undefined ? settings : { ...settings, datastore: true };
   const pool = new WorkerPool({
     count,
     spawn: count === 1 && options.workerInMainProcess === true ? inProcessSpawner() : clusterSpawner(),
-    settings: await workerSettings(config, count, options.nodeId),
+    settings: withWrites(await workerSettings(config, count, options.nodeId)),
     log,
+    ...(writes === undefined
+      ? {}
+      : {
+          datastore: async (plugin: string, op: unknown) => {
+            const { reply, version } = await writes.write(plugin, op);
+            if (version > 0 && !(await applied.reached(version, WRITE_VISIBLE_WAIT_MS))) {
+              log.warn(
+                { plugin, version, waited_ms: WRITE_VISIBLE_WAIT_MS },
+                'a plugin write is stored but the proxy workers do not run it yet',
+              );
+            }
+            return reply;
+          },
+        }),
   });
   lifecycle.add(pool);
   options.logFiles?.onReopen(() => pool.reopenLogs());
@@ -173,7 +200,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     log,
     // Resolves when every worker swapped; a throw (one refused) becomes the Nack. Workers on the
     // previous version get the delta only; the others the whole configuration.
-    apply: (next, delta) => pool.apply(next, delta),
+    apply: async (next, delta) => {
+      await pool.apply(next, delta);
+      applied.reach(next.version);
+    },
     maxPayload: config.cluster_max_payload,
     backoff: { maxMs: config.cluster_max_reconnect_delay * 1000 },
     onEvent: first.onEvent,
@@ -192,14 +222,14 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     waited.abort();
   }
 
-  let settings = JSON.stringify(await workerSettings(config, count, options.nodeId));
+  let settings = JSON.stringify(withWrites(await workerSettings(config, count, options.nodeId)));
   let workersNow = count;
   const reconfigure = async (
     next: TurnpikeConfig,
     plugins?: readonly { name: string; version: string }[],
   ) => {
     const nextCount = workerCount(next.worker_processes, availableParallelism());
-    const nextSettings = await workerSettings(next, nextCount, options.nodeId);
+    const nextSettings = withWrites(await workerSettings(next, nextCount, options.nodeId));
     const text = JSON.stringify(nextSettings);
     if (text === settings && nextCount === workersNow) return;
     await pool.replace(nextSettings, nextCount);

@@ -180,6 +180,51 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     assert.match(res.text, /No API key found in request/);
   });
 
+  test("nested entities edited in place from the parent's page: a consumer's key, a service's route", async () => {
+    const { page } = browser;
+    const consumer = await admin('POST', '/consumers', { username: 'gui-editor' });
+    assert.equal(consumer.status, 201);
+    assert.equal((await admin('POST', '/consumers/gui-editor/key-auth', { key: 'old-key' })).status, 201);
+    await page.goto(`${gui}/consumers/${consumer.body.id}`);
+    const keys = page.getByRole('region', { name: 'Key-auth credentials' });
+    await keys.getByRole('button', { name: 'Edit old-key' }).click();
+    const key = field(page, 'edit-key-auth', 'key');
+    assert.equal(await key.inputValue(), 'old-key', 'the form starts from the stored credential');
+    await key.fill('new-key');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await keys.getByRole('cell', { name: 'new-key', exact: true }).waitFor();
+    const creds = await admin('GET', '/consumers/gui-editor/key-auth');
+    assert.deepEqual(
+      creds.body.data.map((c: { key: string }) => c.key),
+      ['new-key'],
+      'the same credential, changed (PATCH), not a second one',
+    );
+
+    // A route, edited from its service's page: a second path, then the proxy answers on it.
+    await page.goto(`${gui}/services/gui-svc`);
+    const routes = page.getByRole('region', { name: 'Routes' });
+    await routes.getByRole('button', { name: 'Edit gui-route' }).click();
+    const paths = field(page, 'edit-routes', 'paths');
+    assert.equal((await paths.inputValue()).trim(), '/gui');
+    await paths.fill('/gui\n/gui-edited');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await routes.getByRole('cell', { name: /gui-edited/ }).waitFor();
+    const res = await eventually(
+      () => http('GET', `${dp.proxyUrl}/gui-edited/x`, undefined, { apikey: 'new-key' }),
+      (r) => r.status === 200,
+    );
+    assert.equal((res.body as { upstream?: string }).upstream, 'gui-upstream');
+    assert.equal((await http('GET', `${dp.proxyUrl}/gui/x`, undefined, { apikey: 'old-key' })).status, 401);
+
+    // A validation error on an in-place edit stays at its field, and nothing changes.
+    await routes.getByRole('button', { name: 'Edit gui-route' }).click();
+    await field(page, 'edit-routes', 'paths').fill('no-slash');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#edit-routes-form [data-field="paths"] .field-error').waitFor();
+    assert.deepEqual((await admin('GET', '/routes/gui-route')).body.paths, ['/gui', '/gui-edited']);
+    await page.getByRole('button', { name: 'Cancel edit' }).click();
+  });
+
   test('the cluster view shows two data planes, then one going away, live', async () => {
     const { page } = browser;
     await page.goto(`${gui}/cluster`);
@@ -314,6 +359,42 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     } finally {
       await tab.close();
     }
+  });
+
+  test('admin_gui_path: the GUI is served under a path prefix, its routes, files and deep links too', async () => {
+    const guiPort = await freePort();
+    await using other = await startControlPlaneNode(await pg.newDatabase(), certs, {
+      env: {
+        TURNPIKE_ADMIN_TOKEN: TOKEN,
+        TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+        TURNPIKE_ADMIN_GUI_PATH: '/manager/v1',
+      },
+    });
+    const base = `http://127.0.0.1:${guiPort}`;
+    assert.equal((await http('GET', `${base}/services`)).status, 404, 'nothing outside the prefix');
+    assert.equal((await http('GET', `${base}/kconfig.json`)).status, 404);
+    assert.equal((await http('GET', `${base}/manager/v1/kconfig.json`)).status, 200);
+    const page = await browser.context.newPage();
+    try {
+      // A deep link, loaded first: its files come from under the prefix.
+      await page.goto(`${base}/manager/v1/services/new`);
+      const input = page.getByLabel('Admin token');
+      await input.fill(TOKEN);
+      await input.press('Enter');
+      await page.locator('#services-name').waitFor();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Consumers' }).click();
+      await page.getByRole('heading', { name: 'Consumers', level: 1 }).waitFor();
+      assert.equal(
+        new URL(page.url()).pathname,
+        '/manager/v1/consumers',
+        'the GUI links stay under the prefix',
+      );
+      await page.reload();
+      await page.getByRole('heading', { name: 'Consumers', level: 1 }).waitFor();
+    } finally {
+      await page.close();
+    }
+    assert.ok(other.adminUrl);
   });
 
   test('on a narrow window nothing overflows sideways, and the GUI asked nothing of any other host or tripped the CSP', async () => {

@@ -5,12 +5,22 @@
 import './styles.css';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Router } from 'wouter-preact';
 import { AdminClient, ApiError } from './api/client.ts';
 import { forgetToken, savedToken, saveToken } from './api/session.ts';
 import { adminApiBase, type GuiSettings } from './api/settings.ts';
 import { App } from './app.tsx';
 import { SessionContext } from './context.ts';
 import { Login } from './pages/Login.tsx';
+
+/**
+ * admin_gui_path: the GUI listener names it in index.html (`<meta name="turnpike-gui-path">`);
+ * '' when the GUI is served at `/`, else the prefix every GUI URL starts with.
+ */
+const GUI_BASE = (() => {
+  const path = document.querySelector<HTMLMetaElement>('meta[name="turnpike-gui-path"]')?.content ?? '/';
+  return path === '/' ? '' : path;
+})();
 
 type Boot =
   | { state: 'loading' }
@@ -34,7 +44,7 @@ function Root() {
 
   useEffect(() => {
     (async () => {
-      const settings = (await (await fetch('/kconfig.json')).json()) as GuiSettings;
+      const settings = (await (await fetch(`${GUI_BASE}/kconfig.json`)).json()) as GuiSettings;
       const base = adminApiBase(settings, window.location);
       const token = savedToken();
       if (await tokenWorks(base, token)) setBoot({ state: 'ready', base, version: settings.version, token });
@@ -91,7 +101,9 @@ function Root() {
     );
   return (
     <SessionContext.Provider value={session}>
-      <App />
+      <Router base={GUI_BASE}>
+        <App />
+      </Router>
     </SessionContext.Provider>
   );
 }

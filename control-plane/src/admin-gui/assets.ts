@@ -82,3 +82,18 @@ export async function loadAssets(dir: string = DEFAULT_ASSETS_DIR): Promise<Asse
   }
   return { files, index: files.get('/index.html') };
 }
+
+/**
+ * index.html for admin_gui_path: the build's relative `./` references made absolute under the
+ * prefix (a deep GUI URL such as `<path>/services/<id>` loads the same files), and the prefix
+ * named for the app's router (`<meta name="turnpike-gui-path">`; no inline script: the CSP).
+ */
+export function indexUnder(index: Asset, guiPath: string): Asset {
+  const root = guiPath === '/' ? '/' : `${guiPath}/`;
+  const html = index.body
+    .toString('utf8')
+    .replaceAll('="./', `="${root}`)
+    .replace('<head>', `<head>\n    <meta name="turnpike-gui-path" content="${guiPath}" />`);
+  const body = Buffer.from(html);
+  return { ...index, body, gzip: index.gzip === undefined ? undefined : gzipSync(body) };
+}

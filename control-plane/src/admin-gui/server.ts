@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Lifecycle, type Logger, stoppableServer } from '@turnpike/shared';
 import type { TurnpikeConfig } from '@turnpike/shared/config';
 import { boundPort, listenHttp } from '../http-listener.ts';
-import { type Asset, type AssetSet, loadAssets } from './assets.ts';
+import { type Asset, type AssetSet, indexUnder, loadAssets } from './assets.ts';
 import { type AdminPorts, connectSources, contentSecurityPolicy, guiSettings } from './origins.ts';
 
 export interface AdminGuiOptions {
@@ -62,8 +62,16 @@ function text(body: string): Pick<Asset, 'body' | 'gzip'> {
 
 export function adminGuiHandler(
   assets: AssetSet,
-  settings: { readonly apiUrl: string | undefined; readonly ports: AdminPorts; readonly version: string },
+  settings: {
+    readonly apiUrl: string | undefined;
+    readonly ports: AdminPorts;
+    readonly version: string;
+    /** admin_gui_path: every GUI URL is under it (default `/`). */
+    readonly path?: string;
+  },
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const guiPath = settings.path ?? '/';
+  const index = assets.index === undefined ? undefined : indexUnder(assets.index, guiPath);
   const kconfig = text(JSON.stringify(guiSettings(settings.apiUrl, settings.ports, settings.version)));
   return (req, res) => {
     const csp = contentSecurityPolicy(connectSources(settings.apiUrl, settings.ports, req.headers.host));
@@ -78,7 +86,11 @@ export function adminGuiHandler(
       );
       return;
     }
-    const path = decodePath(req.url ?? '/');
+    const path = underGuiPath(decodePath(req.url ?? '/'), guiPath);
+    if (path === undefined) {
+      send(req, res, 404, { ...headers, 'content-type': 'text/plain' }, text('Not found\n'));
+      return;
+    }
     if (path === '/kconfig.json') {
       send(
         req,
@@ -93,7 +105,7 @@ export function adminGuiHandler(
       send(req, res, 200, { ...headers, 'content-type': 'text/plain' }, text('User-agent: *\nDisallow: /\n'));
       return;
     }
-    if (assets.index === undefined) {
+    if (index === undefined) {
       send(
         req,
         res,
@@ -103,9 +115,9 @@ export function adminGuiHandler(
       );
       return;
     }
-    const file = path === undefined ? undefined : assets.files.get(path === '/' ? '/index.html' : path);
+    const file = path === '/' || path === '/index.html' ? index : assets.files.get(path);
     // A GUI route (no extension) is the app itself; a missing file is a 404, never the app.
-    const asset = file ?? (path !== undefined && !/\.[a-z0-9]+$/i.test(path) ? assets.index : undefined);
+    const asset = file ?? (!/\.[a-z0-9]+$/i.test(path) ? index : undefined);
     if (asset === undefined) {
       send(req, res, 404, { ...headers, 'content-type': 'text/plain' }, text('Not found\n'));
       return;
@@ -118,6 +130,13 @@ export function adminGuiHandler(
       asset,
     );
   };
+}
+
+/** The path within admin_gui_path (`/` for the prefix itself); undefined outside it. */
+function underGuiPath(path: string | undefined, guiPath: string): string | undefined {
+  if (path === undefined || guiPath === '/') return path;
+  if (path === guiPath) return '/';
+  return path.startsWith(`${guiPath}/`) ? path.slice(guiPath.length) : undefined;
 }
 
 /** The path of a request target, without query; undefined when it is not a clean absolute path. */
@@ -153,6 +172,7 @@ export async function startAdminGui(options: AdminGuiOptions): Promise<AdminGui>
     apiUrl: config.admin_gui_api_url,
     ports: options.adminPorts,
     version: options.version,
+    path: config.admin_gui_path,
   });
   const listeners: { host: string; port: number; ssl: boolean }[] = [];
   for (const entry of config.admin_gui_listen) {

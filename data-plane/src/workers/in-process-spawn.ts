@@ -73,6 +73,9 @@ export function inProcessSpawner(): SpawnWorker {
         case 'counters-taken':
           // One worker counts in its own store: no counters travel.
           return;
+        case 'datastore-written':
+          // Only a traditional node writes, and it forks its workers.
+          return;
         case 'metrics':
           if (started === undefined) reply({ type: 'metrics', seq: message.seq, metrics: [] });
           else

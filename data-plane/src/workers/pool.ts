@@ -61,6 +61,11 @@ export interface WorkerPoolOptions {
   readonly killGraceMs?: number;
   /** The wait before restarting a worker that died `crashes` times in a row, each soon after starting. */
   readonly restartDelay?: (crashes: number) => number;
+  /**
+   * A traditional node's datastore: runs a plugin's `datastore-write` (the SDK's nodeDatastore())
+   * and resolves with its reply once the write is in the configuration the workers run.
+   */
+  readonly datastore?: (plugin: string, op: unknown) => Promise<unknown>;
 }
 
 /** A worker that lived this long before dying is restarted at once: it was not crash-looping. */
@@ -477,6 +482,9 @@ export class WorkerPool implements Stoppable {
       case 'counters-take':
         slot.channel?.send(this.#counters.answer(message));
         return;
+      case 'datastore-write':
+        this.#datastoreWrite(slot, message.seq, message.plugin, message.op);
+        return;
       case 'metrics':
         slot.scrapes.get(message.seq)?.(message.metrics);
         slot.scrapes.delete(message.seq);
@@ -490,6 +498,28 @@ export class WorkerPool implements Stoppable {
         slot.pending.delete(message.seq);
         return;
     }
+  }
+
+  #datastoreWrite(slot: Slot, seq: number, plugin: string, op: unknown): void {
+    const write = this.#options.datastore;
+    const answer = (reply: PrimaryMessage) => slot.channel?.send(reply);
+    if (write === undefined) {
+      answer({ type: 'datastore-written', seq, error: 'this node has no datastore its proxy writes to' });
+      return;
+    }
+    write(plugin, op).then(
+      (reply) => answer({ type: 'datastore-written', seq, reply }),
+      (error: unknown) => {
+        const e = error instanceof Error ? error : new Error(String(error));
+        const code = (e as { code?: unknown }).code;
+        answer({
+          type: 'datastore-written',
+          seq,
+          error: e.message,
+          ...(typeof code === 'string' ? { code } : {}),
+        });
+      },
+    );
   }
 
   #onExit(slot: Slot, code: number | null, signal: string | null): void {

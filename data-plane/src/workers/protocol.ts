@@ -45,6 +45,11 @@ export interface WorkerSettings {
   readonly workers: number;
   /** This node's id: the `node_id` label of Kong's metrics. */
   readonly nodeId: string;
+  /**
+   * A traditional node with a database: plugins may write through the main process
+   * (`datastore-write`, the SDK's `nodeDatastore()`). Unset on a data plane, as Kong's cannot write.
+   */
+  readonly datastore?: boolean;
   /** The worker's log files: each worker opens its own (append mode), as nginx's workers do. */
   readonly logs: WorkerLogSettings;
 }
@@ -101,6 +106,14 @@ export type PrimaryMessage =
       readonly counts: Float64Array;
       readonly refused: Int8Array;
     }
+  /** The answer to a `datastore-write`: the writer's reply, or its refusal. */
+  | {
+      readonly type: 'datastore-written';
+      readonly seq: number;
+      readonly reply?: unknown;
+      readonly error?: string;
+      readonly code?: string;
+    }
   /** Reopen the log files (SIGUSR1, reload: logrotate moved them). */
   | { readonly type: 'reopen-logs' }
   /** Send this worker's metrics (the status listener is scraped). */
@@ -132,6 +145,8 @@ export type WorkerMessage =
       /** The hook threw, or the plugin has none here. */
       readonly error?: string;
     }
+  /** A plugin's write for the node's datastore (the SDK's nodeDatastore()), answered by datastore-written. */
+  | { readonly type: 'datastore-write'; readonly seq: number; readonly plugin: string; readonly op: unknown }
   /** Takes from the node's counters, one event-loop turn's worth: `sizes[i]` slots of 3 numbers each. */
   | {
       readonly type: 'counters-take';
@@ -152,6 +167,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     type === 'apply-failed' ||
     type === 'admin-reply' ||
     type === 'counters-take' ||
+    type === 'datastore-write' ||
     type === 'metrics'
   );
 }
@@ -167,6 +183,7 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     type === 'plugin-admin' ||
     type === 'balancer-admin' ||
     type === 'counters-taken' ||
+    type === 'datastore-written' ||
     type === 'reopen-logs' ||
     type === 'metrics'
   );

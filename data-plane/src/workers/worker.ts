@@ -9,7 +9,7 @@
  */
 
 import cluster from 'node:cluster';
-import { installNodeCounters, type PluginHandler } from '@turnpike/plugin-sdk';
+import { installNodeCounters, installNodeDatastore, type PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import {
@@ -27,6 +27,7 @@ import type { Runtime } from '../runtime/index.ts';
 import { startStreamProxy } from '../stream/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import { openWorkerLogs, type WorkerLogs } from './logs.ts';
+import { IpcNodeDatastore } from './node-datastore.ts';
 import {
   isPrimaryMessage,
   NO_CONFIG_VERSION,
@@ -248,6 +249,8 @@ export function runWorker(): void {
 
   // The node's counters, kept by the main process when the node runs several workers.
   let counters: IpcNodeCounters | undefined;
+  // A traditional node's datastore, written through the main process.
+  let datastore: IpcNodeDatastore | undefined;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     handle(message);
@@ -255,6 +258,7 @@ export function runWorker(): void {
   // The main process is gone (killed, crashed): nobody will restart or stop us, so stop now.
   process.on('disconnect', () => {
     counters?.close('the main process is gone');
+    datastore?.close('the main process is gone');
     stop('now', Date.now());
   });
 
@@ -265,6 +269,10 @@ export function runWorker(): void {
         if (message.settings.workers > 1) {
           counters = new IpcNodeCounters(send);
           installNodeCounters(counters);
+        }
+        if (message.settings.datastore === true) {
+          datastore = new IpcNodeDatastore(send);
+          installNodeDatastore(datastore);
         }
         running = ProxyWorker.start(message.slot, message.settings, message.config, send);
         running.catch((error: unknown) => {
@@ -294,6 +302,9 @@ export function runWorker(): void {
         return;
       case 'counters-taken':
         counters?.settle(message);
+        return;
+      case 'datastore-written':
+        datastore?.settle(message);
         return;
       case 'stop':
         stop(message.mode, message.deadline);

@@ -51,6 +51,12 @@ export {
   nodeCounters,
 } from './node-counters.ts';
 export {
+  installNodeDatastore,
+  type NodeDatastore,
+  NodeDatastoreError,
+  nodeDatastore,
+} from './node-datastore.ts';
+export {
   type LegacyQueueFields,
   LogQueue,
   LogQueues,

@@ -32,6 +32,7 @@ const EXPECTED: Record<ValueKind | ListItemKind, string> = {
   uuid: 'a UUID',
   hostport: '<host>:<port>',
   url: 'http(s)://host[:port][/path]',
+  urlpath: 'a path such as / or /manager',
   'ip-or-cidr': 'IP addresses or CIDR blocks',
   'ip-with-port': 'IP addresses, each with an optional :port',
   'secret-key': 'keys of 16 characters or more',
@@ -95,7 +96,22 @@ function coerceVisible(schema: TSchema, text: string): Parsed<unknown> {
     }
     case 'url':
       return parseHttpUrl(text, { schemeOptional: true });
+    case 'urlpath':
+      return parseUrlPath(text);
   }
+}
+
+/** Kong's admin_gui_path rules (kong/conf_loader): its own words for each. */
+function parseUrlPath(text: string): Parsed<unknown> {
+  if (!text.startsWith('/')) return { ok: false, reason: "must start with a slash ('/')" };
+  if (text.length > 1 && text.endsWith('/')) return { ok: false, reason: "must not end with a slash ('/')" };
+  if (!/^[A-Za-z0-9\-_/]+$/.test(text))
+    return {
+      ok: false,
+      reason: "can only contain letters, digits, hyphens ('-'), underscores ('_'), and slashes ('/')",
+    };
+  if (text.includes('//')) return { ok: false, reason: "must not contain continuous slashes ('/')" };
+  return { ok: true, value: text };
 }
 
 function coerceList(schema: TSchema, text: string): Parsed<unknown> {

@@ -21,7 +21,8 @@ export type ValueKind =
   | 'workers'
   | 'uuid'
   | 'hostport'
-  | 'url';
+  | 'url'
+  | 'urlpath';
 
 /** Extra checks for each entry of a list key. */
 export type ListItemKind = 'ip-or-cidr' | 'ip-with-port' | 'secret-key' | 'url';
@@ -145,6 +146,9 @@ export const uuid = (meta: KeyMeta) =>
 
 /** `<host>:<port>`, e.g. `cp.example.com:8005` or `[::1]:8005`. */
 export const hostPort = (meta: KeyMeta) => Type.String(annotate('hostport', meta));
+
+/** A URL path prefix as Kong's admin_gui_path takes it (`/`, `/manager`, `/a/b-c_d`). */
+export const urlPath = (meta: KeyMeta) => Type.String(annotate('urlpath', meta));
 
 /** An http(s) URL, the scheme optional (`host:port` is accepted, as Kong does for admin_gui_api_url). */
 export const url = (meta: KeyMeta) => Type.String(annotate('url', meta));

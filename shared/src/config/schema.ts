@@ -14,6 +14,7 @@ import {
   size,
   text,
   url,
+  urlPath,
   uuid,
   type ValueKind,
   workers,
@@ -267,6 +268,12 @@ export const TurnpikeConfigSchema = Type.Object({
         'Where the Admin GUI finds the Admin API: [http(s)://]host[:port][/path]. Unset, the host the GUI was loaded from with the first admin_listen port.',
     }),
   ),
+  admin_gui_path: urlPath({
+    section: 'gui',
+    default: '/',
+    description:
+      'The path prefix the Admin GUI is served under (Kong Manager’s base path): starts with /, no trailing /, letters, digits, -, _ and /. Update the path of admin_gui_url with it.',
+  }),
   admin_gui_ssl_cert: list({ section: 'gui', description: 'Admin GUI TLS certificates (PEM files).' }),
   admin_gui_ssl_cert_key: list({
     section: 'gui',

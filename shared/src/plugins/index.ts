@@ -22,3 +22,4 @@ export {
 } from './load.ts';
 export { installPluginModuleHooks, nodeSdkUrl } from './module-hooks.ts';
 export type { NodePluginAdmin } from './node-admin.ts';
+export type { NodePluginWrites } from './node-writes.ts';

@@ -1,4 +1,7 @@
-/** Entities nested under one parent (a consumer's credentials, an upstream's targets…): list, add, delete. */
+/**
+ * Entities nested under one parent (a consumer's credentials, a service's routes, an upstream's
+ * targets…): list, add, edit in place (PATCH at the nested path, the parent field kept), delete.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import type { Row } from '../api/types.ts';
 import { useSession } from '../context.ts';
@@ -11,6 +14,7 @@ export function ChildSection({ parentPath, child }: { parentPath: string; child:
   const path = `${parentPath}/${child.segment}`;
   const [rows, setRows] = useState<Row[] | undefined>(undefined);
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Row | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [reload, setReload] = useState(0);
   const headingId = `child-${child.key}`;
@@ -48,8 +52,38 @@ export function ChildSection({ parentPath, child }: { parentPath: string; child:
           }}
         />
       ) : null}
+      {editing === undefined ? null : (
+        <div class="child-edit">
+          <div class="toolbar">
+            <h3 id={`${headingId}-edit`}>
+              Edit {cellText(editing, child.columns[0]?.field ?? 'id') || editing.id}
+            </h3>
+            <button type="button" onClick={() => setEditing(undefined)}>
+              Cancel edit
+            </button>
+          </div>
+          <EntityForm
+            key={editing.id}
+            schemaPaths={[`/schemas/${child.schema}`]}
+            collectionPath={path}
+            entity={editing}
+            hidden={new Set([child.parentField])}
+            submitLabel="Save changes"
+            idPrefix={`edit-${child.key}`}
+            onSaved={() => {
+              setEditing(undefined);
+              setReload((n) => n + 1);
+            }}
+          />
+        </div>
+      )}
       <EntityTable
         rows={rows ?? []}
+        editing={editing?.id}
+        onEdit={(row) => {
+          setAdding(false);
+          setEditing(editing?.id === row.id ? undefined : row);
+        }}
         columns={child.columns}
         href={child.kind === undefined ? undefined : (row) => `/${child.kind}/${row.id}`}
         empty="None yet."

@@ -1,4 +1,7 @@
-/** Rows of entities with a column per field; the first links to the entity's page, the last deletes it. */
+/**
+ * Rows of entities with a column per field; the first links to the entity's page, the last
+ * edits it in place (when the caller can) and deletes it.
+ */
 import { Link } from 'wouter-preact';
 import type { Row } from '../api/types.ts';
 import { type Column, cellText } from '../entities.ts';
@@ -11,6 +14,10 @@ export interface EntityTableProps {
   readonly empty: string;
   readonly caption?: string;
   readonly onDelete: (row: Row) => void;
+  /** Edit in place (a nested entity, from its parent's page); no Edit button without it. */
+  readonly onEdit?: (row: Row) => void;
+  /** The row being edited: its Edit button is pressed. */
+  readonly editing?: string;
 }
 
 export function EntityTable(props: EntityTableProps) {
@@ -52,6 +59,17 @@ export function EntityTable(props: EntityTableProps) {
                 </td>
               ))}
               <td class="actions">
+                {props.onEdit === undefined ? null : (
+                  <button
+                    type="button"
+                    class="small"
+                    aria-pressed={props.editing === row.id}
+                    onClick={() => props.onEdit?.(row)}
+                    aria-label={`Edit ${labelOf(row)}`}
+                  >
+                    Edit
+                  </button>
+                )}
                 <button
                   type="button"
                   class="danger small"

@@ -45,17 +45,19 @@ export interface StoredCode {
 }
 
 /** Where issued tokens and codes are written (Kong's kong.db.oauth2_tokens / _authorization_codes). */
+type Maybe<T> = T | Promise<T>;
+
 export interface TokenStore {
   insertToken(
     token: Omit<StoredToken, 'id' | 'access_token' | 'created_at'>,
     ttl: number | undefined,
-  ): StoredToken;
+  ): Maybe<StoredToken>;
   /** Reuse of a refresh token: a new access token and expiry for the same row. */
-  renewToken(token: StoredToken, expiresIn: number, ttl: number | undefined): StoredToken;
-  deleteToken(token: StoredToken): void;
-  insertCode(code: Omit<StoredCode, 'code'>): StoredCode;
-  findCode(code: string): StoredCode | undefined;
-  deleteCode(code: StoredCode): void;
+  renewToken(token: StoredToken, expiresIn: number, ttl: number | undefined): Maybe<StoredToken>;
+  deleteToken(token: StoredToken): Maybe<void>;
+  insertCode(code: Omit<StoredCode, 'code'>): Maybe<StoredCode>;
+  findCode(code: string): Maybe<StoredCode | undefined>;
+  deleteCode(code: StoredCode): Maybe<void>;
 }
 
 /** Thrown by NO_STORE: Kong's "cannot write in DB-less mode". */
@@ -114,7 +116,7 @@ function serviceId(ctx: PluginContext, conf: OAuth2Config): string | undefined {
 }
 
 /** Kong's generate_token: the response fields. */
-function generateToken(
+async function generateToken(
   ctx: PluginContext,
   conf: OAuth2Config,
   store: TokenStore,
@@ -124,19 +126,19 @@ function generateToken(
   state: unknown,
   disableRefresh: boolean,
   existing?: StoredToken,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const expiration = conf.token_expiration;
   const refreshTtl = conf.refresh_token_ttl > 0 ? conf.refresh_token_ttl : undefined;
   const ttl = expiration > 0 ? refreshTtl : undefined;
   let token: StoredToken;
   let refresh: string | undefined;
   if (existing !== undefined && conf.reuse_refresh_token) {
-    token = store.renewToken(existing, expiration, ttl);
+    token = await store.renewToken(existing, expiration, ttl);
     refresh = token.refresh_token ?? undefined;
   } else {
     if (!disableRefresh && expiration > 0) refresh = '';
     const service = serviceId(ctx, conf);
-    token = store.insertToken(
+    token = await store.insertToken(
       {
         service: service === undefined ? null : { id: service },
         credential: { id: client.id },
@@ -160,13 +162,13 @@ function generateToken(
 }
 
 /** Kong's issue_token. */
-export function issueToken(
+export async function issueToken(
   ctx: PluginContext,
   conf: OAuth2Config,
   params: Params,
   store: TokenStore,
   pluginId: string,
-): EndpointAnswer {
+): Promise<EndpointAnswer> {
   let response: Record<string, unknown> = {};
   let invalidClient: { status: number; challenge: string } | undefined;
   const state = params.state;
@@ -207,7 +209,7 @@ export function issueToken(
       }
     }
     if (response.error === undefined) {
-      response = grantResponse(ctx, conf, params, store, pluginId, grant, client, state);
+      response = await grantResponse(ctx, conf, params, store, pluginId, grant, client, state);
     }
   }
   if (state !== undefined) response.state = state;
@@ -217,7 +219,7 @@ export function issueToken(
   return { status: failed ? (invalidClient?.status ?? 400) : 200, body: response, headers };
 }
 
-function grantResponse(
+async function grantResponse(
   ctx: PluginContext,
   conf: OAuth2Config,
   params: Params,
@@ -226,11 +228,11 @@ function grantResponse(
   grant: unknown,
   client: Client | undefined,
   state: unknown,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   if (grant === 'authorization_code') {
     const service = serviceId(ctx, conf);
     const code = stringParam(params, 'code');
-    const found = code === undefined ? undefined : store.findCode(code);
+    const found = code === undefined ? undefined : await store.findCode(code);
     if (found === undefined || (service !== undefined && service !== found.service?.id)) {
       return err('invalid_request', 'Invalid code');
     }
@@ -243,7 +245,7 @@ function grantResponse(
     if (conf.global_credentials && found.plugin != null && found.plugin.id !== pluginId) {
       return err('invalid_request', 'Invalid code');
     }
-    const body = generateToken(
+    const body = await generateToken(
       ctx,
       conf,
       store,
@@ -253,7 +255,7 @@ function grantResponse(
       state,
       false,
     );
-    store.deleteCode(found);
+    await store.deleteCode(found);
     return body;
   }
   if (grant === 'client_credentials') {
@@ -263,7 +265,7 @@ function grantResponse(
     if (client === undefined) return INVALID_CLIENT();
     const scope = retrieveScope(params, conf);
     if ('error' in scope) return scope.error;
-    return generateToken(
+    return await generateToken(
       ctx,
       conf,
       store,
@@ -284,7 +286,7 @@ function grantResponse(
     if (client === undefined) return INVALID_CLIENT();
     const scope = retrieveScope(params, conf);
     if ('error' in scope) return scope.error;
-    return generateToken(ctx, conf, store, client, user, scope.scope, state, false);
+    return await generateToken(ctx, conf, store, client, user, scope.scope, state, false);
   }
   // refresh_token
   const service = serviceId(ctx, conf);
@@ -296,11 +298,20 @@ function grantResponse(
   if (token === undefined || (service !== undefined && service !== token.service?.id)) {
     return err('invalid_request', 'Invalid refresh_token');
   }
+  // Kong stores the token with a ttl of refresh_token_ttl (when tokens expire): past it the row,
+  // and so its refresh token, is gone.
+  if (
+    conf.token_expiration > 0 &&
+    conf.refresh_token_ttl > 0 &&
+    Date.now() / 1000 - token.created_at > conf.refresh_token_ttl
+  ) {
+    return err('invalid_request', 'Invalid refresh_token');
+  }
   if (client === undefined || token.credential.id !== client.id) return INVALID_CLIENT();
   for (const s of (token.scope ?? '').split(/\s+/).filter((v) => v !== '')) {
     if (!(conf.scopes ?? []).includes(s)) return err('invalid_scope', 'Scope mismatch');
   }
-  const body = generateToken(
+  const body = await generateToken(
     ctx,
     conf,
     store,
@@ -311,18 +322,18 @@ function grantResponse(
     false,
     token,
   );
-  if (!conf.reuse_refresh_token) store.deleteToken(token);
+  if (!conf.reuse_refresh_token) await store.deleteToken(token);
   return body;
 }
 
 /** Kong's authorize. */
-export function authorize(
+export async function authorize(
   ctx: PluginContext,
   conf: OAuth2Config,
   params: Params,
   store: TokenStore,
   pluginId: string,
-): EndpointAnswer {
+): Promise<EndpointAnswer> {
   let response: Record<string, unknown> = {};
   const state = params.state;
   let redirect: string | undefined;
@@ -367,7 +378,7 @@ export function authorize(
       if (response.error === undefined && client !== undefined) {
         if (type === 'code') {
           const service = serviceId(ctx, conf);
-          const code = store.insertCode({
+          const code = await store.insertCode({
             service: service === undefined ? null : { id: service },
             credential: { id: client.id },
             authenticated_userid: user,
@@ -378,7 +389,7 @@ export function authorize(
           });
           response = { code: code.code };
         } else {
-          response = generateToken(
+          response = await generateToken(
             ctx,
             conf,
             store,

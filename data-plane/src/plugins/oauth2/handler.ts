@@ -8,9 +8,13 @@ import {
   authenticateConsumer,
   definePluginHandler,
   findConsumer,
+  type NodeDatastore,
+  NodeDatastoreError,
+  nodeDatastore,
   type PluginContext,
   parseBodyFields,
 } from '@turnpike/plugin-sdk';
+import { datastoreTokenStore } from './datastore-store.ts';
 import {
   authorize,
   type EndpointAnswer,
@@ -148,16 +152,32 @@ async function endpoint(
   try {
     // The plugin id tags written codes (Kong's kong.plugin.get_id); the route's instance stands for it.
     const pluginId = ctx.route.id;
-    answer(ctx, (which === 'token' ? issueToken : authorize)(ctx, conf, params, store, pluginId));
+    answer(ctx, await (which === 'token' ? issueToken : authorize)(ctx, conf, params, store, pluginId));
   } catch (err) {
-    if (!(err instanceof NoTokenStoreError)) throw err;
-    ctx.log.error({ endpoint: `/oauth2/${which}` }, err.message);
+    if (!(err instanceof NoTokenStoreError || err instanceof NodeDatastoreError)) throw err;
+    ctx.log.error(
+      {
+        endpoint: `/oauth2/${which}`,
+        ...(err instanceof NodeDatastoreError && err.code !== undefined ? { code: err.code } : {}),
+      },
+      err.message,
+    );
     ctx.response.exit(500, { message: 'An unexpected error occurred' });
   }
 }
 
-/** The handler writing issued tokens and codes to `store` (grants.ts). */
-export function oauth2Handler(store: TokenStore) {
+/** The handler writing issued tokens and codes to `store` (grants.ts), or to the node's datastore. */
+export function oauth2Handler(given?: TokenStore) {
+  let installed: { datastore: NodeDatastore | undefined; store: TokenStore } | undefined;
+  // The node's datastore, when this is a traditional node's worker (installed before the first request).
+  const storeOf = (): TokenStore => {
+    if (given !== undefined) return given;
+    const datastore = nodeDatastore();
+    if (installed === undefined || installed.datastore !== datastore) {
+      installed = { datastore, store: datastore === undefined ? NO_STORE : datastoreTokenStore(datastore) };
+    }
+    return installed.store;
+  };
   return definePluginHandler<OAuth2Config>({
     name: 'oauth2',
     version: '3.10.0',
@@ -168,11 +188,11 @@ export function oauth2Handler(store: TokenStore) {
       const path = ctx.request.path;
       if (path.endsWith('/oauth2/token') || path.endsWith('/oauth2/token/')) {
         if (ctx.request.method !== 'POST') return invalidMethod(ctx, conf, 'token');
-        return endpoint(ctx, conf, 'token', store);
+        return endpoint(ctx, conf, 'token', storeOf());
       }
       if (path.endsWith('/oauth2/authorize') || path.endsWith('/oauth2/authorize/')) {
         if (ctx.request.method !== 'POST') return invalidMethod(ctx, conf, 'authorization');
-        return endpoint(ctx, conf, 'authorize', store);
+        return endpoint(ctx, conf, 'authorize', storeOf());
       }
       if (conf.anonymous != null) {
         // Logical OR: an earlier plugin authenticated the request.
@@ -202,5 +222,8 @@ export function oauth2Handler(store: TokenStore) {
   });
 }
 
-/** A node's handler: no node of Turnpike writes tokens from the proxy (README.md). */
-export const handler = oauth2Handler(NO_STORE);
+/**
+ * A node's handler: a traditional node with a database writes through its control plane; a data
+ * plane (hybrid, DB-less) cannot write, as Kong's (README.md).
+ */
+export const handler = oauth2Handler();

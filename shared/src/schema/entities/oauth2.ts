@@ -2,7 +2,7 @@
  * oauth2's entities (Kong 3.10 kong/plugins/oauth2/daos.lua): the client applications
  * (oauth2_credentials) and the tokens issued to them (oauth2_tokens). Kong's third,
  * oauth2_authorization_codes, has no Admin API and is not exported; it is a table of migration
- * 005_oauth2 only (data-plane/src/plugins/oauth2/README.md says why nothing writes it yet).
+ * 005_oauth2 only, written by a traditional node's proxy (control-plane/src/plugin-writes/oauth2.ts).
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import * as t from '../typedefs.ts';
