@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { NodeBalancers } from '@turnpike/shared';
 import {
   type Lifecycle,
   type Logger,
@@ -93,6 +94,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
   // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
   let workers: NodePluginAdmin | undefined;
+  let balancers: NodeBalancers | undefined;
   // The proxy workers start while the control plane opens its datastore (start-up in parallel,
   // on another core); the data plane's sync stream waits for the control plane's port.
   const cpStarting = startControlPlane({
@@ -104,6 +106,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
     ...plugins,
     ...accessLog,
     nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
+    nodeBalancers: { call: async (op) => (balancers === undefined ? { replies: [] } : balancers.call(op)) },
   });
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dpStarting = startDataPlane({
@@ -121,6 +124,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const cp = cpSettled.value;
   const dp = dpSettled.value;
   workers = dp.pluginAdmin;
+  balancers = dp.balancers;
   return { status: [cp.status, dp.status], planes: { cp, dp, pluginSet } };
 }
 

@@ -4,6 +4,7 @@
  * closes the listeners first and the datastore last.
  */
 import { randomBytes } from 'node:crypto';
+import type { NodeBalancers } from '@turnpike/shared';
 import {
   ConfigInvalidError,
   type Lifecycle,
@@ -67,6 +68,8 @@ export interface ControlPlaneOptions {
   readonly adminAccessLog?: LogWriter;
   /** A traditional node's proxy workers, for plugin Admin endpoints (proxy-cache's purges). */
   readonly nodePlugins?: NodePluginAdmin;
+  /** The proxy workers' balancers (a traditional node), for the upstream health endpoints. */
+  readonly nodeBalancers?: NodeBalancers;
 }
 
 export interface ControlPlane {
@@ -154,6 +157,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     corsOrigins: () => guiOrigins,
     connections,
     ...(options.nodePlugins === undefined ? {} : { nodePlugins: options.nodePlugins }),
+    ...(options.nodeBalancers === undefined ? {} : { nodeBalancers: options.nodeBalancers }),
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });

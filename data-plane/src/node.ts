@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { NodeBalancers } from '@turnpike/shared';
 import {
   type Lifecycle,
   type Logger,
@@ -76,6 +77,8 @@ export interface DataPlane {
   readonly proxyPorts: readonly number[];
   /** The proxy workers' plugin state, for the node's Admin API (a traditional node's). */
   readonly pluginAdmin: NodePluginAdmin;
+  /** The proxy workers' balancers, for the node's Admin API (upstream health endpoints). */
+  readonly balancers: NodeBalancers;
 }
 
 /**
@@ -219,6 +222,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     changesWorkers,
     proxyPorts: pool.ports,
     pluginAdmin: { call: (plugin, op) => pool.pluginAdmin(plugin, op) },
+    balancers: { call: (op) => pool.balancerAdmin(op) },
     status: {
       name: 'data_plane',
       status: () => {

@@ -16,5 +16,6 @@ export {
   type SafetyNetOptions,
 } from './process/safety-net.ts';
 export * from './status/metrics.ts';
+export type { BalancerAdminOp, NodeBalancers, WorkerTargetHealth } from './status/node-balancers.ts';
 export * from './status/server.ts';
 export { TURNPIKE_VERSION } from './version.ts';

@@ -10,7 +10,7 @@
 import { type HeyFigures, runHey, runWrk, type WrkFigures } from './load.ts';
 import { othersShare, sampleCpu } from './machine.ts';
 import { startNginx } from './nginx.ts';
-import { ALL_CPUS, pinProcess, pinTree, spawnListening } from './processes.ts';
+import { ALL_CPUS, pinProcess, pinTree, spawnListening, treeMemory } from './processes.ts';
 import {
   checkAnswers,
   LOAD_CPU,
@@ -59,6 +59,11 @@ export interface TargetResult {
   /** Share of its CPU the load generator used (median): near 1, it may have set the pace. */
   readonly wrkCpu: number;
   readonly heyCpu: number;
+  /** RSS of the target's process tree once started, and after its last repetition (bytes). */
+  readonly rssBefore?: number;
+  readonly rssAfter?: number;
+  /** What the target measured besides the load. */
+  readonly extra?: string;
 }
 
 export interface LoadResults {
@@ -181,6 +186,12 @@ export async function runLoad(
     `${plan.reps} repetition${plan.reps === 1 ? '' : 's'}, targets interleaved in a rotated order each time; medians reported`,
   );
   if (LOAD_CPU !== undefined) await pinProcess(process.pid, LOAD_CPU);
+  const rssOf = async (key: TargetKey) => {
+    const pid = started.get(key)?.pid;
+    return pid === undefined ? undefined : (await treeMemory(pid)).rss;
+  };
+  const rssBefore = new Map<TargetKey, number | undefined>();
+  for (const key of started.keys()) rssBefore.set(key, await rssOf(key));
   const cpuAtStart = sampleCpu();
   const runs = new Map<TargetKey, TargetRun[]>([...started.keys()].map((k) => [k, []]));
   try {
@@ -212,6 +223,16 @@ export async function runLoad(
     );
   const direct = runs.get('direct');
   const results = new Map<TargetKey, TargetResult>();
-  for (const [key, targetRuns] of runs) results.set(key, summarise(key, targetRuns, direct));
+  for (const [key, targetRuns] of runs) {
+    const before = rssBefore.get(key);
+    const after = await rssOf(key);
+    const extra = started.get(key)?.extra?.();
+    results.set(key, {
+      ...summarise(key, targetRuns, direct),
+      ...(before === undefined ? {} : { rssBefore: before }),
+      ...(after === undefined ? {} : { rssAfter: after }),
+      ...(extra === undefined ? {} : { extra }),
+    });
+  }
   return { plan, results, skipped, setup };
 }

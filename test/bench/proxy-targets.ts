@@ -6,6 +6,8 @@
  * and checked to answer 200 before any load.
  */
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { ClusterCerts } from '../helpers/cluster.ts';
 import type { LoadRequest } from './load.ts';
@@ -27,9 +29,11 @@ export const TARGET_KEYS = [
   'turnpike-plugins',
   'turnpike-nolog',
   'turnpike-prometheus',
+  'turnpike-opentelemetry',
   'turnpike-ip-restriction',
   'turnpike-cors',
   'turnpike-request-transformer',
+  'turnpike-http-log-slow',
 ] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
 
@@ -46,10 +50,17 @@ export const TARGET_LABELS: Readonly<Record<TargetKey, string>> = {
   'turnpike-plugins': 'Turnpike, 1 worker, key-auth + rate-limiting',
   'turnpike-nolog': 'Turnpike, 1 worker, proxy_access_log = off',
   'turnpike-prometheus': 'Turnpike, 1 worker, prometheus (every switch on)',
+  'turnpike-opentelemetry': 'Turnpike, 1 worker, opentelemetry (sampling_rate 1)',
   'turnpike-ip-restriction': 'Turnpike, 1 worker, ip-restriction',
   'turnpike-cors': 'Turnpike, 1 worker, cors',
   'turnpike-request-transformer': 'Turnpike, 1 worker, request-transformer',
+  'turnpike-http-log-slow': 'Turnpike, 1 worker, http-log to a slow receiver',
 };
+
+/** How long the http-log target's receiver takes to answer each delivery. */
+export const SLOW_RECEIVER_MS = 200;
+/** The http-log target's queue.max_entries (Kong: 10,000): small enough that every run passes it. */
+export const HTTP_LOG_MAX_ENTRIES = 1_000;
 
 /** The CPU the proxies and the upstream share, and the load generator's own. */
 export const PROXY_CPU = '0';
@@ -67,6 +78,8 @@ export interface StartedTarget extends AsyncDisposable {
   readonly request: LoadRequest;
   /** The root of its process tree, to pin; undefined for `direct` (the upstream is pinned apart). */
   readonly pid: number | undefined;
+  /** What the target measured besides the load (the slow receiver's deliveries). */
+  readonly extra?: () => string;
 }
 
 export interface TargetFixture {
@@ -111,8 +124,10 @@ async function startTurnpike(
     routes: number;
     plugins: boolean;
     prometheus?: boolean;
+    opentelemetry?: boolean;
     accessLog?: boolean;
     trafficPlugin?: TrafficPlugin;
+    pluginConfig?: Record<string, unknown>;
   },
 ): Promise<StartedTarget> {
   const config = await benchConfig({ upstreamPort: fixture.upstreamPort, ...options });
@@ -157,6 +172,8 @@ export async function startTarget(key: TargetKey, fixture: TargetFixture): Promi
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, accessLog: false });
     case 'turnpike-prometheus':
       return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, prometheus: true });
+    case 'turnpike-opentelemetry':
+      return startTurnpike(fixture, { workers: 1, routes: 1, plugins: false, opentelemetry: true });
     case 'turnpike-ip-restriction':
     case 'turnpike-cors':
     case 'turnpike-request-transformer':
@@ -166,7 +183,50 @@ export async function startTarget(key: TargetKey, fixture: TargetFixture): Promi
         plugins: false,
         trafficPlugin: key.slice('turnpike-'.length) as TrafficPlugin,
       });
+    case 'turnpike-http-log-slow':
+      return startSlowHttpLog(fixture);
   }
+}
+
+/**
+ * A log receiver that takes SLOW_RECEIVER_MS to answer every delivery, in this process (it mostly
+ * sleeps): http-log's queue fills to its bound while the proxy keeps its pace.
+ */
+async function startSlowHttpLog(fixture: TargetFixture): Promise<StartedTarget> {
+  let deliveries = 0;
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    req.on('end', () => {
+      deliveries++;
+      setTimeout(() => res.end('ok'), SLOW_RECEIVER_MS);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const target = await startTurnpike(fixture, {
+    workers: 1,
+    routes: 1,
+    plugins: false,
+    trafficPlugin: 'http-log',
+    pluginConfig: {
+      http_endpoint: `http://127.0.0.1:${port}/log`,
+      queue: { max_entries: HTTP_LOG_MAX_ENTRIES },
+    },
+  });
+  return {
+    ...target,
+    extra: () =>
+      `the receiver got ${deliveries.toLocaleString('en')} entries (${deliveries === 0 ? 0 : Math.round(bytes / deliveries)} B each), ${SLOW_RECEIVER_MS} ms per delivery`,
+    async [Symbol.asyncDispose]() {
+      await target[Symbol.asyncDispose]();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /** Throws unless the target answers its request with 200 (a 404 or 401 would measure an error path). */

@@ -7,7 +7,13 @@
 import { pluginCompileFigures, reportPluginCompile } from './plugin-compile.bench.ts';
 import type { LoadResults, TargetResult } from './proxy-load.ts';
 import { FIXED_RATE } from './proxy-load.ts';
-import { TARGET_KEYS, TARGET_LABELS, type TargetKey } from './proxy-targets.ts';
+import {
+  HTTP_LOG_MAX_ENTRIES,
+  SLOW_RECEIVER_MS,
+  TARGET_KEYS,
+  TARGET_LABELS,
+  type TargetKey,
+} from './proxy-targets.ts';
 import { fixed, ms, type Report, rate, ratio } from './report.ts';
 import { reportRouterMatch, routerMatchFigures } from './router.bench.ts';
 
@@ -33,7 +39,14 @@ export const LOAD_SECTION_TARGETS = {
     'turnpike-cors',
     'turnpike-request-transformer',
   ],
-  observability: ['direct', 'turnpike-1', 'turnpike-nolog', 'turnpike-prometheus'],
+  observability: [
+    'direct',
+    'turnpike-1',
+    'turnpike-nolog',
+    'turnpike-prometheus',
+    'turnpike-http-log-slow',
+    'turnpike-opentelemetry',
+  ],
   router: ['direct', 'turnpike-1', 'turnpike-10k'],
 } as const satisfies Record<string, readonly TargetKey[]>;
 
@@ -244,6 +257,40 @@ export function pluginsSection(report: Report, load: LoadResults, quick = false)
   reportPluginCompile(report, 10_000, pluginCompileFigures(10_000, quick ? 5 : 20));
 }
 
+const MIB = 1024 * 1024;
+/** Headroom over the queue's own bytes for what else grows under load (heap, buffers). */
+const HTTP_LOG_SLACK = 24 * MIB;
+
+/**
+ * http-log's queue is bounded (queue.max_entries): under load to a receiver slower than the
+ * traffic, the node grows by at most the entries it may hold, over what the same load grows a
+ * node without the plugin.
+ */
+function httpLogMemoryRow(report: Report, load: LoadResults): void {
+  const slow = load.results.get('turnpike-http-log-slow');
+  const base = load.results.get('turnpike-1');
+  const figure = 'http-log to a slow receiver: memory growth under load, over the node without it';
+  if (
+    slow?.rssAfter === undefined ||
+    slow.rssBefore === undefined ||
+    base?.rssAfter === undefined ||
+    base.rssBefore === undefined
+  ) {
+    report.skip(figure, '', 'not measured');
+    return;
+  }
+  const entryBytes = Number(/\((\d+) B each\)/.exec(slow.extra ?? '')?.[1] ?? 2048) || 2048;
+  const bound = HTTP_LOG_MAX_ENTRIES * entryBytes + HTTP_LOG_SLACK;
+  const growth = slow.rssAfter - slow.rssBefore - (base.rssAfter - base.rssBefore);
+  const requests = slow.runs.reduce((n, r) => n + r.wrk.requests, 0);
+  report.add(
+    figure,
+    `${(growth / MIB).toFixed(1)} MiB (RSS ${(slow.rssBefore / MIB).toFixed(0)} → ${(slow.rssAfter / MIB).toFixed(0)} MiB over ${requests.toLocaleString('en')} requests; without the plugin ${(base.rssBefore / MIB).toFixed(0)} → ${(base.rssAfter / MIB).toFixed(0)} MiB); ${slow.extra ?? ''}`,
+    `≤ ${(bound / MIB).toFixed(0)} MiB (${HTTP_LOG_MAX_ENTRIES.toLocaleString('en')} queued entries + ${HTTP_LOG_SLACK / MIB} MiB)`,
+    growth <= bound,
+  );
+}
+
 export function observabilitySection(report: Report, load: LoadResults): void {
   ratioRow(
     report,
@@ -256,9 +303,28 @@ export function observabilitySection(report: Report, load: LoadResults): void {
   ratioRow(report, load, 'prometheus ÷ without (1 worker)', ['turnpike-prometheus', 'turnpike-1'], 0.9);
   costRow(report, load, 'prometheus, cost', 'turnpike-prometheus', 'turnpike-1');
   addedP99Row(report, load, 'turnpike-prometheus');
+  ratioRow(
+    report,
+    load,
+    'http-log to a slow receiver ÷ without (1 worker)',
+    ['turnpike-http-log-slow', 'turnpike-1'],
+    0.9,
+  );
+  httpLogMemoryRow(report, load);
+  ratioRow(
+    report,
+    load,
+    'opentelemetry ÷ without (1 worker, every request sampled)',
+    ['turnpike-opentelemetry', 'turnpike-1'],
+    0.8,
+  );
+  costRow(report, load, 'opentelemetry, cost', 'turnpike-opentelemetry', 'turnpike-1');
   setupNotes(report, load);
   report.note(
-    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on',
+    'every Turnpike target but "proxy_access_log = off" writes Kong’s default access log (logs/access.log in its prefix); prometheus: a global instance with per_consumer, status_code, latency, bandwidth and upstream_health metrics on; opentelemetry: a global instance, sampling_rate 1, exporting OTLP/HTTP protobuf to the bench upstream',
+  );
+  report.note(
+    `http-log: on the route, Kong's queue defaults (one entry per delivery, concurrency 1) with max_entries ${HTTP_LOG_MAX_ENTRIES.toLocaleString('en')}, to a receiver in the benchmark process answering each delivery after ${SLOW_RECEIVER_MS} ms: the queue fills and drops the oldest entries while the proxy keeps its pace. The memory row compares RSS growth, which includes garbage V8 has not collected yet: a queue that held every entry would grow by about 1 KiB per request, 6 MiB over 6,000 requests past the bound`,
   );
 }
 

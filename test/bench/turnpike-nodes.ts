@@ -37,11 +37,18 @@ export interface BenchConfigOptions {
   readonly plugins?: boolean;
   /** A global prometheus plugin with every switch on. */
   readonly prometheus?: boolean;
+  /**
+   * A global opentelemetry plugin sampling every request, exporting to the bench upstream
+   * (`/v1/traces`, which answers 200 to any request): every request's spans are encoded and sent.
+   */
+  readonly opentelemetry?: boolean;
   /** One traffic plugin on the benched route, configured as TRAFFIC_PLUGIN_CONFIGS says. */
   readonly trafficPlugin?: TrafficPlugin;
+  /** The traffic plugin's config, instead of TRAFFIC_PLUGIN_CONFIGS' (one that names a port of this run). */
+  readonly pluginConfig?: Record<string, unknown>;
 }
 
-export type TrafficPlugin = 'ip-restriction' | 'cors' | 'request-transformer';
+export type TrafficPlugin = 'ip-restriction' | 'cors' | 'request-transformer' | 'http-log';
 
 /** What the traffic plugin targets run: each lets the bench request through, doing its work on it. */
 export const TRAFFIC_PLUGIN_CONFIGS: Readonly<Record<TrafficPlugin, Record<string, unknown>>> = {
@@ -57,6 +64,8 @@ export const TRAFFIC_PLUGIN_CONFIGS: Readonly<Record<TrafficPlugin, Record<strin
     remove: { headers: ['x-none'] },
     add: { headers: ['x-added:1', 'x-host:$(headers.host)'], querystring: ['bench:1'] },
   },
+  // The target gives http_endpoint (its slow receiver's port); Kong's queue defaults otherwise.
+  'http-log': { http_endpoint: 'http://127.0.0.1:9/' },
 };
 
 export interface BenchConfig {
@@ -111,6 +120,13 @@ export async function benchConfig(options: BenchConfigOptions): Promise<BenchCon
     };
     rest.plugins = [...(rest.plugins ?? []), { id: uuid(5, 9), name: 'prometheus', config }];
   }
+  if (options.opentelemetry === true) {
+    const config = {
+      traces_endpoint: `http://127.0.0.1:${options.upstreamPort}/v1/traces`,
+      sampling_rate: 1,
+    };
+    rest.plugins = [...(rest.plugins ?? []), { id: uuid(5, 8), name: 'opentelemetry', config }];
+  }
   if (options.trafficPlugin !== undefined) {
     const target = routes.at(-1)!.id as string;
     rest.plugins = [
@@ -119,7 +135,7 @@ export async function benchConfig(options: BenchConfigOptions): Promise<BenchCon
         id: uuid(5, 2),
         name: options.trafficPlugin,
         route: { id: target },
-        config: TRAFFIC_PLUGIN_CONFIGS[options.trafficPlugin],
+        config: options.pluginConfig ?? TRAFFIC_PLUGIN_CONFIGS[options.trafficPlugin],
       },
     ];
   }

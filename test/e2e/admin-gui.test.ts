@@ -19,6 +19,7 @@ import {
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { startTurnpike } from '../helpers/turnpike.ts';
 import { type EchoUpstream, startEchoUpstream } from '../helpers/upstream.ts';
 
 const TOKEN = 'gui-test-token-0123456789';
@@ -247,6 +248,72 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     await page.getByText(/^Imported: 1 created/).waitFor();
     assert.equal((await admin('GET', '/services/imported-svc')).status, 200);
     assert.equal(((await admin('GET', '/services/gui-svc')).body as { path?: string }).path, '/changed');
+  });
+
+  test("target health on an upstream's page: shown from a traditional node's balancers, set with a button", async () => {
+    // The hybrid control plane has no balancers: its upstream page says where the health is.
+    const created = await admin('POST', '/upstreams', {
+      name: 'gui-health.internal',
+      healthchecks: { passive: { unhealthy: { http_failures: 1 } } },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(
+      (await admin('POST', '/upstreams/gui-health.internal/targets', { target: '127.0.0.1:9' })).status,
+      201,
+    );
+    const { page } = browser;
+    await page.goto(`${gui}/upstreams/${created.body.id}`);
+    await page.getByRole('heading', { name: 'Target health' }).waitFor();
+    await page.getByText('This node has no balancers').waitFor();
+
+    const [adminPort, guiPort, proxyPort, statusPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    await using node = await startTurnpike({
+      env: {
+        TURNPIKE_ADMIN_TOKEN: TOKEN,
+        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+        TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+      },
+    });
+    assert.ok(node.child.pid);
+    const nodeAdmin = (method: string, path: string, body?: unknown) =>
+      http(method, `http://127.0.0.1:${adminPort}${path}`, body, { 'kong-admin-token': TOKEN });
+    const up = await nodeAdmin('POST', '/upstreams', {
+      name: 'gui-health.internal',
+      healthchecks: { passive: { unhealthy: { http_failures: 1 } } },
+    });
+    assert.equal(up.status, 201, up.text);
+    const port = new URL(upstream.url).port;
+    for (const target of [`127.0.0.1:${port}`, `127.0.0.2:${port}`])
+      assert.equal(
+        (await nodeAdmin('POST', '/upstreams/gui-health.internal/targets', { target })).status,
+        201,
+      );
+
+    const tab = await browser.context.newPage();
+    try {
+      await tab.goto(`http://127.0.0.1:${guiPort}/upstreams/${(up.body as { id: string }).id}`);
+      const input = tab.getByLabel('Admin token');
+      await input.fill(TOKEN);
+      await input.press('Enter');
+      await tab.getByRole('heading', { name: 'Target health' }).waitFor();
+      const row = tab.locator(`tr[data-target="127.0.0.2:${port}"]`);
+      await row.getByText('HEALTHY', { exact: true }).waitFor();
+      await row.getByRole('button', { name: 'Mark unhealthy' }).click();
+      await row.getByText('UNHEALTHY', { exact: true }).waitFor();
+      const health = await nodeAdmin('GET', '/upstreams/gui-health.internal/health');
+      const seen = (health.body as { data: { target: string; health: string }[] }).data;
+      assert.equal(seen.find((t) => t.target === `127.0.0.2:${port}`)?.health, 'UNHEALTHY');
+      assert.equal(seen.find((t) => t.target === `127.0.0.1:${port}`)?.health, 'HEALTHY');
+    } finally {
+      await tab.close();
+    }
   });
 
   test('on a narrow window nothing overflows sideways, and the GUI asked nothing of any other host or tripped the CSP', async () => {

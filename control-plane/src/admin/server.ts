@@ -4,7 +4,7 @@
  * errors become Kong's JSON in errors.ts only.
  */
 import swagger from '@fastify/swagger';
-import type { Logger, TurnpikeConfig } from '@turnpike/shared';
+import type { Logger, NodeBalancers, TurnpikeConfig } from '@turnpike/shared';
 import type { AvailablePlugin, NodePluginAdmin } from '@turnpike/shared/plugins';
 import { ENTITIES, entityJsonSchema, type PluginSchemaLookup } from '@turnpike/shared/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -28,6 +28,7 @@ import { registerProxyCacheRoutes } from './routes/proxy-cache.ts';
 import { registerRootRoutes } from './routes/root.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerTagRoutes } from './routes/tags.ts';
+import { registerUpstreamHealthRoutes } from './routes/upstream-health.ts';
 
 export interface AdminApiOptions {
   readonly dao: Dao;
@@ -54,6 +55,8 @@ export interface AdminApiOptions {
   readonly corsOrigins?: () => readonly string[];
   /** This node's proxy workers' plugin state (a traditional node); absent on a control plane. */
   readonly nodePlugins?: NodePluginAdmin;
+  /** This node's proxy workers' balancers (a traditional node); absent on a control plane. */
+  readonly nodeBalancers?: NodeBalancers;
 }
 
 /** Fastify paths (`/services/:id`) in Kong's notation (`/services/{services}`), for GET /endpoints. */
@@ -149,6 +152,7 @@ export function buildAdminApi(options: AdminApiOptions): FastifyInstance {
     // As Kong loads a plugin's api.lua: only when the node runs the plugin.
     if (options.pluginsAvailable.some((p) => p.name === 'proxy-cache'))
       registerProxyCacheRoutes(api, ctx, options.nodePlugins);
+    registerUpstreamHealthRoutes(api, ctx, options.nodeId, options.nodeBalancers);
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     // After the scoped plugins above (/config) have added their routes.
     api.after(() => methods.complete());

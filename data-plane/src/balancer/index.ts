@@ -5,6 +5,7 @@ export {
   type ProbeOutcome,
   type ProbeTarget,
 } from './active-checks.ts';
+export { runBalancerAdmin } from './admin.ts';
 export { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
 export { type AttemptedService, type FailureStatus, UpstreamAttempts } from './attempts.ts';
 export {

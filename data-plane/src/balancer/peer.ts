@@ -33,6 +33,14 @@ export class PeerState {
     this.timeouts = 0;
   }
 
+  /** Sets the health by hand (the Admin API's healthy/unhealthy); true when it changed. */
+  force(healthy: boolean): boolean {
+    this.#clear();
+    if (this.healthy === healthy) return false;
+    this.healthy = healthy;
+    return true;
+  }
+
   /** Counts a success; true when it made the peer healthy. */
   success(limits: HealthLimits): boolean {
     if (limits.successes === 0) return false;

@@ -235,7 +235,32 @@ export class UpstreamBalancer implements ProbeTarget {
     if (flipped) this.#changed(peer, before, 'active');
   }
 
-  #changed(peer: Peer, before: boolean, by: 'active' | 'passive'): void {
+  /**
+   * Kong's post_health: marks the addresses of target `host:port` (or its one address `address`)
+   * healthy or unhealthy; the problem, in Kong's (lua-resty-healthcheck's) words, when there is no
+   * such target or address.
+   */
+  setHealth(
+    host: string,
+    port: number,
+    address: { readonly ip: string; readonly port: number } | undefined,
+    healthy: boolean,
+  ): string | undefined {
+    const entry = [...this.#targets.values()].find((t) => t.host === host && t.port === port);
+    if (entry === undefined) return 'target not found';
+    const peers =
+      address === undefined
+        ? entry.peers
+        : entry.peers.filter((p) => p.ip === address.ip && p.port === address.port);
+    if (peers.length === 0) return address === undefined ? 'no addresses for target' : 'target not found';
+    for (const peer of peers) {
+      const before = peer.state.healthy;
+      if (peer.state.force(healthy)) this.#changed(peer, before, 'admin');
+    }
+    return undefined;
+  }
+
+  #changed(peer: Peer, before: boolean, by: 'active' | 'passive' | 'admin'): void {
     if (before === peer.state.healthy) return;
     this.#options.log?.warn(
       { upstream: this.spec.name, target: peer.target, address: peer.key, by },

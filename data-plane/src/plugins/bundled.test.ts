@@ -32,7 +32,13 @@ describe('bundled plugins', () => {
       'proxy-cache': 100,
       prometheus: 13,
       'http-log': 12,
+      opentelemetry: 14,
+      zipkin: 100000,
       'file-log': 9,
+      'tcp-log': 7,
+      'udp-log': 8,
+      statsd: 11,
+      syslog: 4,
       'request-termination': 2,
     });
   });

@@ -23,7 +23,13 @@ export const BUNDLED_PLUGINS = [
   'proxy-cache',
   'prometheus',
   'http-log',
+  'opentelemetry',
+  'zipkin',
   'file-log',
+  'tcp-log',
+  'udp-log',
+  'statsd',
+  'syslog',
   'request-termination',
 ] as const;
 

@@ -9,7 +9,7 @@
  * objects in the unit tests.
  */
 
-import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
+import type { BalancerAdminOp, Logger, StopMode, Stoppable } from '@turnpike/shared';
 import { type ConfigDelta, plainConfig, type VersionedConfig } from '@turnpike/shared/sync';
 import type { RouterProblem } from '../router/index.ts';
 import { WorkerError } from './errors.ts';
@@ -110,7 +110,7 @@ function versionOf(config: VersionedConfig | undefined): number {
   return config?.version ?? NO_CONFIG_VERSION;
 }
 
-type PluginAdminReply = Extract<WorkerMessage, { type: 'plugin-admin-reply' }>;
+type AdminReply = Extract<WorkerMessage, { type: 'admin-reply' }>;
 
 /**
  * Runs `callback` once `ms` have passed and the event loop has then read its pending input.
@@ -140,7 +140,7 @@ export class WorkerPool implements Stoppable {
   readonly #slots: Slot[] = [];
   #current: VersionedConfig | undefined;
   #seq = 0;
-  readonly #adminPending = new Map<number, (reply: PluginAdminReply) => void>();
+  readonly #adminPending = new Map<number, (reply: AdminReply) => void>();
   #applying = false;
   #stopping = false;
   #scrapeSeq = 0;
@@ -471,7 +471,7 @@ export class WorkerPool implements Stoppable {
         slot.pending.get(message.seq)?.({ ok: true, problems: message.problems });
         slot.pending.delete(message.seq);
         return;
-      case 'plugin-admin-reply':
+      case 'admin-reply':
         this.#adminPending.get(message.seq)?.(message);
         return;
       case 'counters-take':
@@ -540,33 +540,57 @@ export class WorkerPool implements Stoppable {
    * left out and logged). The node's Admin API reaches the workers' plugin state this way.
    */
   async pluginAdmin(plugin: string, op: unknown, timeoutMs = 5000): Promise<unknown[]> {
-    const asks = this.#slots
-      .filter((slot) => slot.state === 'running' && slot.channel !== undefined)
-      .map(
-        (slot) =>
-          new Promise<PluginAdminReply | undefined>((resolve) => {
-            const seq = ++this.#seq;
-            const timer = setTimeout(() => {
-              this.#adminPending.delete(seq);
-              resolve(undefined);
-            }, timeoutMs);
-            timer.unref();
-            this.#adminPending.set(seq, (reply) => {
-              clearTimeout(timer);
-              this.#adminPending.delete(seq);
-              resolve(reply);
-            });
-            slot.channel!.send({ type: 'plugin-admin', seq, plugin, op });
-          }),
-      );
     const replies: unknown[] = [];
-    for (const reply of await Promise.all(asks)) {
+    for (const reply of await this.#askAll((seq) => ({ type: 'plugin-admin', seq, plugin, op }), timeoutMs)) {
       if (reply === undefined) this.#log.warn({ plugin }, 'a worker did not answer a plugin admin call');
       else if (reply.error !== undefined)
         this.#log.warn({ plugin, error: reply.error }, 'plugin admin call failed');
       else replies.push(reply.reply);
     }
     return replies;
+  }
+
+  /**
+   * Runs `op` on the balancers of every running worker (the Admin API's upstream health): the
+   * replies of the workers that have the upstream, or the first refusal's message.
+   */
+  async balancerAdmin(
+    op: BalancerAdminOp,
+    timeoutMs = 5000,
+  ): Promise<{ replies: unknown[]; error?: string }> {
+    const replies: unknown[] = [];
+    let error: string | undefined;
+    for (const reply of await this.#askAll((seq) => ({ type: 'balancer-admin', seq, op }), timeoutMs)) {
+      if (reply === undefined) this.#log.warn({ op: op.op }, 'a worker did not answer a balancer admin call');
+      else if (reply.error !== undefined) error ??= reply.error;
+      else if (reply.reply !== undefined) replies.push(reply.reply);
+    }
+    return error === undefined ? { replies } : { replies, error };
+  }
+
+  /** Sends a message built with a fresh seq to every running worker; each one's reply, undefined past `timeoutMs`. */
+  #askAll(message: (seq: number) => PrimaryMessage, timeoutMs: number): Promise<(AdminReply | undefined)[]> {
+    return Promise.all(
+      this.#slots
+        .filter((slot) => slot.state === 'running' && slot.channel !== undefined)
+        .map(
+          (slot) =>
+            new Promise<AdminReply | undefined>((resolve) => {
+              const seq = ++this.#seq;
+              const timer = setTimeout(() => {
+                this.#adminPending.delete(seq);
+                resolve(undefined);
+              }, timeoutMs);
+              timer.unref();
+              this.#adminPending.set(seq, (reply) => {
+                clearTimeout(timer);
+                this.#adminPending.delete(seq);
+                resolve(reply);
+              });
+              slot.channel!.send(message(seq));
+            }),
+        ),
+    );
   }
 
   /** Sends one configuration and waits for the answer; a silent worker is killed (and restarted). */

@@ -3,6 +3,7 @@
  * with `serialization: 'advanced'` (structured clone): a config's Maps travel as Maps, no JSON.
  */
 
+import type { BalancerAdminOp } from '@turnpike/shared';
 import type { toPinoLevel } from '@turnpike/shared/config';
 import type { ConfigChange, VersionedConfig } from '@turnpike/shared/sync';
 import type { ResolverSettings } from '../balancer/index.ts';
@@ -90,6 +91,8 @@ export type PrimaryMessage =
   | { readonly type: 'stop'; readonly mode: 'now' | 'drain'; readonly deadline: number }
   /** Run `op` through the `plugin` handler's nodeAdmin hook; answered by plugin-admin-reply. */
   | { readonly type: 'plugin-admin'; readonly seq: number; readonly plugin: string; readonly op: unknown }
+  /** Run `op` on the worker's balancers (the Admin API's upstream health); answered by admin-reply. */
+  | { readonly type: 'balancer-admin'; readonly seq: number; readonly op: BalancerAdminOp }
   /** The node's counters' answer to a `counters-take` batch: per take its slots' counts and refused slot. */
   | {
       readonly type: 'counters-taken';
@@ -122,7 +125,8 @@ export type WorkerMessage =
       readonly stale?: boolean;
     }
   | {
-      readonly type: 'plugin-admin-reply';
+      /** The answer to a plugin-admin or balancer-admin message. */
+      readonly type: 'admin-reply';
       readonly seq: number;
       readonly reply?: unknown;
       /** The hook threw, or the plugin has none here. */
@@ -146,7 +150,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     type === 'start-failed' ||
     type === 'applied' ||
     type === 'apply-failed' ||
-    type === 'plugin-admin-reply' ||
+    type === 'admin-reply' ||
     type === 'counters-take' ||
     type === 'metrics'
   );
@@ -161,6 +165,7 @@ export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
     type === 'apply-delta' ||
     type === 'stop' ||
     type === 'plugin-admin' ||
+    type === 'balancer-admin' ||
     type === 'counters-taken' ||
     type === 'reopen-logs' ||
     type === 'metrics'

@@ -12,7 +12,13 @@ import cluster from 'node:cluster';
 import { installNodeCounters, type PluginHandler } from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
-import { BalancerRegistry, connectLookup, DEFAULT_DNS_SETTINGS, systemResolver } from '../balancer/index.ts';
+import {
+  BalancerRegistry,
+  connectLookup,
+  DEFAULT_DNS_SETTINGS,
+  runBalancerAdmin,
+  systemResolver,
+} from '../balancer/index.ts';
 import { ConfigApplier } from '../config/index.ts';
 import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../observability/index.ts';
 import { loadPluginRuntime } from '../plugin-chain/index.ts';
@@ -153,13 +159,23 @@ export class ProxyWorker {
     const { seq, plugin, op } = message;
     const hook = this.#handlers?.get(plugin)?.nodeAdmin;
     if (hook === undefined) {
-      this.#send({ type: 'plugin-admin-reply', seq, error: `plugin '${plugin}' has no admin hook here` });
+      this.#send({ type: 'admin-reply', seq, error: `plugin '${plugin}' has no admin hook here` });
       return;
     }
     try {
-      this.#send({ type: 'plugin-admin-reply', seq, reply: hook(op) });
+      this.#send({ type: 'admin-reply', seq, reply: hook(op) });
     } catch (error) {
-      this.#send({ type: 'plugin-admin-reply', seq, error: toError(error).message });
+      this.#send({ type: 'admin-reply', seq, error: toError(error).message });
+    }
+  }
+
+  /** Runs a balancer admin op on this worker's balancers; always answers, a refusal as `error`. */
+  balancerAdmin(message: Extract<PrimaryMessage, { type: 'balancer-admin' }>): void {
+    const { seq, op } = message;
+    try {
+      this.#send({ type: 'admin-reply', seq, reply: runBalancerAdmin(this.config.runtime.current, op) });
+    } catch (error) {
+      this.#send({ type: 'admin-reply', seq, error: toError(error).message });
     }
   }
 
@@ -267,6 +283,12 @@ export function runWorker(): void {
       case 'plugin-admin':
         running?.then(
           (worker) => worker.pluginAdmin(message),
+          () => {},
+        );
+        return;
+      case 'balancer-admin':
+        running?.then(
+          (worker) => worker.balancerAdmin(message),
           () => {},
         );
         return;

@@ -51,6 +51,13 @@ export {
   nodeCounters,
 } from './node-counters.ts';
 export {
+  type LegacyQueueFields,
+  LogQueue,
+  pluginQueueParams,
+  type QueueConfig,
+  type SendBatch,
+} from './queue.ts';
+export {
   ORDERED_PERIODS,
   PERIOD_SECONDS,
   type Period,

@@ -284,3 +284,19 @@ export const headers = define({
   values: { type: 'array', elements: { type: 'string' } },
 } satisfies MapField);
 export const boolean = define({ type: 'boolean' } satisfies BooleanField);
+
+/** Kong's typedefs.queue (kong/tools/queue_schema.lua): the log plugins' queue parameters. */
+export const queue = define({
+  type: 'record',
+  required: true,
+  fields: {
+    max_batch_size: { type: 'integer', default: 1, between: [1, 1_000_000] },
+    max_coalescing_delay: { type: 'number', default: 1, between: [0, 3600] },
+    max_entries: { type: 'integer', default: 10_000, between: [1, 1_000_000] },
+    max_bytes: { type: 'integer' },
+    max_retry_time: { type: 'number', default: 60 },
+    initial_retry_delay: { type: 'number', default: 0.01, between: [0.001, 1_000_000] },
+    max_retry_delay: { type: 'number', default: 60, between: [0.001, 1_000_000] },
+    concurrency_limit: { type: 'integer', default: 1, one_of: [-1, 1] },
+  },
+} as const);

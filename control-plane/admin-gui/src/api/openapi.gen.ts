@@ -10164,6 +10164,42 @@ export interface paths {
         };
         trace?: never;
     };
+    "/upstreams/{parent}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The health of an upstream's targets, as this node's balancers see it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/upstreams/{parent}/targets": {
         parameters: {
             query?: never;
@@ -10392,6 +10428,42 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/upstreams/{parent}/targets/all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every target of an upstream */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    parent: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/vaults": {

@@ -5,6 +5,7 @@ import { ApiError } from '../api/client.ts';
 import type { Row } from '../api/types.ts';
 import { ChildSection } from '../components/ChildSection.tsx';
 import { EntityForm } from '../components/EntityForm.tsx';
+import { TargetHealth } from '../components/TargetHealth.tsx';
 import { useSession } from '../context.ts';
 import { type EntityKind, rowLabel } from '../entities.ts';
 
@@ -111,6 +112,9 @@ export function EntityPage({ kind, id }: { kind: EntityKind; id: string | undefi
         : kind.children.map((child) => (
             <ChildSection key={child.key} parentPath={`${kind.path}/${entity.id}`} child={child} />
           ))}
+      {entity !== undefined && kind.key === 'upstreams' ? (
+        <TargetHealth upstreamPath={`${kind.path}/${entity.id}`} />
+      ) : null}
     </section>
   );
 }

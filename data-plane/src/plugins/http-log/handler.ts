@@ -1,12 +1,18 @@
 /**
  * http-log (Kong 3.10 kong/plugins/http-log/handler.lua): each request's serialized record
- * (`ctx.serialize()`) is JSON-encoded and queued (./queue.ts, Kong's kong.tools.queue); batches go
+ * (`ctx.serialize()`) is JSON-encoded and queued (`LogQueue` of the SDK, Kong's kong.tools.queue); batches go
  * to `http_endpoint` (./sender.ts). One queue per worker for each distinct endpoint configuration
  * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
  * instances configured alike share it. The request never waits for delivery.
  */
-import { countLogDrops, definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
-import { LogQueue, type QueueConfig } from './queue.ts';
+import {
+  countLogDrops,
+  definePluginHandler,
+  type Logger,
+  LogQueue,
+  pluginQueueParams,
+  type QueueConfig,
+} from '@turnpike/plugin-sdk';
 import type { HttpLogConfig } from './schema.ts';
 import { LogSender } from './sender.ts';
 
@@ -28,31 +34,9 @@ function countDrops(count: number): void {
   countLogDrops('http-log', count);
 }
 
-/** Kong's Queue.get_plugin_params: the legacy fields override queue.* when set to a non-default value. */
+/** Kong's Queue.get_plugin_params for http-log. */
 export function queueParams(config: HttpLogConfig): { queue: QueueConfig; warnings: string[] } {
-  const queue: { -readonly [K in keyof QueueConfig]: QueueConfig[K] } = {
-    ...(config.queue as QueueConfig),
-    max_bytes: (config.queue.max_bytes as number | null | undefined) ?? null,
-  };
-  const warnings: string[] = [];
-  if (config.retry_count != null && config.retry_count !== 10) {
-    warnings.push(
-      'the retry_count parameter no longer works, please update your configuration to use initial_retry_delay and max_retry_time instead',
-    );
-  }
-  if (config.queue_size != null && config.queue_size !== 1) {
-    queue.max_batch_size = config.queue_size;
-    warnings.push(
-      'the queue_size parameter is deprecated, please update your configuration to use queue.max_batch_size instead',
-    );
-  }
-  if (config.flush_timeout != null && config.flush_timeout !== 2) {
-    queue.max_coalescing_delay = config.flush_timeout;
-    warnings.push(
-      'the flush_timeout parameter is deprecated, please update your configuration to use queue.max_coalescing_delay instead',
-    );
-  }
-  return { queue, warnings };
+  return pluginQueueParams(config);
 }
 
 function running(compiled: Compiled, log: Logger): Running {

@@ -36,22 +36,6 @@ function configError(config: Readonly<Record<string, unknown>>): string | undefi
   return undefined;
 }
 
-/** Kong's typedefs.queue (kong/tools/queue_schema.lua). */
-export const queueField = {
-  type: 'record',
-  required: true,
-  fields: {
-    max_batch_size: { type: 'integer', default: 1, between: [1, 1_000_000] },
-    max_coalescing_delay: { type: 'number', default: 1, between: [0, 3600] },
-    max_entries: { type: 'integer', default: 10_000, between: [1, 1_000_000] },
-    max_bytes: { type: 'integer' },
-    max_retry_time: { type: 'number', default: 60 },
-    initial_retry_delay: { type: 'number', default: 0.01, between: [0.001, 1_000_000] },
-    max_retry_delay: { type: 'number', default: 60, between: [0.001, 1_000_000] },
-    concurrency_limit: { type: 'integer', default: 1, one_of: [-1, 1] },
-  },
-} as const;
-
 export const schema = definePluginSchema({
   name: 'http-log',
   fields: {
@@ -83,7 +67,7 @@ export const schema = definePluginSchema({
           },
           values: { type: 'string' },
         },
-        queue: queueField,
+        queue: typedefs.queue(),
         custom_fields_by_lua: typedefs.luaCode(),
       }),
       custom_validator: configError,

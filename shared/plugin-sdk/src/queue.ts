@@ -6,9 +6,10 @@
  * with an error. The queue is bounded: at `max_entries` (or `max_bytes`) the oldest entries are
  * dropped (counted in `dropped`, warned once until the queue drains). With `concurrency_limit = -1`
  * each entry is sent at once, on its own, without waiting for the others (Kong's unlimited
- * concurrency). Nothing here is awaited by a request.
+ * concurrency). Nothing here is awaited by a request. Shared by the log plugins (http-log,
+ * statsd) and open to custom ones.
  */
-import type { Logger } from '@turnpike/plugin-sdk';
+import type { Logger } from './log.ts';
 
 export interface QueueConfig {
   readonly max_batch_size: number;
@@ -203,4 +204,59 @@ export class LogQueue {
       if (wakeOnBatch) this.#wake = done;
     });
   }
+}
+
+/** The deprecated flat queue fields a log plugin's config may still carry (Kong 3.x). */
+export interface LegacyQueueFields {
+  readonly queue: unknown;
+  readonly retry_count?: number | null | undefined;
+  readonly queue_size?: number | null | undefined;
+  readonly flush_timeout?: number | null | undefined;
+  /** opentelemetry's (old default 200): queue.max_batch_size. */
+  readonly batch_span_count?: number | null | undefined;
+  /** opentelemetry's (old default 3): queue.max_coalescing_delay. */
+  readonly batch_flush_delay?: number | null | undefined;
+}
+
+/**
+ * Kong's Queue.get_plugin_params (kong/tools/queue.lua): the legacy fields override queue.* when
+ * set to a non-default value, each with Kong's warning (`retry_count` only warns: it no longer works).
+ */
+export function pluginQueueParams(config: LegacyQueueFields): { queue: QueueConfig; warnings: string[] } {
+  const given = config.queue as QueueConfig & { max_bytes?: number | null };
+  const queue: { -readonly [K in keyof QueueConfig]: QueueConfig[K] } = {
+    ...given,
+    max_bytes: given.max_bytes ?? null,
+  };
+  const warnings: string[] = [];
+  if (config.retry_count != null && config.retry_count !== 10) {
+    warnings.push(
+      'the retry_count parameter no longer works, please update your configuration to use initial_retry_delay and max_retry_time instead',
+    );
+  }
+  if (config.queue_size != null && config.queue_size !== 1) {
+    queue.max_batch_size = config.queue_size;
+    warnings.push(
+      'the queue_size parameter is deprecated, please update your configuration to use queue.max_batch_size instead',
+    );
+  }
+  if (config.flush_timeout != null && config.flush_timeout !== 2) {
+    queue.max_coalescing_delay = config.flush_timeout;
+    warnings.push(
+      'the flush_timeout parameter is deprecated, please update your configuration to use queue.max_coalescing_delay instead',
+    );
+  }
+  if (config.batch_span_count != null && config.batch_span_count !== 200) {
+    queue.max_batch_size = config.batch_span_count;
+    warnings.push(
+      'opentelemetry: config.batch_span_count is deprecated, please use config.queue.max_batch_size instead',
+    );
+  }
+  if (config.batch_flush_delay != null && config.batch_flush_delay !== 3) {
+    queue.max_coalescing_delay = config.batch_flush_delay;
+    warnings.push(
+      'opentelemetry: config.batch_flush_delay is deprecated, please use config.queue.max_coalescing_delay instead',
+    );
+  }
+  return { queue, warnings };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@turnpike/plugin-sdk';
+import type { Logger } from './log.ts';
 import { LogQueue, type QueueConfig } from './queue.ts';
 
 const DEFAULTS: QueueConfig = {

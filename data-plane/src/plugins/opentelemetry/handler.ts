@@ -1,0 +1,227 @@
+/**
+ * opentelemetry (Kong 3.10 kong/plugins/opentelemetry/{handler,traces}.lua): W3C `traceparent`
+ * propagation (extracted from the client, injected to the service with the balancer span as the
+ * parent) and, for a sampled trace, the request's spans — `kong` (server, the whole request) and
+ * one `kong.balancer` (client) per upstream try — exported as OTLP/HTTP protobuf to
+ * `traces_endpoint` through a bounded per-worker queue (the SDK's LogQueue; a full queue drops
+ * spans, counted in `turnpike_log_entries_dropped{plugin="opentelemetry"}`, with a warning).
+ * Nothing is awaited by the request.
+ */
+import {
+  countLogDrops,
+  definePluginHandler,
+  type Logger,
+  LogQueue,
+  pluginQueueParams,
+  type QueueConfig,
+  type SerializedRecord,
+} from '@turnpike/plugin-sdk';
+import { OtlpExporter } from './exporter.ts';
+import { encodeTraces, type QueuedSpan } from './otlp.ts';
+import type { OpenTelemetryConfig } from './schema.ts';
+import { formatTraceparent, newId, parseTraceparent } from './traceparent.ts';
+
+const VERSION = '3.10.0';
+/** Kong's tracing_sampling_rate default (kong.conf), used when `sampling_rate` is not set. */
+const DEFAULT_SAMPLING_RATE = 0.01;
+
+interface Compiled {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly queue: QueueConfig;
+  readonly config: OpenTelemetryConfig;
+  readonly resource: Readonly<Record<string, string>>;
+  readonly samplingRate: number;
+  readonly extract: boolean;
+  readonly inject: boolean;
+  readonly clear: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/** The request's trace, kept from access to log. */
+export interface Trace {
+  readonly traceId: string;
+  readonly rootSpanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly balancerSpanId: string;
+  readonly sampled: boolean;
+}
+
+const TRACE = 'opentelemetry:trace';
+const queues = new Map<string, LogQueue>();
+
+function countDrops(count: number): void {
+  countLogDrops('opentelemetry', count);
+}
+
+function queueFor(compiled: Compiled, log: Logger): LogQueue {
+  let queue = queues.get(compiled.name);
+  if (queue === undefined) {
+    const exporter = new OtlpExporter({ ...compiled.config, endpoint: compiled.endpoint });
+    const resource = compiled.resource;
+    queue = new LogQueue(
+      compiled.name,
+      compiled.queue,
+      (entries) =>
+        exporter.send(
+          encodeTraces(
+            entries.flatMap((entry) => JSON.parse(entry) as QueuedSpan[]),
+            resource,
+            VERSION,
+          ),
+        ),
+      log,
+      countDrops,
+    );
+    for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
+    queues.set(compiled.name, queue);
+  }
+  return queue;
+}
+
+function traceOf(shared: Map<string, unknown>): Trace | undefined {
+  return shared.get(TRACE) as Trace | undefined;
+}
+
+export const handler = definePluginHandler<OpenTelemetryConfig, Compiled>({
+  name: 'opentelemetry',
+  version: VERSION,
+  // Kong's PRIORITY.
+  priority: 14,
+  sdkVersion: '1.1.0',
+  configure(config) {
+    const endpoint = (config.traces_endpoint ?? config.endpoint) as string;
+    const { queue, warnings } = pluginQueueParams(config);
+    const resource: Record<string, string> = {
+      'service.name': 'kong',
+      'service.version': VERSION,
+      'service.instance.id': String(process.pid),
+      ...(config.resource_attributes ?? {}),
+    };
+    const propagation = config.propagation;
+    // header_type (deprecated): `ignore` extracts nothing; propagation.extract, when set, decides.
+    const extract =
+      propagation.extract != null ? propagation.extract.length > 0 : config.header_type !== 'ignore';
+    const inject = propagation.inject != null ? propagation.inject.length > 0 : true;
+    const name = JSON.stringify([
+      endpoint,
+      config.headers,
+      config.connect_timeout,
+      config.send_timeout,
+      config.read_timeout,
+      queue,
+      resource,
+    ]);
+    return {
+      name,
+      endpoint,
+      queue,
+      config,
+      resource,
+      samplingRate: config.sampling_rate ?? DEFAULT_SAMPLING_RATE,
+      extract,
+      inject,
+      clear: propagation.clear ?? [],
+      warnings,
+    };
+  },
+
+  access(ctx, compiled) {
+    const parent = compiled.extract ? parseTraceparent(ctx.request.header('traceparent')) : undefined;
+    // Kong's sampler is parent-based: a sampled parent is sampled, else sampling_rate decides.
+    const sampled =
+      parent?.sampled === true || (compiled.samplingRate > 0 && Math.random() < compiled.samplingRate);
+    const trace: Trace = {
+      traceId: parent?.traceId ?? newId(16),
+      rootSpanId: newId(8),
+      parentSpanId: parent?.spanId,
+      balancerSpanId: newId(8),
+      sampled,
+    };
+    ctx.shared.set(TRACE, trace);
+    for (const name of compiled.clear) ctx.clearUpstreamHeader(name);
+    if (compiled.inject)
+      ctx.setUpstreamHeader('traceparent', formatTraceparent(trace.traceId, trace.balancerSpanId, sampled));
+  },
+
+  header(ctx, compiled) {
+    const name = compiled.config.http_response_header_for_traceid;
+    const trace = traceOf(ctx.shared);
+    if (name != null && trace !== undefined) ctx.setResponseHeader(name, trace.traceId);
+  },
+
+  log(ctx, compiled) {
+    const trace = traceOf(ctx.shared);
+    if (trace === undefined || !trace.sampled) return;
+    queueFor(compiled, ctx.log).enqueue(
+      JSON.stringify(spansOf(ctx.serialize(), trace, ctx.request.header('host'), ctx.request.httpVersion)),
+    );
+  },
+});
+
+/** Kong's request span and balancer spans, from the request's log record. */
+export function spansOf(
+  record: SerializedRecord,
+  trace: Trace,
+  host: string | undefined,
+  httpVersion: string,
+): QueuedSpan[] {
+  const start = record.started_at;
+  const end = start + record.latencies.request;
+  const url = new URL(record.request.url);
+  const rootAttributes: Record<string, string | number | boolean> = {
+    'http.method': record.request.method,
+    'http.url': record.request.url,
+    'http.host': host ?? url.host,
+    'http.scheme': url.protocol.slice(0, -1),
+    'http.flavor': httpVersion,
+    'http.client_ip': record.client_ip,
+    'net.peer.ip': record.client_ip,
+    'kong.request.id': record.request.id,
+    'http.status_code': record.response.status,
+    'http.route': ((record.route?.paths as string[] | null | undefined) ?? [])[0] ?? '',
+  };
+  const spans: QueuedSpan[] = [
+    {
+      traceId: trace.traceId,
+      spanId: trace.rootSpanId,
+      ...(trace.parentSpanId === undefined ? {} : { parentSpanId: trace.parentSpanId }),
+      name: 'kong',
+      kind: 2,
+      startMs: start,
+      endMs: end,
+      attributes: rootAttributes,
+    },
+  ];
+  const tries = record.tries ?? [];
+  const upstreamStatus =
+    Number(record.upstream_status.split(',').at(-1)?.trim() ?? '') || record.response.status;
+  const hostname = record.service?.host as string | undefined;
+  // Per-try timings are not in the log record: the last try spans the upstream's latency before the
+  // end of the request; the earlier, failed tries are marked at the start of that window.
+  const lastStart = Math.max(start, end - Math.max(0, record.latencies.proxy));
+  tries.forEach((attempt, i) => {
+    const last = i === tries.length - 1;
+    const attributes: Record<string, string | number | boolean> = {
+      try_count: i + 1,
+      'net.peer.ip': attempt.ip,
+      'net.peer.port': attempt.port,
+      ...(hostname === undefined ? {} : { 'net.peer.name': hostname }),
+    };
+    // An earlier try failed (Kong: its state is set); the last fails with a 5xx from the service.
+    const failed = !last || upstreamStatus >= 500;
+    if (last && failed) attributes['http.status_code'] = upstreamStatus;
+    spans.push({
+      traceId: trace.traceId,
+      spanId: last ? trace.balancerSpanId : newId(8),
+      parentSpanId: trace.rootSpanId,
+      name: 'kong.balancer',
+      kind: 3,
+      startMs: lastStart,
+      endMs: last ? end : lastStart,
+      attributes,
+      ...(failed ? { status: { code: 2 } } : {}),
+    });
+  });
+  return spans;
+}
