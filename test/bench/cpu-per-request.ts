@@ -1,0 +1,98 @@
+/**
+ * CPU per request: a figure that holds on a shared, loaded machine where req/s does not.
+ *
+ *   node test/bench/cpu-per-request.ts [requests=20000] [concurrency=50] [target ...]
+ *
+ * Starts each target (proxy-targets.ts) on one upstream, warms it up, then sends a fixed count
+ * of keep-alive GETs with a fixed concurrency from this process (undici Pool) and reports the
+ * CPU time (utime + stime from /proc/<pid>/stat, summed over the target's process tree)
+ * spent per request. The upstream's CPU is not counted. Bounded: a fixed request count,
+ * 127.0.0.1 only, every process started is stopped.
+ */
+
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+import { genClusterCert } from '../helpers/cluster.ts';
+import { startNginx } from './nginx.ts';
+import { processTree, spawnListening } from './processes.ts';
+import { checkAnswers, startTarget, TARGET_KEYS, type TargetKey } from './proxy-targets.ts';
+import { ensureTools } from './tools.ts';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime of `pid`'s whole tree, in seconds. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Sends `count` GETs over `concurrency` keep-alive connections; resolves with the non-200 count. */
+async function send(url: string, headers: Record<string, string>, count: number, concurrency: number) {
+  const u = new URL(url);
+  const pool = new Pool(u.origin, { connections: concurrency, pipelining: 1 });
+  let left = count;
+  let errors = 0;
+  const lane = async () => {
+    while (left > 0) {
+      left--;
+      const res = await pool.request({ method: 'GET', path: u.pathname + u.search, headers });
+      if (res.statusCode !== 200) errors++;
+      await res.body.dump();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, lane));
+  } finally {
+    await pool.close();
+  }
+  return errors;
+}
+
+async function main(): Promise<void> {
+  const [countArg, concArg, ...rest] = process.argv.slice(2);
+  const count = Number(countArg ?? 20_000);
+  const concurrency = Number(concArg ?? 50);
+  const keys = (rest.length > 0 ? rest : ['nginx-1', 'bare', 'turnpike-1']) as TargetKey[];
+  for (const k of keys) if (!TARGET_KEYS.includes(k)) throw new Error(`unknown target ${k}`);
+  await using stack = new AsyncDisposableStack();
+  const tools = await ensureTools(['nginx']);
+  const nginx = tools.get('nginx');
+  const upstreamPort =
+    nginx !== undefined
+      ? stack.use(await startNginx(nginx.path, { kind: 'upstream' })).port
+      : stack.use(
+          await spawnListening(process.execPath, [
+            new URL('./gateways.ts', import.meta.url).pathname,
+            'upstream',
+          ]),
+        ).port;
+  const certs = async () => stack.use(await genClusterCert());
+  let certsOnce: ReturnType<typeof certs> | undefined;
+  const fixture = { tools, upstreamPort, certs: () => (certsOnce ??= certs()) };
+  for (const key of keys) {
+    await using target = await startTarget(key, fixture);
+    await checkAnswers(key, target.request);
+    if (target.pid === undefined) throw new Error(`${key}: no process to measure`);
+    await send(target.request.url, target.request.headers ?? {}, Math.min(5_000, count), concurrency);
+    const before = treeCpuSeconds(target.pid);
+    const started = performance.now();
+    const errors = await send(target.request.url, target.request.headers ?? {}, count, concurrency);
+    const wall = performance.now() - started;
+    const cpu = treeCpuSeconds(target.pid) - before;
+    console.log(
+      `${key.padEnd(20)} ${((cpu * 1e6) / count).toFixed(1).padStart(7)} µs CPU/request` +
+        `  (${count} requests, c=${concurrency}, wall ${(wall / 1000).toFixed(1)} s${errors > 0 ? `, ${errors} non-200` : ''})`,
+    );
+  }
+}
+
+if (import.meta.main) await main();
