@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { runTurnpike, startTurnpike } from '../helpers/turnpike.ts';
+import { proxyWorkers, runTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 
 test('reload opens a new listener and enables a plugin, and refuses what it cannot apply', async (t) => {
@@ -146,4 +146,75 @@ test('reload opens a new listener and enables a plugin, and refuses what it cann
     'the running configuration is kept',
   );
   assert.equal((await http('GET', `http://127.0.0.1:${movedAdmin}/status`)).status, 200);
+});
+
+test('reload applies a changed worker_processes by replacing the workers, serving throughout', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'turnpike-reload-workers-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await using upstream = await startEchoUpstream('workers');
+  const [proxy, admin, status] = [await freePort(), await freePort(), await freePort()];
+  const file = join(dir, 'turnpike.conf');
+  const conf = (workers: number) =>
+    writeFile(
+      file,
+      [
+        `proxy_listen = 127.0.0.1:${proxy}`,
+        `admin_listen = 127.0.0.1:${admin}`,
+        `status_listen = 127.0.0.1:${status}`,
+        `worker_processes = ${workers}`,
+      ].join('\n'),
+    );
+  await conf(1);
+  // The file sets worker_processes: the helper's TURNPIKE_WORKER_PROCESSES would win over it ('' drops it).
+  await using node = await startTurnpike({ args: ['-c', file], env: { TURNPIKE_WORKER_PROCESSES: '' } });
+  const statusUrl = `http://127.0.0.1:${status}`;
+  const adminUrl = `http://127.0.0.1:${admin}`;
+  assert.equal((await http('POST', `${adminUrl}/services`, { name: 'web', url: upstream.url })).status, 201);
+  assert.equal((await http('POST', `${adminUrl}/services/web/routes`, { paths: ['/web'] })).status, 201);
+  await eventually(
+    () => http('GET', `http://127.0.0.1:${proxy}/web/`),
+    (r) => r.status === 200,
+  );
+  assert.equal((await proxyWorkers(statusUrl)).length, 1);
+  const pidsOf = async () => (await proxyWorkers(statusUrl)).map((w) => w.pid).sort();
+
+  let loading = true;
+  const failures: string[] = [];
+  let served = 0;
+  const client = async () => {
+    while (loading) {
+      const answer = await http('GET', `http://127.0.0.1:${proxy}/web/`).catch((err: Error) => ({
+        status: 0,
+        text: err.message,
+      }));
+      if (answer.status === 200) served++;
+      else failures.push(`${answer.status} ${answer.text}`);
+    }
+  };
+  const clients = [client(), client()];
+  try {
+    const before = await pidsOf();
+    await conf(2);
+    const grown = await runTurnpike(['reload', '-c', file], node.env);
+    assert.equal(grown.code, 0, grown.stderr);
+    const two = await eventually(
+      () => proxyWorkers(statusUrl),
+      (w) => w.length === 2 && w.every((x) => x.state === 'running'),
+    );
+    assert.equal(two.length, 2);
+    assert.notDeepEqual(await pidsOf(), before, 'new workers');
+    await conf(1);
+    const shrunk = await runTurnpike(['reload', '-c', file], node.env);
+    assert.equal(shrunk.code, 0, shrunk.stderr);
+    await eventually(
+      () => proxyWorkers(statusUrl),
+      (w) => w.length === 1 && w.every((x) => x.state === 'running'),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    loading = false;
+    await Promise.all(clients);
+  }
+  assert.deepEqual(failures, [], 'served throughout both reloads');
+  assert.ok(served > 0);
 });

@@ -102,6 +102,7 @@ export interface RunningTurnpike extends AsyncDisposable {
 }
 
 export interface StartOptions {
+  /** Added to the node's environment; a key set to '' is left out (the helper's default too). */
   env?: Record<string, string>;
   args?: string[];
   /** The log message that means "started"; default Turnpike's own. */
@@ -126,6 +127,9 @@ export async function startTurnpike(options: StartOptions = {}): Promise<Running
     TURNPIKE_ADMIN_GUI_LISTEN: 'off',
     ...options.env,
   };
+  // An empty value drops the helper's default (a test whose config file sets the key itself).
+  for (const [key, value] of Object.entries(env))
+    if (value === '') delete (env as Record<string, string>)[key];
   const argv = [TURNPIKE_BIN, options.command ?? 'start', ...(options.args ?? [])];
   // taskset execs node in its own process: the child's pid is the node's.
   const [command, args] =
