@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-text-format';
+import { WebSocket } from 'ws';
 import { CONNECTION_STATES, DASHBOARD_7424 } from '../fixtures/grafana/kong-official-7424.ts';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { startEchoUpstream } from '../helpers/upstream.ts';
+import { startEchoUpstream, startWebSocketEchoUpstream } from '../helpers/upstream.ts';
 
 /** kong/plugins/prometheus/exporter.lua's buckets, as exposed (`le`), +Inf last. */
 const KONG_BUCKETS = [
@@ -286,5 +287,56 @@ describe('the prometheus plugin', () => {
       0,
       'upstream_health_metrics is off',
     );
+  });
+
+  it('counts a WebSocket handshake as Kong does (code 101, once its connection closed), and the in-flight gauge returns', async () => {
+    await using upstream = await startWebSocketEchoUpstream();
+    await using node = await startTraditionalNode();
+    const admin = node.adminUrl;
+    await created(
+      http('POST', `${admin}/services`, { name: 'ws', url: `http://127.0.0.1:${upstream.port}` }),
+    );
+    await created(http('POST', `${admin}/services/ws/routes`, { name: 'chat', paths: ['/chat'] }));
+    await created(
+      http('POST', `${admin}/plugins`, {
+        name: 'prometheus',
+        config: { status_code_metrics: true, bandwidth_metrics: true },
+      }),
+    );
+    const talk = () =>
+      new Promise<boolean>((resolve) => {
+        const ws = new WebSocket(`${node.proxyUrl.replace('http', 'ws')}/chat`);
+        ws.on('open', () => ws.send('ping'));
+        ws.on('message', () => ws.close());
+        ws.on('close', () => resolve(true));
+        ws.on('error', () => resolve(false));
+        ws.on('unexpected-response', () => {
+          ws.terminate();
+          resolve(false);
+        });
+      });
+    const families = await eventually(
+      async () => {
+        await talk();
+        return scrape(node.statusUrl);
+      },
+      (f) => sample(f, 'kong_http_requests_total', { route: 'chat', code: '101' }) !== undefined,
+    );
+    assert.equal(
+      sample(families, 'kong_http_requests_total', { route: 'chat', code: '101' })?.labels?.source,
+      'service',
+    );
+    assert.ok(
+      Number(sample(families, 'kong_bandwidth_bytes', { route: 'chat', direction: 'egress' })?.value) > 0,
+    );
+    // Nothing is left counted as in flight once the tunnels closed.
+    const writing = await eventually(
+      async () =>
+        Number(
+          sample(await scrape(node.statusUrl), 'kong_nginx_connections_total', { state: 'writing' })?.value,
+        ),
+      (n) => n <= 1,
+    );
+    assert.ok(writing <= 1, String(writing));
   });
 });

@@ -233,6 +233,15 @@ export class KongProxyMetrics implements RequestObserver {
   }
 
   requestDone(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): void {
+    this.#done(entry, req, loggedStatus(res), responseSize(res, entry));
+  }
+
+  /** A WebSocket handshake's connection closed: counted as Kong counts it (nginx logs it as a request). */
+  upgradeDone(entry: RequestEntry, req: IncomingMessage, status: number): void {
+    this.#done(entry, req, status, entry.bodyBytes);
+  }
+
+  #done(entry: RequestEntry, req: IncomingMessage, status: number, egress: number): void {
     this.#connections.inFlight--;
     const prepared = entry.prepared;
     // As Kong's exporter: a request no route matched is not measured.
@@ -248,7 +257,6 @@ export class KongProxyMetrics implements RequestObserver {
     const consumerId = switches.per_consumer ? prepared.consumerId : undefined;
     const consumer = consumerId === undefined ? '' : (this.#config.consumers.get(consumerId) ?? '');
     if (switches.status_code_metrics) {
-      const status = loggedStatus(res);
       const source = entry.upstreamStatus !== 0 && status === entry.upstreamStatus ? 'service' : 'kong';
       const key = `${status}|${source}|${consumer}`;
       let counter = series.statuses.get(key);
@@ -274,7 +282,7 @@ export class KongProxyMetrics implements RequestObserver {
     }
     if (switches.bandwidth_metrics) {
       this.#bandwidthOf(series, 'ingress', consumer).value += requestSize(req);
-      this.#bandwidthOf(series, 'egress', consumer).value += responseSize(res, entry);
+      this.#bandwidthOf(series, 'egress', consumer).value += egress;
     }
   }
 

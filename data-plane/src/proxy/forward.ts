@@ -163,7 +163,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     const headers = clientHeaders((controller.rawHeaders ?? []) as (Buffer | string)[], flags);
     this.responded(statusCode);
     const entry = this.#entry;
-    if (entry !== undefined) this.#recordUpstream(entry, statusCode);
+    if (entry !== undefined) this.recordUpstream(entry, statusCode);
     this.addProxyHeaders(headers, flags, statusCode);
     const plugins = this.prepared.plugins;
     if (plugins !== undefined) {
@@ -191,16 +191,6 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
   /** Sends the response head to the client (gRPC moves a trailers-only answer's status to trailers). */
   protected writeHead(statusCode: number, headers: string[]): void {
     this.res.writeHead(statusCode, headers);
-  }
-
-  #recordUpstream(entry: RequestEntry, statusCode: number): void {
-    entry.upstreamStatus = statusCode;
-    entry.upstreamSentAt = this.sentAt;
-    entry.upstreamAnsweredAt = performance.now();
-    const peer = this.peer;
-    const service = this.prepared.found.service!;
-    entry.upstreamAddress =
-      peer === undefined ? `${service.host}:${service.port}` : `${peer.ip}:${peer.port}`;
   }
 
   /** Lets the upstream go: the proxy answers (or has answered) the client itself. */

@@ -13,6 +13,7 @@ import type { Peer } from '../balancer/peer.ts';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
 import { removeHeader } from './kong-responses.ts';
 import type { Prepared } from './prepared.ts';
+import type { RequestEntry } from './request-entry.ts';
 import type { ResponseHeaderFlags } from './settings.ts';
 
 /** The reason an upstream request is aborted when its client left. */
@@ -22,6 +23,17 @@ export abstract class UndiciCall extends UpstreamAttempts implements Dispatcher.
   readonly prepared: Prepared;
   controller: Dispatcher.DispatchController | undefined = undefined;
   /** Nothing more is sent to the client from the upstream: answered, abandoned or failed. */
+  /** What the access log and the metrics read of the upstream's answer: its status, timings, address. */
+  protected recordUpstream(entry: RequestEntry, statusCode: number): void {
+    entry.upstreamStatus = statusCode;
+    entry.upstreamSentAt = this.sentAt;
+    entry.upstreamAnsweredAt = performance.now();
+    const peer = this.peer;
+    const service = this.prepared.found.service!;
+    entry.upstreamAddress =
+      peer === undefined ? `${service.host}:${service.port}` : `${peer.ip}:${peer.port}`;
+  }
+
   protected finished = false;
   #options: Dispatcher.DispatchOptions | undefined = undefined;
 

@@ -17,6 +17,7 @@ import { rawKongError } from './kong-responses.ts';
 import type { ListenerContext } from './prepare.ts';
 import type { Prepared } from './prepared.ts';
 import { answerAndClose, noteRawAnswer, rawHead } from './raw-response.ts';
+import type { RequestEntry } from './request-entry.ts';
 import { failUpgrade } from './request-failure.ts';
 import { clientHeaders, switchingHeaders } from './response-headers.ts';
 import { UndiciCall } from './undici-call.ts';
@@ -54,8 +55,18 @@ export class WebSocketCall extends UndiciCall {
   /** Set while the tunnel is open. */
   #upstream: Duplex | undefined = undefined;
 
-  constructor(prepared: Prepared, client: Duplex, head: Buffer, listener: UpgradeListener) {
+  /** The handshake's access-log / metrics entry, when something observes the proxy. */
+  readonly #entry: RequestEntry | undefined;
+
+  constructor(
+    prepared: Prepared,
+    client: Duplex,
+    head: Buffer,
+    listener: UpgradeListener,
+    entry?: RequestEntry,
+  ) {
     super(prepared);
+    this.#entry = entry;
     this.#client = client;
     this.#head = head;
     this.#listener = listener;
@@ -169,6 +180,7 @@ export class WebSocketCall extends UndiciCall {
     this.#answered = true;
     this.finished = true;
     this.responded(101);
+    if (this.#entry !== undefined) this.recordUpstream(this.#entry, 101);
     this.#upgrade?.answered(101);
     noteRawAnswer(client, 101, Buffer.byteLength(head, 'latin1'));
     client.write(head);
@@ -218,6 +230,7 @@ export class WebSocketCall extends UndiciCall {
     const head = rawHead(statusCode, statusMessage || 'Unknown', headers);
     this.#answered = true;
     this.responded(statusCode);
+    if (this.#entry !== undefined) this.recordUpstream(this.#entry, statusCode);
     this.#upgrade?.answered(statusCode);
     noteRawAnswer(this.#client, statusCode, Buffer.byteLength(head, 'latin1'));
     this.#client.write(head);

@@ -85,7 +85,7 @@ export class WebSocketProxy implements UpgradeListener {
         answerAndClose(socket, rawRefusal(prepared, context.flags, requestId));
         return;
       }
-      new WebSocketCall(prepared, socket, head, this).proceed();
+      new WebSocketCall(prepared, socket, head, this, entry).proceed();
     } catch (err) {
       failUpgrade(req, socket, false, err, context.flags, context.log, requestId);
     }
