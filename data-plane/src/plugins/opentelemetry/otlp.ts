@@ -3,8 +3,9 @@
  * ExportTraceServiceRequest, encoded with protobufjs from the official opentelemetry-proto
  * definitions (./proto, as Kong ships them in kong/include/opentelemetry/proto).
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 
 const PROTO_ROOT = fileURLToPath(new URL('./proto/', import.meta.url));
 const SERVICE = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';
@@ -14,7 +15,9 @@ let request: protobuf.Type | undefined;
 /** opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest, loaded once. */
 export function exportTraceServiceRequest(): protobuf.Type {
   if (request === undefined) {
-    const root = new protobuf.Root();
+    // Loaded on the first export: a node without the plugin in use never loads protobufjs.
+    const { Root } = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+    const root = new Root();
     root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : PROTO_ROOT + target);
     root.loadSync(SERVICE, { keepCase: false });
     request = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');

@@ -14,7 +14,8 @@
  * The connection reconnects on its own (backoff up to 2 s); errors are logged at most once every
  * 10 s per connection and never thrown outside a command. Needs `ioredis` installed (the node has it).
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { REDIS_DEFAULT_TIMEOUT, type RedisConnectionConfig } from './schema.ts';
 
@@ -43,6 +44,13 @@ export interface RedisScript {
 
 const ERROR_LOG_EVERY_MS = 10_000;
 
+/** ioredis, loaded on the first connection: a node whose plugins use no Redis never loads it. */
+let RedisClass: typeof Redis | undefined;
+function redisClass(): typeof Redis {
+  RedisClass ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+  return RedisClass;
+}
+
 interface Entry {
   readonly redis: Redis;
   readonly connection: RedisConnection;
@@ -68,7 +76,7 @@ function keyOf(conf: RedisConnectionConfig): string {
 function open(conf: RedisConnectionConfig, log: Logger | undefined): Entry {
   const timeout = conf.timeout ?? REDIS_DEFAULT_TIMEOUT;
   const password = conf.password === '' ? undefined : (conf.password ?? undefined);
-  const redis = new Redis({
+  const redis = new (redisClass())({
     host: conf.host ?? '127.0.0.1',
     port: conf.port ?? 6379,
     db: conf.database ?? 0,
