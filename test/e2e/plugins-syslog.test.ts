@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
@@ -29,7 +30,7 @@ while True:
 let dir: string;
 let listener: ChildProcess;
 const messages: string[] = [];
-let node: RunningTurnpike;
+let node: TraditionalNode;
 let upstream: RecordingUpstream;
 let adminUrl: string;
 let proxyUrl: string;
@@ -53,17 +54,13 @@ describe('syslog through a running node, to a real syslog socket', () => {
       const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
       res.writeHead(status).end('x');
     });
-    const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
-    node = await startTurnpike({
+    node = await startTraditionalNode({
       env: {
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
         TURNPIKE_SYSLOG_LOGGER: wrapper,
       },
     });
-    adminUrl = `http://127.0.0.1:${admin}`;
-    proxyUrl = `http://127.0.0.1:${proxy}`;
+    adminUrl = node.adminUrl;
+    proxyUrl = node.proxyUrl;
     assert.equal(
       (await http('POST', `${adminUrl}/services`, { name: 's', url: `http://127.0.0.1:${upstream.port}` }))
         .status,

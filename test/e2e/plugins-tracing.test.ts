@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
+import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { REPO_ROOT, type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
@@ -132,7 +133,7 @@ async function startZipkinReceiver(): Promise<ZipkinReceiver> {
 }
 
 let zipkin: ZipkinReceiver;
-let node: RunningTurnpike;
+let node: TraditionalNode;
 let upstream: RecordingUpstream;
 let otlp: OtlpReceiver;
 let adminUrl: string;
@@ -167,17 +168,10 @@ describe('tracing plugins through a running node', () => {
     upstream = await recordingUpstream();
     otlp = await startOtlpReceiver();
     zipkin = await startZipkinReceiver();
-    const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
-    node = await startTurnpike({
-      env: {
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
-      },
-    });
-    adminUrl = `http://127.0.0.1:${admin}`;
-    proxyUrl = `http://127.0.0.1:${proxy}`;
-    statusUrl = `http://127.0.0.1:${status}`;
+    node = await startTraditionalNode();
+    adminUrl = node.adminUrl;
+    proxyUrl = node.proxyUrl;
+    statusUrl = node.statusUrl;
     const service = await http('POST', `${adminUrl}/services`, {
       name: 's',
       url: `http://127.0.0.1:${upstream.port}/base`,

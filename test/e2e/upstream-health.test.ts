@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
-let node: RunningTurnpike;
+let node: TraditionalNode;
 let adminUrl: string;
 let proxyUrl: string;
 /** Two upstream servers; `failing[i]` makes server i answer 500 (to traffic and to probes). */
@@ -69,17 +70,13 @@ describe('upstream health endpoints through a running node (2 proxy workers)', (
         }),
       );
     }
-    const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()];
-    node = await startTurnpike({
+    node = await startTraditionalNode({
       env: {
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
         TURNPIKE_WORKER_PROCESSES: '2',
       },
     });
-    adminUrl = `http://127.0.0.1:${admin}`;
-    proxyUrl = `http://127.0.0.1:${proxy}`;
+    adminUrl = node.adminUrl;
+    proxyUrl = node.proxyUrl;
     const passive = await http('POST', `${adminUrl}/upstreams`, {
       name: 'passive.internal',
       healthchecks: { passive: { unhealthy: { http_failures: 1, http_statuses: [500] } } },

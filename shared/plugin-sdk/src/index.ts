@@ -74,4 +74,5 @@ export {
   windowStart,
 } from './ratelimit-windows.ts';
 export type { SerializedRecord, SerializedTls } from './serialize.ts';
+export { udpSocketFor } from './udp.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

@@ -300,3 +300,19 @@ export const queue = define({
     concurrency_limit: { type: 'integer', default: 1, one_of: [-1, 1] },
   },
 } as const);
+
+/** Kong's typedefs.url for the log and tracing plugins' endpoints: an absolute http(s) URL with a host. */
+function httpUrlError(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'missing host in url';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `unsupported scheme '${url.protocol.slice(0, -1)}'`;
+  if (url.hostname === '') return 'missing host in url';
+  return undefined;
+}
+
+export const url = define({ type: 'string', custom_validator: str(httpUrlError) } satisfies StringField);

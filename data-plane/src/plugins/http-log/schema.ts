@@ -1,20 +1,6 @@
 /** http-log's configuration (Kong 3.10 kong/plugins/http-log/schema.lua, kong/tools/queue_schema.lua). */
 import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
 
-/** Kong's typedefs.url: an absolute http(s) URL with a host. */
-function urlError(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'missing host in url';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return `unsupported scheme '${url.protocol.slice(0, -1)}'`;
-  if (url.hostname === '') return 'missing host in url';
-  return undefined;
-}
-
 /** Kong's check: no Authorization header beside user info in http_endpoint. */
 function configError(config: Readonly<Record<string, unknown>>): string | undefined {
   const endpoint = config.http_endpoint;
@@ -42,7 +28,7 @@ export const schema = definePluginSchema({
     protocols: typedefs.protocols(),
     config: {
       ...configRecord({
-        http_endpoint: { type: 'string', required: true, custom_validator: urlError },
+        http_endpoint: typedefs.url({ required: true }),
         method: { type: 'string', default: 'POST', one_of: ['POST', 'PUT', 'PATCH'] },
         content_type: {
           type: 'string',

@@ -1,20 +1,6 @@
 /** opentelemetry's configuration (Kong 3.10 kong/plugins/opentelemetry/schema.lua). */
 import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
 
-/** Kong's typedefs.url: an absolute http(s) URL with a host. */
-function urlError(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'missing host in url';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return `unsupported scheme '${url.protocol.slice(0, -1)}'`;
-  if (url.hostname === '') return 'missing host in url';
-  return undefined;
-}
-
 function configError(config: Readonly<Record<string, unknown>>): string | undefined {
   // Kong's shorthand `endpoint` (deprecated) sets traces_endpoint.
   if (typeof config.endpoint === 'string' && config.traces_endpoint == null) return undefined;
@@ -40,10 +26,10 @@ export const schema = definePluginSchema({
     protocols: typedefs.protocolsHttp(),
     config: {
       ...configRecord({
-        traces_endpoint: { type: 'string', custom_validator: urlError },
-        logs_endpoint: { type: 'string', custom_validator: urlError },
+        traces_endpoint: typedefs.url(),
+        logs_endpoint: typedefs.url(),
         // Kong's deprecated shorthand for traces_endpoint.
-        endpoint: { type: 'string', custom_validator: urlError },
+        endpoint: typedefs.url(),
         headers: { type: 'map', keys: typedefs.headerName(), values: { type: 'string' } },
         resource_attributes: {
           type: 'map',

@@ -5,30 +5,11 @@
  * as Kong's), each line followed by a newline. A UDP send that fails is logged and not retried (as
  * Kong); a TCP connection that fails rejects, and the queue retries the batch.
  */
-import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Logger } from '@turnpike/plugin-sdk';
+import { type Logger, udpSocketFor } from '@turnpike/plugin-sdk';
 import type { StatsdConfig } from './schema.ts';
 
 const TCP_CONNECT_TIMEOUT_MS = 1000;
-const sockets = new Map<'udp4' | 'udp6', dgram.Socket>();
-
-function udpSocket(host: string, log: Logger): dgram.Socket {
-  const type = net.isIPv6(host) ? 'udp6' : 'udp4';
-  let socket = sockets.get(type);
-  if (socket === undefined) {
-    const created = dgram.createSocket(type);
-    created.on('error', (err) => {
-      log.error({ err }, `[statsd] socket failed: ${err.message}`);
-      created.close();
-      if (sockets.get(type) === created) sockets.delete(type);
-    });
-    created.unref();
-    sockets.set(type, created);
-    socket = created;
-  }
-  return socket;
-}
 
 /** Kong's buffering: lines joined by newlines while they fit in `size` bytes (a longer line goes alone). */
 export function packets(lines: readonly string[], size: number): string[] {
@@ -48,7 +29,7 @@ export function packets(lines: readonly string[], size: number): string[] {
 }
 
 function sendUdp(conf: StatsdConfig, lines: readonly string[], log: Logger): Promise<void> {
-  const socket = udpSocket(conf.host, log);
+  const socket = udpSocketFor(conf.host, log);
   const where = `${conf.host}:${conf.port}`;
   if (conf.udp_packet_size > 0) {
     for (const line of lines) {

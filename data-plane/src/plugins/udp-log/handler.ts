@@ -7,33 +7,13 @@
  * for a datagram. Sends in flight are bounded (MAX_IN_FLIGHT): past it, entries are dropped and
  * counted (`turnpike_log_entries_dropped{plugin="udp-log"}`).
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
-import { countLogDrops, definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
+import { countLogDrops, definePluginHandler, type Logger, udpSocketFor } from '@turnpike/plugin-sdk';
 import type { UdpLogConfig } from './schema.ts';
 
 export const MAX_IN_FLIGHT = 10_000;
 
-const sockets = new Map<'udp4' | 'udp6', dgram.Socket>();
 let inFlight = 0;
 let dropWarned = false;
-
-function socketFor(host: string, log: Logger): dgram.Socket {
-  const type = net.isIPv6(host) ? 'udp6' : 'udp4';
-  let socket = sockets.get(type);
-  if (socket === undefined) {
-    const created = dgram.createSocket(type);
-    created.on('error', (err) => {
-      log.error({ err }, `udp-log socket failed: ${err.message}`);
-      created.close();
-      if (sockets.get(type) === created) sockets.delete(type);
-    });
-    created.unref();
-    sockets.set(type, created);
-    socket = created;
-  }
-  return socket;
-}
 
 function drop(log: Logger): void {
   countLogDrops('udp-log', 1);
@@ -62,7 +42,7 @@ function send(config: UdpLogConfig, message: string, log: Logger): void {
   const timer = setTimeout(() => finish(new Error('timeout')), config.timeout).unref();
   inFlight++;
   try {
-    socketFor(config.host, log).send(message, config.port, config.host, finish);
+    udpSocketFor(config.host, log).send(message, config.port, config.host, finish);
   } catch (err) {
     finish(err as Error);
   }

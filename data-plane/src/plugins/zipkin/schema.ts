@@ -1,19 +1,6 @@
 /** zipkin's configuration (Kong 3.10 kong/plugins/zipkin/schema.lua). */
 import { configRecord, definePluginSchema, type PluginConfigOf, typedefs } from '@turnpike/plugin-sdk';
 
-function urlError(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'missing host in url';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return `unsupported scheme '${url.protocol.slice(0, -1)}'`;
-  if (url.hostname === '') return 'missing host in url';
-  return undefined;
-}
-
 /** Kong's PROTECTED_TAGS: a static tag may not set these. */
 const PROTECTED_TAGS = [
   'error',
@@ -40,7 +27,7 @@ export const schema = definePluginSchema({
     protocols: typedefs.protocolsHttp(),
     config: configRecord({
       local_service_name: { type: 'string', required: true, default: 'kong' },
-      http_endpoint: { type: 'string', custom_validator: urlError },
+      http_endpoint: typedefs.url(),
       sample_ratio: { type: 'number', default: 0.001, between: [0, 1] },
       default_service_name: { type: 'string' },
       include_credential: { type: 'boolean', required: true, default: true },
