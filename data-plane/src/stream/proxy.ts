@@ -19,7 +19,7 @@ import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { readClientHello } from './client-hello.ts';
 import { guardAllows } from './guards.ts';
-import { matchStream, type StreamKey, type StreamProtocol } from './router.ts';
+import { matchStream, type StreamKey, type StreamProtocol, type StreamRoute } from './router.ts';
 import { StreamCall, type StreamCallDone } from './stream-call.ts';
 
 /** How long a plain connection's first bytes are waited for when tls_passthrough routes exist. */
@@ -47,7 +47,7 @@ export interface StartStreamProxyOptions {
   readonly tls?: StreamTlsOptions;
   /** Told of every connection that ended (stream metrics, the log phase). */
   readonly onClosed?: (
-    done: StreamCallDone & { readonly route: string; readonly protocol: StreamProtocol },
+    done: StreamCallDone & { readonly route: StreamRoute; readonly protocol: StreamProtocol },
   ) => void;
 }
 
@@ -96,7 +96,7 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     if (head !== undefined) socket.unshift(head);
     const call = new StreamCall(socket, found, dispatch, log, (c, done) => {
       calls.delete(c);
-      options.onClosed?.({ ...done, route: found.route.id, protocol });
+      options.onClosed?.({ ...done, route: found, protocol });
     });
     calls.add(call);
     call.start();
