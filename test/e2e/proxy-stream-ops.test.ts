@@ -43,6 +43,17 @@ async function exchange(port: number, payload: string): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
+async function exchangeBytes(port: number, payload: Buffer): Promise<string> {
+  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  const closed = once(socket, 'close');
+  socket.end(payload);
+  await closed;
+  return Buffer.concat(chunks).toString();
+}
+
 /** The sum over workers of the sample of `name` whose labels include all of `labels`. */
 async function sample(
   statusUrl: string,
@@ -133,7 +144,13 @@ describe('stream operations', () => {
       await sample(node.statusUrl, 'kong_stream_sessions_total', { route: 'tcp-in', code: '502' }),
       undefined,
     );
-    const logged = node.lines.filter((l) => l.msg === 'stream session closed' && l.status === 200);
+    // The workers' log lines reach the test through a pipe: wait for them.
+    const closeLines = () => node.lines.filter((l) => l.msg === 'stream session closed' && l.status === 200);
+    await eventually(
+      async () => closeLines().length,
+      (n) => n >= 7,
+    );
+    const logged = closeLines();
     assert.ok(logged.length >= 6, `${logged.length} close lines`);
     assert.equal(logged.at(-1)!.bytes_in, 5);
     assert.equal(logged.at(-1)!.bytes_out, 7);
@@ -196,5 +213,67 @@ describe('stream operations', () => {
     const result = await quit;
     assert.equal(result.code, 0, result.stderr);
     assert.equal(await node.exited, 0);
+  });
+
+  it('reads a PROXY header on a proxy_protocol listener: trusted peers set the address routes and ip-restriction see', async () => {
+    await using a = await echo();
+    const listen = await freePort();
+    await using node = await startTraditionalNode({
+      env: {
+        TURNPIKE_STREAM_LISTEN: `127.0.0.1:${listen} proxy_protocol`,
+        TURNPIKE_TRUSTED_IPS: '127.0.0.1',
+      },
+    });
+    const created = async (path: string, body: Record<string, unknown>): Promise<void> => {
+      const res = await http('POST', `${node.adminUrl}${path}`, body);
+      assert.equal(res.status, 201, `${path}: ${res.text}`);
+    };
+    await created('/services', { name: 'echo', url: `tcp://127.0.0.1:${a.port}` });
+    // Only clients of 203.0.113.0/24 match; ip-restriction then denies one of them.
+    await created('/services/echo/routes', {
+      name: 'lb-clients',
+      protocols: ['tcp'],
+      sources: [{ ip: '203.0.113.0/24' }],
+    });
+    await created('/routes/lb-clients/plugins', {
+      name: 'ip-restriction',
+      config: { deny: ['203.0.113.66'] },
+    });
+
+    const v1 = (client: string) => `PROXY TCP4 ${client} 127.0.0.1 40000 ${listen}\r\n`;
+    // The header and the first client bytes in one segment: what follows the header is the client's.
+    assert.equal(
+      await eventually(
+        () => exchange(listen, `${v1('203.0.113.5')}hello`),
+        (r) => r === 'A\nhello',
+      ),
+      'A\nhello',
+    );
+    // v2 (binary), IPv4, for the same network.
+    const v2 = Buffer.alloc(28);
+    Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11]).copy(
+      v2,
+    );
+    v2.writeUInt16BE(12, 14);
+    Buffer.from([203, 0, 113, 9, 127, 0, 0, 1]).copy(v2, 16);
+    v2.writeUInt16BE(40001, 24);
+    v2.writeUInt16BE(listen, 26);
+    assert.equal(await exchangeBytes(listen, Buffer.concat([v2, Buffer.from('two')])), 'A\ntwo');
+    // The header's client is outside the route's sources: nothing matches, the connection closes.
+    assert.equal(await exchange(listen, `${v1('198.51.100.1')}hello`), '');
+    // In the sources, but denied by ip-restriction on the header's address (once every worker has
+    // the plugin, which was created after the route).
+    await eventually(
+      () => exchange(listen, `${v1('203.0.113.66')}hello`),
+      (r) => r === '',
+    );
+    // No header: closed.
+    assert.equal(await exchange(listen, 'hello'), '');
+    // The workers' log lines reach the test through a pipe: wait for them.
+    await node.waitForLog(
+      (l) => l.msg === 'stream connection refused by ip-restriction' && l.sourceIp === '203.0.113.66',
+      10_000,
+    );
+    await node.waitForLog((l) => l.msg === 'stream connection without a valid PROXY protocol header', 10_000);
   });
 });

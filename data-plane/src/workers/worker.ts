@@ -134,6 +134,7 @@ export class ProxyWorker {
       const streams = await startStreamProxy({
         listen: settings.streamListen,
         reusePort: settings.reusePort === true,
+        trustedIps: settings.proxy.trustedIps,
         holder: applier.runtime,
         log,
         ...(settings.tls === undefined
