@@ -9,10 +9,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
-import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { issueCertificate, makeAuthority } from '../helpers/pki.ts';
-import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { closedPort, type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 /** A stream receiver: every newline-ended line parsed as JSON, and the connections it saw. */

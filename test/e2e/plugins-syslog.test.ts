@@ -12,9 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
-import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 const LISTENER = `

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
-import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { REPO_ROOT, type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
+import { REPO_ROOT } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 const PROTO_ROOT = join(REPO_ROOT, 'data-plane/src/plugins/opentelemetry/proto/');

@@ -8,9 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
-import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { type RunningTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 let node: TraditionalNode;

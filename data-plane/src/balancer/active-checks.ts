@@ -1,6 +1,7 @@
 /**
  * Active health checks: every `healthy.interval` seconds the healthy peers, every
- * `unhealthy.interval` seconds the unhealthy ones, get a GET `http_path` (or a TCP connect),
+ * `unhealthy.interval` seconds the unhealthy ones, get a GET `http_path` (or a TCP connect, or a
+ * gRPC health check: `./grpc-probe.ts`),
  * `concurrency` at a time. Timers are unref'd: they never keep the process alive.
  */
 
@@ -8,10 +9,12 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP } from 'node:net';
 import { ProbeTimeoutError } from '@turnpike/shared';
+import { grpcProbe } from './grpc-probe.ts';
 import type { Peer } from './peer.ts';
 import type { ActiveChecks } from './types.ts';
 
-export type ProbeOutcome = number | 'tcp' | 'timeout';
+/** A status code, a kind of failure, or `serving` (a gRPC health check answered SERVING). */
+export type ProbeOutcome = number | 'serving' | 'http' | 'tcp' | 'timeout';
 
 /** Sends one probe; resolves with the status code, or the kind of failure. Never rejects. */
 export type Probe = (peer: Peer, checks: ActiveChecks, host: string) => Promise<ProbeOutcome>;
@@ -24,7 +27,7 @@ export interface ProbeTarget {
   report(peer: Peer, outcome: ProbeOutcome): void;
 }
 
-/** HTTP(S) GET or TCP connect with node's clients; the whole probe is bounded by `timeout`. */
+/** HTTP(S) GET, TCP connect or gRPC health check with node's clients; the whole probe is bounded by `timeout`. */
 export const networkProbe: Probe = (peer, checks, host) =>
   new Promise<ProbeOutcome>((resolve) => {
     let settled = false;
@@ -40,6 +43,10 @@ export const networkProbe: Probe = (peer, checks, host) =>
     }, checks.timeout);
     timer.unref();
     let cancel: (err: Error) => void;
+    if (checks.type === 'grpc' || checks.type === 'grpcs') {
+      cancel = grpcProbe(peer, checks, host, (outcome) => finish(outcome));
+      return;
+    }
     if (checks.type === 'tcp') {
       const socket = connect({ host: peer.ip, port: peer.port }, () => {
         finish(200);

@@ -36,8 +36,7 @@ function activeChecks(config: ActiveHealthcheckConfig | null | undefined): Activ
   const d = HEALTHCHECKS_DEFAULTS.active;
   const healthy = config?.healthy ?? d.healthy;
   const unhealthy = config?.unhealthy ?? d.unhealthy;
-  const type =
-    config?.type === 'https' || config?.type === 'grpcs' ? 'https' : config?.type === 'tcp' ? 'tcp' : 'http';
+  const type = config?.type ?? 'http';
   const headers: string[] = [];
   for (const [name, values] of Object.entries(config?.headers ?? {})) {
     for (const value of values) headers.push(name, value);

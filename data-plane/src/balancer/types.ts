@@ -52,7 +52,7 @@ export interface HealthLimits {
 }
 
 export interface ActiveChecks {
-  readonly type: 'http' | 'https' | 'tcp';
+  readonly type: 'http' | 'https' | 'tcp' | 'grpc' | 'grpcs';
   /** Milliseconds. */
   readonly timeout: number;
   readonly concurrency: number;

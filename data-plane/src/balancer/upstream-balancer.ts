@@ -231,7 +231,11 @@ export class UpstreamBalancer implements ProbeTarget {
     const limits = this.spec.active.limits;
     const before = peer.state.healthy;
     const flipped =
-      typeof outcome === 'number' ? peer.state.status(outcome, limits) : peer.state.failure(outcome, limits);
+      typeof outcome === 'number'
+        ? peer.state.status(outcome, limits)
+        : outcome === 'serving'
+          ? peer.state.success(limits)
+          : peer.state.failure(outcome, limits);
     if (flipped) this.#changed(peer, before, 'active');
   }
 

@@ -60,6 +60,16 @@ function onSocketClose(this: Socket & { [kCounted]?: Connections }): void {
   if (counted !== undefined) counted.active--;
 }
 
+/** What the stream proxy tells of a closed connection. */
+export interface StreamClosed {
+  readonly route: { readonly id: string; readonly name?: string | null };
+  readonly service: { readonly name?: string | null; readonly host: string } | undefined;
+  readonly status: number;
+  readonly sessionMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
 export interface KongMetricsOptions {
   readonly nodeId: string;
   /** The worker's Runtime, read at scrape time for upstream health. */
@@ -76,6 +86,8 @@ export class KongProxyMetrics implements RequestObserver {
   readonly #kongLatency: HistogramFamily;
   readonly #upstreamLatency: HistogramFamily;
   readonly #requestLatency: HistogramFamily;
+  readonly #sessions: CounterFamily;
+  readonly #sessionDuration: HistogramFamily;
 
   constructor(options: KongMetricsOptions) {
     const registers = [this.registry];
@@ -103,6 +115,17 @@ export class KongProxyMetrics implements RequestObserver {
       registry,
       'kong_request_latency_ms',
       'Total latency incurred during requests for each service/route in Kong',
+      UPSTREAM_LATENCY_BUCKETS,
+    );
+    this.#sessions = new CounterFamily(
+      registry,
+      'kong_stream_sessions_total',
+      'Stream status codes per service/route in Kong',
+    );
+    this.#sessionDuration = new HistogramFamily(
+      registry,
+      'kong_session_duration_ms',
+      'latency incurred in stream session for each service/route in Kong',
       UPSTREAM_LATENCY_BUCKETS,
     );
     this.#bandwidth = new CounterFamily(
@@ -283,6 +306,43 @@ export class KongProxyMetrics implements RequestObserver {
     if (switches.bandwidth_metrics) {
       this.#bandwidthOf(series, 'ingress', consumer).value += requestSize(req);
       this.#bandwidthOf(series, 'egress', consumer).value += egress;
+    }
+  }
+
+  /**
+   * A stream connection closed (Kong's stream log phase): `kong_stream_sessions_total` by status,
+   * `kong_session_duration_ms`, and the bytes in `kong_bandwidth_bytes` (consumer "": streams
+   * have none; Kong's stream series omit the label, one family here carries both subsystems).
+   */
+  streamClosed(done: StreamClosed): void {
+    if (!this.#config.enabled) return;
+    const route = done.route;
+    let series = this.#series.get(route.id);
+    if (series === undefined) {
+      const switches = this.#config.byRoute.get(route.id);
+      if (switches === undefined) return;
+      series = this.#seriesOf(route, done.service, switches);
+    }
+    const switches = series.switches;
+    const key = `${series.service}|${series.route}`;
+    if (switches.status_code_metrics) {
+      const code = String(done.status);
+      this.#sessions.series(`${key}|${code}`, {
+        service: series.service,
+        route: series.route,
+        code,
+        source: done.status === 200 ? 'service' : 'kong',
+        workspace: WORKSPACE,
+      }).value++;
+    }
+    if (switches.latency_metrics) {
+      this.#sessionDuration
+        .series(key, { service: series.service, route: series.route, workspace: WORKSPACE })
+        .observe(done.sessionMs);
+    }
+    if (switches.bandwidth_metrics) {
+      this.#bandwidthOf(series, 'ingress', '').value += done.bytesIn;
+      this.#bandwidthOf(series, 'egress', '').value += done.bytesOut;
     }
   }
 

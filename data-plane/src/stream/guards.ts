@@ -31,7 +31,7 @@ export interface IpGuard {
   readonly deny: BlockList | undefined;
 }
 
-/** Plugins that do nothing on streams in Kong either (HTTP-only phases never run there). */
+/** Plugins served on streams outside this guard: prometheus counts sessions at close (../observability/kong-metrics.ts). */
 const NO_STREAM_EFFECT: ReadonlySet<string> = new Set(['prometheus']);
 
 function listOf(values: unknown): BlockList | undefined {

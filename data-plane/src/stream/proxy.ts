@@ -8,6 +8,9 @@
  *   with protocol `tls_passthrough` and forwarded untouched; anything else is `tcp`. Without
  *   such routes nothing is read ahead, so server-speaks-first protocols work.
  * - On an `ssl` listener, connections are `tls` once the handshake is done.
+ * - On a listener flagged `proxy_protocol` (plain only), a PROXY v1/v2 header is read first (within
+ *   `PREREAD_MS`, else the connection is closed): from a peer in trusted_ips, its client and
+ *   destination addresses are the ones routes (`sources`, `destinations`) and ip-restriction see.
  * - No route, or a route whose service cannot be served: the connection is closed.
  * - Stopping stops accepting; `drain` lets open connections finish up to the deadline.
  */
@@ -16,10 +19,12 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
+import { compileTrustedIps, isTrusted } from '../proxy/client-address.ts';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { readClientHello } from './client-hello.ts';
 import { guardAllows } from './guards.ts';
-import { matchStream, type StreamKey, type StreamProtocol } from './router.ts';
+import { type ProxiedAddress, readProxyHeader } from './proxy-protocol.ts';
+import { matchStream, type StreamKey, type StreamProtocol, type StreamRoute } from './router.ts';
 import { StreamCall, type StreamCallDone } from './stream-call.ts';
 
 /** How long a plain connection's first bytes are waited for when tls_passthrough routes exist. */
@@ -29,6 +34,8 @@ export interface StreamListenEntry {
   readonly host: string;
   readonly port: number;
   readonly ssl: boolean;
+  /** A PROXY protocol header (v1 or v2) comes first: `./proxy-protocol.ts`. */
+  readonly proxyProtocol?: boolean;
 }
 
 export interface StreamTlsOptions {
@@ -43,11 +50,13 @@ export interface StartStreamProxyOptions {
   readonly reusePort?: boolean;
   readonly holder: RuntimeSource;
   readonly log: Logger;
+  /** trusted_ips: a PROXY header's client address is used only from these peers (nginx's set_real_ip_from). */
+  readonly trustedIps?: readonly string[];
   /** For `ssl` entries: the default certificate and the SNI callback (certificate entities). */
   readonly tls?: StreamTlsOptions;
   /** Told of every connection that ended (stream metrics, the log phase). */
   readonly onClosed?: (
-    done: StreamCallDone & { readonly route: string; readonly protocol: StreamProtocol },
+    done: StreamCallDone & { readonly route: StreamRoute; readonly protocol: StreamProtocol },
   ) => void;
 }
 
@@ -55,6 +64,11 @@ export interface RunningStreamProxy extends Stoppable {
   readonly ports: readonly number[];
   /** Stream connections open now. */
   readonly active: number;
+}
+
+interface Proxied {
+  readonly source: ProxiedAddress;
+  readonly destination: ProxiedAddress;
 }
 
 function unmapped(address: string | undefined): string {
@@ -67,15 +81,22 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
   const calls = new Set<StreamCall>();
   const idle = new Set<Socket>();
 
-  const route = (socket: Socket, protocol: StreamProtocol, sni: string | undefined, head?: Buffer): void => {
+  const trusted = compileTrustedIps(options.trustedIps ?? []);
+  const route = (
+    socket: Socket,
+    protocol: StreamProtocol,
+    sni: string | undefined,
+    head?: Buffer,
+    proxied?: Proxied,
+  ): void => {
     idle.delete(socket);
     const runtime = holder.current;
     const key: StreamKey = {
       protocol,
-      sourceIp: unmapped(socket.remoteAddress),
-      sourcePort: socket.remotePort ?? 0,
-      destinationIp: unmapped(socket.localAddress),
-      destinationPort: socket.localPort ?? 0,
+      sourceIp: proxied?.source.ip ?? unmapped(socket.remoteAddress),
+      sourcePort: proxied?.source.port ?? socket.remotePort ?? 0,
+      destinationIp: proxied?.destination.ip ?? unmapped(socket.localAddress),
+      destinationPort: proxied?.destination.port ?? socket.localPort ?? 0,
       sni,
     };
     const found = matchStream(runtime.streams, key);
@@ -96,27 +117,68 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     if (head !== undefined) socket.unshift(head);
     const call = new StreamCall(socket, found, dispatch, log, (c, done) => {
       calls.delete(c);
-      options.onClosed?.({ ...done, route: found.route.id, protocol });
+      options.onClosed?.({ ...done, route: found, protocol });
     });
     calls.add(call);
     call.start();
+  };
+
+  /** Reads the PROXY header, then goes on as a plain connection with what followed it. */
+  const proxyProtocol = (socket: Socket): void => {
+    idle.add(socket);
+    socket.once('close', () => idle.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let seen: Buffer = Buffer.alloc(0);
+    const refuse = (why: string): void => {
+      clearTimeout(timer);
+      log.info({ peer: unmapped(socket.remoteAddress) }, why);
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const header = readProxyHeader(seen);
+      if (header.kind === 'incomplete') return;
+      if (header.kind === 'invalid') {
+        refuse('stream connection without a valid PROXY protocol header');
+        return;
+      }
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      const rest = seen.subarray(header.length);
+      // As nginx's realip: the header's addresses count only from a trusted peer.
+      const proxied =
+        header.source !== undefined &&
+        header.destination !== undefined &&
+        isTrusted(trusted, unmapped(socket.remoteAddress))
+          ? { source: header.source, destination: header.destination }
+          : undefined;
+      afterHeader(socket, rest.length > 0 ? rest : undefined, proxied);
+    };
+    const timer = setTimeout(() => refuse('no PROXY protocol header in time'), PREREAD_MS);
+    socket.on('data', onData);
+    socket.resume();
   };
 
   const plain = (socket: Socket): void => {
     idle.add(socket);
     socket.once('close', () => idle.delete(socket));
     socket.on('error', () => socket.destroy());
+    afterHeader(socket, undefined, undefined);
+  };
+
+  const afterHeader = (socket: Socket, head: Buffer | undefined, proxied: Proxied | undefined): void => {
     const passthrough = holder.current.streams.routes.some((r) => r.protocols.has('tls_passthrough'));
     if (!passthrough) {
-      route(socket, 'tcp', undefined);
+      route(socket, 'tcp', undefined, head, proxied);
       return;
     }
-    let seen: Buffer = Buffer.alloc(0);
+    let seen: Buffer = head ?? Buffer.alloc(0);
     const done = (protocol: StreamProtocol, sni: string | undefined): void => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.pause();
-      route(socket, protocol, sni, seen.length > 0 ? seen : undefined);
+      route(socket, protocol, sni, seen.length > 0 ? seen : undefined, proxied);
     };
     const onData = (chunk: Buffer): void => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
@@ -125,6 +187,17 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
       else if (hello.kind === 'not-tls') done('tcp', undefined);
     };
     const timer = setTimeout(() => done('tcp', undefined), PREREAD_MS);
+    if (seen.length > 0) {
+      const hello = readClientHello(seen);
+      if (hello.kind === 'tls') {
+        done('tls_passthrough', hello.sni);
+        return;
+      }
+      if (hello.kind === 'not-tls') {
+        done('tcp', undefined);
+        return;
+      }
+    }
     socket.on('data', onData);
     socket.resume();
   };
@@ -136,6 +209,8 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
       let server: Server;
       if (entry.ssl) {
         const tls = options.tls;
+        if (entry.proxyProtocol === true)
+          throw new TypeError('proxy_protocol on an ssl stream listener is not supported');
         if (tls === undefined) throw new TypeError('an ssl stream listener needs a certificate');
         server = createTlsServer(
           {
@@ -154,7 +229,10 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
           log.debug({ err: err.message }, 'stream TLS handshake failed'),
         );
       } else {
-        server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, plain);
+        server = createServer(
+          { allowHalfOpen: true, pauseOnConnect: true },
+          entry.proxyProtocol === true ? proxyProtocol : plain,
+        );
       }
       server.listen({
         host: entry.host,

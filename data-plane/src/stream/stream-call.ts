@@ -29,6 +29,10 @@ export interface StreamCallDone {
   /** Bytes from the client to the upstream, and back. */
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Kong's stream status: 200 once the upstream was connected, else 502 (no peer, every attempt failed). */
+  readonly status: 200 | 502;
+  /** From the routed connection to its close, in ms (Kong's `latencies.session`). */
+  readonly sessionMs: number;
 }
 
 export class StreamCall extends UpstreamAttempts {
@@ -39,6 +43,8 @@ export class StreamCall extends UpstreamAttempts {
   readonly #onDone: (call: StreamCall, done: StreamCallDone) => void;
   #upstream: Socket | undefined = undefined;
   #closed = false;
+  #served = false;
+  readonly #started = Date.now();
 
   constructor(
     client: Socket,
@@ -115,6 +121,7 @@ export class StreamCall extends UpstreamAttempts {
       if (timer !== undefined) clearTimeout(timer);
       upstream.off('error', failedBeforeConnect);
       this.connected();
+      this.#served = true;
       this.#pipe(upstream);
     });
   }
@@ -179,6 +186,8 @@ export class StreamCall extends UpstreamAttempts {
     this.#onDone(this, {
       bytesIn: upstream?.bytesWritten ?? 0,
       bytesOut: client.bytesWritten,
+      status: this.#served ? 200 : 502,
+      sessionMs: Date.now() - this.#started,
     });
   }
 }

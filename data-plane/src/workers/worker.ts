@@ -141,11 +141,27 @@ export class ProxyWorker {
       const streams = await startStreamProxy({
         listen: settings.streamListen,
         reusePort: settings.reusePort === true,
+        trustedIps: settings.proxy.trustedIps,
         holder: applier.runtime,
         log,
         ...(settings.tls === undefined
           ? {}
           : { tls: { ...settings.tls, SNICallback: sniCallback(applier.runtime) } }),
+        onClosed: (done) => {
+          metrics.streamClosed({ ...done, route: done.route.route, service: done.route.service });
+          log.info(
+            {
+              route: done.route.route.id,
+              service: done.route.service?.id,
+              protocol: done.protocol,
+              status: done.status,
+              bytes_in: done.bytesIn,
+              bytes_out: done.bytesOut,
+              session_ms: done.sessionMs,
+            },
+            'stream session closed',
+          );
+        },
       });
       lifecycle.add(streams);
     }

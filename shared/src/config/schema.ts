@@ -232,7 +232,7 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'listeners',
     default: 'off',
     description:
-      'TCP / TLS stream listeners for tcp, tls and tls_passthrough routes: <ip>:<port> [ssl] [reuseport] [backlog=N], comma-separated, or off. With ssl, TLS is terminated with the certificate of the SNI.',
+      'TCP / TLS stream listeners for tcp, tls and tls_passthrough routes: <ip>:<port> [ssl] [proxy_protocol] [reuseport] [backlog=N], comma-separated, or off. With ssl, TLS is terminated with the certificate of the SNI. With proxy_protocol (plain listeners only), a PROXY v1/v2 header must come first; from a peer in trusted_ips its client address is the one sources and ip-restriction see.',
   }),
   admin_listen: listen({
     section: 'listeners',
