@@ -18,8 +18,8 @@ describe('turnpike.conf.default', () => {
 
   it('documents no key that has no effect yet', async () => {
     const text = await readFile(DEFAULT_FILE, 'utf8');
+    // Every key is implemented today (status_error_log was the last): the check stays for the next one.
     const inert = CONFIG_KEYS.filter((k) => k.notImplemented !== undefined);
-    assert.ok(inert.length > 0, 'the access and error log keys have no effect yet');
     for (const key of inert) assert.doesNotMatch(text, new RegExp(`^#${key.name} =`, 'm'), key.name);
   });
 
