@@ -64,6 +64,7 @@ export {
   type QueueConfig,
   type SendBatch,
 } from './queue.ts';
+export { randomHex } from './random-hex.ts';
 export {
   ORDERED_PERIODS,
   PERIOD_SECONDS,

@@ -2,7 +2,7 @@
  * W3C Trace Context `traceparent` (https://www.w3.org/TR/trace-context/), as Kong 3.10's w3c
  * extractor and injector (kong/observability/tracing/propagation/{extractors,injectors}/w3c.lua).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '@turnpike/plugin-sdk';
 
 export interface TraceParent {
   readonly traceId: string;
@@ -29,7 +29,7 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
 /** Random non-zero hex id of `bytes` bytes. */
 export function newId(bytes: 8 | 16): string {
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    const id = randomHex(bytes);
     if (!/^0+$/.test(id)) return id;
   }
 }

@@ -6,7 +6,6 @@
  * N)` (CLIENT) per upstream try, through a bounded per-worker queue (the SDK's LogQueue). Nothing
  * is awaited by the request.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   countLogDrops,
@@ -17,6 +16,7 @@ import {
   type PluginContext,
   pluginQueueParams,
   type QueueConfig,
+  randomHex,
   type SerializedRecord,
 } from '@turnpike/plugin-sdk';
 import { type Extracted, extract, type Format, inject } from './propagation.ts';
@@ -53,7 +53,7 @@ const TRACE = 'zipkin:trace';
 const queues = new LogQueues();
 
 function id(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
+  return randomHex(bytes);
 }
 
 function queueFor(compiled: Compiled, log: Logger): LogQueue | undefined {
