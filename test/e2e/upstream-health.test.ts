@@ -213,7 +213,12 @@ describe('upstream health endpoints through a running node (2 proxy workers)', (
         async () => healthOf(await health('active.internal'), b),
         (h) => h === 'UNHEALTHY',
       );
-      assert.deepEqual(await spread('/active', 6), [6, 0]);
+      // Each worker runs its own probes (the endpoint reads the first worker that answers): the
+      // other one marks the target within an interval or two.
+      await eventually(
+        () => spread('/active', 6),
+        (counts) => counts[1] === 0,
+      );
     } finally {
       failing[1] = false;
     }
