@@ -14,6 +14,28 @@ import { eventually, http } from '../helpers/http.ts';
 import { proxyWorkers, runTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { startEchoUpstream } from '../helpers/upstream.ts';
 
+/** Two clients sending GETs to `url` until `stop()`: what they saw, 200s counted, the rest listed. */
+function steadyLoad(url: string): { stop(): Promise<{ served: number; failures: string[] }> } {
+  let loading = true;
+  const failures: string[] = [];
+  let served = 0;
+  const client = async () => {
+    while (loading) {
+      const answer = await http('GET', url).catch((err: Error) => ({ status: 0, text: err.message }));
+      if (answer.status === 200) served++;
+      else failures.push(`${answer.status} ${answer.text}`);
+    }
+  };
+  const clients = [client(), client()];
+  return {
+    async stop() {
+      loading = false;
+      await Promise.all(clients);
+      return { served, failures };
+    },
+  };
+}
+
 test('reload opens a new listener and enables a plugin, and refuses what it cannot apply', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-reload-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -50,23 +72,8 @@ test('reload opens a new listener and enables a plugin, and refuses what it cann
   );
 
   // A listener added, while the first one carries traffic.
-  let loading = true;
-  t.after(() => {
-    loading = false;
-  });
-  const failures: string[] = [];
-  let served = 0;
-  const client = async () => {
-    while (loading) {
-      const answer = await http('GET', `http://127.0.0.1:${proxy}/web/`).catch((err: Error) => ({
-        status: 0,
-        text: err.message,
-      }));
-      if (answer.status === 200) served++;
-      else failures.push(`${answer.status} ${answer.text}`);
-    }
-  };
-  const clients = [client(), client()];
+  const load = steadyLoad(`http://127.0.0.1:${proxy}/web/`);
+  t.after(() => load.stop());
   await conf({ proxy_listen: `127.0.0.1:${proxy}, 127.0.0.1:${added}` });
   const first = await reload();
   assert.equal(first.code, 0, first.stderr);
@@ -76,8 +83,7 @@ test('reload opens a new listener and enables a plugin, and refuses what it cann
   );
   assert.deepEqual(onNew.body, { upstream: 'reload', method: 'GET', url: '/new' });
   await new Promise((r) => setTimeout(r, 500));
-  loading = false;
-  await Promise.all(clients);
+  const { served, failures } = await load.stop();
   assert.deepEqual(failures, [], 'the first listener served throughout the reload');
   assert.ok(served > 0);
 
@@ -178,20 +184,8 @@ test('reload applies a changed worker_processes by replacing the workers, servin
   assert.equal((await proxyWorkers(statusUrl)).length, 1);
   const pidsOf = async () => (await proxyWorkers(statusUrl)).map((w) => w.pid).sort();
 
-  let loading = true;
-  const failures: string[] = [];
-  let served = 0;
-  const client = async () => {
-    while (loading) {
-      const answer = await http('GET', `http://127.0.0.1:${proxy}/web/`).catch((err: Error) => ({
-        status: 0,
-        text: err.message,
-      }));
-      if (answer.status === 200) served++;
-      else failures.push(`${answer.status} ${answer.text}`);
-    }
-  };
-  const clients = [client(), client()];
+  const load = steadyLoad(`http://127.0.0.1:${proxy}/web/`);
+  let seen: { served: number; failures: string[] } | undefined;
   try {
     const before = await pidsOf();
     await conf(2);
@@ -212,9 +206,8 @@ test('reload applies a changed worker_processes by replacing the workers, servin
     );
     await new Promise((r) => setTimeout(r, 300));
   } finally {
-    loading = false;
-    await Promise.all(clients);
+    seen = await load.stop();
   }
-  assert.deepEqual(failures, [], 'served throughout both reloads');
-  assert.ok(served > 0);
+  assert.deepEqual(seen.failures, [], 'served throughout both reloads');
+  assert.ok(seen.served > 0);
 });
