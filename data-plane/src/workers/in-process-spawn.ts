@@ -90,6 +90,22 @@ export function inProcessSpawner(): SpawnWorker {
             () => {},
           );
           return;
+        case 'plugin-admin':
+          started?.then(
+            (worker) => worker.pluginAdmin(message),
+            () => reply({ type: 'admin-reply', seq: message.seq, error: 'the worker did not start' }),
+          );
+          return;
+        case 'balancer-admin':
+          // A hybrid data plane's health report and its control plane's target marks.
+          started?.then(
+            (worker) => worker.balancerAdmin(message),
+            () => reply({ type: 'admin-reply', seq: message.seq, error: 'the worker did not start' }),
+          );
+          return;
+        default:
+          // Every message kind is handled above: a new one fails to type-check here.
+          message satisfies never;
       }
     };
     return {
