@@ -74,7 +74,10 @@ export interface ControlPlaneOptions {
   readonly adminAccessLog?: LogWriter;
   /** A traditional node's proxy workers, for plugin Admin endpoints (proxy-cache's purges). */
   readonly nodePlugins?: NodePluginAdmin;
-  /** The proxy workers' balancers (a traditional node), for the upstream health endpoints. */
+  /**
+   * The proxy workers' balancers (a traditional node), for the upstream health endpoints; a
+   * control plane uses its data planes' (sync/cluster-balancers.ts).
+   */
   readonly nodeBalancers?: NodeBalancers;
 }
 
@@ -151,6 +154,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   let guiOrigins: readonly string[] = [];
   const connections = new ConnectionStats();
+  const nodeBalancers =
+    options.nodeBalancers ?? (config.role === 'control_plane' ? sync.balancers : undefined);
   const admin = buildAdminApi({
     dao,
     log,
@@ -167,7 +172,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     corsOrigins: () => guiOrigins,
     connections,
     ...(options.nodePlugins === undefined ? {} : { nodePlugins: options.nodePlugins }),
-    ...(options.nodeBalancers === undefined ? {} : { nodeBalancers: options.nodeBalancers }),
+    // A traditional node's own workers; a hybrid control plane's data planes, as they report.
+    ...(nodeBalancers === undefined ? {} : { nodeBalancers }),
   });
   await admin.ready();
   lifecycle.add({ name: 'admin api', stop: () => admin.close() });

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeBalancers } from '@turnpike/shared';
+import type { NodeBalancers, UpstreamHealthReport } from '@turnpike/shared';
 import {
   type Lifecycle,
   type Logger,
@@ -207,6 +207,20 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     maxPayload: config.cluster_max_payload,
     backoff: { maxMs: config.cluster_max_reconnect_delay * 1000 },
     onEvent: first.onEvent,
+    // A hybrid data plane tells its control plane what its balancers see (Kong's cannot); a
+    // traditional node's control plane asks the workers itself.
+    ...(config.role === 'data_plane'
+      ? {
+          balancers: {
+            report: async () => {
+              const answer = await pool.balancerAdmin({ op: 'report' });
+              return (answer.replies[0] as readonly UpstreamHealthReport[] | undefined) ?? [];
+            },
+            setHealth: (op) => pool.balancerAdmin(op),
+            onChanged: (listener) => pool.onHealthChanged(listener),
+          },
+        }
+      : {}),
   });
   lifecycle.add({ name: 'sync client', stop: async () => sync.stop() });
   // Kong's data-plane-only series (a traditional node's control plane reports the datastore).

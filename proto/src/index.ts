@@ -17,6 +17,7 @@ export type { ConfigSyncServer, DeepPartial, MessageFns } from './gen/turnpike/s
 export {
   Ack,
   Change,
+  CommandResult,
   ConfigSyncClient,
   ConfigSyncService,
   ControlPlaneHeartbeat,
@@ -27,6 +28,7 @@ export {
   Encoding,
   encodingFromJSON,
   encodingToJSON,
+  HealthReport,
   Hello,
   Nack,
   Op,
@@ -35,5 +37,8 @@ export {
   PluginInfo,
   protobufPackage,
   Refusal,
+  SetTargetHealth,
   Snapshot,
+  TargetHealth,
+  UpstreamHealth,
 } from './gen/turnpike/sync/v1/sync.ts';

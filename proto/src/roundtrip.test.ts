@@ -53,6 +53,28 @@ const dataPlaneMessages: DataPlaneMessage[] = [
       value: { configVersion: 42, configHash: 'b7c2', sentAtMs: 1_764_000_000_123 },
     },
   },
+  {
+    kind: {
+      $case: 'healthReport',
+      value: {
+        upstreams: [
+          {
+            upstreamId: '5e87bcae-fb20-48f7-a2c9-417023ad5769',
+            balancer: Buffer.from('{"health":"HEALTHY"}'),
+            targets: [
+              {
+                targetId: '71f38503-673d-4563-a3ab-87ac0f6e7f25',
+                target: '10.0.0.3:8080',
+                health: 'UNHEALTHY',
+                data: Buffer.from('{}'),
+              },
+            ],
+          },
+        ],
+      },
+    },
+  },
+  { kind: { $case: 'commandResult', value: { requestId: 7, error: 'target not found', found: true } } },
 ];
 
 const controlPlaneMessages: ControlPlaneMessage[] = [
@@ -88,6 +110,20 @@ const controlPlaneMessages: ControlPlaneMessage[] = [
       value: {
         syncStatus: 'plugin_set_incompatible',
         message: 'plugin "acme" is configured but not installed',
+      },
+    },
+  },
+  {
+    kind: {
+      $case: 'setTargetHealth',
+      value: {
+        requestId: 7,
+        upstreamId: '5e87bcae-fb20-48f7-a2c9-417023ad5769',
+        host: 'api.internal',
+        port: 8080,
+        addressIp: '10.0.0.3',
+        addressPort: 8080,
+        healthy: false,
       },
     },
   },

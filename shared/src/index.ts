@@ -16,6 +16,13 @@ export {
   type SafetyNetOptions,
 } from './process/safety-net.ts';
 export * from './status/metrics.ts';
-export type { BalancerAdminOp, NodeBalancers, WorkerTargetHealth } from './status/node-balancers.ts';
+export type {
+  BalancerAdminOp,
+  BalancerAnswer,
+  BalancerReplySource,
+  NodeBalancers,
+  UpstreamHealthReport,
+  WorkerTargetHealth,
+} from './status/node-balancers.ts';
 export * from './status/server.ts';
 export { TURNPIKE_VERSION } from './version.ts';

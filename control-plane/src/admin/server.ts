@@ -55,7 +55,7 @@ export interface AdminApiOptions {
   readonly corsOrigins?: () => readonly string[];
   /** This node's proxy workers' plugin state (a traditional node); absent on a control plane. */
   readonly nodePlugins?: NodePluginAdmin;
-  /** This node's proxy workers' balancers (a traditional node); absent on a control plane. */
+  /** This node's proxy workers' balancers (a traditional node), or a control plane's data planes'. */
   readonly nodeBalancers?: NodeBalancers;
 }
 

@@ -10,6 +10,7 @@ import {
 import { DEFAULT_MAX_PAYLOAD } from '@turnpike/shared/sync';
 import type { Registry } from 'prom-client';
 import { type ConfigSource, SnapshotEncodingCache } from '../snapshot/index.ts';
+import { ClusterBalancers } from './cluster-balancers.ts';
 import { type SyncMetrics, syncMetrics } from './metrics.ts';
 import { type DataPlaneRegistry, MemoryDataPlaneRegistry } from './registry.ts';
 import { DataPlaneSession, type SessionContext } from './session.ts';
@@ -47,6 +48,8 @@ export interface SyncServerOptions {
 export interface SyncServer {
   port: number;
   registry: DataPlaneRegistry;
+  /** The connected data planes' balancers: their reported health, and marks sent to them. */
+  balancers: ClusterBalancers;
   /** Ends every stream and closes the listener. */
   stop(): Promise<void>;
 }
@@ -72,6 +75,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   });
 
   const countConnected = () => metrics.connected(byNode.size);
+  const balancers = new ClusterBalancers(() => byNode.values(), log);
   const context: SessionContext = {
     source,
     registry,
@@ -81,6 +85,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     maxPayload,
     ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
     encodedSnapshot: () => snapshots.latest(),
+    balancers,
     identified(session) {
       const id = session.nodeId;
       if (id === undefined) return;
@@ -185,6 +190,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   return {
     port,
     registry,
+    balancers,
     async stop() {
       clearInterval(timer);
       unsubscribe();

@@ -4,6 +4,7 @@ import type { ControlPlaneMessage, DataPlaneMessage } from '@turnpike/proto';
 import { createLogger } from '@turnpike/shared';
 import { configFromEntities } from '@turnpike/shared/sync';
 import { MemoryConfigSource, SnapshotEncodingCache } from '../snapshot/index.ts';
+import { ClusterBalancers } from './cluster-balancers.ts';
 import { NO_METRICS, type RefusalReason } from './metrics.ts';
 import { MemoryDataPlaneRegistry } from './registry.ts';
 import { DataPlaneSession, type SessionContext } from './session.ts';
@@ -40,6 +41,7 @@ function harness(options: { ackTimeoutMs?: number } = {}) {
     ackTimeoutMs: options.ackTimeoutMs ?? 60_000,
     encodedSnapshot: () => snapshots.latest(),
     identified: () => {},
+    balancers: new ClusterBalancers(() => [], log),
   };
   const open = () => {
     const sent: ControlPlaneMessage[] = [];

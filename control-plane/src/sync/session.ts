@@ -2,6 +2,7 @@ import type { ControlPlaneMessage, DataPlaneMessage, Hello } from '@turnpike/pro
 import { type Logger, SyncAckTimeoutError } from '@turnpike/shared';
 import { changeToWire } from '@turnpike/shared/sync';
 import type { ConfigSource, EncodedSnapshot } from '../snapshot/index.ts';
+import type { ClusterBalancers, CommandTarget } from './cluster-balancers.ts';
 import { checkPlugins, checkVersion } from './compatibility.ts';
 import type { RefusalReason, SyncMetrics } from './metrics.ts';
 import type { DataPlaneRecord, DataPlaneRegistry } from './registry.ts';
@@ -21,6 +22,8 @@ export interface SessionContext {
   encodedSnapshot(): Promise<EncodedSnapshot>;
   /** Called once the data plane said who it is, before anything is sent to it. */
   identified(session: DataPlaneSession): void;
+  /** The data planes' balancers: their health reports and command results go there. */
+  balancers: ClusterBalancers;
 }
 
 /** The stream, as the session sees it. */
@@ -57,10 +60,11 @@ const INCOMPATIBLE: ReadonlySet<string> = new Set([
  * from the data plane's acknowledged version to the newest (so a data plane is never sent a
  * version older than the newest, nor two at once).
  */
-export class DataPlaneSession {
+export class DataPlaneSession implements CommandTarget {
   readonly #ctx: SessionContext;
   readonly #stream: SessionStream;
   #nodeId: string | undefined;
+  #hostname = '';
   /** What the data plane holds, by its hello and acks. */
   #held = { version: 0, hash: '' };
   #inFlight: InFlight | undefined;
@@ -85,6 +89,20 @@ export class DataPlaneSession {
 
   get nodeId(): string | undefined {
     return this.#nodeId;
+  }
+
+  get hostname(): string {
+    return this.#hostname;
+  }
+
+  /** Identified, not refused, not closed: commands may be sent. */
+  get serving(): boolean {
+    return this.#nodeId !== undefined && !this.#closed && !this.#refused;
+  }
+
+  /** A command (SetTargetHealth) for the data plane; dropped on a stream that is not serving. */
+  send(message: ControlPlaneMessage): void {
+    if (this.serving) this.#stream.send(message);
   }
 
   get inFlightVersion(): number | undefined {
@@ -119,6 +137,12 @@ export class DataPlaneSession {
       case 'heartbeat':
         this.#update({ last_seen: seen });
         if (this.#inFlight === undefined) void this.pump();
+        break;
+      case 'healthReport':
+        this.#ctx.balancers.reported(this.#nodeId, kind.value);
+        break;
+      case 'commandResult':
+        this.#ctx.balancers.answered(this.#nodeId, kind.value);
         break;
       case 'hello':
         this.#refuseStream('Hello may only be the first message of a sync stream');
@@ -179,6 +203,7 @@ export class DataPlaneSession {
     this.#closed = true;
     if (this.#nodeId === undefined) return;
     this.#ctx.metrics.forget(this.#nodeId);
+    this.#ctx.balancers.forget(this.#nodeId);
     const fields: Partial<DataPlaneRecord> = { connected: false };
     if (!this.#refused) fields.sync_status = 'offline';
     this.#update(fields);
@@ -210,6 +235,7 @@ export class DataPlaneSession {
       return;
     }
     this.#nodeId = hello.nodeId;
+    this.#hostname = hello.hostname;
     this.#ctx.identified(this);
     this.#held = { version: hello.configVersion, hash: hello.configHash };
     // last_error stays until the data plane is back in sync: a reconnect is no fix.

@@ -41,6 +41,11 @@ export interface BalancerRegistryOptions {
   readonly dns?: Partial<DnsSettings>;
   /** How an active probe is sent; HTTP(S)/TCP by default. */
   readonly probe?: Probe;
+  /**
+   * Called after a peer's health flipped or a target's DNS answer changed, in any upstream: what
+   * the health reports say may differ now (the data plane tells its control plane).
+   */
+  readonly onHealthChanged?: () => void;
 }
 
 const NONE: Balancers = new Map();
@@ -166,10 +171,17 @@ export class BalancerRegistry implements BalancerSource, Stoppable {
   #balancerOptions(id: string): UpstreamBalancerOptions {
     const dns = { ...DEFAULT_DNS_SETTINGS, ...this.#options.dns };
     // Both callbacks go to the balancer serving when they fire, whichever version made them.
-    const onDnsChange = () => this.#active.get(id)?.rebuild();
+    const changed = this.#options.onHealthChanged;
+    const onDnsChange = () => {
+      this.#active.get(id)?.rebuild();
+      changed?.();
+    };
     return {
       watch: (hostname) => new DnsWatch(hostname, this.#resolver(), dns, onDnsChange),
-      healthChanged: () => this.#active.get(id)?.refreshHealth(),
+      healthChanged: () => {
+        this.#active.get(id)?.refreshHealth();
+        changed?.();
+      },
       log: this.#options.log,
     };
   }

@@ -1,9 +1,16 @@
 import type { ControlPlaneMessage } from '@turnpike/proto';
-import type { Logger, PluginSetIncompatibleError } from '@turnpike/shared';
+import type {
+  BalancerAdminOp,
+  BalancerAnswer,
+  Logger,
+  PluginSetIncompatibleError,
+  UpstreamHealthReport,
+} from '@turnpike/shared';
 import type { ClusterChannelOptions } from '@turnpike/shared/cluster';
 import { type ConfigDelta, DEFAULT_MAX_PAYLOAD, type VersionedConfig } from '@turnpike/shared/sync';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { ConfigStore } from './config-store.ts';
+import { HealthReporter } from './health-reporter.ts';
 import { checkPluginSet } from './plugin-set.ts';
 import { type SessionStep, SyncSession } from './session.ts';
 import { type SyncStream, SyncTransport } from './transport.ts';
@@ -44,6 +51,21 @@ export interface SyncClientOptions {
   probe?: () => Promise<boolean>;
   /** Observes what the client does: for readiness, metrics and tests. */
   onEvent?: (event: SyncClientEvent) => void;
+  /**
+   * The proxy workers' balancers, on a data plane of a hybrid cluster: their health is reported to
+   * the control plane (HealthReport) and its SetTargetHealth commands run on them.
+   */
+  balancers?: SyncBalancers;
+}
+
+/** What the sync client reads of (and does to) the data plane's balancers. */
+export interface SyncBalancers {
+  /** Every upstream's health, as the workers see it. */
+  report(): Promise<readonly UpstreamHealthReport[]>;
+  /** Runs a healthy/unhealthy mark in every worker. */
+  setHealth(op: Extract<BalancerAdminOp, { op: 'set-health' }>): Promise<BalancerAnswer>;
+  /** Calls `listener` when the health may have changed; returns the unsubscribe function. */
+  onChanged(listener: () => void): () => void;
 }
 
 export type SyncClientEvent =
@@ -158,6 +180,51 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
     log.info({ version: next.version, kind, apply_ms: applyMs }, 'configuration applied');
     emit({ type: 'applied', kind, version: next.version, hash: next.hash });
     stream.send(ack);
+    // The upstreams or targets may have changed.
+    reporter?.changed();
+  };
+
+  /** The Admin API's healthy/unhealthy mark, run on the workers' balancers and answered. */
+  const setTargetHealth = async (
+    command: Extract<SessionStep, { type: 'set-target-health' }>['command'],
+    stream: SyncStream,
+  ) => {
+    const balancers = options.balancers;
+    let outcome: { error?: string; found: boolean };
+    if (balancers === undefined) outcome = { found: false };
+    else {
+      try {
+        const answer = await balancers.setHealth({
+          op: 'set-health',
+          upstream: command.upstreamId,
+          host: command.host,
+          port: command.port,
+          ...(command.addressIp === ''
+            ? {}
+            : { address: { ip: command.addressIp, port: command.addressPort } }),
+          healthy: command.healthy,
+        });
+        outcome =
+          answer.error === undefined
+            ? { found: answer.replies.length > 0 }
+            : { error: answer.error, found: true };
+      } catch (error) {
+        outcome = { error: (error as Error).message, found: true };
+      }
+    }
+    log.info(
+      {
+        upstream: command.upstreamId,
+        target: `${command.host}:${command.port}`,
+        healthy: command.healthy,
+        ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      },
+      'control plane marked a target',
+    );
+    // The report first: the control plane answers its Admin API call once the result is in, and a
+    // read right after it must see the mark.
+    await reporter?.flush();
+    stream.send(session.commandResult(command.requestId, outcome));
   };
 
   const handle = async (message: ControlPlaneMessage, stream: SyncStream) => {
@@ -177,6 +244,10 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
         stream.send(step.message);
         if (step.resync) stream.restart();
         return;
+      case 'set-target-health':
+        // Not behind configuration messages: a mark must not wait for a long apply.
+        void setTargetHealth(step.command, stream);
+        return;
       case 'refused':
         stream.markRefused();
         log.error({ sync_status: step.syncStatus }, `control plane refused this data plane: ${step.message}`);
@@ -189,6 +260,7 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
 
   // One message at a time, in order, whichever stream it came on: apply may be async.
   let queue = Promise.resolve();
+  let reporter: HealthReporter | undefined;
   const transport = new SyncTransport(
     {
       address: options.address,
@@ -203,7 +275,10 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
     {
       opening: () => session.hello(),
       heartbeat: () => session.heartbeat(Date.now()),
-      connected: () => emit({ type: 'connected' }),
+      connected: () => {
+        reporter?.streamOpened();
+        emit({ type: 'connected' });
+      },
       closed: (error) => emit({ type: 'disconnected', error }),
       message: (message, stream) => {
         const kind = message.kind;
@@ -223,6 +298,17 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       },
     },
   );
+  const balancers = options.balancers;
+  let unsubscribeHealth: (() => void) | undefined;
+  if (balancers !== undefined) {
+    const healthReporter = new HealthReporter({
+      collect: () => balancers.report(),
+      send: (message) => transport.send(message),
+      log,
+    });
+    reporter = healthReporter;
+    unsubscribeHealth = balancers.onChanged(() => healthReporter.changed());
+  }
   transport.start();
 
   return {
@@ -242,6 +328,8 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
           : { missing: incompatible.missing, message: incompatible.message },
     }),
     async stop() {
+      unsubscribeHealth?.();
+      reporter?.stop();
       await transport.stop();
       // A stopped data plane restarts from the version it served last.
       await store.flush();

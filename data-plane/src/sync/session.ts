@@ -1,4 +1,10 @@
-import type { ControlPlaneMessage, DataPlaneMessage, Delta, Snapshot } from '@turnpike/proto';
+import type {
+  ControlPlaneMessage,
+  DataPlaneMessage,
+  Delta,
+  SetTargetHealth,
+  Snapshot,
+} from '@turnpike/proto';
 import { type ErrorCode, TurnpikeError } from '@turnpike/shared';
 import type { ConfigDelta, VersionedConfig } from '@turnpike/shared/sync';
 import type { DeltaCandidate } from './config-store.ts';
@@ -45,6 +51,8 @@ export type SessionStep =
     }
   /** The control plane will not serve this data plane; it closes the stream. */
   | { type: 'refused'; syncStatus: string; message: string }
+  /** Mark a target healthy or unhealthy (the Admin API's healthy/unhealthy); answer with `commandResult`. */
+  | { type: 'set-target-health'; command: SetTargetHealth }
   /** A heartbeat (liveness only) or a kind this data plane does not know (ignored by contract). */
   | { type: 'none' };
 
@@ -129,6 +137,8 @@ export class SyncSession {
       }
       case 'refusal':
         return { type: 'refused', syncStatus: kind.value.syncStatus, message: kind.value.message };
+      case 'setTargetHealth':
+        return { type: 'set-target-health', command: kind.value };
       default:
         return { type: 'none' };
     }
@@ -144,6 +154,16 @@ export class SyncSession {
           hash: step.next.hash,
           applyMs: Math.max(0, Math.round(now - step.receivedAt)),
         },
+      },
+    };
+  }
+
+  /** The answer to a command: done, refused with `error`, or `found` false for an upstream not balanced here. */
+  commandResult(requestId: number, outcome: { error?: string; found: boolean }): DataPlaneMessage {
+    return {
+      kind: {
+        $case: 'commandResult',
+        value: { requestId, error: outcome.error ?? '', found: outcome.found },
       },
     };
   }

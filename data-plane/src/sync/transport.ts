@@ -81,6 +81,14 @@ export class SyncTransport {
     this.#connect();
   }
 
+  /** Writes to the stream open now (after its Hello); false when none is connected. */
+  send(message: DataPlaneMessage): boolean {
+    const current = this.#current;
+    if (current === undefined || !this.#connected) return false;
+    current.call.write(message);
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#reconnect.cancel();

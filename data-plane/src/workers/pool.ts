@@ -146,6 +146,7 @@ export class WorkerPool implements Stoppable {
   #current: VersionedConfig | undefined;
   #seq = 0;
   readonly #adminPending = new Map<number, (reply: AdminReply) => void>();
+  readonly #healthListeners = new Set<() => void>();
   #applying = false;
   #stopping = false;
   #scrapeSeq = 0;
@@ -458,6 +459,11 @@ export class WorkerPool implements Stoppable {
         if (this.#startup !== undefined && this.#slots.every((s) => s.state === 'running'))
           this.#startup.resolve();
         if (!this.#applying) this.#catchUp();
+        // A new worker's balancers start from scratch: what a health report says may differ.
+        this.#healthChanged();
+        return;
+      case 'health-changed':
+        this.#healthChanged();
         return;
       case 'start-failed':
         this.#log.error(
@@ -596,6 +602,19 @@ export class WorkerPool implements Stoppable {
       else if (reply.reply !== undefined) replies.push(reply.reply);
     }
     return error === undefined ? { replies } : { replies, error };
+  }
+
+  /**
+   * Calls `listener` when a worker's balancers saw a peer's health or a target's DNS answer change,
+   * or a worker (re)started; returns the unsubscribe function.
+   */
+  onHealthChanged(listener: () => void): () => void {
+    this.#healthListeners.add(listener);
+    return () => this.#healthListeners.delete(listener);
+  }
+
+  #healthChanged(): void {
+    for (const listener of this.#healthListeners) listener();
   }
 
   /** Sends a message built with a fresh seq to every running worker; each one's reply, undefined past `timeoutMs`. */

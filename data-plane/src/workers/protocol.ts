@@ -145,6 +145,11 @@ export type WorkerMessage =
       /** The hook threw, or the plugin has none here. */
       readonly error?: string;
     }
+  /**
+   * A peer's health flipped or a target's DNS answer changed in this worker's balancers
+   * (coalesced: at most one per HEALTH_CHANGED_COALESCE_MS); the data plane reports its health.
+   */
+  | { readonly type: 'health-changed' }
   /** A plugin's write for the node's datastore (the SDK's nodeDatastore()), answered by datastore-written. */
   | { readonly type: 'datastore-write'; readonly seq: number; readonly plugin: string; readonly op: unknown }
   /** Takes from the node's counters, one event-loop turn's worth: `sizes[i]` slots of 3 numbers each. */
@@ -166,6 +171,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     type === 'applied' ||
     type === 'apply-failed' ||
     type === 'admin-reply' ||
+    type === 'health-changed' ||
     type === 'counters-take' ||
     type === 'datastore-write' ||
     type === 'metrics'

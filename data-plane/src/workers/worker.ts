@@ -42,6 +42,22 @@ export type SendToPrimary = (message: WorkerMessage) => void;
 type ApplyMessage = Extract<PrimaryMessage, { type: 'apply' }>;
 type DeltaMessage = Extract<PrimaryMessage, { type: 'apply-delta' }>;
 
+/** A burst of health flips (a probe round marking many peers) is one message to the main process. */
+const HEALTH_CHANGED_COALESCE_MS = 50;
+
+/** `fn` at most once per `ms`, `ms` after the first call of a burst. */
+function coalesced(ms: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      fn();
+    }, ms);
+    timer.unref();
+  };
+}
+
 function versionOf(runtime: Runtime): number {
   return typeof runtime.version === 'number' ? runtime.version : Number(runtime.version);
 }
@@ -110,7 +126,12 @@ export class ProxyWorker {
     const lookup = connectLookup(resolve, { ...DEFAULT_DNS_SETTINGS, ...settings.dns });
     const pools = new UpstreamPools({ ...settings.pools, lookup }, log);
     lifecycle.add({ name: 'upstream pools', stop: () => pools.close() });
-    const balancers = new BalancerRegistry({ log, dns: settings.dns, resolve });
+    const balancers = new BalancerRegistry({
+      log,
+      dns: settings.dns,
+      resolve,
+      onHealthChanged: coalesced(HEALTH_CHANGED_COALESCE_MS, () => send({ type: 'health-changed' })),
+    });
     lifecycle.add(balancers);
     const plugins = await loadPluginRuntime(settings.plugins, log);
     // The env vault reads this process's environment (a forked worker inherits the node's).

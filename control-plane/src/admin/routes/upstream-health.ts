@@ -12,12 +12,15 @@
  *   400 with the balancer's message (`target not found`) for an address it does not have. Kong
  *   3.10 takes PUT; POST (Kong 2.x's verb, still in many scripts) is taken too.
  *
- * The state is the node's proxy workers' (`nodeBalancers`, a traditional node): reads answer from
- * the first worker that has the upstream, sets go to every worker. A hybrid control plane has no
- * balancers: as Kong's, its `/health` lists the targets without health, and it has no
- * healthy/unhealthy endpoints.
+ * On a traditional node the state is the node's proxy workers' (`nodeBalancers`): reads answer
+ * from the first worker that has the upstream, sets go to every worker. Kong's control plane has
+ * no health at all; ours answers from the health its connected data planes report over the sync
+ * stream (control-plane/src/sync/cluster-balancers.ts): each target's `health` is the worst view
+ * of them (HEALTHY only when every data plane can use it) and `data_planes` lists each one's, and
+ * the healthy/unhealthy marks are sent to every connected data plane (204 once each answered;
+ * 400 when none is connected, or with the first one's refusal).
  */
-import type { NodeBalancers, WorkerTargetHealth } from '@turnpike/shared';
+import type { BalancerAnswer, NodeBalancers, WorkerTargetHealth } from '@turnpike/shared';
 import { formatTarget } from '@turnpike/shared/schema';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EntityRow } from '../../dao/types.ts';
@@ -57,6 +60,68 @@ async function targetOf(
   return rows.find((t) => t.id === segment || (wanted !== undefined && t.target === wanted));
 }
 
+/** A balancer's target health; one without an address failed its DNS resolution. */
+function healthOf(seen: WorkerTargetHealth): string {
+  const addresses = (seen.data as { addresses?: unknown[] } | undefined)?.addresses ?? [];
+  return addresses.length === 0 ? 'DNS_ERROR' : seen.health;
+}
+
+/**
+ * Several data planes' views as one (hybrid): a target is HEALTHY only when every data plane that
+ * reports it can use it; else UNHEALTHY when one sees it unhealthy, else DNS_ERROR when one
+ * could not resolve it; HEALTHCHECKS_OFF when every one says so.
+ */
+function worstHealth(values: readonly string[]): string {
+  for (const worst of ['UNHEALTHY', 'DNS_ERROR', 'HEALTHY']) if (values.includes(worst)) return worst;
+  return values[0] ?? 'HEALTHCHECKS_OFF';
+}
+
+/**
+ * A hybrid control plane's target: Kong's fields (`health`, `data` from the first data plane),
+ * and `data_planes`, each connected data plane's own view (its id, hostname, health and data).
+ * A target no data plane balances yet (its version has not reached them) has no health.
+ */
+function clusterTargetHealth(target: EntityRow, answer: BalancerAnswer): EntityRow {
+  const views: { id: string; hostname: string; health: string; data: unknown }[] = [];
+  answer.replies.forEach((reply, i) => {
+    const seen = (reply as readonly WorkerTargetHealth[]).find((t) => t.id === target.id);
+    const source = answer.sources![i]!;
+    if (seen !== undefined)
+      views.push({ id: source.id, hostname: source.hostname, health: healthOf(seen), data: seen.data });
+  });
+  if (views.length === 0) return { ...target, data_planes: [] };
+  return {
+    ...target,
+    health: worstHealth(views.map((v) => v.health)),
+    data: views[0]!.data,
+    data_planes: views,
+  };
+}
+
+/** `?balancer_health=1` on a hybrid control plane: the worst of the data planes' balancers, and each one's. */
+function clusterBalancerHealth(answer: BalancerAnswer): Record<string, unknown> {
+  const views = answer.replies.map((reply, i) => {
+    const source = answer.sources![i]!;
+    const data = (reply ?? {}) as { id?: string; health?: string; details?: unknown };
+    return {
+      id: source.id,
+      hostname: source.hostname,
+      health: data.health ?? 'HEALTHCHECKS_OFF',
+      ...(data.details === undefined ? {} : { details: data.details }),
+    };
+  });
+  const first = answer.replies[0] as { id?: string; details?: unknown } | undefined;
+  if (first === undefined) return {};
+  return {
+    data: {
+      id: first.id,
+      health: worstHealth(views.map((v) => v.health)),
+      ...(first.details === undefined ? {} : { details: first.details }),
+      data_planes: views,
+    },
+  };
+}
+
 export function registerUpstreamHealthRoutes(
   app: FastifyInstance,
   ctx: AdminContext,
@@ -76,6 +141,8 @@ export function registerUpstreamHealthRoutes(
           balancers === undefined
             ? undefined
             : await balancers.call({ op: 'balancer-health', upstream: upstream.id });
+        if (answer?.sources !== undefined)
+          return { ...clusterBalancerHealth(answer), next: null, node_id: nodeId };
         const data = answer?.replies[0];
         return { ...(data === undefined ? {} : { data }), next: null, node_id: nodeId };
       }
@@ -91,16 +158,21 @@ export function registerUpstreamHealthRoutes(
       );
       const answer =
         balancers === undefined ? undefined : await balancers.call({ op: 'health', upstream: upstream.id });
+      const targets = body.data as EntityRow[];
+      if (answer?.sources !== undefined) {
+        // No data plane reports the upstream (none connected, or none has its version yet): the
+        // targets without health, as Kong's control plane lists them.
+        if (answer.replies.length === 0) return { ...body, node_id: nodeId };
+        return { ...body, data: targets.map((t) => clusterTargetHealth(t, answer)), node_id: nodeId };
+      }
       const report = answer?.replies[0] as readonly WorkerTargetHealth[] | undefined;
       if (report === undefined) return { ...body, node_id: nodeId };
       const byId = new Map(report.map((t) => [t.id, t]));
-      const data = (body.data as EntityRow[]).map((target) => {
+      const data = targets.map((target) => {
         const seen = byId.get(target.id);
-        const addresses = (seen?.data as { addresses?: unknown[] } | undefined)?.addresses ?? [];
-        // A target missing from the balancer, or without an address, failed its DNS resolution.
-        if (seen === undefined || addresses.length === 0)
-          return { ...target, health: 'DNS_ERROR', ...(seen === undefined ? {} : { data: seen.data }) };
-        return { ...target, health: seen.health, data: seen.data };
+        // A target missing from the balancer failed its DNS resolution.
+        if (seen === undefined) return { ...target, health: 'DNS_ERROR' };
+        return { ...target, health: healthOf(seen), data: seen.data };
       });
       return { ...body, data, node_id: nodeId };
     },
@@ -120,7 +192,7 @@ export function registerUpstreamHealthRoutes(
     },
   );
 
-  // As Kong: a control plane has no balancers, so no healthy/unhealthy endpoints.
+  // A node without balancers (DB-less control of nothing) has no healthy/unhealthy endpoints.
   if (balancers === undefined) return;
   const setHealth = async (
     params: { parent: string; id: string; address?: string },

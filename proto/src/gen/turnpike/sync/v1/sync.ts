@@ -140,10 +140,14 @@ export function opToJSON(object: Op): string {
  * message with no kind set (a newer data plane's kind) ignores it.
  */
 export interface DataPlaneMessage {
-  kind?: { $case: "hello"; value: Hello } | { $case: "ack"; value: Ack } | { $case: "nack"; value: Nack } | {
-    $case: "heartbeat";
-    value: DataPlaneHeartbeat;
-  } | undefined;
+  kind?:
+    | { $case: "hello"; value: Hello }
+    | { $case: "ack"; value: Ack }
+    | { $case: "nack"; value: Nack }
+    | { $case: "heartbeat"; value: DataPlaneHeartbeat }
+    | { $case: "healthReport"; value: HealthReport }
+    | { $case: "commandResult"; value: CommandResult }
+    | undefined;
 }
 
 /**
@@ -156,6 +160,7 @@ export interface ControlPlaneMessage {
     | { $case: "delta"; value: Delta }
     | { $case: "heartbeat"; value: ControlPlaneHeartbeat }
     | { $case: "refusal"; value: Refusal }
+    | { $case: "setTargetHealth"; value: SetTargetHealth }
     | undefined;
 }
 
@@ -345,6 +350,82 @@ export interface Refusal {
   message: string;
 }
 
+/**
+ * The health of the data plane's upstream targets, as its balancers see it (active and passive
+ * health checks, DNS, and SetTargetHealth): what the control plane's Admin API answers on
+ * GET /upstreams/{u}/health in hybrid mode, which Kong's control plane cannot. Sent after Hello
+ * on every stream, after every Ack (the upstreams may have changed), and whenever a target's or
+ * an address's health changes (coalesced: at most one report per 250 ms). Each report is the
+ * whole state and replaces the previous one; a control plane forgets it when the stream closes.
+ * Sent only when it differs from the last report sent on the stream.
+ */
+export interface HealthReport {
+  /** Every upstream the data plane balances. */
+  upstreams: UpstreamHealth[];
+}
+
+/** One upstream's balancer. */
+export interface UpstreamHealth {
+  /** The upstream entity's id. */
+  upstreamId: string;
+  /**
+   * Kong's balancer health (?balancer_health=1): the JSON object {id, health, details} of
+   * kong/runloop/balancer get_balancer_health, health being HEALTHY, UNHEALTHY or
+   * HEALTHCHECKS_OFF.
+   */
+  balancer: Buffer;
+  /** Each target of the upstream. */
+  targets: TargetHealth[];
+}
+
+/** One target, as Kong's GET /upstreams/{u}/health lists it. */
+export interface TargetHealth {
+  /** The target entity's id. */
+  targetId: string;
+  /** Its `target` field (host:port). */
+  target: string;
+  /** HEALTHY, UNHEALTHY, DNS_ERROR or HEALTHCHECKS_OFF, as Kong words it. */
+  health: string;
+  /**
+   * The balancer's view of the target as JSON, Kong's `data` object: host, port, dns,
+   * nodeWeight, weight {total, available, unavailable}, addresses [{ip, port, weight, health}].
+   */
+  data: Buffer;
+}
+
+/**
+ * Kong's PUT /upstreams/{u}/targets/{t}[/{address}]/healthy|unhealthy, sent by the control plane
+ * to every connected data plane: mark every address of the target (or the one address given)
+ * healthy or unhealthy in its balancers, as a health check would. Health checks that run
+ * afterwards may move it again, as Kong's do. The data plane answers with one CommandResult
+ * carrying the same request_id, then (when anything changed) a HealthReport.
+ */
+export interface SetTargetHealth {
+  /** Chosen by the control plane, unique per stream; echoed in the CommandResult. */
+  requestId: number;
+  /** The upstream entity's id. */
+  upstreamId: string;
+  /** The target's host and port (its `target` field, split). */
+  host: string;
+  port: number;
+  /** One address of the target (an IP); empty for every address the target resolved to. */
+  addressIp: string;
+  /** That address's port; used only with address_ip. */
+  addressPort: number;
+  /** Healthy (true) or unhealthy (false). */
+  healthy: boolean;
+}
+
+/** A data plane's answer to a command (today only SetTargetHealth). */
+export interface CommandResult {
+  /** The command's request_id. */
+  requestId: number;
+  /** Empty when done; else why not, in the balancer's (Kong's) words, e.g. "target not found". */
+  error: string;
+  /** False when the data plane has no balancer for the upstream (nothing was done). */
+  found: boolean;
+}
+
 function createBaseDataPlaneMessage(): DataPlaneMessage {
   return { kind: undefined };
 }
@@ -363,6 +444,12 @@ export const DataPlaneMessage: MessageFns<DataPlaneMessage> = {
         break;
       case "heartbeat":
         DataPlaneHeartbeat.encode(message.kind.value, writer.uint32(34).fork()).join();
+        break;
+      case "healthReport":
+        HealthReport.encode(message.kind.value, writer.uint32(42).fork()).join();
+        break;
+      case "commandResult":
+        CommandResult.encode(message.kind.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -413,6 +500,22 @@ export const DataPlaneMessage: MessageFns<DataPlaneMessage> = {
             message.kind = { $case: "heartbeat", value: DataPlaneHeartbeat.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = { $case: "healthReport", value: HealthReport.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kind = { $case: "commandResult", value: CommandResult.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -435,6 +538,14 @@ export const DataPlaneMessage: MessageFns<DataPlaneMessage> = {
         ? { $case: "nack", value: Nack.fromJSON(object.nack) }
         : isSet(object.heartbeat)
         ? { $case: "heartbeat", value: DataPlaneHeartbeat.fromJSON(object.heartbeat) }
+        : isSet(object.healthReport)
+        ? { $case: "healthReport", value: HealthReport.fromJSON(object.healthReport) }
+        : isSet(object.health_report)
+        ? { $case: "healthReport", value: HealthReport.fromJSON(object.health_report) }
+        : isSet(object.commandResult)
+        ? { $case: "commandResult", value: CommandResult.fromJSON(object.commandResult) }
+        : isSet(object.command_result)
+        ? { $case: "commandResult", value: CommandResult.fromJSON(object.command_result) }
         : undefined,
     };
   },
@@ -449,6 +560,10 @@ export const DataPlaneMessage: MessageFns<DataPlaneMessage> = {
       obj.nack = Nack.toJSON(message.kind.value);
     } else if (message.kind?.$case === "heartbeat") {
       obj.heartbeat = DataPlaneHeartbeat.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "healthReport") {
+      obj.healthReport = HealthReport.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "commandResult") {
+      obj.commandResult = CommandResult.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -483,6 +598,18 @@ export const DataPlaneMessage: MessageFns<DataPlaneMessage> = {
         }
         break;
       }
+      case "healthReport": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "healthReport", value: HealthReport.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "commandResult": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "commandResult", value: CommandResult.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -506,6 +633,9 @@ export const ControlPlaneMessage: MessageFns<ControlPlaneMessage> = {
         break;
       case "refusal":
         Refusal.encode(message.kind.value, writer.uint32(34).fork()).join();
+        break;
+      case "setTargetHealth":
+        SetTargetHealth.encode(message.kind.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -556,6 +686,14 @@ export const ControlPlaneMessage: MessageFns<ControlPlaneMessage> = {
             message.kind = { $case: "refusal", value: Refusal.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = { $case: "setTargetHealth", value: SetTargetHealth.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -578,6 +716,10 @@ export const ControlPlaneMessage: MessageFns<ControlPlaneMessage> = {
         ? { $case: "heartbeat", value: ControlPlaneHeartbeat.fromJSON(object.heartbeat) }
         : isSet(object.refusal)
         ? { $case: "refusal", value: Refusal.fromJSON(object.refusal) }
+        : isSet(object.setTargetHealth)
+        ? { $case: "setTargetHealth", value: SetTargetHealth.fromJSON(object.setTargetHealth) }
+        : isSet(object.set_target_health)
+        ? { $case: "setTargetHealth", value: SetTargetHealth.fromJSON(object.set_target_health) }
         : undefined,
     };
   },
@@ -592,6 +734,8 @@ export const ControlPlaneMessage: MessageFns<ControlPlaneMessage> = {
       obj.heartbeat = ControlPlaneHeartbeat.toJSON(message.kind.value);
     } else if (message.kind?.$case === "refusal") {
       obj.refusal = Refusal.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "setTargetHealth") {
+      obj.setTargetHealth = SetTargetHealth.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -623,6 +767,12 @@ export const ControlPlaneMessage: MessageFns<ControlPlaneMessage> = {
       case "refusal": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "refusal", value: Refusal.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "setTargetHealth": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "setTargetHealth", value: SetTargetHealth.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -1785,6 +1935,591 @@ export const Refusal: MessageFns<Refusal> = {
     const message = createBaseRefusal();
     message.syncStatus = object.syncStatus ?? "";
     message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseHealthReport(): HealthReport {
+  return { upstreams: [] };
+}
+
+export const HealthReport: MessageFns<HealthReport> = {
+  encode(message: HealthReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.upstreams) {
+      UpstreamHealth.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.upstreams.push(UpstreamHealth.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthReport {
+    return {
+      upstreams: globalThis.Array.isArray(object?.upstreams)
+        ? object.upstreams.map((e: any) => UpstreamHealth.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HealthReport): unknown {
+    const obj: any = {};
+    if (message.upstreams?.length) {
+      obj.upstreams = message.upstreams.map((e) => UpstreamHealth.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HealthReport>): HealthReport {
+    return HealthReport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HealthReport>): HealthReport {
+    const message = createBaseHealthReport();
+    message.upstreams = object.upstreams?.map((e) => UpstreamHealth.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpstreamHealth(): UpstreamHealth {
+  return { upstreamId: "", balancer: Buffer.alloc(0), targets: [] };
+}
+
+export const UpstreamHealth: MessageFns<UpstreamHealth> = {
+  encode(message: UpstreamHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.upstreamId !== "") {
+      writer.uint32(10).string(message.upstreamId);
+    }
+    if (message.balancer.length !== 0) {
+      writer.uint32(18).bytes(message.balancer);
+    }
+    for (const v of message.targets) {
+      TargetHealth.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpstreamHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpstreamHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.upstreamId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.balancer = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targets.push(TargetHealth.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpstreamHealth {
+    return {
+      upstreamId: isSet(object.upstreamId)
+        ? globalThis.String(object.upstreamId)
+        : isSet(object.upstream_id)
+        ? globalThis.String(object.upstream_id)
+        : "",
+      balancer: isSet(object.balancer) ? Buffer.from(bytesFromBase64(object.balancer)) : Buffer.alloc(0),
+      targets: globalThis.Array.isArray(object?.targets)
+        ? object.targets.map((e: any) => TargetHealth.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UpstreamHealth): unknown {
+    const obj: any = {};
+    if (message.upstreamId !== "") {
+      obj.upstreamId = message.upstreamId;
+    }
+    if (message.balancer.length !== 0) {
+      obj.balancer = base64FromBytes(message.balancer);
+    }
+    if (message.targets?.length) {
+      obj.targets = message.targets.map((e) => TargetHealth.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpstreamHealth>): UpstreamHealth {
+    return UpstreamHealth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpstreamHealth>): UpstreamHealth {
+    const message = createBaseUpstreamHealth();
+    message.upstreamId = object.upstreamId ?? "";
+    message.balancer = object.balancer ?? Buffer.alloc(0);
+    message.targets = object.targets?.map((e) => TargetHealth.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTargetHealth(): TargetHealth {
+  return { targetId: "", target: "", health: "", data: Buffer.alloc(0) };
+}
+
+export const TargetHealth: MessageFns<TargetHealth> = {
+  encode(message: TargetHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetId !== "") {
+      writer.uint32(10).string(message.targetId);
+    }
+    if (message.target !== "") {
+      writer.uint32(18).string(message.target);
+    }
+    if (message.health !== "") {
+      writer.uint32(26).string(message.health);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TargetHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTargetHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.health = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TargetHealth {
+    return {
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      health: isSet(object.health) ? globalThis.String(object.health) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: TargetHealth): unknown {
+    const obj: any = {};
+    if (message.targetId !== "") {
+      obj.targetId = message.targetId;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.health !== "") {
+      obj.health = message.health;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TargetHealth>): TargetHealth {
+    return TargetHealth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TargetHealth>): TargetHealth {
+    const message = createBaseTargetHealth();
+    message.targetId = object.targetId ?? "";
+    message.target = object.target ?? "";
+    message.health = object.health ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseSetTargetHealth(): SetTargetHealth {
+  return { requestId: 0, upstreamId: "", host: "", port: 0, addressIp: "", addressPort: 0, healthy: false };
+}
+
+export const SetTargetHealth: MessageFns<SetTargetHealth> = {
+  encode(message: SetTargetHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.upstreamId !== "") {
+      writer.uint32(18).string(message.upstreamId);
+    }
+    if (message.host !== "") {
+      writer.uint32(26).string(message.host);
+    }
+    if (message.port !== 0) {
+      writer.uint32(32).uint32(message.port);
+    }
+    if (message.addressIp !== "") {
+      writer.uint32(42).string(message.addressIp);
+    }
+    if (message.addressPort !== 0) {
+      writer.uint32(48).uint32(message.addressPort);
+    }
+    if (message.healthy !== false) {
+      writer.uint32(56).bool(message.healthy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetTargetHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetTargetHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.upstreamId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.addressIp = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.addressPort = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.healthy = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetTargetHealth {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      upstreamId: isSet(object.upstreamId)
+        ? globalThis.String(object.upstreamId)
+        : isSet(object.upstream_id)
+        ? globalThis.String(object.upstream_id)
+        : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      addressIp: isSet(object.addressIp)
+        ? globalThis.String(object.addressIp)
+        : isSet(object.address_ip)
+        ? globalThis.String(object.address_ip)
+        : "",
+      addressPort: isSet(object.addressPort)
+        ? globalThis.Number(object.addressPort)
+        : isSet(object.address_port)
+        ? globalThis.Number(object.address_port)
+        : 0,
+      healthy: isSet(object.healthy) ? globalThis.Boolean(object.healthy) : false,
+    };
+  },
+
+  toJSON(message: SetTargetHealth): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.upstreamId !== "") {
+      obj.upstreamId = message.upstreamId;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.addressIp !== "") {
+      obj.addressIp = message.addressIp;
+    }
+    if (message.addressPort !== 0) {
+      obj.addressPort = Math.round(message.addressPort);
+    }
+    if (message.healthy !== false) {
+      obj.healthy = message.healthy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetTargetHealth>): SetTargetHealth {
+    return SetTargetHealth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetTargetHealth>): SetTargetHealth {
+    const message = createBaseSetTargetHealth();
+    message.requestId = object.requestId ?? 0;
+    message.upstreamId = object.upstreamId ?? "";
+    message.host = object.host ?? "";
+    message.port = object.port ?? 0;
+    message.addressIp = object.addressIp ?? "";
+    message.addressPort = object.addressPort ?? 0;
+    message.healthy = object.healthy ?? false;
+    return message;
+  },
+};
+
+function createBaseCommandResult(): CommandResult {
+  return { requestId: 0, error: "", found: false };
+}
+
+export const CommandResult: MessageFns<CommandResult> = {
+  encode(message: CommandResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.error !== "") {
+      writer.uint32(18).string(message.error);
+    }
+    if (message.found !== false) {
+      writer.uint32(24).bool(message.found);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandResult {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+    };
+  },
+
+  toJSON(message: CommandResult): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CommandResult>): CommandResult {
+    return CommandResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CommandResult>): CommandResult {
+    const message = createBaseCommandResult();
+    message.requestId = object.requestId ?? 0;
+    message.error = object.error ?? "";
+    message.found = object.found ?? false;
     return message;
   },
 };
