@@ -295,8 +295,8 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     assert.equal(((await admin('GET', '/services/gui-svc')).body as { path?: string }).path, '/changed');
   });
 
-  test("target health on an upstream's page: shown from a traditional node's balancers, set with a button", async () => {
-    // The hybrid control plane has no balancers: its upstream page says where the health is.
+  test("target health on an upstream's page: from the data planes' reports on a control plane, from a traditional node's balancers, set with a button", async () => {
+    // The hybrid control plane: the health its data plane reports, with that data plane's own view.
     const created = await admin('POST', '/upstreams', {
       name: 'gui-health.internal',
       healthchecks: { passive: { unhealthy: { http_failures: 1 } } },
@@ -309,7 +309,20 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     const { page } = browser;
     await page.goto(`${gui}/upstreams/${created.body.id}`);
     await page.getByRole('heading', { name: 'Target health' }).waitFor();
-    await page.getByText('This node has no balancers').waitFor();
+    const hybridRow = page.locator('tr[data-target="127.0.0.1:9"]');
+    const view = hybridRow.locator('.data-planes li');
+    await view.getByText('HEALTHY', { exact: true }).waitFor();
+    assert.equal(await view.count(), 1, 'one data plane is connected');
+    await hybridRow.getByRole('button', { name: 'Mark unhealthy' }).click();
+    await view.getByText('UNHEALTHY', { exact: true }).waitFor();
+    const reported = await admin('GET', '/upstreams/gui-health.internal/health');
+    const [target] = (reported.body as { data: { health: string; data_planes: { health: string }[] }[] })
+      .data;
+    assert.equal(target?.health, 'UNHEALTHY');
+    assert.deepEqual(
+      target?.data_planes.map((v) => v.health),
+      ['UNHEALTHY'],
+    );
 
     const [adminPort, guiPort, proxyPort, statusPort] = [
       await freePort(),

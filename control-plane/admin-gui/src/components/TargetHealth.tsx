@@ -1,8 +1,10 @@
 /**
- * An upstream's targets as this node's balancers see them (GET /upstreams/{u}/health): each
- * target's health and addresses, refreshed every few seconds, with buttons that mark a target
- * healthy or unhealthy (PUT …/targets/{t}/healthy|unhealthy). A control plane has no balancers: it
- * lists no health, and the page says so.
+ * An upstream's targets as the balancers see them (GET /upstreams/{u}/health): each target's
+ * health and addresses, refreshed every few seconds, with buttons that mark a target healthy or
+ * unhealthy (PUT …/targets/{t}/healthy|unhealthy). On a traditional node that is its proxy
+ * workers' view; on a hybrid control plane, the worst of its data planes' reports, with each data
+ * plane's own view (`data_planes`) beside it. A control plane none of whose data planes reports
+ * the upstream yet lists no health, and the page says so.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.ts';
@@ -14,11 +16,19 @@ interface Address {
   readonly health: string;
 }
 
+interface DataPlaneView {
+  readonly id: string;
+  readonly hostname: string;
+  readonly health: string;
+}
+
 interface TargetRow {
   readonly id: string;
   readonly target: string;
   readonly health?: string;
   readonly data?: { readonly addresses?: readonly Address[] };
+  /** A hybrid control plane's answer: each connected data plane's view. */
+  readonly data_planes?: readonly DataPlaneView[];
 }
 
 const REFRESH_MS = 3000;
@@ -52,7 +62,7 @@ export function TargetHealth({ upstreamPath }: { upstreamPath: string }) {
     } catch (e) {
       setError(
         e instanceof ApiError && e.status === 404
-          ? 'This node has no balancers (a control plane): health is set on the nodes that proxy.'
+          ? 'This node has no balancers: health is set on the nodes that proxy.'
           : e instanceof Error
             ? e.message
             : String(e),
@@ -61,6 +71,7 @@ export function TargetHealth({ upstreamPath }: { upstreamPath: string }) {
   };
 
   const balanced = rows?.some((r) => r.health !== undefined) ?? false;
+  const hybrid = rows?.some((r) => r.data_planes !== undefined) ?? false;
   return (
     <section class="child" aria-labelledby="target-health">
       <div class="toolbar">
@@ -72,7 +83,10 @@ export function TargetHealth({ upstreamPath }: { upstreamPath: string }) {
         </p>
       )}
       {rows !== undefined && rows.length > 0 && !balanced ? (
-        <p>This node has no balancers (a control plane): its data planes hold the health of these targets.</p>
+        <p>
+          No data plane reports these targets yet: none is connected, or none runs this upstream's version
+          yet.
+        </p>
       ) : null}
       {rows === undefined || !balanced ? null : (
         <table>
@@ -81,6 +95,7 @@ export function TargetHealth({ upstreamPath }: { upstreamPath: string }) {
               <th scope="col">Target</th>
               <th scope="col">Health</th>
               <th scope="col">Addresses</th>
+              {hybrid ? <th scope="col">Data planes</th> : null}
               <th scope="col">Set</th>
             </tr>
           </thead>
@@ -92,6 +107,18 @@ export function TargetHealth({ upstreamPath }: { upstreamPath: string }) {
                   <span class={`health health-${(row.health ?? '').toLowerCase()}`}>{row.health}</span>
                 </td>
                 <td>{(row.data?.addresses ?? []).map((a) => `${a.ip}:${a.port} ${a.health}`).join(', ')}</td>
+                {hybrid ? (
+                  <td class="data-planes">
+                    <ul>
+                      {(row.data_planes ?? []).map((v) => (
+                        <li key={v.id} data-node={v.id} title={v.id}>
+                          {v.hostname} ({v.id.slice(0, 8)}):{' '}
+                          <span class={`health health-${v.health.toLowerCase()}`}>{v.health}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                ) : null}
                 <td>
                   <button type="button" onClick={() => void mark(row, 'healthy')}>
                     Mark healthy
