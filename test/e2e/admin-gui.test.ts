@@ -19,7 +19,7 @@ import {
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { startTurnpike } from '../helpers/turnpike.ts';
+import { runTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { type EchoUpstream, startEchoUpstream } from '../helpers/upstream.ts';
 
 const TOKEN = 'gui-test-token-0123456789';
@@ -53,7 +53,12 @@ before(async () => {
   upstream = await startEchoUpstream('gui-upstream');
   const guiPort = await freePort();
   cp = await startControlPlaneNode(await pg.newDatabase(), certs, {
-    env: { TURNPIKE_ADMIN_TOKEN: TOKEN, TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}` },
+    // The strict policy on, so that the last test's "tripped no CSP" covers every page visited.
+    env: {
+      TURNPIKE_ADMIN_TOKEN: TOKEN,
+      TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+      TURNPIKE_ADMIN_GUI_CSP_HEADER: 'on',
+    },
   });
   gui = `http://127.0.0.1:${guiPort}`;
   dp = await startDataPlaneNode(cp.clusterPort, certs);
@@ -395,6 +400,92 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
       await page.close();
     }
     assert.ok(other.adminUrl);
+  });
+
+  test('admin_gui_csp_header: off by default (no CSP, a value ignored with a warning), on with its own value ($host expanded) the GUI works under it, a bad value stops start-up naming the key', async () => {
+    // This file's control plane runs with admin_gui_csp_header = on and no value: Turnpike's strict policy.
+    const strict = (await http('GET', `${gui}/`)).headers.get('content-security-policy') ?? '';
+    assert.match(strict, /^default-src 'none'; script-src 'self'; /);
+    assert.match(strict, /connect-src 'self' http:\/\/127\.0\.0\.1:\d+;/);
+
+    const ports = async () => ({
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${await freePort()}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+    });
+    const offPort = await freePort();
+    {
+      // Kong's default (off): no header, even with a value, which the start-up warning lists.
+      await using node = await startTurnpike({
+        env: {
+          ...(await ports()),
+          TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${offPort}`,
+          TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: "default-src 'self'",
+        },
+      });
+      const res = await http('GET', `http://127.0.0.1:${offPort}/services`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-security-policy'), null);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', 'the other hardening headers are always sent');
+      const warning = await node.waitForLog((l) => /configuration keys ignored/.test(l.msg));
+      assert.match(JSON.stringify(warning), /admin_gui_csp_header_value.*admin_gui_csp_header is off/);
+    }
+
+    const guiPort = await freePort();
+    const adminPort = await freePort();
+    const value = `default-src 'self'; connect-src 'self' http://$host:${adminPort}; img-src 'self' data:; frame-ancestors 'none'`;
+    {
+      await using node = await startTurnpike({
+        env: {
+          ...(await ports()),
+          TURNPIKE_ADMIN_TOKEN: TOKEN,
+          TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+          TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+          KONG_ADMIN_GUI_CSP_HEADER: 'on',
+          KONG_ADMIN_GUI_CSP_HEADER_VALUE: value,
+        },
+      });
+      assert.ok(node.child.pid);
+      const expected = value.replace('$host', '127.0.0.1');
+      for (const path of ['/', '/kconfig.json', '/upstreams'])
+        assert.equal(
+          (await http('GET', `http://127.0.0.1:${guiPort}${path}`)).headers.get('content-security-policy'),
+          expected,
+          path,
+        );
+      // The browser enforces it: sign-in reaches the Admin API only because $host became 127.0.0.1.
+      const tab = await browser.context.newPage();
+      try {
+        await tab.goto(`http://127.0.0.1:${guiPort}/services`);
+        const input = tab.getByLabel('Admin token');
+        await input.fill(TOKEN);
+        await input.press('Enter');
+        await tab.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
+      } finally {
+        await tab.close();
+      }
+    }
+
+    for (const [env, key, detail] of [
+      [{ TURNPIKE_ADMIN_GUI_CSP_HEADER: 'yes' }, 'admin_gui_csp_header', /TURNPIKE_ADMIN_GUI_CSP_HEADER/],
+      [
+        {
+          TURNPIKE_ADMIN_GUI_CSP_HEADER: 'on',
+          TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: 'connect-src http://$server_name:8001',
+        },
+        'admin_gui_csp_header_value',
+        /'\$server_name' is not expanded/,
+      ],
+    ] as const) {
+      const result = await runTurnpike(['start'], {
+        ...(await ports()),
+        TURNPIKE_ADMIN_GUI_LISTEN: 'off',
+        ...env,
+      });
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, new RegExp(`\\b${key}\\b`));
+      assert.match(result.stderr, detail);
+    }
   });
 
   test('on a narrow window nothing overflows sideways, and the GUI asked nothing of any other host or tripped the CSP', async () => {
