@@ -4,6 +4,8 @@
  * checked where it matters, through the data planes' proxy and the Admin API.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import type { Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
@@ -18,8 +20,9 @@ import {
 } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
+import { issueCertificate, makeAuthority } from '../helpers/pki.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { startTurnpike } from '../helpers/turnpike.ts';
+import { runTurnpike, startTurnpike } from '../helpers/turnpike.ts';
 import { type EchoUpstream, startEchoUpstream } from '../helpers/upstream.ts';
 
 const TOKEN = 'gui-test-token-0123456789';
@@ -53,7 +56,11 @@ before(async () => {
   upstream = await startEchoUpstream('gui-upstream');
   const guiPort = await freePort();
   cp = await startControlPlaneNode(await pg.newDatabase(), certs, {
-    env: { TURNPIKE_ADMIN_TOKEN: TOKEN, TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}` },
+    // The default strict policy, so that the last test's "tripped no CSP" covers every page visited.
+    env: {
+      TURNPIKE_ADMIN_TOKEN: TOKEN,
+      TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+    },
   });
   gui = `http://127.0.0.1:${guiPort}`;
   dp = await startDataPlaneNode(cp.clusterPort, certs);
@@ -225,6 +232,71 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     await page.getByRole('button', { name: 'Cancel edit' }).click();
   });
 
+  test("nested entities edited in place from the parent's page: an upstream's target, a certificate's SNI", async () => {
+    const { page } = browser;
+    const up = await admin('POST', '/upstreams', { name: 'gui-targets.internal' });
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const target = await admin('POST', '/upstreams/gui-targets.internal/targets', {
+      target: '127.0.0.1:8080',
+      weight: 100,
+    });
+    assert.equal(target.status, 201, JSON.stringify(target.body));
+    await page.goto(`${gui}/upstreams/${up.body.id}`);
+    const targets = page.getByRole('region', { name: 'Targets' });
+    await targets.getByRole('button', { name: 'Edit 127.0.0.1:8080' }).click();
+    const weight = field(page, 'edit-targets', 'weight');
+    assert.equal(await weight.inputValue(), '100', 'the form starts from the stored target');
+    await weight.fill('25');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await targets.getByRole('cell', { name: '25', exact: true }).waitFor();
+    const stored = (await admin('GET', '/upstreams/gui-targets.internal/targets')).body.data as {
+      id: string;
+      weight: number;
+      upstream: { id: string };
+    }[];
+    assert.deepEqual(
+      stored.map((t) => [t.id, t.weight, t.upstream.id]),
+      [[target.body.id, 25, up.body.id]],
+      'the same target, changed (PATCH), still under its upstream',
+    );
+
+    // A weight Kong refuses: the message at its field, the stored target unchanged.
+    await targets.getByRole('button', { name: 'Edit 127.0.0.1:8080' }).click();
+    await field(page, 'edit-targets', 'weight').fill('70000');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#edit-targets-form [data-field="weight"] .field-error').waitFor();
+    assert.equal(
+      (await admin('GET', `/upstreams/gui-targets.internal/targets/${target.body.id}`)).body.weight,
+      25,
+    );
+    await page.getByRole('button', { name: 'Cancel edit' }).click();
+
+    // A certificate's SNI, renamed from the certificate's page.
+    const ca = await makeAuthority('gui-test-ca');
+    const pair = await issueCertificate(ca, 'old.gui.test', ['old.gui.test', 'new.gui.test']);
+    const cert = await admin('POST', '/certificates', {
+      cert: pair.certPem,
+      key: pair.keyPem,
+      snis: ['old.gui.test'],
+    });
+    assert.equal(cert.status, 201, JSON.stringify(cert.body));
+    const sniId = (await admin('GET', '/snis/old.gui.test')).body.id as string;
+    await page.goto(`${gui}/certificates/${cert.body.id}`);
+    const snis = page.getByRole('region', { name: 'SNIs' });
+    await snis.getByRole('button', { name: 'Edit old.gui.test' }).click();
+    const name = field(page, 'edit-snis', 'name');
+    assert.equal(await name.inputValue(), 'old.gui.test');
+    await name.fill('new.gui.test');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await snis.getByRole('cell', { name: 'new.gui.test', exact: true }).waitFor();
+    const renamed = await admin('GET', '/snis/new.gui.test');
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.id, sniId, 'the same SNI, renamed, not a second one');
+    assert.equal(renamed.body.certificate.id, cert.body.id);
+    assert.equal((await admin('GET', '/snis/old.gui.test')).status, 404);
+    assert.deepEqual((await admin('GET', `/certificates/${cert.body.id}`)).body.snis, ['new.gui.test']);
+  });
+
   test('the cluster view shows two data planes, then one going away, live', async () => {
     const { page } = browser;
     await page.goto(`${gui}/cluster`);
@@ -374,6 +446,83 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
     }
   });
 
+  test("target health from a traditional node's active checks: a dead target shown UNHEALTHY, then HEALTHY once it answers, without a reload", async () => {
+    const [adminPort, guiPort, proxyPort, statusPort, deadPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    await using node = await startTurnpike({
+      env: {
+        TURNPIKE_ADMIN_TOKEN: TOKEN,
+        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+        TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+      },
+    });
+    assert.ok(node.child.pid);
+    const nodeAdmin = (method: string, path: string, body?: unknown) =>
+      http(method, `http://127.0.0.1:${adminPort}${path}`, body, { 'kong-admin-token': TOKEN });
+    const up = await nodeAdmin('POST', '/upstreams', {
+      name: 'gui-active.internal',
+      healthchecks: {
+        active: {
+          type: 'http',
+          http_path: '/',
+          timeout: 1,
+          healthy: { interval: 1, successes: 1 },
+          unhealthy: { interval: 1, tcp_failures: 1, http_failures: 1, timeouts: 1 },
+        },
+      },
+    });
+    assert.equal(up.status, 201, up.text);
+    const live = `127.0.0.1:${new URL(upstream.url).port}`;
+    const dead = `127.0.0.1:${deadPort}`;
+    for (const target of [live, dead])
+      assert.equal(
+        (await nodeAdmin('POST', '/upstreams/gui-active.internal/targets', { target })).status,
+        201,
+      );
+
+    const tab = await browser.context.newPage();
+    const revived = createServer((_req, res) => res.end('ok'));
+    try {
+      await tab.goto(`http://127.0.0.1:${guiPort}/upstreams/${(up.body as { id: string }).id}`);
+      const input = tab.getByLabel('Admin token');
+      await input.fill(TOKEN);
+      await input.press('Enter');
+      await tab.getByRole('heading', { name: 'Target health' }).waitFor();
+      const deadRow = tab.locator(`tr[data-target="${dead}"]`);
+      // The probes, not a button: within an interval or two and the GUI's 3 s refresh.
+      await deadRow.getByText('UNHEALTHY', { exact: true }).waitFor({ timeout: 20_000 });
+      await tab.locator(`tr[data-target="${live}"]`).getByText('HEALTHY', { exact: true }).waitFor();
+      assert.match(String(await deadRow.locator('td').nth(2).textContent()), new RegExp(`${dead} UNHEALTHY`));
+      const seen = (await nodeAdmin('GET', '/upstreams/gui-active.internal/health')).body as {
+        data: { target: string; health: string }[];
+      };
+      assert.equal(seen.data.find((t) => t.target === dead)?.health, 'UNHEALTHY');
+
+      // The target comes up: the next probe and refresh show it, with no reload of the page.
+      revived.listen(deadPort, '127.0.0.1');
+      await once(revived, 'listening');
+      await deadRow.getByText('HEALTHY', { exact: true }).waitFor({ timeout: 20_000 });
+      assert.equal(
+        (
+          (await nodeAdmin('GET', '/upstreams/gui-active.internal/health')).body as {
+            data: { target: string; health: string }[];
+          }
+        ).data.find((t) => t.target === dead)?.health,
+        'HEALTHY',
+      );
+    } finally {
+      await tab.close();
+      revived.close();
+    }
+  });
+
   test('admin_gui_path: the GUI is served under a path prefix, its routes, files and deep links too', async () => {
     const guiPort = await freePort();
     await using other = await startControlPlaneNode(await pg.newDatabase(), certs, {
@@ -408,6 +557,93 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
       await page.close();
     }
     assert.ok(other.adminUrl);
+  });
+
+  test("admin_gui_csp_header: on by default (Turnpike's strict policy), off sends none (a value ignored with a warning), its own value ($host expanded) the GUI works under, a bad value stops start-up naming the key", async () => {
+    // This file's control plane runs with the default and no value: Turnpike's strict policy.
+    const strict = (await http('GET', `${gui}/`)).headers.get('content-security-policy') ?? '';
+    assert.match(strict, /^default-src 'none'; script-src 'self'; /);
+    assert.match(strict, /connect-src 'self' http:\/\/127\.0\.0\.1:\d+;/);
+
+    const ports = async () => ({
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${await freePort()}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+    });
+    const offPort = await freePort();
+    {
+      // Off (Kong 3.10's default): no header, even with a value, which the start-up warning lists.
+      await using node = await startTurnpike({
+        env: {
+          ...(await ports()),
+          TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${offPort}`,
+          TURNPIKE_ADMIN_GUI_CSP_HEADER: 'off',
+          TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: "default-src 'self'",
+        },
+      });
+      const res = await http('GET', `http://127.0.0.1:${offPort}/services`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-security-policy'), null);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', 'the other hardening headers are always sent');
+      const warning = await node.waitForLog((l) => /configuration keys ignored/.test(l.msg));
+      assert.match(JSON.stringify(warning), /admin_gui_csp_header_value.*admin_gui_csp_header is off/);
+    }
+
+    const guiPort = await freePort();
+    const adminPort = await freePort();
+    const value = `default-src 'self'; connect-src 'self' http://$host:${adminPort}; img-src 'self' data:; frame-ancestors 'none'`;
+    {
+      await using node = await startTurnpike({
+        env: {
+          ...(await ports()),
+          TURNPIKE_ADMIN_TOKEN: TOKEN,
+          TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+          TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+          KONG_ADMIN_GUI_CSP_HEADER: 'on',
+          KONG_ADMIN_GUI_CSP_HEADER_VALUE: value,
+        },
+      });
+      assert.ok(node.child.pid);
+      const expected = value.replace('$host', '127.0.0.1');
+      for (const path of ['/', '/kconfig.json', '/upstreams'])
+        assert.equal(
+          (await http('GET', `http://127.0.0.1:${guiPort}${path}`)).headers.get('content-security-policy'),
+          expected,
+          path,
+        );
+      // The browser enforces it: sign-in reaches the Admin API only because $host became 127.0.0.1.
+      const tab = await browser.context.newPage();
+      try {
+        await tab.goto(`http://127.0.0.1:${guiPort}/services`);
+        const input = tab.getByLabel('Admin token');
+        await input.fill(TOKEN);
+        await input.press('Enter');
+        await tab.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
+      } finally {
+        await tab.close();
+      }
+    }
+
+    for (const [env, key, detail] of [
+      [{ TURNPIKE_ADMIN_GUI_CSP_HEADER: 'yes' }, 'admin_gui_csp_header', /TURNPIKE_ADMIN_GUI_CSP_HEADER/],
+      [
+        {
+          TURNPIKE_ADMIN_GUI_CSP_HEADER: 'on',
+          TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: 'connect-src http://$server_name:8001',
+        },
+        'admin_gui_csp_header_value',
+        /'\$server_name' is not expanded/,
+      ],
+    ] as const) {
+      const result = await runTurnpike(['start'], {
+        ...(await ports()),
+        TURNPIKE_ADMIN_GUI_LISTEN: 'off',
+        ...env,
+      });
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, new RegExp(`\\b${key}\\b`));
+      assert.match(result.stderr, detail);
+    }
   });
 
   test('on a narrow window nothing overflows sideways, and the GUI asked nothing of any other host or tripped the CSP', async () => {

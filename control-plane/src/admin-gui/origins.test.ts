@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adminGuiOrigins, connectSources, contentSecurityPolicy } from './origins.ts';
+import { adminGuiOrigins, connectSources, contentSecurityPolicy, cspHeader } from './origins.ts';
 
 const entry = (host: string, port: number, ssl = false) => ({ host, port, ssl });
 
@@ -63,5 +63,47 @@ describe('connectSources and the CSP', () => {
     assert.match(csp, /connect-src 'self' http:\/\/a:8001;/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.doesNotMatch(csp, /unsafe/);
+  });
+});
+
+describe('cspHeader: admin_gui_csp_header and admin_gui_csp_header_value', () => {
+  const ports = { http: 8001, https: undefined };
+
+  it("sends none when admin_gui_csp_header is off (Kong 3.10's default), even with a value", () => {
+    assert.equal(cspHeader({ enabled: false }, undefined, ports, 'gui.test:8002', '127.0.0.1'), undefined);
+    assert.equal(
+      cspHeader({ enabled: false, value: "default-src 'self'" }, undefined, ports, 'gui.test', '127.0.0.1'),
+      undefined,
+    );
+  });
+
+  it("sends Turnpike's strict policy when on without a value", () => {
+    assert.equal(
+      cspHeader({ enabled: true }, undefined, ports, 'gui.test:8002', '127.0.0.1'),
+      contentSecurityPolicy(["'self'", 'http://gui.test:8001']),
+    );
+  });
+
+  it("sends the configured value, $host in both its nginx spellings as nginx's $host: the Host header's name, else the local address", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${host}, not a template
+    const value = "connect-src 'self' http://$host:8001 https://${host}:8444; img-src 'self' $hostless";
+    assert.equal(
+      cspHeader({ enabled: true, value }, undefined, ports, 'GUI.Example.test:8002', '127.0.0.1'),
+      "connect-src 'self' http://gui.example.test:8001 https://gui.example.test:8444; img-src 'self' $hostless",
+    );
+    assert.equal(
+      cspHeader({ enabled: true, value: 'connect-src http://$host:8001' }, undefined, ports, 'a;b', '::1'),
+      'connect-src http://[::1]:8001',
+    );
+    assert.equal(
+      cspHeader(
+        { enabled: true, value: 'connect-src http://$host:8001' },
+        undefined,
+        ports,
+        undefined,
+        '::ffff:10.0.0.1',
+      ),
+      'connect-src http://10.0.0.1:8001',
+    );
   });
 });

@@ -2,7 +2,12 @@
  * Where the Admin GUI is, seen from a browser: the origins the Admin API accepts cross-origin
  * requests from, and what the GUI is told about the Admin API (Kong's kconfig.js, as JSON).
  */
-import { isLoopback, type ListenEntry, type TurnpikeConfig } from '@turnpike/shared/config';
+import {
+  CSP_HOST_VARIABLE,
+  isLoopback,
+  type ListenEntry,
+  type TurnpikeConfig,
+} from '@turnpike/shared/config';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
@@ -101,4 +106,32 @@ export function contentSecurityPolicy(connect: readonly string[]): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+/** What admin_gui_csp_header and admin_gui_csp_header_value ask for. */
+export interface CspSettings {
+  /** admin_gui_csp_header: off sends no Content-Security-Policy header (Kong 3.10's default; ours is on). */
+  readonly enabled: boolean;
+  /** admin_gui_csp_header_value: sent instead of contentSecurityPolicy(), `$host` expanded. */
+  readonly value?: string | undefined;
+}
+
+/**
+ * The Content-Security-Policy header of one answer, or undefined when admin_gui_csp_header is
+ * off. `$host` in a configured value is nginx's: the Host header's name (no port), lower-cased,
+ * else the address the request came in on.
+ */
+export function cspHeader(
+  csp: CspSettings,
+  apiUrl: string | undefined,
+  ports: AdminPorts,
+  hostHeader: string | undefined,
+  localAddress: string | undefined,
+): string | undefined {
+  if (!csp.enabled) return undefined;
+  if (csp.value === undefined) return contentSecurityPolicy(connectSources(apiUrl, ports, hostHeader));
+  const match = hostHeader === undefined ? null : HOST_HEADER.exec(hostHeader);
+  const local = (localAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
+  const host = match?.[1]?.toLowerCase() ?? (local.includes(':') ? `[${local}]` : local);
+  return csp.value.replace(CSP_HOST_VARIABLE, host);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { loadAssets } from './assets.ts';
+import type { CspSettings } from './origins.ts';
 import { adminGuiHandler } from './server.ts';
 
 let dir: string;
@@ -14,11 +15,15 @@ let base: string;
 let close: () => Promise<void>;
 const script = `console.log(${JSON.stringify('x'.repeat(4000))});`;
 
-async function serve(assetsDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+async function serve(
+  assetsDir: string,
+  csp: CspSettings = { enabled: true },
+): Promise<{ url: string; close: () => Promise<void> }> {
   const handler = adminGuiHandler(await loadAssets(assetsDir), {
     apiUrl: undefined,
     ports: { http: 8001, https: undefined },
     version: '0.1.0',
+    csp,
   });
   const server = createServer(handler).listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -96,6 +101,31 @@ describe('the Admin GUI listener', () => {
     const res = await fetch(`${base}/`, { method: 'POST' });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'GET, HEAD');
+  });
+
+  it('sends no CSP with admin_gui_csp_header off, the configured one on every answer with a value', async () => {
+    const off = await serve(dir, { enabled: false });
+    const custom = await serve(dir, {
+      enabled: true,
+      value: "default-src 'self'; connect-src http://$host:8001",
+    });
+    try {
+      const res = await fetch(`${off.url}/`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-security-policy'), null);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', 'the other hardening headers stay');
+      for (const path of ['/', '/kconfig.json', '/assets/index-abc123.js', '/missing.txt']) {
+        const answer = await fetch(`${custom.url}${path}`);
+        assert.equal(
+          answer.headers.get('content-security-policy'),
+          "default-src 'self'; connect-src http://127.0.0.1:8001",
+          path,
+        );
+      }
+    } finally {
+      await off.close();
+      await custom.close();
+    }
   });
 
   it('says how to build the GUI when its assets are missing', async () => {

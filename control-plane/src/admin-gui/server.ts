@@ -1,15 +1,16 @@
 /**
  * The Admin GUI listeners (admin_gui_listen), on a control plane or traditional node: the
- * built single-page app from memory, `GET /kconfig.json` (where the Admin API is), and a strict
- * CSP on every answer. Paths without a file extension fall back to index.html, so the GUI's own
+ * built single-page app from memory, `GET /kconfig.json` (where the Admin API is), hardening
+ * headers on every answer, and a Content-Security-Policy on every answer when
+ * admin_gui_csp_header is on (Turnpike's strict policy, or admin_gui_csp_header_value). Paths without a file extension fall back to index.html, so the GUI's own
  * URLs (`/services/…`) survive a reload. Only GET and HEAD.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Lifecycle, type Logger, stoppableServer } from '@turnpike/shared';
-import type { TurnpikeConfig } from '@turnpike/shared/config';
+import { isLoopback, type TurnpikeConfig } from '@turnpike/shared/config';
 import { boundPort, listenHttp } from '../http-listener.ts';
 import { type Asset, type AssetSet, indexUnder, loadAssets } from './assets.ts';
-import { type AdminPorts, connectSources, contentSecurityPolicy, guiSettings } from './origins.ts';
+import { type AdminPorts, type CspSettings, cspHeader, guiSettings } from './origins.ts';
 
 export interface AdminGuiOptions {
   readonly config: TurnpikeConfig;
@@ -68,14 +69,23 @@ export function adminGuiHandler(
     readonly version: string;
     /** admin_gui_path: every GUI URL is under it (default `/`). */
     readonly path?: string;
+    /** admin_gui_csp_header(_value); default here: none sent (the node's default key value is on). */
+    readonly csp?: CspSettings;
   },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const guiPath = settings.path ?? '/';
   const index = assets.index === undefined ? undefined : indexUnder(assets.index, guiPath);
   const kconfig = text(JSON.stringify(guiSettings(settings.apiUrl, settings.ports, settings.version)));
   return (req, res) => {
-    const csp = contentSecurityPolicy(connectSources(settings.apiUrl, settings.ports, req.headers.host));
-    const headers = { ...COMMON_HEADERS, 'content-security-policy': csp };
+    const csp = cspHeader(
+      settings.csp ?? { enabled: false },
+      settings.apiUrl,
+      settings.ports,
+      req.headers.host,
+      req.socket.localAddress,
+    );
+    const headers: Record<string, string> =
+      csp === undefined ? { ...COMMON_HEADERS } : { ...COMMON_HEADERS, 'content-security-policy': csp };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(
         req,
@@ -165,6 +175,10 @@ export async function startAdminGui(options: AdminGuiOptions): Promise<AdminGui>
     log.warn(
       'admin_gui_listen binds every address but admin_gui_url is unset: the Admin API accepts the GUI’s cross-origin requests from loopback names only; set admin_gui_url to the URL browsers use',
     );
+  if (!config.admin_gui_csp_header && config.admin_gui_listen.some((e) => !isLoopback(e.host)))
+    log.warn(
+      'admin_gui_listen is reachable beyond this machine and admin_gui_csp_header is off: the Admin GUI sends no Content-Security-Policy; set admin_gui_csp_header = on (the GUI needs nothing its policy forbids)',
+    );
   const assets = await loadAssets(options.assetsDir);
   if (assets.index === undefined)
     log.warn('admin GUI assets are not built: its listeners answer 503 until they are');
@@ -173,6 +187,7 @@ export async function startAdminGui(options: AdminGuiOptions): Promise<AdminGui>
     ports: options.adminPorts,
     version: options.version,
     path: config.admin_gui_path,
+    csp: { enabled: config.admin_gui_csp_header, value: config.admin_gui_csp_header_value },
   });
   const listeners: { host: string; port: number; ssl: boolean }[] = [];
   for (const entry of config.admin_gui_listen) {

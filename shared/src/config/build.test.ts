@@ -274,6 +274,61 @@ describe('buildConfig: Admin GUI keys', () => {
   });
 });
 
+describe('buildConfig: admin_gui_csp_header and admin_gui_csp_header_value', () => {
+  it("defaults to Kong's: off, no value", () => {
+    const { config, warnings } = build();
+    assert.equal(config.admin_gui_csp_header, false);
+    assert.equal(config.admin_gui_csp_header_value, undefined);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("takes Kong's own default policy as a value, $host and the trailing ; included", () => {
+    const kongDefault =
+      "default-src 'self'; connect-src 'self' http://$host:8001; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline';";
+    const { config, warnings } = build(
+      `admin_gui_csp_header = on\nadmin_gui_csp_header_value = ${kongDefault}\n`,
+    );
+    assert.equal(config.admin_gui_csp_header, true);
+    assert.equal(config.admin_gui_csp_header_value, kongDefault);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('refuses what is not a boolean, or not a policy a browser would read, naming the key and where', () => {
+    const flag = onlyProblem(() => build('admin_gui_csp_header = sometimes\n'));
+    assert.equal(flag.key, 'admin_gui_csp_header');
+    assert.equal(flag.source, 'turnpike.conf:1');
+    for (const [value, reason] of [
+      ["default-src 'self'\u0007", /invalid character U\+0007/],
+      ["default_src 'self'", /invalid directive 'default_src 'self''/],
+      ["default-src 'self', ;;", /expected directives/],
+      ['connect-src http://$server_name:8001', /'\$server_name' is not expanded/],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's ${server_name}, not a template
+      ['connect-src http://${server_name}:8001', /'\$\{server_name\}' is not expanded/],
+      ['connect-src $', /'\$' is not expanded/],
+    ] as const) {
+      const problem = onlyProblem(() =>
+        build(undefined, { TURNPIKE_ADMIN_GUI_CSP_HEADER: 'on', KONG_ADMIN_GUI_CSP_HEADER_VALUE: value }),
+      );
+      assert.equal(problem.key, 'admin_gui_csp_header_value');
+      assert.equal(problem.source, 'KONG_ADMIN_GUI_CSP_HEADER_VALUE');
+      assert.match(problem.message, reason);
+    }
+  });
+
+  it('warns that a value is ignored while admin_gui_csp_header is off', () => {
+    const { warnings } = build(undefined, { TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: "default-src 'self'" });
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(warnings[0]?.settings, [
+      {
+        key: 'admin_gui_csp_header_value',
+        source: 'TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE',
+        detail:
+          'admin_gui_csp_header is off (from default): the Admin GUI sends no Content-Security-Policy header',
+      },
+    ]);
+  });
+});
+
 describe('buildConfig: secrets', () => {
   const secret = 'hunter2-very-secret';
 

@@ -7,7 +7,7 @@ import { absoluteDsn } from './dsn.ts';
 import { type Env, envValues, type IgnoredSetting, type RawValue } from './env.ts';
 import { classifyName, hasVaultReference, refusal } from './key-names.ts';
 import { isAcceptedValue } from './kong-keys.ts';
-import { crossKeyProblems } from './rules.ts';
+import { crossKeyIgnored, crossKeyProblems } from './rules.ts';
 import {
   CONFIG_KEYS,
   type ConfigKey,
@@ -81,6 +81,7 @@ export function buildConfig(inputs: ConfigInputs): LoadedConfig {
   const typed = resolvePaths(config as TurnpikeConfig, inputs.cwd);
   problems.push(...crossKeyProblems(typed, sources), ...decideDatastore(typed, sources).problems);
   if (problems.length > 0) throw new ConfigInvalidError(problems);
+  ignored.push(...crossKeyIgnored(typed, sources));
   const warnings = configWarnings(ignored, fromEnv.overridden);
   return inputs.file === undefined
     ? { config: typed, sources, warnings }

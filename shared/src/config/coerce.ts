@@ -8,6 +8,7 @@ import {
   type Parsed,
   parseBoolean,
   parseChoice,
+  parseCspHeaderValue,
   parseHostPort,
   parseHttpUrl,
   parseInteger,
@@ -33,6 +34,7 @@ const EXPECTED: Record<ValueKind | ListItemKind, string> = {
   hostport: '<host>:<port>',
   url: 'http(s)://host[:port][/path]',
   urlpath: 'a path such as / or /manager',
+  csp: 'a Content-Security-Policy header value',
   'ip-or-cidr': 'IP addresses or CIDR blocks',
   'ip-with-port': 'IP addresses, each with an optional :port',
   'secret-key': 'keys of 16 characters or more',
@@ -98,6 +100,8 @@ function coerceVisible(schema: TSchema, text: string): Parsed<unknown> {
       return parseHttpUrl(text, { schemeOptional: true });
     case 'urlpath':
       return parseUrlPath(text);
+    case 'csp':
+      return parseCspHeaderValue(text);
   }
 }
 

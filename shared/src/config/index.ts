@@ -23,5 +23,5 @@ export {
   TurnpikeConfigSchema,
 } from './schema.ts';
 export { renderConfTemplate } from './template.ts';
-export { type HostPort, isLoopback, parseHostPort, parseSize } from './values.ts';
+export { CSP_HOST_VARIABLE, type HostPort, isLoopback, parseHostPort, parseSize } from './values.ts';
 export { type ConfigWarning, formatWarning } from './warnings.ts';

@@ -22,7 +22,8 @@ export type ValueKind =
   | 'uuid'
   | 'hostport'
   | 'url'
-  | 'urlpath';
+  | 'urlpath'
+  | 'csp';
 
 /** Extra checks for each entry of a list key. */
 export type ListItemKind = 'ip-or-cidr' | 'ip-with-port' | 'secret-key' | 'url';
@@ -152,6 +153,9 @@ export const urlPath = (meta: KeyMeta) => Type.String(annotate('urlpath', meta))
 
 /** An http(s) URL, the scheme optional (`host:port` is accepted, as Kong does for admin_gui_api_url). */
 export const url = (meta: KeyMeta) => Type.String(annotate('url', meta));
+
+/** A Content-Security-Policy header value (`default-src 'self'; img-src 'self' data:`). */
+export const csp = (meta: KeyMeta) => Type.String(annotate('csp', meta));
 
 /** The allowed values of a oneOf schema, or of the entries of a listOf schema. */
 export function choicesOf(schema: TSchema): string[] | undefined {

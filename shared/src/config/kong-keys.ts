@@ -213,7 +213,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   openresty_path: ignored(LUA),
 
   // KONG MANAGER
-  admin_gui_csp_header: refused("Kong Manager's Content-Security-Policy header", 'off'),
   admin_gui_access_log: ignored(
     'Turnpike writes no access or error log files yet: its log is pino JSON on stdout',
   ),

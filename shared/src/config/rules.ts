@@ -1,4 +1,5 @@
 import type { ConfigProblem } from '../errors.ts';
+import type { IgnoredSetting } from './env.ts';
 import { refusal } from './key-names.ts';
 import { formatListenAddress } from './listen.ts';
 import type { ConfigKey, ConfigSources, TurnpikeConfig } from './schema.ts';
@@ -127,4 +128,16 @@ function checkCertPairs(
       `${certKey} was specified ${certs} times while ${keyKey} was specified ${keys} times`,
     );
   }
+}
+
+/** Settings valid on their own that another key makes inert: listed in the ignored-keys warning. */
+export function crossKeyIgnored(config: TurnpikeConfig, sources: ConfigSources): IgnoredSetting[] {
+  const ignored: IgnoredSetting[] = [];
+  if (config.admin_gui_csp_header_value !== undefined && !config.admin_gui_csp_header)
+    ignored.push({
+      key: 'admin_gui_csp_header_value',
+      source: sources.admin_gui_csp_header_value,
+      why: `admin_gui_csp_header is off (from ${sources.admin_gui_csp_header}): the Admin GUI sends no Content-Security-Policy header`,
+    });
+  return ignored;
 }

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
   annotationsOf,
+  csp,
   dsn,
   flag,
   hostPort,
@@ -274,6 +275,19 @@ export const TurnpikeConfigSchema = Type.Object({
     description:
       'The path prefix the Admin GUI is served under (Kong Manager’s base path): starts with /, no trailing /, letters, digits, -, _ and /. Update the path of admin_gui_url with it.',
   }),
+  admin_gui_csp_header: flag({
+    section: 'gui',
+    default: 'on',
+    description:
+      "Send a Content-Security-Policy header with every Admin GUI answer. On by default (Kong 3.10's default is off: the GUI holds an admin token, and needs nothing the policy forbids). Off, none is sent. On, admin_gui_csp_header_value, or unset Turnpike's strict policy: default-src 'none', scripts, styles, fonts and images from the GUI's own origin only (images also data:), connect-src the GUI and the Admin API, no framing, no base or form targets. The GUI needs nothing that policy forbids.",
+  }),
+  admin_gui_csp_header_value: opt(
+    csp({
+      section: 'gui',
+      description:
+        "The Content-Security-Policy value sent when admin_gui_csp_header = on, instead of Turnpike's strict policy: ;-separated directives, printable ASCII; $host is replaced by the request's host name, as Kong's nginx does. Ignored, with a warning, while admin_gui_csp_header is off. Kong adds this key after 3.10.0; Turnpike accepts it already.",
+    }),
+  ),
   admin_gui_ssl_cert: list({ section: 'gui', description: 'Admin GUI TLS certificates (PEM files).' }),
   admin_gui_ssl_cert_key: list({
     section: 'gui',

@@ -166,3 +166,43 @@ export function isLoopback(host: string): boolean {
   if (isIP(lower) === 4) return lower.startsWith('127.');
   return /^::ffff:127\./.test(lower);
 }
+
+/** nginx's `$host` (or `${host}`) in a Content-Security-Policy value, which Kong's nginx expands per request. */
+export const CSP_HOST_VARIABLE = /\$(?:host(?![A-Za-z0-9_])|\{host\})/g;
+
+/**
+ * A Content-Security-Policy header value as admin_gui_csp_header_value takes it (Kong writes it
+ * into nginx's add_header): CSP Level 3 policies, comma-separated, each `;`-separated directives
+ * `<name> <value>…` (a trailing `;` is fine, as in Kong's default). Printable ASCII only, so the
+ * header can be sent at all; the one nginx variable kept is `$host` (the request's host name),
+ * which Kong's own default uses (`${host}` too); any other `$name` would reach browsers as written,
+ * so it is refused.
+ */
+export function parseCspHeaderValue(text: string): Parsed<string> {
+  const bad = /[^\x20-\x7e\t]/.exec(text);
+  if (bad !== null) {
+    const code = `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return fail(`invalid character ${code} at position ${bad.index + 1}: a header value is printable ASCII`);
+  }
+  const variable = /\$(?!host(?![A-Za-z0-9_])|\{host\})(\{[^}]*\}?|[A-Za-z0-9_]*)/.exec(text);
+  if (variable !== null)
+    return fail(
+      `'${variable[0]}' is not expanded: the only variable Turnpike replaces is $host (the request's host name)`,
+    );
+  for (const policy of text.split(',')) {
+    const directives = policy
+      .split(';')
+      .map((d) => d.trim())
+      .filter((d) => d !== '');
+    if (directives.length === 0)
+      return fail(`invalid value '${text}': expected directives such as default-src 'self'; img-src 'self'`);
+    for (const directive of directives) {
+      const name = directive.split(/[ \t]/, 1)[0] as string;
+      if (!/^[A-Za-z0-9-]+$/.test(name))
+        return fail(
+          `invalid directive '${directive}': a directive is a name (letters, digits, -) such as default-src, then its sources`,
+        );
+    }
+  }
+  return ok(text);
+}
