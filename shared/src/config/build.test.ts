@@ -275,9 +275,9 @@ describe('buildConfig: Admin GUI keys', () => {
 });
 
 describe('buildConfig: admin_gui_csp_header and admin_gui_csp_header_value', () => {
-  it("defaults to Kong's: off, no value", () => {
+  it("defaults to on (Kong 3.10's default is off), no value", () => {
     const { config, warnings } = build();
-    assert.equal(config.admin_gui_csp_header, false);
+    assert.equal(config.admin_gui_csp_header, true);
     assert.equal(config.admin_gui_csp_header_value, undefined);
     assert.deepEqual(warnings, []);
   });
@@ -316,14 +316,17 @@ describe('buildConfig: admin_gui_csp_header and admin_gui_csp_header_value', () 
   });
 
   it('warns that a value is ignored while admin_gui_csp_header is off', () => {
-    const { warnings } = build(undefined, { TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: "default-src 'self'" });
+    const { warnings } = build(undefined, {
+      KONG_ADMIN_GUI_CSP_HEADER: 'off',
+      TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE: "default-src 'self'",
+    });
     assert.equal(warnings.length, 1);
     assert.deepEqual(warnings[0]?.settings, [
       {
         key: 'admin_gui_csp_header_value',
         source: 'TURNPIKE_ADMIN_GUI_CSP_HEADER_VALUE',
         detail:
-          'admin_gui_csp_header is off (from default): the Admin GUI sends no Content-Security-Policy header',
+          'admin_gui_csp_header is off (from KONG_ADMIN_GUI_CSP_HEADER): the Admin GUI sends no Content-Security-Policy header',
       },
     ]);
   });
