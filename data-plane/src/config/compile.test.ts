@@ -45,11 +45,11 @@ describe('compileRuntime', () => {
 
   it('reports services with a protocol it cannot proxy and leaves them out', () => {
     const runtime = compileRuntime(
-      { version: 1, services: [{ ...SVC, protocol: 'udp' }], routes: [] },
+      { version: 1, services: [{ ...SVC, protocol: 'tls_passthrough' }], routes: [] },
       { dispatchers: fakeDispatchers() },
     );
     assert.equal(runtime.services.size, 0);
-    assert.match(runtime.problems[0]!.message, /udp/);
+    assert.match(runtime.problems[0]!.message, /tls_passthrough/);
   });
 
   it('notes whether any route matches on headers', () => {

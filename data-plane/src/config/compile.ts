@@ -38,6 +38,7 @@ export const PROXIED_PROTOCOLS: ReadonlySet<string> = new Set([
   'grpcs',
   'tcp',
   'tls',
+  'udp',
 ]);
 
 function positive(value: number | null | undefined, fallback: number): number {
@@ -108,7 +109,7 @@ export function compileServiceInto(
     services.delete(service.id);
     problems.push({
       routeId: '',
-      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs, tcp, tls)`,
+      message: `service ${service.id}: protocol '${service.protocol}' is not proxied yet (http, https, grpc, grpcs, tcp, tls, udp)`,
     });
     return;
   }

@@ -11,6 +11,7 @@
  * - On a listener flagged `proxy_protocol` (plain only), a PROXY v1/v2 header is read first (within
  *   `PREREAD_MS`, else the connection is closed): from a peer in trusted_ips, its client and
  *   destination addresses are the ones routes (`sources`, `destinations`) and ip-restriction see.
+ * - On a listener flagged `udp`, datagrams in sessions per client address (`./udp.ts`).
  * - No route, or a route whose service cannot be served: the connection is closed.
  * - Stopping stops accepting; `drain` lets open connections finish up to the deadline.
  */
@@ -26,6 +27,7 @@ import { guardAllows } from './guards.ts';
 import { type ProxiedAddress, readProxyHeader } from './proxy-protocol.ts';
 import { matchStream, type StreamKey, type StreamProtocol, type StreamRoute } from './router.ts';
 import { StreamCall, type StreamCallDone } from './stream-call.ts';
+import { UdpProxy } from './udp.ts';
 
 /** How long a plain connection's first bytes are waited for when tls_passthrough routes exist. */
 export const PREREAD_MS = 1000;
@@ -36,6 +38,8 @@ export interface StreamListenEntry {
   readonly ssl: boolean;
   /** A PROXY protocol header (v1 or v2) comes first: `./proxy-protocol.ts`. */
   readonly proxyProtocol?: boolean;
+  /** Datagrams for `udp` routes (`./udp.ts`), not TCP connections. */
+  readonly udp?: boolean;
 }
 
 export interface StreamTlsOptions {
@@ -204,8 +208,18 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
 
   const servers: Server[] = [];
   const ports: number[] = [];
+  const udp = new UdpProxy({
+    holder,
+    log,
+    reusePort: true,
+    onClosed: (done) => options.onClosed?.({ ...done, protocol: 'udp' }),
+  });
   try {
     for (const entry of options.listen) {
+      if (entry.udp === true) {
+        ports.push(await udp.listen(entry));
+        continue;
+      }
       let server: Server;
       if (entry.ssl) {
         const tls = options.tls;
@@ -246,6 +260,7 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     }
   } catch (err) {
     for (const server of servers) server.close();
+    await udp.stop('now', 0);
     throw err;
   }
   if (ports.length > 0) log.info({ ports }, 'stream proxy listening');
@@ -254,10 +269,11 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     name: 'stream proxy',
     ports,
     get active() {
-      return calls.size;
+      return calls.size + udp.active;
     },
     async stop(mode: StopMode, deadline: number): Promise<void> {
       const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      closed.push(udp.stop(mode, deadline));
       for (const socket of idle) socket.destroy();
       const destroyAll = (): void => {
         for (const call of calls) call.destroy();

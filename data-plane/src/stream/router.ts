@@ -20,7 +20,7 @@ import type { RouteConfig, RouterProblem, ServiceConfig } from '../router/index.
 import { addressList, listed } from './addresses.ts';
 import { type IpGuard, streamGuards } from './guards.ts';
 
-export type StreamProtocol = 'tcp' | 'tls' | 'tls_passthrough';
+export type StreamProtocol = 'tcp' | 'tls' | 'tls_passthrough' | 'udp';
 
 export const STREAM_PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'tls', 'tls_passthrough', 'udp']);
 

@@ -127,9 +127,11 @@ export const ListenEntrySchema = Type.Object({
   reuseport: Type.Boolean(),
   backlog: Type.Optional(Type.Integer({ minimum: 1 })),
   proxyProtocol: Type.Boolean(),
+  /** `udp` (stream_listen only): datagrams for `udp` routes instead of TCP connections. */
+  udp: Type.Optional(Type.Boolean()),
 });
 
-/** Kong's listen syntax: `<ip>:<port> [ssl] [http2] [proxy_protocol] [reuseport] [backlog=N], …` or `off`. */
+/** Kong's listen syntax: `<ip>:<port> [ssl] [http2] [udp] [proxy_protocol] [reuseport] [backlog=N], …` or `off`. */
 export const listen = (meta: KeyMeta) => Type.Array(ListenEntrySchema, annotate('listen', meta));
 
 /** Ory Kratos style data source name: `memory`, `pglite://<dir>`, `postgres://…`. */

@@ -46,6 +46,11 @@ describe('parseListen', () => {
     ]);
   });
 
+  it("takes Kong's udp flag (stream_listen's; the rules refuse it elsewhere)", () => {
+    assert.equal(listeners('0.0.0.0:5353 udp reuseport')[0]?.udp, true);
+    assert.equal(listeners('0.0.0.0:5353')[0]?.udp, undefined);
+  });
+
   it('reads off as no listener at all', () => {
     assert.deepEqual(listeners('off'), []);
   });

@@ -2,7 +2,7 @@ import type { ListenEntry } from './schema.ts';
 import { type Parsed, parseHostPort } from './values.ts';
 
 const USAGE =
-  'expected off or <ip>:<port> [ssl] [http2] [proxy_protocol] [reuseport] [backlog=N], comma-separated';
+  'expected off or <ip>:<port> [ssl] [http2] [udp] [proxy_protocol] [reuseport] [backlog=N], comma-separated';
 
 /** Flags nginx understands that have no meaning for a node server: accepted so a kong.conf line still loads. */
 const IGNORED_FLAGS = new Set(['deferred', 'bind']);
@@ -49,6 +49,7 @@ function parseListenEntry(entry: string): Parsed<ListenEntry> {
     else if (flag === 'http2') listener.http2 = true;
     else if (flag === 'reuseport') listener.reuseport = true;
     else if (flag === 'proxy_protocol') listener.proxyProtocol = true;
+    else if (flag === 'udp') listener.udp = true;
     else if (flag.startsWith('backlog=')) {
       const backlog = flag.slice('backlog='.length);
       if (!/^\d+$/.test(backlog) || Number(backlog) < 1) {

@@ -95,6 +95,22 @@ function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources
   for (const key of ['proxy_listen', 'admin_listen', 'status_listen', 'cluster_listen'] as const) {
     if (config[key].some((entry) => entry.proxyProtocol)) refuse(key, 'the proxy_protocol flag');
   }
+  // Kong's listeners.lua knows `udp` for stream_listen only; nginx takes neither TLS nor a PROXY
+  // header on a UDP listener.
+  for (const key of [
+    'proxy_listen',
+    'admin_listen',
+    'status_listen',
+    'cluster_listen',
+    'admin_gui_listen',
+  ] as const) {
+    if (config[key].some((entry) => entry.udp === true))
+      refuse(key, 'the udp flag (stream_listen takes it, for udp routes)');
+  }
+  if (config.stream_listen.some((entry) => entry.udp === true && entry.ssl))
+    refuse('stream_listen', 'the udp flag with ssl (DTLS)');
+  if (config.stream_listen.some((entry) => entry.udp === true && entry.proxyProtocol))
+    refuse('stream_listen', 'the udp flag with proxy_protocol');
   if (config.stream_listen.some((entry) => entry.http2))
     refuse('stream_listen', 'the http2 flag (a stream listener carries bytes, not HTTP)');
   if (config.status_listen.some((entry) => entry.ssl))

@@ -138,10 +138,12 @@ describe('routes', () => {
     );
   });
 
-  it('refuses udp, which this gateway does not proxy, rather than accept a route it never serves', () => {
-    assert.deepEqual(errorsOf({ protocols: ['udp'], sources: [{ ip: '10.0.0.1' }] }).protocols, [
-      "'udp' is not supported by this gateway yet (tcp, tls and tls_passthrough are)",
-    ]);
+  it("takes udp routes with Kong's stream rules: sources or destinations, no snis", () => {
+    assert.ok(validateEntity('routes', { protocols: ['udp'], sources: [{ ip: '10.0.0.1' }] }, insert).ok);
+    assert.equal(
+      (errorsOf({ protocols: ['udp'] })['@entity'] as string[] | undefined)?.[0],
+      "must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'",
+    );
   });
 
   it('refuses protocols from different families', () => {

@@ -173,21 +173,9 @@ export const luaCode = define({
   custom_validator: (value: never) =>
     Object.keys(value as Readonly<Record<string, unknown>>).length > 0 ? LUA_REFUSED : undefined,
 } satisfies MapField);
-/** Kong's protocols Turnpike does not proxy: refused with this, rather than accepted and never served. */
-export const UDP_UNSUPPORTED =
-  "'udp' is not supported by this gateway yet (tcp, tls and tls_passthrough are)";
-const refuseUdp = str((v) => (v === 'udp' ? UDP_UNSUPPORTED : undefined));
-export const protocol = define({
-  type: 'string',
-  one_of: PROTOCOLS,
-  custom_validator: refuseUdp,
-} satisfies StringField);
-/** A route's protocols element: Kong's list, udp refused (see UDP_UNSUPPORTED). */
-export const routeProtocol = {
-  type: 'string',
-  one_of: PROTOCOLS,
-  custom_validator: refuseUdp,
-} as const satisfies StringField;
+export const protocol = define({ type: 'string', one_of: PROTOCOLS } satisfies StringField);
+/** A route's protocols element: Kong's list. */
+export const routeProtocol = { type: 'string', one_of: PROTOCOLS } as const satisfies StringField;
 export const host = define({ type: 'string', custom_validator: str(validateHost) } satisfies StringField);
 export const hostWithOptionalPort = define({
   type: 'string',
