@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
+import { issueCertificate, makeAuthority } from '../helpers/pki.ts';
 import { runTurnpike } from '../helpers/turnpike.ts';
 import { closedPort } from './proxy-fixtures.ts';
 
@@ -275,5 +277,67 @@ describe('stream operations', () => {
       10_000,
     );
     await node.waitForLog((l) => l.msg === 'stream connection without a valid PROXY protocol header', 10_000);
+  });
+
+  it('ssl proxy_protocol: the PROXY header comes before the TLS handshake, its client is the one tls routes see', async () => {
+    await using a = await echo();
+    const ca = await makeAuthority('proxy protocol CA');
+    const cert = await issueCertificate(ca, 'edge.test', ['edge.test']);
+    const listen = await freePort();
+    await using node = await startTraditionalNode({
+      env: {
+        TURNPIKE_STREAM_LISTEN: `127.0.0.1:${listen} ssl proxy_protocol`,
+        TURNPIKE_TRUSTED_IPS: '127.0.0.1',
+      },
+    });
+    const created = async (path: string, body: Record<string, unknown>): Promise<void> => {
+      const res = await http('POST', `${node.adminUrl}${path}`, body);
+      assert.equal(res.status, 201, `${path}: ${res.text}`);
+    };
+    await created('/certificates', { cert: cert.certPem, key: cert.keyPem, snis: ['edge.test'] });
+    await created('/services', { name: 'echo', url: `tcp://127.0.0.1:${a.port}` });
+    await created('/services/echo/routes', {
+      name: 'lb-tls',
+      protocols: ['tls'],
+      snis: ['edge.test'],
+      sources: [{ ip: '203.0.113.0/24' }],
+    });
+    /** PROXY v1, then TLS over the same connection; the header and the ClientHello may share a segment. */
+    const secured = async (
+      client: string,
+      payload: string,
+      together: boolean,
+    ): Promise<{ cn: string; text: string }> => {
+      const raw = connect({ host: '127.0.0.1', port: listen, allowHalfOpen: true });
+      await once(raw, 'connect');
+      // Corked: the header and the ClientHello leave in one write (the proxy reads them together).
+      if (together) raw.cork();
+      raw.write(`PROXY TCP4 ${client} 127.0.0.1 40000 ${listen}\r\n`);
+      const socket = tlsConnect({ socket: raw, servername: 'edge.test', rejectUnauthorized: false });
+      if (together) setTimeout(() => raw.uncork(), 50);
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', () => {});
+      const closed = once(socket, 'close');
+      let cn = '';
+      socket.once('secureConnect', () => {
+        cn = String(socket.getPeerCertificate().subject?.CN ?? '');
+        socket.end(payload);
+      });
+      await closed;
+      return { cn, text: Buffer.concat(chunks).toString() };
+    };
+    const served = await eventually(
+      () => secured('203.0.113.7', 'over tls', true),
+      (r) => r.text === 'A\nover tls',
+    );
+    assert.equal(served.cn, 'edge.test', "terminated with the SNI's certificate entity");
+    // The header's client is outside the route's sources: no route, closed after the handshake.
+    assert.equal((await secured('203.0.113.8', 'apart', false)).text, 'A\napart');
+    assert.equal((await secured('198.51.100.1', 'nope', false)).text, '');
+    await node.waitForLog(
+      (l) => l.msg === 'no stream route matched' && l.sourceIp === '198.51.100.1',
+      10_000,
+    );
   });
 });

@@ -18,7 +18,13 @@
 
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
+import { Duplex } from 'node:stream';
+import {
+  createSecureContext,
+  createServer as createTlsServer,
+  type SecureContext,
+  TLSSocket,
+} from 'node:tls';
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
 import { compileTrustedIps, isTrusted } from '../proxy/client-address.ts';
 import type { RuntimeSource } from '../runtime/index.ts';
@@ -31,6 +37,35 @@ import { UdpProxy } from './udp.ts';
 
 /** How long a plain connection's first bytes are waited for when tls_passthrough routes exist. */
 export const PREREAD_MS = 1000;
+/** A TLS handshake after a PROXY header must end within this (node's tls.Server default). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
+
+/** `socket` as a Duplex whose first bytes read are `head` (bytes already taken off it). */
+function replaying(socket: Socket, head: Buffer): Duplex {
+  const stream: Duplex = new Duplex({
+    allowHalfOpen: true,
+    read: () => {
+      socket.resume();
+    },
+    write: (chunk: Buffer, _encoding, callback) => {
+      socket.write(chunk, callback);
+    },
+    final: (callback) => {
+      socket.end(callback);
+    },
+    destroy: (err, callback) => {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  stream.push(head);
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.once('end', () => stream.push(null));
+  socket.once('close', () => stream.destroy());
+  return stream;
+}
 
 export interface StreamListenEntry {
   readonly host: string;
@@ -127,42 +162,93 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     call.start();
   };
 
-  /** Reads the PROXY header, then goes on as a plain connection with what followed it. */
-  const proxyProtocol = (socket: Socket): void => {
-    idle.add(socket);
-    socket.once('close', () => idle.delete(socket));
+  /**
+   * Reads the PROXY header, then goes on with what followed it: as a plain connection, or (an
+   * `ssl proxy_protocol` listener) into the TLS handshake.
+   */
+  const proxyProtocolThen =
+    (next: (socket: Socket, head: Buffer | undefined, proxied: Proxied | undefined) => void) =>
+    (socket: Socket): void => {
+      idle.add(socket);
+      socket.once('close', () => idle.delete(socket));
+      socket.on('error', () => socket.destroy());
+      let seen: Buffer = Buffer.alloc(0);
+      const refuse = (why: string): void => {
+        clearTimeout(timer);
+        log.info({ peer: unmapped(socket.remoteAddress) }, why);
+        socket.destroy();
+      };
+      const onData = (chunk: Buffer): void => {
+        seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+        const header = readProxyHeader(seen);
+        if (header.kind === 'incomplete') return;
+        if (header.kind === 'invalid') {
+          refuse('stream connection without a valid PROXY protocol header');
+          return;
+        }
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.pause();
+        const rest = seen.subarray(header.length);
+        // As nginx's realip: the header's addresses count only from a trusted peer.
+        const proxied =
+          header.source !== undefined &&
+          header.destination !== undefined &&
+          isTrusted(trusted, unmapped(socket.remoteAddress))
+            ? { source: header.source, destination: header.destination }
+            : undefined;
+        next(socket, rest.length > 0 ? rest : undefined, proxied);
+      };
+      const timer = setTimeout(() => refuse('no PROXY protocol header in time'), PREREAD_MS);
+      socket.on('data', onData);
+      socket.resume();
+    };
+
+  /** A TLS handshake done: the connection is `tls`, routed on its SNI. */
+  const secured = (socket: TLSSocket, proxied?: Proxied): void => {
     socket.on('error', () => socket.destroy());
-    let seen: Buffer = Buffer.alloc(0);
-    const refuse = (why: string): void => {
-      clearTimeout(timer);
-      log.info({ peer: unmapped(socket.remoteAddress) }, why);
+    const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase() : undefined;
+    route(socket, 'tls', sni, undefined, proxied);
+  };
+
+  /**
+   * After a PROXY header on an `ssl proxy_protocol` listener: TLS is terminated on the rest of the
+   * connection. What the header read already holds (the start of the ClientHello, often in the
+   * same segment) goes first, so the TLS socket reads through a stream that replays it.
+   */
+  const terminateAfterHeader = (
+    socket: Socket,
+    head: Buffer | undefined,
+    proxied: Proxied | undefined,
+  ): void => {
+    const tls = options.tls;
+    if (tls === undefined) {
       socket.destroy();
-    };
-    const onData = (chunk: Buffer): void => {
-      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
-      const header = readProxyHeader(seen);
-      if (header.kind === 'incomplete') return;
-      if (header.kind === 'invalid') {
-        refuse('stream connection without a valid PROXY protocol header');
-        return;
-      }
+      return;
+    }
+    const secure = new TLSSocket(head === undefined ? socket : replaying(socket, head), {
+      isServer: true,
+      secureContext: createSecureContext({ cert: tls.cert, key: tls.key }),
+      ...(tls.SNICallback === undefined ? {} : { SNICallback: tls.SNICallback }),
+    });
+    const timer = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
+    secure.on('error', (err: Error) => {
       clearTimeout(timer);
-      socket.off('data', onData);
-      socket.pause();
-      const rest = seen.subarray(header.length);
-      // As nginx's realip: the header's addresses count only from a trusted peer.
-      const proxied =
-        header.source !== undefined &&
-        header.destination !== undefined &&
-        isTrusted(trusted, unmapped(socket.remoteAddress))
-          ? { source: header.source, destination: header.destination }
-          : undefined;
-      afterHeader(socket, rest.length > 0 ? rest : undefined, proxied);
-    };
-    const timer = setTimeout(() => refuse('no PROXY protocol header in time'), PREREAD_MS);
-    socket.on('data', onData);
+      log.debug({ err: err.message }, 'stream TLS handshake failed');
+      secure.destroy();
+      socket.destroy();
+    });
+    secure.once('secure', () => {
+      clearTimeout(timer);
+      idle.delete(socket);
+      secured(secure, proxied);
+    });
     socket.resume();
   };
+
+  const proxyProtocol = proxyProtocolThen((socket, head, proxied) => afterHeader(socket, head, proxied));
+  const proxyProtocolSsl = proxyProtocolThen(terminateAfterHeader);
 
   const plain = (socket: Socket): void => {
     idle.add(socket);
@@ -221,10 +307,12 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
         continue;
       }
       let server: Server;
-      if (entry.ssl) {
+      if (entry.ssl && entry.proxyProtocol === true) {
+        if (options.tls === undefined) throw new TypeError('an ssl stream listener needs a certificate');
+        // The PROXY header comes before the TLS handshake: a plain listener reads it first.
+        server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, proxyProtocolSsl);
+      } else if (entry.ssl) {
         const tls = options.tls;
-        if (entry.proxyProtocol === true)
-          throw new TypeError('proxy_protocol on an ssl stream listener is not supported');
         if (tls === undefined) throw new TypeError('an ssl stream listener needs a certificate');
         server = createTlsServer(
           {
@@ -233,11 +321,7 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
             allowHalfOpen: true,
             ...(tls.SNICallback === undefined ? {} : { SNICallback: tls.SNICallback }),
           },
-          (socket: TLSSocket) => {
-            socket.on('error', () => socket.destroy());
-            const sni = typeof socket.servername === 'string' ? socket.servername.toLowerCase() : undefined;
-            route(socket, 'tls', sni);
-          },
+          (socket: TLSSocket) => secured(socket),
         );
         server.on('tlsClientError', (err: Error) =>
           log.debug({ err: err.message }, 'stream TLS handshake failed'),

@@ -87,11 +87,6 @@ function unsupportedValueProblems(config: TurnpikeConfig, sources: ConfigSources
   const problems: ConfigProblem[] = [];
   const refuse = (key: ConfigKey, why: string) =>
     problems.push({ key, source: sources[key], message: refusal(why) });
-  if (config.stream_listen.some((entry) => entry.proxyProtocol && entry.ssl))
-    refuse(
-      'stream_listen',
-      'the proxy_protocol flag with ssl (proxy_protocol works on plain stream listeners)',
-    );
   for (const key of ['proxy_listen', 'admin_listen', 'status_listen', 'cluster_listen'] as const) {
     if (config[key].some((entry) => entry.proxyProtocol)) refuse(key, 'the proxy_protocol flag');
   }

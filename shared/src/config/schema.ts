@@ -233,7 +233,7 @@ export const TurnpikeConfigSchema = Type.Object({
     section: 'listeners',
     default: 'off',
     description:
-      "Stream listeners for tcp, tls and tls_passthrough routes, and with udp for udp routes: <ip>:<port> [ssl] [udp] [proxy_protocol] [reuseport] [backlog=N], comma-separated, or off. With ssl, TLS is terminated with the certificate of the SNI. With udp, each client address and port is a session (its datagrams go to one upstream peer, the replies come back) that ends after the service's read_timeout without a datagram either way. With proxy_protocol (plain listeners only), a PROXY v1/v2 header must come first; from a peer in trusted_ips its client address is the one sources and ip-restriction see.",
+      "Stream listeners for tcp, tls and tls_passthrough routes, and with udp for udp routes: <ip>:<port> [ssl] [udp] [proxy_protocol] [reuseport] [backlog=N], comma-separated, or off. With ssl, TLS is terminated with the certificate of the SNI. With udp, each client address and port is a session (its datagrams go to one upstream peer, the replies come back) that ends after the service's read_timeout without a datagram either way. With proxy_protocol, a PROXY v1/v2 header must come first (before the TLS handshake on an ssl listener); from a peer in trusted_ips its client address is the one sources and ip-restriction see.",
   }),
   admin_listen: listen({
     section: 'listeners',
