@@ -98,6 +98,29 @@ function field(page: Page, prefix: string, path: string) {
   return page.locator(`#${prefix}-${path}`);
 }
 
+/** A traditional node of its own with the GUI and a token-protected Admin API, on free ports. */
+async function startGuiNode() {
+  const [adminPort, guiPort, proxyPort, statusPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const node = await startTurnpike({
+    env: {
+      TURNPIKE_ADMIN_TOKEN: TOKEN,
+      TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+      TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+    },
+  });
+  assert.ok(node.child.pid);
+  const nodeAdmin = (method: string, path: string, body?: unknown) =>
+    http(method, `http://127.0.0.1:${adminPort}${path}`, body, { 'kong-admin-token': TOKEN });
+  return Object.assign(node, { guiPort, nodeAdmin });
+}
+
 describe('the Admin GUI, in Chromium, against a control plane and data planes', () => {
   test('login with a token: refused with a message at the field, then accepted by keyboard alone, never in the URL', async () => {
     const { page } = browser;
@@ -396,24 +419,8 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
       ['UNHEALTHY'],
     );
 
-    const [adminPort, guiPort, proxyPort, statusPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    await using node = await startTurnpike({
-      env: {
-        TURNPIKE_ADMIN_TOKEN: TOKEN,
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
-        TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
-      },
-    });
-    assert.ok(node.child.pid);
-    const nodeAdmin = (method: string, path: string, body?: unknown) =>
-      http(method, `http://127.0.0.1:${adminPort}${path}`, body, { 'kong-admin-token': TOKEN });
+    await using traditional = await startGuiNode();
+    const { guiPort, nodeAdmin } = traditional;
     const up = await nodeAdmin('POST', '/upstreams', {
       name: 'gui-health.internal',
       healthchecks: { passive: { unhealthy: { http_failures: 1 } } },
@@ -447,25 +454,9 @@ describe('the Admin GUI, in Chromium, against a control plane and data planes', 
   });
 
   test("target health from a traditional node's active checks: a dead target shown UNHEALTHY, then HEALTHY once it answers, without a reload", async () => {
-    const [adminPort, guiPort, proxyPort, statusPort, deadPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    await using node = await startTurnpike({
-      env: {
-        TURNPIKE_ADMIN_TOKEN: TOKEN,
-        TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
-        TURNPIKE_ADMIN_GUI_LISTEN: `127.0.0.1:${guiPort}`,
-        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
-        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
-      },
-    });
-    assert.ok(node.child.pid);
-    const nodeAdmin = (method: string, path: string, body?: unknown) =>
-      http(method, `http://127.0.0.1:${adminPort}${path}`, body, { 'kong-admin-token': TOKEN });
+    const deadPort = await freePort();
+    await using traditional = await startGuiNode();
+    const { guiPort, nodeAdmin } = traditional;
     const up = await nodeAdmin('POST', '/upstreams', {
       name: 'gui-active.internal',
       healthchecks: {
