@@ -368,3 +368,15 @@ export function plainWithoutRequestId(text: string): string {
   assert.ok(match, `a Kong text error with its request id: ${JSON.stringify(text)}`);
   return match[1]!;
 }
+
+/** Which of two servers answered each of `n` requests to `url` (by its X-Server header, 0 or 1). */
+export async function serverSpread(url: string, n: number): Promise<number[]> {
+  const counts = [0, 0];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(url);
+    await res.text();
+    const which = Number(res.headers.get('x-server'));
+    if (which === 0 || which === 1) counts[which]!++;
+  }
+  return counts;
+}

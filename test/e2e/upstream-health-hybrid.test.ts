@@ -20,7 +20,7 @@ import {
 } from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
-import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
+import { type RecordingUpstream, recordingUpstream, serverSpread } from './proxy-fixtures.ts';
 
 interface DataPlaneView {
   id: string;
@@ -70,15 +70,8 @@ function viewsOf(body: HealthBody, port: number): (string | undefined)[] {
 }
 
 /** Which server answered each of `n` requests through `dp` (by its X-Server header). */
-async function spread(dp: DataPlaneNode, path: string, n: number): Promise<number[]> {
-  const counts = [0, 0];
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${dp.proxyUrl}${path}`);
-    await res.text();
-    const which = Number(res.headers.get('x-server'));
-    if (which === 0 || which === 1) counts[which]!++;
-  }
-  return counts;
+function spread(dp: DataPlaneNode, path: string, n: number): Promise<number[]> {
+  return serverSpread(`${dp.proxyUrl}${path}`, n);
 }
 
 describe('upstream health on a hybrid control plane, reported by its data planes', () => {

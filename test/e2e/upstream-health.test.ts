@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
+import { type RecordingUpstream, recordingUpstream, serverSpread } from './proxy-fixtures.ts';
 
 let node: TraditionalNode;
 let adminUrl: string;
@@ -47,15 +47,8 @@ function healthOf(body: HealthBody, port: number): string | undefined {
 }
 
 /** Which server answered each of `n` requests (by its X-Server header). */
-async function spread(path: string, n: number): Promise<number[]> {
-  const counts = [0, 0];
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${proxyUrl}${path}`);
-    await res.text();
-    const which = Number(res.headers.get('x-server'));
-    if (which === 0 || which === 1) counts[which]!++;
-  }
-  return counts;
+function spread(path: string, n: number): Promise<number[]> {
+  return serverSpread(`${proxyUrl}${path}`, n);
 }
 
 describe('upstream health endpoints through a running node (2 proxy workers)', () => {
