@@ -7,6 +7,8 @@
  *                                    { calls, errors, seconds, cpu, firstError }
  *   tcp-sink                         reads every byte of a connection and, once the client half-closes,
  *                                    answers the byte count (8 bytes) and ends; prints `PORT <n>`
+ *   tcp-pipe SINK_PORT               the bare forwarder: node:net sockets piped both ways to the sink,
+ *                                    the floor of any Node TCP proxy; prints `PORT <n>`
  *   tcp-load PORT BYTES CONNECTIONS  sends BYTES over each of CONNECTIONS connections at once, ends,
  *                                    waits for every count; prints { bytes, seconds, cpu, counted }
  * Run pinned (`taskset`) by protocols.bench.ts; a server role runs until SIGTERM.
@@ -96,6 +98,22 @@ function tcpSink(): void {
   });
 }
 
+/** The bare forwarder: every connection piped both ways to the sink, half-close passed on. */
+function tcpPipe(sinkPort: number): void {
+  const server = createServer({ allowHalfOpen: true }, (client: Socket) => {
+    const upstream = connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as { port: number }).port}`));
+  process.once('SIGTERM', () => {
+    server.close();
+    process.exit(0);
+  });
+}
+
 /** Sends `bytes` on one connection (64 KiB writes, honouring backpressure), ends, reads the count. */
 async function sendOne(port: number, bytes: number): Promise<number> {
   const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
@@ -137,6 +155,8 @@ if (role === 'grpc-server') {
   process.exit(0);
 } else if (role === 'tcp-sink') {
   tcpSink();
+} else if (role === 'tcp-pipe') {
+  tcpPipe(Number(rest[0]));
 } else if (role === 'tcp-load') {
   await tcpLoad(Number(rest[0]), Number(rest[1]), Number(rest[2]));
 } else {

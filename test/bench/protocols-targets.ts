@@ -23,9 +23,12 @@ export const LOAD_CPU = '1';
 
 export const PEER = join(import.meta.dirname, 'protocols-peer.ts');
 
-/** A protocols-peer server role, pinned to the target CPU. */
-export async function startPeer(role: 'grpc-server' | 'tcp-sink'): Promise<ListeningChild> {
-  const peer = await spawnListening(process.execPath, [PEER, role]);
+/** A protocols-peer server role (`tcp-pipe` takes the sink's port), pinned to the target CPU. */
+export async function startPeer(
+  role: 'grpc-server' | 'tcp-sink' | 'tcp-pipe',
+  ...args: string[]
+): Promise<ListeningChild> {
+  const peer = await spawnListening(process.execPath, [PEER, role, ...args]);
   await pinTree(peer.child.pid!, TARGET_CPU);
   return peer;
 }

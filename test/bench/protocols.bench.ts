@@ -47,11 +47,18 @@ export const QUICK_PROTOCOLS: ProtocolsPlan = {
   tcpBytes: 64 * MB,
 };
 
-type TargetName = 'direct' | 'turnpike' | 'nginx';
+type TargetName = 'direct' | 'turnpike' | 'nginx' | 'pipe';
 const LABELS: Readonly<Record<TargetName, string>> = {
   direct: 'direct',
   turnpike: 'Turnpike, 1 worker',
   nginx: 'nginx, 1 worker',
+  pipe: 'bare node:net pipe',
+};
+const TCP_LABELS: Readonly<Record<TargetName, string>> = {
+  direct: 'direct',
+  turnpike: 'Turnpike stream route, 1 worker',
+  nginx: 'nginx `stream`, 1 worker',
+  pipe: 'bare node:net forwarder (`pipe` both ways)',
 };
 
 interface GrpcRun {
@@ -144,13 +151,19 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
 
   await using grpcServer = await startPeer('grpc-server');
   await using sink = await startPeer('tcp-sink');
+  // The floor of any Node TCP proxy: node:net sockets piped both ways, nothing else.
+  await using pipe = await startPeer('tcp-pipe', String(sink.port));
   await using turnpike = await startTurnpikeTarget(grpcServer.port, sink.port);
   await using stack = new AsyncDisposableStack();
   const grpcPorts: Partial<Record<TargetName, number>> = {
     direct: grpcServer.port,
     turnpike: turnpike.grpcPort,
   };
-  const tcpPorts: Partial<Record<TargetName, number>> = { direct: sink.port, turnpike: turnpike.streamPort };
+  const tcpPorts: Partial<Record<TargetName, number>> = {
+    direct: sink.port,
+    turnpike: turnpike.streamPort,
+    pipe: pipe.port,
+  };
   let nginxWhy: string | undefined;
   if (nginx === undefined) nginxWhy = 'nginx missing';
   else if ('missing' in stream) nginxWhy = stream.missing;
@@ -166,8 +179,9 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
 
   const grpcTargets = Object.keys(grpcPorts) as TargetName[];
   const grpc = new Map<TargetName, GrpcRun[]>(grpcTargets.map((t) => [t, []]));
-  const tcp1 = new Map<TargetName, TcpRun[]>(grpcTargets.map((t) => [t, []]));
-  const tcpN = new Map<TargetName, TcpRun[]>(grpcTargets.map((t) => [t, []]));
+  const tcpTargets = Object.keys(tcpPorts) as TargetName[];
+  const tcp1 = new Map<TargetName, TcpRun[]>(tcpTargets.map((t) => [t, []]));
+  const tcpN = new Map<TargetName, TcpRun[]>(tcpTargets.map((t) => [t, []]));
   const grpcArgs = (port: number) => [
     'grpc-load',
     `127.0.0.1:${port}`,
@@ -180,7 +194,7 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
     for (const t of rotated(grpcTargets, rep)) {
       grpc.get(t)!.push(await peerLoad<GrpcRun>(grpcArgs(grpcPorts[t]!), plan.grpcSeconds * 1000 + 30_000));
     }
-    for (const t of rotated(grpcTargets, rep)) {
+    for (const t of rotated(tcpTargets, rep)) {
       tcp1.get(t)!.push(await peerLoad<TcpRun>(tcpArgs(tcpPorts[t]!, 1), 120_000));
       tcpN.get(t)!.push(await peerLoad<TcpRun>(tcpArgs(tcpPorts[t]!, plan.parallel), 120_000));
     }
@@ -231,11 +245,11 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
     [`${plan.parallel} connections at once`, tcpN],
   ] as const) {
     const tcpRate = (t: TargetName) => median(runs.get(t)!.map(mbps));
-    for (const t of grpcTargets) {
+    for (const t of tcpTargets) {
       const rs = runs.get(t)!;
       const lost = rs.filter((r) => !intact(r, plan.tcpBytes)).length;
       report.add(
-        `TCP ${plan.tcpBytes / MB} MB per connection, ${label}, ${t === 'nginx' ? 'nginx `stream`, 1 worker' : t === 'turnpike' ? 'Turnpike stream route, 1 worker' : 'direct'}`,
+        `TCP ${plan.tcpBytes / MB} MB per connection, ${label}, ${TCP_LABELS[t]}`,
         `${fixed(tcpRate(t), 0)} MB/s${spread(rs.map(mbps), (v) => fixed(v, 0))}; sender CPU ${fixed(median(rs.map((r) => r.cpu * 100)), 0)}%${lost === 0 ? '; every byte counted by the sink' : `; ${lost} run(s) with bytes missing at the sink`}`,
         '',
       );
@@ -249,6 +263,18 @@ export async function protocolsSection(report: Report, tools: Tools, plan: Proto
       ])})`,
       '≥ 0.8',
       Number.isFinite(r) ? r >= 0.8 : undefined,
+    );
+    const floor = ratio(tcpRate('pipe'), tcpRate('direct'));
+    const overFloor = ratio(tcpRate('turnpike'), tcpRate('pipe'));
+    report.add(
+      `TCP MB/s, ${label}, bare node:net forwarder ÷ direct (what node:net allows any Node proxy)`,
+      `${fixed(floor)} (${fixed(tcpRate('pipe'), 0)} ÷ ${fixed(tcpRate('direct'), 0)} MB/s)`,
+      '',
+    );
+    report.add(
+      `TCP MB/s, ${label}, Turnpike ÷ bare node:net forwarder`,
+      `${fixed(overFloor)} (${fixed(tcpRate('turnpike'), 0)} ÷ ${fixed(tcpRate('pipe'), 0)} MB/s)`,
+      '',
     );
     if (tcpPorts.nginx === undefined)
       report.skip(`TCP MB/s, ${label}, Turnpike ÷ nginx \`stream\``, '', nginxWhy ?? '');
