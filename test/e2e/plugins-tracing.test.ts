@@ -447,6 +447,25 @@ describe('tracing plugins through a running node', () => {
     assert.equal((attempt.tags as Record<string, string>)['kong.balancer.try'], '1');
     assert.ok(typeof request.timestamp === 'number' && typeof request.duration === 'number');
     assert.ok((proxy.timestamp as number) >= (request.timestamp as number));
+    // phase_duration_flavor = annotations (Kong's default): the phases in order, within the request.
+    const marks = (span: Record<string, unknown>) =>
+      span.annotations as { value: string; timestamp: number }[];
+    assert.deepEqual(
+      marks(request).map((a) => a.value),
+      ['krs', 'krf'],
+    );
+    assert.deepEqual(
+      marks(proxy).map((a) => a.value),
+      ['kas', 'kaf', 'khs', 'khf', 'kbs', 'kbf'],
+    );
+    const times = [...marks(request), ...marks(proxy)].map((a) => a.timestamp);
+    assert.deepEqual(
+      times,
+      [...times].sort((x, y) => x - y),
+      `in order: ${times}`,
+    );
+    assert.ok(times[0]! >= (request.timestamp as number));
+    assert.ok(times.at(-1)! <= (request.timestamp as number) + (request.duration as number) + 1000);
   });
 
   it('zipkin: b3-single out, W3C in, and sample_ratio 0 reports nothing', async () => {
@@ -457,6 +476,7 @@ describe('tracing plugins through a running node', () => {
           http_endpoint: `http://127.0.0.1:${zipkin.port}/api/v2/spans`,
           sample_ratio: 0,
           header_type: 'b3-single',
+          phase_duration_flavor: 'tags',
           queue: { max_coalescing_delay: 0.05 },
         },
       },
@@ -482,7 +502,19 @@ describe('tracing plugins through a running node', () => {
       async () => zipkin.spans.filter((s) => s.traceId === traceId),
       (s) => s.length >= 3,
     );
-    assert.equal(spans.find((s) => s.kind === 'SERVER')?.parentId, parent);
+    const server = spans.find((s) => s.kind === 'SERVER');
+    assert.equal(server?.parentId, parent);
+    // phase_duration_flavor = tags: durations in ms, no annotations.
+    assert.match(
+      String((server?.tags as Record<string, string> | undefined)?.['kong.rewrite.duration_ms']),
+      /^\d+$/,
+    );
+    const proxySpan = spans.find((s) => String(s.name).endsWith('(proxy)'));
+    assert.match(
+      String((proxySpan?.tags as Record<string, string> | undefined)?.['kong.access.duration_ms']),
+      /^\d+$/,
+    );
+    assert.equal(proxySpan?.annotations, undefined);
     assert.deepEqual(
       zipkin.spans.filter((s) => s.traceId === b3[1]),
       [],

@@ -50,6 +50,33 @@ interface Trace {
 }
 
 const TRACE = 'zipkin:trace';
+const PHASES = 'zipkin:phases';
+
+/**
+ * When the phases ran, in µs since the epoch, as the plugin sees them: zipkin has the highest
+ * priority, so its access phase starts the access phase and its header phase the header filter
+ * (Kong reads nginx's KONG_*_START / _ENDED_AT; these are the same instants within the plugins'
+ * own work).
+ */
+export interface PhaseTimes {
+  accessStart?: number;
+  headerStart?: number;
+  headerEnd?: number;
+}
+
+/** Wall clock in µs, at sub-millisecond resolution. */
+function nowUs(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+function phasesOf(ctx: PluginContext): PhaseTimes {
+  let phases = ctx.shared.get(PHASES) as PhaseTimes | undefined;
+  if (phases === undefined) {
+    phases = {};
+    ctx.shared.set(PHASES, phases);
+  }
+  return phases;
+}
 const queues = new LogQueues();
 
 function id(bytes: number): string {
@@ -147,6 +174,7 @@ export const handler = definePluginHandler<ZipkinConfig, Compiled>({
   },
 
   access(ctx, compiled) {
+    phasesOf(ctx).accessStart = nowUs();
     const trace = start(ctx, compiled);
     for (const name of compiled.config.propagation.clear ?? []) ctx.clearUpstreamHeader(name);
     const extractedFormat = ctx.shared.get(`${TRACE}:format`) as Format | undefined;
@@ -163,9 +191,12 @@ export const handler = definePluginHandler<ZipkinConfig, Compiled>({
   },
 
   header(ctx, compiled) {
+    const phases = phasesOf(ctx);
+    phases.headerStart = nowUs();
     const name = compiled.config.http_response_header_for_traceid;
-    if (name == null) return;
-    ctx.setResponseHeader(name, start(ctx, compiled).traceId);
+    if (name != null) ctx.setResponseHeader(name, start(ctx, compiled).traceId);
+    // The header filters are synchronous and take microseconds: they end with this turn.
+    phases.headerEnd = nowUs();
   },
 
   log(ctx, compiled) {
@@ -173,7 +204,7 @@ export const handler = definePluginHandler<ZipkinConfig, Compiled>({
     if (!trace.sampled) return;
     const queue = queueFor(compiled, ctx.log);
     if (queue === undefined) return;
-    for (const span of spansOf(ctx.serialize(), trace, compiled.config, ctx))
+    for (const span of spansOf(ctx.serialize(), trace, compiled.config, ctx, phasesOf(ctx), nowUs()))
       queue.enqueue(JSON.stringify(span));
   },
 });
@@ -188,6 +219,8 @@ export function spansOf(
   trace: Trace,
   config: ZipkinConfig,
   ctx: Pick<PluginContext, 'route' | 'service'>,
+  phases: PhaseTimes = {},
+  logUs: number = Math.round((record.started_at + record.latencies.request) * 1000),
 ): Record<string, unknown>[] {
   const startUs = Math.round(record.started_at * 1000);
   const endUs = Math.round((record.started_at + record.latencies.request) * 1000);
@@ -238,7 +271,33 @@ export function spansOf(
     });
   });
   const lastTry = tries.at(-1);
+  // Kong's phase_duration_flavor: annotations (krs/krf on the request span; kas/kaf, khs/khf,
+  // kbs/kbf on the proxy span) or duration tags. Rewrite ends where access starts; access ends
+  // where the upstream window starts; the body filter ends at the log phase.
+  const accessStart = Math.max(startUs, phases.accessStart ?? proxyStartUs);
+  const accessEnd = Math.max(accessStart, proxyStartUs);
+  const headerStart = phases.headerStart ?? logUs;
+  const headerEnd = phases.headerEnd ?? headerStart;
+  const annotate = config.phase_duration_flavor === 'annotations';
+  const ms = (from: number, to: number) => String(Math.max(0, Math.round((to - from) / 1000)));
+  const requestAnnotations = [
+    { value: 'krs', timestamp: startUs },
+    { value: 'krf', timestamp: accessStart },
+  ];
+  const proxyAnnotations = [
+    { value: 'kas', timestamp: accessStart },
+    { value: 'kaf', timestamp: accessEnd },
+    { value: 'khs', timestamp: headerStart },
+    { value: 'khf', timestamp: headerEnd },
+    { value: 'kbs', timestamp: headerEnd },
+    { value: 'kbf', timestamp: logUs },
+  ];
   const proxyTags: Record<string, string> = { ...routeTags };
+  if (!annotate) {
+    proxyTags['kong.access.duration_ms'] = ms(accessStart, accessEnd);
+    proxyTags['kong.header_filter.duration_ms'] = ms(headerStart, headerEnd);
+    proxyTags['kong.body_filter.duration_ms'] = ms(headerEnd, logUs);
+  }
   if (service !== undefined && typeof service.host === 'string' && tries.length > 0)
     proxyTags['peer.hostname'] = service.host;
   spans.push({
@@ -252,6 +311,7 @@ export function spansOf(
     localEndpoint: local,
     remoteEndpoint: remote(lastTry?.ip, lastTry?.port),
     tags: clean(proxyTags),
+    ...(annotate ? { annotations: proxyAnnotations } : {}),
   });
   const requestTags: Record<string, string> = {
     ...trace.tags,
@@ -262,6 +322,7 @@ export function spansOf(
   if (record.consumer?.id !== undefined) requestTags['kong.consumer'] = String(record.consumer.id);
   if (config.include_credential && record.authenticated_entity?.id !== undefined)
     requestTags['kong.credential'] = record.authenticated_entity.id;
+  if (!annotate) requestTags['kong.rewrite.duration_ms'] = ms(startUs, accessStart);
   spans.push({
     traceId: trace.traceId,
     name: trace.name,
@@ -273,6 +334,7 @@ export function spansOf(
     localEndpoint: local,
     remoteEndpoint: { [ipKind(trace.clientIp)]: trace.clientIp },
     tags: clean(requestTags),
+    ...(annotate ? { annotations: requestAnnotations } : {}),
   });
   return spans;
 }
