@@ -425,6 +425,25 @@ describe('oauth2 grants issued by a traditional node, PostgreSQL and PGlite', ()
     assert.equal(stored.body.service, null);
     assert.equal((await get(node, '/global-a/x', issued.json.access_token)).status, 200);
     assert.equal((await get(node, '/global-b/x', issued.json.access_token)).status, 200);
+    // A code carries the plugin instance that issued it: with global_credentials it is exchanged
+    // only there (Kong's check), not through another global instance.
+    const authorizeAt = (path: string) =>
+      post(node, `${path}/oauth2/authorize`, {
+        response_type: 'code',
+        provision_key: 'prov',
+        authenticated_userid: 'u5',
+        scope: 'email',
+        client_id: client.client_id,
+      });
+    const exchange = (path: string, code: string) =>
+      post(node, `${path}/oauth2/token`, { grant_type: 'authorization_code', code, ...client });
+    const codeOf = (answer: Awaited<ReturnType<typeof authorizeAt>>) =>
+      new URL(String(answer.json.redirect_uri)).searchParams.get('code')!;
+    const elsewhere = await exchange('/global-b', codeOf(await authorizeAt('/global-a')));
+    assert.equal(elsewhere.status, 400, JSON.stringify(elsewhere.json));
+    assert.deepEqual(elsewhere.json, { error: 'invalid_request', error_description: 'Invalid code' });
+    const here = await exchange('/global-a', codeOf(await authorizeAt('/global-a')));
+    assert.equal(here.status, 200, JSON.stringify(here.json));
     // A route without global_credentials refuses a global token, in Kong's words.
     const refused = await get(node, '/main/x', issued.json.access_token);
     assert.equal(refused.status, 401);

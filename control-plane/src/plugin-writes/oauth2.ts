@@ -41,6 +41,8 @@ export type OAuth2Op =
         readonly scope?: string | null;
         readonly challenge?: string | null;
         readonly challenge_method?: string | null;
+        /** The oauth2 plugin instance that issued it (Kong's kong.plugin.get_id()). */
+        readonly plugin?: Ref;
       };
     }
   | { readonly action: 'find-code'; readonly code: string }
@@ -92,7 +94,7 @@ export function oauth2Writer(dao: Dao, datastore: Datastore) {
         await datastore.query(
           `INSERT INTO oauth2_authorization_codes (id, created_at, expires_at, service_id, credential_id,
              plugin_id, code, authenticated_userid, scope, challenge, challenge_method)
-           VALUES ($1, now(), now() + make_interval(secs => $2), $3, $4, NULL, $5, $6, $7, $8, $9)`,
+           VALUES ($1, now(), now() + make_interval(secs => $2), $3, $4, $10, $5, $6, $7, $8, $9)`,
           [
             randomUUID(),
             CODE_TTL_S,
@@ -103,9 +105,10 @@ export function oauth2Writer(dao: Dao, datastore: Datastore) {
             c.scope ?? null,
             c.challenge ?? null,
             c.challenge_method ?? null,
+            c.plugin?.id ?? null,
           ],
         );
-        return { reply: { ...c, code, plugin: null }, version: 0 };
+        return { reply: { ...c, code, plugin: c.plugin ?? null }, version: 0 };
       }
       case 'find-code': {
         const result = await datastore.query<CodeRow>(

@@ -141,18 +141,21 @@ function invalidMethod(ctx: PluginContext, conf: OAuth2Config, endpoint: string)
   );
 }
 
+/** The validated config and the plugin instance it belongs to (Kong's kong.plugin.get_id()). */
+export type OAuth2Instance = OAuth2Config & { readonly pluginId: string };
+
 /** The endpoint's answer; a write a data plane cannot do is Kong's DB-less 500, logged. */
 async function endpoint(
   ctx: PluginContext,
-  conf: OAuth2Config,
+  conf: OAuth2Instance,
   which: 'token' | 'authorize',
   store: TokenStore,
 ): Promise<void> {
   const params = await retrieveParameters(ctx);
   try {
-    // The plugin id tags written codes (Kong's kong.plugin.get_id); the route's instance stands for it.
-    const pluginId = ctx.route.id;
-    answer(ctx, await (which === 'token' ? issueToken : authorize)(ctx, conf, params, store, pluginId));
+    // The plugin instance tags written codes (Kong's kong.plugin.get_id): with global_credentials a
+    // code is exchanged only through the instance that issued it.
+    answer(ctx, await (which === 'token' ? issueToken : authorize)(ctx, conf, params, store, conf.pluginId));
   } catch (err) {
     if (!(err instanceof NoTokenStoreError || err instanceof NodeDatastoreError)) throw err;
     ctx.log.error(
@@ -178,11 +181,12 @@ export function oauth2Handler(given?: TokenStore) {
     }
     return installed.store;
   };
-  return definePluginHandler<OAuth2Config>({
+  return definePluginHandler<OAuth2Config, OAuth2Instance>({
     name: 'oauth2',
     version: '3.10.0',
     priority: 1400,
-    sdkVersion: '1.0.0',
+    sdkVersion: '1.1.0',
+    configure: (config, instance) => ({ ...config, pluginId: instance.id }),
 
     async access(ctx, conf) {
       const path = ctx.request.path;
