@@ -1,12 +1,13 @@
 /**
  * Kong's gRPC test service (spec/fixtures/grpc/hello.proto, `hello.HelloService`) on a real
- * grpc-js server, its messages encoded with protobufjs from the .proto: what the grpc-web and
- * grpc-gateway tests call through the gateway.
+ * grpc-js server, its messages encoded with protobufjs from the .proto (what the grpc-web test
+ * calls through the gateway), and Kong's grpc-gateway target (`targetservice.Bouncer`) below.
  *   SayHello       answers `hello <greeting>` (`greeting` "fail": status 5 NOT_FOUND, `no such greeting`)
  *   LotsOfReplies  answers `hello <greeting> <i>` for i = 1..3 (server streaming)
- *   UnknownMethod  (helloworld.proto only) not implemented: status 12
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
 import {
   Server,
   ServerCredentials,
@@ -17,7 +18,6 @@ import {
 import protobuf from 'protobufjs';
 
 export const HELLO_PROTO = join(import.meta.dirname, '../fixtures/grpc/hello.proto');
-export const HELLOWORLD_PROTO = join(import.meta.dirname, '../fixtures/grpc/helloworld.proto');
 
 const root = protobuf.loadSync(HELLO_PROTO);
 export const HelloRequest = root.lookupType('hello.HelloRequest');
@@ -70,6 +70,89 @@ export async function helloServer(): Promise<HelloServer> {
     },
   };
   server.addService(HELLO_SERVICE, implementation as unknown as UntypedServiceImplementation);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    port,
+    received,
+    async [Symbol.asyncDispose]() {
+      server.forceShutdown();
+    },
+  };
+}
+
+export const TARGET_PROTO = join(import.meta.dirname, '../fixtures/grpc/targetservice.proto');
+
+type Message = Record<string, unknown>;
+
+/**
+ * Kong's grpc-gateway target (spec/fixtures/grpc/target/grpc-target.go, `targetservice.Bouncer`)
+ * in grpc-js: SayHello, BounceIt (how long ago `when` was before `now`), GrowTail (tail one
+ * longer), Echo; UnknownMethod is not implemented (status 12).
+ */
+export async function bouncerServer(): Promise<HelloServer> {
+  // Imports from the fixtures folder (google/api/…, as Kong's), names as in the .proto.
+  const target = new protobuf.Root();
+  const bundled = dirname(createRequire(import.meta.url).resolve('protobufjs/package.json'));
+  target.resolvePath = (_origin, file) => {
+    if (isAbsolute(file)) return file;
+    const local = join(dirname(TARGET_PROTO), file);
+    return existsSync(local) ? local : join(bundled, file);
+  };
+  target.loadSync(TARGET_PROTO, { keepCase: true });
+  const service = target.lookupService('targetservice.Bouncer');
+  const definition: Record<string, ServiceDefinition[string]> = {};
+  for (const m of service.methodsArray) {
+    m.resolve();
+    const input = m.resolvedRequestType!;
+    const output = m.resolvedResponseType!;
+    definition[m.name] = {
+      path: `/targetservice.Bouncer/${m.name}`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: encode(input),
+      requestDeserialize: (b: Buffer) => input.toObject(input.decode(b), { longs: Number }) as Message,
+      responseSerialize: encode(output),
+      responseDeserialize: decode(output),
+    };
+  }
+  delete definition.UnknownMethod;
+  const received: HelloServer['received'] = [];
+  const unary =
+    (name: string, answer: (m: Message) => Message) =>
+    (call: Req, callback: (err: unknown, value?: object) => void) => {
+      received.push({ path: name, request: call.request, te: call.metadata.get('te')[0] });
+      callback(null, answer(call.request));
+    };
+  const seconds = (t: unknown) => Number((t as { seconds?: unknown } | undefined)?.seconds ?? 0);
+  const implementation = {
+    SayHello: unary('SayHello', (m) => ({
+      reply: `hello ${String(m.greeting ?? '')}`,
+      boolean_test: m.boolean_test === true,
+    })),
+    BounceIt: unary('BounceIt', (m) => {
+      const ago = seconds(m.now) - seconds(m.when);
+      const when = new Date(seconds(m.when) * 1000).toISOString().replace('.000Z', 'Z');
+      return {
+        reply: `hello ${String(m.message ?? '')}`,
+        time_message: `${when} was ${Math.floor(ago / 60)}m${ago % 60}s ago`,
+        now: m.now,
+      };
+    }),
+    GrowTail: unary('GrowTail', (m) => {
+      const tail = (m.tail ?? {}) as Message;
+      return { ...m, tail: { ...tail, count: Number(tail.count ?? 0) + 1 } };
+    }),
+    Echo: unary('Echo', (m) => m),
+  };
+  const server = new Server();
+  server.addService(
+    definition as ServiceDefinition,
+    implementation as unknown as UntypedServiceImplementation,
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

@@ -31,6 +31,7 @@ export const BUNDLED_PLUGINS = [
   'statsd',
   'syslog',
   'request-termination',
+  'grpc-gateway',
   'grpc-web',
 ] as const;
 

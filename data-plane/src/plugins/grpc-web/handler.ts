@@ -9,7 +9,7 @@
  */
 import { definePluginHandler, type PluginContext } from '@turnpike/plugin-sdk';
 import { decodeBase64Pieces, firstPayload, frame, trailerFrame, Unframer } from './framing.ts';
-import { decodeToJson, encodeJson, type MethodTypes, methodTable } from './proto.ts';
+import { decodeMessage, encodeMessage, type ProtoMethod, protoMethods } from './proto.ts';
 import type { GrpcWebConfig } from './schema.ts';
 
 type TextEncoding = 'plain' | 'base64';
@@ -39,13 +39,13 @@ class Deco {
   readonly text: TextEncoding | undefined;
   readonly framing: Framing | undefined;
   readonly msg: MsgEncoding | undefined;
-  readonly types: MethodTypes | undefined;
+  readonly types: ProtoMethod | undefined;
   readonly #frames = new Unframer();
   /** A grpc-status the response head carried (an upstream's trailers-only answer). */
   headStatus: string | undefined;
   headMessage: string | undefined;
 
-  constructor(mimetype: string | undefined, types: MethodTypes | undefined) {
+  constructor(mimetype: string | undefined, types: ProtoMethod | undefined) {
     const modes = mimetype === undefined ? undefined : MIME.get(mimetype);
     this.mimetype = mimetype;
     this.text = modes?.[0];
@@ -59,7 +59,10 @@ class Deco {
     if (this.text === 'base64') body = decodeBase64Pieces(body.toString('latin1'));
     if (this.msg === 'json') {
       const message = this.framing === 'grpc' ? (firstPayload(body) ?? Buffer.alloc(0)) : body;
-      body = frame(0, encodeJson(this.types!.input, JSON.parse(message.toString('utf8'))));
+      body = frame(
+        0,
+        encodeMessage(this.types!.input, JSON.parse(message.toString('utf8')) as Record<string, unknown>),
+      );
     }
     return body;
   }
@@ -69,7 +72,7 @@ class Deco {
     if (this.msg !== 'proto') {
       const out: Buffer[] = [];
       for (const { payload } of this.#frames.push(chunk)) {
-        const json = Buffer.from(decodeToJson(this.types!.output, payload));
+        const json = Buffer.from(JSON.stringify(decodeMessage(this.types!.output, payload)));
         out.push(this.framing === 'grpc' ? frame(0, json) : json);
       }
       chunk = Buffer.concat(out);
@@ -99,9 +102,9 @@ function base64(bytes: Buffer): Buffer {
 const DEC = 'grpc-web:dec';
 
 /** The method's types from the .proto; a string: why the request cannot be translated. */
-function rpcTypes(path: string, proto: string | null | undefined): MethodTypes | string | undefined {
+function rpcTypes(path: string, proto: string | null | undefined): ProtoMethod | string | undefined {
   if (proto == null) return undefined;
-  const types = methodTable(proto).get(path);
+  const types = protoMethods(proto).get(path);
   return types ?? `Unknown path ${JSON.stringify(path)}`;
 }
 
@@ -121,7 +124,7 @@ export const handler = definePluginHandler<GrpcWebConfig>({
     const path = conf.pass_stripped_path === true ? ctx.upstreamPath : ctx.request.path;
     const mimetype = ctx.request.header('content-type');
     const modes = mimetype === undefined ? undefined : MIME.get(mimetype);
-    let types: MethodTypes | undefined;
+    let types: ProtoMethod | undefined;
     if (modes?.[2] !== 'proto') {
       const found = rpcTypes(path, conf.proto);
       const err =
