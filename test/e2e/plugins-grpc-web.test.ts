@@ -8,7 +8,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type IncomingHttpHeaders } from 'node:http2';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
+import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createGrpcWebTransport } from '@connectrpc/connect-node';
+import protobuf from 'protobufjs';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
@@ -90,6 +96,24 @@ async function h2post(port: number, path: string, type: string, body: Buffer) {
   } finally {
     session.close();
   }
+}
+
+/** hello.HelloService as Connect wants it: the .proto's descriptors, made by protobufjs (no codegen). */
+function helloService() {
+  const descriptor = createRequire(import.meta.url)('protobufjs/ext/descriptor') as {
+    FileDescriptorSet: { encode(m: unknown): { finish(): Uint8Array } };
+  };
+  const root = protobuf.loadSync(HELLO_PROTO) as protobuf.Root & { toDescriptor(syntax: string): unknown };
+  const set = fromBinary(
+    FileDescriptorSetSchema,
+    descriptor.FileDescriptorSet.encode(root.toDescriptor('proto2')).finish(),
+  );
+  // protobufjs writes json_name "" (Connect would send `{"": …}`): the field's name, as protoc's default.
+  for (const file of set.file)
+    for (const message of file.messageType) for (const field of message.field) field.jsonName ||= field.name;
+  const service = createFileRegistry(set).getService('hello.HelloService');
+  assert.ok(service);
+  return service;
 }
 
 describe('grpc-web through a running node', () => {
@@ -278,5 +302,60 @@ describe('grpc-web through a running node', () => {
     const h2b = unframe(h2bin.body);
     assert.deepEqual(h2b.messages.map(reply), [{ reply: 'hello two' }]);
     assert.equal(h2b.trailers?.['grpc-status'], '0');
+  });
+
+  it("answers a real grpc-web client (Connect's grpc-web transport), binary and JSON, HTTP/1.1 and HTTP/2", async () => {
+    await using upstream = await helloServer();
+    const port = await freePort();
+    await using node = await startTraditionalNode({
+      env: { TURNPIKE_PROXY_LISTEN: `127.0.0.1:${port} http2` },
+    });
+    const res = await http('POST', `${node.adminUrl}/services`, {
+      name: 'hello',
+      url: `grpc://127.0.0.1:${upstream.port}`,
+    });
+    assert.equal(res.status, 201, res.text);
+    const route = await http('POST', `${node.adminUrl}/services/hello/routes`, {
+      name: 'web',
+      protocols: ['http'],
+      paths: ['/'],
+      strip_path: false,
+    });
+    assert.equal(route.status, 201, route.text);
+    const plugin = await http('POST', `${node.adminUrl}/routes/web/plugins`, {
+      name: 'grpc-web',
+      config: { proto: HELLO_PROTO },
+    });
+    assert.equal(plugin.status, 201, plugin.text);
+
+    const service = helloService();
+    for (const httpVersion of ['1.1', '2'] as const) {
+      for (const useBinaryFormat of [true, false]) {
+        const label = `HTTP/${httpVersion} ${useBinaryFormat ? 'binary' : 'JSON'}`;
+        const transport = createGrpcWebTransport({
+          baseUrl: `http://127.0.0.1:${port}`,
+          httpVersion,
+          useBinaryFormat,
+        });
+        const client = createClient(service, transport) as unknown as {
+          sayHello(m: { greeting: string }): Promise<{ reply: string }>;
+          lotsOfReplies(m: { greeting: string }): AsyncIterable<{ reply: string }>;
+        };
+        const answer = await eventually(
+          () => client.sayHello({ greeting: 'web' }).catch((err: unknown) => ({ reply: String(err) })),
+          (r) => r.reply === 'hello web',
+        );
+        assert.equal(answer.reply, 'hello web', label);
+        const replies: string[] = [];
+        for await (const r of client.lotsOfReplies({ greeting: 'many' })) replies.push(r.reply);
+        assert.deepEqual(replies, ['hello many 1', 'hello many 2', 'hello many 3'], label);
+        await assert.rejects(client.sayHello({ greeting: 'fail' }), (err: unknown) => {
+          assert.ok(err instanceof ConnectError, label);
+          assert.equal(err.code, Code.NotFound, label);
+          assert.equal(err.rawMessage, 'no such greeting', label);
+          return true;
+        });
+      }
+    }
   });
 });
