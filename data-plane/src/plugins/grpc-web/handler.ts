@@ -126,15 +126,14 @@ export const handler = definePluginHandler<GrpcWebConfig>({
     const modes = mimetype === undefined ? undefined : MIME.get(mimetype);
     let types: ProtoMethod | undefined;
     if (modes?.[2] !== 'proto') {
-      const found = rpcTypes(path, conf.proto);
-      const err =
-        found === undefined ? 'transcoding requests require a .proto file defining the service' : found;
-      if (typeof err === 'string') {
-        ctx.log.error(err);
-        ctx.response.exit(400, err);
+      const found =
+        rpcTypes(path, conf.proto) ?? 'transcoding requests require a .proto file defining the service';
+      if (typeof found === 'string') {
+        ctx.log.error(found);
+        ctx.response.exit(400, found);
         return;
       }
-      types = err;
+      types = found;
     }
     const dec = new Deco(mimetype, types);
     ctx.shared.set(DEC, dec);
