@@ -171,7 +171,7 @@ services:
 - name: twice
   host: a.test
   plugins:
-  - name: grpc-web
+  - name: aws-lambda
 - name: twice
   host: b.test
 `,
@@ -183,7 +183,7 @@ services:
       services: [
         {
           plugins: [
-            { name: "plugin 'grpc-web' not enabled; add it to the 'plugins' configuration property" },
+            { name: "plugin 'aws-lambda' not enabled; add it to the 'plugins' configuration property" },
           ],
         },
         "uniqueness violation: 'services' entity with name set to 'twice' already declared",
@@ -191,7 +191,7 @@ services:
     });
     assert.equal(
       res.body.message,
-      `declarative config is invalid: {services={{plugins={{name="plugin 'grpc-web' not enabled; add it to the 'plugins' configuration property"}}},"uniqueness violation: 'services' entity with name set to 'twice' already declared"}}`,
+      `declarative config is invalid: {services={{plugins={{name="plugin 'aws-lambda' not enabled; add it to the 'plugins' configuration property"}}},"uniqueness violation: 'services' entity with name set to 'twice' already declared"}}`,
     );
   });
 

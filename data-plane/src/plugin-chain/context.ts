@@ -112,6 +112,9 @@ class ResponseView implements PluginResponse {
   headers(): [string, string][] {
     return this.#run.responseHeaders();
   }
+  trailer(name: string): string | undefined {
+    return this.#run.responseTrailer(name);
+  }
 }
 
 /** The PluginContext of one request; frozen, as are its request and response views. */
@@ -173,6 +176,9 @@ export class RequestContext implements PluginContext {
   }
   setUpstreamMethod(method: string): void {
     this.#run.setUpstreamMethod(method);
+  }
+  get upstreamPath(): string {
+    return this.#run.plannedUpstreamPath;
   }
   setResponseHeader(name: string, value: string): void {
     this.#run.setResponseHeader(name, value);

@@ -85,6 +85,8 @@ export class RequestRun implements PluginRun {
   #logged = false;
   #record: SerializedRecord | undefined;
   #phaseFailed = false;
+  /** The upstream's trailers, handed to the body phase's last call. */
+  #trailers: Readonly<Record<string, unknown>> | undefined;
 
   constructor(chain: CompiledChain, request: ChainRequest) {
     this.#chain = chain;
@@ -213,6 +215,15 @@ export class RequestRun implements PluginRun {
       if (v !== undefined) out.push([n, v]);
     }
     return out;
+  }
+  responseTrailer(name: string): string | undefined {
+    const value = this.#trailers?.[name.toLowerCase()];
+    if (value === undefined || value === null) return undefined;
+    return Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  /** What the service will get as its path: a plugin's, else the route's upstream path. */
+  get plannedUpstreamPath(): string {
+    return this.#upstreamPath ?? this.#request.match.upstreamPath ?? this.#request.path;
   }
   useUpstreamBody(body: Buffer): void {
     this.#upstreamBody = body;
@@ -401,10 +412,11 @@ export class RequestRun implements PluginRun {
     this.#phase = 'after';
   }
 
-  body(chunk: Buffer, eof: boolean): Buffer {
+  body(chunk: Buffer, eof: boolean, trailers?: Readonly<Record<string, unknown>> | null): Buffer {
     const entries = this.#chain.entries;
     let out = chunk;
     if (this.#phaseFailed) return out;
+    if (eof && trailers !== undefined && trailers !== null) this.#trailers = trailers;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const instance = this.#configs[i];

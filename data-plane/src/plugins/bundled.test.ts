@@ -40,6 +40,8 @@ describe('bundled plugins', () => {
       statsd: 11,
       syslog: 4,
       'request-termination': 2,
+      'grpc-gateway': 998,
+      'grpc-web': 3,
     });
   });
 });

@@ -31,6 +31,8 @@ export const BUNDLED_PLUGINS = [
   'statsd',
   'syslog',
   'request-termination',
+  'grpc-gateway',
+  'grpc-web',
 ] as const;
 
 /** This folder: one subfolder per bundled plugin, each with schema.ts and handler.ts. */

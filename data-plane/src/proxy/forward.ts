@@ -220,13 +220,14 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
 
   onResponseEnd(
     _controller?: Dispatcher.DispatchController,
-    _trailers?: Record<string, unknown> | null,
+    trailers?: Record<string, unknown> | null,
   ): void {
     this.finished = true;
     this.released();
     const plugins = this.prepared.plugins;
     if (plugins?.transformsBody === true) {
-      const tail = plugins.body(NO_BYTES, true);
+      // The upstream's trailers go to the last body call (grpc-web writes them into the body).
+      const tail = plugins.body(NO_BYTES, true, trailers);
       if (plugins.failed) {
         this.res.destroy();
         return;

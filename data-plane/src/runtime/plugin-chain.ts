@@ -92,7 +92,11 @@ export interface PluginRun {
   header(status: number, headers: string[]): void;
   /** True when some plugin has a body phase: only then does the proxy call `body`. */
   readonly transformsBody: boolean;
-  body(chunk: Buffer, eof: boolean): Buffer;
+  /**
+   * Body phase, one chunk; `trailers` (the upstream's, when it sent any) come with the last call,
+   * `eof`, where plugins read them (`ctx.response.trailer`: grpc-web's trailer frame).
+   */
+  body(chunk: Buffer, eof: boolean, trailers?: Readonly<Record<string, unknown>> | null): Buffer;
   /**
    * True once a header or body phase threw (the throw was logged with the plugin's name): the
    * proxy answers Kong's 500 when nothing was sent yet, else closes the connection.

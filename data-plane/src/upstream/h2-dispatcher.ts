@@ -58,7 +58,11 @@ function h2Headers(options: Dispatcher.DispatchOptions, scheme: string, authorit
     // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 8.2.2); TE only as trailers.
     if (key === 'connection' || key === 'keep-alive' || key === 'transfer-encoding' || key === 'upgrade')
       return;
-    if (key === 'te' && value !== 'trailers') return;
+    if (key === 'te') {
+      // Once, whoever set it (the gRPC call, a plugin such as grpc-web): a list is refused by node.
+      if (value === 'trailers') out.te = 'trailers';
+      return;
+    }
     const prev = out[key];
     out[key] = prev === undefined ? value : ([] as string[]).concat(prev, value);
   };

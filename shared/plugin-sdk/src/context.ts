@@ -135,6 +135,11 @@ export interface PluginResponse {
    * (header phase: the upstream's or the exit's, as edited so far; before: what plugins set).
    */
   headers(): [string, string][];
+  /**
+   * A trailer of the upstream's response (gRPC's `grpc-status`, `grpc-message`…), lowercase or
+   * not; known in the body phase's last call (`eof`), undefined before and when it sent none.
+   */
+  trailer(name: string): string | undefined;
 }
 
 export interface PluginContext {
@@ -181,6 +186,11 @@ export interface PluginContext {
    * percent-encoded, `%` escapes are kept. Else PluginValueError.
    */
   setUpstreamPath(path: string): void;
+  /**
+   * The path the service will get (Kong's `ngx.var.upstream_uri` in access): the route's upstream
+   * path (strip_path, the service's path), or what a plugin set with setUpstreamPath.
+   */
+  readonly upstreamPath: string;
   /** Replaces the method sent to the service (kong.service.request.set_method): an HTTP token, uppercased. */
   setUpstreamMethod(method: string): void;
   /**

@@ -123,6 +123,8 @@ export interface TestState {
   readonly responseHeaders: HeaderEdits;
   /** Set by `exit(status)` in the header phase of a proxied response (no body follows). */
   headerExit?: number;
+  /** The upstream's trailers, lowercase names, as `response.trailer` reads them (a test sets them). */
+  trailers?: Record<string, string>;
 }
 
 export class TestContext implements PluginContext {
@@ -138,6 +140,7 @@ export class TestContext implements PluginContext {
   consumer: PluginConsumer | undefined;
   credential: PluginCredential | undefined;
   readonly #plugin: string;
+  readonly #path: string;
 
   constructor(plugin: string, request: TestRequest, entities: TestEntities, log: Logger) {
     this.#plugin = plugin;
@@ -208,7 +211,9 @@ export class TestContext implements PluginContext {
           if (value !== undefined) out.push([name, value]);
         return out;
       },
+      trailer: (name) => state.trailers?.[name.toLowerCase()],
     };
+    this.#path = request.path ?? '/';
   }
 
   authenticate(consumer: PluginConsumer | undefined, credential: PluginCredential | undefined): void {
@@ -242,6 +247,9 @@ export class TestContext implements PluginContext {
     this.state.upstreamPath = path.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (c) =>
       encodeURIComponent(c),
     );
+  }
+  get upstreamPath(): string {
+    return this.state.upstreamPath ?? this.#path;
   }
   setUpstreamMethod(method: string): void {
     if (typeof method !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(method)) {
