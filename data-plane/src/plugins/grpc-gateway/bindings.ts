@@ -3,8 +3,9 @@
  * `google.api.http` rule and its first-level `additional_bindings`, in file order, each with its
  * path template, the gRPC path it rewrites to, and its `body` mapping.
  */
+
+import { protoMethods } from '@turnpike/plugin-sdk/protobuf';
 import type protobuf from 'protobufjs';
-import { protoMethods } from './proto.ts';
 import { compileTemplate, type PathTemplate } from './template.ts';
 
 export interface Endpoint {

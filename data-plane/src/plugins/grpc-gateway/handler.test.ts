@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { protoMethods } from '@turnpike/plugin-sdk/protobuf';
 import { configOf } from '../../plugin-chain/schema-support.ts';
 import { openRun, pluginEntity } from '../../plugin-chain/test-support.ts';
 import { handler } from './handler.ts';
-import { protoMethods } from './proto.ts';
 import { schema } from './schema.ts';
 
 const TARGET = join(import.meta.dirname, '../../../../test/fixtures/grpc/targetservice.proto');

@@ -7,9 +7,9 @@
  * (an error answered trailers-only) becomes the HTTP status.
  */
 import { definePluginHandler, type PluginContext } from '@turnpike/plugin-sdk';
+import { decodeMessage, EncodeError, encodeMessage } from '@turnpike/plugin-sdk/protobuf';
 import type protobuf from 'protobufjs';
 import { type Endpoint, endpointsOf } from './bindings.ts';
-import { decodeMessage, EncodeError, encodeMessage } from './proto.ts';
 import type { GrpcGatewayConfig } from './schema.ts';
 import { matchTemplate } from './template.ts';
 

@@ -8,8 +8,8 @@
  * body. An OPTIONS request is answered here (Kong's CORS preflight).
  */
 import { definePluginHandler, type PluginContext } from '@turnpike/plugin-sdk';
+import { decodeMessage, encodeMessage, type ProtoMethod, protoMethods } from '@turnpike/plugin-sdk/protobuf';
 import { decodeBase64Pieces, firstPayload, frame, trailerFrame, Unframer } from './framing.ts';
-import { decodeMessage, encodeMessage, type ProtoMethod, protoMethods } from './proto.ts';
 import type { GrpcWebConfig } from './schema.ts';
 
 type TextEncoding = 'plain' | 'base64';

@@ -7,7 +7,8 @@
  * Imports are looked up beside the importing file, beside the main file, then in Kong's include
  * directories; `google/protobuf/*` and `google/api/*` come with protobufjs.
  *
- * The same file is in grpc-web/ and grpc-gateway/: a plugin folder imports only its own files.
+ * `@turnpike/plugin-sdk/protobuf`: the bundled grpc-web and grpc-gateway plugins use it, and so
+ * may any plugin that transcodes gRPC (protobufjs is the SDK's dependency, not the plugin's).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
