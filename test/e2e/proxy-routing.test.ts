@@ -71,6 +71,13 @@ describe('router_flavor = traditional_compatible (the default)', () => {
     });
 
     const on = (host: string) => proxied(node, '/x', { host }, (r) => r.status === 200);
+    // The three routes may reach the worker in more than one version: wait for the last one's.
+    await proxied(
+      node,
+      '/x',
+      { host: 'route.org:80' },
+      (r) => r.status === 200 && upstreamUrl(r) === '/port-80/x',
+    );
     assert.equal(upstreamUrl(await on(`route.org:${port}`)), '/this-port/x');
     // No port in Host: the port the client connected to (Kong's net.dst.port), not 80.
     assert.equal(upstreamUrl(await on('route.org')), '/this-port/x');
