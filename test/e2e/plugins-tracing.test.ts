@@ -465,7 +465,8 @@ describe('tracing plugins through a running node', () => {
       `in order: ${times}`,
     );
     assert.ok(times[0]! >= (request.timestamp as number));
-    assert.ok(times.at(-1)! <= (request.timestamp as number) + (request.duration as number) + 1000);
+    // kbf is the log phase's instant: after the response ended, by however long the loop took to get there.
+    assert.ok(times.at(-1)! >= (request.timestamp as number) + (request.duration as number) - 1000);
   });
 
   it('zipkin: b3-single out, W3C in, and sample_ratio 0 reports nothing', async () => {
