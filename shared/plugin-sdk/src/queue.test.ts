@@ -150,6 +150,46 @@ describe('LogQueue', () => {
     release();
     q.close();
   });
+
+  it('counts the bytes of an entry max_entries drops, so max_bytes drops no more than it must', async () => {
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((r) => {
+      release = r;
+    });
+    const q = new LogQueue(
+      't',
+      { ...DEFAULTS, max_entries: 2, max_bytes: 25 },
+      async () => blocked,
+      recordingLog(),
+    );
+    q.enqueue('first'); // taken at once
+    await sleep(5);
+    for (const e of ['aaaaaaaaaa', 'bbbbbbbbbb', 'cccccccccc']) q.enqueue(e);
+    // 'aaaaaaaaaa' made room by max_entries: 20 bytes queued, under max_bytes, nothing else dropped.
+    assert.equal(q.length, 2);
+    assert.equal(q.dropped, 1);
+    release();
+    q.close();
+  });
+
+  it('queues values other than strings as they are, for send to encode; refuses them with max_bytes', async () => {
+    const batches: { n: number }[][] = [];
+    const log = recordingLog();
+    const q = new LogQueue<{ n: number }>(
+      't',
+      { ...DEFAULTS, max_batch_size: 10, max_coalescing_delay: 0.01 },
+      async (b) => void batches.push([...b]),
+      log,
+    );
+    const first = { n: 1 };
+    q.enqueue(first);
+    q.enqueue({ n: 2 });
+    await until(() => batches.flat().length === 2);
+    assert.equal(batches.flat()[0], first);
+    const bounded = new LogQueue<object>('b', { ...DEFAULTS, max_bytes: 100 }, async () => {}, log);
+    assert.equal(bounded.enqueue({ n: 3 }), false);
+    assert.ok(log.lines.includes('only strings can be queued when max_bytes is set'));
+  });
 });
 
 describe('LogQueues', () => {

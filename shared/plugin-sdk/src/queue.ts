@@ -1,5 +1,5 @@
 /**
- * Kong 3.10's plugin queue (kong/tools/queue.lua), per worker: entries (JSON strings) are batched
+ * Kong 3.10's plugin queue (kong/tools/queue.lua), per worker: entries are batched
  * up to `max_batch_size`, a batch waits at most `max_coalescing_delay` seconds for more, and is
  * handed to `send`; a failed send is retried after `initial_retry_delay`, doubled up to
  * `max_retry_delay`, until `max_retry_time` seconds have passed since the first try, then dropped
@@ -8,6 +8,11 @@
  * each entry is sent at once, on its own, without waiting for the others (Kong's unlimited
  * concurrency). Nothing here is awaited by a request. Shared by the log plugins (http-log,
  * statsd) and open to custom ones.
+ *
+ * An entry is a string, or (as Kong's queue takes Lua tables) any value the `send` function
+ * encodes itself: a plugin can queue its record and encode it only when a batch goes out, so an
+ * entry a full queue drops was never encoded. With `max_bytes` set, entries must be strings
+ * (their size is what is bounded), as in Kong.
  */
 import type { Logger } from './log.ts';
 
@@ -22,17 +27,17 @@ export interface QueueConfig {
   readonly concurrency_limit: number;
 }
 
-/** Sends one batch; resolves true when delivered, else false or a rejection (retried). */
-export type SendBatch = (entries: readonly string[]) => Promise<void>;
+/** Sends one batch; resolves when delivered, rejects when not (the batch is retried). */
+export type SendBatch<E = string> = (entries: readonly E[]) => Promise<void>;
 
 const CAPACITY_WARNING_THRESHOLD = 0.8;
 
-export class LogQueue {
+export class LogQueue<E = string> {
   readonly #config: QueueConfig;
-  readonly #send: SendBatch;
+  readonly #send: SendBatch<E>;
   readonly #log: Logger;
   readonly #name: string;
-  #entries: string[] = [];
+  #entries: E[] = [];
   #bytes = 0;
   #running = false;
   #timer: NodeJS.Timeout | undefined;
@@ -52,7 +57,7 @@ export class LogQueue {
   constructor(
     name: string,
     config: QueueConfig,
-    send: SendBatch,
+    send: SendBatch<E>,
     log: Logger,
     onDrop?: (count: number) => void,
   ) {
@@ -73,7 +78,7 @@ export class LogQueue {
   }
 
   /** Adds one entry; false (logged) when it cannot be queued at all. Never throws, never blocks. */
-  enqueue(entry: string): boolean {
+  enqueue(entry: E): boolean {
     if (this.#closed) return false;
     const config = this.#config;
     if (config.concurrency_limit === -1) {
@@ -95,13 +100,14 @@ export class LogQueue {
         this.#warned = true;
       }
     } else this.#warned = false;
-    if (entries.length >= config.max_entries) {
-      entries.shift();
-      this.#drop(1, 'queue full, dropping old entries until processing is successful again');
-    }
-    const size = Buffer.byteLength(entry);
     const maxBytes = config.max_bytes;
+    let size = 0;
     if (maxBytes !== null) {
+      if (typeof entry !== 'string') {
+        this.#log.error({ queue: this.#name }, 'only strings can be queued when max_bytes is set');
+        return false;
+      }
+      size = Buffer.byteLength(entry);
       if (size > maxBytes) {
         this.#log.error(
           { queue: this.#name },
@@ -109,9 +115,16 @@ export class LogQueue {
         );
         return false;
       }
+    }
+    if (entries.length >= config.max_entries) {
+      const oldest = entries.shift();
+      if (maxBytes !== null) this.#bytes -= Buffer.byteLength(oldest as string);
+      this.#drop(1, 'queue full, dropping old entries until processing is successful again');
+    }
+    if (maxBytes !== null) {
       let dropped = 0;
       while (this.#bytes + size > maxBytes && entries.length > 0) {
-        this.#bytes -= Buffer.byteLength(entries.shift()!);
+        this.#bytes -= Buffer.byteLength(entries.shift() as string);
         dropped++;
       }
       if (dropped > 0) this.#drop(dropped, `byte capacity exceeded, ${dropped} queue entries were dropped`);
@@ -150,7 +163,7 @@ export class LogQueue {
           await this.#sleep(config.max_coalescing_delay * 1000, true);
         }
         const batch = this.#entries.splice(0, config.max_batch_size);
-        if (config.max_bytes !== null) for (const e of batch) this.#bytes -= Buffer.byteLength(e);
+        if (config.max_bytes !== null) for (const e of batch) this.#bytes -= Buffer.byteLength(e as string);
         if (batch.length === 0) break;
         await this.#deliver(batch);
         if (this.#entries.length === 0) this.#droppedWarned = false;
@@ -165,7 +178,7 @@ export class LogQueue {
   }
 
   /** One batch, retried with backoff until max_retry_time; dropped with an error after. */
-  async #deliver(batch: readonly string[]): Promise<void> {
+  async #deliver(batch: readonly E[]): Promise<void> {
     const config = this.#config;
     const started = performance.now();
     let delay = config.initial_retry_delay;
@@ -273,7 +286,8 @@ export function pluginQueueParams(config: LegacyQueueFields): { queue: QueueConf
  * still in use is made again on its next entry (cheap: an empty queue).
  */
 export class LogQueues<
-  Q extends { readonly queue: LogQueue; close?(): void } = { readonly queue: LogQueue },
+  // biome-ignore lint/suspicious/noExplicitAny: a queue of any entry type
+  Q extends { readonly queue: LogQueue<any>; close?(): void } = { readonly queue: LogQueue },
 > {
   readonly #idleMs: number;
   readonly #queues = new Map<string, { value: Q; usedAt: number }>();
