@@ -1,7 +1,9 @@
 /**
  * http-log (Kong 3.10 kong/plugins/http-log/handler.lua): each request's serialized record
- * (`ctx.serialize()`) is JSON-encoded and queued (`LogQueue` of the SDK, Kong's kong.tools.queue); batches go
- * to `http_endpoint` (./sender.ts). One queue per worker for each distinct endpoint configuration
+ * (`ctx.serialize()`) is queued (`LogQueue` of the SDK, Kong's kong.tools.queue) and JSON-encoded
+ * when its batch goes to `http_endpoint` (./sender.ts): an entry a full queue drops (a slow or
+ * dead log server) costs no encoding. With `queue.max_bytes` set, the queue bounds encoded bytes,
+ * so the record is encoded as it is queued. One queue per worker for each distinct endpoint configuration
  * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
  * instances configured alike share it. The request never waits for delivery.
  */
@@ -13,6 +15,7 @@ import {
   LogQueues,
   pluginQueueParams,
   type QueueConfig,
+  type SerializedRecord,
 } from '@turnpike/plugin-sdk';
 import type { HttpLogConfig } from './schema.ts';
 import { LogSender } from './sender.ts';
@@ -24,8 +27,11 @@ interface Compiled {
   readonly warnings: readonly string[];
 }
 
+/** A queued entry: the record, or its JSON when max_bytes bounds the queue. */
+export type HttpLogEntry = SerializedRecord | string;
+
 interface Running {
-  readonly queue: LogQueue;
+  readonly queue: LogQueue<HttpLogEntry>;
   readonly sender: LogSender;
   close(): void;
 }
@@ -44,7 +50,7 @@ export function queueParams(config: HttpLogConfig): { queue: QueueConfig; warnin
 function running(compiled: Compiled, log: Logger): Running {
   return queues.get(compiled.name, () => {
     const sender = new LogSender(compiled.config, compiled.queue.max_batch_size === 1);
-    const queue = new LogQueue(compiled.name, compiled.queue, sender.send, log, countDrops);
+    const queue = new LogQueue<HttpLogEntry>(compiled.name, compiled.queue, sender.send, log, countDrops);
     for (const warning of compiled.warnings) log.warn({ queue: compiled.name }, warning);
     return { queue, sender, close: () => sender.close() };
   });
@@ -77,6 +83,9 @@ export const handler = definePluginHandler<HttpLogConfig, Compiled>({
     return { name, queue, config, warnings };
   },
   log(ctx, compiled) {
-    running(compiled, ctx.log).queue.enqueue(JSON.stringify(ctx.serialize()));
+    const record = ctx.serialize();
+    running(compiled, ctx.log).queue.enqueue(
+      compiled.queue.max_bytes === null ? record : JSON.stringify(record),
+    );
   },
 });

@@ -47,8 +47,10 @@ export class LogSender {
     this.#headers = headers;
   }
 
-  send = (entries: readonly string[]): Promise<void> => {
-    const body = this.#single && entries.length === 1 ? entries[0]! : `[${entries.join(',')}]`;
+  /** Sends a batch of entries: records are JSON-encoded here, strings (already JSON) as they are. */
+  send = (entries: readonly (string | object)[]): Promise<void> => {
+    const encoded = entries.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
+    const body = this.#single && encoded.length === 1 ? encoded[0]! : `[${encoded.join(',')}]`;
     const url = this.#url;
     const request = this.#https ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

@@ -49,27 +49,29 @@ export interface Trace {
 }
 
 const TRACE = 'opentelemetry:trace';
-const queues = new LogQueues();
+/**
+ * Each queued entry is one request's spans, encoded when its batch is exported; their JSON when
+ * `queue.max_bytes` bounds the queue (it counts the bytes of strings, as Kong's).
+ */
+type SpansEntry = readonly QueuedSpan[] | string;
+const queues = new LogQueues<{ readonly queue: LogQueue<SpansEntry> }>();
+
+function spansOfEntry(entry: SpansEntry): readonly QueuedSpan[] {
+  return typeof entry === 'string' ? (JSON.parse(entry) as QueuedSpan[]) : entry;
+}
 
 function countDrops(count: number): void {
   countLogDrops('opentelemetry', count);
 }
 
-function queueFor(compiled: Compiled, log: Logger): LogQueue {
+function queueFor(compiled: Compiled, log: Logger): LogQueue<SpansEntry> {
   return queues.get(compiled.name, () => {
     const exporter = new OtlpExporter({ ...compiled.config, endpoint: compiled.endpoint });
     const resource = compiled.resource;
-    const queue = new LogQueue(
+    const queue = new LogQueue<SpansEntry>(
       compiled.name,
       compiled.queue,
-      (entries) =>
-        exporter.send(
-          encodeTraces(
-            entries.flatMap((entry) => JSON.parse(entry) as QueuedSpan[]),
-            resource,
-            VERSION,
-          ),
-        ),
+      (entries) => exporter.send(encodeTraces(entries.flatMap(spansOfEntry), resource, VERSION)),
       log,
       countDrops,
     );
@@ -152,9 +154,8 @@ export const handler = definePluginHandler<OpenTelemetryConfig, Compiled>({
   log(ctx, compiled) {
     const trace = traceOf(ctx.shared);
     if (trace === undefined || !trace.sampled) return;
-    queueFor(compiled, ctx.log).enqueue(
-      JSON.stringify(spansOf(ctx.serialize(), trace, ctx.request.header('host'), ctx.request.httpVersion)),
-    );
+    const spans = spansOf(ctx.serialize(), trace, ctx.request.header('host'), ctx.request.httpVersion);
+    queueFor(compiled, ctx.log).enqueue(compiled.queue.max_bytes === null ? spans : JSON.stringify(spans));
   },
 });
 

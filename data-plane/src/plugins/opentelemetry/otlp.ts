@@ -50,8 +50,19 @@ function keyValues(attributes: Readonly<Record<string, string | number | boolean
   return Object.entries(attributes).map(([key, value]) => ({ key, value: anyValue(value) }));
 }
 
-function nanos(ms: number): string {
-  return (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+const TWO_32 = 2 ** 32;
+
+/**
+ * Nanoseconds since the epoch (to the microsecond), as the 64-bit `{ low, high }` halves
+ * protobufjs writes as they are: exact (µs × 1000 passes 2^53), without a BigInt or a decimal
+ * string for protobufjs to parse again.
+ */
+export function nanos(ms: number): { low: number; high: number } {
+  const micros = Math.round(ms * 1000);
+  const microsHigh = Math.floor(micros / TWO_32);
+  const lowTimes1000 = (micros - microsHigh * TWO_32) * 1000; // < 2^42: exact
+  const carry = Math.floor(lowTimes1000 / TWO_32);
+  return { low: (lowTimes1000 - carry * TWO_32) >>> 0, high: (microsHigh * 1000 + carry) >>> 0 };
 }
 
 /** The protobuf body of one export request. */
@@ -62,7 +73,7 @@ export function encodeTraces(
 ): Uint8Array {
   const type = exportTraceServiceRequest();
   // Already in protobufjs's runtime shape (bytes as Buffers, enums as numbers, 64-bit values as
-  // decimal strings): encoded without the reflective fromObject copy.
+  // { low, high }): encoded without the reflective fromObject copy.
   const message = {
     resourceSpans: [
       {
