@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -194,6 +194,48 @@ describe('logging plugins through a running node', () => {
     assert.deepEqual((missing.body as { fields: unknown }).fields, {
       config: { path: 'required field missing' },
     });
+  });
+
+  it("file-log: request.size and response.size are the bytes on the wire (nginx's $request_length, $bytes_sent)", async () => {
+    const path = join(dir, 'sizes.log');
+    await routeWith('sizes', [{ name: 'file-log', config: { path } }]);
+    await loggingReady('sizes', path);
+    // A latin1 byte in a header value: one byte on the wire, as node reads and writes header lines.
+    const head = Buffer.from(
+      'POST /sizes/exact?q=1 HTTP/1.1\r\nHost: sizes.test\r\nX-Name: caf\xe9\r\nContent-Length: 5\r\nConnection: close\r\n\r\n',
+      'latin1',
+    );
+    const sent = Buffer.concat([head, Buffer.from('hello')]);
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect(Number(new URL(proxyUrl).port), '127.0.0.1', () => socket.end(sent));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+    });
+    assert.match(received.toString('latin1'), /^HTTP\/1\.1 200 /);
+    const entry = (
+      await eventually(
+        () => lines(path),
+        (l) => l.some((e) => (e.request as { uri: string }).uri === '/sizes/exact?q=1'),
+      )
+    ).find((e) => (e.request as { uri: string }).uri === '/sizes/exact?q=1')!;
+    assert.equal((entry.request as { size: number }).size, sent.length);
+    assert.equal((entry.request as { headers: Record<string, string> }).headers['x-name'], 'caf\u00e9');
+    // The head as written (Date, Connection and Transfer-Encoding included) and the body; the
+    // chunked framing around the body is not counted (nginx's $bytes_sent counts it).
+    const text = received.toString('latin1');
+    const headLength = text.indexOf('\r\n\r\n') + 4;
+    let bodyLength = 0;
+    for (let at = headLength; ; ) {
+      const eol = text.indexOf('\r\n', at);
+      const size = Number.parseInt(text.slice(at, eol), 16);
+      if (size === 0) break;
+      bodyLength += size;
+      at = eol + 2 + size + 2;
+    }
+    assert.ok(bodyLength > 0);
+    assert.equal((entry.response as { size: number }).size, headLength + bodyLength);
   });
 
   it('file-log: one JSON line per request, in the log serializer shape', async () => {

@@ -16,6 +16,7 @@ import type { RuntimeSource } from '../runtime/index.ts';
 import { latenciesOf, loggedStatus } from './access-log.ts';
 import { CounterFamily, type CounterSeries, HistogramFamily, type HistogramSeries } from './fast-series.ts';
 import { NO_PROMETHEUS, type PrometheusConfig, type PrometheusSwitches } from './prometheus-config.ts';
+import { requestBytes, responseBytes } from './wire-bytes.ts';
 
 /** kong/plugins/prometheus/exporter.lua KONG_LATENCY_BUCKETS and UPSTREAM_LATENCY_BUCKETS. */
 export const KONG_LATENCY_BUCKETS = [
@@ -256,7 +257,7 @@ export class KongProxyMetrics implements RequestObserver {
   }
 
   requestDone(entry: RequestEntry, req: IncomingMessage, res: ServerResponse): void {
-    this.#done(entry, req, loggedStatus(res), responseSize(res, entry));
+    this.#done(entry, req, loggedStatus(res), responseBytes(res, entry.bodyBytes));
   }
 
   /** A WebSocket handshake's connection closed: counted as Kong counts it (nginx logs it as a request). */
@@ -304,7 +305,7 @@ export class KongProxyMetrics implements RequestObserver {
       series.kong!.observe(latencies.kong);
     }
     if (switches.bandwidth_metrics) {
-      this.#bandwidthOf(series, 'ingress', consumer).value += requestSize(req);
+      this.#bandwidthOf(series, 'ingress', consumer).value += requestBytes(req);
       this.#bandwidthOf(series, 'egress', consumer).value += egress;
     }
   }
@@ -387,19 +388,4 @@ export class KongProxyMetrics implements RequestObserver {
     }
     return counter;
   }
-}
-
-/** nginx's $request_length: request line, headers and body as received. */
-function requestSize(req: IncomingMessage): number {
-  let bytes = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) bytes += raw[i]!.length + raw[i + 1]!.length + 4;
-  const length = Number(req.headers['content-length']);
-  return Number.isFinite(length) && length > 0 ? bytes + length : bytes;
-}
-
-/** nginx's $bytes_sent: the response head and body. */
-function responseSize(res: ServerResponse, entry: RequestEntry): number {
-  const head = (res as unknown as { _header?: string | null })._header;
-  return (typeof head === 'string' ? head.length : 0) + entry.bodyBytes;
 }

@@ -6,6 +6,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { PluginConsumer, PluginCredential, SerializedRecord, SerializedTls } from '@turnpike/plugin-sdk';
+import { requestBytes, responseBytes } from '../observability/wire-bytes.ts';
 import type { ChainRequest } from '../runtime/plugin-chain.ts';
 
 const REDACTED = 'REDACTED';
@@ -67,19 +68,12 @@ function responseHeaders(
     else if (Array.isArray(prior)) prior.push(value);
     else out[name] = [prior, value];
   }
-  for (const [name, value] of Object.entries(own)) {
+  for (const name in own) {
+    const value = own[name];
     if (value === undefined || out[name] !== undefined) continue;
     out[name] = Array.isArray(value) ? value.map(String) : String(value);
   }
   return out;
-}
-
-function headBytes(raw: readonly string[]): number {
-  let bytes = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    bytes += Buffer.byteLength(raw[i]!) + Buffer.byteLength(raw[i + 1]!) + 4; // ": " and CRLF
-  }
-  return bytes;
 }
 
 function tlsInfo(chain: ChainRequest): SerializedTls | undefined {
@@ -123,16 +117,6 @@ export function serializeRequest(
   const uri = q === -1 ? chain.path : chain.path + url.slice(q);
   const host = req.headers.host ?? `${req.socket.localAddress ?? ''}:${req.socket.localPort ?? ''}`;
   const hostWithPort = /:\d+$/.test(host) ? host : `${host}:${req.socket.localPort ?? ''}`;
-  const contentLength = Number(req.headers['content-length'] ?? 0) || 0;
-  const requestLine = `${req.method ?? 'GET'} ${url} HTTP/${req.httpVersion}\r\n`;
-  const outHeaders = responseHeaders(sentHeaders, res.getHeaders());
-  const statusLine = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
-  let responseHead = Buffer.byteLength(statusLine) + 2;
-  for (const [name, value] of Object.entries(outHeaders)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      responseHead += Buffer.byteLength(name) + Buffer.byteLength(v) + 4;
-    }
-  }
   const answered = facts !== undefined && facts.upstreamStatus > 0;
   const address = facts?.upstreamAddress ?? '';
   const tls = tlsInfo(chain);
@@ -144,15 +128,15 @@ export function serializeRequest(
       querystring: queryTable(chain.query),
       method: req.method ?? 'GET',
       headers: requestHeaders(chain),
-      size: Buffer.byteLength(requestLine) + headBytes(req.rawHeaders) + 2 + contentLength,
+      size: requestBytes(req),
       ...(tls === undefined ? {} : { tls }),
     },
     upstream_uri: chain.upstream?.upstreamTarget() ?? '',
     upstream_status: answered ? String(facts.upstreamStatus) : '',
     response: {
       status: res.statusCode,
-      headers: outHeaders,
-      size: responseHead + (facts?.bodyBytes ?? 0),
+      headers: responseHeaders(sentHeaders, res.getHeaders()),
+      size: responseBytes(res, facts?.bodyBytes ?? 0),
     },
     latencies: {
       kong: proxy === -1 ? round(total) : Math.max(0, round(total) - proxy),

@@ -33,7 +33,7 @@ export interface SerializedRecord {
   readonly response: {
     readonly status: number;
     readonly headers: Record<string, string | string[]>;
-    /** Bytes sent to the client (status line, headers, body), nginx's `$bytes_sent`. */
+    /** Bytes sent to the client (status line, headers, body; not the chunked framing), nginx's `$bytes_sent`. */
     readonly size: number;
   };
   /** Milliseconds: `kong` Kong's own time, `proxy` the upstream's (-1: none), `request` the total. */
