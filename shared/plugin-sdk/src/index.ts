@@ -75,5 +75,6 @@ export {
   windowStart,
 } from './ratelimit-windows.ts';
 export type { SerializedRecord, SerializedTls } from './serialize.ts';
+export type { SerializedStreamRecord, StreamLogContext, StreamLogFunction } from './stream.ts';
 export { udpSocketFor } from './udp.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';
