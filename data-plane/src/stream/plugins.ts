@@ -1,21 +1,28 @@
 /**
- * Plugins on stream routes. The stream proxy runs no plugin chain (Kong's preread and log
- * phases are not implemented for streams), except the one whose absence would be a security
- * hole: ip-restriction, which Kong's defaults apply to `tcp` and `tls` routes too. Its effective
- * instance for a stream route is found with Kong's precedence without a consumer (route and
- * service, then route, then service, then global), among enabled instances whose `protocols`
- * take the route's protocol, and compiled into address lists once per version: a denied
- * connection is closed before anything reaches the service, as Kong's preread exits.
+ * Plugins on stream routes (Kong's preread and log phases for `tcp`, `tls`, `tls_passthrough`
+ * and `udp`). Per stream route and plugin name, the effective instance is found with Kong's
+ * precedence without a consumer (route and service, then route, then service, then global) among
+ * enabled instances whose `protocols` take the route's protocol. Then:
  *
- * Any other plugin that applies to a stream route is reported as a configuration problem (the
- * apply log names it) rather than passed over in silence.
+ * - ip-restriction (Kong's defaults apply it to tcp and tls) is the connection guard: its lists are
+ *   compiled once per version, and a denied connection is closed before anything reaches the
+ *   service, as Kong's preread exits;
+ * - a plugin whose handler has `streamLog` (file-log, http-log, tcp-log, udp-log, syslog, custom
+ *   ones) becomes one of the route's log entries, higher priority first, run at close by
+ *   ./log-phase.ts with the version's compiled instance (its `configure` result and `ctx.cache`,
+ *   the ones its HTTP phases get);
+ * - prometheus counts sessions on its own (../observability/kong-metrics.ts);
+ * - any other plugin is reported as a configuration problem (the apply log names it) rather than
+ *   passed over in silence.
  */
 
 import { type BlockList, isIP } from 'node:net';
+import type { Logger, PluginHandler, StreamLogFunction } from '@turnpike/plugin-sdk';
+import type { CompiledInstance } from '../plugin-chain/instance.ts';
 import type { RouteConfig, RouterProblem } from '../router/index.ts';
 import { addressList, listed } from './addresses.ts';
 
-interface PluginEntity {
+export interface PluginEntity {
   readonly id: string;
   readonly name: string;
   readonly enabled?: boolean | null;
@@ -31,8 +38,34 @@ export interface IpGuard {
   readonly deny: BlockList | undefined;
 }
 
-/** Plugins served on streams outside this guard: prometheus counts sessions at close (../observability/kong-metrics.ts). */
-const NO_STREAM_EFFECT: ReadonlySet<string> = new Set(['prometheus']);
+/** One plugin of a stream route's log phase: its compiled instance and its stream phase. */
+export interface StreamLogEntry {
+  readonly name: string;
+  readonly priority: number;
+  readonly instance: CompiledInstance;
+  readonly streamLog: StreamLogFunction<unknown>;
+  /** The plugin's logger (the child its HTTP phases log with). */
+  readonly log: Logger;
+}
+
+/** What the version's plugin runtime lends the stream router: handlers, compiled instances, loggers. */
+export interface StreamPluginRuntime {
+  readonly handlers: ReadonlyMap<string, PluginHandler>;
+  readonly instances: ReadonlyMap<string, CompiledInstance>;
+  /** The plugin's logger: made once per name. */
+  logFor(name: string): Logger;
+}
+
+/** What the stream router keeps per route. */
+export interface StreamPlugins {
+  readonly ipGuard: IpGuard | undefined;
+  readonly logs: readonly StreamLogEntry[];
+}
+
+const NO_LOGS: readonly StreamLogEntry[] = Object.freeze([]);
+
+/** Plugins served on streams outside this module: prometheus counts sessions at close. */
+const OWN_STREAM_EFFECT: ReadonlySet<string> = new Set(['prometheus']);
 
 function listOf(values: unknown): BlockList | undefined {
   return Array.isArray(values)
@@ -55,29 +88,56 @@ function appliesTo(p: PluginEntity, route: RouteConfig, protocols: readonly stri
   return taken == null || taken.some((x) => protocols.includes(x));
 }
 
-/** The stream route's ip-restriction lists, if an instance applies; other plugins as problems. */
-export function streamGuards(
+/** The effective instance of each plugin name on `route` (Kong's precedence, no consumer). */
+export function effectiveInstances(
   route: RouteConfig,
-  plugins: readonly PluginEntity[],
-  problems: RouterProblem[],
-): IpGuard | undefined {
+  plugins: Iterable<PluginEntity>,
+): Map<string, PluginEntity> {
   const protocols = route.protocols ?? [];
-  let best: PluginEntity | undefined;
-  const others = new Set<string>();
+  const best = new Map<string, PluginEntity>();
   for (const p of plugins) {
     if (!appliesTo(p, route, protocols)) continue;
-    if (p.name === 'ip-restriction') {
-      if (best === undefined || rank(p) < rank(best)) best = p;
-    } else if (!NO_STREAM_EFFECT.has(p.name)) others.add(p.name);
+    const prior = best.get(p.name);
+    if (prior === undefined || rank(p) < rank(prior)) best.set(p.name, p);
   }
-  for (const name of others) {
+  return best;
+}
+
+/** The stream route's guard and log entries; plugins that cannot run on streams, as problems. */
+export function streamPlugins(
+  route: RouteConfig,
+  plugins: Iterable<PluginEntity>,
+  runtime: StreamPluginRuntime | undefined,
+  problems: RouterProblem[],
+): StreamPlugins {
+  let ipGuard: IpGuard | undefined;
+  const logs: StreamLogEntry[] = [];
+  for (const [name, entity] of effectiveInstances(route, plugins)) {
+    if (name === 'ip-restriction') {
+      ipGuard = { allow: listOf(entity.config?.allow), deny: listOf(entity.config?.deny) };
+      continue;
+    }
+    if (OWN_STREAM_EFFECT.has(name)) continue;
+    const handler = runtime?.handlers.get(name);
+    const instance = runtime?.instances.get(entity.id);
+    if (handler?.streamLog !== undefined && instance !== undefined && runtime !== undefined) {
+      logs.push({
+        name,
+        priority: handler.priority,
+        instance,
+        streamLog: handler.streamLog as StreamLogFunction<unknown>,
+        log: runtime.logFor(name),
+      });
+      continue;
+    }
     problems.push({
       routeId: route.id,
-      message: `plugin '${name}' applies to stream route ${route.id} but does not run on streams yet (only ip-restriction does)`,
+      message: `plugin '${name}' applies to stream route ${route.id} but does not run on streams (ip-restriction, prometheus and plugins with a stream log phase do)`,
     });
   }
-  if (best === undefined) return undefined;
-  return { allow: listOf(best.config?.allow), deny: listOf(best.config?.deny) };
+  // Higher priority first; equal priorities by name, as the HTTP chains order them.
+  logs.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : 1));
+  return { ipGuard, logs: logs.length === 0 ? NO_LOGS : Object.freeze(logs) };
 }
 
 /** Whether the guard lets a connection from `ip` through (deny first, then allow, as Kong). */
