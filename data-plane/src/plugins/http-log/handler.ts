@@ -3,7 +3,8 @@
  * (`ctx.serialize()`) is JSON-encoded and queued (`LogQueue` of the SDK, Kong's kong.tools.queue); batches go
  * to `http_endpoint` (./sender.ts). One queue per worker for each distinct endpoint configuration
  * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
- * instances configured alike share it. The request never waits for delivery.
+ * instances configured alike share it. The request never waits for delivery. A stream session
+ * (`streamLog`) queues its stream record there too.
  */
 import {
   countLogDrops,
@@ -57,12 +58,17 @@ export function droppedEntries(): number {
   return total;
 }
 
+/** A request's record (log) or a session's (streamLog), queued. */
+function enqueue(ctx: { serialize(): object; readonly log: Logger }, compiled: Compiled): void {
+  running(compiled, ctx.log).queue.enqueue(JSON.stringify(ctx.serialize()));
+}
+
 export const handler = definePluginHandler<HttpLogConfig, Compiled>({
   name: 'http-log',
   version: '3.10.0',
   // Kong's PRIORITY.
   priority: 12,
-  sdkVersion: '1.1.0',
+  sdkVersion: '1.3.0',
   configure(config) {
     const { queue, warnings } = queueParams(config);
     const name = JSON.stringify([
@@ -76,7 +82,7 @@ export const handler = definePluginHandler<HttpLogConfig, Compiled>({
     ]);
     return { name, queue, config, warnings };
   },
-  log(ctx, compiled) {
-    running(compiled, ctx.log).queue.enqueue(JSON.stringify(ctx.serialize()));
-  },
+  log: enqueue,
+  // A stream session's record goes into the same queue (same endpoint, same batches).
+  streamLog: enqueue,
 });
