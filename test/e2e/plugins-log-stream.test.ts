@@ -60,8 +60,32 @@ async function udpSocket(echo: boolean): Promise<{ socket: UdpSocket; port: numb
   return { socket, port: socket.address().port, got };
 }
 
+interface Receiver {
+  readonly port: number;
+  readonly records: StreamRecord[];
+  close(): Promise<void>;
+}
+
+/** `server` listening on loopback, its records; `close` drops its connections first. */
+async function listening(
+  server: Server | ReturnType<typeof createHttpServer>,
+  records: StreamRecord[],
+  drop: () => void,
+): Promise<Receiver> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    records,
+    async close() {
+      drop();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 /** tcp-log's receiver: every JSON line. */
-async function lineReceiver(): Promise<{ port: number; records: StreamRecord[]; close(): Promise<void> }> {
+async function lineReceiver(): Promise<Receiver> {
   const records: StreamRecord[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -78,20 +102,13 @@ async function lineReceiver(): Promise<{ port: number; records: StreamRecord[]; 
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    records,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  return listening(server, records, () => {
+    for (const s of sockets) s.destroy();
+  });
 }
 
 /** http-log's receiver: the records of every POST (one object, or a batch array). */
-async function httpReceiver(): Promise<{ port: number; records: StreamRecord[]; close(): Promise<void> }> {
+async function httpReceiver(): Promise<Receiver> {
   const records: StreamRecord[] = [];
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -102,16 +119,7 @@ async function httpReceiver(): Promise<{ port: number; records: StreamRecord[]; 
       res.end('ok');
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    records,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  return listening(server, records, () => server.closeAllConnections());
 }
 
 /** Sends MESSAGE over `socket`, half-closes, reads all until the proxy closes (Kong's `receive("*a")`). */

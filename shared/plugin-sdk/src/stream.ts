@@ -7,10 +7,10 @@
  */
 import type { PluginRoute, PluginService } from './context.ts';
 import type { Logger } from './log.ts';
-import type { SerializedTls } from './serialize.ts';
+import type { SerializedCommon, SerializedTls } from './serialize.ts';
 
 /** Kong's stream record: what file-log, http-log, tcp-log and udp-log write per session. */
-export interface SerializedStreamRecord {
+export interface SerializedStreamRecord extends SerializedCommon {
   readonly session: {
     /** Kong's `build_tls_info`: only for a `tls` session (TLS terminated by the node); `cipher` is nginx's `$ssl_cipher` (OpenSSL's name). */
     readonly tls?: SerializedTls;
@@ -31,21 +31,8 @@ export interface SerializedStreamRecord {
   };
   /** Milliseconds: `kong` until the upstream connect started (Kong's KONG_PROXY_LATENCY), `session` the whole session (`$session_time`). */
   readonly latencies: { readonly kong: number; readonly session: number };
-  /** Every upstream attempt (Kong's balancer tries: `ip`, `port`); absent when none was made. */
-  readonly tries?: readonly { readonly ip: string; readonly port: number }[];
-  /** Never set on a stream (no authentication there); typed as Kong's record has it. */
-  readonly authenticated_entity?: { readonly id: string; readonly consumer_id?: string };
-  readonly route?: Readonly<Record<string, unknown>>;
-  readonly service?: Readonly<Record<string, unknown>>;
-  /** Never set on a stream, as above. */
-  readonly consumer?: Readonly<Record<string, unknown>>;
-  /** The client's address (after a trusted PROXY protocol header, nginx's `$remote_addr`). */
-  readonly client_ip: string;
-  /** Milliseconds since the epoch when the session was routed. */
-  readonly started_at: number;
   /** Kong's `ctx.workspace` (a workspace id): absent, Turnpike has the one default workspace. */
   readonly workspace?: string;
-  readonly workspace_name: string;
 }
 
 /** What `streamLog` sees of a closed session. A frozen object, one per plugin of the session. */
