@@ -161,7 +161,11 @@ class UdpSession extends UpstreamAttempts {
     upstream.once('error', failedBeforeConnect);
     upstream.connect(port, host, () => {
       upstream.off('error', failedBeforeConnect);
-      attempt.ip = upstream.remoteAddress().address;
+      try {
+        attempt.ip = upstream.remoteAddress().address;
+      } catch {
+        // Closed already: the try keeps the address it was sent to.
+      }
       // The peer refused (ICMP port unreachable) or the socket failed: the session is over.
       upstream.on('error', (err) => this.failed(err));
       this.connected();
