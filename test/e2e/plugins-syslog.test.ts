@@ -6,14 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
-import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
+import { closedPort, type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 const LISTENER = `
 import socket, sys
@@ -32,6 +35,8 @@ let node: TraditionalNode;
 let upstream: RecordingUpstream;
 let adminUrl: string;
 let proxyUrl: string;
+let echo: Server;
+let streamPorts: [number, number];
 
 describe('syslog through a running node, to a real syslog socket', () => {
   before(async () => {
@@ -52,9 +57,17 @@ describe('syslog through a running node, to a real syslog socket', () => {
       const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
       res.writeHead(status).end('x');
     });
+    echo = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.pipe(socket);
+    });
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    streamPorts = [await freePort(), await freePort()];
     node = await startTraditionalNode({
       env: {
         TURNPIKE_SYSLOG_LOGGER: wrapper,
+        TURNPIKE_STREAM_LISTEN: streamPorts.map((p) => `127.0.0.1:${p}`).join(', '),
       },
     });
     adminUrl = node.adminUrl;
@@ -68,6 +81,7 @@ describe('syslog through a running node, to a real syslog socket', () => {
   after(async () => {
     await node?.[Symbol.asyncDispose]();
     await upstream?.[Symbol.asyncDispose]();
+    echo?.close();
     listener?.kill();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
@@ -151,5 +165,67 @@ describe('syslog through a running node, to a real syslog socket', () => {
     assert.equal(byUri.get('/sys/broken?status=503')?.record.response.status, 503);
     assert.equal(byUri.get('/sys/broken?status=503')?.record.route.name, 'sys');
     assert.ok(parsed.every((p) => p.pid > 0));
+  });
+
+  it("stream sessions: the severity follows session.status (Kong's handler fails on stream records)", async () => {
+    const dead = await closedPort();
+    const echoPort = (echo.address() as { port: number }).port;
+    for (const [name, port, listen] of [
+      ['ok', echoPort, streamPorts[0]],
+      ['dead', dead, streamPorts[1]],
+    ] as const) {
+      const svc = await http('POST', `${adminUrl}/services`, {
+        name: `tcp-${name}`,
+        url: `tcp://127.0.0.1:${port}`,
+        retries: 0,
+      });
+      assert.equal(svc.status, 201, svc.text);
+      const route = await http('POST', `${adminUrl}/services/tcp-${name}/routes`, {
+        name: `tcp-${name}`,
+        protocols: ['tcp'],
+        destinations: [{ port: listen }],
+      });
+      assert.equal(route.status, 201, route.text);
+    }
+    const plugin = await http('POST', `${adminUrl}/plugins`, {
+      name: 'syslog',
+      protocols: ['tcp'],
+      config: {
+        log_level: 'info',
+        successful_severity: 'notice',
+        server_errors_severity: 'crit',
+        facility: 'local2',
+      },
+    });
+    assert.equal(plugin.status, 201, plugin.text);
+    const session = async (port: number): Promise<void> => {
+      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      socket.on('error', () => {});
+      socket.on('data', () => {});
+      const closed = once(socket, 'close');
+      socket.end('hi');
+      await closed;
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: the log record is read loosely in assertions
+    const streamRecords = (): { priority: number; record: Record<string, any> }[] =>
+      messages
+        .map((m) => /^<(\d+)>.*?kong\[\d+\]: (\{.*\})$/.exec(m))
+        .filter((m) => m !== null && m[2]!.includes('"session"'))
+        .map((m) => ({ priority: Number(m![1]), record: JSON.parse(m![2]!) }));
+    const got = await eventually(
+      async () => {
+        await session(streamPorts[0]);
+        await session(streamPorts[1]);
+        return streamRecords();
+      },
+      (r) => r.some((x) => x.record.session.status === 200) && r.some((x) => x.record.session.status === 502),
+    );
+    const ok = got.find((x) => x.record.session.status === 200)!;
+    const failed = got.find((x) => x.record.session.status === 502)!;
+    assert.equal(ok.priority, 18 * 8 + 5, 'successful_severity notice, facility local2');
+    assert.equal(ok.record.route.name, 'tcp-ok');
+    assert.equal(ok.record.session.received, 2);
+    assert.equal(failed.priority, 18 * 8 + 2, 'server_errors_severity crit');
+    assert.equal(failed.record.route.name, 'tcp-dead');
   });
 });

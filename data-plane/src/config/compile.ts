@@ -5,8 +5,8 @@ import type { BalancerSource } from '../balancer/registry.ts';
 import { ServiceBalancer } from '../balancer/service-balancer.ts';
 import type { TargetConfig, UpstreamConfig } from '../balancer/types.ts';
 import type { UpstreamBalancer } from '../balancer/upstream-balancer.ts';
-import { compilePlugins, lookupOnly } from '../plugin-chain/compile.ts';
-import { CompiledPlugins } from '../plugin-chain/plugins.ts';
+import { compilePlugins, lookupOnly, pluginLogs } from '../plugin-chain/compile.ts';
+import { CompiledPlugins, pluginLog } from '../plugin-chain/plugins.ts';
 import type { RouterProblem } from '../router/index.ts';
 import { compileRouter } from '../router/index.ts';
 import type {
@@ -16,6 +16,7 @@ import type {
   ServiceDispatch,
   UpstreamTlsProfile,
 } from '../runtime/index.ts';
+import type { StreamPluginRuntime } from '../stream/plugins.ts';
 import { compileStreamRouter } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
 import type { CompileRuntimeOptions, RuntimeConfig } from './types.ts';
@@ -162,6 +163,7 @@ export function compileRuntime(
     new Map(config.services.map((s) => [s.id, s])),
     [...(config.entities?.get('plugins')?.values() ?? [])] as never[],
     problems,
+    streamPluginRuntime(options, plugins),
   );
   return runtimeOf({
     version: config.version,
@@ -174,6 +176,24 @@ export function compileRuntime(
     certificates,
     problems,
   });
+}
+
+/**
+ * What the stream router's log entries take from the version's plugins: the handlers and the very
+ * instances the HTTP chains run (one configure, one cache per instance), the chains' loggers.
+ */
+export function streamPluginRuntime(
+  options: CompileRuntimeOptions,
+  plugins: CompiledPlugins,
+): StreamPluginRuntime | undefined {
+  const runtime = options.plugins;
+  if (runtime === undefined) return undefined;
+  const logs = pluginLogs(runtime);
+  return {
+    handlers: runtime.handlers,
+    instances: plugins.state.instances,
+    logFor: (name) => pluginLog(logs, runtime.log, name),
+  };
 }
 
 /** The running version's compiled plugins, when it has them: a compile keeps their instances and caches. */

@@ -196,4 +196,52 @@ describe('patchRuntime and the plugin chains', () => {
     const resynced = applier.apply({ version: 3, hash: next.hash, config: next.config });
     assert.equal(instanceOf(resynced, 'r9').cache.get('seen'), true);
   });
+
+  it("gives stream routes' log entries the version's compiled instances, the patched ones after a delta", () => {
+    const handler = definePluginHandler<{ tag: string }, { tag: string }>({
+      name: 'tag',
+      version: '1.0.0',
+      priority: 1,
+      configure: (config) => ({ tag: config.tag.toUpperCase() }),
+      log() {},
+      streamLog() {},
+    });
+    const plugins = { handlers: new Map([['tag', handler]]), log: createLogger({ level: 'silent' }) };
+    const tagPlugin = (tag: string) => ({
+      id: 'p1',
+      name: 'tag',
+      protocols: ['http', 'tcp'],
+      config: { tag },
+    });
+    const content: ConfigContent = new Map<string, ReadonlyMap<string, unknown>>([
+      ['services', new Map([['s1', { id: 's1', protocol: 'tcp', host: 'a.up', port: 9 }]])],
+      [
+        'routes',
+        new Map<string, unknown>([
+          ['r1', { id: 'r1', protocols: ['tcp'], destinations: [{ port: 19000 }], service: { id: 's1' } }],
+          ['r2', { id: 'r2', paths: ['/h'], service: { id: 's1' } }],
+        ]),
+      ],
+      ['plugins', new Map([['p1', tagPlugin('one')]])],
+    ]);
+    const applier = new ConfigApplier({ dispatchers, plugins });
+    const first = applier.apply({ version: 1, hash: hashConfig(content), config: content });
+    const streamEntry = (runtime: Runtime) => runtime.streams.routes[0]!.logs[0]!;
+    const httpInstance = (runtime: Runtime) =>
+      (runtime.chains.get('r2') as unknown as { entries: { base: unknown }[] }).entries[0]!.base;
+    assert.equal(streamEntry(first).instance, httpInstance(first), 'one compiled instance for both');
+    assert.deepEqual(streamEntry(first).instance.conf, { tag: 'ONE' });
+
+    const changes: ConfigChange[] = [{ entity: 'plugins', id: 'p1', op: 'upsert', value: tagPlugin('two') }];
+    const next = applyDelta(content, hashConfig(content), changes);
+    const patched = applier.applyDelta({ fromVersion: 1, version: 2, hash: next.hash, changes });
+    assert.ok(!('stale' in patched));
+    assert.deepEqual(streamEntry(patched).instance.conf, { tag: 'TWO' });
+    assert.equal(streamEntry(patched).instance, httpInstance(patched));
+    assert.equal(
+      streamEntry(patched).instance.cache,
+      streamEntry(first).instance.cache,
+      'the cache carries over',
+    );
+  });
 });

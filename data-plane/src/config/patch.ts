@@ -17,7 +17,13 @@ import { patchRouter } from '../router/index.ts';
 import type { ProxyServiceConfig, Runtime } from '../runtime/index.ts';
 import { compileStreamRouter, isStreamRoute } from '../stream/router.ts';
 import { compileCertificateIndex } from './certificates.ts';
-import { compiledPluginsOf, compileServiceInto, compileUpstreams, runtimeOf } from './compile.ts';
+import {
+  compiledPluginsOf,
+  compileServiceInto,
+  compileUpstreams,
+  runtimeOf,
+  streamPluginRuntime,
+} from './compile.ts';
 import type { SyncedContent } from './decode.ts';
 import type { CompileRuntimeOptions, EntityChange, RuntimeUpdate } from './types.ts';
 import { referencesTlsEntity, upstreamTlsEntities } from './upstream-tls.ts';
@@ -131,6 +137,8 @@ export function patchRuntime(
         serviceMap,
         listOf(entities, 'plugins') as never[],
         problems,
+        // The patched instances: a changed plugin's stream entry runs its new configure result.
+        streamPluginRuntime(options, plugins),
       )
     : previous.streams;
 

@@ -85,6 +85,16 @@ function hasPhase(handler: PluginHandler): boolean {
   );
 }
 
+/** The child logger of plugin `name` (made once per name in `logs`): what its phases log with. */
+export function pluginLog(logs: Map<string, Logger>, log: NodeLogger, name: string): Logger {
+  let found = logs.get(name);
+  if (found === undefined) {
+    found = log.child({ plugin: name });
+    logs.set(name, found);
+  }
+  return found;
+}
+
 /** Builds chains from compiled instances, counting them. One per compile or patch. */
 export class ChainBuilder {
   compiled = 0;
@@ -110,11 +120,7 @@ export class ChainBuilder {
   }
 
   #entry(resolved: ResolvedPlugin): ChainEntry {
-    let log = this.#logs.get(resolved.name);
-    if (log === undefined) {
-      log = this.#log.child({ plugin: resolved.name });
-      this.#logs.set(resolved.name, log);
-    }
+    const log = pluginLog(this.#logs, this.#log, resolved.name);
     let byConsumer: Map<string, CompiledInstance> | undefined;
     if (resolved.byConsumer !== undefined) {
       byConsumer = new Map();

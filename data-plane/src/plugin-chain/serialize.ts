@@ -76,17 +76,24 @@ function responseHeaders(
   return out;
 }
 
-function tlsInfo(chain: ChainRequest): SerializedTls | undefined {
-  if (chain.scheme !== 'https') return undefined;
-  const socket = chain.req.socket as TLSSocket;
+/**
+ * Kong's `build_tls_info` of a terminated TLS connection: the protocol, the cipher as nginx's
+ * `$ssl_cipher` names it (OpenSSL's name: node's `getCipher().name`), and `$ssl_client_verify`
+ * (NONE without a client certificate).
+ */
+export function tlsOf(socket: TLSSocket): SerializedTls | undefined {
   if (typeof socket.getCipher !== 'function') return undefined;
   const cert = socket.getPeerCertificate?.();
   const hasCert = cert !== undefined && cert !== null && Object.keys(cert).length > 0;
   return {
     version: socket.getProtocol?.() ?? '',
-    cipher: socket.getCipher()?.standardName ?? '',
+    cipher: socket.getCipher()?.name ?? '',
     client_verify: !hasCert ? 'NONE' : socket.authorized ? 'SUCCESS' : 'FAILED',
   };
+}
+
+function tlsInfo(chain: ChainRequest): SerializedTls | undefined {
+  return chain.scheme === 'https' ? tlsOf(chain.req.socket as TLSSocket) : undefined;
 }
 
 function hostOf(address: string): { ip: string; port: number } {

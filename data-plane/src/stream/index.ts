@@ -1,3 +1,4 @@
+export { runStreamLog } from './log-phase.ts';
 export {
   PREREAD_MS,
   type RunningStreamProxy,

@@ -26,13 +26,14 @@ import {
   TLSSocket,
 } from 'node:tls';
 import type { Logger, StopMode, Stoppable } from '@turnpike/shared';
+import { tlsOf } from '../plugin-chain/serialize.ts';
 import { compileTrustedIps, isTrusted } from '../proxy/client-address.ts';
 import type { RuntimeSource } from '../runtime/index.ts';
 import { readClientHello } from './client-hello.ts';
-import { guardAllows } from './guards.ts';
+import { guardAllows } from './plugins.ts';
 import { type ProxiedAddress, readProxyHeader } from './proxy-protocol.ts';
-import { matchStream, type StreamKey, type StreamProtocol, type StreamRoute } from './router.ts';
-import { StreamCall, type StreamCallDone } from './stream-call.ts';
+import { matchStream, type StreamKey, type StreamProtocol } from './router.ts';
+import { type ClosedStream, StreamCall, type StreamOrigin } from './stream-call.ts';
 import { UdpProxy } from './udp.ts';
 
 /** How long a plain connection's first bytes are waited for when tls_passthrough routes exist. */
@@ -94,9 +95,7 @@ export interface StartStreamProxyOptions {
   /** For `ssl` entries: the default certificate and the SNI callback (certificate entities). */
   readonly tls?: StreamTlsOptions;
   /** Told of every connection that ended (stream metrics, the log phase). */
-  readonly onClosed?: (
-    done: StreamCallDone & { readonly route: StreamRoute; readonly protocol: StreamProtocol },
-  ) => void;
+  readonly onClosed?: (done: ClosedStream) => void;
 }
 
 export interface RunningStreamProxy extends Stoppable {
@@ -154,7 +153,17 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
       return;
     }
     if (head !== undefined) socket.unshift(head);
-    const call = new StreamCall(socket, found, dispatch, log, (c, done) => {
+    const origin: StreamOrigin = {
+      clientIp: key.sourceIp,
+      clientPort: key.sourcePort,
+      serverPort: socket.localPort ?? key.destinationPort,
+      // Read only for a route whose log entries will serialize it.
+      tls:
+        protocol === 'tls' && found.logs.length > 0 && socket instanceof TLSSocket
+          ? tlsOf(socket)
+          : undefined,
+    };
+    const call = new StreamCall(socket, found, dispatch, log, origin, (c, done) => {
       calls.delete(c);
       options.onClosed?.({ ...done, route: found, protocol });
     });

@@ -18,7 +18,13 @@
 import type { BlockList } from 'node:net';
 import type { RouteConfig, RouterProblem, ServiceConfig } from '../router/index.ts';
 import { addressList, listed } from './addresses.ts';
-import { type IpGuard, streamGuards } from './guards.ts';
+import {
+  type IpGuard,
+  type PluginEntity,
+  type StreamLogEntry,
+  type StreamPluginRuntime,
+  streamPlugins,
+} from './plugins.ts';
 
 export type StreamProtocol = 'tcp' | 'tls' | 'tls_passthrough' | 'udp';
 
@@ -48,8 +54,10 @@ export interface StreamRoute {
   readonly sources: readonly Endpoint[] | undefined;
   readonly destinations: readonly Endpoint[] | undefined;
   readonly snis: ReadonlySet<string> | undefined;
-  /** The ip-restriction that applies to the route (./guards.ts), if any. */
+  /** The ip-restriction that applies to the route (./plugins.ts), if any. */
   readonly ipGuard: IpGuard | undefined;
+  /** The plugins run when a session of the route closes (./log-phase.ts), by priority; often none. */
+  readonly logs: readonly StreamLogEntry[];
 }
 
 export interface StreamRouter {
@@ -79,12 +87,16 @@ export function isStreamRoute(route: RouteConfig | undefined): boolean {
   return route?.protocols?.some((p) => STREAM_PROTOCOLS.has(p)) === true;
 }
 
-/** Kong's stream routes of a configuration, ready to match; `services` by id. */
+/**
+ * Kong's stream routes of a configuration, ready to match; `services` by id. `plugins` are the
+ * version's plugin entities, `runtime` its compiled instances and handlers (the log entries).
+ */
 export function compileStreamRouter(
   routes: readonly RouteConfig[],
   services: ReadonlyMap<string, ServiceConfig>,
-  plugins: readonly Parameters<typeof streamGuards>[1][number][] = [],
+  plugins: readonly PluginEntity[] = [],
   problems: RouterProblem[] = [],
+  runtime?: StreamPluginRuntime,
 ): StreamRouter {
   const compiled: StreamRoute[] = [];
   for (const route of routes) {
@@ -94,6 +106,7 @@ export function compileStreamRouter(
     if (service?.enabled === false) continue;
     const snis =
       route.snis === null || route.snis === undefined || route.snis.length === 0 ? undefined : route.snis;
+    const { ipGuard, logs } = streamPlugins(route, plugins, runtime, problems);
     compiled.push({
       route,
       service,
@@ -101,7 +114,8 @@ export function compileStreamRouter(
       sources: endpoints(route.sources),
       destinations: endpoints(route.destinations),
       snis: snis === undefined ? undefined : new Set(snis.map((s) => s.toLowerCase())),
-      ipGuard: streamGuards(route, plugins, problems),
+      ipGuard,
+      logs,
     });
   }
   compiled.sort(

@@ -15,25 +15,59 @@
 
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { SerializedTls } from '@turnpike/plugin-sdk';
 import type { Logger } from '@turnpike/shared';
 import { UpstreamAttempts } from '../balancer/attempts.ts';
 import type { HashRequest } from '../balancer/hash-value.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { ServiceDispatch } from '../runtime/index.ts';
 import { tlsConnectOptions } from '../upstream/index.ts';
-import type { StreamRoute } from './router.ts';
+import type { StreamProtocol, StreamRoute } from './router.ts';
 
 const NO_HEADERS = Object.freeze({});
 
-export interface StreamCallDone {
-  /** Bytes from the client to the upstream, and back. */
+/** One upstream attempt (Kong's balancer try): the address connected to, or tried. */
+export interface StreamTry {
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** Where a session came from, known when it is routed. */
+export interface StreamOrigin {
+  /** The client's address and port (a trusted PROXY header's, else the peer's). */
+  readonly clientIp: string;
+  readonly clientPort: number;
+  /** The port the client connected to (Kong's `$server_port`). */
+  readonly serverPort: number;
+  /** A terminated `tls` connection's protocol, cipher and client verification (Kong's build_tls_info). */
+  readonly tls: SerializedTls | undefined;
+}
+
+/** What a closed session leaves: the stream log phase (./log-phase.ts), metrics, the log line. */
+export interface StreamCallDone extends StreamOrigin {
+  /** Bytes sent to the upstream (nginx's `$upstream_bytes_sent`), and to the client (`$bytes_sent`). */
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Bytes received from the client (`$bytes_received`), and from the upstream (`$upstream_bytes_received`). */
+  readonly clientReceived: number;
+  readonly upstreamReceived: number;
   /** Kong's stream status: 200 once the upstream was connected, else 502 (no peer, every attempt failed). */
   readonly status: 200 | 502;
   /** From the routed connection to its close, in ms (Kong's `latencies.session`). */
   readonly sessionMs: number;
+  /** When it was routed, ms since the epoch (Kong's `started_at`). */
+  readonly startedAt: number;
+  /** From routing to the first upstream connect, in ms (Kong's KONG_PROXY_LATENCY); the session's when none began. */
+  readonly kongMs: number;
+  /** Every upstream attempt, in order. */
+  readonly tries: readonly StreamTry[];
 }
+
+/** A closed session as the listeners report it (`onClosed`): its facts, its route, its protocol. */
+export type ClosedStream = StreamCallDone & {
+  readonly route: StreamRoute;
+  readonly protocol: StreamProtocol;
+};
 
 export class StreamCall extends UpstreamAttempts {
   readonly #client: Socket;
@@ -41,20 +75,25 @@ export class StreamCall extends UpstreamAttempts {
   readonly #route: StreamRoute;
   readonly #log: Logger;
   readonly #onDone: (call: StreamCall, done: StreamCallDone) => void;
+  readonly #origin: StreamOrigin;
+  readonly #tries: StreamTry[] = [];
   #upstream: Socket | undefined = undefined;
   #closed = false;
   #served = false;
   readonly #started = Date.now();
+  #connecting = 0;
 
   constructor(
     client: Socket,
     route: StreamRoute,
     dispatch: ServiceDispatch,
     log: Logger,
+    origin: StreamOrigin,
     onDone: (call: StreamCall, done: StreamCallDone) => void,
   ) {
     super(dispatch);
     this.#client = client;
+    this.#origin = origin;
     this.#route = route;
     this.#dispatch = dispatch;
     this.#log = log;
@@ -89,6 +128,9 @@ export class StreamCall extends UpstreamAttempts {
     const service = this.#dispatch.service;
     const host = peer?.ip ?? service.host;
     const port = peer?.port ?? service.port;
+    if (this.#connecting === 0) this.#connecting = Date.now();
+    const attempt = { ip: host, port };
+    this.#tries.push(attempt);
     const tls = this.#dispatch.tls;
     const upstream =
       service.protocol === 'tls'
@@ -120,6 +162,8 @@ export class StreamCall extends UpstreamAttempts {
     upstream.once(service.protocol === 'tls' ? 'secureConnect' : 'connect', () => {
       if (timer !== undefined) clearTimeout(timer);
       upstream.off('error', failedBeforeConnect);
+      // A hostname service: the try names the address it resolved to, as Kong's balancer does.
+      if (upstream.remoteAddress !== undefined) attempt.ip = upstream.remoteAddress;
       this.connected();
       this.#served = true;
       this.#pipe(upstream);
@@ -183,11 +227,18 @@ export class StreamCall extends UpstreamAttempts {
     }
     client.destroy();
     upstream?.destroy();
+    const now = Date.now();
     this.#onDone(this, {
+      ...this.#origin,
       bytesIn: upstream?.bytesWritten ?? 0,
       bytesOut: client.bytesWritten,
+      clientReceived: client.bytesRead,
+      upstreamReceived: upstream?.bytesRead ?? 0,
       status: this.#served ? 200 : 502,
-      sessionMs: Date.now() - this.#started,
+      sessionMs: now - this.#started,
+      startedAt: this.#started,
+      kongMs: (this.#connecting === 0 ? now : this.#connecting) - this.#started,
+      tries: this.#tries,
     });
   }
 }

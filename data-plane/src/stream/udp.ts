@@ -29,9 +29,9 @@ import { UpstreamAttempts } from '../balancer/attempts.ts';
 import type { HashRequest } from '../balancer/hash-value.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
-import { guardAllows } from './guards.ts';
+import { guardAllows } from './plugins.ts';
 import { matchStream, type StreamKey, type StreamRoute } from './router.ts';
-import type { StreamCallDone } from './stream-call.ts';
+import type { StreamCallDone, StreamOrigin, StreamTry } from './stream-call.ts';
 
 /** Datagrams held per session while its upstream socket connects. */
 const QUEUE_LIMIT = 64;
@@ -61,7 +61,11 @@ class UdpSession extends UpstreamAttempts {
   readonly #dispatch: ServiceDispatch;
   readonly #onDone: (session: UdpSession, done: StreamCallDone) => void;
   readonly #idleMs: number;
+  readonly #origin: StreamOrigin;
+  readonly #tries: StreamTry[] = [];
   readonly #started = Date.now();
+  #connecting = 0;
+  #received = 0;
   #upstream: Socket | undefined;
   #queue: Buffer[] | undefined = [];
   #lastActive = Date.now();
@@ -75,9 +79,11 @@ class UdpSession extends UpstreamAttempts {
     listener: Socket,
     client: RemoteInfo,
     dispatch: ServiceDispatch,
+    origin: StreamOrigin,
     onDone: (session: UdpSession, done: StreamCallDone) => void,
   ) {
     super(dispatch);
+    this.#origin = origin;
     this.#listener = listener;
     this.#client = client;
     this.#dispatch = dispatch;
@@ -102,6 +108,7 @@ class UdpSession extends UpstreamAttempts {
   forward(datagram: Buffer): void {
     if (this.#closed) return;
     this.#lastActive = Date.now();
+    this.#received += datagram.length;
     const queue = this.#queue;
     if (queue !== undefined) {
       if (queue.length < QUEUE_LIMIT) queue.push(datagram);
@@ -121,11 +128,18 @@ class UdpSession extends UpstreamAttempts {
     } catch {
       // Closed already (an error closed it).
     }
+    const now = Date.now();
     this.#onDone(this, {
+      ...this.#origin,
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
+      clientReceived: this.#received,
+      upstreamReceived: this.#bytesOut,
       status: this.#served ? 200 : 502,
-      sessionMs: Date.now() - this.#started,
+      sessionMs: now - this.#started,
+      startedAt: this.#started,
+      kongMs: (this.#connecting === 0 ? now : this.#connecting) - this.#started,
+      tries: this.#tries,
     });
   }
 
@@ -134,6 +148,9 @@ class UdpSession extends UpstreamAttempts {
     const service = this.#dispatch.service;
     const host = peer?.ip ?? service.host;
     const port = peer?.port ?? service.port;
+    if (this.#connecting === 0) this.#connecting = Date.now();
+    const attempt = { ip: host, port };
+    this.#tries.push(attempt);
     const upstream = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     this.#upstream = upstream;
     const failedBeforeConnect = (err: Error): void => {
@@ -144,6 +161,11 @@ class UdpSession extends UpstreamAttempts {
     upstream.once('error', failedBeforeConnect);
     upstream.connect(port, host, () => {
       upstream.off('error', failedBeforeConnect);
+      try {
+        attempt.ip = upstream.remoteAddress().address;
+      } catch {
+        // Closed already: the try keeps the address it was sent to.
+      }
       // The peer refused (ICMP port unreachable) or the socket failed: the session is over.
       upstream.on('error', (err) => this.failed(err));
       this.connected();
@@ -257,7 +279,13 @@ export class UdpProxy {
       );
       return;
     }
-    const session = new UdpSession(listener, client, dispatch, (s, done) => {
+    const origin: StreamOrigin = {
+      clientIp: streamKey.sourceIp,
+      clientPort: client.port,
+      serverPort: local.port,
+      tls: undefined,
+    };
+    const session = new UdpSession(listener, client, dispatch, origin, (s, done) => {
       if (this.#sessions.get(key) === s) this.#sessions.delete(key);
       this.#options.onClosed?.({ ...done, route: found });
     });

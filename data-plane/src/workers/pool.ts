@@ -237,7 +237,10 @@ export class WorkerPool implements Stoppable {
         const first = answers[0];
         if (first?.ok === true) {
           for (const problem of first.problems)
-            this.#log.warn({ version: next.version, ...problem }, 'route skipped');
+            this.#log.warn(
+              { version: next.version, ...problem },
+              'configuration problem (the rest of the version is served)',
+            );
         }
         return;
       }

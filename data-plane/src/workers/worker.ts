@@ -24,7 +24,7 @@ import { combineObservers, KongProxyMetrics, prometheusConfigOf } from '../obser
 import { loadPluginRuntime } from '../plugin-chain/index.ts';
 import { sniCallback, startProxy } from '../proxy/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { startStreamProxy } from '../stream/index.ts';
+import { runStreamLog, startStreamProxy } from '../stream/index.ts';
 import { UpstreamPools } from '../upstream/index.ts';
 import { openWorkerLogs, type WorkerLogs } from './logs.ts';
 import { IpcNodeDatastore } from './node-datastore.ts';
@@ -170,6 +170,7 @@ export class ProxyWorker {
           : { tls: { ...settings.tls, SNICallback: sniCallback(applier.runtime) } }),
         onClosed: (done) => {
           metrics.streamClosed({ ...done, route: done.route.route, service: done.route.service });
+          runStreamLog(done);
           log.info(
             {
               route: done.route.route.id,

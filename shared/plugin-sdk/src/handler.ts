@@ -11,6 +11,12 @@
  * | header    | before the response headers are written (proxied or exit)     | 500 Kong body if nothing was sent, logged; later header phases skipped | proxied only, `exit(status)` alone (Kong's exit in header_filter): that status, the headers as edited, no body; later header phases skipped |
  * | body      | per response chunk of a proxied response; returns the chunk   | connection closed, logged; later body phases skipped | not available                 |
  * | log       | once the response finished or the client went away           | logged, never reaches the client           | not available                         |
+| streamLog | once a stream session (tcp, tls, tls_passthrough, udp) closed, for instances whose `protocols` list its protocol | logged with the plugin name, the session is over already | not available |
+ *
+ * `streamLog` gets a StreamLogContext (./stream.ts: route, service, cache, log, `serialize()`,
+ * Kong's stream record), never a PluginContext: `log` runs for HTTP requests only, so a plugin
+ * written for HTTP is never handed a session. The instance for a stream route is chosen by Kong's
+ * precedence without a consumer (route and service, route, service, global).
  *
  * A phase gets the request's PluginContext — a frozen object: the engine behind it is out of
  * reach — and the instance's `conf`: what `configure(config)` returned, or the validated config
@@ -32,6 +38,7 @@
  * escapes a plugin's own timers or promises is logged with the plugin's name; the worker goes on.
  */
 import type { PluginContext } from './context.ts';
+import type { StreamLogFunction } from './stream.ts';
 
 /** The plugin's validated `config` (its schema's defaults filled). */
 export type PluginConfig = Readonly<Record<string, unknown>>;
@@ -83,6 +90,8 @@ export interface PluginHandler<C = PluginConfig, S = C> {
   readonly header?: SyncPhaseFunction<S>;
   readonly body?: BodyPhaseFunction<S>;
   readonly log?: SyncPhaseFunction<S>;
+  /** The stream log phase (since SDK 1.3.0): a closed tcp/tls/udp session, see ./stream.ts. */
+  readonly streamLog?: StreamLogFunction<S>;
   /**
    * What the node's Admin API may ask of this plugin's state in each proxy worker (proxy-cache:
    * read or purge cached entries): called in every worker with the operation the Admin API

@@ -7,12 +7,30 @@
 /** Kong's `build_tls_info`: present only for a request that came over TLS. */
 export interface SerializedTls {
   readonly version: string;
+  /** nginx's `$ssl_cipher`: OpenSSL's name of the cipher (`TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`). */
   readonly cipher: string;
   /** nginx's `$ssl_client_verify`: `NONE` without a client certificate. */
   readonly client_verify: string;
 }
 
-export interface SerializedRecord {
+/** What Kong's http and stream records share. */
+export interface SerializedCommon {
+  /** The upstream attempt(s), as Kong's balancer tries (`ip`, `port`); absent when none was made. */
+  readonly tries?: readonly { readonly ip: string; readonly port: number }[];
+  /** The credential that authenticated (never on a stream: no authentication there). */
+  readonly authenticated_entity?: { readonly id: string; readonly consumer_id?: string };
+  readonly route?: Readonly<Record<string, unknown>>;
+  readonly service?: Readonly<Record<string, unknown>>;
+  /** The authenticated consumer (never on a stream). */
+  readonly consumer?: Readonly<Record<string, unknown>>;
+  /** The client's address (after trusted_ips / a trusted PROXY protocol header). */
+  readonly client_ip: string;
+  /** Milliseconds since the epoch when the request arrived (a session: when it was routed). */
+  readonly started_at: number;
+  readonly workspace_name: string;
+}
+
+export interface SerializedRecord extends SerializedCommon {
   readonly request: {
     readonly id: string;
     /** The request target as received (nginx's `$request_uri`). */
@@ -43,16 +61,6 @@ export interface SerializedRecord {
     readonly request: number;
     readonly receive: number;
   };
-  /** The upstream attempt(s), as Kong's balancer tries (`ip`, `port`); absent when none was made. */
-  readonly tries?: readonly { readonly ip: string; readonly port: number }[];
-  readonly authenticated_entity?: { readonly id: string; readonly consumer_id?: string };
-  readonly route?: Readonly<Record<string, unknown>>;
-  readonly service?: Readonly<Record<string, unknown>>;
-  readonly consumer?: Readonly<Record<string, unknown>>;
-  readonly client_ip: string;
-  /** Milliseconds since the epoch when the request arrived. */
-  readonly started_at: number;
   /** Kong's response source: `upstream` (the service answered) or `kong` (an exit or an error). */
   readonly source: 'upstream' | 'kong';
-  readonly workspace_name: string;
 }

@@ -5,7 +5,8 @@
  * dead log server) costs no encoding. With `queue.max_bytes` set, the queue bounds encoded bytes,
  * so the record is encoded as it is queued. One queue per worker for each distinct endpoint configuration
  * (Kong's queue name: endpoint, method, content type, timeout, keepalive and the legacy fields), so
- * instances configured alike share it. The request never waits for delivery.
+ * instances configured alike share it. The request never waits for delivery. A stream session
+ * (`streamLog`) queues its stream record there too.
  */
 import {
   countLogDrops,
@@ -15,7 +16,6 @@ import {
   LogQueues,
   pluginQueueParams,
   type QueueConfig,
-  type SerializedRecord,
 } from '@turnpike/plugin-sdk';
 import type { HttpLogConfig } from './schema.ts';
 import { LogSender } from './sender.ts';
@@ -27,8 +27,8 @@ interface Compiled {
   readonly warnings: readonly string[];
 }
 
-/** A queued entry: the record, or its JSON when max_bytes bounds the queue. */
-export type HttpLogEntry = SerializedRecord | string;
+/** A queued entry: the record (a request's or a stream session's), or its JSON when max_bytes bounds the queue. */
+export type HttpLogEntry = object | string;
 
 interface Running {
   readonly queue: LogQueue<HttpLogEntry>;
@@ -63,12 +63,20 @@ export function droppedEntries(): number {
   return total;
 }
 
+/** A request's record (log) or a session's (streamLog), queued. */
+function enqueue(ctx: { serialize(): object; readonly log: Logger }, compiled: Compiled): void {
+  const record = ctx.serialize();
+  running(compiled, ctx.log).queue.enqueue(
+    compiled.queue.max_bytes === null ? record : JSON.stringify(record),
+  );
+}
+
 export const handler = definePluginHandler<HttpLogConfig, Compiled>({
   name: 'http-log',
   version: '3.10.0',
   // Kong's PRIORITY.
   priority: 12,
-  sdkVersion: '1.1.0',
+  sdkVersion: '1.3.0',
   configure(config) {
     const { queue, warnings } = queueParams(config);
     const name = JSON.stringify([
@@ -82,10 +90,7 @@ export const handler = definePluginHandler<HttpLogConfig, Compiled>({
     ]);
     return { name, queue, config, warnings };
   },
-  log(ctx, compiled) {
-    const record = ctx.serialize();
-    running(compiled, ctx.log).queue.enqueue(
-      compiled.queue.max_bytes === null ? record : JSON.stringify(record),
-    );
-  },
+  log: enqueue,
+  // A stream session's record goes into the same queue (same endpoint, same batches).
+  streamLog: enqueue,
 });

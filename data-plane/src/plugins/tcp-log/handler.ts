@@ -2,7 +2,8 @@
  * tcp-log (Kong 3.10 kong/plugins/tcp-log/handler.lua): priority 7, the log phase only. Each
  * request's record (`ctx.serialize()`, Kong's kong.log.serialize) is sent as one JSON line to
  * `host:port`, over TLS when `tls` is set (SNI `tls_sni`). Delivery goes through one connection
- * per destination and worker (./connection.ts); the request never waits for it.
+ * per destination and worker (./connection.ts); the request never waits for it. A stream
+ * session (`streamLog`, the instance's protocols listing tcp/tls/udp) sends its stream record.
  */
 import { definePluginHandler, type Logger } from '@turnpike/plugin-sdk';
 import { TcpLogConnection } from './connection.ts';
@@ -33,12 +34,17 @@ export function openConnections(): number {
   return connections.size;
 }
 
+/** A request's record (log) or a session's (streamLog), one JSON line. */
+function send(ctx: { serialize(): object; readonly log: Logger }, compiled: Compiled): void {
+  connection(compiled, ctx.log).send(`${JSON.stringify(ctx.serialize())}\n`);
+}
+
 export const handler = definePluginHandler<TcpLogConfig, Compiled>({
   name: 'tcp-log',
   version: '3.10.0',
   // Kong's PRIORITY.
   priority: 7,
-  sdkVersion: '1.1.0',
+  sdkVersion: '1.3.0',
   configure(config) {
     const key = JSON.stringify([
       config.host,
@@ -50,7 +56,6 @@ export const handler = definePluginHandler<TcpLogConfig, Compiled>({
     ]);
     return { key, config };
   },
-  log(ctx, compiled) {
-    connection(compiled, ctx.log).send(`${JSON.stringify(ctx.serialize())}\n`);
-  },
+  log: send,
+  streamLog: send,
 });

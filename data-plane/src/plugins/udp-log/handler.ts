@@ -5,7 +5,8 @@
  * waits. A send that has not completed within `timeout` ms (a slow name lookup, say) is logged as
  * Kong logs a failed send ("could not send data to host:port: …"), and so is a record too large
  * for a datagram. Sends in flight are bounded (MAX_IN_FLIGHT): past it, entries are dropped and
- * counted (`turnpike_log_entries_dropped{plugin="udp-log"}`).
+ * counted (`turnpike_log_entries_dropped{plugin="udp-log"}`). A stream session (`streamLog`) sends
+ * its stream record the same way.
  */
 import { countLogDrops, definePluginHandler, type Logger, udpSocketFor } from '@turnpike/plugin-sdk';
 import type { UdpLogConfig } from './schema.ts';
@@ -48,13 +49,17 @@ function send(config: UdpLogConfig, message: string, log: Logger): void {
   }
 }
 
+/** A request's record (log) or a session's (streamLog), one datagram. */
+function sendRecord(ctx: { serialize(): object; readonly log: Logger }, config: UdpLogConfig): void {
+  send(config, JSON.stringify(ctx.serialize()), ctx.log);
+}
+
 export const handler = definePluginHandler<UdpLogConfig>({
   name: 'udp-log',
   version: '3.10.0',
   // Kong's PRIORITY.
   priority: 8,
-  sdkVersion: '1.1.0',
-  log(ctx, config) {
-    send(config, JSON.stringify(ctx.serialize()), ctx.log);
-  },
+  sdkVersion: '1.3.0',
+  log: sendRecord,
+  streamLog: sendRecord,
 });
