@@ -143,6 +143,7 @@ async function workerSettings(
     // `expressions` never gets here: the configuration refuses it (shared/src/config/rules.ts).
     routerFlavor: config.router_flavor === 'traditional' ? 'traditional' : 'traditional_compatible',
     workers,
+    memCacheSize: config.mem_cache_size,
     nodeId,
     logs: {
       prefix: config.prefix,

@@ -79,6 +79,37 @@ describe('proxy-cache Admin endpoints', () => {
     assert.equal((await http('GET', `${node.adminUrl}/proxy-cache/${pluginId}/caches/${key}`)).status, 404);
   });
 
+  test('mem_cache_size bounds what the memory strategy holds (÷ proxy workers); 0 keeps nothing', async () => {
+    await using upstream = await startEchoUpstream('cached');
+    /** Caches `count` distinct paths once each, then says which of the first and the last are still held. */
+    const fill = async (memCacheSize: string, count: number) => {
+      await using node = await startTraditionalNode({
+        env: { TURNPIKE_WORKER_PROCESSES: '1', KONG_MEM_CACHE_SIZE: memCacheSize },
+      });
+      const proxyPort = Number(new URL(node.proxyUrl).port);
+      await serviceAndRoute(node.adminUrl, 'svc', upstream.url, '/pc');
+      const created = await http('POST', `${node.adminUrl}/routes/${await routeId(node.adminUrl)}/plugins`, {
+        name: 'proxy-cache',
+        config: { strategy: 'memory' },
+      });
+      assert.equal(created.status, 201, created.text);
+      await eventually(
+        () => send(proxyPort, '/pc/ready'),
+        (r) => r.headers['x-cache-status'] !== undefined,
+      );
+      for (let i = 0; i < count; i++) {
+        assert.equal((await send(proxyPort, `/pc/item-${i}`)).headers['x-cache-status'], 'Miss');
+      }
+      const status = async (i: number) => (await send(proxyPort, `/pc/item-${i}`)).headers['x-cache-status'];
+      const last = await status(count - 1);
+      return { first: await status(0), last };
+    };
+    // An echoed entry is several hundred bytes: 40 of them fill 4 KiB many times over.
+    assert.deepEqual(await fill('4k', 40), { first: 'Miss', last: 'Hit' });
+    assert.deepEqual(await fill('128m', 40), { first: 'Hit', last: 'Hit' });
+    assert.deepEqual(await fill('0', 2), { first: 'Miss', last: 'Miss' });
+  });
+
   test("hybrid: the control plane has no cache of its own, as Kong's; data planes keep theirs until the TTL", async () => {
     await using pg = await startPostgres();
     await using certs = await genClusterCert();

@@ -37,6 +37,7 @@ const IDS = {
 };
 
 const SETTINGS: WorkerSettings = {
+  memCacheSize: 128 * 1024 * 1024,
   logLevel: 'fatal',
   listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
   streamListen: [],

@@ -17,6 +17,7 @@ import {
 import type { PrimaryMessage, WorkerMessage, WorkerSettings } from './protocol.ts';
 
 const SETTINGS: WorkerSettings = {
+  memCacheSize: 128 * 1024 * 1024,
   logLevel: 'info',
   listen: [{ host: '127.0.0.1', port: 0, ssl: false }],
   streamListen: [],

@@ -43,6 +43,8 @@ export interface WorkerSettings {
    * (rate-limiting's `local` policy) are kept by the main process (./shared-counters.ts).
    */
   readonly workers: number;
+  /** kong.conf `mem_cache_size` in bytes: each worker's in-memory plugin stores get it ÷ `workers`. */
+  readonly memCacheSize: number;
   /** This node's id: the `node_id` label of Kong's metrics. */
   readonly nodeId: string;
   /**

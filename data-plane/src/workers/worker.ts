@@ -9,7 +9,12 @@
  */
 
 import cluster from 'node:cluster';
-import { installNodeCounters, installNodeDatastore, type PluginHandler } from '@turnpike/plugin-sdk';
+import {
+  installMemCacheBytes,
+  installNodeCounters,
+  installNodeDatastore,
+  type PluginHandler,
+} from '@turnpike/plugin-sdk';
 import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import {
@@ -120,6 +125,8 @@ export class ProxyWorker {
       ...(logs.error === undefined ? {} : { errorLog: logs.error }),
     }).child({ worker: slot });
     logs.reportTo(log);
+    // mem_cache_size is the node's: each worker keeps its own stores, so each gets its share.
+    installMemCacheBytes(Math.floor(settings.memCacheSize / Math.max(1, settings.workers)));
     const lifecycle = new Lifecycle(log);
     // One resolver (the dns_* keys) for the balancers' targets and the services' own hosts.
     const resolve = systemResolver(settings.resolver);

@@ -41,6 +41,7 @@ export {
 } from './handler.ts';
 export type { LogFn, Logger } from './log.ts';
 export { countLogDrops, logDrops } from './log-drops.ts';
+export { installMemCacheBytes, memCacheBytes } from './mem-cache.ts';
 export {
   type CounterTake,
   type CounterWindows,

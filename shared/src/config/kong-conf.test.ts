@@ -76,6 +76,10 @@ describe("Kong's own kong.conf", () => {
       `kong.conf:${lineOf(text, 'nginx_http_client_max_body_size')}`,
     );
 
+    // mem_cache_size = 128m sizes proxy-cache's memory dictionaries here.
+    assert.equal(loaded.config.mem_cache_size, 128 * 1024 * 1024);
+    assert.equal(loaded.sources.mem_cache_size, `kong.conf:${lineOf(text, 'mem_cache_size')}`);
+
     assert.equal(loaded.warnings.length, 1, 'one warning for every ignored key');
     const [warning] = loaded.warnings;
     assert.equal(warning?.message, IGNORED_MESSAGE);
@@ -83,7 +87,7 @@ describe("Kong's own kong.conf", () => {
     for (const key of [
       'nginx_user',
       'nginx_daemon',
-      'mem_cache_size',
+      'db_cache_warmup_entities',
       'ssl_cipher_suite',
       'anonymous_reports',
       'lua_package_path',

@@ -122,9 +122,6 @@ export const KONG_KEYS: Readonly<Record<string, KongKeyRule>> = {
   nginx_stream_lua_ssl_conf_command: ignored(NO_STREAM),
 
   // TLS
-  mem_cache_size: ignored(
-    "sizes Kong's entity caches (Turnpike's data planes hold the whole configuration in memory) and kong_db_cache, proxy-cache's store: here at most 64 MiB per dictionary per proxy worker",
-  ),
   lmdb_environment_path: ignored('where Kong keeps a DB-less configuration; Turnpike keeps it in memory'),
   lmdb_map_size: ignored('where Kong keeps a DB-less configuration; Turnpike keeps it in memory'),
   worker_events_max_payload: ignored(WORKERS),

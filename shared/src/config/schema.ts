@@ -340,6 +340,12 @@ export const TurnpikeConfigSchema = Type.Object({
     default: '8k',
     description: 'Turnpike key: largest request line plus headers accepted, in bytes (e.g. 8k).',
   }),
+  mem_cache_size: size({
+    section: 'proxy',
+    default: '128m',
+    description:
+      "The size of Kong's kong_db_cache: what the memory strategy of proxy-cache holds on this node (e.g. 128m), per dictionary (memory.dictionary_name), split evenly between the proxy workers, which each keep their own store (Kong's shared dictionary is one per node); the least recently used entries go first. 0 caches nothing. Kong's entity caches, which it also sizes, do not exist here: data planes hold the whole configuration in memory.",
+  }),
   client_header_max_count: integer({
     section: 'proxy',
     default: '100',

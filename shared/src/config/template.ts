@@ -18,7 +18,7 @@ const HEADER = `# --------------------------------------------------------------
 #
 # A kong.conf can be used as it is: Kong's nginx-level names of these keys are
 # aliases (nginx_worker_processes = worker_processes, ...), Kong keys that mean
-# nothing here (nginx_*, lua_*, mem_cache_size, ...) are accepted with a warning
+# nothing here (nginx_*, lua_*, db_cache_ttl, ...) are accepted with a warning
 # that lists them, and Kong keys Turnpike does not do yet (stream_listen, ...)
 # are refused, naming the key and where it was set.
 #

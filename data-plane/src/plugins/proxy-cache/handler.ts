@@ -29,7 +29,7 @@ import {
 } from './cache-control.ts';
 import { type Args, buildCacheKey, headersKey, keyUri, paramsKey } from './cache-key.ts';
 import type { ProxyCacheConfig } from './schema.ts';
-import { CACHE_VERSION, type CachedResponse, entryDocument, MAX_BYTES, MemoryStores } from './store.ts';
+import { CACHE_VERSION, type CachedResponse, entryDocument, MemoryStores } from './store.ts';
 
 const STATE = 'proxy-cache';
 /** What logging plugins read, as Kong's kong.ctx.shared.proxy_cache_hit. */
@@ -240,7 +240,7 @@ export function createProxyCacheHandler(options: ProxyCacheOptions = {}): Plugin
       if (chunk.length > 0) {
         state.size = (state.size ?? 0) + chunk.length;
         // Larger than a whole store: it could not be kept; stop collecting.
-        if (state.size > MAX_BYTES) {
+        if (state.size > stores.get(conf.memory.dictionary_name).maxBytes) {
           ctx.shared.delete(STATE);
           return chunk;
         }

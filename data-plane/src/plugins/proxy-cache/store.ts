@@ -1,20 +1,23 @@
 /**
  * The memory strategy (Kong's strategies/memory.lua over an nginx shared dict): one store per
  * `memory.dictionary_name`, in this worker process, shared by every proxy-cache instance that
- * names it. Bounded: at most MAX_BYTES of bodies and headers per store (lru-cache: the least
- * recently used entries go first, as the shared dict evicts under pressure), each entry dropped
- * after its storage TTL.
+ * names it. Bounded by kong.conf `mem_cache_size` (Kong's size of kong_db_cache, the default
+ * dictionary) ÷ the node's proxy workers, as the SDK's `memCacheBytes()` gives it, per store, in
+ * bytes of bodies and headers (lru-cache: the least recently used entries go first, as the shared
+ * dict evicts under pressure); each entry is dropped after its storage TTL. A store made before a
+ * reload changed the size is replaced (emptied) on its next use.
  *
  * An entry is Kong's cached object: status, headers (as Kong's `ngx.resp.get_headers`, a
  * repeated header as an array), body, body_len, timestamp (s), ttl, version, req_body; the
  * `/proxy-cache` Admin endpoints show it as is.
  */
+import { memCacheBytes } from '@turnpike/plugin-sdk';
 import { LRUCache } from 'lru-cache';
 
 export const CACHE_VERSION = 1;
 
-/** Per dictionary, per worker (Kong's kong_db_cache is 128 MiB per node). */
-export const MAX_BYTES = 64 * 1024 * 1024;
+/** Per dictionary, per worker, outside a node (unit tests): Kong's default mem_cache_size. */
+export const MAX_BYTES = 128 * 1024 * 1024;
 
 export interface CachedResponse {
   readonly status: number;
@@ -36,52 +39,66 @@ function sizeOf(entry: CachedResponse): number {
 }
 
 export class MemoryStore {
-  readonly #lru: LRUCache<string, CachedResponse>;
+  readonly #lru: LRUCache<string, CachedResponse> | undefined;
+  /** The bound it was made with. */
+  readonly maxBytes: number;
 
   constructor(maxBytes = MAX_BYTES) {
-    this.#lru = new LRUCache<string, CachedResponse>({
-      maxSize: maxBytes,
-      sizeCalculation: sizeOf,
-      ttlAutopurge: false,
-    });
+    this.maxBytes = maxBytes;
+    // mem_cache_size = 0: nothing is kept (lru-cache needs a positive size).
+    this.#lru =
+      maxBytes > 0
+        ? new LRUCache<string, CachedResponse>({
+            maxSize: maxBytes,
+            sizeCalculation: sizeOf,
+            ttlAutopurge: false,
+          })
+        : undefined;
   }
 
   /** Stores for `ttlSeconds` (Kong's dict:set ttl); an entry larger than the store is not kept. */
   store(key: string, entry: CachedResponse, ttlSeconds: number): void {
-    this.#lru.set(key, entry, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    this.#lru?.set(key, entry, { ttl: Math.max(1, ttlSeconds) * 1000 });
   }
 
   fetch(key: string): CachedResponse | undefined {
-    return this.#lru.get(key);
+    return this.#lru?.get(key);
   }
 
   /** True when there was an entry. */
   purge(key: string): boolean {
-    return this.#lru.delete(key);
+    return this.#lru?.delete(key) ?? false;
   }
 
   flush(): void {
-    this.#lru.clear();
+    this.#lru?.clear();
   }
 
   get size(): number {
-    return this.#lru.size;
+    return this.#lru?.size ?? 0;
+  }
+
+  /** Bytes held (bodies and headers, as bounded). */
+  get bytes(): number {
+    return this.#lru?.calculatedSize ?? 0;
   }
 }
 
 /** The stores of this process by dictionary name. */
 export class MemoryStores {
   readonly #stores = new Map<string, MemoryStore>();
-  readonly #maxBytes: number;
+  readonly #maxBytes: (() => number) | undefined;
 
-  constructor(maxBytes = MAX_BYTES) {
-    this.#maxBytes = maxBytes;
+  /** `maxBytes` fixes the bound (tests); by default it is the node's, `memCacheBytes()`. */
+  constructor(maxBytes?: number) {
+    this.#maxBytes = maxBytes === undefined ? undefined : () => maxBytes;
   }
 
   get(dictionary: string): MemoryStore {
+    const bound = this.#maxBytes?.() ?? memCacheBytes() ?? MAX_BYTES;
     let store = this.#stores.get(dictionary);
-    if (store === undefined) {
-      store = new MemoryStore(this.#maxBytes);
+    if (store === undefined || store.maxBytes !== bound) {
+      store = new MemoryStore(bound);
       this.#stores.set(dictionary, store);
     }
     return store;
