@@ -168,12 +168,15 @@ export function spansOf(
 ): QueuedSpan[] {
   const start = record.started_at;
   const end = start + record.latencies.request;
-  const url = new URL(record.request.url);
+  // The record's url is `scheme://host:port/path?query`, made by the serializer: read, not parsed.
+  const url = record.request.url;
+  const schemeEnd = url.indexOf('://');
+  const pathStart = url.indexOf('/', schemeEnd + 3);
   const rootAttributes: Record<string, string | number | boolean> = {
     'http.method': record.request.method,
-    'http.url': record.request.url,
-    'http.host': host ?? url.host,
-    'http.scheme': url.protocol.slice(0, -1),
+    'http.url': url,
+    'http.host': host ?? url.slice(schemeEnd + 3, pathStart === -1 ? undefined : pathStart),
+    'http.scheme': url.slice(0, schemeEnd),
     'http.flavor': httpVersion,
     'http.client_ip': record.client_ip,
     'net.peer.ip': record.client_ip,
