@@ -111,7 +111,7 @@ describe('access logs', () => {
         TURNPIKE_PROXY_ACCESS_LOG_FORMAT: 'json',
         TURNPIKE_ADMIN_ACCESS_LOG: 'off',
         // An ignored (nginx-only) key: its warning is a line the error log must take.
-        TURNPIKE_MEM_CACHE_SIZE: '128m',
+        TURNPIKE_DB_CACHE_TTL: '0',
         TURNPIKE_STATUS_ERROR_LOG: 'logs/status_errors.log',
       },
     });
@@ -146,7 +146,7 @@ describe('access logs', () => {
       'warnings and errors only',
     );
     assert.ok(
-      errors.some((l) => l.includes('mem_cache_size')),
+      errors.some((l) => l.includes('db_cache_ttl')),
       errors.join('\n'),
     );
 

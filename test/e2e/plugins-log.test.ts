@@ -277,7 +277,17 @@ describe('logging plugins through a running node', () => {
     assert.equal(entry.client_ip, '127.0.0.1');
     assert.ok(Math.abs((entry.started_at as number) - Date.now()) < 60_000);
     assert.equal(entry.source, 'upstream');
-    assert.deepEqual(entry.tries, [{ ip: '127.0.0.1', port: upstream.port }]);
+    const tries = entry.tries as {
+      ip: string;
+      port: number;
+      balancer_start: number;
+      balancer_latency: number;
+    }[];
+    assert.equal(tries.length, 1);
+    assert.deepEqual({ ip: tries[0]!.ip, port: tries[0]!.port }, { ip: '127.0.0.1', port: upstream.port });
+    assert.ok(tries[0]!.balancer_start >= (entry.started_at as number), JSON.stringify(tries));
+    assert.equal(tries[0]!.balancer_latency, 0);
+    assert.equal('state' in tries[0]!, false);
     assert.equal(entry.workspace_name, 'default');
   });
 

@@ -12,7 +12,7 @@ import protobuf from 'protobufjs';
 import { startTraditionalNode, type TraditionalNode } from '../helpers/cluster.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { REPO_ROOT } from '../helpers/turnpike.ts';
-import { type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
+import { closedPort, type RecordingUpstream, recordingUpstream } from './proxy-fixtures.ts';
 
 const PROTO_ROOT = join(REPO_ROOT, 'data-plane/src/plugins/opentelemetry/proto/');
 
@@ -290,6 +290,60 @@ describe('tracing plugins through a running node', () => {
       (s) => s.length >= 2,
     );
     assert.equal(freshSpans.find((s) => s.name === 'kong')?.parentSpanId, '');
+  });
+
+  it('opentelemetry: a failed try is its own kong.balancer span, with its code and the error status, before the retry', async () => {
+    const dead = await closedPort();
+    assert.equal((await http('POST', `${adminUrl}/upstreams`, { name: 'retryup' })).status, 201);
+    for (const target of [`127.0.0.1:${dead}`, `127.0.0.1:${upstream.port}`]) {
+      assert.equal((await http('POST', `${adminUrl}/upstreams/retryup/targets`, { target })).status, 201);
+    }
+    const service = await http('POST', `${adminUrl}/services`, {
+      name: 'retrying',
+      url: 'http://retryup/base',
+      retries: 3,
+    });
+    assert.equal(service.status, 201, service.text);
+    const route = await http('POST', `${adminUrl}/services/retrying/routes`, {
+      name: 'retry',
+      paths: ['/retry'],
+    });
+    assert.equal(route.status, 201, route.text);
+    const plugin = await http('POST', `${adminUrl}/routes/retry/plugins`, {
+      name: 'opentelemetry',
+      config: {
+        traces_endpoint: `http://127.0.0.1:${otlp.port}/v1/traces`,
+        sampling_rate: 1,
+        http_response_header_for_traceid: 'x-trace-id',
+        queue: { max_coalescing_delay: 0.05 },
+      },
+    });
+    assert.equal(plugin.status, 201, plugin.text);
+    // Round robin over a dead and a live target: some request tries the dead one first.
+    const spans = await eventually(
+      async () => {
+        const res = await fetch(`${proxyUrl}/retry/once`);
+        await res.text();
+        const trace = res.headers.get('x-trace-id');
+        if (res.status !== 200 || trace === null) return [];
+        await new Promise((r) => setTimeout(r, 150));
+        return otlp.spans().filter((x) => x.traceId === trace && x.name === 'kong.balancer');
+      },
+      (found) => found.length === 2,
+    );
+    spans.sort((a, b) => Number(attr(a, 'try_count')) - Number(attr(b, 'try_count')));
+    const [failed, served] = spans as [DecodedSpan, DecodedSpan];
+    assert.equal(attr(failed, 'net.peer.port'), String(dead));
+    assert.equal(attr(failed, 'http.status_code'), '502');
+    assert.equal(failed.status?.code, 'STATUS_CODE_ERROR');
+    assert.equal(attr(served, 'net.peer.port'), String(upstream.port));
+    assert.equal(attr(served, 'try_count'), '2');
+    assert.equal(attr(served, 'http.status_code'), undefined);
+    assert.notEqual(served.status?.code, 'STATUS_CODE_ERROR');
+    // Each try spans its own time: the failed one ends as the retry starts.
+    assert.ok(BigInt(failed.startTimeUnixNano) <= BigInt(failed.endTimeUnixNano));
+    assert.equal(failed.endTimeUnixNano, served.startTimeUnixNano);
+    assert.ok(BigInt(served.startTimeUnixNano) <= BigInt(served.endTimeUnixNano));
   });
 
   it('opentelemetry: sampling 0 propagates (unsampled) and exports nothing', async () => {

@@ -37,7 +37,25 @@ export type FailureStatus = 502 | 503 | 504;
 export interface AttemptedService {
   readonly retries: number;
   readonly balancer: { readonly upstream: UpstreamBalancer } | undefined;
+  /** Where an attempt goes without a balancer: named in the record of a failed try. */
+  readonly service?: { readonly host: string; readonly port: number };
 }
+
+/**
+ * An attempt that failed (Kong's balancer try with its `state` and `code`): every one a retry
+ * followed, and the last when the request ended on it. Recorded only when an attempt fails.
+ */
+export interface FailedTry {
+  readonly ip: string;
+  readonly port: number;
+  /** performance.now() when the attempt started, and when it failed. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** Kong's code of the failure: 504 for a timeout, else 502. */
+  readonly code: 502 | 504;
+}
+
+const NO_FAILED_TRIES: readonly FailedTry[] = Object.freeze([]);
 
 export abstract class UpstreamAttempts {
   readonly #retries: number;
@@ -52,8 +70,11 @@ export abstract class UpstreamAttempts {
   #attempts = 0;
   #connected = false;
   #sentAt = 0;
+  #failedTries: FailedTry[] | undefined = undefined;
+  readonly #target: { readonly host: string; readonly port: number } | undefined;
 
   constructor(service: AttemptedService) {
+    this.#target = service.service;
     this.#retries = service.retries;
     this.#balancer = service.balancer?.upstream;
   }
@@ -66,6 +87,11 @@ export abstract class UpstreamAttempts {
   /** Attempts made so far. */
   get attempts(): number {
     return this.#attempts;
+  }
+
+  /** The attempts that failed, in order (empty when none did): the log serializer's failed tries. */
+  get failedTries(): readonly FailedTry[] {
+    return this.#failedTries ?? NO_FAILED_TRIES;
   }
 
   /** When the current attempt started (performance.now()): latency headers and the EWMA. */
@@ -138,6 +164,18 @@ export abstract class UpstreamAttempts {
   protected failed(err: unknown): void {
     const timeout = classifyUpstreamError(err) === 'timeout';
     const peer = this.#peer;
+    const target =
+      peer ?? (this.#target === undefined ? undefined : { ip: this.#target.host, port: this.#target.port });
+    if (target !== undefined) {
+      this.#failedTries ??= [];
+      this.#failedTries.push({
+        ip: target.ip,
+        port: target.port,
+        startedAt: this.#sentAt,
+        endedAt: performance.now(),
+        code: timeout ? 504 : 502,
+      });
+    }
     if (peer !== undefined) {
       this.#release();
       this.#balancer!.reportFailure(peer, timeout ? 'timeout' : 'tcp');

@@ -7,7 +7,7 @@ export {
 } from './active-checks.ts';
 export { runBalancerAdmin } from './admin.ts';
 export { LeastConnections, LeastLatency, RoundRobin } from './algorithms.ts';
-export { type AttemptedService, type FailureStatus, UpstreamAttempts } from './attempts.ts';
+export { type AttemptedService, type FailedTry, type FailureStatus, UpstreamAttempts } from './attempts.ts';
 export {
   DEFAULT_DNS_SETTINGS,
   DEFAULT_RESOLVER_SETTINGS,

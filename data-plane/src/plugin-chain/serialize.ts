@@ -5,7 +5,13 @@
 
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { PluginConsumer, PluginCredential, SerializedRecord, SerializedTls } from '@turnpike/plugin-sdk';
+import type {
+  PluginConsumer,
+  PluginCredential,
+  SerializedRecord,
+  SerializedTls,
+  SerializedTry,
+} from '@turnpike/plugin-sdk';
 import { requestBytes, responseBytes } from '../observability/wire-bytes.ts';
 import type { ChainRequest } from '../runtime/plugin-chain.ts';
 
@@ -156,7 +162,23 @@ export function serializeRequest(
     source: answered && !exited ? 'upstream' : 'kong',
     workspace_name: 'default',
   };
-  if (address !== '') record.tries = [hostOf(address)];
+  const failed = facts?.failedTries ?? [];
+  if (address !== '' || failed.length > 0) {
+    const epoch = performance.timeOrigin;
+    const tries: SerializedTry[] = failed.map((t) => ({
+      ip: t.ip,
+      port: t.port,
+      balancer_start: Math.round(epoch + t.startedAt),
+      balancer_latency: 0,
+      state: 'failed',
+      code: t.code,
+    }));
+    if (address !== '') {
+      const sentAt = facts?.upstreamSentAt ?? 0;
+      tries.push({ ...hostOf(address), balancer_start: Math.round(epoch + sentAt), balancer_latency: 0 });
+    }
+    record.tries = tries;
+  }
   if (credential !== undefined) {
     const consumerId = credential.consumer?.id ?? consumer?.id;
     record.authenticated_entity =

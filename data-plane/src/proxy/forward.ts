@@ -265,6 +265,7 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
 
   protected answerFailure(status: FailureStatus, body: Buffer | undefined): void {
     this.finished = true;
+    if (this.#entry !== undefined) this.#entry.failedTries = this.failedTries;
     // An unread request body would be taken for the next request: close instead.
     const prepared = this.prepared;
     sendKongError(

@@ -8,6 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FailedTry } from '../balancer/attempts.ts';
 import type { Prepared } from './prepared.ts';
 
 /** Told of every finished request of the listeners it is given to. */
@@ -27,6 +28,8 @@ export interface RequestObserver {
 /** nginx's status for a request whose client left before it was answered. */
 export const CLIENT_CLOSED = 499;
 
+const NO_FAILED_TRIES: readonly FailedTry[] = Object.freeze([]);
+
 export class RequestEntry {
   readonly requestId: string;
   /** performance.now() when the request arrived. */
@@ -44,6 +47,8 @@ export class RequestEntry {
   upstreamAnsweredAt = 0;
   /** `ip:port` of the upstream of the last attempt ('' : none). */
   upstreamAddress = '';
+  /** The attempts that failed before (or instead of) the one that answered. */
+  failedTries: readonly FailedTry[] = NO_FAILED_TRIES;
   /** performance.now() when the response closed. */
   endedAt = 0;
 

@@ -32,6 +32,7 @@ export abstract class UndiciCall extends UpstreamAttempts implements Dispatcher.
     const service = this.prepared.found.service!;
     entry.upstreamAddress =
       peer === undefined ? `${service.host}:${service.port}` : `${peer.ip}:${peer.port}`;
+    entry.failedTries = this.failedTries;
   }
 
   protected finished = false;

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { EntityLookup } from '@turnpike/plugin-sdk';
 import { InternalError } from '@turnpike/shared';
+import type { FailedTry } from '../balancer/index.ts';
 import type { Match } from '../router/index.ts';
 
 /** What the proxy hands a chain for one request. */
@@ -52,6 +53,8 @@ export interface RequestFacts {
   readonly upstreamAnsweredAt: number;
   /** `ip:port` of the last attempt ('' : none). */
   readonly upstreamAddress: string;
+  /** The attempts that failed (Kong's tries with a state), in order. */
+  readonly failedTries: readonly FailedTry[];
   readonly endedAt: number;
 }
 

@@ -75,7 +75,7 @@ export {
   windowEnd,
   windowStart,
 } from './ratelimit-windows.ts';
-export type { SerializedCommon, SerializedRecord, SerializedTls } from './serialize.ts';
+export type { SerializedCommon, SerializedRecord, SerializedTls, SerializedTry } from './serialize.ts';
 export type { SerializedStreamRecord, StreamLogContext, StreamLogFunction } from './stream.ts';
 export { udpSocketFor } from './udp.ts';
 export { SDK_VERSION, sdkMajor } from './version.ts';

@@ -13,10 +13,23 @@ export interface SerializedTls {
   readonly client_verify: string;
 }
 
+/** One upstream attempt (Kong's `ctx.balancer_data.tries[i]`). */
+export interface SerializedTry {
+  readonly ip: string;
+  readonly port: number;
+  /** Milliseconds since the epoch when the attempt started (HTTP records). */
+  readonly balancer_start?: number;
+  /** Milliseconds the balancer took to pick the peer (synchronous here: 0; HTTP records). */
+  readonly balancer_latency?: number;
+  /** Set on an attempt that failed: `failed`, and its code (502, or 504 for a timeout), as Kong's balancer. */
+  readonly state?: 'failed';
+  readonly code?: 502 | 504;
+}
+
 /** What Kong's http and stream records share. */
 export interface SerializedCommon {
-  /** The upstream attempt(s), as Kong's balancer tries (`ip`, `port`); absent when none was made. */
-  readonly tries?: readonly { readonly ip: string; readonly port: number }[];
+  /** The upstream attempt(s), in order, as Kong's balancer tries; absent when none was made. */
+  readonly tries?: readonly SerializedTry[];
   /** The credential that authenticated (never on a stream: no authentication there). */
   readonly authenticated_entity?: { readonly id: string; readonly consumer_id?: string };
   readonly route?: Readonly<Record<string, unknown>>;

@@ -197,12 +197,9 @@ export function spansOf(
     },
   ];
   const tries = record.tries ?? [];
-  const upstreamStatus =
-    Number(record.upstream_status.split(',').at(-1)?.trim() ?? '') || record.response.status;
   const hostname = record.service?.host as string | undefined;
-  // Per-try timings are not in the log record: the last try spans the upstream's latency before the
-  // end of the request; the earlier, failed tries are marked at the start of that window.
-  const lastStart = Math.max(start, end - Math.max(0, record.latencies.proxy));
+  // Without a try's start in the record, the upstream's latency before the end of the request.
+  const fallbackStart = Math.max(start, end - Math.max(0, record.latencies.proxy));
   tries.forEach((attempt, i) => {
     const last = i === tries.length - 1;
     const attributes: Record<string, string | number | boolean> = {
@@ -211,17 +208,20 @@ export function spansOf(
       'net.peer.port': attempt.port,
       ...(hostname === undefined ? {} : { 'net.peer.name': hostname }),
     };
-    // An earlier try failed (Kong: its state is set); the last fails with a 5xx from the service.
-    const failed = !last || upstreamStatus >= 500;
-    if (last && failed) attributes['http.status_code'] = upstreamStatus;
+    // As Kong: a failed try carries its code and the error status.
+    const failed = attempt.state === 'failed';
+    if (failed && attempt.code !== undefined) attributes['http.status_code'] = attempt.code;
+    const startMs = attempt.balancer_start ?? fallbackStart;
+    // A failed try ends as the next begins (a retry is immediate); the last with the response.
+    const endMs = last ? end : (tries[i + 1]!.balancer_start ?? startMs);
     spans.push({
       traceId: trace.traceId,
       spanId: last ? trace.balancerSpanId : newId(8),
       parentSpanId: trace.rootSpanId,
       name: 'kong.balancer',
       kind: 3,
-      startMs: lastStart,
-      endMs: last ? end : lastStart,
+      startMs,
+      endMs: Math.max(startMs, endMs),
       attributes,
       ...(failed ? { status: { code: 2 } } : {}),
     });

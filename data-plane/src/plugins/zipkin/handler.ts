@@ -251,20 +251,29 @@ export function spansOf(
   };
   const spans: Record<string, unknown>[] = [];
   const tries = record.tries ?? [];
-  // Per-try timings are not in the log record: the upstream window is the proxy latency before the end.
+  // Without a try's start in the record: the upstream window is the proxy latency before the end.
   const proxyStartUs = Math.max(startUs, endUs - Math.max(0, record.latencies.proxy) * 1000);
   tries.forEach((attempt, i) => {
     const last = i === tries.length - 1;
     const tags: Record<string, string> = { 'kong.balancer.try': String(i + 1), ...routeTags };
-    if (!last) tags.error = 'true';
+    // As Kong: the tries before the last failed; they carry their state and code.
+    if (!last) {
+      tags.error = 'true';
+      if (attempt.state !== undefined) tags['kong.balancer.state'] = attempt.state;
+      if (attempt.code !== undefined) tags['http.status_code'] = String(attempt.code);
+    }
+    const timestamp = attempt.balancer_start === undefined ? proxyStartUs : attempt.balancer_start * 1000;
+    // A failed try ends as the next begins (a retry is immediate); the last with the response.
+    const next = tries[i + 1]?.balancer_start;
+    const until = last ? endUs : next === undefined ? timestamp : next * 1000;
     spans.push({
       traceId: trace.traceId,
       name: `${trace.name} (balancer try ${i + 1})`,
       parentId: trace.requestSpanId,
       id: id(8),
       kind: 'CLIENT',
-      timestamp: proxyStartUs,
-      duration: last ? endUs - proxyStartUs : 0,
+      timestamp,
+      duration: Math.max(0, until - timestamp),
       localEndpoint: local,
       remoteEndpoint: remote(attempt.ip, attempt.port),
       tags: clean(tags),
