@@ -20,6 +20,6 @@ export {
   type WorkerMessage,
   type WorkerSettings,
 } from './protocol.ts';
-export { sizedSpawner } from './sized-spawn.ts';
 export { IpcNodeCounters, SharedCounterStore } from './shared-counters.ts';
+export { sizedSpawner } from './sized-spawn.ts';
 export { ProxyWorker, runWorker, type SendToPrimary } from './worker.ts';
