@@ -116,6 +116,10 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
     plugins: loaded.versions,
     logFiles,
     metrics,
+    // DB-less, the control plane has no datastore to write and its Admin API is read-only but
+    // for `POST /config`: one worker runs in this process (a Node runtime, module graph and heap
+    // less), as a data plane's does.
+    workerInMainProcess: config.database === 'off',
     // With a database, the proxy's plugins write through the control plane (oauth2's tokens), as
     // Kong's traditional node writes from the proxy; DB-less, they cannot (as Kong's).
     ...(config.database === 'off'

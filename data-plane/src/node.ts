@@ -28,7 +28,7 @@ import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
 import { VersionWaiter } from './version-waiter.ts';
 import {
   clusterSpawner,
-  inProcessSpawner,
+  sizedSpawner,
   WorkerPool,
   type WorkerSettings,
   workerCount,
@@ -54,8 +54,9 @@ export interface DataPlaneOptions {
   readonly controlPlane?: string | Promise<string>;
   /**
    * With `worker_processes = 1`, run that worker in this process instead of forking it
-   * (workers/in-process-spawn.ts): a data plane of its own. A traditional node keeps its worker
-   * apart from the control plane's event loop.
+   * (workers/sized-spawn.ts; a reload to more workers forks them): a data plane, and a DB-less
+   * traditional node (its control plane writes nothing but `POST /config`). A traditional node
+   * with a database keeps its worker apart from the control plane's event loop.
    */
   readonly workerInMainProcess?: boolean;
   /** `declarative_config`: served when there is no cache file, until the control plane answers. */
@@ -163,7 +164,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     writes === undefined ? settings : { ...settings, datastore: true };
   const pool = new WorkerPool({
     count,
-    spawn: count === 1 && options.workerInMainProcess === true ? inProcessSpawner() : clusterSpawner(),
+    spawn: options.workerInMainProcess === true ? sizedSpawner() : clusterSpawner(),
     settings: withWrites(await workerSettings(config, count, options.nodeId)),
     log,
     ...(writes === undefined

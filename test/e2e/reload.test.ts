@@ -154,12 +154,22 @@ test('reload opens a new listener and enables a plugin, and refuses what it cann
   assert.equal((await http('GET', `http://127.0.0.1:${movedAdmin}/status`)).status, 200);
 });
 
-test('reload applies a changed worker_processes by replacing the workers, serving throughout', async (t) => {
+/**
+ * worker_processes 1 → 2 → 1 by reload, under load: every reload replaces the workers, and none
+ * of the load fails. `inMain`: whether a node with one worker runs it in its main process (its
+ * `/status` row has the node's pid; the two of a 2-worker node are forked).
+ */
+async function reloadWorkerCount(
+  t: { after(fn: () => Promise<void>): void },
+  extra: (dir: string, upstreamUrl: string) => Promise<string[]>,
+  inMain: boolean,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-reload-workers-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await using upstream = await startEchoUpstream('workers');
   const [proxy, admin, status] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'turnpike.conf');
+  const lines = await extra(dir, upstream.url);
   const conf = (workers: number) =>
     writeFile(
       file,
@@ -168,6 +178,7 @@ test('reload applies a changed worker_processes by replacing the workers, servin
         `admin_listen = 127.0.0.1:${admin}`,
         `status_listen = 127.0.0.1:${status}`,
         `worker_processes = ${workers}`,
+        ...lines,
       ].join('\n'),
     );
   await conf(1);
@@ -175,19 +186,25 @@ test('reload applies a changed worker_processes by replacing the workers, servin
   await using node = await startTurnpike({ args: ['-c', file], env: { TURNPIKE_WORKER_PROCESSES: '' } });
   const statusUrl = `http://127.0.0.1:${status}`;
   const adminUrl = `http://127.0.0.1:${admin}`;
-  assert.equal((await http('POST', `${adminUrl}/services`, { name: 'web', url: upstream.url })).status, 201);
-  assert.equal((await http('POST', `${adminUrl}/services/web/routes`, { paths: ['/web'] })).status, 201);
+  if (lines.length === 0) {
+    assert.equal(
+      (await http('POST', `${adminUrl}/services`, { name: 'web', url: upstream.url })).status,
+      201,
+    );
+    assert.equal((await http('POST', `${adminUrl}/services/web/routes`, { paths: ['/web'] })).status, 201);
+  }
   await eventually(
     () => http('GET', `http://127.0.0.1:${proxy}/web/`),
     (r) => r.status === 200,
   );
-  assert.equal((await proxyWorkers(statusUrl)).length, 1);
   const pidsOf = async () => (await proxyWorkers(statusUrl)).map((w) => w.pid).sort();
+  const one = await pidsOf();
+  assert.equal(one.length, 1);
+  assert.equal(one[0] === node.child.pid, inMain, 'the one worker runs in the main process');
 
   const load = steadyLoad(`http://127.0.0.1:${proxy}/web/`);
   let seen: { served: number; failures: string[] } | undefined;
   try {
-    const before = await pidsOf();
     await conf(2);
     const grown = await runTurnpike(['reload', '-c', file], node.env);
     assert.equal(grown.code, 0, grown.stderr);
@@ -196,18 +213,48 @@ test('reload applies a changed worker_processes by replacing the workers, servin
       (w) => w.length === 2 && w.every((x) => x.state === 'running'),
     );
     assert.equal(two.length, 2);
-    assert.notDeepEqual(await pidsOf(), before, 'new workers');
+    assert.notDeepEqual(await pidsOf(), one, 'new workers');
+    assert.ok(
+      two.every((w) => w.pid !== node.child.pid),
+      'two workers are forked',
+    );
     await conf(1);
     const shrunk = await runTurnpike(['reload', '-c', file], node.env);
     assert.equal(shrunk.code, 0, shrunk.stderr);
-    await eventually(
+    const back = await eventually(
       () => proxyWorkers(statusUrl),
       (w) => w.length === 1 && w.every((x) => x.state === 'running'),
     );
+    assert.equal(back[0]?.pid === node.child.pid, inMain, 'back to one worker, where one runs');
     await new Promise((r) => setTimeout(r, 300));
   } finally {
     seen = await load.stop();
   }
   assert.deepEqual(seen.failures, [], 'served throughout both reloads');
   assert.ok(seen.served > 0);
-});
+}
+
+test('reload applies a changed worker_processes by replacing the workers, serving throughout', (t) =>
+  reloadWorkerCount(t, async () => [], false));
+
+test('DB-less: one worker runs in the main process, a reload to two forks them and back to one runs it there again', (t) =>
+  reloadWorkerCount(
+    t,
+    async (dir, upstreamUrl) => {
+      const yml = join(dir, 'kong.yml');
+      await writeFile(
+        yml,
+        [
+          '_format_version: "3.0"',
+          'services:',
+          '  - name: web',
+          `    url: ${upstreamUrl}`,
+          '    routes:',
+          '      - paths: [/web]',
+          '',
+        ].join('\n'),
+      );
+      return ['database = off', `declarative_config = ${yml}`];
+    },
+    true,
+  ));

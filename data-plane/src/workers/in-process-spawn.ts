@@ -1,6 +1,6 @@
 /**
- * The `SpawnWorker` for a node whose one proxy worker runs in its main process (a data plane
- * with `worker_processes = 1`): no second process, so no second Node runtime, module graph and
+ * The `SpawnWorker` for a node whose one proxy worker runs in its main process (a data plane or
+ * a DB-less traditional node with `worker_processes = 1`, through ./sized-spawn.ts): no second process, so no second Node runtime, module graph and
  * heap (~75 MB at idle, see test/bench/results). The pool drives it exactly as a forked worker —
  * the same messages, answered on a later tick, configurations structured-cloned as the IPC
  * channel would — so readiness, refusals, deltas and `/status` do not change; a worker row's pid

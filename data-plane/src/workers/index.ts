@@ -21,4 +21,5 @@ export {
   type WorkerSettings,
 } from './protocol.ts';
 export { IpcNodeCounters, SharedCounterStore } from './shared-counters.ts';
+export { sizedSpawner } from './sized-spawn.ts';
 export { ProxyWorker, runWorker, type SendToPrimary } from './worker.ts';

@@ -16,8 +16,9 @@ export interface WorkerSettings {
   readonly logLevel: ReturnType<typeof toPinoLevel>;
   readonly listen: readonly ProxyListenEntry[];
   /**
-   * Listen with SO_REUSEPORT: set for in-process workers (./in-process-spawn.ts), so that a
-   * reload's replacement binds the ports its predecessor still serves.
+   * Listen with SO_REUSEPORT: set for in-process workers (./in-process-spawn.ts) and every worker
+   * of a sized pool (./sized-spawn.ts), so that a reload's replacement binds the ports its
+   * predecessor still serves.
    */
   readonly reusePort?: boolean;
   /** stream_listen: TCP / TLS listeners for stream routes (none when off). */

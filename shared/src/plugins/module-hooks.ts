@@ -12,10 +12,21 @@
  *   for the plugin folders the loader registered.
  */
 import { readFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { createRequire, registerHooks } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSync } from 'amaro';
+
+type Amaro = typeof import('amaro');
+/**
+ * amaro on first use: a module of 3.6 MB (swc in WebAssembly) that only an npm-installed
+ * TypeScript plugin needs, never worth its load time and memory in every node (a hook is
+ * synchronous, hence require).
+ */
+let amaro: Amaro | undefined;
+const stripTypes = (source: string, filename: string): string => {
+  amaro ??= createRequire(import.meta.url)('amaro') as Amaro;
+  return amaro.transformSync(source, { mode: 'strip-only', filename }).code;
+};
 
 const SDK = '@turnpike/plugin-sdk';
 const kState = Symbol.for('turnpike.plugin-module-hooks');
@@ -58,8 +69,11 @@ function install(): HookState {
         const file = fileURLToPath(url);
         for (const dir of state.stripIn) {
           if (!file.startsWith(dir)) continue;
-          const { code } = transformSync(readFileSync(file, 'utf8'), { mode: 'strip-only', filename: file });
-          return { format: tsFormat(file), source: code, shortCircuit: true };
+          return {
+            format: tsFormat(file),
+            source: stripTypes(readFileSync(file, 'utf8'), file),
+            shortCircuit: true,
+          };
         }
       }
       return nextLoad(url, context);
