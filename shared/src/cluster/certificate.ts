@@ -1,6 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, KeyObject, webcrypto, X509Certificate } from 'node:crypto';
 import { UsageError } from '../errors.ts';
-import { selfSignedP384 } from './self-signed.ts';
 
 /** The subject common name of a generated cluster certificate (Kong's is `kong_clustering`). */
 export const CLUSTER_COMMON_NAME = 'turnpike_clustering';
@@ -50,13 +49,24 @@ export async function generateClusterCertificate(
   const commonName = options.commonName ?? CLUSTER_COMMON_NAME;
   // Whole seconds: X.509 times carry no fractions, and expiry must equal notBefore + days exactly.
   const notBefore = new Date(Math.floor((options.now ?? new Date()).getTime() / 1000) * 1000);
-  const { certDer, keyPem } = await selfSignedP384(
-    commonName,
-    notBefore,
-    new Date(notBefore.getTime() + days * DAY_MS),
+  const x509 = await loadX509();
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, [
+    'sign',
+    'verify',
+  ]);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      name: [{ CN: [commonName] }],
+      keys,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + days * DAY_MS),
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-384' },
+    },
+    // Passed per call rather than set on x509's global provider: no shared state between callers.
+    webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1],
   );
-  const base64 = certDer.toString('base64').replace(/.{1,64}/g, '$&\n');
-  return { certPem: `-----BEGIN CERTIFICATE-----\n${base64}-----END CERTIFICATE-----\n`, keyPem };
+  const keyPem = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { certPem: `${cert.toString('pem').trim()}\n`, keyPem };
 }
 
 /** SHA-256 of a certificate's DER encoding, lowercase hex; accepts PEM text or DER bytes. */
@@ -72,4 +82,13 @@ export function certificateDetails(cert: string | Buffer): CertificateDetails {
     subject: parsed.subject.split('\n').join(', '),
     fingerprint_sha256: createHash('sha256').update(parsed.raw).digest('hex'),
   };
+}
+
+/**
+ * @peculiar/x509 needs a Reflect metadata polyfill (its tsyringe dependency checks for it when
+ * loaded). Loading both on first use keeps importing this module free of global side effects.
+ */
+async function loadX509(): Promise<typeof import('@peculiar/x509')> {
+  await import('reflect-metadata');
+  return import('@peculiar/x509');
 }
