@@ -10,30 +10,12 @@
  * 127.0.0.1 only, every process started is stopped.
  */
 
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { genClusterCert } from '../helpers/cluster.ts';
 import { startNginx } from './nginx.ts';
-import { processTree, spawnListening } from './processes.ts';
+import { spawnListening, treeCpuSeconds } from './processes.ts';
 import { checkAnswers, startTarget, TARGET_KEYS, type TargetKey } from './proxy-targets.ts';
 import { ensureTools } from './tools.ts';
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** utime + stime of `pid`'s whole tree, in seconds. */
-export function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended while we read.
-    }
-  }
-  return ticks / TICKS_PER_SECOND;
-}
 
 /** Sends `count` GETs over `concurrency` keep-alive connections; resolves with the non-200 count. */
 async function send(url: string, headers: Record<string, string>, count: number, concurrency: number) {

@@ -61,6 +61,21 @@ export function commandOf(pid: number): string {
 }
 
 /** All CPUs of this machine as a taskset list, e.g. `0-1`. */
+/** utime + stime of `pid`'s whole tree so far, in seconds (/proc/<pid>/stat; USER_HZ 100). */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  return ticks / 100;
+}
+
 export const ALL_CPUS = `0-${availableParallelism() - 1}`;
 
 /** Pins every thread of one process to `cpus` (a taskset list: `0`, `0,1`, `0-1`); its children keep theirs. */

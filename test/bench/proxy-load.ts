@@ -10,7 +10,7 @@
 import { type HeyFigures, runHey, runWrk, type WrkFigures } from './load.ts';
 import { othersShare, sampleCpu } from './machine.ts';
 import { startNginx } from './nginx.ts';
-import { ALL_CPUS, pinProcess, pinTree, spawnListening, treeMemory } from './processes.ts';
+import { ALL_CPUS, pinProcess, pinTree, spawnListening, treeCpuSeconds, treeMemory } from './processes.ts';
 import {
   checkAnswers,
   LOAD_CPU,
@@ -41,6 +41,11 @@ export const QUICK_LOAD: LoadPlan = { reps: 1, warmupSeconds: 0, wrkSeconds: 2, 
 export interface TargetRun {
   readonly wrk: WrkFigures;
   readonly hey: HeyFigures | undefined;
+  /**
+   * CPU time the target's processes used per request during the wrk run, in µs (NaN without a
+   * pid): a figure that holds when other processes take CPU from the target and req/s does not.
+   */
+  readonly cpuUs: number;
 }
 
 export interface TargetResult {
@@ -56,6 +61,8 @@ export interface TargetResult {
   /** Median over repetitions of (this target's hey p99 − direct's, same repetition). */
   readonly addedP99: number;
   readonly errors: number;
+  /** Median over repetitions of the target's CPU per request under wrk (µs; NaN: not measured). */
+  readonly cpuUs: number;
   /** Share of its CPU the load generator used (median): near 1, it may have set the pace. */
   readonly wrkCpu: number;
   readonly heyCpu: number;
@@ -118,6 +125,7 @@ function summarise(
     heyP99: median(defined.map((h) => h.p99)),
     addedP99: median(added),
     errors: runs.reduce((n, r) => n + r.wrk.errors + (r.hey?.errors ?? 0), 0),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
     wrkCpu: median(runs.map((r) => r.wrk.generatorCpu ?? Number.NaN)),
     heyCpu: median(defined.map((h) => h.generatorCpu ?? Number.NaN)),
   };
@@ -200,12 +208,18 @@ export async function runLoad(
       for (const key of rotate([...started.keys()], rep)) {
         const request = started.get(key)!.request;
         if (plan.warmupSeconds > 0) await runWrk(options, request, plan.warmupSeconds);
+        const pid = started.get(key)!.pid;
+        const cpuBefore = pid === undefined ? Number.NaN : treeCpuSeconds(pid);
         const w = await runWrk(options, request, plan.wrkSeconds);
+        const cpuUs =
+          pid === undefined || w.requests === 0
+            ? Number.NaN
+            : ((treeCpuSeconds(pid) - cpuBefore) * 1e6) / w.requests;
         const h =
           hey === undefined
             ? undefined
             : await runHey({ tool: hey.path, cpu: LOAD_CPU }, request, plan.heySeconds, FIXED_RATE);
-        runs.get(key)!.push({ wrk: w, hey: h });
+        runs.get(key)!.push({ wrk: w, hey: h, cpuUs });
         console.log(
           `  rep ${rep + 1}/${plan.reps} ${TARGET_LABELS[key].padEnd(46)} ${w.rps.toFixed(0).padStart(7)} req/s  p99 ${w.p99.toFixed(2)} ms` +
             (h === undefined ? '' : `  | ${h.rps.toFixed(0)} req/s fixed: p99 ${h.p99.toFixed(2)} ms`) +

@@ -97,7 +97,7 @@ function ratioRow(
   const warning = noisy.length === 0 ? '' : `; noisy, repetitions > 30% apart: ${noisy.join(', ')}`;
   report.add(
     figure,
-    `${fixed(value)} (${rate(top.rps)} ÷ ${rate(base.rps)} req/s${warning})`,
+    `${fixed(value)} (${rate(top.rps)} ÷ ${rate(base.rps)} req/s${warning})${cpuRatio(top, base)}`,
     `≥ ${atLeast}`,
     value >= atLeast,
   );
@@ -131,11 +131,23 @@ function costRow(report: Report, load: LoadResults, figure: string, extra: Targe
   if (a === undefined || b === undefined) return;
   const us = (1 / a.rps - 1 / b.rps) * 1e6;
   const noise = us < 0 ? ': below zero, so noise decided it' : '';
+  const cpu = a.cpuUs - b.cpuUs;
+  const byCpu = Number.isFinite(cpu) ? `; by the proxy's own CPU time: ${fixed(cpu, 1)} µs per request` : '';
   report.add(
     figure,
-    `${fixed(us, 1)} µs per request (1/req/s, proxy and upstream sharing one CPU)${noise}`,
+    `${fixed(us, 1)} µs per request (1/req/s, proxy and upstream sharing one CPU)${noise}${byCpu}`,
     '',
   );
+}
+
+/**
+ * The same ratio from the targets' CPU time per request under wrk (base ÷ top: what throughput
+ * would be were the proxy alone on its CPU): it holds when other processes take CPU and req/s does not.
+ */
+function cpuRatio(top: TargetResult, base: TargetResult): string {
+  const value = base.cpuUs / top.cpuUs;
+  if (!Number.isFinite(value)) return '';
+  return `; by CPU per request ${fixed(value)} (${fixed(base.cpuUs, 1)} ÷ ${fixed(top.cpuUs, 1)} µs)`;
 }
 
 /** Per target, per repetition: the raw figures, for the results file. */
