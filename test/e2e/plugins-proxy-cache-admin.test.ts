@@ -21,13 +21,7 @@ describe('proxy-cache Admin endpoints', () => {
     await using upstream = await startEchoUpstream('cached');
     await using node = await startTraditionalNode({ env: { TURNPIKE_WORKER_PROCESSES: '2' } });
     const proxyPort = Number(new URL(node.proxyUrl).port);
-    await serviceAndRoute(node.adminUrl, 'svc', upstream.url, '/pc');
-    const created = await http('POST', `${node.adminUrl}/routes/${await routeId(node.adminUrl)}/plugins`, {
-      name: 'proxy-cache',
-      config: { strategy: 'memory' },
-    });
-    assert.equal(created.status, 201, created.text);
-    const pluginId = (created.body as { id: string }).id;
+    const pluginId = await cachedRoute(node.adminUrl, upstream.url);
     // Each request on a new connection: the node spreads them over its workers.
     const get = () => send(proxyPort, '/pc/item');
     const first = await eventually(get, (r) => r.headers['x-cache-status'] !== undefined);
@@ -87,12 +81,7 @@ describe('proxy-cache Admin endpoints', () => {
         env: { TURNPIKE_WORKER_PROCESSES: '1', KONG_MEM_CACHE_SIZE: memCacheSize },
       });
       const proxyPort = Number(new URL(node.proxyUrl).port);
-      await serviceAndRoute(node.adminUrl, 'svc', upstream.url, '/pc');
-      const created = await http('POST', `${node.adminUrl}/routes/${await routeId(node.adminUrl)}/plugins`, {
-        name: 'proxy-cache',
-        config: { strategy: 'memory' },
-      });
-      assert.equal(created.status, 201, created.text);
+      await cachedRoute(node.adminUrl, upstream.url);
       await eventually(
         () => send(proxyPort, '/pc/ready'),
         (r) => r.headers['x-cache-status'] !== undefined,
@@ -116,12 +105,7 @@ describe('proxy-cache Admin endpoints', () => {
     await using upstream = await startEchoUpstream('cached');
     await using cp = await startControlPlaneNode(await pg.newDatabase(), certs);
     await using dp = await startDataPlaneNode(cp.clusterPort, certs);
-    await serviceAndRoute(cp.adminUrl, 'svc', upstream.url, '/pc');
-    const created = await http('POST', `${cp.adminUrl}/routes/${await routeId(cp.adminUrl)}/plugins`, {
-      name: 'proxy-cache',
-      config: { strategy: 'memory' },
-    });
-    assert.equal(created.status, 201, created.text);
+    await cachedRoute(cp.adminUrl, upstream.url);
     const proxyPort = Number(new URL(dp.proxyUrl).port);
     const get = () => send(proxyPort, '/pc/item');
     const first = await eventually(get, (r) => r.headers['x-cache-status'] !== undefined);
@@ -135,6 +119,17 @@ describe('proxy-cache Admin endpoints', () => {
     assert.equal((await get()).headers['x-cache-status'], 'Hit');
   });
 });
+
+/** Service `svc`, a route `/pc` to `upstream` and a memory proxy-cache on it; the plugin's id. */
+async function cachedRoute(adminUrl: string, upstream: string): Promise<string> {
+  await serviceAndRoute(adminUrl, 'svc', upstream, '/pc');
+  const created = await http('POST', `${adminUrl}/routes/${await routeId(adminUrl)}/plugins`, {
+    name: 'proxy-cache',
+    config: { strategy: 'memory' },
+  });
+  assert.equal(created.status, 201, created.text);
+  return (created.body as { id: string }).id;
+}
 
 async function routeId(adminUrl: string): Promise<string> {
   const routes = await http('GET', `${adminUrl}/services/svc/routes`);
