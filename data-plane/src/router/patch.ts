@@ -2,7 +2,7 @@
  * A Router for the next config version built from the previous one and what changed, in time
  * proportional to the change: the changed routes' sub-routes leave and join the rank order
  * (binary search), their host buckets and prefix lists are copied and edited (index-draft.ts),
- * and the match cache starts empty. The previous Router is left intact.
+ * and the match cache inherits the previous one's answers that the change cannot alter (match.ts). The previous Router is left intact.
  *
  * The result matches what compileRouter gives for the whole new config (patch.test.ts checks it
  * on random sequences); ranks differ (a patch inserts between two), their order does not. When a
@@ -50,6 +50,10 @@ function indexOfEntry(order: readonly CompiledRoute[], entry: CompiledRoute): nu
     else high = mid;
   }
   return order[low] === entry ? low : order.indexOf(entry);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 /** The routes to rebuild: the changed ones, and those naming a changed service. */
@@ -114,12 +118,19 @@ export function patchRouter(previous: Router, changes: RouterChanges): Router {
     byRoute.get(entry.route.id)!.push(compiled);
     draft.add(compiled);
   }
+  const index = draft.seal();
+  // The previous version's cache entries stay candidates (checked against `changed` in match.ts),
+  // unless the cache key changed shape (a header name joined or left the key).
+  const inherits = previous.cache !== undefined && sameList(index.headerNames, previous.index.headerNames);
+  const added: CompiledRoute[] = [];
+  for (const list of byRoute.values()) added.push(...list);
   return {
     flavor: previous.flavor,
     size: order.length,
     problems,
-    index: draft.seal(),
-    cache: newMatchCache(state.cacheSize),
+    index,
+    cache: inherits ? previous.cache!.inherit() : newMatchCache(state.cacheSize),
+    ...(inherits ? { changed: { routes: new Set(touched.keys()), added } } : {}),
     state: {
       order,
       byRoute: state.byRoute.with(
