@@ -14,6 +14,7 @@ import { EMPTY_INDEX, IndexDraft } from './index-draft.ts';
 import { MatchCache } from './match-cache.ts';
 import { compareEntries, prepareRoute } from './prepare.ts';
 import type { Priority } from './priority.ts';
+import { RankedOrder } from './ranked-order.ts';
 import {
   type CompileOptions,
   DEFAULT_ROUTER_FLAVOR,
@@ -94,8 +95,8 @@ export interface RouterIndex {
 
 /** What a patch (patch.ts) builds on; `match` never reads it. */
 export interface RouterState {
-  /** Every compiled route, by rank. */
-  readonly order: readonly CompiledRoute[];
+  /** Every compiled route, by rank (copy-on-write chunks: ranked-order.ts). */
+  readonly order: RankedOrder;
   /** Route id → its compiled (split) routes. */
   readonly byRoute: LayeredMap<string, readonly CompiledRoute[]>;
   readonly cacheSize: number;
@@ -160,7 +161,7 @@ export function compileRouter(
     problems,
     index: draft.seal(),
     cache: newMatchCache(cacheSize),
-    state: { order, byRoute: LayeredMap.of(byRoute), cacheSize },
+    state: { order: RankedOrder.of(order), byRoute: LayeredMap.of(byRoute), cacheSize },
   };
 }
 

@@ -131,8 +131,8 @@ describe('patchRouter', () => {
           const context = `sequence ${sequence}, step ${step}`;
           assert.equal(router.size, full.size, context);
           assert.deepEqual(
-            router.state.order.map((c) => `${c.route.id}#${c.group}`),
-            full.state.order.map((c) => `${c.route.id}#${c.group}`),
+            [...router.state.order].map((c) => `${c.route.id}#${c.group}`),
+            [...full.state.order].map((c) => `${c.route.id}#${c.group}`),
             context,
           );
           assert.deepEqual(router.index.headerNames, full.index.headerNames, context);
@@ -143,6 +143,56 @@ describe('patchRouter', () => {
       }
     });
   }
+
+  it('keeps the order of a full compile across many chunks of the order, some emptied, some split', () => {
+    const next = random(42);
+    const services = new Map<string, ServiceConfig>();
+    const routes = new Map<string, RouteConfig>();
+    const route = (i: number): RouteConfig => ({
+      id: `r${String(i).padStart(5, '0')}`,
+      created_at: Math.floor(next() * 5),
+      paths: [`/p/${Math.floor(next() * 50)}`],
+      regex_priority: Math.floor(next() * 2),
+    });
+    for (let i = 0; i < 2000; i++) routes.set(route(i).id, route(i));
+    let router = compileRouter([...routes.values()], services);
+    const ids = () => [...routes.keys()];
+    for (let step = 0; step < 12; step++) {
+      const changed = new Map<string, RouteConfig | undefined>();
+      // A run of neighbours in id order (created_at ties sort by id) deleted or replaced, plus new routes.
+      const all = ids().sort();
+      const from = Math.floor(next() * all.length);
+      for (const id of all.slice(from, from + 300))
+        changed.set(id, next() < 0.7 ? undefined : { ...routes.get(id)!, created_at: 9 });
+      for (let k = 0; k < 100; k++) {
+        const fresh = route(10_000 + step * 1000 + k);
+        changed.set(fresh.id, fresh);
+      }
+      for (const [id, value] of changed) {
+        if (value === undefined) routes.delete(id);
+        else routes.set(id, value);
+      }
+      router = patchRouter(router, {
+        routes: changed,
+        services: new Set(),
+        serviceMap: services,
+        allRoutes: () => routes.values(),
+      });
+      const full = compileRouter([...routes.values()], services);
+      assert.equal(router.size, full.size);
+      assert.equal(router.state.order.length, full.size);
+      assert.deepEqual(
+        [...router.state.order].map((c) => c.route.id),
+        [...full.state.order].map((c) => c.route.id),
+        `step ${step}`,
+      );
+      const ranks = [...router.state.order].map((c) => c.rank);
+      assert.ok(
+        ranks.every((rank, i) => i === 0 || rank > ranks[i - 1]!),
+        `step ${step}: ranks ascend`,
+      );
+    }
+  });
 
   it('leaves the previous router as it was', () => {
     const service: ServiceConfig = { id: 's1', protocol: 'http', host: 'up.test', port: 80 };
@@ -238,8 +288,8 @@ describe('patchRouter', () => {
     }
     const full = compileRouter([...routes.values()], services);
     assert.deepEqual(
-      router.state.order.map((c) => c.route.id),
-      full.state.order.map((c) => c.route.id),
+      [...router.state.order].map((c) => c.route.id),
+      [...full.state.order].map((c) => c.route.id),
     );
     assert.equal(match(router, request('/p'))?.route.id, 'first');
   });
