@@ -144,7 +144,7 @@ describe('patchRouter', () => {
     });
   }
 
-  it('keeps the order of a full compile across many chunks of the order, some emptied, some split', () => {
+  it('keeps the order of a full compile through patches of hundreds of routes across the chunks of the order', () => {
     const next = random(42);
     const services = new Map<string, ServiceConfig>();
     const routes = new Map<string, RouteConfig>();
