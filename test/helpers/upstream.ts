@@ -10,11 +10,26 @@ export interface EchoUpstream extends AsyncDisposable {
   readonly received: { method: string; url: string; headers: IncomingMessage['headers'] }[];
 }
 
+export interface EchoUpstreamOptions {
+  /**
+   * Idle keep-alive, announced in `Keep-Alive: timeout=`. 1 s by default, which undici (the
+   * proxy's upstream pool) takes as too short to reuse: below its 2 s threshold it closes the
+   * connection after each response. Benchmarks under load give more so connections are reused.
+   */
+  readonly keepAliveTimeoutMs?: number;
+  /** false: `received` stays empty (a benchmark's long load would keep every request). */
+  readonly record?: boolean;
+}
+
 /** An upstream on 127.0.0.1 that answers every request with JSON naming itself and what it got. */
-export async function startEchoUpstream(name = 'upstream'): Promise<EchoUpstream> {
+export async function startEchoUpstream(
+  name = 'upstream',
+  options: EchoUpstreamOptions = {},
+): Promise<EchoUpstream> {
   const received: EchoUpstream['received'] = [];
+  const record = options.record ?? true;
   const server = createServer((req, res) => {
-    received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    if (record) received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
     req.on('end', () => {
       const body = JSON.stringify({ upstream: name, method: req.method, url: req.url });
@@ -22,7 +37,7 @@ export async function startEchoUpstream(name = 'upstream'): Promise<EchoUpstream
       res.end(body);
     });
   });
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 1000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;

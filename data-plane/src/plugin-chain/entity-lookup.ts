@@ -21,13 +21,32 @@ export interface ContentChange {
 
 const NONE: readonly never[] = Object.freeze([]);
 const NO_ENTITIES: ReadonlyMap<string, unknown> = new Map();
+const EMPTY_LIST: LayeredMap<string, unknown> = LayeredMap.of();
 
 interface TypeIndex {
   readonly byId: ReadonlyMap<string, unknown>;
   /** field → value → entity (unique fields). */
   readonly unique: ReadonlyMap<string, LayeredMap<string, unknown>>;
-  /** field → referenced id → entities (foreign fields). */
-  readonly foreign: ReadonlyMap<string, LayeredMap<string, readonly unknown[]>>;
+  /**
+   * field → referenced id → the entities referencing it, by id: a LayeredMap too, so a delta
+   * edits one entry of a long list (every route of a service) in O(1), not by copying it.
+   */
+  readonly foreign: ReadonlyMap<string, LayeredMap<string, Referencing>>;
+}
+
+type Referencing = LayeredMap<string, unknown>;
+
+/** listBy's arrays, built on first use per list version (a list is immutable). */
+const listed = new WeakMap<Referencing, readonly unknown[]>();
+
+function listOf(referencing: Referencing | undefined): readonly unknown[] {
+  if (referencing === undefined) return NONE;
+  let list = listed.get(referencing);
+  if (list === undefined) {
+    list = Object.freeze([...referencing.values()]);
+    listed.set(referencing, list);
+  }
+  return list;
 }
 
 /** The unique and foreign fields of a type, from the shared schema. */
@@ -55,7 +74,7 @@ function fieldValue(entity: unknown, field: string): string | undefined {
 function indexType(name: EntityName, byId: ReadonlyMap<string, unknown>): TypeIndex {
   const fields = fieldsOf(name);
   const unique = new Map<string, LayeredMap<string, unknown>>();
-  const foreign = new Map<string, LayeredMap<string, readonly unknown[]>>();
+  const foreign = new Map<string, LayeredMap<string, Referencing>>();
   for (const field of fields.unique) {
     const index = new Map<string, unknown>();
     for (const entity of byId.values()) {
@@ -65,15 +84,17 @@ function indexType(name: EntityName, byId: ReadonlyMap<string, unknown>): TypeIn
     unique.set(field, LayeredMap.of(index));
   }
   for (const field of fields.foreign) {
-    const index = new Map<string, unknown[]>();
-    for (const entity of byId.values()) {
-      const id = referenceOf(entity, field);
-      if (id === undefined) continue;
-      const list = index.get(id);
-      if (list === undefined) index.set(id, [entity]);
-      else list.push(entity);
+    const index = new Map<string, Map<string, unknown>>();
+    for (const [id, entity] of byId) {
+      const ref = referenceOf(entity, field);
+      if (ref === undefined) continue;
+      const list = index.get(ref);
+      if (list === undefined) index.set(ref, new Map([[id, entity]]));
+      else list.set(id, entity);
     }
-    foreign.set(field, LayeredMap.of(index as Map<string, readonly unknown[]>));
+    const layered = new Map<string, Referencing>();
+    for (const [ref, list] of index) layered.set(ref, LayeredMap.of(list));
+    foreign.set(field, LayeredMap.of(layered));
   }
   return { byId, unique, foreign };
 }
@@ -99,32 +120,33 @@ function patchType(
     }
     unique.set(field, edits.length === 0 ? index : index.with(edits));
   }
-  const foreign = new Map<string, LayeredMap<string, readonly unknown[]>>();
+  const foreign = new Map<string, LayeredMap<string, Referencing>>();
   for (const [field, index] of previous.foreign) {
-    const lists = new Map<string, unknown[]>();
-    const draft = (ref: string) => {
+    /** referenced id → entity id → the entity (undefined: it left the list). */
+    const lists = new Map<string, Map<string, unknown>>();
+    const edit = (ref: string, id: string, entity: unknown) => {
       let list = lists.get(ref);
       if (list === undefined) {
-        list = [...(index.get(ref) ?? NONE)];
+        list = new Map();
         lists.set(ref, list);
       }
-      return list;
+      list.set(id, entity);
     };
+    // Removals first: an entity that stays on the same reference ends in its list.
     for (const id of ids) {
-      const before = previous.byId.get(id);
-      const ref = before === undefined ? undefined : referenceOf(before, field);
-      if (ref === undefined) continue;
-      const list = draft(ref);
-      const at = list.findIndex((e) => (e as { id?: unknown }).id === id);
-      if (at !== -1) list.splice(at, 1);
+      const ref = referenceOf(previous.byId.get(id), field);
+      if (ref !== undefined) edit(ref, id, undefined);
     }
     for (const id of ids) {
       const entity = byId.get(id);
       const ref = entity === undefined ? undefined : referenceOf(entity, field);
-      if (ref !== undefined) draft(ref).push(entity);
+      if (ref !== undefined) edit(ref, id, entity);
     }
-    const edits: [string, readonly unknown[] | undefined][] = [];
-    for (const [ref, list] of lists) edits.push([ref, list.length === 0 ? undefined : list]);
+    const edits: [string, Referencing | undefined][] = [];
+    for (const [ref, changes] of lists) {
+      const list = (index.get(ref) ?? EMPTY_LIST).with(changes);
+      edits.push([ref, list.size === 0 ? undefined : list]);
+    }
     foreign.set(field, edits.length === 0 ? index : index.with(edits));
   }
   return { byId, unique, foreign };
@@ -157,7 +179,7 @@ export class EntityIndex implements EntityLookup {
     field: keyof EntityTypes[N] & string,
     id: string,
   ): readonly EntityTypes[N][] {
-    return (this.#types.get(entity)?.foreign.get(field)?.get(id) ?? NONE) as readonly EntityTypes[N][];
+    return listOf(this.#types.get(entity)?.foreign.get(field)?.get(id)) as readonly EntityTypes[N][];
   }
 
   /** The next version's index: the types `changes` touched are re-indexed by the changed ids only. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileRouter } from './compile.ts';
 import { match } from './match.ts';
+import { patchRouter } from './patch.ts';
 import { request, SERVICE } from './test-support.ts';
 
 describe('match cache', () => {
@@ -50,6 +51,33 @@ describe('match cache', () => {
     const router = compileRouter([{ id: 'r', paths: ['/'] }], [SERVICE], { cacheSize: 2 });
     for (const p of ['/1', '/2', '/3', '/4']) match(router, request(p));
     assert.equal(router.cache?.size, 2);
+  });
+
+  it('keeps, through a patch, the answers the patch cannot change, and only those', () => {
+    const routes = [
+      { id: 'a', paths: ['/a'] },
+      { id: 'b', paths: ['/b'] },
+    ];
+    const before = compileRouter(routes, [SERVICE]);
+    const a = match(before, request('/a/1'));
+    const b = match(before, request('/b/1'));
+    assert.equal(match(before, request('/c')), undefined);
+    const upsert = (route: { id: string; paths: string[] }) =>
+      patchRouter(before, {
+        routes: new Map([[route.id, route]]),
+        services: new Set(),
+        serviceMap: new Map([[SERVICE.id, SERVICE]]),
+        allRoutes: () => [...routes.filter((r) => r.id !== route.id), route],
+      });
+    const after = upsert({ id: 'c', paths: ['/c', '/b/1'] });
+    assert.equal(match(after, request('/a/1')), a, 'the same Match object: inherited');
+    assert.equal(after.cache?.size, 1);
+    assert.equal(match(after, request('/b/1'))?.route.id, 'c', 'the new route beats the inherited answer');
+    assert.equal(match(after, request('/c'))?.route.id, 'c', 'an inherited miss the new route matches');
+    const moved = upsert({ id: 'a', paths: ['/z'] });
+    assert.equal(match(moved, request('/a/1')), undefined, 'the inherited route was rebuilt');
+    assert.equal(match(moved, request('/b/1')), b);
+    assert.equal(match(before, request('/a/1')), a, 'the previous router is left as it was');
   });
 
   it('can be turned off', () => {

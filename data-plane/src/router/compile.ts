@@ -9,15 +9,15 @@
  */
 
 import { LayeredMap } from '@turnpike/shared/sync';
-import { LRUCache } from 'lru-cache';
 import type { HostPattern } from './host.ts';
 import { EMPTY_INDEX, IndexDraft } from './index-draft.ts';
+import { MatchCache } from './match-cache.ts';
 import { compareEntries, prepareRoute } from './prepare.ts';
 import type { Priority } from './priority.ts';
+import { RankedOrder } from './ranked-order.ts';
 import {
   type CompileOptions,
   DEFAULT_ROUTER_FLAVOR,
-  type Match,
   type RouteConfig,
   type RouterFlavor,
   type RouterProblem,
@@ -95,15 +95,22 @@ export interface RouterIndex {
 
 /** What a patch (patch.ts) builds on; `match` never reads it. */
 export interface RouterState {
-  /** Every compiled route, by rank. */
-  readonly order: readonly CompiledRoute[];
+  /** Every compiled route, by rank (copy-on-write chunks: ranked-order.ts). */
+  readonly order: RankedOrder;
   /** Route id → its compiled (split) routes. */
   readonly byRoute: LayeredMap<string, readonly CompiledRoute[]>;
   readonly cacheSize: number;
 }
 
-/** Marks a cached miss (lru-cache cannot hold undefined). */
-export const NO_MATCH: unique symbol = Symbol('no route matched');
+export { NO_MATCH } from './match-cache.ts';
+
+/** What a patch changed: the cache entries inherited from the previous version are checked against it. */
+export interface RouterChange {
+  /** Ids of the routes the patch removed or rebuilt. */
+  readonly routes: ReadonlySet<string>;
+  /** Their compiled (split) routes in this version. */
+  readonly added: readonly CompiledRoute[];
+}
 
 export interface Router {
   readonly flavor: RouterFlavor;
@@ -112,7 +119,9 @@ export interface Router {
   /** Routes left out, with the reason; the caller logs them. */
   readonly problems: readonly RouterProblem[];
   readonly index: RouterIndex;
-  readonly cache: LRUCache<string, Match | typeof NO_MATCH> | undefined;
+  readonly cache: MatchCache | undefined;
+  /** Set on a patched Router whose cache inherited the previous version's entries. */
+  readonly changed?: RouterChange;
   readonly state: RouterState;
 }
 
@@ -152,11 +161,11 @@ export function compileRouter(
     problems,
     index: draft.seal(),
     cache: newMatchCache(cacheSize),
-    state: { order, byRoute: LayeredMap.of(byRoute), cacheSize },
+    state: { order: RankedOrder.of(order), byRoute: LayeredMap.of(byRoute), cacheSize },
   };
 }
 
 /** An empty match cache (undefined when disabled): each Router starts with its own. */
 export function newMatchCache(size: number): Router['cache'] {
-  return size > 0 ? new LRUCache<string, Match | typeof NO_MATCH>({ max: size }) : undefined;
+  return size > 0 ? new MatchCache(size) : undefined;
 }

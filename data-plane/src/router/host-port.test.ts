@@ -166,7 +166,7 @@ describe('the port-specific tie-break', () => {
     const other: RouteConfig = { id: 'b', hosts: ['[::2]:80'], created_at: 2 };
     const router = compileRouter([ipv6, other], [SERVICE]);
     assert.deepEqual(
-      router.state.order.map((c) => [c.route.id, c.priority.hostPort]),
+      [...router.state.order].map((c) => [c.route.id, c.priority.hostPort]),
       [
         ['b', 1],
         ['a', 0],

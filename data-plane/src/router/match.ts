@@ -1,11 +1,13 @@
 /**
- * Per-request matching: cache lookup, then the index walk described in compile.ts, then the
- * Match (upstream path, host, captures, https redirect) for the winning route.
+ * Per-request matching: cache lookup (this version's entries, then the previous version's, kept
+ * only if the patch cannot have changed them), then the index walk described in compile.ts, then
+ * the Match (upstream path, host, captures, https redirect) for the winning route.
  */
 
 import type { CompiledRoute, RouteBucket, Router } from './compile.ts';
 import { NO_MATCH } from './compile.ts';
 import { type HostPattern, hostPatternMatches, normalizeSni, splitHostPort } from './host.ts';
+import type { CachedMatch, MatchCache } from './match-cache.ts';
 import { escapePath, normalizePath } from './normalize.ts';
 import type { HeaderLookup, HeaderValue, Match, RequestKey, UriCaptures } from './types.ts';
 import { upstreamPath } from './upstream-path.ts';
@@ -161,10 +163,10 @@ function implicitPort(router: Router, req: RequestKey, https: boolean): number {
   return router.flavor === 'traditional' ? schemePort : (req.localPort ?? schemePort);
 }
 
-function findRoute(router: Router, req: RequestKey): Match | undefined {
+function newSearch(router: Router, req: RequestKey): Search {
   const https = req.scheme === 'https';
   const split = req.host === undefined ? undefined : splitHostPort(req.host);
-  const search: Search = {
+  return {
     method: req.method,
     https,
     host: split?.host ?? '',
@@ -178,6 +180,10 @@ function findRoute(router: Router, req: RequestKey): Match | undefined {
     bestPath: -1,
     bestExec: null,
   };
+}
+
+function findRoute(router: Router, req: RequestKey): Match | undefined {
+  const search = newSearch(router, req);
   const { byHost, wildcardHosts, anyHost } = router.index;
   if (search.host !== '') searchBucket(byHost.get(search.host), search);
   searchBucket(wildcardHosts, search);
@@ -197,13 +203,31 @@ function cacheKey(router: Router, req: RequestKey): string | undefined {
   return key.length > MAX_CACHE_KEY_LENGTH ? undefined : key;
 }
 
+/**
+ * The previous version's answer for `key`, if this version gives the same: its route was not
+ * rebuilt and none of the rebuilt routes matches the request (every other route kept its rank,
+ * so the old winner still beats them all). Moved into this version's cache.
+ */
+function inherited(router: Router, cache: MatchCache, key: string, req: RequestKey): CachedMatch | undefined {
+  const changed = router.changed;
+  const candidate = cache.candidate(key);
+  if (candidate === undefined || changed === undefined) return undefined;
+  if (candidate !== NO_MATCH && changed.routes.has(candidate.route.id)) return undefined;
+  if (changed.added.length > 0) {
+    const search = newSearch(router, req);
+    for (const route of changed.added) if (routeMatches(route, search) >= 0) return undefined;
+  }
+  cache.set(key, candidate);
+  return candidate;
+}
+
 /** The route Kong would pick for this request, or undefined (404). */
 export function match(router: Router, req: RequestKey): Match | undefined {
   const cache = router.cache;
   if (cache === undefined) return findRoute(router, req);
   const key = cacheKey(router, req);
   if (key === undefined) return findRoute(router, req);
-  const hit = cache.get(key);
+  const hit = cache.get(key) ?? inherited(router, cache, key, req);
   if (hit !== undefined) return hit === NO_MATCH ? undefined : hit;
   const found = findRoute(router, req);
   cache.set(key, found ?? NO_MATCH);

@@ -91,7 +91,7 @@ function outcome(router: Router, req: RequestKey) {
 
 describe('patchRouter', () => {
   for (const flavor of ['traditional_compatible', 'traditional'] as const satisfies RouterFlavor[]) {
-    it(`routes like a full compile over random sequences of route and service upserts and deletes (${flavor})`, () => {
+    it(`routes like a full compile over random sequences of route and service upserts and deletes, its cache inheriting the previous version's answers (${flavor})`, () => {
       const next = random(flavor === 'traditional' ? 7_654_321 : 1_234_567);
       for (let sequence = 0; sequence < 20; sequence++) {
         const routes = new Map<string, RouteConfig>();
@@ -99,7 +99,10 @@ describe('patchRouter', () => {
         for (const id of SERVICE_IDS.slice(0, 2)) services.set(id, randomService(next, id));
         for (const id of ROUTE_IDS.slice(0, 12)) routes.set(id, randomRoute(next, id));
         let router = compileRouter([...routes.values()], services, { flavor });
+        // Asked of every version before and after its patch: the patched cache inherits their answers.
+        const asked = Array.from({ length: 40 }, () => randomRequest(next));
         for (let step = 0; step < 25; step++) {
+          for (const req of asked) match(router, req);
           const changedRoutes = new Map<string, RouteConfig | undefined>();
           const changedServices = new Set<string>();
           const count = 1 + Math.floor(next() * 3);
@@ -128,19 +131,68 @@ describe('patchRouter', () => {
           const context = `sequence ${sequence}, step ${step}`;
           assert.equal(router.size, full.size, context);
           assert.deepEqual(
-            router.state.order.map((c) => `${c.route.id}#${c.group}`),
-            full.state.order.map((c) => `${c.route.id}#${c.group}`),
+            [...router.state.order].map((c) => `${c.route.id}#${c.group}`),
+            [...full.state.order].map((c) => `${c.route.id}#${c.group}`),
             context,
           );
           assert.deepEqual(router.index.headerNames, full.index.headerNames, context);
-          for (let r = 0; r < 20; r++) {
-            const req = randomRequest(next);
+          for (const req of [...asked, ...Array.from({ length: 20 }, () => randomRequest(next))]) {
             assert.deepEqual(outcome(router, req), outcome(full, req), `${context}: ${JSON.stringify(req)}`);
           }
         }
       }
     });
   }
+
+  it('keeps the order of a full compile through patches of hundreds of routes across the chunks of the order', () => {
+    const next = random(42);
+    const services = new Map<string, ServiceConfig>();
+    const routes = new Map<string, RouteConfig>();
+    const route = (i: number): RouteConfig => ({
+      id: `r${String(i).padStart(5, '0')}`,
+      created_at: Math.floor(next() * 5),
+      paths: [`/p/${Math.floor(next() * 50)}`],
+      regex_priority: Math.floor(next() * 2),
+    });
+    for (let i = 0; i < 2000; i++) routes.set(route(i).id, route(i));
+    let router = compileRouter([...routes.values()], services);
+    const ids = () => [...routes.keys()];
+    for (let step = 0; step < 12; step++) {
+      const changed = new Map<string, RouteConfig | undefined>();
+      // A run of neighbours in id order (created_at ties sort by id) deleted or replaced, plus new routes.
+      const all = ids().sort();
+      const from = Math.floor(next() * all.length);
+      for (const id of all.slice(from, from + 300))
+        changed.set(id, next() < 0.7 ? undefined : { ...routes.get(id)!, created_at: 9 });
+      for (let k = 0; k < 100; k++) {
+        const fresh = route(10_000 + step * 1000 + k);
+        changed.set(fresh.id, fresh);
+      }
+      for (const [id, value] of changed) {
+        if (value === undefined) routes.delete(id);
+        else routes.set(id, value);
+      }
+      router = patchRouter(router, {
+        routes: changed,
+        services: new Set(),
+        serviceMap: services,
+        allRoutes: () => routes.values(),
+      });
+      const full = compileRouter([...routes.values()], services);
+      assert.equal(router.size, full.size);
+      assert.equal(router.state.order.length, full.size);
+      assert.deepEqual(
+        [...router.state.order].map((c) => c.route.id),
+        [...full.state.order].map((c) => c.route.id),
+        `step ${step}`,
+      );
+      const ranks = [...router.state.order].map((c) => c.rank);
+      assert.ok(
+        ranks.every((rank, i) => i === 0 || rank > ranks[i - 1]!),
+        `step ${step}: ranks ascend`,
+      );
+    }
+  });
 
   it('leaves the previous router as it was', () => {
     const service: ServiceConfig = { id: 's1', protocol: 'http', host: 'up.test', port: 80 };
@@ -236,8 +288,8 @@ describe('patchRouter', () => {
     }
     const full = compileRouter([...routes.values()], services);
     assert.deepEqual(
-      router.state.order.map((c) => c.route.id),
-      full.state.order.map((c) => c.route.id),
+      [...router.state.order].map((c) => c.route.id),
+      [...full.state.order].map((c) => c.route.id),
     );
     assert.equal(match(router, request('/p'))?.route.id, 'first');
   });

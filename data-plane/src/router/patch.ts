@@ -1,8 +1,9 @@
 /**
  * A Router for the next config version built from the previous one and what changed, in time
  * proportional to the change: the changed routes' sub-routes leave and join the rank order
- * (binary search), their host buckets and prefix lists are copied and edited (index-draft.ts),
- * and the match cache starts empty. The previous Router is left intact.
+ * (binary search in copy-on-write chunks, ranked-order.ts), their host buckets and prefix lists
+ * are copied and edited (index-draft.ts), and the match cache inherits the previous one's answers
+ * that the change cannot alter (match.ts). The previous Router is left intact.
  *
  * The result matches what compileRouter gives for the whole new config (patch.test.ts checks it
  * on random sequences); ranks differ (a patch inserts between two), their order does not. When a
@@ -29,27 +30,8 @@ export interface RouterChanges {
 const FULL_COMPILE_SHARE = 0.25;
 const MIN_PATCH = 64;
 
-/** Where `entry` goes in `order`: after every entry that sorts before or with it. */
-function upperBound(order: readonly CompiledRoute[], entry: Pending): number {
-  let low = 0;
-  let high = order.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareEntries(order[mid]!, entry) <= 0) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-function indexOfEntry(order: readonly CompiledRoute[], entry: CompiledRoute): number {
-  let low = 0;
-  let high = order.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareEntries(order[mid]!, entry) < 0) low = mid + 1;
-    else high = mid;
-  }
-  return order[low] === entry ? low : order.indexOf(entry);
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 /** The routes to rebuild: the changed ones, and those naming a changed service. */
@@ -79,14 +61,13 @@ export function patchRouter(previous: Router, changes: RouterChanges): Router {
   if (touched.size > Math.max(MIN_PATCH, state.order.length * FULL_COMPILE_SHARE)) {
     return fullCompile(previous, changes);
   }
-  const order = [...state.order];
+  const order = state.order.edit();
   const draft = new IndexDraft(previous.index);
   const problems: RouterProblem[] = [];
   const pending: Pending[] = [];
   for (const [id, route] of touched) {
     for (const old of state.byRoute.get(id) ?? []) {
-      const at = indexOfEntry(order, old);
-      if (at !== -1) order.splice(at, 1);
+      order.remove(old);
       draft.remove(old);
     }
     if (route !== undefined)
@@ -96,9 +77,9 @@ export function patchRouter(previous: Router, changes: RouterChanges): Router {
   const byRoute = new Map<string, CompiledRoute[]>();
   for (const id of touched.keys()) byRoute.set(id, []);
   for (const entry of pending) {
-    const at = upperBound(order, entry);
-    const before = order[at - 1]?.rank;
-    const after = order[at]?.rank;
+    const place = order.place(entry);
+    const before = place.before?.rank;
+    const after = place.after?.rank;
     const rank =
       before === undefined
         ? (after ?? 0) - RANK_STEP
@@ -110,18 +91,26 @@ export function patchRouter(previous: Router, changes: RouterChanges): Router {
       return fullCompile(previous, changes);
     }
     const compiled = entry.build(rank);
-    order.splice(at, 0, compiled);
+    order.insert(place, compiled);
     byRoute.get(entry.route.id)!.push(compiled);
     draft.add(compiled);
   }
+  const index = draft.seal();
+  const sealed = order.seal();
+  // The previous version's cache entries stay candidates (checked against `changed` in match.ts),
+  // unless the cache key changed shape (a header name joined or left the key).
+  const inherits = previous.cache !== undefined && sameList(index.headerNames, previous.index.headerNames);
+  const added: CompiledRoute[] = [];
+  for (const list of byRoute.values()) added.push(...list);
   return {
     flavor: previous.flavor,
-    size: order.length,
+    size: sealed.length,
     problems,
-    index: draft.seal(),
-    cache: newMatchCache(state.cacheSize),
+    index,
+    cache: inherits ? previous.cache!.inherit() : newMatchCache(state.cacheSize),
+    ...(inherits ? { changed: { routes: new Set(touched.keys()), added } } : {}),
     state: {
-      order,
+      order: sealed,
       byRoute: state.byRoute.with(
         [...byRoute].map(([id, list]) => [id, list.length === 0 ? undefined : list] as const),
       ),
