@@ -13,7 +13,7 @@ export interface EchoUpstream extends AsyncDisposable {
 export interface EchoUpstreamOptions {
   /**
    * Idle keep-alive, announced in `Keep-Alive: timeout=`. 1 s by default, which undici (the
-   * proxy's upstream pool) takes as too short to reuse: below its 2 s threshold it closes the
+   * proxy's upstream pool) takes as too short to reuse: within its 1 s margin it closes the
    * connection after each response. Benchmarks under load give more so connections are reused.
    */
   readonly keepAliveTimeoutMs?: number;

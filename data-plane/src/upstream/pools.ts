@@ -31,6 +31,8 @@ export const DEFAULT_POOL_OPTIONS: UpstreamPoolOptions = {
 
 /** undici wants a finite keep-alive; "no limit" becomes a day. */
 const NO_IDLE_LIMIT_MS = 86_400_000;
+/** Subtracted from a service's Keep-Alive timeout hint before a connection is kept that long (undici: 2 s). */
+const KEEPALIVE_HINT_MARGIN_MS = 1_000;
 
 const UNVERIFIED: UpstreamTlsProfile = Object.freeze({
   verify: false,
@@ -104,6 +106,10 @@ export class UpstreamPools implements DispatcherSource {
       pipelining: o.keepalivePoolSize === 0 ? 0 : 1,
       keepAliveTimeout: idleMs,
       keepAliveMaxTimeout: idleMs,
+      // A service's `Keep-Alive: timeout=N` hint is honoured less this margin. undici's default, 2 s,
+      // made a hint of 2 s or less (gunicorn's default is 2 s) close every connection after one
+      // response; 1 s still leaves room for the request's way to the service.
+      keepAliveTimeoutThreshold: KEEPALIVE_HINT_MARGIN_MS,
       ...(o.keepaliveMaxRequests > 0 ? { maxRequestsPerClient: o.keepaliveMaxRequests } : {}),
       allowH2: false,
       connect: {
