@@ -81,6 +81,24 @@ describe('declarative source', () => {
     assert.equal(broken.ok, false);
   });
 
+  it('refuses an alias bomb as input (the Document way, its alias bound), and keeps wildcards and URLs on the fast way', () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    let prev = 'a';
+    for (const n of 'bcdefghij') {
+      lines.push(`${n}: &${n} [${Array(10).fill(`*${prev}`).join(',')}]`);
+      prev = n;
+    }
+    const bomb = decodeDeclarative(`${lines.join('\n')}\n`, 'kong.yml');
+    assert.equal(bomb.ok, false);
+    assert.match((bomb as { message: string }).message, /alias/i);
+    const plain = decodeDeclarative(
+      'hosts: ["*.example.com", \'*.b.com\']\nurl: http://x/?a=1&b=2\n',
+      'kong.yml',
+    );
+    assert.ok(plain.ok);
+    assert.deepEqual(plain.value, { hosts: ['*.example.com', '*.b.com'], url: 'http://x/?a=1&b=2' });
+  });
+
   it('finds a line only when asked, on both ways', () => {
     const text =
       '_format_version: "3.0"\nservices:\n  - name: a\n    url: http://x\n  - name: b\n    port: nope\n';

@@ -63,10 +63,12 @@ function lazyLocator(text: string): LineLocator {
 }
 
 /**
- * What only the Document reads alike: anchors and aliases (`&`, `*`: the alias bound), tags (`!`),
- * merge keys (`<<`). The test is on characters, so a string holding one merely takes that way.
+ * What only the Document reads alike: anchors and aliases (`&a`, `*a`: the alias bound), tags
+ * (`!tag`), merge keys (`<<`). YAML has them only at the start of a node: after a line's start,
+ * a blank, `[`, `{` or `,`. So `*.example.com` in quotes or `a=1&b=2` in a URL keep the fast way;
+ * a match inside a string merely takes the Document way.
  */
-const NEEDS_DOCUMENT = /[&*!]|<</;
+const NEEDS_DOCUMENT = /(?:^|[\s[{,])[&*!]|<</m;
 
 function fromYaml(text: string): DecodeResult {
   if (!NEEDS_DOCUMENT.test(text)) {
@@ -91,7 +93,14 @@ function fromDocument(text: string): DecodeResult {
       ...(line === undefined ? {} : { line }),
     };
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 1000 }), locate: locator(doc, lines) };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // The alias bound ("Excessive alias count …"): refused as input, never thrown at the caller.
+    return { ok: false, message: (err as Error).message };
+  }
+  return { ok: true, value, locate: locator(doc, lines) };
 }
 
 function fromJson(text: string): DecodeResult {

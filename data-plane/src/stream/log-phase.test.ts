@@ -95,6 +95,15 @@ describe("the stream serializer (Kong's stream record)", () => {
     assert.equal(record.session.status, 502);
     assert.equal('tries' in record, false);
   });
+
+  it("lists a failed try with Kong's state and code before the one that connected", () => {
+    const failed = { ip: '127.0.0.1', port: 1, startedAt: 1, endedAt: 2, code: 502 as const };
+    const record = serializeStream(closed([], { tries: [failed, { ip: '127.0.0.1', port: 9 }] }));
+    assert.deepEqual(record.tries, [
+      { ip: '127.0.0.1', port: 1, state: 'failed', code: 502 },
+      { ip: '127.0.0.1', port: 9 },
+    ]);
+  });
 });
 
 describe('runStreamLog', () => {

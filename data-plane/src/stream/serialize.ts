@@ -22,7 +22,12 @@ export function serializeStream(done: ClosedStream): SerializedStreamRecord {
     started_at: done.startedAt,
     workspace_name: 'default',
   };
-  if (done.tries.length > 0) record.tries = done.tries.map((t) => ({ ip: t.ip, port: t.port }));
+  if (done.tries.length > 0) {
+    // A failed try carries Kong's state and code (the balancer's get_last_failure).
+    record.tries = done.tries.map((t) =>
+      'code' in t ? { ip: t.ip, port: t.port, state: 'failed', code: t.code } : { ip: t.ip, port: t.port },
+    );
+  }
   record.route = done.route.route;
   if (done.route.service !== undefined) record.service = done.route.service;
   return record as unknown as SerializedStreamRecord;

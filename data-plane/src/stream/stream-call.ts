@@ -17,7 +17,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { SerializedTls } from '@turnpike/plugin-sdk';
 import type { Logger } from '@turnpike/shared';
-import { UpstreamAttempts } from '../balancer/attempts.ts';
+import { type FailedTry, UpstreamAttempts } from '../balancer/attempts.ts';
 import type { HashRequest } from '../balancer/hash-value.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { ServiceDispatch } from '../runtime/index.ts';
@@ -26,10 +26,18 @@ import type { StreamProtocol, StreamRoute } from './router.ts';
 
 const NO_HEADERS = Object.freeze({});
 
-/** One upstream attempt (Kong's balancer try): the address connected to, or tried. */
-export interface StreamTry {
-  readonly ip: string;
-  readonly port: number;
+/**
+ * One upstream attempt (Kong's balancer try): one that failed, as the attempt machine recorded it
+ * (with its code), or the one that connected (the address it resolved to).
+ */
+export type StreamTry = FailedTry | { readonly ip: string; readonly port: number };
+
+/** The session's tries: the failed ones, then the one that connected, if any. */
+export function streamTries(
+  failed: readonly FailedTry[],
+  connected: StreamTry | undefined,
+): readonly StreamTry[] {
+  return connected === undefined ? failed : [...failed, connected];
 }
 
 /** Where a session came from, known when it is routed. */
@@ -76,7 +84,8 @@ export class StreamCall extends UpstreamAttempts {
   readonly #log: Logger;
   readonly #onDone: (call: StreamCall, done: StreamCallDone) => void;
   readonly #origin: StreamOrigin;
-  readonly #tries: StreamTry[] = [];
+  /** The attempt that connected. */
+  #connectedTry: StreamTry | undefined = undefined;
   #upstream: Socket | undefined = undefined;
   #closed = false;
   #served = false;
@@ -129,8 +138,6 @@ export class StreamCall extends UpstreamAttempts {
     const host = peer?.ip ?? service.host;
     const port = peer?.port ?? service.port;
     if (this.#connecting === 0) this.#connecting = Date.now();
-    const attempt = { ip: host, port };
-    this.#tries.push(attempt);
     const tls = this.#dispatch.tls;
     const upstream =
       service.protocol === 'tls'
@@ -163,7 +170,7 @@ export class StreamCall extends UpstreamAttempts {
       if (timer !== undefined) clearTimeout(timer);
       upstream.off('error', failedBeforeConnect);
       // A hostname service: the try names the address it resolved to, as Kong's balancer does.
-      if (upstream.remoteAddress !== undefined) attempt.ip = upstream.remoteAddress;
+      this.#connectedTry = { ip: upstream.remoteAddress ?? host, port };
       this.connected();
       this.#served = true;
       this.#pipe(upstream);
@@ -238,7 +245,7 @@ export class StreamCall extends UpstreamAttempts {
       sessionMs: now - this.#started,
       startedAt: this.#started,
       kongMs: (this.#connecting === 0 ? now : this.#connecting) - this.#started,
-      tries: this.#tries,
+      tries: streamTries(this.failedTries, this.#connectedTry),
     });
   }
 }

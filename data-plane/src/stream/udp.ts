@@ -31,7 +31,7 @@ import type { Peer } from '../balancer/peer.ts';
 import type { RuntimeSource, ServiceDispatch } from '../runtime/index.ts';
 import { guardAllows } from './plugins.ts';
 import { matchStream, type StreamKey, type StreamRoute } from './router.ts';
-import type { StreamCallDone, StreamOrigin, StreamTry } from './stream-call.ts';
+import { type StreamCallDone, type StreamOrigin, type StreamTry, streamTries } from './stream-call.ts';
 
 /** Datagrams held per session while its upstream socket connects. */
 const QUEUE_LIMIT = 64;
@@ -62,7 +62,8 @@ class UdpSession extends UpstreamAttempts {
   readonly #onDone: (session: UdpSession, done: StreamCallDone) => void;
   readonly #idleMs: number;
   readonly #origin: StreamOrigin;
-  readonly #tries: StreamTry[] = [];
+  /** The attempt that connected (until the peer refused: then it is one of the failed tries). */
+  #connectedTry: StreamTry | undefined = undefined;
   readonly #started = Date.now();
   #connecting = 0;
   #received = 0;
@@ -139,7 +140,7 @@ class UdpSession extends UpstreamAttempts {
       sessionMs: now - this.#started,
       startedAt: this.#started,
       kongMs: (this.#connecting === 0 ? now : this.#connecting) - this.#started,
-      tries: this.#tries,
+      tries: streamTries(this.failedTries, this.#connectedTry),
     });
   }
 
@@ -149,8 +150,6 @@ class UdpSession extends UpstreamAttempts {
     const host = peer?.ip ?? service.host;
     const port = peer?.port ?? service.port;
     if (this.#connecting === 0) this.#connecting = Date.now();
-    const attempt = { ip: host, port };
-    this.#tries.push(attempt);
     const upstream = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     this.#upstream = upstream;
     const failedBeforeConnect = (err: Error): void => {
@@ -161,13 +160,19 @@ class UdpSession extends UpstreamAttempts {
     upstream.once('error', failedBeforeConnect);
     upstream.connect(port, host, () => {
       upstream.off('error', failedBeforeConnect);
+      let ip = host;
       try {
-        attempt.ip = upstream.remoteAddress().address;
+        ip = upstream.remoteAddress().address;
       } catch {
         // Closed already: the try keeps the address it was sent to.
       }
-      // The peer refused (ICMP port unreachable) or the socket failed: the session is over.
-      upstream.on('error', (err) => this.failed(err));
+      this.#connectedTry = { ip, port };
+      // The peer refused (ICMP port unreachable) or the socket failed: the session is over, and
+      // this try is a failed one (the attempt machine records it).
+      upstream.on('error', (err) => {
+        this.#connectedTry = undefined;
+        this.failed(err);
+      });
       this.connected();
       this.#served = true;
       upstream.on('message', (reply) => {

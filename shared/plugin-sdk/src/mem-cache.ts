@@ -6,15 +6,16 @@
  * when a worker starts (and again by a reload's new workers); undefined outside a proxy worker.
  */
 
-const SLOT = Symbol.for('turnpike.plugin-sdk.mem-cache-bytes');
-type Holder = { [SLOT]?: number };
+import { nodeSlot } from './node-slot.ts';
+
+const SLOT = nodeSlot<number>('mem-cache-bytes');
 
 /** Bytes per dictionary in this worker, or undefined when no node installed a size (unit tests). */
 export function memCacheBytes(): number | undefined {
-  return (globalThis as Holder)[SLOT];
+  return SLOT.get();
 }
 
 /** For the engine: mem_cache_size ÷ proxy workers, before the first request. */
 export function installMemCacheBytes(bytes: number | undefined): void {
-  (globalThis as Holder)[SLOT] = bytes;
+  SLOT.set(bytes);
 }

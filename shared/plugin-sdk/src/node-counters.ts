@@ -9,6 +9,8 @@
  * otherwise nothing is counted. So exactly `limit` requests pass, whichever workers serve them.
  */
 
+import { nodeSlot } from './node-slot.ts';
+
 /**
  * The windows of one take, three numbers each: start (ms since the epoch), end (ms, exclusive)
  * and limit; a NaN limit leaves that slot out. A key keeps its slots (the same index is the same
@@ -129,21 +131,19 @@ export class LocalNodeCounters implements NodeCounters {
 }
 
 /** Shared by every copy of the SDK in the process (a custom plugin may bring its own). */
-const SLOT = Symbol.for('turnpike.plugin-sdk.node-counters');
-type Holder = { [SLOT]?: NodeCounters };
+const SLOT = nodeSlot<NodeCounters>('node-counters');
 
 /** The node-wide store plugins count in (this process's own until the engine installs another). */
 export function nodeCounters(): NodeCounters {
-  const holder = globalThis as Holder;
-  let counters = holder[SLOT];
+  let counters = SLOT.get();
   if (counters === undefined) {
     counters = new LocalNodeCounters();
-    holder[SLOT] = counters;
+    SLOT.set(counters);
   }
   return counters;
 }
 
 /** For the engine: makes `counters` the node-wide store, before the plugins' first request. */
 export function installNodeCounters(counters: NodeCounters): void {
-  (globalThis as Holder)[SLOT] = counters;
+  SLOT.set(counters);
 }

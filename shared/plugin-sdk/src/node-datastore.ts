@@ -9,6 +9,8 @@
  * wrote is seen by the next request's `ctx.db`.
  */
 
+import { nodeSlot } from './node-slot.ts';
+
 /** A refusal the main process answered (the writer's error, with the catalogue's code when it has one). */
 export class NodeDatastoreError extends Error {
   readonly code: string | undefined;
@@ -24,15 +26,14 @@ export interface NodeDatastore {
   write(plugin: string, op: unknown): Promise<unknown>;
 }
 
-const SLOT = Symbol.for('turnpike.plugin-sdk.node-datastore');
-type Holder = { [SLOT]?: NodeDatastore };
+const SLOT = nodeSlot<NodeDatastore>('node-datastore');
 
 /** The node's datastore, or undefined on a node whose proxy cannot write (a data plane). */
 export function nodeDatastore(): NodeDatastore | undefined {
-  return (globalThis as Holder)[SLOT];
+  return SLOT.get();
 }
 
 /** For the engine: a traditional node's workers install the IPC client before the first request. */
 export function installNodeDatastore(datastore: NodeDatastore | undefined): void {
-  (globalThis as Holder)[SLOT] = datastore;
+  SLOT.set(datastore);
 }
