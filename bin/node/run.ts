@@ -1,4 +1,5 @@
 import {
+  cancelHeapSettle,
   claimPrefix,
   createLogger,
   installSafetyNet,
@@ -6,6 +7,7 @@ import {
   NodeMetrics,
   ReloadRefusedError,
   releasePrefix,
+  requestHeapSettle,
   type StatusSource,
   startStatusServer,
   TURNPIKE_VERSION,
@@ -162,4 +164,7 @@ export async function runNode(options: RunOptions): Promise<void> {
     throw err;
   }
   log.info({ role: config.role, prefix: config.prefix, version: TURNPIKE_VERSION }, 'Turnpike started');
+  // Start-up's garbage given back once the node is idle (forked proxy workers do their own).
+  requestHeapSettle({ log });
+  lifecycle.signal.addEventListener('abort', cancelHeapSettle, { once: true });
 }

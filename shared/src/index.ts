@@ -4,6 +4,12 @@ export * from './errors.ts';
 export { KONG_STATUS_MESSAGES } from './kong-messages.ts';
 export * from './log.ts';
 export { luaPretty, luaQuote } from './lua-pretty.ts';
+export {
+  cancelHeapSettle,
+  requestHeapSettle,
+  settleHeapNow,
+  settleHeapWhenIdle,
+} from './process/heap-settle.ts';
 export { stoppableServer } from './process/http-server.ts';
 export * from './process/lifecycle.ts';
 export { loadNodeId } from './process/node-id.ts';

@@ -2,7 +2,8 @@
  * `node test/bench/dbless-footprint.ts [runs]`: issue 19's two figures for a DB-less node (1 worker,
  * a kong.yml of 1,000 routes), alone and quickly, for work on them: spawn → the last route's first
  * proxied 200 (and the CPU time the node used until then, steadier than wall-clock time on a
- * shared machine), then (after 1 s) RSS and PSS of each process of the node. The same node and probe
+ * shared machine), then, after the memory bench's settle time (3 s: the node gives start-up's
+ * memory back once idle), RSS and PSS of each process of the node. The same node and probe
  * as the memory and startup sections (dbless-node.ts), without the rest of those sections.
  */
 import { readFileSync } from 'node:fs';
@@ -47,7 +48,7 @@ for (let run = 0; run < runs; run++) {
     }
     await using node = await spawned.started;
     const cpu = treeCpuMs(node.child.pid!);
-    await sleep(1_000);
+    await sleep(3_000);
     const m = await treeMemory(node.child.pid!);
     const each = m.processes.map((p) => `${(p.rss / MB).toFixed(0)}`).join(' + ');
     process.stdout.write(

@@ -35,7 +35,7 @@ export interface MemoryPlan {
 }
 
 export const FULL_MEMORY: MemoryPlan = { loads: [10_000, 50_000], settleMs: 3_000 };
-export const QUICK_MEMORY: MemoryPlan = { loads: [10_000], settleMs: 1_000 };
+export const QUICK_MEMORY: MemoryPlan = { loads: [10_000], settleMs: 3_000 };
 
 const MB = 1024 * 1024;
 

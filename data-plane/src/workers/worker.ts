@@ -15,7 +15,16 @@ import {
   installNodeDatastore,
   type PluginHandler,
 } from '@turnpike/plugin-sdk';
-import { createLogger, Lifecycle, type Logger, type StopMode, toError, WorkerError } from '@turnpike/shared';
+import {
+  cancelHeapSettle,
+  createLogger,
+  Lifecycle,
+  type Logger,
+  requestHeapSettle,
+  type StopMode,
+  toError,
+  WorkerError,
+} from '@turnpike/shared';
 import type { VersionedConfig } from '@turnpike/shared/sync';
 import {
   BalancerRegistry,
@@ -46,6 +55,9 @@ export type SendToPrimary = (message: WorkerMessage) => void;
 
 type ApplyMessage = Extract<PrimaryMessage, { type: 'apply' }>;
 type DeltaMessage = Extract<PrimaryMessage, { type: 'apply-delta' }>;
+
+/** A delta this large is applied like a whole configuration as far as its garbage goes. */
+const BULK_DELTA_CHANGES = 1_000;
 
 /** A burst of health flips (a probe round marking many peers) is one message to the main process. */
 const HEALTH_CHANGED_COALESCE_MS = 50;
@@ -197,6 +209,9 @@ export class ProxyWorker {
     // Added after the proxy: stopped after it, so the last requests' lines are written out.
     lifecycle.add(logs);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
+    // Start-up's garbage is given back once this process is idle (shared/src/process/heap-settle.ts).
+    requestHeapSettle({ log });
+    lifecycle.signal.addEventListener('abort', cancelHeapSettle, { once: true });
     return new ProxyWorker(log, lifecycle, applier, send, logs, metrics, plugins.handlers);
   }
 
@@ -245,6 +260,10 @@ export class ProxyWorker {
     }
     this.#metrics.configure(prometheusConfigOf(this.config.config?.config));
     this.#send({ type: 'applied', seq, version: versionOf(runtime), problems: runtime.problems });
+    // A whole configuration's decode and compile (or a bulk delta's) leave garbage a small
+    // delta's do not: given back once the process is idle.
+    if (message.type === 'apply' || message.changes.length >= BULK_DELTA_CHANGES)
+      requestHeapSettle({ log: this.log });
   }
 
   stop(mode: StopMode, deadline: number): Promise<void> {
