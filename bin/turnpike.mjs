@@ -9,6 +9,7 @@
 // Plain JavaScript, no TypeScript: old Nodes cannot strip types.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,6 +42,10 @@ function toolchainNode() {
 const major = Number(process.versions.node.split('.')[0]);
 if (major >= NODE_MAJOR) {
   if (!installed()) toolchainNode();
+  // Before the first TypeScript file: with the cache warm, Node then never loads its type
+  // stripper (amaro, swc in WebAssembly: ~15 MB of the process's memory) — bin/turnpike.ts's
+  // own call comes too late for the file it is in. (A namespace import: Node 20 has no such export.)
+  nodeModule.enableCompileCache();
   await import(pathToFileURL(entry).href);
 } else {
   const tools = join(root, '.tools', 'node_modules', '.bin', 'node');

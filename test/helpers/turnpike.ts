@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { freePort } from './free-port.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const TURNPIKE_BIN = join(REPO_ROOT, 'bin/turnpike.ts');
+/** The CLI as `npm start` and the package's `bin` run it: the shim, which switches Node's compile cache on first. */
+export const TURNPIKE_BIN = join(REPO_ROOT, 'bin/turnpike.mjs');
 
 /**
  * The machine's own `node`, as a user's shell finds it on PATH, passing over the Node 24 that
