@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { ControlPlane } from '@turnpike/control-plane/node';
 import type { NodeBalancers } from '@turnpike/shared';
 import {
   type Lifecycle,
@@ -9,7 +10,6 @@ import {
   TURNPIKE_VERSION,
 } from '@turnpike/shared';
 import type { LogFiles } from '@turnpike/shared/access-log';
-import { clusterTlsFromConfig, generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ConfigSources, TurnpikeConfig } from '@turnpike/shared/config';
 import type { NodePluginAdmin } from '@turnpike/shared/plugins';
 import type { PluginSchemaLookup } from '@turnpike/shared/schema';
@@ -29,20 +29,23 @@ export interface RoleOptions {
   readonly logFiles: LogFiles;
 }
 
-/**
- * Starts what `role` asks for. `traditional` is a control plane and a data plane in one
- * process, joined by the same gRPC sync stream as in hybrid mode, on a loopback port with a
- * certificate made for this run: the data plane still never touches the database.
- *
- * Each plane is imported only when the role runs it, so a data plane never loads (nor pays the
- * memory for) the control plane's modules.
- */
 /** What a started role gives the node: its status parts, and how a reload reaches its planes. */
 export interface RoleParts {
   readonly status: StatusSource[];
   readonly planes: ReloadablePlanes;
 }
 
+/**
+ * Starts what `role` asks for. `traditional` (with a datastore or DB-less) is a control plane and
+ * a data plane in one process, joined by the sync protocol of hybrid mode — Hello, snapshots,
+ * deltas, Ack/Nack, heartbeats — carried in-process (control-plane/src/sync/in-process.ts,
+ * data-plane/src/sync/in-process-dial.ts) instead of a gRPC stream: no cluster port, no
+ * certificate, no protobuf, and neither grpc-js nor the certificate code is loaded. The data
+ * plane still never touches the database. Hybrid roles keep gRPC + mTLS.
+ *
+ * Each plane is imported only when the role runs it, so a data plane never loads (nor pays the
+ * memory for) the control plane's modules.
+ */
 export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const { config, sources, log, lifecycle, metrics, logFiles } = options;
   const adminAccessLog = logFiles.open(config.admin_access_log);
@@ -66,10 +69,13 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   if (config.role === 'data_plane') {
     // Read (and a bad file refused) before anything starts, as a DB-less node reads its file.
     const declarative = await declarativeFallback(config, loaded.schemas);
-    const { startDataPlane } = await import('@turnpike/data-plane/node');
+    const [{ startDataPlane }, { clusterTlsFromConfig }] = await Promise.all([
+      import('@turnpike/data-plane/node'),
+      import('@turnpike/shared/cluster'),
+    ]);
     const dp = await startDataPlane({
       ...common,
-      clusterTls: await clusterTlsFromConfig(config, sources),
+      cluster: { clusterTls: await clusterTlsFromConfig(config, sources) },
       plugins: loaded.versions,
       workerInMainProcess: true,
       logFiles,
@@ -80,29 +86,27 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   }
   const { startControlPlane } = await import('@turnpike/control-plane/node');
   if (config.role === 'control_plane') {
+    const { clusterTlsFromConfig } = await import('@turnpike/shared/cluster');
     const cp = await startControlPlane({
       ...common,
       sources,
       metrics: metrics.registry,
-      clusterTls: await clusterTlsFromConfig(config, sources),
+      cluster: { tls: await clusterTlsFromConfig(config, sources) },
       ...plugins,
       ...accessLog,
     });
     return { status: [cp.status], planes: { cp, pluginSet } };
   }
-  const pair = await generateClusterCertificate({ days: 2 });
-  const internal = { mode: 'shared' as const, certPem: pair.certPem, keyPem: pair.keyPem };
   // The Admin API reaches the proxy workers' plugin state (proxy-cache purges) once they run.
   let workers: NodePluginAdmin | undefined;
   let balancers: NodeBalancers | undefined;
   // The proxy workers start while the control plane opens its datastore (start-up in parallel,
-  // on another core); the data plane's sync stream waits for the control plane's port.
+  // on another core); the data plane's sync stream waits for the control plane.
   const cpStarting = startControlPlane({
     ...common,
     sources,
     metrics: metrics.registry,
-    clusterTls: internal,
-    clusterListen: { host: '127.0.0.1', port: 0 },
+    cluster: 'in-process',
     ...plugins,
     ...accessLog,
     nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
@@ -111,8 +115,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dpStarting = startDataPlane({
     ...common,
-    clusterTls: internal,
-    controlPlane: cpStarting.then((started) => `127.0.0.1:${started.clusterPort}`),
+    cluster: { controlPlane: cpStarting.then(inProcessLink) },
     plugins: loaded.versions,
     logFiles,
     metrics,
@@ -143,6 +146,13 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   workers = dp.pluginAdmin;
   balancers = dp.balancers;
   return { status: [cp.status, dp.status], planes: { cp, dp, pluginSet } };
+}
+
+/** The control plane's in-process end, for the data plane of this process. */
+function inProcessLink(cp: ControlPlane): { inProcess: NonNullable<ControlPlane['connectInProcess']> } {
+  const connect = cp.connectInProcess;
+  if (connect === undefined) throw new Error('the control plane was started with a cluster listener');
+  return { inProcess: connect };
 }
 
 /**

@@ -13,7 +13,6 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { generateClusterCertificate } from '@turnpike/shared/cluster';
 import type { ListenEntry } from '@turnpike/shared/config';
 
 export interface ListenerCertificates {
@@ -33,7 +32,7 @@ export async function listenHttp(
     const pair =
       tls.certs.length > 0 && tls.keys.length > 0
         ? { certPem: await readFile(tls.certs[0]!, 'utf8'), keyPem: await readFile(tls.keys[0]!, 'utf8') }
-        : await generateClusterCertificate({ commonName: 'localhost', days: 365 });
+        : await selfSigned();
     server = createHttpsServer({ cert: pair.certPem, key: pair.keyPem }, handler) as unknown as Server;
   } else {
     server = createHttpServer(handler);
@@ -52,4 +51,10 @@ export async function listenHttp(
 export function boundPort(server: Server, entry: ListenEntry): number {
   const address = server.address();
   return typeof address === 'object' && address !== null ? address.port : entry.port;
+}
+
+/** An ssl listener without a certificate: one made for this run (the certificate code loaded only then). */
+async function selfSigned(): Promise<{ certPem: string; keyPem: string }> {
+  const { generateClusterCertificate } = await import('@turnpike/shared/cluster');
+  return generateClusterCertificate({ commonName: 'localhost', days: 365 });
 }

@@ -1,7 +1,8 @@
 /**
- * A control plane, wired: datastore → migrations → DAO → snapshot builder → gRPC sync server
- * → Admin API listeners. Each part registers with the Lifecycle in start order, so a stop
- * closes the listeners first and the datastore last.
+ * A control plane, wired: datastore → migrations → DAO → snapshot builder → sync hub (a gRPC
+ * cluster listener, or in-process for a traditional node) → Admin API listeners. Each part
+ * registers with the Lifecycle in start order, so a stop closes the listeners first and the
+ * datastore last.
  */
 import { randomBytes } from 'node:crypto';
 import type { NodeBalancers } from '@turnpike/shared';
@@ -53,9 +54,10 @@ import {
   status,
   up,
 } from './store/index.ts';
-import type { DataPlaneRegistry } from './sync/index.ts';
-import { startSyncServer } from './sync/index.ts';
+import { startSyncHub } from './sync/hub.ts';
+import { type DataPlaneEnd, inProcessConnector } from './sync/in-process.ts';
 import { registerKongControlPlaneMetrics } from './sync/kong-metrics.ts';
+import type { DataPlaneRegistry } from './sync/registry.ts';
 
 export interface ControlPlaneOptions {
   readonly config: TurnpikeConfig;
@@ -64,9 +66,17 @@ export interface ControlPlaneOptions {
   readonly lifecycle: Lifecycle;
   readonly nodeId: string;
   readonly hostname: string;
-  readonly clusterTls: ClusterTlsOptions;
-  /** Where the sync server listens; default `cluster_listen`. Traditional mode uses a loopback port of its own. */
-  readonly clusterListen?: { readonly host: string; readonly port: number };
+  /**
+   * The cluster listener's TLS; and where it listens, default `cluster_listen`. `in-process`
+   * (a traditional node): no listener, the data plane of this process connects through
+   * `ControlPlane.connectInProcess`.
+   */
+  readonly cluster:
+    | {
+        readonly tls: ClusterTlsOptions;
+        readonly listen?: { readonly host: string; readonly port: number };
+      }
+    | 'in-process';
   readonly pluginSchemas: PluginSchemaLookup;
   readonly pluginsAvailable: readonly AvailablePlugin[];
   readonly metrics?: Registry;
@@ -83,8 +93,10 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   readonly status: StatusSource;
-  /** The sync server's port (useful when it was 0). */
-  readonly clusterPort: number;
+  /** The sync server's port (useful when it was 0); undefined in-process. */
+  readonly clusterPort: number | undefined;
+  /** Opens a sync stream from this process's data plane; undefined with a cluster listener. */
+  readonly connectInProcess: (() => DataPlaneEnd) | undefined;
   readonly adminPorts: readonly number[];
   readonly registry: DataPlaneRegistry;
   /** The plugins the configuration uses (a reload's "in use but not enabled" check). */
@@ -119,27 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     options.sources.plugins,
   );
 
-  const listen = options.clusterListen ?? config.cluster_listen[0];
-  if (listen === undefined) {
-    throw new ConfigInvalidError([
-      {
-        key: 'cluster_listen',
-        source: options.sources.cluster_listen,
-        message: 'a control plane needs a cluster listener',
-      },
-    ]);
-  }
-  const sync = await startSyncServer({
-    host: listen.host,
-    port: listen.port,
-    tls: options.clusterTls,
-    source,
-    log,
-    turnpikeVersion: TURNPIKE_VERSION,
-    maxPayload: config.cluster_max_payload,
-    purgeDelaySeconds: config.cluster_data_plane_purge_delay,
-    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-  });
+  const sync = await startSync(options, source);
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
 
   // kong_datastore_reachable reads the backend's probe (DB-less: always reachable).
@@ -215,6 +207,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     pluginsInUse: () => source.pluginsInUse(),
     reconcileAdminListeners: (entries) => adminListeners.reconcile(entries),
     clusterPort: sync.port,
+    connectInProcess: sync.connectInProcess,
     adminPorts,
     registry: sync.registry,
     status: {
@@ -229,6 +222,51 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       notReadyReason: () => (backend.reachable() ? undefined : 'failed to connect to database'),
     },
   };
+}
+
+/**
+ * The sync hub, fed by a gRPC cluster listener — or, `in-process`, by this process's data plane
+ * alone: then neither grpc-js, the proto runtime nor the certificate code is loaded.
+ */
+async function startSync(options: ControlPlaneOptions, source: ConfigSource) {
+  const { config, log } = options;
+  const hubOptions = {
+    source,
+    log,
+    turnpikeVersion: TURNPIKE_VERSION,
+    maxPayload: config.cluster_max_payload,
+    purgeDelaySeconds: config.cluster_data_plane_purge_delay,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  };
+  const cluster = options.cluster;
+  if (cluster === 'in-process') {
+    const hub = startSyncHub(hubOptions);
+    return {
+      port: undefined,
+      registry: hub.registry,
+      balancers: hub.balancers,
+      connectInProcess: inProcessConnector(hub),
+      stop: async () => hub.stop(),
+    };
+  }
+  const listen = cluster.listen ?? config.cluster_listen[0];
+  if (listen === undefined) {
+    throw new ConfigInvalidError([
+      {
+        key: 'cluster_listen',
+        source: options.sources.cluster_listen,
+        message: 'a control plane needs a cluster listener',
+      },
+    ]);
+  }
+  const { startSyncServer } = await import('./sync/server.ts');
+  const server = await startSyncServer({
+    ...hubOptions,
+    host: listen.host,
+    port: listen.port,
+    tls: cluster.tls,
+  });
+  return { ...server, connectInProcess: undefined };
 }
 
 async function openBackend(

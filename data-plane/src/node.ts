@@ -24,7 +24,12 @@ import type { VersionedConfig } from '@turnpike/shared/sync';
 import { readResolverSettings } from './balancer/index.ts';
 import { registerDataPlaneMetrics, workerMetricsText } from './observability/node-metrics.ts';
 import { defaultProxyCertificate, proxySettingsFromConfig, proxyTlsFromConfig } from './proxy/index.ts';
-import { type SyncClientEvent, startSyncClient } from './sync/index.ts';
+import {
+  type ControlPlaneLink,
+  type InProcessConnect,
+  type SyncClientEvent,
+  startSyncClient,
+} from './sync/index.ts';
 import { VersionWaiter } from './version-waiter.ts';
 import {
   clusterSpawner,
@@ -46,12 +51,14 @@ export interface DataPlaneOptions {
   readonly lifecycle: Lifecycle;
   readonly nodeId: string;
   readonly hostname: string;
-  readonly clusterTls: ClusterChannelOptions;
   /**
-   * The control plane's host:port; default `cluster_control_plane`. A promise lets the workers
-   * start while the control plane still starts (a traditional node): the sync stream waits for it.
+   * The control plane: `cluster_control_plane` over gRPC with `clusterTls`; or, in a traditional
+   * node, `controlPlane`, the control plane of this process (a promise: the workers start while
+   * it still starts, the sync stream waits for it).
    */
-  readonly controlPlane?: string | Promise<string>;
+  readonly cluster:
+    | { readonly clusterTls: ClusterChannelOptions }
+    | { readonly controlPlane: Promise<{ readonly inProcess: InProcessConnect }> };
   /**
    * With `worker_processes = 1`, run that worker in this process instead of forking it
    * (workers/sized-spawn.ts; a reload to more workers forks them): a data plane, and a DB-less
@@ -188,11 +195,14 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   await pool.start();
   log.info({ ports: pool.ports, workers: pool.workers().length }, 'proxy listeners started');
 
-  const address = await (options.controlPlane ?? config.cluster_control_plane);
+  const cluster = options.cluster;
+  const link: ControlPlaneLink =
+    'controlPlane' in cluster
+      ? await cluster.controlPlane
+      : { address: config.cluster_control_plane, tls: cluster.clusterTls };
   const first = firstOutcome();
   const sync = await startSyncClient({
-    address,
-    tls: options.clusterTls,
+    ...link,
     nodeId: options.nodeId,
     hostname: options.hostname,
     turnpikeVersion: TURNPIKE_VERSION,

@@ -1,4 +1,6 @@
 export { checkPlugins, checkVersion, type Incompatibility } from './compatibility.ts';
+export { type PeerLink, type SyncHub, type SyncHubOptions, startSyncHub } from './hub.ts';
+export { type DataPlaneEnd, inProcessConnector } from './in-process.ts';
 export { NO_METRICS, type RefusalReason, type SyncMetrics, syncMetrics } from './metrics.ts';
 export {
   type DataPlaneChange,

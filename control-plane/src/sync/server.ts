@@ -1,4 +1,4 @@
-import { Metadata, Server, type ServerDuplexStream, status } from '@grpc/grpc-js';
+import { Metadata, Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { ConfigSyncService, type ControlPlaneMessage, type DataPlaneMessage } from '@turnpike/proto';
 import type { Logger } from '@turnpike/shared';
 import {
@@ -8,41 +8,16 @@ import {
   type PeerRefusal,
 } from '@turnpike/shared/cluster';
 import { DEFAULT_MAX_PAYLOAD } from '@turnpike/shared/sync';
-import type { Registry } from 'prom-client';
-import { type ConfigSource, SnapshotEncodingCache } from '../snapshot/index.ts';
-import { ClusterBalancers } from './cluster-balancers.ts';
-import { type SyncMetrics, syncMetrics } from './metrics.ts';
-import { type DataPlaneRegistry, MemoryDataPlaneRegistry } from './registry.ts';
-import { DataPlaneSession, type SessionContext } from './session.ts';
+import type { ClusterBalancers } from './cluster-balancers.ts';
+import { type SyncHubOptions, startSyncHub } from './hub.ts';
+import type { SyncMetrics } from './metrics.ts';
+import type { DataPlaneRegistry } from './registry.ts';
 
-export interface SyncServerOptions {
+export interface SyncServerOptions extends SyncHubOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
   tls: ClusterTlsOptions;
-  source: ConfigSource;
-  log: Logger;
-  /** This control plane's Turnpike version, against which data planes are checked. */
-  turnpikeVersion: string;
-  /** Default: a MemoryDataPlaneRegistry. */
-  registry?: DataPlaneRegistry;
-  /** `cluster_data_plane_purge_delay`: seconds after which a data plane not seen is forgotten. */
-  purgeDelaySeconds?: number;
-  /** Pass the status listener's Registry to export sync metrics. */
-  metrics?: Registry;
-  heartbeatIntervalMs?: number;
-  /** A data plane silent for this long is disconnected and shown offline. */
-  deadAfterMs?: number;
-  /**
-   * A version in flight this long without Ack or Nack is given up (logged, counted, shown as
-   * last_error) and the stream closed, so that the data plane reconnects; default 60 s. Checked
-   * by the sweep, so it fires up to one sweep interval late.
-   */
-  ackTimeoutMs?: number;
-  /** `cluster_max_payload`. */
-  maxPayload?: number;
-  /** Snapshot compression; gzip for data planes that lack zstd. Default zstd. */
-  compression?: 'zstd' | 'gzip';
 }
 
 export interface SyncServer {
@@ -56,51 +31,17 @@ export interface SyncServer {
 
 type SyncCall = ServerDuplexStream<DataPlaneMessage, ControlPlaneMessage>;
 
-/** A data plane applies 50,000 routes in a few seconds; a minute without an answer is a fault. */
-const DEFAULT_ACK_TIMEOUT_MS = 60_000;
-
-/** The control plane's cluster listener: one ConfigSync stream per data plane, over mutual TLS. */
+/**
+ * The control plane's cluster listener: one ConfigSync stream per data plane, over mutual TLS,
+ * each handed to the sync hub (hub.ts) as a session's stream.
+ */
 export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
-  const deadAfterMs = options.deadAfterMs ?? 30_000;
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-  const registry = options.registry ?? new MemoryDataPlaneRegistry(Date.now, options.purgeDelaySeconds);
-  const metrics = syncMetrics(options.metrics);
-  const { source, log } = options;
-  const sessions = new Set<DataPlaneSession>();
-  const byNode = new Map<string, DataPlaneSession>();
-  const snapshots = new SnapshotEncodingCache(source, {
-    maxPayload,
-    ...(options.compression === undefined ? {} : { compression: options.compression }),
-  });
-
-  const countConnected = () => metrics.connected(byNode.size);
-  const balancers = new ClusterBalancers(() => byNode.values(), log);
-  const context: SessionContext = {
-    source,
-    registry,
-    log,
-    metrics,
-    turnpikeVersion: options.turnpikeVersion,
-    maxPayload,
-    ackTimeoutMs: options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
-    encodedSnapshot: () => snapshots.latest(),
-    balancers,
-    identified(session) {
-      const id = session.nodeId;
-      if (id === undefined) return;
-      const older = byNode.get(id);
-      if (older !== undefined && older !== session) {
-        log.warn({ node_id: id }, 'a second stream from the same data plane: closing the older one');
-        older.supersede();
-      }
-      byNode.set(id, session);
-      countConnected();
-    },
-  };
+  const { log } = options;
+  const hub = startSyncHub(options);
 
   const handle = (call: SyncCall): void => {
-    const session = new DataPlaneSession(context, {
+    const link = hub.accept({
       send: (message) => {
         if (!call.writableEnded && !call.destroyed) call.write(message);
       },
@@ -112,34 +53,23 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       peerIp: peerIp(call.getPeer()),
       certDetails: peerCertDetails(call),
     });
-    sessions.add(session);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      sessions.delete(session);
-      const id = session.nodeId;
-      if (id !== undefined && byNode.get(id) === session) byNode.delete(id);
-      session.closed();
-      countConnected();
-    };
     // Headers at once: the data plane knows it is connected before any config is due.
     call.sendMetadata(new Metadata());
-    call.on('data', (message: DataPlaneMessage) => session.receive(message));
+    call.on('data', (message: DataPlaneMessage) => link.receive(message));
     call.on('end', () => {
       if (!call.writableEnded) call.end();
-      finish();
+      link.closed();
     });
-    call.on('cancelled', finish);
-    call.on('close', finish);
+    call.on('cancelled', link.closed);
+    call.on('close', link.closed);
     call.on('error', (error) => {
-      log.debug({ err: error, node_id: session.nodeId }, 'sync stream error');
-      finish();
+      log.debug({ err: error, node_id: link.nodeId }, 'sync stream error');
+      link.closed();
     });
   };
 
   const gate = clusterGate(options.tls, {
-    onRefused: refusalLogger(log, metrics),
+    onRefused: refusalLogger(log, hub.metrics),
     onHandshakeError: (error, ip) => log.debug({ err: error, ip }, 'cluster TLS handshake failed'),
   });
   const server = new Server({
@@ -156,45 +86,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const listener = await gate.listen(server, options.host, options.port);
   const { port } = listener;
 
-  metrics.configVersion(source.latest().version);
-  const unsubscribe = source.onVersion((latest) => {
-    metrics.configVersion(latest.version);
-    for (const session of sessions) void session.pump();
-  });
-
-  // Heartbeats out, and a sweep for data planes that went silent without closing or left a
-  // version unanswered.
-  const sweepEvery = Math.max(50, Math.min(heartbeatIntervalMs, deadAfterMs / 3, context.ackTimeoutMs / 4));
-  let lastHeartbeat = 0;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const beat = now - lastHeartbeat >= heartbeatIntervalMs;
-    if (beat) lastHeartbeat = now;
-    const latestVersion = source.latest().version;
-    const monotonic = performance.now();
-    for (const session of sessions) {
-      if (now - session.lastMessageAt > deadAfterMs) {
-        log.warn({ node_id: session.nodeId }, 'data plane silent too long: closing its stream');
-        session.expire();
-        continue;
-      }
-      if (session.expireOverdue(monotonic)) continue;
-      if (beat && session.nodeId !== undefined) {
-        session.heartbeat({ kind: { $case: 'heartbeat', value: { sentAtMs: now, latestVersion } } });
-      }
-    }
-  }, sweepEvery);
-  timer.unref();
-
   log.info({ port, host: options.host, mtls: options.tls.mode }, 'cluster listener started');
   return {
     port,
-    registry,
-    balancers,
+    registry: hub.registry,
+    balancers: hub.balancers,
     async stop() {
-      clearInterval(timer);
-      unsubscribe();
-      for (const session of [...sessions]) session.expire(status.UNAVAILABLE, 'control plane shutting down');
+      hub.stop();
       await new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());
         // Streams are long-lived: after ending them, do not wait on stragglers.

@@ -9,7 +9,6 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, isIP } from 'node:net';
 import { ProbeTimeoutError } from '@turnpike/shared';
-import { grpcProbe } from './grpc-probe.ts';
 import type { Peer } from './peer.ts';
 import type { ActiveChecks } from './types.ts';
 
@@ -44,7 +43,15 @@ export const networkProbe: Probe = (peer, checks, host) =>
     timer.unref();
     let cancel: (err: Error) => void;
     if (checks.type === 'grpc' || checks.type === 'grpcs') {
-      cancel = grpcProbe(peer, checks, host, (outcome) => finish(outcome));
+      // Imported on first use: only a node that checks a gRPC upstream loads the proto runtime.
+      let inner: ((err: Error) => void) | undefined;
+      cancel = (err) => inner?.(err);
+      import('./grpc-probe.ts').then(
+        ({ grpcProbe }) => {
+          if (!settled) inner = grpcProbe(peer, checks, host, (outcome) => finish(outcome));
+        },
+        () => finish('tcp'),
+      );
       return;
     }
     if (checks.type === 'tcp') {

@@ -11,14 +11,24 @@ import { type ConfigDelta, DEFAULT_MAX_PAYLOAD, type VersionedConfig } from '@tu
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { ConfigStore } from './config-store.ts';
 import { HealthReporter } from './health-reporter.ts';
+import { type InProcessConnect, inProcessDial } from './in-process-dial.ts';
 import { checkPluginSet } from './plugin-set.ts';
+import { tcpProbe } from './probe.ts';
 import { type SessionStep, SyncSession } from './session.ts';
-import { type SyncStream, SyncTransport } from './transport.ts';
+import { type Dial, type SyncStream, SyncTransport } from './transport.ts';
 
-export interface SyncClientOptions {
-  /** `cluster_control_plane`: host:port. */
-  address: string;
-  tls: ClusterChannelOptions;
+/** Where the control plane is: over gRPC + mTLS, or (a traditional node) in this process. */
+export type ControlPlaneLink =
+  | {
+      /** `cluster_control_plane`: host:port. */
+      address: string;
+      tls: ClusterChannelOptions;
+    }
+  | { inProcess: InProcessConnect };
+
+export type SyncClientOptions = ControlPlaneLink & SyncClientSettings;
+
+export interface SyncClientSettings {
   nodeId: string;
   hostname: string;
   turnpikeVersion: string;
@@ -104,7 +114,7 @@ export interface SyncClient {
 /**
  * A data plane's side of the sync protocol, wired from three parts: the config store (what is
  * held, decode, verify, cache file), the session (what each message means, Ack/Nack) and the
- * transport (gRPC stream, heartbeats, reconnection). This function only moves messages between
+ * transport (the stream — gRPC or in-process —, heartbeats, reconnection). This function only moves messages between
  * them and the `apply` step, one message at a time and in order.
  */
 export async function startSyncClient(options: SyncClientOptions): Promise<SyncClient> {
@@ -261,16 +271,14 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
   // One message at a time, in order, whichever stream it came on: apply may be async.
   let queue = Promise.resolve();
   let reporter: HealthReporter | undefined;
+  const { dial, probe } = await dialFor(options);
   const transport = new SyncTransport(
     {
-      address: options.address,
-      tls: options.tls,
-      nodeId: options.nodeId,
-      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      dial,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
       log,
-      ...(options.probe === undefined ? {} : { probe: options.probe }),
+      probe: options.probe ?? probe,
     },
     {
       opening: () => session.hello(),
@@ -334,6 +342,25 @@ export async function startSyncClient(options: SyncClientOptions): Promise<SyncC
       // A stopped data plane restarts from the version it served last.
       await store.flush();
     },
+  };
+}
+
+/**
+ * The channel to the control plane. grpc-js, the proto runtime and the certificate code are
+ * imported only for a gRPC link: a traditional node, in-process, loads none of them. In-process
+ * the control plane is always there: the reconnect backoff is not cut short by any probe.
+ */
+async function dialFor(options: SyncClientOptions): Promise<{ dial: Dial; probe: () => Promise<boolean> }> {
+  if ('inProcess' in options) return { dial: inProcessDial(options.inProcess), probe: async () => true };
+  const { grpcDial } = await import('./grpc-dial.ts');
+  return {
+    dial: grpcDial({
+      address: options.address,
+      tls: options.tls,
+      nodeId: options.nodeId,
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    }),
+    probe: tcpProbe(options.address),
   };
 }
 

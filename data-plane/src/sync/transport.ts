@@ -1,29 +1,48 @@
-import { type ClientDuplexStream, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { ConfigSyncClient, type ControlPlaneMessage, type DataPlaneMessage } from '@turnpike/proto';
+import type { ControlPlaneMessage, DataPlaneMessage } from '@turnpike/proto';
 import type { Logger } from '@turnpike/shared';
-import {
-  type ClusterChannelOptions,
-  channelCredentials,
-  channelOptions,
-  NODE_ID_METADATA,
-} from '@turnpike/shared/cluster';
 import type { BackoffOptions } from './backoff.ts';
-import { tcpProbe } from './probe.ts';
 import { ReconnectTimer } from './reconnect.ts';
 
+/** How a stream attempt failed, as the channel reports it. */
+export interface ConnectionFailure {
+  /**
+   * `refused`: the control plane denied access (gRPC UNAUTHENTICATED / PERMISSION_DENIED): the
+   * next attempt waits the whole backoff cap. `cancelled`: ended from this side.
+   */
+  reason: 'refused' | 'cancelled' | 'error';
+  code: number;
+  details: string;
+}
+
+/** What a channel reports of one stream attempt. Nothing is reported from inside `dial` itself. */
+export interface ConnectionEvents {
+  /** The control plane accepted the stream (gRPC: its headers). */
+  opened(): void;
+  message(message: ControlPlaneMessage): void;
+  failed(failure: ConnectionFailure): void;
+  /** Ended without an error. */
+  ended(): void;
+}
+
+/** One stream attempt, as the transport drives it. */
+export interface Connection {
+  write(message: DataPlaneMessage): void;
+  /** Ends it from this side. */
+  cancel(): void;
+  /** Frees what the attempt holds (gRPC: its channel), once it ended. */
+  release(): void;
+}
+
+/** Opens one stream to the control plane: over gRPC (grpc-dial.ts) or in-process (in-process-dial.ts). */
+export type Dial = (events: ConnectionEvents) => Connection;
+
 export interface TransportOptions {
-  /** `cluster_control_plane`: host:port. */
-  address: string;
-  tls: ClusterChannelOptions;
-  /** Sent as call metadata too, so that a control plane refusing the certificate can name us. */
-  nodeId: string;
-  /** `cluster_max_payload`. */
-  maxPayload: number;
+  dial: Dial;
   heartbeatIntervalMs: number;
   backoff: BackoffOptions;
   log: Logger;
-  /** Whether the control plane's address answers TCP; default a real probe of `address`. */
-  probe?: () => Promise<boolean>;
+  /** Whether the control plane is there to connect to (reconnect.ts): a TCP probe of its address. */
+  probe: () => Promise<boolean>;
 }
 
 /** One stream, as the driver sees it. */
@@ -47,13 +66,11 @@ export interface TransportEvents {
   closed(error: string): void;
 }
 
-type Call = ClientDuplexStream<DataPlaneMessage, ControlPlaneMessage>;
-
 /**
- * The gRPC side of a data plane's sync: one ConfigSync stream at a time to the control plane,
- * heartbeats, a dead-stream check (three heartbeat intervals without a word), and reconnection
- * (reconnect.ts). Each attempt opens a fresh channel, so that grpc-js's own reconnect backoff
- * never adds to this one. What the messages mean is the session's business, not this.
+ * The channel side of a data plane's sync: one ConfigSync stream at a time to the control plane
+ * (each attempt a fresh `dial`), heartbeats, a dead-stream check (three heartbeat intervals
+ * without a word), and reconnection (reconnect.ts). What the messages mean is the session's
+ * business, not this; how a stream is carried, the dial's.
  */
 export class SyncTransport {
   readonly #options: TransportOptions;
@@ -62,14 +79,14 @@ export class SyncTransport {
   #stopped = false;
   #connected = false;
   #attempt = 0;
-  #current: { call: Call; client: ConfigSyncClient; end: (error: string) => void } | undefined;
+  #current: { connection: Connection; end: (error: string) => void } | undefined;
 
   constructor(options: TransportOptions, events: TransportEvents) {
     this.#options = options;
     this.#events = events;
     this.#reconnect = new ReconnectTimer({
       backoff: options.backoff,
-      probe: options.probe ?? tcpProbe(options.address),
+      probe: options.probe,
     });
   }
 
@@ -85,7 +102,7 @@ export class SyncTransport {
   send(message: DataPlaneMessage): boolean {
     const current = this.#current;
     if (current === undefined || !this.#connected) return false;
-    current.call.write(message);
+    current.connection.write(message);
     return true;
   }
 
@@ -93,37 +110,54 @@ export class SyncTransport {
     this.#stopped = true;
     this.#reconnect.cancel();
     const current = this.#current;
-    current?.call.cancel();
+    current?.connection.cancel();
     current?.end('stopped');
   }
 
   #connect(): void {
     if (this.#stopped) return;
     const options = this.#options;
-    const client = new ConfigSyncClient(options.address, channelCredentials(options.tls), {
-      ...channelOptions(options.tls),
-      'grpc.max_receive_message_length': options.maxPayload + 1024 * 1024,
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-    });
-    const metadata = new Metadata();
-    metadata.set(NODE_ID_METADATA, options.nodeId);
-    const call = client.sync(metadata, {});
     let lastHeard = Date.now();
     let refused = false;
     let ended = false;
     let heartbeat: NodeJS.Timeout | undefined;
 
+    const connection = options.dial({
+      opened: () => {
+        this.#connected = true;
+        this.#attempt = 0;
+        lastHeard = Date.now();
+        this.#events.connected();
+      },
+      message: (message) => {
+        lastHeard = Date.now();
+        if (!ended) this.#events.message(message, stream);
+      },
+      failed: (failure) => {
+        // Ours: a cancel after the stream was already ended here (resync, dead stream, stop).
+        if (ended) return;
+        if (failure.reason === 'cancelled' && this.#stopped) return end('stopped');
+        const deniedAccess = failure.reason === 'refused';
+        // The control plane refused our certificate: no use knocking again soon.
+        if (deniedAccess) refused = true;
+        options.log[deniedAccess ? 'error' : 'warn'](
+          { code: failure.code, details: failure.details },
+          'sync stream failed',
+        );
+        end(failure.details);
+      },
+      ended: () => end('stream ended'),
+    });
     const stream: SyncStream = {
       send: (message) => {
-        if (!ended) call.write(message);
+        if (!ended) connection.write(message);
       },
       get ended() {
         return ended;
       },
       restart: () => {
         if (ended) return;
-        call.cancel();
+        connection.cancel();
         end('resynchronising: reconnecting for a whole snapshot');
       },
       markRefused: () => {
@@ -134,9 +168,9 @@ export class SyncTransport {
       if (ended) return;
       ended = true;
       clearInterval(heartbeat);
-      if (this.#current?.call === call) this.#current = undefined;
+      if (this.#current?.connection === connection) this.#current = undefined;
       this.#connected = false;
-      client.close();
+      connection.release();
       this.#events.closed(error);
       if (this.#stopped) return;
       const delay = this.#reconnect.schedule(this.#attempt, refused, () => this.#connect());
@@ -146,39 +180,13 @@ export class SyncTransport {
         'sync stream closed; reconnecting',
       );
     };
-    this.#current = { call, client, end };
+    this.#current = { connection, end };
 
-    call.on('metadata', () => {
-      this.#connected = true;
-      this.#attempt = 0;
-      lastHeard = Date.now();
-      this.#events.connected();
-    });
-    call.on('data', (message: ControlPlaneMessage) => {
-      lastHeard = Date.now();
-      if (!ended) this.#events.message(message, stream);
-    });
-    call.on('error', (error: ServiceError) => {
-      // Ours: a cancel after the stream was already ended here (resync, dead stream, stop).
-      if (ended) return;
-      if (error.code === status.CANCELLED && this.#stopped) return end('stopped');
-      const deniedAccess = error.code === status.UNAUTHENTICATED || error.code === status.PERMISSION_DENIED;
-      // The control plane refused our certificate: no use knocking again soon.
-      if (deniedAccess) refused = true;
-      options.log[deniedAccess ? 'error' : 'warn'](
-        { code: error.code, details: error.details },
-        'sync stream failed',
-      );
-      end(error.details || error.message);
-    });
-    call.on('status', () => end('stream ended'));
-    call.on('end', () => end('stream ended'));
-
-    call.write(this.#events.opening());
+    connection.write(this.#events.opening());
     heartbeat = setInterval(() => {
       if (Date.now() - lastHeard > 3 * options.heartbeatIntervalMs) {
         // Three intervals without a word: the stream is dead even if TCP has not noticed.
-        call.cancel();
+        connection.cancel();
         end('no message from the control plane for three heartbeat intervals');
         return;
       }

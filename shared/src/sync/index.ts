@@ -13,6 +13,7 @@ export {
 } from './content.ts';
 export { type AppliedDelta, applyDelta } from './delta.ts';
 export { type EncodeOptions, encodeSnapshotPayload } from './encode.ts';
+export { type PipeClose, type PipeEnd, type PipeHandlers, pipePair } from './in-process.ts';
 export { LayeredMap } from './layered-map.ts';
 export {
   COMPRESS_THRESHOLD,
