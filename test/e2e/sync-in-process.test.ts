@@ -4,17 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MemoryConfigSource } from '@turnpike/control-plane/snapshot';
-import {
-  type DataPlaneRecord,
-  type DataPlaneRegistry,
-  inProcessConnector,
-  type SyncHub,
-  startSyncHub,
-} from '@turnpike/control-plane/sync';
+import { inProcessConnector, type SyncHub, startSyncHub } from '@turnpike/control-plane/sync';
 import { type SyncClient, type SyncClientEvent, startSyncClient } from '@turnpike/data-plane/sync';
 import type { ControlPlaneMessage } from '@turnpike/proto';
 import { createLogger, WorkerError } from '@turnpike/shared';
 import { configFromEntities, type VersionedConfig } from '@turnpike/shared/sync';
+import { Conditions } from '../helpers/conditions.ts';
+import { registryUntil } from '../helpers/registry.ts';
 
 // A traditional node's link: the control plane's hub and the data plane's sync client joined by
 // the in-process pipe (no gRPC), with the protocol's semantics end to end. The gRPC link's twin
@@ -52,7 +48,7 @@ async function startLink(
     ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
   });
   const events: SyncClientEvent[] = [];
-  const waiters = new Set<() => void>();
+  const conditions = new Conditions();
   const client = await startSyncClient({
     inProcess: inProcessConnector(hub),
     nodeId: NODE_ID,
@@ -65,7 +61,7 @@ async function startLink(
     apply: async (next) => options.apply?.(next),
     onEvent: (event) => {
       events.push(event);
-      for (const wake of [...waiters]) wake();
+      conditions.check();
     },
   });
   return {
@@ -73,37 +69,13 @@ async function startLink(
     hub,
     client,
     events,
-    until: (predicate) =>
-      new Promise<void>((resolve) => {
-        if (predicate()) return resolve();
-        const wake = () => {
-          if (!predicate()) return;
-          waiters.delete(wake);
-          resolve();
-        };
-        waiters.add(wake);
-      }),
+    until: (predicate) => conditions.until(predicate),
     async [Symbol.asyncDispose]() {
       await client.stop();
       hub.stop();
       await dir[Symbol.asyncDispose]();
     },
   };
-}
-
-function registryUntil(
-  registry: DataPlaneRegistry,
-  predicate: (record: DataPlaneRecord) => boolean,
-): Promise<DataPlaneRecord> {
-  return new Promise((resolve) => {
-    const now = registry.get(NODE_ID);
-    if (now !== undefined && predicate(now)) return resolve(now);
-    const off = registry.onChange((record) => {
-      if (record.id !== NODE_ID || !predicate(record)) return;
-      off();
-      resolve(record);
-    });
-  });
 }
 
 const atLatest = (link: Link) => () =>
@@ -114,7 +86,7 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
   it('Hello, a snapshot, then deltas, each Acked; the registry lists the data plane as over loopback', async () => {
     await using link = await startLink();
     await link.until(atLatest(link));
-    const record = await registryUntil(link.hub.registry, (r) => r.sync_status === 'normal');
+    const record = await registryUntil(link.hub.registry, NODE_ID, (r) => r.sync_status === 'normal');
     assert.equal(record.ip, '127.0.0.1');
     assert.equal(record.connected, true);
     assert.equal(record.hostname, 'traditional.test');
@@ -126,7 +98,11 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
       ['snapshot', 1],
       ['delta', 2],
     ]);
-    await registryUntil(link.hub.registry, (r) => r.config_version === 2 && r.sync_status === 'normal');
+    await registryUntil(
+      link.hub.registry,
+      NODE_ID,
+      (r) => r.config_version === 2 && r.sync_status === 'normal',
+    );
   });
 
   it('a Nack reaches the registry with its code; the next version is applied', async () => {
@@ -136,12 +112,20 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
         if (refuse) throw new WorkerError('worker 1 refused it');
       },
     });
-    const rejected = await registryUntil(link.hub.registry, (r) => r.sync_status === 'config_rejected');
+    const rejected = await registryUntil(
+      link.hub.registry,
+      NODE_ID,
+      (r) => r.sync_status === 'config_rejected',
+    );
     assert.equal(rejected.last_error_code, 'TP_WORKER');
     refuse = false;
     link.source.apply([{ entity: 'routes', id: 'r3', op: 'upsert', value: { id: 'r3', paths: ['/3'] } }]);
     await link.until(atLatest(link));
-    await registryUntil(link.hub.registry, (r) => r.sync_status === 'normal' && r.config_version === 2);
+    await registryUntil(
+      link.hub.registry,
+      NODE_ID,
+      (r) => r.sync_status === 'normal' && r.config_version === 2,
+    );
   });
 
   it('an unanswered version closes the stream (Ack timeout); the data plane reconnects and catches up', async () => {
@@ -157,13 +141,14 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
     });
     const timedOut = await registryUntil(
       link.hub.registry,
+      NODE_ID,
       (r) => r.last_error_code === 'TP_SYNC_ACK_TIMEOUT',
     );
     assert.match(timedOut.last_error ?? '', /no Ack or Nack/);
     await link.until(() => link.events.some((e) => e.type === 'disconnected'));
     await link.until(atLatest(link));
     assert.ok(link.events.filter((e) => e.type === 'connected').length >= 2, 'reconnected');
-    await registryUntil(link.hub.registry, (r) => r.sync_status === 'normal' && r.connected);
+    await registryUntil(link.hub.registry, NODE_ID, (r) => r.sync_status === 'normal' && r.connected);
   });
 
   it('a stopped data plane shows offline; a stopped hub closes the stream UNAVAILABLE and refuses new ones', async () => {
@@ -173,7 +158,7 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
     await link.until(() => link.events.some((e) => e.type === 'disconnected'));
     const disconnected = link.events.find((e) => e.type === 'disconnected');
     assert.deepEqual(disconnected, { type: 'disconnected', error: 'control plane shutting down' });
-    await registryUntil(link.hub.registry, (r) => r.sync_status === 'offline' && !r.connected);
+    await registryUntil(link.hub.registry, NODE_ID, (r) => r.sync_status === 'offline' && !r.connected);
     // Its reconnect attempts are closed at once, and do not list it again.
     await link.until(() => link.events.filter((e) => e.type === 'disconnected').length >= 2);
     assert.equal(link.hub.registry.get(NODE_ID)?.connected, false);
@@ -183,9 +168,9 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
   it('the data plane stopping first: the control plane sees the stream end and shows it offline', async () => {
     await using link = await startLink();
     await link.until(atLatest(link));
-    await registryUntil(link.hub.registry, (r) => r.connected);
+    await registryUntil(link.hub.registry, NODE_ID, (r) => r.connected);
     await link.client.stop();
-    const record = await registryUntil(link.hub.registry, (r) => !r.connected);
+    const record = await registryUntil(link.hub.registry, NODE_ID, (r) => !r.connected);
     assert.equal(record.sync_status, 'offline');
   });
 
@@ -229,7 +214,7 @@ describe('config sync in-process', { timeout: 30_000 }, () => {
       while (!again.some((m) => m.kind?.$case === 'snapshot'))
         await new Promise((resolve) => setTimeout(resolve, 5));
       const payload = again.flatMap((m) => (m.kind?.$case === 'snapshot' ? [m.kind.value.payload] : []))[0];
-      assert.ok(payload !== undefined && payload.some((byte) => byte !== 0));
+      assert.ok(payload?.some((byte) => byte !== 0));
       pipe.end();
       second.end();
     } finally {

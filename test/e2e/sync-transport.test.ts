@@ -4,12 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemoryConfigSource } from '@turnpike/control-plane/snapshot';
-import {
-  type DataPlaneRecord,
-  type DataPlaneRegistry,
-  type SyncServer,
-  startSyncServer,
-} from '@turnpike/control-plane/sync';
+import { type SyncServer, startSyncServer } from '@turnpike/control-plane/sync';
 import { type SyncClient, type SyncClientEvent, startSyncClient } from '@turnpike/data-plane/sync';
 import { ConfigSyncClient } from '@turnpike/proto';
 import { createLogger, type Logger, WorkerError } from '@turnpike/shared';
@@ -20,6 +15,8 @@ import {
   generateClusterCertificate,
 } from '@turnpike/shared/cluster';
 import { configFromEntities, type VersionedConfig } from '@turnpike/shared/sync';
+import { Conditions } from '../helpers/conditions.ts';
+import { registryUntil } from '../helpers/registry.ts';
 
 // Real gRPC on 127.0.0.1 with shared-mode mTLS; every wait is on an event, never a sleep.
 
@@ -121,7 +118,7 @@ async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const cacheFile = options.cacheFile ?? join(dir, `${id}.cache`);
   const events: SyncClientEvent[] = [];
   const applied: VersionedConfig[] = [];
-  const waiters = new Set<() => void>();
+  const conditions = new Conditions();
   let pending = false;
   const dp: Partial<DataPlane> & { overlapped: boolean } = { overlapped: false };
   const pair = options.certPair ?? cert;
@@ -148,7 +145,7 @@ async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
       }
       if (event.type === 'applied' || event.type === 'rejected') pending = false;
       if (event.type === 'disconnected') pending = false;
-      for (const wake of [...waiters]) wake();
+      conditions.check();
     },
   });
   return Object.assign(dp, {
@@ -158,37 +155,12 @@ async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
     applied,
     cacheFile,
     until(predicate: () => boolean, what: string) {
-      return new Promise<void>((resolve) => {
-        if (predicate()) return resolve();
-        const wake = () => {
-          if (!predicate()) return;
-          waiters.delete(wake);
-          resolve();
-        };
-        waiters.add(wake);
-      }).catch(() => assert.fail(what));
+      return conditions.until(predicate).catch(() => assert.fail(what));
     },
     async [Symbol.asyncDispose]() {
       await client.stop();
     },
   }) as DataPlane;
-}
-
-/** Resolves with the record once the predicate holds, re-checked on every registry change. */
-function registryUntil(
-  registry: DataPlaneRegistry,
-  id: string,
-  predicate: (record: DataPlaneRecord) => boolean,
-): Promise<DataPlaneRecord> {
-  return new Promise((resolve) => {
-    const now = registry.get(id);
-    if (now !== undefined && predicate(now)) return resolve(now);
-    const off = registry.onChange((record) => {
-      if (record.id !== id || !predicate(record)) return;
-      off();
-      resolve(record);
-    });
-  });
 }
 
 const atLatest = (dp: DataPlane, source: MemoryConfigSource) => () =>
