@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { ControlPlane } from '@turnpike/control-plane/node';
 import type { NodeBalancers } from '@turnpike/shared';
 import {
   type Lifecycle,
@@ -115,7 +114,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dpStarting = startDataPlane({
     ...common,
-    cluster: { controlPlane: cpStarting.then(inProcessLink) },
+    cluster: { controlPlane: cpStarting.then((cp) => ({ inProcess: cp.connectInProcess })) },
     plugins: loaded.versions,
     logFiles,
     metrics,
@@ -146,13 +145,6 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   workers = dp.pluginAdmin;
   balancers = dp.balancers;
   return { status: [cp.status, dp.status], planes: { cp, dp, pluginSet } };
-}
-
-/** The control plane's in-process end, for the data plane of this process. */
-function inProcessLink(cp: ControlPlane): { inProcess: NonNullable<ControlPlane['connectInProcess']> } {
-  const connect = cp.connectInProcess;
-  if (connect === undefined) throw new Error('the control plane was started with a cluster listener');
-  return { inProcess: connect };
 }
 
 /**

@@ -95,8 +95,8 @@ export interface ControlPlane {
   readonly status: StatusSource;
   /** The sync server's port (useful when it was 0); undefined in-process. */
   readonly clusterPort: number | undefined;
-  /** Opens a sync stream from this process's data plane; undefined with a cluster listener. */
-  readonly connectInProcess: (() => DataPlaneEnd) | undefined;
+  /** Opens a sync stream from a data plane of this process (a traditional node's). */
+  readonly connectInProcess: () => DataPlaneEnd;
   readonly adminPorts: readonly number[];
   readonly registry: DataPlaneRegistry;
   /** The plugins the configuration uses (a reload's "in use but not enabled" check). */
@@ -266,7 +266,7 @@ async function startSync(options: ControlPlaneOptions, source: ConfigSource) {
     port: listen.port,
     tls: cluster.tls,
   });
-  return { ...server, connectInProcess: undefined };
+  return { ...server, connectInProcess: inProcessConnector(server.hub) };
 }
 
 async function openBackend(

@@ -9,7 +9,7 @@ import {
 } from '@turnpike/shared/cluster';
 import { DEFAULT_MAX_PAYLOAD } from '@turnpike/shared/sync';
 import type { ClusterBalancers } from './cluster-balancers.ts';
-import { type SyncHubOptions, startSyncHub } from './hub.ts';
+import { type SyncHub, type SyncHubOptions, startSyncHub } from './hub.ts';
 import type { SyncMetrics } from './metrics.ts';
 import type { DataPlaneRegistry } from './registry.ts';
 
@@ -25,6 +25,8 @@ export interface SyncServer {
   registry: DataPlaneRegistry;
   /** The connected data planes' balancers: their reported health, and marks sent to them. */
   balancers: ClusterBalancers;
+  /** What serves the streams: a stream from this process may join it (in-process.ts). */
+  hub: SyncHub;
   /** Ends every stream and closes the listener. */
   stop(): Promise<void>;
 }
@@ -91,6 +93,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     port,
     registry: hub.registry,
     balancers: hub.balancers,
+    hub,
     async stop() {
       hub.stop();
       await new Promise<void>((resolve) => {
