@@ -17,7 +17,8 @@ import { type ClientHttp2Session, type ClientHttp2Stream, constants, connect as 
 import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Dispatcher as DispatcherBase } from './undici-parts.ts';
 
 const { NGHTTP2_CANCEL } = constants;
 
@@ -214,7 +215,7 @@ class H2Call implements Dispatcher.DispatchController {
   }
 }
 
-export class H2Dispatcher extends Dispatcher {
+export class H2Dispatcher extends DispatcherBase {
   readonly #origin: URL;
   readonly #authority: string;
   readonly #scheme: string;

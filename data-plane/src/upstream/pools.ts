@@ -7,10 +7,10 @@
 import type { LookupFunction } from 'node:net';
 import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
-import { Pool } from 'undici';
 import type { DispatcherSource, ProxyServiceConfig, UpstreamTlsProfile } from '../runtime/index.ts';
 import { H2Dispatcher } from './h2-dispatcher.ts';
 import { tlsConnectOptions } from './tls.ts';
+import { Pool } from './undici-parts.ts';
 
 export interface UpstreamPoolOptions {
   /** Kong's upstream_keepalive_pool_size; 0 disables keep-alive. */
