@@ -205,7 +205,7 @@ describe('worker_processes = 2 in the traditional role', {
 
   test('`turnpike quit` lets an in-flight slow request finish before the node exits', async () => {
     const arrived = slow.nextArrival();
-    const inFlight = freshGet(`${proxyUrl}/slow`);
+    const inFlight = freshGet(`${proxyUrl}/slow/during-quit`);
     await arrived;
     const quitStarted = Date.now();
     const quit = runTurnpike(['quit', '--timeout', '20'], node.env);
@@ -219,5 +219,8 @@ describe('worker_processes = 2 in the traditional role', {
     assert.ok(
       node.lines.some((l) => l.msg === 'stopping' && l.mode === 'drain' && typeof l.worker === 'number'),
     );
+    // The worker's access log was still open while it drained: the slow request has its line.
+    const accessLog = await readFile(`${node.prefix}/logs/access.log`, 'utf8');
+    assert.match(accessLog, /"GET \/slow\/during-quit HTTP\/1\.1" 200 /);
   });
 });

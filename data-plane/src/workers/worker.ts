@@ -140,6 +140,9 @@ export class ProxyWorker {
     // mem_cache_size is the node's: each worker keeps its own stores, so each gets its share.
     installMemCacheBytes(Math.floor(settings.memCacheSize / Math.max(1, settings.workers)));
     const lifecycle = new Lifecycle(log);
+    // First, so stopped last (components stop in reverse): the lines of requests that finish while
+    // the proxy drains are still taken, and written out at the end.
+    lifecycle.add(logs);
     // One resolver (the dns_* keys) for the balancers' targets and the services' own hosts.
     const resolve = systemResolver(settings.resolver);
     const lookup = connectLookup(resolve, { ...DEFAULT_DNS_SETTINGS, ...settings.dns });
@@ -206,8 +209,6 @@ export class ProxyWorker {
       });
       lifecycle.add(streams);
     }
-    // Added after the proxy: stopped after it, so the last requests' lines are written out.
-    lifecycle.add(logs);
     send({ type: 'ready', version: versionOf(applier.runtime.current), ports: proxy.ports });
     // Start-up's garbage is given back once this process is idle (shared/src/process/heap-settle.ts).
     requestHeapSettle({ log });
