@@ -1,12 +1,14 @@
 /**
  * CPU per request: a figure that holds on a shared, loaded machine where req/s does not.
  *
- *   node test/bench/cpu-per-request.ts [requests=20000] [concurrency=50] [target ...]
+ *   node test/bench/cpu-per-request.ts [--readings=1] [requests=20000] [concurrency=50] [target ...]
  *
  * Starts each target (proxy-targets.ts) on one upstream, warms it up, then sends a fixed count
  * of keep-alive GETs with a fixed concurrency from this process (undici Pool) and reports the
  * CPU time (utime + stime from /proc/<pid>/stat, summed over the target's process tree)
- * spent per request. The upstream's CPU is not counted. Bounded: a fixed request count,
+ * spent per request. The upstream's CPU is not counted. With `--readings=N`, each target sends its
+ * count N times after the warm-up and the line gives every reading and their median (the first
+ * reading after a start often carries JIT and GC catch-up). Bounded: a fixed request count,
  * 127.0.0.1 only, every process started is stopped.
  */
 
@@ -40,7 +42,11 @@ async function send(url: string, headers: Record<string, string>, count: number,
 }
 
 async function main(): Promise<void> {
-  const [countArg, concArg, ...rest] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const readingsArg = args.find((a) => a.startsWith('--readings='));
+  const readings = readingsArg === undefined ? 1 : Number(readingsArg.slice('--readings='.length));
+  if (!Number.isInteger(readings) || readings < 1) throw new Error(`bad ${readingsArg}`);
+  const [countArg, concArg, ...rest] = args.filter((a) => a !== readingsArg);
   const count = Number(countArg ?? 20_000);
   const concurrency = Number(concArg ?? 50);
   const keys = (rest.length > 0 ? rest : ['nginx-1', 'bare', 'turnpike-1']) as TargetKey[];
@@ -65,14 +71,21 @@ async function main(): Promise<void> {
     await checkAnswers(key, target.request);
     if (target.pid === undefined) throw new Error(`${key}: no process to measure`);
     await send(target.request.url, target.request.headers ?? {}, Math.min(5_000, count), concurrency);
-    const before = treeCpuSeconds(target.pid);
+    const perRequest: number[] = [];
+    let errors = 0;
     const started = performance.now();
-    const errors = await send(target.request.url, target.request.headers ?? {}, count, concurrency);
+    for (let i = 0; i < readings; i++) {
+      const before = treeCpuSeconds(target.pid);
+      errors += await send(target.request.url, target.request.headers ?? {}, count, concurrency);
+      perRequest.push(((treeCpuSeconds(target.pid) - before) * 1e6) / count);
+    }
     const wall = performance.now() - started;
-    const cpu = treeCpuSeconds(target.pid) - before;
+    const sorted = [...perRequest].sort((a, b) => a - b);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+    const each = readings > 1 ? `, readings ${perRequest.map((v) => v.toFixed(1)).join(' ')}` : '';
     console.log(
-      `${key.padEnd(20)} ${((cpu * 1e6) / count).toFixed(1).padStart(7)} µs CPU/request` +
-        `  (${count} requests, c=${concurrency}, wall ${(wall / 1000).toFixed(1)} s${errors > 0 ? `, ${errors} non-200` : ''})`,
+      `${key.padEnd(20)} ${median.toFixed(1).padStart(7)} µs CPU/request` +
+        `  (${readings > 1 ? `median of ${readings} × ` : ''}${count} requests, c=${concurrency}, wall ${(wall / 1000).toFixed(1)} s${each}${errors > 0 ? `, ${errors} non-200` : ''})`,
     );
   }
 }
