@@ -4,7 +4,8 @@
  *   node test/bench/cpuprofile-summary.ts FILE.cpuprofile [rows=40] [self|total] [skip-ms=0]
  *
  * Shares are of the busy time (idle samples left out); `skip-ms` leaves out the profile's first
- * milliseconds (start-up: module loading, the first config).
+ * milliseconds (start-up: module loading, the first config), or with `skip-ms=FUNCTION` every
+ * sample before the first in FUNCTION (e.g. `onServerStream`: the first proxied call).
  * A function is its name, file and line; inclusive time counts a function once per sample even
  * when it recurses. Paths are shown from `node_modules/` or the repository's folders on.
  */
@@ -27,7 +28,6 @@ if (file === undefined) throw new Error('usage: cpuprofile-summary.ts FILE.cpupr
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const rows = Number(rowsArg ?? 40);
 const by = sortArg === 'total' ? 'total' : 'self';
-const skipUs = Number(skipArg ?? 0) * 1000;
 
 const byId = new Map<number, ProfileNode>();
 const parent = new Map<number, number>();
@@ -35,6 +35,17 @@ for (const n of profile.nodes) {
   byId.set(n.id, n);
   for (const c of n.children ?? []) parent.set(c, n.id);
 }
+/** Microseconds into the profile of the first sample with `name` on its stack. */
+function firstSampleIn(name: string): number {
+  let at = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id))
+      if (byId.get(id)?.callFrame.functionName === name) return at;
+  }
+  return 0;
+}
+
 const short = (url: string): string => {
   const m = /(node_modules\/.*|(?:data-plane|shared|control-plane|bin)\/.*)$/.exec(url);
   return m ? m[1]! : url.replace(/^file:\/\//, '');
@@ -43,6 +54,9 @@ const keyOf = (n: ProfileNode): string => {
   const f = n.callFrame;
   return `${f.functionName || '(anonymous)'} ${short(f.url)}:${f.lineNumber + 1}`;
 };
+
+let skipUs = Number(skipArg ?? 0) * 1000;
+if (skipArg !== undefined && !Number.isFinite(skipUs)) skipUs = firstSampleIn(skipArg);
 
 const self = new Map<string, number>();
 const total = new Map<string, number>();

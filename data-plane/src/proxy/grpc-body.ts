@@ -31,7 +31,10 @@ export class GrpcRequestBody implements PumpableBody, AsyncIterable<Buffer> {
   }
 
   pump(sink: Writable, fail: (err: Error) => void): void {
-    const source = this.#source;
+    // Read from the HTTP/2 stream under node's compat request: its chunks are pushed from there
+    // into a second Readable (the request) otherwise. Nothing else reads the request once the
+    // body is on its way (a plugin that replaces the body hands a Buffer instead).
+    const source = (this.#source as { stream?: Readable }).stream ?? this.#source;
     const limit = this.#limit;
     const ms = this.#writeTimeoutMs;
     let seen = 0;
