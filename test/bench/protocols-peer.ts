@@ -5,6 +5,10 @@
  *                                    unary calls (/test.Echo/Unary, 64 bytes) kept INFLIGHT at once,
  *                                    spread over CHANNELS channels, for SECONDS; prints one JSON line
  *                                    { calls, errors, seconds, cpu, firstError }
+ *   grpc-forward GRPC_PORT           the bare gRPC forwarder: a node:http2 h2c server whose every stream
+ *                                    is sent on one client session to the echo server and answered
+ *                                    back, trailers included; the floor of any node:http2 gRPC proxy;
+ *                                    prints `PORT <n>`
  *   tcp-sink                         reads every byte of a connection and, once the client half-closes,
  *                                    answers the byte count (8 bytes) and ends; prints `PORT <n>`
  *   tcp-pipe SINK_PORT               the bare forwarder: node:net sockets piped both ways to the sink,
@@ -15,6 +19,7 @@
  */
 
 import { once } from 'node:events';
+import { createServer as createH2Server, constants as h2, connect as h2connect } from 'node:http2';
 import { connect, createServer, type Socket } from 'node:net';
 import { ChannelCredentials, Client, Metadata } from '@grpc/grpc-js';
 import { echoServer } from '../e2e/grpc-fixtures.ts';
@@ -76,6 +81,44 @@ async function grpcLoad(target: string, channels: number, inflight: number, seco
   const cpu = cpuShare(startCpu, startWall);
   for (const c of clients) c.close();
   console.log(JSON.stringify({ calls, errors, seconds: elapsed, cpu, firstError }));
+}
+
+/**
+ * The bare gRPC forwarder: server stream → a request on one client session → response, data and
+ * trailers written back. No routing, no plugins, no deadlines: what node:http2 costs by itself.
+ */
+function grpcForward(upstreamPort: number): void {
+  const session = h2connect(`http://127.0.0.1:${upstreamPort}`);
+  session.on('error', () => undefined);
+  const server = createH2Server();
+  server.on('stream', (down, headers) => {
+    const out: Record<string, string | string[]> = {};
+    for (const name in headers) {
+      if (name === ':authority' || name === ':scheme') continue;
+      const v = headers[name];
+      if (v !== undefined) out[name] = v;
+    }
+    const up = session.request(out);
+    down.on('data', (chunk: Buffer) => up.write(chunk));
+    down.on('end', () => up.end());
+    down.on('error', () => up.close(h2.NGHTTP2_CANCEL));
+    up.on('error', () => down.close(h2.NGHTTP2_INTERNAL_ERROR));
+    up.on('response', (res) => down.respond(res, { waitForTrailers: true }));
+    let trailers: Record<string, string | string[]> = {};
+    up.on('trailers', (t) => {
+      trailers = t as Record<string, string | string[]>;
+    });
+    down.on('wantTrailers', () => down.sendTrailers(trailers));
+    up.on('data', (chunk: Buffer) => down.write(chunk));
+    // 'end' may come before 'trailers' (one tick): the response ends once the upstream stream closed.
+    up.on('close', () => (up.rstCode === h2.NGHTTP2_NO_ERROR ? down.end() : down.close(up.rstCode)));
+  });
+  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as { port: number }).port}`));
+  process.once('SIGTERM', () => {
+    server.close();
+    session.close();
+    process.exit(0);
+  });
 }
 
 function tcpSink(): void {
@@ -153,6 +196,8 @@ if (role === 'grpc-server') {
 } else if (role === 'grpc-load') {
   await grpcLoad(rest[0]!, Number(rest[1]), Number(rest[2]), Number(rest[3]));
   process.exit(0);
+} else if (role === 'grpc-forward') {
+  grpcForward(Number(rest[0]));
 } else if (role === 'tcp-sink') {
   tcpSink();
 } else if (role === 'tcp-pipe') {

@@ -25,7 +25,7 @@ export const PEER = join(import.meta.dirname, 'protocols-peer.ts');
 
 /** A protocols-peer server role (`tcp-pipe` takes the sink's port), pinned to the target CPU. */
 export async function startPeer(
-  role: 'grpc-server' | 'tcp-sink' | 'tcp-pipe',
+  role: 'grpc-server' | 'grpc-forward' | 'tcp-sink' | 'tcp-pipe',
   ...args: string[]
 ): Promise<ListeningChild> {
   const peer = await spawnListening(process.execPath, [PEER, role, ...args]);
@@ -36,10 +36,16 @@ export async function startPeer(
 export interface TurnpikeTarget extends AsyncDisposable {
   readonly grpcPort: number;
   readonly streamPort: number;
+  /** The node's main process (its workers are its children). */
+  readonly pid: number;
 }
 
 /** A traditional node (dsn = memory, 1 worker) proxying gRPC to `grpcPort` and TCP to `sinkPort`. */
-export async function startTurnpikeTarget(grpcPort: number, sinkPort: number): Promise<TurnpikeTarget> {
+export async function startTurnpikeTarget(
+  grpcPort: number,
+  sinkPort: number,
+  env: Record<string, string> = {},
+): Promise<TurnpikeTarget> {
   const [proxy, stream, admin, status] = [
     await freePort(),
     await freePort(),
@@ -56,6 +62,7 @@ export async function startTurnpikeTarget(grpcPort: number, sinkPort: number): P
       TURNPIKE_STREAM_LISTEN: `127.0.0.1:${stream}`,
       TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
       TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
+      ...env,
     },
   });
   try {
@@ -80,7 +87,12 @@ export async function startTurnpikeTarget(grpcPort: number, sinkPort: number): P
     await node[Symbol.asyncDispose]();
     throw error;
   }
-  return { grpcPort: proxy, streamPort: stream, [Symbol.asyncDispose]: () => node[Symbol.asyncDispose]() };
+  return {
+    grpcPort: proxy,
+    streamPort: stream,
+    pid: node.child.pid!,
+    [Symbol.asyncDispose]: () => node[Symbol.asyncDispose](),
+  };
 }
 
 export interface NginxTarget extends AsyncDisposable {

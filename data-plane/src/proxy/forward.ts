@@ -121,6 +121,11 @@ export class ForwardCall extends UndiciCall implements BodyWaiter {
     });
   }
 
+  /** The request body as the client sent it (null: none). */
+  protected get body(): BufferedBody | null {
+    return this.#body;
+  }
+
   /** The body to send: the plugins' replacement or the client's, under the service's write_timeout. */
   protected requestBody(replaced: Buffer | undefined): Dispatcher.DispatchOptions['body'] {
     return withWriteTimeout(replaced ?? this.#body, this.prepared.dispatch.writeTimeout);

@@ -14,11 +14,13 @@
  */
 
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from '@turnpike/shared';
 import type { Dispatcher } from 'undici';
 import type { FailureStatus } from '../balancer/attempts.ts';
 import type { ChainExit, PluginRun } from '../runtime/index.ts';
 import { ForwardCall } from './forward.ts';
+import { GrpcRequestBody } from './grpc-body.ts';
 import {
   grpcMessageOf,
   grpcStatusOf,
@@ -57,11 +59,23 @@ function forwardableTrailers(
 export class GrpcCall extends ForwardCall {
   readonly #flags: ResponseHeaderFlags;
   readonly #log: Logger;
+  readonly #maxBodySize: number;
 
   constructor(prepared: Prepared, res: ServerResponse, listener: ListenerContext) {
     super(prepared, res, listener);
     this.#flags = listener.flags;
     this.#log = listener.log;
+    this.#maxBodySize = listener.settings.limits.maxBodySize;
+  }
+
+  /** The client's stream written straight to the service's (grpc-body.ts); a plugin's replacement as is. */
+  protected override requestBody(replaced: Buffer | undefined): Dispatcher.DispatchOptions['body'] {
+    const body = this.body;
+    if (replaced !== undefined || body === null || Buffer.isBuffer(body)) return super.requestBody(replaced);
+    const prepared = this.prepared;
+    const limit = prepared.contentLength < 0 ? this.#maxBodySize : 0;
+    // undici takes async iterables as bodies (its types do not say so); the h2 dispatcher pumps it.
+    return new GrpcRequestBody(body, limit, prepared.dispatch.writeTimeout) as unknown as Readable;
   }
 
   /** The upstream call: HTTP/2 to the service, body streamed, deadline honoured. */

@@ -73,8 +73,10 @@ export class ProxyPipeline {
       ? new GrpcCall(prepared, res, listener)
       : new ForwardCall(prepared, res, listener);
     if (!prepared.hasBody) call.proceed(null);
-    else if (prepared.grpc || prepared.found.route.request_buffering === false) {
-      // gRPC streams both ways at once: a client-streaming call's body never ends before its answer.
+    // gRPC streams both ways at once: a client-streaming call's body never ends before its answer.
+    // The client's stream as it is: the call counts it and writes it upstream itself (grpc-body.ts).
+    else if (prepared.grpc) call.proceed(streamRequestBody(req, 0));
+    else if (prepared.found.route.request_buffering === false) {
       // Streamed as it comes; only a body of unknown length still needs counting.
       const max = listener.settings.limits.maxBodySize;
       call.proceed(streamRequestBody(req, prepared.contentLength < 0 ? max : 0));

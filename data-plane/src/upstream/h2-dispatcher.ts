@@ -15,7 +15,7 @@
 
 import { type ClientHttp2Session, type ClientHttp2Stream, constants, connect as h2connect } from 'node:http2';
 import type { LookupFunction } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { Dispatcher as DispatcherBase } from './undici-parts.ts';
@@ -28,6 +28,18 @@ export interface H2DispatcherOptions {
   /** TLS options for grpcs (see tls.ts tlsConnectOptions); undefined for h2c. */
   readonly tls?: ConnectionOptions | undefined;
   readonly lookup?: LookupFunction | undefined;
+}
+
+/**
+ * A request body that writes itself to the upstream stream (proxy/grpc-body.ts: the client's
+ * stream chunk by chunk, no pipe), calling `fail` when it cannot finish.
+ */
+export interface PumpableBody {
+  pump(sink: Writable, fail: (err: Error) => void): void;
+}
+
+function isPumpable(body: unknown): body is PumpableBody {
+  return typeof (body as Partial<PumpableBody> | null)?.pump === 'function';
 }
 
 /** An upstream failure with the code the attempt machine classifies (upstream/failure.ts). */
@@ -77,15 +89,18 @@ function h2Headers(options: Dispatcher.DispatchOptions, scheme: string, authorit
   return out;
 }
 
-/** The response's headers without pseudo-headers, flat, as undici's `controller.rawHeaders`. */
-function rawHeadersOf(headers: Record<string, string | string[] | undefined>): Buffer[] {
-  const raw: Buffer[] = [];
+/**
+ * The response's headers without pseudo-headers, flat, as undici's `controller.rawHeaders`, as
+ * strings (node:http2 gives strings; no Buffer per name and value to be decoded again).
+ */
+function rawHeadersOf(headers: Record<string, string | string[] | undefined>): string[] {
+  const raw: string[] = [];
   for (const name in headers) {
-    if (name.startsWith(':')) continue;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
     const value = headers[name];
     if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value])
-      raw.push(Buffer.from(name), Buffer.from(String(one)));
+    if (Array.isArray(value)) for (const one of value) raw.push(name, String(one));
+    else raw.push(name, String(value));
   }
   return raw;
 }
@@ -97,12 +112,17 @@ class H2Call implements Dispatcher.DispatchController {
   #timer: NodeJS.Timeout | undefined = undefined;
   #done = false;
   #ended = false;
+  #closed = false;
   #trailers: Record<string, string | string[]> = {};
   aborted = false;
   paused = false;
   reason: Error | null = null;
-  rawHeaders: Buffer[] | undefined = undefined;
-  rawTrailers: Buffer[] | undefined = undefined;
+  rawHeaders: string[] | undefined = undefined;
+
+  /** undici's `controller.rawTrailers`: made when read (the proxy reads the trailers object). */
+  get rawTrailers(): string[] | undefined {
+    return this.#closed ? rawHeadersOf(this.#trailers) : undefined;
+  }
 
   constructor(handler: Dispatcher.DispatchHandler) {
     this.#handler = handler;
@@ -134,7 +154,7 @@ class H2Call implements Dispatcher.DispatchController {
   ): void {
     this.#handler.onRequestStart?.(this, {});
     if (this.#done) return;
-    const body = options.body as Buffer | Readable | string | null | undefined;
+    const body = options.body as Buffer | Readable | PumpableBody | string | null | undefined;
     const empty = body === null || body === undefined;
     let stream: ClientHttp2Stream;
     try {
@@ -162,6 +182,10 @@ class H2Call implements Dispatcher.DispatchController {
     if (empty) return;
     if (Buffer.isBuffer(body) || typeof body === 'string') {
       stream.end(body);
+      return;
+    }
+    if (isPumpable(body)) {
+      body.pump(stream, (err) => this.#fail(err));
       return;
     }
     body.on('error', (err: Error) => this.#fail(err));
@@ -198,7 +222,7 @@ class H2Call implements Dispatcher.DispatchController {
     if (this.#ended && stream.rstCode === constants.NGHTTP2_NO_ERROR) {
       this.#done = true;
       if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.rawTrailers = rawHeadersOf(this.#trailers);
+      this.#closed = true;
       this.#handler.onResponseEnd?.(this, this.#trailers);
       return;
     }
