@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
+import type { ControlPlane } from '@turnpike/control-plane/node';
 import type { NodeBalancers } from '@turnpike/shared';
 import {
   type Lifecycle,
@@ -100,12 +101,27 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   let workers: NodePluginAdmin | undefined;
   let balancers: NodeBalancers | undefined;
   // The proxy workers start while the control plane opens its datastore (start-up in parallel,
-  // on another core); the data plane's sync stream waits for the control plane.
+  // on another core); the data plane's sync stream connects as soon as the control plane's sync
+  // hub runs, before its Admin API is built.
+  let syncStarted: (connect: ControlPlane['connectInProcess']) => void = () => undefined;
+  const hubReady = new Promise<ControlPlane['connectInProcess']>((resolve) => {
+    syncStarted = resolve;
+  });
+  // DB-less with one worker, the proxy runs on this thread: it serves first, and the Admin API is
+  // built once it does (or failed to). Forked workers start beside the Admin API instead.
+  const workerCount = config.worker_processes === 'auto' ? availableParallelism() : config.worker_processes;
+  const proxyOnThisThread = config.database === 'off' && workerCount === 1;
+  let proxyStarted: () => void = () => undefined;
+  const proxyFirst = new Promise<void>((resolve) => {
+    proxyStarted = resolve;
+  });
   const cpStarting = startControlPlane({
     ...common,
     sources,
     metrics: metrics.registry,
     cluster: 'in-process',
+    onSyncStarted: (connect) => syncStarted(connect),
+    ...(proxyOnThisThread ? { adminAfter: proxyFirst } : {}),
     ...plugins,
     ...accessLog,
     nodePlugins: { call: async (plugin, op) => (workers === undefined ? [] : workers.call(plugin, op)) },
@@ -114,7 +130,13 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
   const { startDataPlane } = await import('@turnpike/data-plane/node');
   const dpStarting = startDataPlane({
     ...common,
-    cluster: { controlPlane: cpStarting.then((cp) => ({ inProcess: cp.connectInProcess })) },
+    cluster: {
+      controlPlane: Promise.race([hubReady, cpStarting.then((cp) => cp.connectInProcess)]).then(
+        (connect) => ({
+          inProcess: connect,
+        }),
+      ),
+    },
     plugins: loaded.versions,
     logFiles,
     metrics,
@@ -136,6 +158,7 @@ export async function startRole(options: RoleOptions): Promise<RoleParts> {
           },
         }),
   });
+  dpStarting.then(proxyStarted, proxyStarted);
   // Both settle before a failure is reported, so the node's stop finds every part they added.
   const [cpSettled, dpSettled] = await Promise.allSettled([cpStarting, dpStarting]);
   if (cpSettled.status === 'rejected') throw cpSettled.reason;

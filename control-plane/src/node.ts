@@ -34,7 +34,6 @@ import type { Registry } from 'prom-client';
 import { clientErrorAnswer } from './admin/client-error.ts';
 import { ConnectionStats } from './admin/connections.ts';
 import { adminHeaderFlags, serverToken } from './admin/headers.ts';
-import { buildAdminApi } from './admin/server.ts';
 import { adminGuiOrigins } from './admin-gui/origins.ts';
 import { startAdminGui } from './admin-gui/server.ts';
 import { AdminListeners, type ListenerChange } from './admin-listeners.ts';
@@ -89,6 +88,17 @@ export interface ControlPlaneOptions {
    * control plane uses its data planes' (sync/cluster-balancers.ts).
    */
   readonly nodeBalancers?: NodeBalancers;
+  /**
+   * Called once the sync hub runs, before the Admin API is built: an in-process data plane
+   * connects then and serves while the Admin API's modules load (`connectInProcess`).
+   */
+  readonly onSyncStarted?: (connectInProcess: () => DataPlaneEnd) => void;
+  /**
+   * The Admin API is built once this settles: a traditional node's proxy, which then serves
+   * before the Admin API's modules load (and the Admin API takes no write while the proxy
+   * workers are still starting).
+   */
+  readonly adminAfter?: Promise<unknown>;
 }
 
 export interface ControlPlane {
@@ -133,6 +143,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const sync = await startSync(options, source);
   lifecycle.add({ name: 'sync server', stop: () => sync.stop() });
+  options.onSyncStarted?.(sync.connectInProcess);
 
   // kong_datastore_reachable reads the backend's probe (DB-less: always reachable).
   if (options.metrics !== undefined) {
@@ -148,6 +159,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const connections = new ConnectionStats();
   const nodeBalancers =
     options.nodeBalancers ?? (config.role === 'control_plane' ? sync.balancers : undefined);
+  // Loaded here, not with this module: fastify, its validators and the routes are most of the
+  // control plane's module graph, which an in-process data plane does not wait for.
+  if (options.adminAfter !== undefined) await options.adminAfter.catch(() => undefined);
+  const { buildAdminApi } = await import('./admin/server.ts');
   const admin = buildAdminApi({
     dao,
     log,

@@ -123,6 +123,22 @@ describe('a DB-less traditional node', () => {
     assert.equal((await http('GET', `${proxyUrl}/web/still`)).status, 200, 'nothing changed');
   });
 
+  test('with one worker, in this process, the proxy serves the file before the Admin API is built', async () => {
+    const file = join(dir, 'kong.yml');
+    await writeFile(file, kongYml(blue));
+    const setup = await dockerEnv({ KONG_DECLARATIVE_CONFIG: file, TURNPIKE_WORKER_PROCESSES: '1' });
+    await using node = await startTurnpike({ env: setup.env });
+    const at = (msg: string) => node.lines.findIndex((l) => l.msg === msg);
+    assert.ok(at('configuration applied') !== -1 && at('admin listener started') !== -1, 'both are logged');
+    assert.ok(
+      at('configuration applied') < at('admin listener started'),
+      'the proxy applied the file before the Admin API listened',
+    );
+    const proxied = await http('GET', `${setup.proxyUrl}/web/hello`);
+    assert.equal(proxied.status, 200);
+    assert.equal((await http('GET', `${setup.adminUrl}/routes`)).status, 200);
+  });
+
   test('POST /config swaps the configuration under load without failing a request', async (t) => {
     const file = join(dir, 'swap.yml');
     await writeFile(file, kongYml(blue));
