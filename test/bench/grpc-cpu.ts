@@ -18,17 +18,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { treeCpuSeconds } from './processes.ts';
-import { LOAD_CPU, PEER, startPeer, startTurnpikeTarget } from './protocols-targets.ts';
+import { type GrpcRun, LOAD_CPU, PEER, startPeer, startTurnpikeTarget } from './protocols-targets.ts';
 
 const run = promisify(execFile);
-
-interface GrpcRun {
-  calls: number;
-  errors: number;
-  seconds: number;
-  cpu: number;
-  firstError?: string;
-}
 
 const [secondsArg, repsArg, ...names] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 3);

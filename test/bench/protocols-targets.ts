@@ -33,6 +33,15 @@ export async function startPeer(
   return peer;
 }
 
+/** What the gRPC load peer (protocols-peer.ts) prints for one run. */
+export interface GrpcRun {
+  calls: number;
+  errors: number;
+  seconds: number;
+  cpu: number;
+  firstError?: string;
+}
+
 export interface TurnpikeTarget extends AsyncDisposable {
   readonly grpcPort: number;
   readonly streamPort: number;

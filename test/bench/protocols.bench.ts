@@ -14,7 +14,14 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { echoClient, unary } from '../e2e/grpc-fixtures.ts';
-import { LOAD_CPU, PEER, startNginxTarget, startPeer, startTurnpikeTarget } from './protocols-targets.ts';
+import {
+  type GrpcRun,
+  LOAD_CPU,
+  PEER,
+  startNginxTarget,
+  startPeer,
+  startTurnpikeTarget,
+} from './protocols-targets.ts';
 import { fixed, median, type Report, rate, ratio } from './report.ts';
 import { ensureNginxStream, type Tools } from './tools.ts';
 
@@ -60,14 +67,6 @@ const TCP_LABELS: Readonly<Record<TargetName, string>> = {
   nginx: 'nginx `stream`, 1 worker',
   pipe: 'bare node:net forwarder (`pipe` both ways)',
 };
-
-interface GrpcRun {
-  calls: number;
-  errors: number;
-  seconds: number;
-  cpu: number;
-  firstError?: string;
-}
 
 interface TcpRun {
   bytes: number;
