@@ -19,4 +19,4 @@ node scripts/admin-gui-build.ts
 echo "== tests"
 exec node --test --test-concurrency="${TURNPIKE_TEST_CONCURRENCY:-2}" --test-timeout=300000 \
   'shared/src/**/*.test.ts' 'shared/plugin-sdk/src/**/*.test.ts' 'control-plane/src/**/*.test.ts' 'control-plane/admin-gui/src/**/*.test.ts' 'data-plane/src/**/*.test.ts' \
-  'proto/src/**/*.test.ts' 'test/**/*.test.ts' "$@"
+  'proto/src/**/*.test.ts' 'native/src/**/*.test.ts' 'test/**/*.test.ts' "$@"

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import vm from 'node:vm';
 import { createLogger } from '../log.ts';
-import { cancelHeapSettle, requestHeapSettle, settleHeapNow, settleHeapWhenIdle } from './heap-settle.ts';
+import {
+  cancelHeapSettle,
+  requestHeapSettle,
+  setNativeHeapTrimmer,
+  settleHeapNow,
+  settleHeapWhenIdle,
+} from './heap-settle.ts';
 
 /** Start-up in miniature: a burst of short-lived allocation grows the young generation. */
 function churn(): number {
@@ -80,4 +86,19 @@ test('requests while one is pending join it; after it ran, a new request settles
   cancelHeapSettle();
   await sleep(150);
   assert.equal(given(), 2, 'cancelled');
+});
+
+test('the native trimmer runs after the collection, once per settle, and not once unset', () => {
+  let trims = 0;
+  setNativeHeapTrimmer(() => {
+    trims++;
+  });
+  try {
+    assert.ok(settleHeapNow() !== undefined);
+    assert.equal(trims, 1);
+  } finally {
+    setNativeHeapTrimmer(undefined);
+  }
+  settleHeapNow();
+  assert.equal(trims, 1);
 });
