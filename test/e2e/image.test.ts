@@ -21,7 +21,7 @@ describe('deploy/Dockerfile', () => {
   test('builds two variants from one build stage: Node 24 on Alpine, and distroless nonroot', () => {
     assert.deepEqual(
       stages.map((s) => s.name),
-      ['manifests', 'gui', 'build', 'alpine', 'distroless'],
+      ['manifests', 'gui', 'build', 'native-glibc', 'alpine', 'distroless'],
     );
     // The base images as written, with the NODE_VERSION build argument (24) unexpanded.
     assert.match(stageNamed(stages, 'alpine').from, /^node:\$\{NODE_VERSION\}-alpine$/);
@@ -81,12 +81,53 @@ describe('deploy/Dockerfile', () => {
     });
     // /app is the repository root in the image: the folder the GUI listener reads is that one.
     assert.equal(relative(REPO_ROOT, DEFAULT_ASSETS_DIR), 'control-plane/admin-gui/dist');
-    for (const variant of VARIANTS) {
-      assert.deepEqual(
-        stageNamed(stages, variant).copies.map((c) => c.from),
-        ['build', 'build'],
-        `${variant} copies from the build stage only, not the GUI's build tools`,
-      );
+    assert.deepEqual(
+      stageNamed(stages, 'alpine').copies.map((c) => c.from),
+      ['build', 'build'],
+      "alpine copies from the build stage only, not the GUI's build tools",
+    );
+    assert.deepEqual(
+      stageNamed(stages, 'distroless').copies.map((c) => c.from),
+      ['build', 'build', 'native-glibc'],
+      "distroless copies from the build stage and the glibc addon's, not the build tools",
+    );
+  });
+
+  test('the native addon is built for each C library, from what its stage copies, to where the process loads it', async () => {
+    const addonPath = new URL(
+      '../build/Release/turnpike_native.node',
+      new URL('../../native/src/index.ts', import.meta.url),
+    ).pathname;
+    const inImage = `/app/${relative(REPO_ROOT, addonPath)}`;
+    // musl: the build stage has the addon's sources before its install runs the build.
+    const build = stageNamed(stages, 'build');
+    const sources = build.copies.filter((c) => c.dest.startsWith('native/')).flatMap((c) => c.sources);
+    assert.deepEqual(sources, ['native/binding.gyp', 'native/build.mjs', 'native/src']);
+    assert.ok(
+      build.runs.some((r) => r.includes('pnpm install') && r.includes('node native/build.mjs --strict')),
+    );
+    // glibc: its own stage, copied into distroless over the musl build.
+    const glibc = stageNamed(stages, 'native-glibc');
+    assert.match(glibc.from, /^node:\$\{NODE_VERSION\}-bookworm-slim$/, 'Debian 12, as distroless-debian12');
+    assert.deepEqual(glibc.runs.at(-1), 'node build.mjs --strict');
+    const copied = stageNamed(stages, 'distroless').copies.find((c) => c.from === 'native-glibc');
+    assert.deepEqual(copied, { from: 'native-glibc', sources: [inImage], dest: inImage });
+    // That stage's inputs, and nothing else (no node_modules: npm's own node-gyp), build it here.
+    const root = await mkdtemp(join(tmpdir(), 'turnpike-native-'));
+    try {
+      for (const copy of glibc.copies)
+        for (const source of copy.sources) {
+          const dest =
+            copy.dest.endsWith('/') || copy.dest === './'
+              ? join(root, source.replace(/^native\//, ''))
+              : join(root, copy.dest);
+          await cp(join(REPO_ROOT, source), dest, { recursive: true });
+        }
+      const built = await runProgram(process.execPath, ['build.mjs', '--strict'], {}, root);
+      assert.equal(built.code, 0, built.stderr);
+      assert.ok(existsSync(join(root, relative(join(REPO_ROOT, 'native'), addonPath))));
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 
