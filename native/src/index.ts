@@ -2,7 +2,7 @@
  * Turnpike's optional native addon, loaded once, on first use. Everything it offers has a
  * fallback in JavaScript, so a process without it (no compiler at install time, another
  * platform, an addon this Node.js cannot load) runs the same, a little heavier: callers check
- * for `undefined`. `nativeAddonProblem()` says why it is missing, for a start-up log line.
+ * for `undefined`. `nativeAddonProblem()` says why it is missing (the tests assert it is not).
  */
 import { createRequire } from 'node:module';
 

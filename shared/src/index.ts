@@ -7,7 +7,6 @@ export { luaPretty, luaQuote } from './lua-pretty.ts';
 export {
   cancelHeapSettle,
   requestHeapSettle,
-  setNativeHeapTrimmer,
   settleHeapNow,
   settleHeapWhenIdle,
 } from './process/heap-settle.ts';

@@ -21,7 +21,7 @@
  * threads, each with its own malloc arena) stays mapped, since glibc returns only the top of an
  * arena by itself. When the process has a trimmer (`setNativeHeapTrimmer`: glibc's
  * `malloc_trim`, from the native addon @turnpike/native), it runs right after the collection:
- * ~17 MB of a DB-less node's ~130 MB RSS at 1,000 routes (test/bench/results/2026-12-04-malloc-trim.md).
+ * ~11 MB of a DB-less node's ~125 MB RSS at 1,000 routes (test/bench/results/2026-12-04-malloc-trim.md).
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
