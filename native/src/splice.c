@@ -466,7 +466,9 @@ static napi_value splice_add(napi_env env, napi_callback_info info) {
     (void)fcntl(c->d[i].pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
   }
   c->idle_ms = idle > 0 ? (int64_t)idle : 0;
-  c->id = l->next_id++;
+  /* Read before the hand-over: from then on the loop thread owns c, and may end and free it
+     before this function returns. */
+  const uint32_t id = c->id = l->next_id++;
   if (l->next_id == 0) l->next_id = 1;
   if (l->active++ == 0) napi_ref_threadsafe_function(env, l->tsfn);
   pthread_mutex_lock(&l->lock);
@@ -474,9 +476,9 @@ static napi_value splice_add(napi_env env, napi_callback_info info) {
   l->pending = c;
   pthread_mutex_unlock(&l->lock);
   wake(l);
-  napi_value id;
-  napi_create_uint32(env, c->id, &id);
-  return id;
+  napi_value result;
+  napi_create_uint32(env, id, &result);
+  return result;
 }
 
 static napi_value splice_abort(napi_env env, napi_callback_info info) {
