@@ -38,7 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PIPE_SIZE (1024 * 1024)
+/* A pipe of 1 MB moves more per call, for the first BIG_PIPES connections at once; past them the
+   kernel's default (64 KB): pipe pages count against the user's pipe-user-pages-soft (64 MB by
+   default), and past that limit every new pipe of the user, in any process, gets 2 pages. */
+#define BIG_PIPE (1024 * 1024)
+#define BIG_PIPES 16
 #define CHECK_MS 100
 
 enum { R_CLEAN = 0, R_TIMEOUT = 1, R_ERROR = 2, R_ABORTED = 3 };
@@ -52,13 +56,21 @@ typedef struct side {
 typedef struct dir {
   int pipe[2];
   size_t inpipe;
+  size_t cap;   /* the pipe's capacity */
   int eof;      /* the source returned 0 */
   int shut;     /* SHUT_WR sent to the destination */
   uint64_t bytes;
 } dir_t;
 
+typedef struct done_msg {
+  uint32_t id;
+  int reason, err;
+  uint64_t c2u, u2c;
+} done_msg_t;
+
 typedef struct conn {
   uint32_t id;
+  done_msg_t *msg; /* allocated by spliceAdd: the report cannot fail for want of memory */
   int fd[2];
   dir_t d[2]; /* d[0]: client → upstream, d[1]: upstream → client */
   side_t sides[2];
@@ -71,11 +83,6 @@ typedef struct conn {
   struct conn *pending_next;
 } conn_t;
 
-typedef struct done_msg {
-  uint32_t id;
-  int reason, err;
-  uint64_t c2u, u2c;
-} done_msg_t;
 
 typedef struct loop {
   int epfd, evfd;
@@ -113,6 +120,7 @@ static void close_fd(int *fd) {
 }
 
 static void free_conn(conn_t *c) {
+  free(c->msg);
   for (int i = 0; i < 2; i++) {
     close_fd(&c->fd[i]);
     close_fd(&c->d[i].pipe[0]);
@@ -131,15 +139,15 @@ static void finish(loop_t *l, conn_t *c, int reason, int err) {
 }
 
 static void report(loop_t *l, conn_t *c) {
-  done_msg_t *m = malloc(sizeof *m);
-  if (m != NULL) {
-    m->id = c->id;
-    m->reason = c->reason;
-    m->err = c->err;
-    m->c2u = c->d[0].bytes;
-    m->u2c = c->d[1].bytes;
-    if (napi_call_threadsafe_function(l->tsfn, m, napi_tsfn_nonblocking) != napi_ok) free(m);
-  }
+  done_msg_t *m = c->msg;
+  c->msg = NULL;
+  m->id = c->id;
+  m->reason = c->reason;
+  m->err = c->err;
+  m->c2u = c->d[0].bytes;
+  m->u2c = c->d[1].bytes;
+  /* Refused only once the environment is closing (the queue is unbounded). */
+  if (napi_call_threadsafe_function(l->tsfn, m, napi_tsfn_nonblocking) != napi_ok) free(m);
 }
 
 /* Moves what it can one way, until the kernel refuses; returns 0, or an errno. */
@@ -148,8 +156,8 @@ static int pump_dir(conn_t *c, int k) {
   int src = c->fd[k], dst = c->fd[1 - k];
   for (;;) {
     int progress = 0;
-    if (!d->eof && d->inpipe < PIPE_SIZE) {
-      ssize_t n = splice(src, NULL, d->pipe[1], NULL, PIPE_SIZE - d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (!d->eof && d->inpipe < d->cap) {
+      ssize_t n = splice(src, NULL, d->pipe[1], NULL, d->cap - d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         d->inpipe += (size_t)n;
         c->last[k] = now_ms();
@@ -448,7 +456,11 @@ static napi_value splice_add(napi_env env, napi_callback_info info) {
     return NULL;
   }
   conn_t *c = calloc(1, sizeof *c);
-  if (c == NULL) return throw_errno(env, "spliceAdd", ENOMEM);
+  if (c != NULL) c->msg = malloc(sizeof *c->msg);
+  if (c == NULL || c->msg == NULL) {
+    free(c);
+    return throw_errno(env, "spliceAdd", ENOMEM);
+  }
   for (int i = 0; i < 2; i++) {
     c->fd[i] = c->d[i].pipe[0] = c->d[i].pipe[1] = -1;
     c->sides[i].conn = c;
@@ -462,8 +474,9 @@ static napi_value splice_add(napi_env env, napi_callback_info info) {
       free_conn(c);
       return throw_errno(env, "spliceAdd", err);
     }
-    /* A larger pipe moves more per call; refused past the user's pipe quota: the default then. */
-    (void)fcntl(c->d[i].pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+    int cap = l->active < BIG_PIPES ? fcntl(c->d[i].pipe[1], F_SETPIPE_SZ, BIG_PIPE) : -1;
+    if (cap < 0) cap = fcntl(c->d[i].pipe[1], F_GETPIPE_SZ);
+    c->d[i].cap = cap > 0 ? (size_t)cap : 65536;
   }
   c->idle_ms = idle > 0 ? (int64_t)idle : 0;
   /* Read before the hand-over: from then on the loop thread owns c, and may end and free it

@@ -1,6 +1,6 @@
 /**
  * Stream forwarding in the kernel (native/src/splice.c) against the JS fallback
- * (`TURNPIKE_NATIVE=off`), on a running node: the log line of every closed session says which one
+ * (`TURNPIKE_STREAM_SPLICE=off`), on a running node: the log line of every closed session says which one
  * moved its bytes (`forwarding`), with exact counts; a 100 MB transfer each way with a checksum
  * ended by a half-close, a silent connection closed by the service's idle timeout, and `turnpike
  * quit` draining an open connection.
@@ -55,7 +55,8 @@ for (const forwarding of ['splice', 'pipe'] as const) {
       await using node = await startTraditionalNode({
         env: {
           TURNPIKE_STREAM_LISTEN: `127.0.0.1:${listen}`,
-          ...(forwarding === 'pipe' ? { TURNPIKE_NATIVE: 'off' } : { TURNPIKE_STREAM_SPLICE: 'on' }),
+          // Splice is the default; the JS pipe without it.
+          ...(forwarding === 'pipe' ? { TURNPIKE_STREAM_SPLICE: 'off' } : {}),
         },
       });
       const created = async (path: string, body: Record<string, unknown>): Promise<void> => {

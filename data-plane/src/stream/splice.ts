@@ -1,8 +1,8 @@
 /**
  * Kernel-side forwarding for plain TCP stream connections: the native addon's splice loop
  * (native/src/splice.c, Linux). `spliceForwarder()` is undefined without it (no addon, another
- * platform, `TURNPIKE_NATIVE=off`) and unless `TURNPIKE_STREAM_SPLICE=on` (off by default: not
- * finished, see data-plane/src/stream/README.md): stream-call.ts then pipes in JavaScript.
+ * platform, `TURNPIKE_NATIVE=off`) or with `TURNPIKE_STREAM_SPLICE=off`: stream-call.ts then
+ * pipes in JavaScript, as it does for a connection the loop refuses (`add` throws).
  *
  * Handing a pair of sockets over (`handOff`): libuv stops reading both, what their readable
  * buffers already hold (a preread ClientHello, the bytes after a PROXY header, a server's first
@@ -42,7 +42,7 @@ let forwarder: SpliceForwarder | undefined;
 let tried = false;
 
 function make(): SpliceForwarder | undefined {
-  if (process.platform !== 'linux' || process.env.TURNPIKE_STREAM_SPLICE !== 'on') return undefined;
+  if (process.platform !== 'linux' || process.env.TURNPIKE_STREAM_SPLICE === 'off') return undefined;
   const addon = nativeAddon();
   const { spliceSetup, spliceAdd, spliceAbort, spliceActive } = addon ?? {};
   if (spliceSetup === undefined || spliceAdd === undefined || spliceAbort === undefined) return undefined;
@@ -109,6 +109,15 @@ function takeBuffered(socket: Socket): Buffer | undefined {
     handle.readStop?.();
   }
   return chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/** Undoes takeBuffered's stop: libuv reads the socket again (the hand-off was refused). */
+export function resumeReading(socket: Socket): void {
+  const handle = handleOf(socket) as (HandleInternals & { readStart?(): number }) | undefined;
+  if (handle !== undefined && handle.reading === false && !socket.readableEnded) {
+    handle.reading = true;
+    handle.readStart?.();
+  }
 }
 
 /**

@@ -26,7 +26,14 @@ import type { Peer } from '../balancer/peer.ts';
 import type { ServiceDispatch } from '../runtime/index.ts';
 import { tlsConnectOptions } from '../upstream/index.ts';
 import type { StreamProtocol, StreamRoute } from './router.ts';
-import { prepareHandOff, type SpliceEnd, type SpliceForwarder, socketFd, spliceForwarder } from './splice.ts';
+import {
+  prepareHandOff,
+  resumeReading,
+  type SpliceEnd,
+  type SpliceForwarder,
+  socketFd,
+  spliceForwarder,
+} from './splice.ts';
 
 const NO_HEADERS = Object.freeze({});
 
@@ -197,13 +204,18 @@ export class StreamCall extends UpstreamAttempts {
   }
 
   #pipe(upstream: Socket): void {
-    const client = this.#client;
     if (this.#closed) {
       upstream.destroy();
       return;
     }
     upstream.on('error', (err) => this.#close(err));
     upstream.once('close', (hadError) => this.#sideClosed(hadError));
+    this.#forward(upstream);
+  }
+
+  /** Pipes both ways in JS, each socket bounded by the service's idle timeouts. */
+  #forward(upstream: Socket): void {
+    const client = this.#client;
     // Idle bounds: nothing read from the upstream for read_timeout, nothing taken for write_timeout.
     const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
     if (idle > 0) {
@@ -245,10 +257,15 @@ export class StreamCall extends UpstreamAttempts {
         }
         const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
         try {
-          this.#spliceLoop = loop;
           this.#spliceId = loop.add(clientFd, upstreamFd, idle, (end) => this.#spliceEnded(end));
+          this.#spliceLoop = loop;
         } catch (err) {
-          this.#close(err as Error);
+          // Refused (out of fds or memory): this connection is piped in JS instead.
+          this.#log.warn({ err }, 'stream splice refused a connection: piped instead');
+          this.#spliced = undefined;
+          resumeReading(client);
+          resumeReading(upstream);
+          this.#forward(upstream);
         }
       },
       (err) => this.#close(err),
