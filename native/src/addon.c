@@ -10,6 +10,7 @@ int turnpike_export(napi_env env, napi_value exports, const char *name, napi_cal
 
 static napi_value init(napi_env env, napi_value exports) {
   if (turnpike_trim_init(env, exports) != napi_ok) return NULL;
+  if (turnpike_splice_init(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

@@ -9,4 +9,7 @@ int turnpike_export(napi_env env, napi_value exports, const char *name, napi_cal
 /* trim.c: mallocTrim() */
 napi_status turnpike_trim_init(napi_env env, napi_value exports);
 
+/* splice.c: spliceSetup(), spliceAdd(), spliceAbort(), spliceActive() (Linux only) */
+napi_status turnpike_splice_init(napi_env env, napi_value exports);
+
 #endif

@@ -9,6 +9,27 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   /** glibc's malloc_trim(0): true when pages were released; undefined without glibc (musl). */
   mallocTrim(): boolean | undefined;
+  /**
+   * Kernel-side TCP forwarding (splice.c, Linux only: absent elsewhere). `spliceSetup` once per
+   * process, with the function told of every ended connection: its id, reason (0 both ends closed
+   * cleanly, 1 idle timeout, 2 error with `errno`, 3 aborted), and the bytes moved client →
+   * upstream and upstream → client.
+   */
+  spliceSetup?(
+    onDone: (
+      id: number,
+      reason: number,
+      errno: number,
+      clientToUpstream: number,
+      upstreamToClient: number,
+    ) => void,
+  ): void;
+  /** Forwards between two connected TCP sockets' fds (dup'ed) until both ends close; its id. */
+  spliceAdd?(clientFd: number, upstreamFd: number, idleMs: number): number;
+  /** Ends a spliced connection now (reported with reason 3). */
+  spliceAbort?(id: number): void;
+  /** Connections the splice loop holds now. */
+  spliceActive?(): number;
 }
 
 const ADDON_PATH = new URL('../build/Release/turnpike_native.node', import.meta.url).pathname;

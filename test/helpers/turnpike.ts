@@ -37,15 +37,23 @@ export interface CommandResult {
 }
 
 /**
+ * Variables a whole run may set for every process it starts: the PostgreSQL of the suite, and
+ * the switches of the native addon (`TURNPIKE_NATIVE=off` runs the suite without it,
+ * `TURNPIKE_STREAM_SPLICE=on` with the kernel stream forwarder).
+ */
+const RUN_WIDE = new Set(['TURNPIKE_TEST_PG', 'TURNPIKE_NATIVE', 'TURNPIKE_STREAM_SPLICE']);
+
+/**
  * process.env without TURNPIKE_* and KONG_* settings (both are read as configuration), so a
  * developer's shell cannot change a test's outcome, and without node:test's NODE_TEST_CONTEXT
- * (a child's own `node --test` would take itself for part of this run and run nothing).
+ * (a child's own `node --test` would take itself for part of this run and run nothing). Only
+ * the RUN_WIDE switches pass.
  */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     const config = k.startsWith('TURNPIKE_') || k.startsWith('KONG_') || k === 'NODE_TEST_CONTEXT';
-    if (v !== undefined && (!config || k === 'TURNPIKE_TEST_PG')) env[k] = v;
+    if (v !== undefined && (!config || RUN_WIDE.has(k))) env[k] = v;
   }
   return env;
 }

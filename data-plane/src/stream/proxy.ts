@@ -33,6 +33,7 @@ import { readClientHello } from './client-hello.ts';
 import { guardAllows } from './plugins.ts';
 import { type ProxiedAddress, readProxyHeader } from './proxy-protocol.ts';
 import { matchStream, type StreamKey, type StreamProtocol } from './router.ts';
+import { spliceForwarder } from './splice.ts';
 import { type ClosedStream, StreamCall, type StreamOrigin } from './stream-call.ts';
 import { UdpProxy } from './udp.ts';
 
@@ -356,7 +357,11 @@ export async function startStreamProxy(options: StartStreamProxyOptions): Promis
     await udp.stop('now', 0);
     throw err;
   }
-  if (ports.length > 0) log.info({ ports }, 'stream proxy listening');
+  if (ports.length > 0)
+    log.info(
+      { ports, forwarding: spliceForwarder() === undefined ? 'pipe' : 'splice' },
+      'stream proxy listening',
+    );
 
   return {
     name: 'stream proxy',

@@ -11,10 +11,13 @@
  * - The service's read_timeout and write_timeout bound how long either side may stay silent
  *   (nginx's proxy_timeout between two reads or writes): then both sockets are closed.
  * - A connection that cannot be served is closed: a stream has no error page.
+ * - Where the native splice loop runs (./splice.ts) and both sides are plain kernel TCP sockets
+ *   (a `tcp` or `tls_passthrough` connection to a `tcp` service), the bytes are moved by the
+ *   kernel instead (splice(2)), with the same half-close, idle bounds and byte counts.
  */
 
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { SerializedTls } from '@turnpike/plugin-sdk';
 import type { Logger } from '@turnpike/shared';
 import { type FailedTry, UpstreamAttempts } from '../balancer/attempts.ts';
@@ -23,6 +26,14 @@ import type { Peer } from '../balancer/peer.ts';
 import type { ServiceDispatch } from '../runtime/index.ts';
 import { tlsConnectOptions } from '../upstream/index.ts';
 import type { StreamProtocol, StreamRoute } from './router.ts';
+import {
+  prepareHandOff,
+  resumeReading,
+  type SpliceEnd,
+  type SpliceForwarder,
+  socketFd,
+  spliceForwarder,
+} from './splice.ts';
 
 const NO_HEADERS = Object.freeze({});
 
@@ -69,6 +80,8 @@ export interface StreamCallDone extends StreamOrigin {
   readonly kongMs: number;
   /** Every upstream attempt, in order. */
   readonly tries: readonly StreamTry[];
+  /** How the bytes were moved once connected: in the kernel (`splice`) or through JS (`pipe`). */
+  readonly forwarding?: 'splice' | 'pipe';
 }
 
 /** A closed session as the listeners report it (`onClosed`): its facts, its route, its protocol. */
@@ -91,6 +104,11 @@ export class StreamCall extends UpstreamAttempts {
   #served = false;
   readonly #started = Date.now();
   #connecting = 0;
+  /** The splice loop and this connection's id in it, while it forwards. */
+  #spliceLoop: SpliceForwarder | undefined = undefined;
+  #spliceId: number | undefined = undefined;
+  /** Set once handed to the splice loop (then its end's counts). */
+  #spliced: { clientToUpstream: number; upstreamToClient: number } | undefined = undefined;
 
   constructor(
     client: Socket,
@@ -128,6 +146,11 @@ export class StreamCall extends UpstreamAttempts {
 
   /** Closes both sides now (a stop at its deadline). */
   destroy(): void {
+    if (this.#spliceId !== undefined) {
+      // The loop closes its fds and reports (reason `aborted`): then both sockets are destroyed.
+      this.#spliceLoop?.abort(this.#spliceId);
+      return;
+    }
     this.#client.destroy();
     this.#upstream?.destroy();
   }
@@ -173,18 +196,26 @@ export class StreamCall extends UpstreamAttempts {
       this.#connectedTry = { ip: upstream.remoteAddress ?? host, port };
       this.connected();
       this.#served = true;
-      this.#pipe(upstream);
+      const loop = service.protocol === 'tcp' ? spliceForwarder() : undefined;
+      if (loop !== undefined && !(this.#client instanceof TLSSocket) && socketFd(this.#client) !== undefined)
+        this.#splice(upstream, loop);
+      else this.#pipe(upstream);
     });
   }
 
   #pipe(upstream: Socket): void {
-    const client = this.#client;
     if (this.#closed) {
       upstream.destroy();
       return;
     }
     upstream.on('error', (err) => this.#close(err));
     upstream.once('close', (hadError) => this.#sideClosed(hadError));
+    this.#forward(upstream);
+  }
+
+  /** Pipes both ways in JS, each socket bounded by the service's idle timeouts. */
+  #forward(upstream: Socket): void {
+    const client = this.#client;
     // Idle bounds: nothing read from the upstream for read_timeout, nothing taken for write_timeout.
     const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
     if (idle > 0) {
@@ -198,6 +229,57 @@ export class StreamCall extends UpstreamAttempts {
     client.pipe(upstream);
     upstream.pipe(client);
     client.resume();
+  }
+
+  /**
+   * Hands both sockets to the native splice loop once what JS holds is forwarded (./splice.ts).
+   * Until the loop reports, neither socket is read or written by libuv.
+   */
+  #splice(upstream: Socket, loop: SpliceForwarder): void {
+    const client = this.#client;
+    if (this.#closed) {
+      upstream.destroy();
+      return;
+    }
+    upstream.on('error', (err) => this.#close(err));
+    upstream.once('close', (hadError) => this.#sideClosed(hadError));
+    this.#spliced = { clientToUpstream: 0, upstreamToClient: 0 };
+    prepareHandOff(
+      client,
+      upstream,
+      () => {
+        if (this.#closed) return;
+        const clientFd = socketFd(client);
+        const upstreamFd = socketFd(upstream);
+        if (clientFd === undefined || upstreamFd === undefined) {
+          this.#close(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' }));
+          return;
+        }
+        const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
+        try {
+          this.#spliceId = loop.add(clientFd, upstreamFd, idle, (end) => this.#spliceEnded(end));
+          this.#spliceLoop = loop;
+        } catch (err) {
+          // Refused (out of fds or memory): this connection is piped in JS instead.
+          this.#log.warn({ err }, 'stream splice refused a connection: piped instead');
+          this.#spliced = undefined;
+          resumeReading(client);
+          resumeReading(upstream);
+          this.#forward(upstream);
+        }
+      },
+      (err) => this.#close(err),
+    );
+  }
+
+  #spliceEnded(end: SpliceEnd): void {
+    this.#spliceId = undefined;
+    this.#spliced = { clientToUpstream: end.clientToUpstream, upstreamToClient: end.upstreamToClient };
+    if (end.reason === 'timeout')
+      this.#close(Object.assign(new Error('stream idle timeout'), { code: 'ETIMEDOUT' }));
+    else if (end.reason === 'error')
+      this.#close(Object.assign(new Error(`splice: ${end.code ?? 'error'}`), { code: end.code }));
+    else this.#close(undefined);
   }
 
   /**
@@ -223,6 +305,11 @@ export class StreamCall extends UpstreamAttempts {
   #close(err: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#spliceId !== undefined) {
+      // Closed from JS while the loop forwards (not expected: libuv neither reads nor writes).
+      this.#spliceLoop?.abort(this.#spliceId);
+      this.#spliceId = undefined;
+    }
     this.released();
     const client = this.#client;
     const upstream = this.#upstream;
@@ -235,17 +322,21 @@ export class StreamCall extends UpstreamAttempts {
     client.destroy();
     upstream?.destroy();
     const now = Date.now();
+    // Spliced: what the kernel moved, beyond what JS read and wrote before the hand-off.
+    const c2u = this.#spliced?.clientToUpstream ?? 0;
+    const u2c = this.#spliced?.upstreamToClient ?? 0;
     this.#onDone(this, {
       ...this.#origin,
-      bytesIn: upstream?.bytesWritten ?? 0,
-      bytesOut: client.bytesWritten,
-      clientReceived: client.bytesRead,
-      upstreamReceived: upstream?.bytesRead ?? 0,
+      bytesIn: (upstream?.bytesWritten ?? 0) + c2u,
+      bytesOut: client.bytesWritten + u2c,
+      clientReceived: client.bytesRead + c2u,
+      upstreamReceived: (upstream?.bytesRead ?? 0) + u2c,
       status: this.#served ? 200 : 502,
       sessionMs: now - this.#started,
       startedAt: this.#started,
       kongMs: (this.#connecting === 0 ? now : this.#connecting) - this.#started,
       tries: streamTries(this.failedTries, this.#connectedTry),
+      ...(this.#served ? { forwarding: this.#spliced === undefined ? 'pipe' : 'splice' } : {}),
     });
   }
 }

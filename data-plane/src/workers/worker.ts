@@ -202,6 +202,7 @@ export class ProxyWorker {
               bytes_in: done.bytesIn,
               bytes_out: done.bytesOut,
               session_ms: done.sessionMs,
+              forwarding: done.forwarding,
             },
             'stream session closed',
           );
