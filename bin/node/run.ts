@@ -1,3 +1,4 @@
+import { nativeAddonProblem } from '@turnpike/native';
 import {
   cancelHeapSettle,
   claimPrefix,
@@ -164,6 +165,13 @@ export async function runNode(options: RunOptions): Promise<void> {
     throw err;
   }
   log.info({ role: config.role, prefix: config.prefix, version: TURNPIKE_VERSION }, 'Turnpike started');
+  // The addon is optional: said once, so that a node running without it is not a mystery.
+  const native = nativeAddonProblem();
+  if (native !== undefined)
+    log.warn(
+      { native },
+      'native addon not loaded: the C heap is not trimmed and stream bytes are piped in JavaScript',
+    );
   // Start-up's garbage given back once the node is idle (forked proxy workers do their own).
   requestHeapSettle({ log });
   lifecycle.signal.addEventListener('abort', cancelHeapSettle, { once: true });

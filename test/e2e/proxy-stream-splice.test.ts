@@ -1,6 +1,6 @@
 /**
  * Stream forwarding in the kernel (native/src/splice.c) against the JS fallback
- * (`TURNPIKE_STREAM_SPLICE=off`), on a running node: the log line of every closed session says which one
+ * (`TURNPIKE_NATIVE=off`), on a running node: the log line of every closed session says which one
  * moved its bytes (`forwarding`), with exact counts; a 100 MB transfer each way with a checksum
  * ended by a half-close, a silent connection closed by the service's idle timeout, and `turnpike
  * quit` draining an open connection.
@@ -55,8 +55,8 @@ for (const forwarding of ['splice', 'pipe'] as const) {
       await using node = await startTraditionalNode({
         env: {
           TURNPIKE_STREAM_LISTEN: `127.0.0.1:${listen}`,
-          // Splice is the default; the JS pipe without it.
-          ...(forwarding === 'pipe' ? { TURNPIKE_STREAM_SPLICE: 'off' } : {}),
+          // Splice is the default; the JS pipe without the addon.
+          ...(forwarding === 'pipe' ? { TURNPIKE_NATIVE: 'off' } : {}),
         },
       });
       const created = async (path: string, body: Record<string, unknown>): Promise<void> => {
@@ -80,6 +80,10 @@ for (const forwarding of ['splice', 'pipe'] as const) {
       );
       const listening = await node.waitForLog((l) => l.msg === 'stream proxy listening', 10_000);
       assert.equal(listening.forwarding, forwarding);
+      // A node without the addon says so once, at start.
+      const withoutAddon = node.lines.filter((l) => String(l.msg).startsWith('native addon not loaded'));
+      assert.equal(withoutAddon.length, forwarding === 'pipe' ? 1 : 0);
+      if (forwarding === 'pipe') assert.equal(withoutAddon[0]!.native, 'switched off by TURNPIKE_NATIVE=off');
 
       // 100 MB each way, checksummed; the client's half-close ends the echo, whose FIN comes back.
       const big = Buffer.alloc(100 * MB);
