@@ -3,12 +3,15 @@
  *
  *   node test/bench/cpu-per-request.ts [--readings=1] [requests=20000] [concurrency=50] [target ...]
  *
- * Starts each target (proxy-targets.ts) on one upstream, warms it up, then sends a fixed count
+ * Starts every target (proxy-targets.ts) on one upstream, warms each up, then sends a fixed count
  * of keep-alive GETs with a fixed concurrency from this process (undici Pool) and reports the
  * CPU time (utime + stime from /proc/<pid>/stat, summed over the target's process tree)
  * spent per request. The upstream's CPU is not counted. With `--readings=N`, each target sends its
  * count N times after the warm-up and the line gives every reading and their median (the first
- * reading after a start often carries JIT and GC catch-up). Bounded: a fixed request count,
+ * reading after a start often carries JIT and GC catch-up). Readings are interleaved, the order
+ * of the targets rotated each round: a machine that grows quieter or busier during the run
+ * weighs on every target alike (one target's readings after another's read 0.76 where the
+ * interleaved ratio was 0.94). Bounded: a fixed request count,
  * 127.0.0.1 only, every process started is stopped.
  */
 
@@ -66,20 +69,26 @@ async function main(): Promise<void> {
   const certs = async () => stack.use(await genClusterCert());
   let certsOnce: ReturnType<typeof certs> | undefined;
   const fixture = { tools, upstreamPort, certs: () => (certsOnce ??= certs()) };
+  const targets = [];
   for (const key of keys) {
-    await using target = await startTarget(key, fixture);
+    const target = stack.use(await startTarget(key, fixture));
     await checkAnswers(key, target.request);
     if (target.pid === undefined) throw new Error(`${key}: no process to measure`);
-    await send(target.request.url, target.request.headers ?? {}, Math.min(5_000, count), concurrency);
-    const perRequest: number[] = [];
-    let errors = 0;
-    const started = performance.now();
-    for (let i = 0; i < readings; i++) {
-      const before = treeCpuSeconds(target.pid);
-      errors += await send(target.request.url, target.request.headers ?? {}, count, concurrency);
-      perRequest.push(((treeCpuSeconds(target.pid) - before) * 1e6) / count);
+    targets.push({ key, target, pid: target.pid, perRequest: [] as number[], errors: 0, wall: 0 });
+  }
+  for (const t of targets)
+    await send(t.target.request.url, t.target.request.headers ?? {}, Math.min(5_000, count), concurrency);
+  for (let i = 0; i < readings; i++) {
+    for (let j = 0; j < targets.length; j++) {
+      const t = targets[(i + j) % targets.length]!;
+      const started = performance.now();
+      const before = treeCpuSeconds(t.pid);
+      t.errors += await send(t.target.request.url, t.target.request.headers ?? {}, count, concurrency);
+      t.perRequest.push(((treeCpuSeconds(t.pid) - before) * 1e6) / count);
+      t.wall += performance.now() - started;
     }
-    const wall = performance.now() - started;
+  }
+  for (const { key, perRequest, errors, wall } of targets) {
     const sorted = [...perRequest].sort((a, b) => a - b);
     const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
     const each = readings > 1 ? `, readings ${perRequest.map((v) => v.toFixed(1)).join(' ')}` : '';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LogWriter } from './writer.ts';
+import { FLUSH_MS, LogWriter } from './writer.ts';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-log-writer-'));
@@ -52,5 +52,37 @@ test('reopen after the file was moved away writes the next lines to a new file',
     await writer.close();
     assert.equal(await readFile(`${path}.1`, 'utf8'), 'before\n');
     assert.equal(await readFile(path, 'utf8'), 'after\n');
+  });
+});
+
+test('a line below the batch size reaches the file within FLUSH_MS, with no flush asked', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'access.log');
+    const writer = new LogWriter({ kind: 'file', path });
+    writer.write('one line\n');
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS * 4));
+    assert.equal(await readFile(path, 'utf8'), 'one line\n');
+    await writer.close();
+  });
+});
+
+test('flush resolves once every line taken so far is in the file, lines taken during a write too', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'access.log');
+    const writer = new LogWriter({ kind: 'file', path });
+    const lines: string[] = [];
+    // Turns of 300 lines (past the batch size: a write starts), then a few (below it).
+    for (let turn = 0; turn < 10; turn++) {
+      const n = turn % 2 === 0 ? 300 : 3;
+      for (let i = 0; i < n; i++) {
+        const line = `${turn}.${i} ${'y'.repeat(60)}\n`;
+        lines.push(line);
+        writer.write(line);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await writer.flush();
+    assert.equal(await readFile(path, 'utf8'), lines.join(''));
+    await writer.close();
   });
 });
