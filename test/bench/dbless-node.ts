@@ -57,8 +57,6 @@ export async function spawnDblessNode(file: string, prefix: string): Promise<Dbl
       TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxy}`,
       TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${admin}`,
       TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}`,
-      // To compare without the native addon (malloc_trim): TURNPIKE_NATIVE=off on the bench.
-      ...(process.env.TURNPIKE_NATIVE === undefined ? {} : { TURNPIKE_NATIVE: process.env.TURNPIKE_NATIVE }),
     },
   });
   return { started, proxyUrl: `http://127.0.0.1:${proxy}`, spawnedAt };

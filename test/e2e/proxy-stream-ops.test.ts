@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { startTraditionalNode } from '../helpers/cluster.ts';
@@ -16,49 +16,11 @@ import { eventually, http } from '../helpers/http.ts';
 import { issueCertificate, makeAuthority } from '../helpers/pki.ts';
 import { runTurnpike } from '../helpers/turnpike.ts';
 import { closedPort } from './proxy-fixtures.ts';
-
-/** Answers `A\n`, then echoes; ends its side when the client ends. */
-async function echo(): Promise<{ port: number } & AsyncDisposable> {
-  const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
-    socket.write('A\n');
-    socket.pipe(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as { port: number }).port,
-    async [Symbol.asyncDispose]() {
-      server.close();
-    },
-  };
-}
-
-/** Resolves on 'close', however the socket closed: a refused session may end in a reset (events.once would reject on it). */
-function closedAnyway(socket: { once(event: 'close', listener: () => void): unknown }): Promise<void> {
-  return new Promise((resolve) => socket.once('close', () => resolve()));
-}
+import { closedAnyway, exchangeOver, probeListener, streamEcho } from './stream-fixtures.ts';
 
 /** Sends `payload`, half-closes, and reads everything until the other side closes. */
-async function exchange(port: number, payload: string): Promise<string> {
-  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => {});
-  const closed = closedAnyway(socket);
-  socket.end(payload);
-  await closed;
-  return Buffer.concat(chunks).toString();
-}
-
-async function exchangeBytes(port: number, payload: Buffer): Promise<string> {
-  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => {});
-  const closed = closedAnyway(socket);
-  socket.end(payload);
-  await closed;
-  return Buffer.concat(chunks).toString();
+async function exchange(port: number, payload: string | Buffer): Promise<string> {
+  return (await exchangeOver(port, payload)).toString();
 }
 
 /** The sum over workers of the sample of `name` whose labels include all of `labels`. */
@@ -78,7 +40,7 @@ async function sample(
 
 describe('stream operations', () => {
   it('retries a refusing target, marks it unhealthy, counts sessions and bytes, and logs each close', async () => {
-    await using a = await echo();
+    await using a = await streamEcho('A');
     const dead = await closedPort();
     const listen = await freePort();
     await using node = await startTraditionalNode({ env: { TURNPIKE_STREAM_LISTEN: `127.0.0.1:${listen}` } });
@@ -165,7 +127,7 @@ describe('stream operations', () => {
   });
 
   it('`turnpike quit` drains an open stream connection while new ones are refused', async () => {
-    await using a = await echo();
+    await using a = await streamEcho('A');
     const listen = await freePort();
     await using node = await startTraditionalNode({ env: { TURNPIKE_STREAM_LISTEN: `127.0.0.1:${listen}` } });
     const created = async (path: string, body: Record<string, unknown>): Promise<void> => {
@@ -196,15 +158,7 @@ describe('stream operations', () => {
     const quit = runTurnpike(['quit', '--timeout', '20'], node.env);
     // New connections are refused once the listener closed.
     await eventually(
-      () =>
-        new Promise<string>((resolve) => {
-          const probe = connect({ host: '127.0.0.1', port: listen });
-          probe.on('connect', () => {
-            probe.destroy();
-            resolve('accepted');
-          });
-          probe.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-        }),
+      () => probeListener(listen),
       (r) => r === 'ECONNREFUSED',
     );
     // The open connection still carries bytes both ways.
@@ -223,7 +177,7 @@ describe('stream operations', () => {
   });
 
   it('reads a PROXY header on a proxy_protocol listener: trusted peers set the address routes and ip-restriction see', async () => {
-    await using a = await echo();
+    await using a = await streamEcho('A');
     const listen = await freePort();
     await using node = await startTraditionalNode({
       env: {
@@ -265,7 +219,7 @@ describe('stream operations', () => {
     Buffer.from([203, 0, 113, 9, 127, 0, 0, 1]).copy(v2, 16);
     v2.writeUInt16BE(40001, 24);
     v2.writeUInt16BE(listen, 26);
-    assert.equal(await exchangeBytes(listen, Buffer.concat([v2, Buffer.from('two')])), 'A\ntwo');
+    assert.equal(await exchange(listen, Buffer.concat([v2, Buffer.from('two')])), 'A\ntwo');
     // The header's client is outside the route's sources: nothing matches, the connection closes.
     assert.equal(await exchange(listen, `${v1('198.51.100.1')}hello`), '');
     // In the sources, but denied by ip-restriction on the header's address (once every worker has
@@ -285,7 +239,7 @@ describe('stream operations', () => {
   });
 
   it('ssl proxy_protocol: the PROXY header comes before the TLS handshake, its client is the one tls routes see', async () => {
-    await using a = await echo();
+    await using a = await streamEcho('A');
     const ca = await makeAuthority('proxy protocol CA');
     const cert = await issueCertificate(ca, 'edge.test', ['edge.test']);
     const listen = await freePort();

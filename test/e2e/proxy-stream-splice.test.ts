@@ -8,49 +8,21 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { runTurnpike } from '../helpers/turnpike.ts';
+import { exchangeOver, probeListener, streamEcho } from './stream-fixtures.ts';
 
 const MB = 1024 * 1024;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-/** Answers `A\n`, then echoes; ends its side when the client ends its own. */
-async function echo(): Promise<{ port: number } & AsyncDisposable> {
-  const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
-    socket.on('error', () => {});
-    socket.write('A\n');
-    socket.pipe(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as { port: number }).port,
-    async [Symbol.asyncDispose]() {
-      server.close();
-    },
-  };
-}
-
-/** Sends `payload`, half-closes, and reads everything until the other side closes. */
-async function exchange(port: number, payload: Buffer): Promise<Buffer> {
-  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.end(payload);
-  await closed;
-  return Buffer.concat(chunks);
-}
-
 for (const forwarding of ['splice', 'pipe'] as const) {
   describe(`stream forwarding: ${forwarding}`, () => {
     it('carries 100 MB each way, passes a half-close on, counts bytes, closes an idle connection and drains on quit', async (t) => {
-      await using a = await echo();
+      await using a = await streamEcho('A');
       const listen = await freePort();
       await using node = await startTraditionalNode({
         env: {
@@ -75,7 +47,7 @@ for (const forwarding of ['splice', 'pipe'] as const) {
         destinations: [{ port: listen }],
       });
       await eventually(
-        async () => (await exchange(listen, Buffer.from('hello'))).toString(),
+        async () => (await exchangeOver(listen, Buffer.from('hello'))).toString(),
         (r) => r === 'A\nhello',
       );
       const listening = await node.waitForLog((l) => l.msg === 'stream proxy listening', 10_000);
@@ -89,7 +61,7 @@ for (const forwarding of ['splice', 'pipe'] as const) {
       const big = Buffer.alloc(100 * MB);
       for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
       const t0 = Date.now();
-      const got = await exchange(listen, big);
+      const got = await exchangeOver(listen, big);
       const ms = Date.now() - t0;
       assert.equal(got.subarray(0, 2).toString(), 'A\n');
       assert.equal(got.length, big.length + 2);
@@ -103,7 +75,7 @@ for (const forwarding of ['splice', 'pipe'] as const) {
       assert.equal(closedBig.status, 200);
 
       // The bytes JS read before a hand-off count too: a small exchange, exact.
-      await exchange(listen, Buffer.from('xyz'));
+      await exchangeOver(listen, Buffer.from('xyz'));
       const small = await node.waitForLog(
         (l) => l.msg === 'stream session closed' && l.bytes_in === 3 && l.bytes_out === 5,
         10_000,
@@ -145,15 +117,7 @@ for (const forwarding of ['splice', 'pipe'] as const) {
       const keepAlive = setInterval(() => socket.write('.'), 200);
       const quit = runTurnpike(['quit', '--timeout', '20'], node.env);
       await eventually(
-        () =>
-          new Promise<string>((resolve) => {
-            const probe = connect({ host: '127.0.0.1', port: listen });
-            probe.on('connect', () => {
-              probe.destroy();
-              resolve('accepted');
-            });
-            probe.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-          }),
+        () => probeListener(listen),
         (r) => r === 'ECONNREFUSED',
       );
       clearInterval(keepAlive);

@@ -7,39 +7,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { startTraditionalNode } from '../helpers/cluster.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { eventually, http } from '../helpers/http.ts';
 import { issueCertificate, makeAuthority } from '../helpers/pki.ts';
+import { streamEcho } from './stream-fixtures.ts';
 
 const MB = 1024 * 1024;
-
-/**
- * An echo server that starts every answer with its name and a newline, echoes what it reads, and
- * ends its side when the client ended its own (so a half-close must pass through both ways).
- */
-async function echo(
-  name: string,
-  tls?: { cert: string; key: string },
-): Promise<{ port: number } & AsyncDisposable> {
-  const handler = (socket: Socket | TLSSocket): void => {
-    socket.write(`${name}\n`);
-    socket.pipe(socket);
-  };
-  const server: Server =
-    tls === undefined ? createServer({ allowHalfOpen: true }, handler) : createTlsServer(tls, handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as { port: number }).port,
-    async [Symbol.asyncDispose]() {
-      server.close();
-    },
-  };
-}
 
 interface Exchange {
   readonly banner: string;
@@ -81,9 +58,9 @@ describe('TCP and TLS streams through a running node', () => {
     const ca = await makeAuthority('stream test CA');
     const passCert = await issueCertificate(ca, 'pass.test', ['pass.test']);
     const edgeCert = await issueCertificate(ca, 'tls.test', ['tls.test']);
-    await using a = await echo('A');
-    await using b = await echo('B');
-    await using passthrough = await echo('P', { cert: passCert.certPem, key: passCert.keyPem });
+    await using a = await streamEcho('A');
+    await using b = await streamEcho('B');
+    await using passthrough = await streamEcho('P', { cert: passCert.certPem, key: passCert.keyPem });
     const [plain, other, secure] = [await freePort(), await freePort(), await freePort()];
     await using node = await startTraditionalNode({
       env: { TURNPIKE_STREAM_LISTEN: `127.0.0.1:${plain}, 127.0.0.1:${other}, 127.0.0.1:${secure} ssl` },

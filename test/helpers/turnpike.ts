@@ -39,7 +39,7 @@ export interface CommandResult {
 /**
  * Variables a whole run may set for every process it starts: the PostgreSQL of the suite, and
  * the switches of the native addon (`TURNPIKE_NATIVE=off` runs the suite without it,
- * `TURNPIKE_STREAM_SPLICE=on` with the kernel stream forwarder).
+ * `TURNPIKE_STREAM_SPLICE=off` with stream bytes piped in JS instead of spliced).
  */
 const RUN_WIDE = new Set(['TURNPIKE_TEST_PG', 'TURNPIKE_NATIVE', 'TURNPIKE_STREAM_SPLICE']);
 

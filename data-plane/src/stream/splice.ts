@@ -82,6 +82,7 @@ interface HandleInternals {
   fd?: number;
   reading?: boolean;
   readStop?(): number;
+  readStart?(): number;
 }
 
 function handleOf(socket: Socket): HandleInternals | undefined {
@@ -113,7 +114,7 @@ function takeBuffered(socket: Socket): Buffer | undefined {
 
 /** Undoes takeBuffered's stop: libuv reads the socket again (the hand-off was refused). */
 export function resumeReading(socket: Socket): void {
-  const handle = handleOf(socket) as (HandleInternals & { readStart?(): number }) | undefined;
+  const handle = handleOf(socket);
   if (handle !== undefined && handle.reading === false && !socket.readableEnded) {
     handle.reading = true;
     handle.readStart?.();

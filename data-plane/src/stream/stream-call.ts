@@ -213,11 +213,15 @@ export class StreamCall extends UpstreamAttempts {
     this.#forward(upstream);
   }
 
+  /** Idle bound of either side (nginx's proxy_timeout): read_timeout or write_timeout, the longer. */
+  #idleMs(): number {
+    return Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
+  }
+
   /** Pipes both ways in JS, each socket bounded by the service's idle timeouts. */
   #forward(upstream: Socket): void {
     const client = this.#client;
-    // Idle bounds: nothing read from the upstream for read_timeout, nothing taken for write_timeout.
-    const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
+    const idle = this.#idleMs();
     if (idle > 0) {
       upstream.setTimeout(idle, () =>
         this.#close(Object.assign(new Error('stream idle timeout'), { code: 'ETIMEDOUT' })),
@@ -255,9 +259,8 @@ export class StreamCall extends UpstreamAttempts {
           this.#close(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' }));
           return;
         }
-        const idle = Math.max(this.#dispatch.readTimeout, this.#dispatch.writeTimeout);
         try {
-          this.#spliceId = loop.add(clientFd, upstreamFd, idle, (end) => this.#spliceEnded(end));
+          this.#spliceId = loop.add(clientFd, upstreamFd, this.#idleMs(), (end) => this.#spliceEnded(end));
           this.#spliceLoop = loop;
         } catch (err) {
           // Refused (out of fds or memory): this connection is piped in JS instead.
