@@ -283,10 +283,14 @@ export function spansOf(
   // Kong's phase_duration_flavor: annotations (krs/krf on the request span; kas/kaf, khs/khf,
   // kbs/kbf on the proxy span) or duration tags. Rewrite ends where access starts; access ends
   // where the upstream window starts; the body filter ends at the log phase.
+  // The record's instants are whole milliseconds (Kong's log format); the plugin's own phase
+  // marks are µs. Where a rounded instant crosses a measured one, the measured one wins, so the
+  // marks stay in order: access ends no later than the header filter starts.
   const accessStart = Math.max(startUs, phases.accessStart ?? proxyStartUs);
-  const accessEnd = Math.max(accessStart, proxyStartUs);
-  const headerStart = phases.headerStart ?? logUs;
-  const headerEnd = phases.headerEnd ?? headerStart;
+  const headerStart = Math.max(accessStart, phases.headerStart ?? logUs);
+  const accessEnd = Math.min(Math.max(accessStart, proxyStartUs), headerStart);
+  const headerEnd = Math.max(headerStart, phases.headerEnd ?? headerStart);
+  const bodyEnd = Math.max(headerEnd, logUs);
   const annotate = config.phase_duration_flavor === 'annotations';
   const ms = (from: number, to: number) => String(Math.max(0, Math.round((to - from) / 1000)));
   const requestAnnotations = [
@@ -299,13 +303,13 @@ export function spansOf(
     { value: 'khs', timestamp: headerStart },
     { value: 'khf', timestamp: headerEnd },
     { value: 'kbs', timestamp: headerEnd },
-    { value: 'kbf', timestamp: logUs },
+    { value: 'kbf', timestamp: bodyEnd },
   ];
   const proxyTags: Record<string, string> = { ...routeTags };
   if (!annotate) {
     proxyTags['kong.access.duration_ms'] = ms(accessStart, accessEnd);
     proxyTags['kong.header_filter.duration_ms'] = ms(headerStart, headerEnd);
-    proxyTags['kong.body_filter.duration_ms'] = ms(headerEnd, logUs);
+    proxyTags['kong.body_filter.duration_ms'] = ms(headerEnd, bodyEnd);
   }
   if (service !== undefined && typeof service.host === 'string' && tries.length > 0)
     proxyTags['peer.hostname'] = service.host;

@@ -68,4 +68,25 @@ describe("zipkin's phase_duration_flavor", () => {
       },
     );
   });
+
+  it("annotations stay in order when the record's whole milliseconds cross the measured µs marks", () => {
+    // As seen in a run: started_at 7 ms, request 2 ms, proxy 0 ms (the upstream answered in
+    // under half a millisecond), so the rounded upstream window starts at 9,000 µs, after the
+    // header filter measured at 8,370 µs.
+    const rounded = {
+      ...record,
+      started_at: 7,
+      latencies: { request: 2, proxy: 0, kong: 2 },
+    } as unknown as SerializedRecord;
+    const config = {
+      phase_duration_flavor: 'annotations',
+      local_service_name: 'kong',
+    } as unknown as ZipkinConfig;
+    const measured = { accessStart: 6_600, headerStart: 8_370, headerEnd: 8_382 };
+    const all = spansOf(rounded, trace, config, ctx, measured, 9_336);
+    const marks = (name: string) =>
+      (all.find((s) => s.name === name)?.annotations as { value: string; timestamp: number }[]) ?? [];
+    const times = [...marks('GET'), ...marks('GET (proxy)')].map((a) => a.timestamp);
+    assert.deepEqual(times, [7_000, 7_000, 7_000, 8_370, 8_370, 8_382, 8_382, 9_336]);
+  });
 });
