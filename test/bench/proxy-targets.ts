@@ -133,6 +133,9 @@ async function startTurnpike(
   const config = await benchConfig({ upstreamPort: fixture.upstreamPort, ...options });
   // Kong's default, as every other Turnpike target: the access log in the prefix.
   const env: Record<string, string> = options.accessLog === false ? { TURNPIKE_PROXY_ACCESS_LOG: 'off' } : {};
+  // BENCH_CPU_PROF=<dir>: every Turnpike process writes a --cpu-prof profile there when it stops.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  if (profileDir !== undefined) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
   const dp = await startCachedDataPlane(await fixture.certs(), config.content, options.workers, env);
   const headers: Record<string, string> = { ...HEADERS };
   if (config.request.host !== undefined) headers.host = config.request.host;
