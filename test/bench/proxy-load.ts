@@ -46,6 +46,8 @@ export interface TargetRun {
    * pid): a figure that holds when other processes take CPU from the target and req/s does not.
    */
   readonly cpuUs: number;
+  /** RSS of the target's process tree right after the wrk run, in bytes (undefined without a pid). */
+  readonly rssAfterLoad: number | undefined;
 }
 
 export interface TargetResult {
@@ -66,8 +68,13 @@ export interface TargetResult {
   /** Share of its CPU the load generator used (median): near 1, it may have set the pace. */
   readonly wrkCpu: number;
   readonly heyCpu: number;
-  /** RSS of the target's process tree once started, and after its last repetition (bytes). */
+  /**
+   * RSS of the target's process tree once started, right after its wrk runs (median over the
+   * repetitions: every target is read at the same moment of its own load), and at the end of the
+   * whole run (after the other targets' load: settled or not, depending on the order), in bytes.
+   */
   readonly rssBefore?: number;
+  readonly rssUnderLoad?: number;
   readonly rssAfter?: number;
   /** What the target measured besides the load. */
   readonly extra?: string;
@@ -215,11 +222,12 @@ export async function runLoad(
           pid === undefined || w.requests === 0
             ? Number.NaN
             : ((treeCpuSeconds(pid) - cpuBefore) * 1e6) / w.requests;
+        const rssAfterLoad = await rssOf(key);
         const h =
           hey === undefined
             ? undefined
             : await runHey({ tool: hey.path, cpu: LOAD_CPU }, request, plan.heySeconds, FIXED_RATE);
-        runs.get(key)!.push({ wrk: w, hey: h, cpuUs });
+        runs.get(key)!.push({ wrk: w, hey: h, cpuUs, rssAfterLoad });
         console.log(
           `  rep ${rep + 1}/${plan.reps} ${TARGET_LABELS[key].padEnd(46)} ${w.rps.toFixed(0).padStart(7)} req/s  p99 ${w.p99.toFixed(2)} ms` +
             (h === undefined ? '' : `  | ${h.rps.toFixed(0)} req/s fixed: p99 ${h.p99.toFixed(2)} ms`) +
@@ -240,10 +248,12 @@ export async function runLoad(
   for (const [key, targetRuns] of runs) {
     const before = rssBefore.get(key);
     const after = await rssOf(key);
+    const underLoad = targetRuns.flatMap((r) => (r.rssAfterLoad === undefined ? [] : [r.rssAfterLoad]));
     const extra = started.get(key)?.extra?.();
     results.set(key, {
       ...summarise(key, targetRuns, direct),
       ...(before === undefined ? {} : { rssBefore: before }),
+      ...(underLoad.length === 0 ? {} : { rssUnderLoad: median(underLoad) }),
       ...(after === undefined ? {} : { rssAfter: after }),
       ...(extra === undefined ? {} : { extra }),
     });
